@@ -1,0 +1,212 @@
+// Reads config/<env>.yaml files into typed, defaulted environments, or fails with every
+// problem of every file at once. Nothing here throws anything but ConfigError for bad input.
+import { closeSync, openSync, readSync, readdirSync, statSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { LineCounter, isCollection, parseDocument, type Document } from "yaml";
+import type { z } from "zod";
+import { ConfigError, joinPath, type ConfigProblem } from "./errors";
+import { findLiteralSecrets, howToReference } from "./literal-secrets";
+import { environmentSchema, platformOnlySections, type EnvironmentConfig } from "./schema/index";
+
+/** A validated environment: its config with defaults applied, and where it came from. */
+export type Environment = EnvironmentConfig & {
+  /** Environment name: the file name without `.yaml`; also the stack name. */
+  readonly name: string;
+  /** The file it was read from, as given (relative paths stay relative). */
+  readonly sourceFile: string;
+};
+
+/** Larger files are refused before parsing: a real environment is a few KB. */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+const ENV_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+
+type Result = { environment: Environment; problems: [] } | { environment: undefined; problems: ConfigProblem[] };
+
+export function parseEnvironment(file: string, bytes: Uint8Array): Result {
+  const name = basename(file).replace(/\.ya?ml$/, "");
+  const fail = (problems: ConfigProblem[]): Result => ({ environment: undefined, problems });
+  const whole = (message: string, extra: Partial<ConfigProblem> = {}): ConfigProblem => ({ file, path: "", message, ...extra });
+
+  if (!ENV_NAME.test(name)) {
+    return fail([whole(`the file name '${name}' must be a lower-case environment name (letters, digits, '-'; at most 31) — it becomes the stack name`)]);
+  }
+  if (bytes.byteLength > MAX_CONFIG_BYTES) {
+    return fail([whole(`file is larger than ${MAX_CONFIG_BYTES} bytes, the most an environment file may be`)]);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return fail([whole("file is not valid UTF-8; save it as UTF-8")]);
+  }
+  if (text.trim() === "" || text.split("\n").every((l) => /^\s*(#.*)?$/.test(l))) {
+    return fail([whole("file is empty; start from one of the examples in config/")]);
+  }
+
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true, version: "1.2" });
+  const at = (offset: number) => {
+    const pos = lines.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  const yamlProblems = [...doc.errors, ...doc.warnings].map((e) => ({
+    file,
+    path: pathOfOffset(doc, e.pos[0]),
+    message: `YAML: ${firstLine(e.message)}`,
+    ...at(e.pos[0]),
+  }));
+  if (yamlProblems.length > 0) return fail(yamlProblems);
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return fail([whole(`YAML: ${firstLine((e as Error).message)}`)]);
+  }
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    return fail([whole("must be a YAML mapping of settings (platform:, domain:, gitlab:, …)")]);
+  }
+
+  const locate = (path: readonly PropertyKey[]) => locateInDocument(doc, path, at);
+  const problems: ConfigProblem[] = [];
+
+  const secrets = findLiteralSecrets(raw);
+  const platform = (raw as Record<string, unknown>).platform;
+  for (const s of secrets) {
+    problems.push({
+      file,
+      path: joinPath(s.path),
+      message: `looks like ${s.what} pasted into config; secrets are never written in config — ${howToReference(platform)}`,
+      ...locate(s.path),
+    });
+  }
+  const secretPaths = secrets.map((s) => joinPath(s.path));
+
+  const parsed = environmentSchema.safeParse(raw, { reportInput: true });
+  if (parsed.success && problems.length === 0) {
+    return { environment: { ...parsed.data, name, sourceFile: file }, problems: [] };
+  }
+  for (const issue of parsed.error?.issues ?? []) {
+    for (const p of describeIssue(issue, platform)) {
+      const path = joinPath(p.path);
+      if (secretPaths.some((s) => path === s || path.startsWith(`${s}.`))) continue;
+      problems.push({ file, path, message: p.message, ...locate(p.path) });
+    }
+  }
+  return fail(problems);
+}
+
+/** Turns one zod issue into user-facing problems (unknown keys become one problem per key). */
+function describeIssue(issue: z.core.$ZodIssue, platform: unknown): { path: PropertyKey[]; message: string }[] {
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => {
+      const only = issue.path.length === 0 ? platformOnlySections[key] : undefined;
+      const message = only
+        ? `only valid when platform is '${only}' (this environment's platform is '${String(platform)}')`
+        : "unknown key; check its spelling against config/environment.schema.json";
+      return { path: [...issue.path, key], message };
+    });
+  }
+  if (issue.code === "invalid_union" && issue.path.length === 1 && issue.path[0] === "platform") {
+    return [{ path: issue.path, message: "must be 'aws' or 'docker'" }];
+  }
+  return [{ path: issue.path, message: humanize(issue) }];
+}
+
+function humanize(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_type" && issue.input === undefined) return `is required (${issue.expected})`;
+  if (issue.code === "invalid_type") return `must be ${issue.expected}, got ${describeValue(issue.input)}`;
+  if (issue.code === "too_small" && issue.origin === "number") return `must be at least ${issue.minimum}${issue.input !== undefined ? `, got ${String(issue.input)}` : ""}`;
+  if (issue.code === "too_big" && issue.origin === "number") return `must be at most ${issue.maximum}${issue.input !== undefined ? `, got ${String(issue.input)}` : ""}`;
+  if (issue.code === "invalid_value") return `must be one of ${issue.values.map((v) => `'${String(v)}'`).join(", ")}`;
+  return issue.message;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  if (typeof v === "string") return `the string '${v.length > 40 ? `${v.slice(0, 37)}...` : v}'`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0]!.trim();
+}
+
+/** The deepest existing node on `path`, as a line/column. */
+function locateInDocument(doc: Document, path: readonly PropertyKey[], at: (o: number) => { line: number; column: number }) {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return at(node.range[0]);
+  }
+  return {};
+}
+
+/** The dotted path of the mapping key closest before `offset`, for YAML errors such as duplicate keys. */
+function pathOfOffset(doc: Document, offset: number): string {
+  let best = "";
+  const walk = (node: unknown, path: string[]) => {
+    if (!isCollection(node)) return;
+    for (const item of node.items as { key?: { range?: number[]; toString(): string }; value?: unknown }[]) {
+      const key = item.key;
+      if (key?.range && key.range[0]! <= offset) {
+        const childPath = [...path, String(key)];
+        best = childPath.join(".");
+        walk(item.value, childPath);
+      } else if (!key && isCollection(item)) {
+        walk(item, path);
+      }
+    }
+  };
+  walk(doc.contents, []);
+  return best;
+}
+
+/** Reads at most one byte more than the limit, so a huge file is refused without loading it. */
+function readBounded(file: string): Uint8Array {
+  const fd = openSync(file, "r");
+  try {
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    const n = readSync(fd, buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function loadEnvironmentFile(file: string): Environment {
+  const result = parseEnvironment(file, readBounded(file));
+  if (result.environment === undefined) throw new ConfigError(result.problems);
+  return result.environment;
+}
+
+/**
+ * Loads every `*.yaml` in `dir` (or just the named ones) and reports the problems of all
+ * files together.
+ */
+export function loadEnvironments(dir: string, only?: readonly string[]): Environment[] {
+  const files = readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+  const names = new Map(files.map((f) => [f.replace(/\.ya?ml$/, ""), f]));
+  const problems: ConfigProblem[] = [];
+  for (const wanted of only ?? []) {
+    if (!names.has(wanted)) {
+      problems.push({ file: relative(process.cwd(), join(dir, `${wanted}.yaml`)) || wanted, path: "", message: `no such environment; known: ${[...names.keys()].join(", ") || "none"}` });
+    }
+  }
+  const selected = only ? files.filter((f) => only.includes(f.replace(/\.ya?ml$/, ""))) : files;
+  const environments: Environment[] = [];
+  for (const f of selected) {
+    const path = join(dir, f);
+    const shown = relative(process.cwd(), path) || path;
+    if (!statSync(path).isFile()) continue;
+    const result = parseEnvironment(shown, readBounded(path));
+    if (result.environment) environments.push(result.environment);
+    else problems.push(...result.problems);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (environments.length === 0) throw new ConfigError([{ file: dir, path: "", message: "no environment files (*.yaml) found" }]);
+  return environments;
+}

@@ -1,0 +1,84 @@
+// The aws platform (seed 004): GitLab on EC2, runners on a Spot Auto Scaling group, S3, CloudWatch.
+import { z } from "zod";
+import {
+  awsRegion,
+  cidr,
+  emailAddress,
+  instanceType,
+  memorySize,
+  onCalendar,
+  pinnedImage,
+  runnerVersion,
+} from "./primitives";
+import { secretsManagerRef } from "./secrets";
+import { retentionDays } from "./shared";
+
+const subnetId = z.string().regex(/^subnet-[a-f0-9]{8,17}$/, "must be a subnet id like 'subnet-0123456789abcdef0'");
+
+export const awsSection = z
+  .strictObject({
+    region: awsRegion.describe("AWS region, e.g. 'eu-west-3'."),
+    vpcId: z.string().regex(/^vpc-[a-f0-9]{8,17}$/, "must be a VPC id like 'vpc-0123456789abcdef0'").describe("Existing VPC."),
+    vpcCidr: cidr.describe("The VPC's CIDR; GitLab's metrics endpoints are open to it."),
+    publicSubnetId: subnetId.describe("Public subnet for the GitLab instance (it gets an Elastic IP)."),
+    privateSubnetIds: z.array(subnetId).min(1).describe("Private subnets (with NAT) for the runners."),
+    instanceType: instanceType.default("t3a.xlarge").describe("GitLab instance type. @default 't3a.xlarge'"),
+    rootVolumeGb: z.int().min(20).max(1024).default(30).describe("Root volume size. @default 30"),
+    dataVolumeGb: z.int().min(20).max(16384).default(200).describe("Data volume (/var/opt/gitlab) size. @default 200"),
+    ubuntuRelease: z
+      .enum(["22.04", "24.04"])
+      .default("24.04")
+      .describe("Ubuntu LTS release of the GitLab instance's AMI (looked up, Canonical's). @default '24.04'"),
+    tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/), z.string().max(256)).default({}).describe("Extra tags on every resource."),
+  })
+  .describe("Where on AWS the environment lives.");
+
+export const awsRunnersSection = z
+  .strictObject({
+    version: runnerVersion.describe("gitlab-runner package version installed on the instances."),
+    token: secretsManagerRef.describe("Runner authentication token (glrt-…) in Secrets Manager."),
+    concurrent: z.int().min(1).max(64).default(2).describe("Jobs per instance. @default 2"),
+    instanceTypes: z.array(instanceType).min(1).default(["t3a.large", "t3.large"]).describe("Spot instance types. @default ['t3a.large', 't3.large']"),
+    minSize: z.int().min(0).max(100).default(1).describe("@default 1"),
+    maxSize: z.int().min(1).max(100).default(3).describe("@default 3"),
+    desiredCapacity: z.int().min(0).max(100).default(1).describe("@default 1"),
+    rootVolumeGb: z.int().min(20).max(2048).default(100).describe("Runner volume; images and layers live here. @default 100"),
+    cpuTargetPercent: z.int().min(10).max(95).default(60).describe("Target-tracking CPU utilisation. @default 60"),
+    cacheExpirationDays: retentionDays.default(14).describe("Objects in the shared S3 cache expire after this. @default 14"),
+    jobImage: pinnedImage.default("node:20-alpine").describe("Default job image. @default 'node:20-alpine'"),
+    privileged: z.boolean().default(true).describe("Privileged job containers (docker builds). @default true"),
+    mountDockerSocket: z.boolean().default(true).describe("Give jobs the host's Docker socket. @default true"),
+    jobMemory: memorySize.default("6g").describe("@default '6g'"),
+    jobCpus: z.string().regex(/^\d+(\.\d+)?$/, "must be a number of CPUs like '1.5'").default("1.5").describe("@default '1.5'"),
+  })
+  .refine((r) => r.minSize <= r.desiredCapacity && r.desiredCapacity <= r.maxSize, {
+    message: "must satisfy minSize <= desiredCapacity <= maxSize",
+    path: ["desiredCapacity"],
+  })
+  .describe("GitLab Runner on a 100 % Spot Auto Scaling group (docker executor, S3 cache).");
+
+export const awsBackupsSection = z
+  .strictObject({
+    schedule: onCalendar.default("*-*-* 02:00:00").describe("When `gitlab-backup create` runs (UTC). @default '*-*-* 02:00:00'"),
+    retentionDays: retentionDays.default(30).describe("Backup objects in S3 are expired after this. @default 30"),
+    snapshotRetentionDays: retentionDays.default(14).describe("Daily EBS snapshots of the data volume kept. @default 14"),
+    maxAgeHours: z.int().min(1).max(24 * 14).default(26).describe("Alarm when the newest backup is older. @default 26"),
+  })
+  .describe("Backups to S3 and EBS snapshots of the data volume.");
+
+export const awsObservabilitySection = z
+  .strictObject({
+    appLogRetentionDays: retentionDays.default(30).describe("GitLab and runner logs. @default 30"),
+    systemLogRetentionDays: retentionDays.default(14).describe("System logs. @default 14"),
+    alarmEmail: emailAddress.optional().describe("Subscribe this address to the alarms' SNS topic."),
+    diskUsageAlarmPercent: z.int().min(50).max(99).default(85).describe("@default 85"),
+  })
+  .describe("CloudWatch logs and alarms.");
+
+export const awsTlsSection = z
+  .strictObject({
+    certificate: secretsManagerRef.describe("PEM certificate nginx serves: a Cloudflare Origin CA certificate for the domain (seed 004)."),
+    privateKey: secretsManagerRef.describe("Its PEM private key."),
+    strictSslMode: z.boolean().default(true).describe("Set the zone's SSL mode to Full (strict). @default true"),
+  })
+  .describe("TLS between Cloudflare and the instance: nginx serves an Origin CA certificate fetched at boot.");

@@ -1,0 +1,101 @@
+// The docker platform (seed 000): everything on one Docker host.
+import { z } from "zod";
+import { absolutePath, emailAddress, hostOrIp, ipv4, memorySize, onCalendar, pinnedImage, runnerVersion } from "./primitives";
+import { terraformVariableRef } from "./secrets";
+import { retentionDays } from "./shared";
+
+const dockerImagesSection = z
+  .strictObject({
+    traefik: pinnedImage.default("traefik:v3.5.3"),
+    prometheus: pinnedImage.default("prom/prometheus:v3.7.3"),
+    alertmanager: pinnedImage.default("prom/alertmanager:v0.28.1"),
+    grafana: pinnedImage.default("grafana/grafana:12.2.1"),
+  })
+  .describe("Pinned images of the supporting containers (GitLab's and the runner's follow their versions).");
+
+export const dockerSection = z
+  .strictObject({
+    host: z
+      .string()
+      .regex(/^(unix:\/\/\/|ssh:\/\/|tcp:\/\/)\S+$/, "must be a Docker host URL: unix:///…, ssh://user@host or tcp://host:2376")
+      .default("unix:///var/run/docker.sock")
+      .describe("Docker daemon the provider talks to. @default 'unix:///var/run/docker.sock'"),
+    publicAddress: ipv4.describe("Address the DNS records point at (the host's public or port-forwarded IP)."),
+    dataRoot: absolutePath
+      .default("/srv/gitlab")
+      .describe("Host directory under which every container's persistent data lives. @default '/srv/gitlab'"),
+    networkName: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/).default("gitlab").describe("Private Docker network. @default 'gitlab'"),
+    networkCidr: z.cidrv4().default("172.30.0.0/24").describe("Subnet of the private network; GitLab's metrics are open to it. @default '172.30.0.0/24'"),
+    shmSize: z.int().min(64).max(4096).default(256).describe("GitLab container /dev/shm in MB (Prometheus metrics need it). @default 256"),
+    images: dockerImagesSection.prefault({}),
+  })
+  .describe("The Docker host everything runs on.");
+
+const jobDockerAccess = z
+  .enum(["none", "socket"])
+  .default("none")
+  .describe("'none': build jobs cannot reach any Docker daemon (safe). 'socket': mount the host's socket into jobs (they can then control the host). @default 'none'");
+
+export const dockerRunnersSection = z
+  .strictObject({
+    version: runnerVersion.describe("gitlab-runner image version (gitlab/gitlab-runner:alpine-v<version>)."),
+    concurrent: z.int().min(1).max(64).default(4).describe("Jobs at once across both runners. @default 4"),
+    build: z
+      .strictObject({
+        token: terraformVariableRef.describe("Runner authentication token of the 'docker'-tagged runner."),
+        jobImage: pinnedImage.default("alpine:3.20").describe("@default 'alpine:3.20'"),
+        dockerAccess: jobDockerAccess,
+        privileged: z.boolean().default(false).describe("Privileged job containers. @default false"),
+        jobMemory: memorySize.optional().describe("Memory limit per job container."),
+      })
+      .describe("Build runner, tag 'docker': every job in a fresh container."),
+    deploy: z
+      .strictObject({
+        token: terraformVariableRef.describe("Runner authentication token of the protected 'deploy'-tagged runner."),
+      })
+      .optional()
+      .describe("Deploy runner, tag 'deploy': shell executor with host Docker access, protected refs only."),
+  })
+  .describe("Two runners as a security boundary (seed 000).");
+
+export const dockerBackupsSection = z
+  .strictObject({
+    schedule: onCalendar.default("*-*-* 02:00:00").describe("@default '*-*-* 02:00:00'"),
+    nfs: z
+      .strictObject({
+        server: hostOrIp.describe("NFS server, e.g. a TrueNAS box."),
+        export: absolutePath.describe("Exported path, e.g. '/mnt/tank/backups/gitlab'."),
+      })
+      .describe("Where archives and the config/secrets copy go."),
+    retentionDays: retentionDays.default(14).describe("@default 14"),
+    maxAgeHours: z.int().min(1).max(24 * 14).default(26).describe("Alert when the newest backup is older. @default 26"),
+  })
+  .describe("Scheduled `gitlab-backup create` to an NFS share, plus gitlab.rb and gitlab-secrets.json.");
+
+const alertReceiver = z.union([
+  z.strictObject({
+    email: z.strictObject({
+      to: emailAddress,
+      from: emailAddress,
+      smarthost: z.string().regex(/^[A-Za-z0-9.-]+:\d+$/, "must be host:port"),
+    }),
+  }),
+  z.strictObject({ webhook: z.strictObject({ url: terraformVariableRef.describe("Variable holding the webhook URL (it often embeds a token).") }) }),
+]);
+
+export const dockerObservabilitySection = z
+  .strictObject({
+    retentionDays: retentionDays.default(15).describe("Prometheus retention. @default 15"),
+    alertReceiver: alertReceiver.describe("Where Alertmanager sends alerts: { email: … } or { webhook: … }."),
+    grafanaAdminPassword: terraformVariableRef.describe("Variable holding Grafana's admin password."),
+    grafanaHostname: z.string().regex(/^[a-z0-9-]+$/).default("grafana").describe("@default 'grafana'"),
+  })
+  .describe("Prometheus, Alertmanager and Grafana on the same host.");
+
+
+export const dockerTlsSection = z
+  .strictObject({
+    acmeEmail: emailAddress.describe("Let's Encrypt account e-mail for Traefik's DNS-01 certificates."),
+    acmeStaging: z.boolean().default(false).describe("Use Let's Encrypt's staging CA while testing. @default false"),
+  })
+  .describe("Traefik terminates TLS with Let's Encrypt certificates obtained through Cloudflare DNS-01.");

@@ -1,0 +1,67 @@
+// The GitLab server itself: version, host names, SSH, mail, SSO, database, memory profile.
+import { z } from "zod";
+import { dnsLabel, emailAddress, hostOrIp, httpsUrl, omnibusVersion, port } from "./primitives";
+
+export function gitlabSection<S extends z.ZodType>(secretRef: S) {
+  const smtp = z
+    .strictObject({
+      host: hostOrIp.describe("SMTP relay host, e.g. 'smtp-relay.example.com'."),
+      port: port.default(587).describe("SMTP port. @default 587 (STARTTLS submission)"),
+      username: z.string().min(1).describe("SMTP user name."),
+      password: secretRef.describe("Reference to the SMTP password."),
+      security: z
+        .enum(["starttls", "tls", "none"])
+        .default("starttls")
+        .describe("'starttls' on 587, 'tls' for implicit TLS on 465. @default 'starttls'"),
+      domain: z.string().optional().describe("HELO domain. @default the environment's domain"),
+    })
+    .describe("Outgoing mail through an SMTP relay (seed 004: a relay on port 587).");
+
+  const sso = z
+    .strictObject({
+      label: z.string().min(1).default("SSO").describe("Button label on the sign-in page. @default 'SSO'"),
+      issuer: httpsUrl.describe("OpenID Connect issuer URL, e.g. 'https://auth.example.com/application/o/gitlab/'."),
+      clientId: z.string().min(1).describe("OIDC client id (not a secret)."),
+      clientSecret: secretRef.describe("Reference to the OIDC client secret."),
+      autoSignIn: z
+        .boolean()
+        .default(true)
+        .describe(
+          "Send the sign-in page straight to the provider. Admins reach the password form at /users/sign_in?auto_sign_in=false. @default true",
+        ),
+    })
+    .describe(
+      "OpenID Connect single sign-on. Users with an SSO identity cannot use a password; local admin accounts keep password login for break-glass access.",
+    );
+
+  const externalDatabase = z
+    .strictObject({
+      host: hostOrIp.describe("PostgreSQL host, e.g. an existing RDS endpoint."),
+      port: port.default(5432).describe("@default 5432"),
+      name: z.string().regex(/^[a-z_][a-z0-9_]*$/).default("gitlabhq_production").describe("@default 'gitlabhq_production'"),
+      username: z.string().min(1).default("gitlab").describe("@default 'gitlab'"),
+      password: secretRef.describe("Reference to the database password."),
+      sslMode: z.enum(["disable", "prefer", "require", "verify-full"]).default("require").describe("@default 'require'"),
+    })
+    .describe("Use an existing PostgreSQL server instead of the bundled one (seed 004: RDS).");
+
+  return z
+    .strictObject({
+      version: omnibusVersion.describe("Exact GitLab CE version: the Omnibus package on aws, the image tag on docker."),
+      hostname: dnsLabel.default("gitlab").describe("Web host name under the domain. @default 'gitlab'"),
+      sshHostname: dnsLabel
+        .optional()
+        .describe("Git SSH host name under the domain; always DNS-only. @default 'ssh-' + hostname"),
+      sshPort: port.default(22).describe("Port for git over SSH. @default 22"),
+      timeZone: z.string().min(1).default("UTC").describe("@default 'UTC'"),
+      memoryProfile: z
+        .enum(["standard", "small"])
+        .default("standard")
+        .describe("'small' tunes Puma, Sidekiq and PostgreSQL for hosts with little RAM (seed 003). @default 'standard'"),
+      emailFrom: emailAddress.optional().describe("Sender address of GitLab's e-mail. @default 'gitlab@<domain>'"),
+      smtp: smtp.optional(),
+      sso: sso.optional(),
+      externalDatabase: externalDatabase.optional(),
+    })
+    .describe("The GitLab server.");
+}

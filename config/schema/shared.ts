@@ -1,0 +1,28 @@
+// Sections whose shape is the same on both platforms.
+import { z } from "zod";
+import { dnsLabel } from "./primitives";
+
+export const registrySection = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Run GitLab's container registry. @default true"),
+    hostname: dnsLabel.default("registry").describe("Registry host name under the domain. @default 'registry'"),
+  })
+  .describe("GitLab's integrated container registry, on its own host name.");
+
+export function dnsSection<S extends z.ZodType>(secretRef: S) {
+  return z
+    .strictObject({
+      zoneId: z
+        .string()
+        .regex(/^[a-f0-9]{32}$/, "must be the 32-character Cloudflare zone id (Overview page of the zone)")
+        .describe("Cloudflare zone id of the domain."),
+      apiToken: secretRef.describe("Reference to a Cloudflare API token with Zone:DNS:Edit (and Zone:SSL on aws)."),
+      proxied: z
+        .boolean()
+        .default(true)
+        .describe("Proxy the web and registry records through Cloudflare. The git SSH record is always DNS-only. @default true"),
+    })
+    .describe("Cloudflare DNS for the GitLab, registry and git SSH host names.");
+}
+
+export const retentionDays = z.int().min(1).max(3650);

@@ -1,0 +1,201 @@
+// GitLab CE (Omnibus) on one EC2 instance. Its data lives on a separate encrypted EBS
+// volume mounted at /var/opt/gitlab, so the instance can be replaced (new AMI, new user
+// data, new GitLab version) without losing repositories.
+import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
+import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet";
+import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
+import { Eip } from "@cdktf/provider-aws/lib/eip";
+import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { Construct } from "constructs";
+import type { ApplicationSettings } from "../../userdata/application-settings";
+import type { OmnibusSettings } from "../../userdata/gitlab-rb";
+import { renderGitlabServerUserData, type BootSecret } from "../../userdata/gitlab-server-user-data";
+
+/** EC2's limit on user data; the bootstrap must fit. */
+export const EC2_USER_DATA_LIMIT_BYTES = 16 * 1024;
+
+/** Canonical's account, which publishes the official Ubuntu AMIs. */
+const CANONICAL_OWNER_ID = "099720109477";
+const UBUNTU_CODENAMES = { "22.04": "jammy", "24.04": "noble" } as const;
+
+export interface AwsGitLabServerProps {
+  /** Prefix of every resource name, e.g. 'staging-gitlab'. */
+  readonly namePrefix: string;
+  /** Exact Omnibus package version, e.g. '18.5.1-ce.0'. */
+  readonly gitlabVersion: string;
+  /** AWS region of the stack (the bootstrap calls Secrets Manager there). */
+  readonly region: string;
+  readonly vpcId: string;
+  /** Public subnet of the instance; its availability zone also holds the data volume. */
+  readonly subnetId: string;
+  readonly instanceType: string;
+  /** Ubuntu LTS release of the looked-up AMI. */
+  readonly ubuntuRelease: keyof typeof UBUNTU_CODENAMES;
+  readonly rootVolumeGb: number;
+  readonly dataVolumeGb: number;
+  /** gitlab.rb settings; secrets in them must be boot secrets' files. */
+  readonly omnibus: OmnibusSettings;
+  /** Secrets Manager secrets fetched at boot; the instance may read exactly these. */
+  readonly bootSecrets: readonly BootSecret[];
+  /** Settings applied with `gitlab-rails runner` after reconfigure. */
+  readonly applicationSettings: ApplicationSettings;
+  /** Tags on every resource. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export class AwsGitLabServer extends Construct {
+  /** The EC2 instance running Omnibus. */
+  readonly instance: Instance;
+  /** The encrypted EBS volume holding /var/opt/gitlab. */
+  readonly dataVolume: EbsVolume;
+  /** The Elastic IP every DNS record points at. */
+  readonly elasticIp: Eip;
+  readonly securityGroup: SecurityGroup;
+  /** The instance role; other constructs grant it access to their buckets and log groups. */
+  readonly role: IamRole;
+
+  constructor(scope: Construct, id: string, props: AwsGitLabServerProps) {
+    super(scope, id);
+    const tags = (name: string) => ({ ...props.tags, Name: `${props.namePrefix}-${name}` });
+
+    const ami = new DataAwsAmi(this, "ubuntu", {
+      owners: [CANONICAL_OWNER_ID],
+      mostRecent: true,
+      filter: [
+        {
+          name: "name",
+          values: [`ubuntu/images/hvm-ssd*/ubuntu-${UBUNTU_CODENAMES[props.ubuntuRelease]}-${props.ubuntuRelease}-amd64-server-*`],
+        },
+        { name: "virtualization-type", values: ["hvm"] },
+        { name: "architecture", values: ["x86_64"] },
+      ],
+    });
+    const subnet = new DataAwsSubnet(this, "subnet", { id: props.subnetId });
+
+    this.dataVolume = new EbsVolume(this, "data", {
+      availabilityZone: subnet.availabilityZone,
+      size: props.dataVolumeGb,
+      type: "gp3",
+      encrypted: true,
+      finalSnapshot: true,
+      tags: tags("data"),
+      lifecycle: { preventDestroy: true },
+    });
+
+    this.securityGroup = new SecurityGroup(this, "sg", {
+      name: `${props.namePrefix}-server`,
+      description: "GitLab server: git over SSH, HTTP, HTTPS. Admins use SSM, not SSH.",
+      vpcId: props.vpcId,
+      tags: tags("server"),
+    });
+    const ingress: [string, number][] = [
+      ["git-ssh", props.omnibus.sshPort],
+      ["http", 80],
+      ["https", 443],
+    ];
+    for (const [name, port] of ingress) {
+      for (const [family, cidr] of [["ipv4", "0.0.0.0/0"], ["ipv6", "::/0"]] as const) {
+        new VpcSecurityGroupIngressRule(this, `ingress-${name}-${family}`, {
+          securityGroupId: this.securityGroup.id,
+          description: name,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          ...(family === "ipv4" ? { cidrIpv4: cidr } : { cidrIpv6: cidr }),
+        });
+      }
+    }
+    new VpcSecurityGroupEgressRule(this, "egress-all", {
+      securityGroupId: this.securityGroup.id,
+      description: "packages, Secrets Manager, S3, SMTP, database",
+      ipProtocol: "-1",
+      cidrIpv4: "0.0.0.0/0",
+    });
+
+    this.role = new IamRole(this, "role", {
+      name: `${props.namePrefix}-server`,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+      tags: tags("server"),
+    });
+    new IamRolePolicyAttachment(this, "ssm-core", {
+      role: this.role.name,
+      policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    });
+    if (props.bootSecrets.length > 0) {
+      new IamRolePolicy(this, "read-boot-secrets", {
+        role: this.role.id,
+        name: "read-boot-secrets",
+        policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "ReadThisEnvironmentsSecrets",
+              Effect: "Allow",
+              Action: ["secretsmanager:GetSecretValue"],
+              Resource: [...new Set(props.bootSecrets.map((s) => s.arn))].sort(),
+            },
+          ],
+        }),
+      });
+    }
+    const profile = new IamInstanceProfile(this, "profile", { name: `${props.namePrefix}-server`, role: this.role.name });
+
+    const userData = renderGitlabServerUserData({
+      gitlabVersion: props.gitlabVersion,
+      region: props.region,
+      dataVolumeId: this.dataVolume.id,
+      omnibus: props.omnibus,
+      secrets: props.bootSecrets,
+      applicationSettings: props.applicationSettings,
+    });
+
+    this.instance = new Instance(this, "instance", {
+      ami: ami.id,
+      instanceType: props.instanceType,
+      subnetId: props.subnetId,
+      vpcSecurityGroupIds: [this.securityGroup.id],
+      iamInstanceProfile: profile.name,
+      metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
+      rootBlockDevice: {
+        volumeType: "gp3",
+        volumeSize: props.rootVolumeGb,
+        encrypted: true,
+        deleteOnTermination: true,
+        tags: tags("server-root"),
+      },
+      userData,
+      // A new version or config boots a fresh instance that mounts the same data volume.
+      userDataReplaceOnChange: true,
+      tags: tags("server"),
+      // A newer AMI must never replace the server behind the operator's back: the lookup
+      // is ignored after creation; upgrading the OS is a deliberate `-replace` (README).
+      lifecycle: { ignoreChanges: ["ami"] },
+    });
+
+    new VolumeAttachment(this, "data-attachment", {
+      deviceName: "/dev/sdf",
+      volumeId: this.dataVolume.id,
+      instanceId: this.instance.id,
+      // Stop the old instance before detaching so the filesystem is unmounted cleanly.
+      stopInstanceBeforeDetaching: true,
+    });
+
+    this.elasticIp = new Eip(this, "eip", { domain: "vpc", tags: tags("server"), lifecycle: { preventDestroy: true } });
+    new EipAssociation(this, "eip-association", {
+      allocationId: this.elasticIp.allocationId,
+      instanceId: this.instance.id,
+    });
+  }
+}

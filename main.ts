@@ -1,0 +1,24 @@
+// Entry point run by `cdktf synth|diff|deploy` (see cdktf.json): one stack per config/<env>.yaml.
+//
+// All environments are synthesized by default. To work on one, name it (comma-separate
+// several): GITLAB_ENVIRONMENTS=staging npx cdktf deploy staging
+import { join } from "node:path";
+import { ConfigError } from "./config/errors";
+import { loadEnvironments } from "./config/load";
+import { synthEnvironments } from "./stacks/app";
+
+const CONFIG_DIR = join(import.meta.dirname, "config");
+
+function selectedEnvironments(): string[] | undefined {
+  const raw = process.env.GITLAB_ENVIRONMENTS?.trim();
+  return raw ? raw.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
+}
+
+try {
+  const environments = loadEnvironments(CONFIG_DIR, selectedEnvironments());
+  synthEnvironments(environments, process.env.CDKTF_OUTDIR ?? "cdktf.out");
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n${error.problems.length} problem(s) found; nothing was synthesized.\n`);
+  process.exit(1);
+}

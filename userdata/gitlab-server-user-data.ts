@@ -1,0 +1,61 @@
+// The cloud-init user data of the GitLab EC2 instance: gitlab.rb, the bootstrap script and
+// what it needs to know. Pure: takes a typed model, returns the document.
+import { renderApplicationSettings, type ApplicationSettings } from "./application-settings";
+import { renderCloudConfig } from "./cloud-config";
+import { renderGitlabRb, type OmnibusSettings } from "./gitlab-rb";
+import { hostScript } from "./host-scripts";
+
+/** A secret fetched from Secrets Manager at boot into /etc/gitlab/secrets.d/<name>. */
+export interface BootSecret {
+  readonly name: string;
+  readonly arn: string;
+}
+
+export interface GitlabServerUserDataProps {
+  readonly gitlabVersion: string;
+  readonly region: string;
+  /** EBS volume id (a Terraform reference at synth time) mounted at /var/opt/gitlab. */
+  readonly dataVolumeId: string;
+  readonly omnibus: OmnibusSettings;
+  readonly secrets: readonly BootSecret[];
+  readonly applicationSettings: ApplicationSettings;
+}
+
+export const SECRETS_DIR = "/etc/gitlab/secrets.d";
+
+/** Where gitlab.rb reads a boot-time secret from. */
+export function bootSecretFile(name: string): { file: string } {
+  return { file: `${SECRETS_DIR}/${secretName(name)}` };
+}
+
+function secretName(name: string): string {
+  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`invalid secret name '${name}'`);
+  return name;
+}
+
+function shellValue(value: string): string {
+  // Values are ids, versions, ARNs or Terraform references; anything else is a bug upstream.
+  if (!/^[A-Za-z0-9_.:/${}[\]+=@-]*$/.test(value)) throw new Error(`unsafe value for bootstrap.env: '${value}'`);
+  return value;
+}
+
+export function renderGitlabServerUserData(p: GitlabServerUserDataProps): string {
+  const env = [
+    `GITLAB_VERSION=${shellValue(p.gitlabVersion)}`,
+    `AWS_REGION=${shellValue(p.region)}`,
+    `DATA_VOLUME_ID=${shellValue(p.dataVolumeId)}`,
+  ];
+  const secretsList = p.secrets.map((s) => `${secretName(s.name)} ${shellValue(s.arn)}`);
+  const settings = renderApplicationSettings(p.applicationSettings);
+  return renderCloudConfig({
+    writeFiles: [
+      { path: "/etc/gitlab-platform/bootstrap.env", permissions: "0600", content: `${env.join("\n")}\n` },
+      { path: "/etc/gitlab-platform/secrets.list", permissions: "0600", content: secretsList.length ? `${secretsList.join("\n")}\n` : "" },
+      { path: "/etc/gitlab/gitlab.rb", permissions: "0600", content: renderGitlabRb(p.omnibus) },
+      ...(settings ? [{ path: "/etc/gitlab/application-settings.rb", permissions: "0600", content: settings }] : []),
+      { path: "/usr/local/sbin/gitlab-bootstrap", permissions: "0755", content: hostScript("gitlab-bootstrap.sh") },
+      { path: "/usr/local/sbin/gitlab-apply-settings", permissions: "0755", content: hostScript("gitlab-apply-settings.sh") },
+    ],
+    runcmd: [["/usr/local/sbin/gitlab-bootstrap"]],
+  });
+}
