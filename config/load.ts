@@ -51,7 +51,8 @@ export function parseEnvironment(file: string, bytes: Uint8Array): Result {
   };
   const yamlProblems = [...doc.errors, ...doc.warnings].map((e) => ({
     file,
-    path: pathOfOffset(doc, e.pos[0]),
+    // Only a duplicate key has a meaningful field path; other syntax errors have a position.
+    path: e.code === "DUPLICATE_KEY" ? pathOfOffset(doc, e.pos[0]) : "",
     message: `YAML: ${firstLine(e.message)}`,
     ...at(e.pos[0]),
   }));

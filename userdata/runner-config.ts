@@ -67,7 +67,6 @@ function runnerTable(r: RunnerSettings): Record<string, unknown> {
       privileged: d.privileged,
       pull_policy: [...d.pullPolicy],
       volumes: [...d.volumes],
-      tls_verify: false,
       disable_cache: false,
       shm_size: 0,
     };

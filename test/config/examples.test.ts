@@ -1,0 +1,64 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CONFIG_DIR, exampleEnvironment, exampleEnvironments } from "../helpers";
+
+describe("example environments", () => {
+  it("are homelab (docker), staging and production (aws), all valid", () => {
+    const envs = exampleEnvironments();
+    expect(envs.map((e) => [e.name, e.platform])).toEqual([
+      ["homelab", "docker"],
+      ["production", "aws"],
+      ["staging", "aws"],
+    ]);
+  });
+
+  it("each start with the yaml-language-server schema comment", () => {
+    for (const file of readdirSync(CONFIG_DIR).filter((f) => f.endsWith(".yaml"))) {
+      const firstLine = readFileSync(join(CONFIG_DIR, file), "utf8").split("\n")[0];
+      expect(firstLine, file).toBe("# yaml-language-server: $schema=./environment.schema.json");
+    }
+  });
+
+  it("homelab is sized after seed 000: git SSH on 2222, registry subdomain, build and deploy runners", () => {
+    const env = exampleEnvironment("homelab");
+    if (env.platform !== "docker") throw new Error("homelab must be docker");
+    expect(env.gitlab.sshPort).toBe(2222);
+    expect(env.registry).toEqual({ enabled: true, hostname: "registry" });
+    expect(env.runners.build.token).toEqual({ terraformVariable: "runner_token_build" });
+    expect(env.runners.build.dockerAccess).toBe("none");
+    expect(env.runners.deploy?.token).toEqual({ terraformVariable: "runner_token_deploy" });
+    expect(env.backups.schedule).toBe("*-*-* 02:00:00");
+  });
+
+  it.each(["staging", "production"])("%s is sized after seed 004", (name) => {
+    const env = exampleEnvironment(name);
+    if (env.platform !== "aws") throw new Error(`${name} must be aws`);
+    expect(env.domain).toBe("example.com");
+    expect(env.aws.instanceType).toBe("t3a.xlarge");
+    expect(env.aws.dataVolumeGb).toBe(200);
+    expect(env.runners).toMatchObject({
+      instanceTypes: ["t3a.large", "t3.large"],
+      minSize: 1,
+      maxSize: 3,
+      desiredCapacity: 1,
+      concurrent: 2,
+      cacheExpirationDays: 14,
+      rootVolumeGb: 100,
+      cpuTargetPercent: 60,
+      jobImage: "node:20-alpine",
+      jobMemory: "6g",
+      jobCpus: "1.5",
+    });
+    expect(env.backups.schedule).toBe("*-*-* 02:00:00");
+    expect(env.backups.snapshotRetentionDays).toBe(14);
+    expect(env.observability.appLogRetentionDays).toBe(30);
+    expect(env.observability.systemLogRetentionDays).toBe(14);
+  });
+
+  it("staging and production do not collide on host names in the shared zone", () => {
+    const names = ["staging", "production"].map((n) => exampleEnvironment(n)).map((e) => [e.gitlab.hostname, e.gitlab.sshHostname, e.registry.hostname]);
+    const all = names.flat();
+    expect(new Set(all).size).toBe(all.length);
+  });
+});

@@ -1,0 +1,241 @@
+// Config mistakes users make, and the message each one gets: `<file>: <field.path>: <what>`.
+import { describe, expect, it } from "vitest";
+import { deepClone, exampleYaml, parseConfig, problemsOf } from "../helpers";
+
+const homelab = () => deepClone(exampleYaml("homelab"));
+const staging = () => deepClone(exampleYaml("staging"));
+
+interface Mistake {
+  readonly what: string;
+  readonly config: () => unknown;
+  /** Every problem line must be one of these (regexps on the full line). */
+  readonly expected: readonly RegExp[];
+}
+
+const mistakes: Mistake[] = [
+  {
+    what: "misspelled key",
+    config: () => ({ ...homelab(), gitlab: { ...homelab().gitlab, hostnmae: "git" } }),
+    expected: [/^config\/test\.yaml: gitlab\.hostnmae: unknown key; check its spelling/],
+  },
+  {
+    what: "unknown top-level key",
+    config: () => ({ ...homelab(), monitoring: {} }),
+    expected: [/^config\/test\.yaml: monitoring: unknown key/],
+  },
+  {
+    what: "another platform's section",
+    config: () => ({ ...homelab(), aws: { region: "eu-west-3" } }),
+    expected: [/^config\/test\.yaml: aws: only valid when platform is 'aws' \(this environment's platform is 'docker'\)/],
+  },
+  {
+    what: "unknown platform",
+    config: () => ({ ...homelab(), platform: "kubernetes" }),
+    expected: [/^config\/test\.yaml: platform: must be 'aws' or 'docker'/],
+  },
+  {
+    what: "wrong type",
+    config: () => ({ ...homelab(), gitlab: { ...homelab().gitlab, sshPort: "2222" } }),
+    expected: [/^config\/test\.yaml: gitlab\.sshPort: must be number, got the string '2222'/],
+  },
+  {
+    what: "port out of range",
+    config: () => ({ ...homelab(), gitlab: { ...homelab().gitlab, sshPort: 70000 } }),
+    expected: [/^config\/test\.yaml: gitlab\.sshPort: must be at most 65535, got 70000/],
+  },
+  {
+    what: "missing required field",
+    config: () => {
+      const c = homelab();
+      delete c.gitlab.version;
+      return c;
+    },
+    expected: [/^config\/test\.yaml: gitlab\.version: is required \(string\)/],
+  },
+  {
+    what: "unpinned GitLab version",
+    config: () => ({ ...homelab(), gitlab: { ...homelab().gitlab, version: "latest" } }),
+    expected: [/^config\/test\.yaml: gitlab\.version: must be an exact GitLab CE version like '18\.5\.1-ce\.0' \(no 'latest'\)/],
+  },
+  {
+    what: "job image on the latest tag",
+    config: () => {
+      const c = homelab();
+      c.runners.build.jobImage = "alpine:latest";
+      return c;
+    },
+    expected: [/^config\/test\.yaml: runners\.build\.jobImage: must not use the 'latest' tag: pin a version/],
+  },
+  {
+    what: "untagged job image",
+    config: () => {
+      const c = homelab();
+      c.runners.build.jobImage = "alpine";
+      return c;
+    },
+    expected: [/^config\/test\.yaml: runners\.build\.jobImage: must pin a tag or digest/],
+  },
+  {
+    what: "runner token pasted as a literal (docker)",
+    config: () => {
+      const c = homelab();
+      c.runners.build.token = "glrt-abcdefghijklmnopqrst";
+      return c;
+    },
+    expected: [
+      /^config\/test\.yaml: runners\.build\.token: looks like a GitLab runner authentication token pasted into config; secrets are never written in config — pass it as a sensitive Terraform variable \(TF_VAR_<name>\) and write \{ terraformVariable: <name> \}/,
+    ],
+  },
+  {
+    what: "personal access token pasted anywhere (aws)",
+    config: () => ({ ...staging(), gitlab: { ...staging().gitlab, emailFrom: "glpat-0123456789abcdefghij" } }),
+    expected: [/^config\/test\.yaml: gitlab\.emailFrom: looks like a GitLab access token pasted into config; .*secretsManagerArn/],
+  },
+  {
+    what: "password pasted as a literal",
+    config: () => {
+      const c = staging();
+      c.gitlab.smtp.password = "hunter2";
+      return c;
+    },
+    expected: [/^config\/test\.yaml: gitlab\.smtp\.password: looks like a literal value for the secret field 'password' pasted into config; .*Secrets Manager/],
+  },
+  {
+    what: "a Terraform variable where aws needs a Secrets Manager ARN",
+    config: () => {
+      const c = staging();
+      c.runners.token = { terraformVariable: "runner_token" };
+      return c;
+    },
+    expected: [/^config\/test\.yaml: runners\.token\.secretsManagerArn: is required/, /^config\/test\.yaml: runners\.token\.terraformVariable: unknown key/],
+  },
+  {
+    what: "malformed secret ARN",
+    config: () => {
+      const c = staging();
+      c.runners.token = { secretsManagerArn: "my-runner-token" };
+      return c;
+    },
+    expected: [/^config\/test\.yaml: runners\.token\.secretsManagerArn: must be a Secrets Manager secret ARN/],
+  },
+  {
+    what: "git SSH port other than 22 on aws",
+    config: () => ({ ...staging(), gitlab: { ...staging().gitlab, sshPort: 2222 } }),
+    expected: [/^config\/test\.yaml: gitlab\.sshPort: must be 22 on aws/],
+  },
+  {
+    what: "runner group sizes out of order",
+    config: () => ({ ...staging(), runners: { ...staging().runners, minSize: 2, desiredCapacity: 1 } }),
+    expected: [/^config\/test\.yaml: runners\.desiredCapacity: must satisfy minSize <= desiredCapacity <= maxSize/],
+  },
+  {
+    what: "wrong enum value",
+    config: () => ({ ...homelab(), gitlab: { ...homelab().gitlab, memoryProfile: "tiny" } }),
+    expected: [/^config\/test\.yaml: gitlab\.memoryProfile: must be one of 'standard', 'small'/],
+  },
+  {
+    what: "invalid domain",
+    config: () => ({ ...homelab(), domain: "Example.COM" }),
+    expected: [/^config\/test\.yaml: domain: must be a lower-case domain name/],
+  },
+  {
+    what: "zone id that YAML read as a number",
+    config: () => ({ ...homelab(), dns: { ...homelab().dns, zoneId: 0 } }),
+    expected: [/^config\/test\.yaml: dns\.zoneId: must be string, got number 0/],
+  },
+  {
+    what: "a list where a mapping belongs",
+    config: () => ({ ...homelab(), backups: ["daily"] }),
+    expected: [/^config\/test\.yaml: backups: must be object, got a list/],
+  },
+];
+
+describe("config mistakes", () => {
+  it.each(mistakes.map((m) => [m.what, m] as const))("%s", (_what, mistake) => {
+    const problems = problemsOf(mistake.config());
+    expect(problems.length).toBeGreaterThan(0);
+    for (const line of problems) {
+      expect(mistake.expected.some((re) => re.test(line)), `unexpected problem: ${line}`).toBe(true);
+    }
+    for (const re of mistake.expected) {
+      expect(problems.some((line) => re.test(line)), `missing problem ${re}: got\n${problems.join("\n")}`).toBe(true);
+    }
+  });
+
+  it("covers at least 10 distinct kinds of mistake", () => {
+    expect(mistakes.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it("reports all problems of a file at once", () => {
+    const c = homelab();
+    c.gitlab.version = "latest";
+    c.gitlab.sshPort = 0;
+    c.runners.build.token = "glrt-xyz";
+    c.extra = true;
+    const problems = problemsOf(c);
+    expect(problems).toHaveLength(4);
+    expect(problems.map((p) => p.split(": ")[1]).sort()).toEqual(["extra", "gitlab.sshPort", "gitlab.version", "runners.build.token"]);
+  });
+
+  it("gives the line and column of each problem", () => {
+    const text = "platform: docker\ndomain: example.com\ngitlab:\n  version: latest\n";
+    const result = parseConfig(text);
+    const version = result.problems.find((p) => p.path === "gitlab.version");
+    expect(version).toMatchObject({ line: 4, column: 12 });
+  });
+});
+
+describe("YAML-level mistakes", () => {
+  it("syntax errors name the line and column", () => {
+    const result = parseConfig("platform: docker\ngitlab:\n  version: [1, 2\n");
+    expect(result.environment).toBeUndefined();
+    expect(result.problems[0]?.message).toMatch(/^YAML: /);
+    expect(result.problems[0]?.line).toBeGreaterThanOrEqual(3);
+    expect(result.problems[0]?.column).toBeGreaterThanOrEqual(1);
+  });
+
+  it("duplicate keys are errors with their position and path", () => {
+    const result = parseConfig("platform: docker\ngitlab:\n  version: 18.5.1-ce.0\n  version: 18.4.0-ce.0\n");
+    const dup = result.problems.find((p) => /duplicate|unique/i.test(p.message));
+    expect(dup).toMatchObject({ path: "gitlab.version", line: 4, column: 3 });
+  });
+
+  it("tabs used for indentation are errors", () => {
+    const result = parseConfig("platform: docker\ngitlab:\n\tversion: 18.5.1-ce.0\n");
+    expect(result.environment).toBeUndefined();
+    expect(result.problems[0]?.message).toMatch(/^YAML: .*tab/i);
+    expect(result.problems[0]?.line).toBe(3);
+  });
+
+  it("an empty file says so", () => {
+    expect(problemsOf("")).toEqual(["config/test.yaml: (file): file is empty; start from one of the examples in config/"]);
+    expect(problemsOf("# only a comment\n")).toEqual(["config/test.yaml: (file): file is empty; start from one of the examples in config/"]);
+  });
+
+  it("a document that is not a mapping says what it must be", () => {
+    expect(problemsOf("- a\n- b\n")[0]).toMatch(/\(file\): must be a YAML mapping of settings/);
+  });
+
+  it("alias bombs are refused without expanding them", () => {
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(",")}]`);
+    const started = performance.now();
+    const problems = problemsOf(lines.join("\n"));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(problems[0]).toMatch(/config\/test\.yaml: \(file\): YAML: .*alias/i);
+  });
+
+  it("a file that is not UTF-8 is refused", () => {
+    const result = parseConfigBytes(new Uint8Array([0x70, 0x6c, 0x61, 0x74, 0xff, 0xfe, 0x0a]));
+    expect(result.problems.map((p) => p.message)).toEqual(["file is not valid UTF-8; save it as UTF-8"]);
+  });
+
+  it("an environment file name must be a valid stack name", () => {
+    expect(problemsOf(exampleYaml("homelab"), "My_Env")[0]).toMatch(/config\/My_Env\.yaml: \(file\): the file name 'My_Env' must be a lower-case environment name/);
+  });
+});
+
+import { parseEnvironment } from "../../config/load";
+function parseConfigBytes(bytes: Uint8Array) {
+  return parseEnvironment("config/test.yaml", bytes);
+}

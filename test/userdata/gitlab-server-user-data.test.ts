@@ -1,0 +1,95 @@
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { hostScript } from "../../userdata/host-scripts";
+import { renderGitlabServerUserData, type GitlabServerUserDataProps } from "../../userdata/gitlab-server-user-data";
+import type { OmnibusSettings } from "../../userdata/gitlab-rb";
+
+const omnibus: OmnibusSettings = {
+  externalUrl: "https://gitlab.example.com",
+  sshHost: "ssh-gitlab.example.com",
+  sshPort: 22,
+  timeZone: "UTC",
+  emailFrom: "gitlab@example.com",
+  tls: { mode: "certificate", certificatePath: "/etc/gitlab/secrets.d/tls_certificate", keyPath: "/etc/gitlab/secrets.d/tls_private_key" },
+  memoryProfile: "standard",
+  monitoring: { whitelist: ["127.0.0.0/8"], exportersOnAllInterfaces: false },
+  backupKeepSeconds: 86400,
+};
+
+const props: GitlabServerUserDataProps = {
+  gitlabVersion: "18.5.1-ce.0",
+  region: "eu-west-3",
+  dataVolumeId: "${aws_ebs_volume.data.id}",
+  omnibus,
+  secrets: [{ name: "smtp_password", arn: "arn:aws:secretsmanager:eu-west-3:111111111111:secret:smtp-AbCdEf" }],
+  applicationSettings: { disablePasswordForSsoUsers: true },
+};
+
+const files = (doc: string) => Object.fromEntries(parse(doc).write_files.map((f: any) => [f.path, f]));
+
+describe("GitLab server user data", () => {
+  const doc = renderGitlabServerUserData(props);
+
+  it("writes gitlab.rb, the bootstrap inputs and the scripts, root-only where secret", () => {
+    const f = files(doc);
+    expect(Object.keys(f).sort()).toEqual([
+      "/etc/gitlab-platform/bootstrap.env",
+      "/etc/gitlab-platform/secrets.list",
+      "/etc/gitlab/application-settings.rb",
+      "/etc/gitlab/gitlab.rb",
+      "/usr/local/sbin/gitlab-apply-settings",
+      "/usr/local/sbin/gitlab-bootstrap",
+    ]);
+    expect(f["/etc/gitlab/gitlab.rb"].permissions).toBe("0600");
+    expect(f["/etc/gitlab/gitlab.rb"].content).toContain("external_url 'https://gitlab.example.com'");
+    expect(f["/etc/gitlab-platform/bootstrap.env"].content).toBe(
+      "GITLAB_VERSION=18.5.1-ce.0\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${aws_ebs_volume.data.id}\n",
+    );
+    expect(f["/etc/gitlab-platform/secrets.list"].content).toBe("smtp_password arn:aws:secretsmanager:eu-west-3:111111111111:secret:smtp-AbCdEf\n");
+    expect(f["/usr/local/sbin/gitlab-bootstrap"]).toMatchObject({ permissions: "0755", content: hostScript("gitlab-bootstrap.sh") });
+  });
+
+  it("runs the bootstrap once, as the only command", () => {
+    expect(parse(doc).runcmd).toEqual([["/usr/local/sbin/gitlab-bootstrap"]]);
+  });
+
+  it("stays under EC2's 16 KB user data limit with every option on", () => {
+    expect(Buffer.byteLength(doc)).toBeLessThan(16 * 1024);
+  });
+
+  it("refuses values that would break the env file", () => {
+    expect(() => renderGitlabServerUserData({ ...props, gitlabVersion: "18.5.1; rm -rf /" })).toThrow(/unsafe value/);
+    expect(() => renderGitlabServerUserData({ ...props, secrets: [{ name: "../x", arn: "a" }] })).toThrow(/invalid secret name/);
+  });
+});
+
+describe("bootstrap script", () => {
+  const script = hostScript("gitlab-bootstrap.sh");
+  const order = (...needles: string[]) => needles.map((n) => script.indexOf(n));
+
+  it("stops at the first failure and reports it", () => {
+    expect(script).toContain("set -Eeuo pipefail");
+    expect(script).toContain("trap on_error ERR");
+    expect(script).toContain('echo "$step" > "$STATE_DIR/bootstrap.failed"');
+  });
+
+  it("mounts the data volume before installing GitLab, and formats it only when blank", () => {
+    const [wait, format, mount, install, reconfigure] = order(
+      'step="wait for data volume"',
+      'step="format data volume (only if blank)"',
+      'step="mount data volume"',
+      'step="install gitlab-ce $GITLAB_VERSION"',
+      'step="gitlab-ctl reconfigure"',
+    );
+    expect(wait).toBeGreaterThan(0);
+    expect([wait, format, mount, install, reconfigure]).toEqual([...[wait, format, mount, install, reconfigure]].sort((a, b) => a! - b!));
+    expect(script).toMatch(/if \[ "\$probe" -eq 2 \]; then\n\s+log "data volume is blank: creating ext4 filesystem"\n\s+mkfs\.ext4/);
+    expect(script.match(/mkfs/g)).toHaveLength(1);
+  });
+
+  it("pins the package and lets only itself reconfigure", () => {
+    expect(script).toContain('apt-get install -y -q "gitlab-ce=$GITLAB_VERSION"');
+    expect(script).toContain("apt-mark hold gitlab-ce");
+    expect(script.indexOf("touch /etc/gitlab/skip-auto-reconfigure")).toBeLessThan(script.indexOf("apt-get install -y -q"));
+  });
+});

@@ -1,0 +1,91 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "smol-toml";
+import { describe, expect, it } from "vitest";
+import { renderRunnerConfig, type RunnerConfig } from "../../userdata/runner-config";
+import { REPO_ROOT } from "../helpers";
+
+/** Seed 004's runner, as the aws fleet renders it. */
+const seed004: RunnerConfig = {
+  concurrent: 2,
+  runners: [
+    {
+      name: "staging-aws-runner-{hostname}",
+      url: "https://gitlab.example.com",
+      token: { envVar: "RUNNER_TOKEN" },
+      executor: "docker",
+      docker: {
+        image: "node:20-alpine",
+        privileged: true,
+        pullPolicy: ["if-not-present"],
+        volumes: ["/cache", "/var/run/docker.sock:/var/run/docker.sock"],
+        memory: "6g",
+        cpus: "1.5",
+      },
+      s3Cache: { bucket: "staging-gitlab-runner-cache", region: "eu-west-3" },
+    },
+  ],
+};
+
+const knownKeys = new Set(readFileSync(join(REPO_ROOT, "test/fixtures/gitlab-runner-config-toml-keys.txt"), "utf8").split("\n").filter(Boolean));
+
+function allKeys(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(allKeys);
+  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => [k, ...allKeys(v)]);
+  return [];
+}
+
+describe("runner config.toml renderer", () => {
+  it("renders seed 004's docker executor settings", () => {
+    const toml = parse(renderRunnerConfig(seed004)) as any;
+    expect(toml).toMatchObject({ concurrent: 2, check_interval: 0, shutdown_timeout: 0, session_server: { session_timeout: 1800 } });
+    const runner = toml.runners[0];
+    expect(runner).toMatchObject({ executor: "docker", url: "https://gitlab.example.com" });
+    expect(runner.docker).toMatchObject({
+      image: "node:20-alpine",
+      privileged: true,
+      pull_policy: ["if-not-present"],
+      volumes: ["/cache", "/var/run/docker.sock:/var/run/docker.sock"],
+      memory: "6g",
+      cpus: "1.5",
+    });
+    expect(runner.cache).toEqual({
+      Type: "s3",
+      Shared: true,
+      s3: { BucketName: "staging-gitlab-runner-cache", BucketLocation: "eu-west-3", AuthenticationType: "iam" },
+    });
+  });
+
+  it("writes a placeholder for the token, filled in on the host at boot", () => {
+    const toml = parse(renderRunnerConfig(seed004)) as any;
+    expect(toml.runners[0].token).toBe("@@RUNNER_TOKEN@@");
+    expect(() => renderRunnerConfig({ ...seed004, runners: [{ ...seed004.runners[0]!, token: { envVar: "glrt-abc" } }] })).toThrow(
+      /invalid token variable name/,
+    );
+  });
+
+  it("renders a shell executor without docker settings", () => {
+    const toml = parse(
+      renderRunnerConfig({
+        concurrent: 4,
+        metricsListenAddress: ":9252",
+        runners: [{ name: "deploy", url: "https://gitlab.example.com", token: { envVar: "RUNNER_TOKEN_DEPLOY" }, executor: "shell", limit: 1 }],
+      }),
+    ) as any;
+    expect(toml.listen_address).toBe(":9252");
+    expect(toml.runners[0]).toEqual({ name: "deploy", url: "https://gitlab.example.com", token: "@@RUNNER_TOKEN_DEPLOY@@", executor: "shell", shell: "bash", limit: 1 });
+  });
+
+  it("refuses inconsistent executors", () => {
+    const shellWithDocker = { ...seed004.runners[0]!, executor: "shell" as const };
+    expect(() => renderRunnerConfig({ concurrent: 1, runners: [shellWithDocker] })).toThrow(/shell runner; docker settings do not apply/);
+    const dockerWithout = { ...seed004.runners[0]!, docker: undefined };
+    expect(() => renderRunnerConfig({ concurrent: 1, runners: [dockerWithout] })).toThrow(/no docker settings/);
+    expect(() => renderRunnerConfig({ concurrent: 1, runners: [] })).toThrow(/at least one runner/);
+  });
+
+  it("uses only keys gitlab-runner knows", () => {
+    const keys = allKeys(parse(renderRunnerConfig(seed004)));
+    expect(keys.filter((k) => !knownKeys.has(k))).toEqual([]);
+  });
+});
