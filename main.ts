@@ -2,12 +2,13 @@
 //
 // All environments are synthesized by default. To work on one, name it (comma-separate
 // several): GITLAB_ENVIRONMENTS=staging npx cdktf deploy staging
+// GITLAB_CONFIG_DIR points at another directory of environment files (default: config/).
 import { join } from "node:path";
 import { ConfigError } from "./config/errors";
 import { loadEnvironments } from "./config/load";
 import { synthEnvironments } from "./stacks/app";
 
-const CONFIG_DIR = join(import.meta.dirname, "config");
+const CONFIG_DIR = process.env.GITLAB_CONFIG_DIR ?? join(import.meta.dirname, "config");
 
 function selectedEnvironments(): string[] | undefined {
   const raw = process.env.GITLAB_ENVIRONMENTS?.trim();

@@ -1,7 +1,7 @@
 // Builds one stack per environment, by platform, and synthesizes them so that a failure
 // leaves the previous output untouched.
-import { existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
-import { dirname, basename, join } from "node:path";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { App } from "cdktf";
 import type { Environment } from "../config/load";
 import { AwsEnvironmentStack, type AwsEnvironment } from "./aws-stack";
@@ -19,19 +19,29 @@ export function addEnvironmentStack(app: App, env: Environment): void {
 }
 
 /**
- * Synthesizes into a scratch directory beside `outdir` and swaps it in only when every
- * stack synthesized: an error never leaves a half-written or stale-mixed cdktf.out.
+ * Synthesizes into a scratch directory beside `outdir` and moves the generated files into
+ * place only when every stack synthesized: an error never leaves half-written output.
+ * Files the app does not generate (a stack's .terraform/, lock file, plans) are kept.
  */
 export function synthEnvironments(environments: readonly Environment[], outdir: string): void {
+  mkdirSync(dirname(outdir), { recursive: true });
   const scratch = mkdtempSync(join(dirname(outdir), `.${basename(outdir)}.tmp-`));
   try {
-    const app = new App({ outdir: scratch, skipValidation: false });
+    const app = new App({ outdir: scratch });
     for (const env of environments) addEnvironmentStack(app, env);
     app.synth();
-  } catch (error) {
+    moveInto(scratch, outdir);
+  } finally {
     rmSync(scratch, { recursive: true, force: true });
-    throw error;
   }
-  if (existsSync(outdir)) rmSync(outdir, { recursive: true, force: true });
-  renameSync(scratch, outdir);
+}
+
+function moveInto(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  chmodSync(to, 0o755);
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    if (entry.isDirectory()) moveInto(source, join(to, entry.name));
+    else renameSync(source, join(to, entry.name));
+  }
 }

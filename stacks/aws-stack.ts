@@ -6,6 +6,7 @@ import type { AwsEnvironmentConfig } from "../config/schema/index";
 import type { Environment } from "../config/load";
 import { AwsGitLabServer } from "../constructs/gitlab-server/aws";
 import { bootSecretFile, type BootSecret } from "../userdata/gitlab-server-user-data";
+import { useLocalState } from "./backend";
 import { hostNames } from "./host-names";
 import { applicationSettings, DAY_SECONDS, gitlabSecrets, monitoringWhitelist, omnibusSettings } from "./omnibus-settings";
 
@@ -22,6 +23,7 @@ export class AwsEnvironmentStack extends TerraformStack {
     const hosts = hostNames(env);
     const namePrefix = `${env.name}-gitlab`;
 
+    useLocalState(this, env.name);
     new AwsProvider(this, "aws", {
       region: env.aws.region,
       defaultTags: [{ tags: { ...env.aws.tags, Environment: env.name, ManagedBy: "gitlab-platform" } }],

@@ -6,6 +6,7 @@ import type { Environment } from "../config/load";
 import type { DockerEnvironmentConfig } from "../config/schema/index";
 import { DockerGitLabServer } from "../constructs/gitlab-server/docker";
 import { DockerPrivateNetwork } from "../constructs/private-network/docker";
+import { useLocalState } from "./backend";
 import { hostNames } from "./host-names";
 import {
   applicationSettings,
@@ -28,6 +29,7 @@ export class DockerEnvironmentStack extends TerraformStack {
     super(scope, env.name);
     const hosts = hostNames(env);
 
+    useLocalState(this, env.name);
     new DockerProvider(this, "docker", { host: env.docker.host });
 
     const secretEnvironment: Record<string, string> = {};

@@ -1,0 +1,115 @@
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { exampleEnvironment, onlyResource, resources, synthEnvironment } from "../helpers";
+
+const stack = synthEnvironment(exampleEnvironment("staging"));
+const instance = onlyResource(stack, "aws_instance");
+const userData = parse(instance.user_data);
+const file = (path: string) => userData.write_files.find((f: any) => f.path === path)?.content as string;
+
+describe("GitLabServer on aws", () => {
+  it("runs the configured instance type from a looked-up Ubuntu LTS AMI", () => {
+    expect(instance.instance_type).toBe("t3a.xlarge");
+    const ami = Object.values(stack.data!.aws_ami!)[0] as any;
+    expect(ami.owners).toEqual(["099720109477"]);
+    expect(ami.most_recent).toBe(true);
+    expect(ami.filter[0].values[0]).toMatch(/^ubuntu\/images\/hvm-ssd\*\/ubuntu-noble-24\.04-amd64-server-\*$/);
+    expect(instance.ami).toMatch(/^\$\{data\.aws_ami\.[^.]+\.id\}$/);
+  });
+
+  it("requires IMDSv2", () => {
+    expect(instance.metadata_options).toEqual({ http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 });
+  });
+
+  it("has an encrypted gp3 root volume", () => {
+    expect(instance.root_block_device).toMatchObject({ encrypted: true, volume_type: "gp3" });
+  });
+
+  it("keeps GitLab's data on a separate encrypted gp3 volume that outlives the instance", () => {
+    const volume = onlyResource(stack, "aws_ebs_volume");
+    expect(volume).toMatchObject({ size: 200, type: "gp3", encrypted: true, final_snapshot: true, lifecycle: { prevent_destroy: true } });
+    expect(volume.availability_zone).toMatch(/^\$\{data\.aws_subnet\.[^.]+\.availability_zone\}$/);
+    const attachment = onlyResource(stack, "aws_volume_attachment");
+    expect(attachment.volume_id).toMatch(/^\$\{aws_ebs_volume\.[^.]+\.id\}$/);
+    expect(attachment.instance_id).toMatch(/^\$\{aws_instance\.[^.]+\.id\}$/);
+    expect(attachment.stop_instance_before_detaching).toBe(true);
+    expect(file("/etc/gitlab-platform/bootstrap.env")).toMatch(/^DATA_VOLUME_ID=\$\{aws_ebs_volume\.[^.]+\.id\}$/m);
+  });
+
+  it("can be replaced for new user data, but never silently for a new AMI", () => {
+    expect(instance.user_data_replace_on_change).toBe(true);
+    expect(instance.lifecycle).toEqual({ ignore_changes: ["ami"] });
+  });
+
+  it("has a protected Elastic IP associated with the instance", () => {
+    expect(onlyResource(stack, "aws_eip")).toMatchObject({ domain: "vpc", lifecycle: { prevent_destroy: true } });
+    expect(onlyResource(stack, "aws_eip_association").instance_id).toMatch(/^\$\{aws_instance\./);
+  });
+
+  it("opens only git SSH, HTTP and HTTPS; no admin SSH port", () => {
+    const ingress = resources(stack, "aws_vpc_security_group_ingress_rule");
+    const ports = ingress.map((r) => `${r.from_port}-${r.to_port}/${r.ip_protocol} ${r.cidr_ipv4 ?? r.cidr_ipv6}`).sort();
+    expect(ports).toEqual(["22-22/tcp 0.0.0.0/0", "22-22/tcp ::/0", "443-443/tcp 0.0.0.0/0", "443-443/tcp ::/0", "80-80/tcp 0.0.0.0/0", "80-80/tcp ::/0"]);
+    expect(instance.key_name).toBeUndefined();
+  });
+
+  it("has an instance role with SSM core and read access to exactly this environment's boot secrets", () => {
+    const role = onlyResource(stack, "aws_iam_role");
+    expect(JSON.parse(role.assume_role_policy).Statement[0].Principal).toEqual({ Service: "ec2.amazonaws.com" });
+    expect(onlyResource(stack, "aws_iam_role_policy_attachment").policy_arn).toBe("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+    const policy = JSON.parse(onlyResource(stack, "aws_iam_role_policy").policy);
+    expect(policy.Statement).toHaveLength(1);
+    expect(policy.Statement[0].Action).toEqual(["secretsmanager:GetSecretValue"]);
+    expect(policy.Statement[0].Resource).toEqual([
+      "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab/db-password-AbCdEf",
+      "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab/origin-certificate-AbCdEf",
+      "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab/origin-private-key-AbCdEf",
+      "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab/smtp-password-AbCdEf",
+    ]);
+    expect(onlyResource(stack, "aws_iam_instance_profile").role).toMatch(/^\$\{aws_iam_role\./);
+  });
+
+  it("installs the pinned Omnibus version and fetches secrets at boot instead of embedding them", () => {
+    expect(file("/etc/gitlab-platform/bootstrap.env")).toContain("GITLAB_VERSION=18.5.1-ce.0\n");
+    expect(file("/etc/gitlab-platform/secrets.list").split("\n").filter(Boolean).map((l) => l.split(" ")[0])).toEqual([
+      "smtp_password",
+      "db_password",
+      "tls_certificate",
+      "tls_private_key",
+    ]);
+    const rb = file("/etc/gitlab/gitlab.rb");
+    expect(rb).toContain("gitlab_rails['smtp_password'] = File.read('/etc/gitlab/secrets.d/smtp_password').strip");
+    expect(rb).toContain("gitlab_rails['db_password'] = File.read('/etc/gitlab/secrets.d/db_password').strip");
+    expect(rb).toContain("nginx['ssl_certificate'] = '/etc/gitlab/secrets.d/tls_certificate'");
+    expect(rb).toContain("external_url 'https://gitlab-staging.example.com'");
+    expect(rb).toContain("gitlab_rails['gitlab_ssh_host'] = 'ssh-gitlab-staging.example.com'");
+    expect(rb).toContain("'10.0.0.0/16'");
+  });
+
+  it("keeps its user data under EC2's 16 KB limit", () => {
+    expect(Buffer.byteLength(instance.user_data)).toBeLessThan(16 * 1024);
+  });
+
+  it("outputs the URLs, SSH host and port and the ids an operator needs", () => {
+    expect(Object.keys(stack.output).sort()).toEqual([
+      "data_volume_id",
+      "elastic_ip",
+      "git_ssh_host",
+      "git_ssh_port",
+      "instance_id",
+      "registry_url",
+      "server_security_group_id",
+      "web_url",
+    ]);
+    expect(stack.output.web_url.value).toBe("https://gitlab-staging.example.com");
+    expect(stack.output.git_ssh_host.value).toBe("ssh-gitlab-staging.example.com");
+    expect(stack.output.git_ssh_port.value).toBe(22);
+  });
+
+  it("configures the provider for the region, tagging everything", () => {
+    expect(stack.provider.aws[0]).toMatchObject({
+      region: "eu-west-3",
+      default_tags: [{ tags: { Environment: "staging", ManagedBy: "gitlab-platform" } }],
+    });
+  });
+});

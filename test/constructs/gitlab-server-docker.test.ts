@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { exampleEnvironment, onlyResource, synthEnvironment } from "../helpers";
+
+const stack = synthEnvironment(exampleEnvironment("homelab"));
+const container = onlyResource(stack, "docker_container");
+const upload = (file: string) => container.upload.find((u: any) => u.file === file);
+
+describe("GitLabServer on docker", () => {
+  it("runs the GitLab CE image pinned to the configured version", () => {
+    expect(onlyResource(stack, "docker_image")).toMatchObject({ name: "gitlab/gitlab-ce:18.5.1-ce.0", keep_locally: true });
+    expect(container.image).toMatch(/^\$\{docker_image\.[^.]+\.image_id\}$/);
+  });
+
+  it("persists config, logs and data on the host so a new container keeps them", () => {
+    expect(container.volumes).toEqual([
+      { host_path: "/srv/gitlab/gitlab/config", container_path: "/etc/gitlab" },
+      { host_path: "/srv/gitlab/gitlab/logs", container_path: "/var/log/gitlab" },
+      { host_path: "/srv/gitlab/gitlab/data", container_path: "/var/opt/gitlab" },
+    ]);
+  });
+
+  it("publishes only git SSH, on the configured port", () => {
+    expect(container.ports).toEqual([{ internal: 22, external: 2222, protocol: "tcp" }]);
+  });
+
+  it("restarts, is health-checked, has shared memory and stops gracefully", () => {
+    expect(container.restart).toBe("unless-stopped");
+    expect(container.shm_size).toBe(256);
+    expect(container.healthcheck.test).toEqual(["CMD", "/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"]);
+    expect(container.healthcheck.start_period).toBe("600s");
+    expect(container.stop_timeout).toBe(120);
+    expect(container.log_opts).toEqual({ "max-size": "50m", "max-file": "5" });
+  });
+
+  it("joins the private network", () => {
+    const network = onlyResource(stack, "docker_network");
+    expect(network).toMatchObject({ name: "gitlab", ipam_config: [{ subnet: "172.30.0.0/24" }] });
+    expect(container.networks_advanced).toHaveLength(1);
+    expect(container.networks_advanced[0].name).toMatch(/^\$\{docker_network\.[^.]+\.name\}$/);
+    expect(container.networks_advanced[0].aliases).toEqual(["gitlab.example.com"]);
+  });
+
+  it("gets gitlab.rb from the shared renderer: behind Traefik, SSH on 2222, small memory profile", () => {
+    const rb = upload("/etc/gitlab/gitlab.rb");
+    expect(rb.permissions).toBe("0600");
+    expect(rb.content).toContain("external_url 'https://gitlab.example.com'");
+    expect(rb.content).toContain("registry_external_url 'https://registry.example.com'");
+    expect(rb.content).toContain("gitlab_rails['gitlab_shell_ssh_port'] = 2222");
+    expect(rb.content).toContain("nginx['listen_https'] = false");
+    expect(rb.content).toContain("puma['worker_processes'] = 2");
+    expect(rb.content).toContain("gitlab_rails['monitoring_whitelist'] = [\n  '127.0.0.0/8',\n  '::1/128',\n  '172.30.0.0/24'\n]");
+  });
+
+  it("passes secrets as sensitive variables, read by gitlab.rb from the environment", () => {
+    expect(stack.variable).toEqual({
+      gitlab_oidc_client_secret: { type: "string", sensitive: true, nullable: false },
+      gitlab_smtp_password: { type: "string", sensitive: true, nullable: false },
+    });
+    expect(container.env).toEqual([
+      "GITLAB_OIDC_CLIENT_SECRET=${var.gitlab_oidc_client_secret}",
+      "GITLAB_SMTP_PASSWORD=${var.gitlab_smtp_password}",
+      "GITLAB_POST_RECONFIGURE_SCRIPT=/usr/local/bin/gitlab-apply-settings",
+    ]);
+    expect(upload("/etc/gitlab/gitlab.rb").content).toContain("ENV.fetch('GITLAB_SMTP_PASSWORD')");
+  });
+
+  it("keeps password sign-in for local admins only when SSO is on (seed 000's break-glass rule)", () => {
+    expect(upload("/etc/gitlab/application-settings.rb").content).toContain("'disable_password_authentication_for_users_with_sso_identities' => true");
+    expect(upload("/usr/local/bin/gitlab-apply-settings").executable).toBe(true);
+  });
+
+  it("outputs the URLs, SSH host and port and where the data lives", () => {
+    expect(stack.output.web_url.value).toBe("https://gitlab.example.com");
+    expect(stack.output.git_ssh_host.value).toBe("ssh-gitlab.example.com");
+    expect(stack.output.git_ssh_port.value).toBe(2222);
+    expect(stack.output.gitlab_data_paths.value).toEqual(["/srv/gitlab/gitlab/config", "/srv/gitlab/gitlab/logs", "/srv/gitlab/gitlab/data"]);
+  });
+
+  it("talks to the configured Docker host", () => {
+    expect(stack.provider.docker[0]).toEqual({ host: "ssh://deploy@gitlab-vm.example.com" });
+  });
+});

@@ -1,0 +1,85 @@
+// main.ts as cdktf runs it: a child process, its exit code, stderr and what it writes.
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CONFIG_DIR, REPO_ROOT } from "./helpers";
+
+function runMain(env: Record<string, string>) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "main.ts")], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function scratch() {
+  const dir = mkdtempSync(join(tmpdir(), "main-test-"));
+  const configDir = join(dir, "config");
+  cpSync(CONFIG_DIR, configDir, { recursive: true });
+  return { dir, configDir, outdir: join(dir, "cdktf.out") };
+}
+
+describe("main.ts", () => {
+  it("synthesizes every environment by default", () => {
+    const s = scratch();
+    const r = runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(readdirSync(join(s.outdir, "stacks")).sort()).toEqual(["homelab", "production", "staging"]);
+    expect(Object.keys(JSON.parse(readFileSync(join(s.outdir, "manifest.json"), "utf8")).stacks).sort()).toEqual(["homelab", "production", "staging"]);
+  });
+
+  it("synthesizes only the environments named in GITLAB_ENVIRONMENTS", () => {
+    const s = scratch();
+    const r = runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir, GITLAB_ENVIRONMENTS: "staging" });
+    expect(r.status).toBe(0);
+    expect(readdirSync(join(s.outdir, "stacks"))).toEqual(["staging"]);
+  });
+
+  it("names an unknown environment instead of synthesizing nothing", () => {
+    const s = scratch();
+    const r = runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir, GITLAB_ENVIRONMENTS: "qa" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/qa\.yaml: \(file\): no such environment; known: homelab, production, staging/);
+  });
+
+  it("on invalid config: exits 1, prints every problem of every file, no stack trace, writes nothing", () => {
+    const s = scratch();
+    const homelab = readFileSync(join(s.configDir, "homelab.yaml"), "utf8");
+    writeFileSync(join(s.configDir, "homelab.yaml"), homelab.replace("sshPort: 2222", "sshPort: 99999"));
+    const staging = readFileSync(join(s.configDir, "staging.yaml"), "utf8");
+    writeFileSync(join(s.configDir, "staging.yaml"), staging.replace("instanceType: t3a.xlarge", "instanceType: t3a.xlarge\n  instanceTypo: x"));
+    const r = runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/homelab\.yaml: gitlab\.sshPort: must be at most 65535, got 99999 \(line \d+, column \d+\)/);
+    expect(r.stderr).toMatch(/staging\.yaml: aws\.instanceTypo: unknown key/);
+    expect(r.stderr).toContain("2 problem(s) found; nothing was synthesized.");
+    expect(r.stderr).not.toMatch(/\n\s+at .*\.(ts|js):\d+/);
+    expect(existsSync(s.outdir)).toBe(false);
+    expect(readdirSync(s.dir).sort()).toEqual(["config"]);
+  });
+
+  it("on invalid config leaves a previous synth untouched", () => {
+    const s = scratch();
+    expect(runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(0);
+    const before = readFileSync(join(s.outdir, "stacks/staging/cdk.tf.json"), "utf8");
+    writeFileSync(join(s.configDir, "staging.yaml"), "platform: aws\n");
+    expect(runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(1);
+    expect(readFileSync(join(s.outdir, "stacks/staging/cdk.tf.json"), "utf8")).toBe(before);
+    expect(readdirSync(join(s.outdir, "stacks")).sort()).toEqual(["homelab", "production", "staging"]);
+    expect(readdirSync(s.dir).sort()).toEqual(["cdktf.out", "config"]);
+  });
+
+  it("keeps what Terraform keeps beside the generated files (.terraform/, lock file)", () => {
+    const s = scratch();
+    expect(runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(0);
+    const stackDir = join(s.outdir, "stacks/staging");
+    cpSync(join(stackDir, "cdk.tf.json"), join(stackDir, ".terraform.lock.hcl"));
+    writeFileSync(join(stackDir, "plan.tfplan"), "plan");
+    expect(runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(0);
+    expect(readdirSync(stackDir).sort()).toEqual([".terraform.lock.hcl", "cdk.tf.json", "plan.tfplan"]);
+  });
+});

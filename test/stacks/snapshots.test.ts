@@ -1,0 +1,12 @@
+// What each example deploys, as reviewers will see it: any change to a stack shows up as a
+// snapshot diff in the merge request. The property tests are the real assertions.
+import { describe, expect, it } from "vitest";
+import { exampleEnvironments, synthEnvironment } from "../helpers";
+
+describe("synthesized example environments", () => {
+  it.each(exampleEnvironments().map((e) => [e.name, e] as const))("%s matches its snapshot", (_name, env) => {
+    const json = JSON.stringify(synthEnvironment(env), null, 2);
+    expect(json).not.toMatch(/\/(work|home|tmp|Users)\//);
+    expect(json).toMatchSnapshot();
+  });
+});
