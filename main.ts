@@ -8,7 +8,7 @@ import { ConfigError } from "./config/errors";
 import { loadEnvironments } from "./config/load";
 import { synthEnvironments } from "./stacks/app";
 
-const CONFIG_DIR = process.env.GITLAB_CONFIG_DIR ?? join(import.meta.dirname, "config");
+const CONFIG_DIR = process.env.GITLAB_CONFIG_DIR ?? join(__dirname, "config");
 
 function selectedEnvironments(): string[] | undefined {
   const raw = process.env.GITLAB_ENVIRONMENTS?.trim();

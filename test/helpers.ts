@@ -6,7 +6,7 @@ import { parse, stringify } from "yaml";
 import { loadEnvironments, parseEnvironment, type Environment } from "../config/load";
 import { addEnvironmentStack } from "../stacks/app";
 
-export const REPO_ROOT = join(import.meta.dirname, "..");
+export const REPO_ROOT = join(__dirname, "..");
 export const CONFIG_DIR = join(REPO_ROOT, "config");
 
 export function exampleEnvironments(): Environment[] {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { CONFIG_DIR, REPO_ROOT } from "./helpers";
 
 function runMain(env: Record<string, string>) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "main.ts")], {
+  const r = spawnSync(process.execPath, ["--require", "tsx/cjs", join(REPO_ROOT, "main.ts")], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     encoding: "utf8",

@@ -11,7 +11,7 @@ const cache = new Map<HostScript, string>();
 export function hostScript(name: HostScript): string {
   let text = cache.get(name);
   if (text === undefined) {
-    text = readFileSync(join(import.meta.dirname, "scripts", name), "utf8");
+    text = readFileSync(join(__dirname, "scripts", name), "utf8");
     cache.set(name, text);
   }
   return text;
