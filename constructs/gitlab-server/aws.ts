@@ -19,6 +19,7 @@ import { Construct } from "constructs";
 import type { ApplicationSettings } from "../../userdata/application-settings";
 import type { OmnibusSettings } from "../../userdata/gitlab-rb";
 import { renderGitlabServerUserData, type BootSecret } from "../../userdata/gitlab-server-user-data";
+import { terraformLiteral } from "../terraform-literal";
 
 /** EC2's limit on user data; the bootstrap must fit. */
 export const EC2_USER_DATA_LIMIT_BYTES = 16 * 1024;
@@ -152,14 +153,14 @@ export class AwsGitLabServer extends Construct {
     }
     const profile = new IamInstanceProfile(this, "profile", { name: `${props.namePrefix}-server`, role: this.role.name });
 
-    const userData = renderGitlabServerUserData({
+    const userData = terraformLiteral(renderGitlabServerUserData({
       gitlabVersion: props.gitlabVersion,
       region: props.region,
       dataVolumeId: this.dataVolume.id,
       omnibus: props.omnibus,
       secrets: props.bootSecrets,
       applicationSettings: props.applicationSettings,
-    });
+    }));
 
     this.instance = new Instance(this, "instance", {
       ami: ami.id,

@@ -7,6 +7,7 @@ import { Construct } from "constructs";
 import { renderApplicationSettings, type ApplicationSettings } from "../../userdata/application-settings";
 import { renderGitlabRb, type OmnibusSettings } from "../../userdata/gitlab-rb";
 import { hostScript } from "../../userdata/host-scripts";
+import { terraformLiteral } from "../terraform-literal";
 
 /** Host sub-directories under the data root and where they are mounted in the container. */
 export const GITLAB_MOUNTS = [
@@ -69,11 +70,11 @@ export class DockerGitLabServer extends Construct {
       ports: [{ internal: 22, external: props.omnibus.sshPort, protocol: "tcp" }],
       networksAdvanced: [{ name: props.network.name, aliases: [props.hostname] }],
       upload: [
-        { file: "/etc/gitlab/gitlab.rb", content: renderGitlabRb(props.omnibus), permissions: "0600" },
+        { file: "/etc/gitlab/gitlab.rb", content: terraformLiteral(renderGitlabRb(props.omnibus)), permissions: "0600" },
         ...(settings
           ? [
-              { file: "/etc/gitlab/application-settings.rb", content: settings, permissions: "0600" },
-              { file: APPLY_SETTINGS_PATH, content: hostScript("gitlab-apply-settings.sh"), executable: true },
+              { file: "/etc/gitlab/application-settings.rb", content: terraformLiteral(settings), permissions: "0600" },
+              { file: APPLY_SETTINGS_PATH, content: terraformLiteral(hostScript("gitlab-apply-settings.sh")), executable: true },
             ]
           : []),
       ],

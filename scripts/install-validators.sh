@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that provide the validators `npm run verify` runs on generated
+# artifacts. Idempotent: a binary already on PATH is not reinstalled, and apt is not touched at
+# all when every one is present (CI runs this on every build).
+set -euo pipefail
+
+# binary:package — the binary verify runs, and the Debian package that ships it.
+readonly VALIDATORS=(
+  cloud-init:cloud-init
+  shellcheck:shellcheck
+  ruby:ruby
+  promtool:prometheus
+  amtool:prometheus-alertmanager
+  systemd-analyze:systemd
+)
+
+# systemd-analyze & co. may live in sbin dirs that a non-root PATH lacks.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+missing=()
+for pair in "${VALIDATORS[@]}"; do
+  binary=${pair%%:*}
+  package=${pair#*:}
+  if command -v "$binary" > /dev/null 2>&1; then
+    echo "install-validators: $binary already installed ($(command -v "$binary"))"
+  else
+    missing+=("$package")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-validators: all validators present, nothing to install"
+  exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo > /dev/null 2>&1; then
+    echo "install-validators: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+fi
+
+echo "install-validators: installing ${missing[*]}"
+"${sudo[@]}" apt-get update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+
+# Fail here, not later in verify, if a package did not provide what we expected.
+for pair in "${VALIDATORS[@]}"; do
+  binary=${pair%%:*}
+  command -v "$binary" > /dev/null 2>&1 || { echo "install-validators: $binary still missing after install" >&2; exit 1; }
+done
+echo "install-validators: done"

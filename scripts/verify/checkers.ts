@@ -1,0 +1,145 @@
+// One function per validator. Each takes the file's text and a label (its path on the target,
+// used in messages instead of our scratch path) and resolves to a CheckResult; none throws for
+// a bad file. Validators only read files, so each check writes a scratch copy first.
+import { posix } from "node:path";
+import { TomlError, parse as parseToml } from "smol-toml";
+import { isMap, isScalar, parse as parseYaml, parseDocument, stringify } from "yaml";
+import { CLOUD_CONFIG_KEYS } from "./cloud-config-keys";
+import { inScratch, ok, relabel, verdict, withTool, writeScratch, type CheckResult } from "./result";
+import { stackTemplateProblems } from "./terraform";
+import { outputLines, run } from "./tools";
+
+export { checkCalendar, checkSystemdUnits } from "./systemd";
+
+/** A scratch file name that keeps the label's basename, so tool messages stay readable. */
+function scratchName(label: string, suffix = ""): string {
+  const base = posix.basename(label).replace(/[^\w.-]/g, "_") || "file";
+  return base.endsWith(suffix) ? base : `${base}${suffix}`;
+}
+
+/** The checks cloud-init itself skips: first line and misspelled top-level keys. */
+export function cloudConfigShapeProblems(content: string): string[] {
+  const problems: string[] = [];
+  const first = content.split("\n", 1)[0];
+  if (first !== "#cloud-config") problems.push(`first line must be exactly "#cloud-config", found ${JSON.stringify(first)}`);
+  const doc = parseDocument(content);
+  if (doc.errors.length) return [...problems, ...doc.errors.map((e) => `YAML: ${e.message.split("\n")[0]}`)];
+  if (!isMap(doc.contents)) return [...problems, "the document must be a YAML mapping of cloud-init module keys"];
+  for (const item of doc.contents.items) {
+    const key = isScalar(item.key) ? String(item.key.value) : String(item.key);
+    if (!CLOUD_CONFIG_KEYS.has(key)) problems.push(`unknown top-level key "${key}" (cloud-init would ignore it; see scripts/verify/cloud-config-keys.ts)`);
+  }
+  return problems;
+}
+
+export async function checkCloudConfig(content: string, label = "user_data"): Promise<CheckResult> {
+  const shape = cloudConfigShapeProblems(content);
+  const schema = await withTool("cloud-init", (bin) =>
+    inScratch(async (dir) => {
+      const file = writeScratch(dir, scratchName(label, ".yaml"), content);
+      const r = await run(bin, ["schema", "-c", file]);
+      const lines = relabel(outputLines(r.stdout, r.stderr), file, label);
+      const notes = lines.filter((l) => /deprecat/i.test(l));
+      return r.code === 0 ? ok("cloud-init schema", notes) : verdict("cloud-init schema", lines.filter((l) => !/^Valid cloud-config/.test(l)));
+    }),
+  );
+  if (schema.status === "skipped") return shape.length ? verdict("cloud-config keys", shape) : schema;
+  return verdict("cloud-init schema + keys", [...shape, ...schema.findings], schema.notes);
+}
+
+/** shellcheck at warning level; scripts without a shebang are checked as bash. */
+export function checkShell(content: string, label = "script.sh"): Promise<CheckResult> {
+  return withTool("shellcheck", (bin) =>
+    inScratch(async (dir) => {
+      const file = writeScratch(dir, scratchName(label, ".sh"), content);
+      return shellcheck(bin, file, content.startsWith("#!"), label);
+    }),
+  );
+}
+
+/** shellcheck on a committed source file, in place. */
+export function checkShellFile(path: string, content: string): Promise<CheckResult> {
+  return withTool("shellcheck", (bin) => shellcheck(bin, path, content.startsWith("#!"), path));
+}
+
+async function shellcheck(bin: string, file: string, hasShebang: boolean, label: string): Promise<CheckResult> {
+  const r = await run(bin, ["-S", "warning", ...(hasShebang ? [] : ["-s", "bash"]), file]);
+  return r.code === 0 ? ok("shellcheck") : verdict("shellcheck", relabel(outputLines(r.stdout, r.stderr), file, label));
+}
+
+export function checkRuby(content: string, label = "file.rb"): Promise<CheckResult> {
+  return withTool("ruby", (bin) =>
+    inScratch(async (dir) => {
+      const file = writeScratch(dir, scratchName(label, ".rb"), content);
+      const r = await run(bin, ["-c", file]);
+      const lines = relabel(outputLines(r.stderr, r.code === 0 ? "" : r.stdout), file, label);
+      return r.code === 0 ? ok("ruby -c") : verdict("ruby -c", lines.length ? lines : [`ruby -c exited ${r.code}`]);
+    }),
+  );
+}
+
+/** TOML is parsed in-process: the consumers (gitlab-runner, …) use strict TOML 1.0 parsers too. */
+export async function checkToml(content: string, label = "file.toml"): Promise<CheckResult> {
+  try {
+    parseToml(content);
+    return ok("smol-toml");
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error;
+    const message = error.message.split("\n")[0] ?? error.message;
+    return verdict("smol-toml", [`${label}:${error.line}:${error.column}: ${message}`, ...outputLines(error.codeblock).map((l) => `  ${l}`)]);
+  }
+}
+
+/** Runs a validator that takes one file argument and signals problems by its exit status. */
+function fileTool(binary: string, args: readonly string[], tool: string, suffix: string) {
+  return (content: string, label = `file${suffix}`): Promise<CheckResult> =>
+    withTool(binary, (bin) =>
+      inScratch(async (dir) => {
+        const file = writeScratch(dir, scratchName(label, suffix), content);
+        const r = await run(bin, [...args, file], { cwd: dir });
+        const lines = relabel(outputLines(r.stdout, r.stderr), file, label);
+        return r.code === 0 ? ok(tool) : verdict(tool, lines.length ? lines : [`${tool} exited ${r.code}`]);
+      }),
+    );
+}
+
+export const checkPrometheusConfig = fileTool("promtool", ["check", "config", "--syntax-only"], "promtool check config", ".yml");
+export const checkPrometheusRules = fileTool("promtool", ["check", "rules"], "promtool check rules", ".yml");
+export const checkAlertmanager = fileTool("amtool", ["check-config"], "amtool check-config", ".yml");
+
+export interface TargetFile {
+  readonly path: string;
+  readonly content: string;
+}
+
+/**
+ * `promtool test rules` for a rules unit-test file. The rule files it names are laid out at
+ * their target paths in a scratch root; absolute rule_files entries are re-pointed into it.
+ */
+export function checkPrometheusRuleTests(test: TargetFile, rules: readonly TargetFile[]): Promise<CheckResult> {
+  const tool = "promtool test rules";
+  return withTool("promtool", (bin) =>
+    inScratch(async (root) => {
+      for (const r of rules) writeScratch(root, r.path, r.content);
+      let content = test.content;
+      try {
+        const doc = parseYaml(test.content) as { rule_files?: unknown };
+        if (Array.isArray(doc?.rule_files)) {
+          doc.rule_files = doc.rule_files.map((f) => (typeof f === "string" && f.startsWith("/") ? posix.join(root, f) : f));
+          content = stringify(doc);
+        }
+      } catch {
+        // promtool reports the YAML error itself.
+      }
+      const file = writeScratch(root, test.path, content);
+      const r = await run(bin, ["test", "rules", file], { cwd: posix.dirname(file) });
+      const lines = relabel(relabel(outputLines(r.stdout, r.stderr), file, test.path), `${root}/`, "/");
+      return r.code === 0 ? ok(tool) : verdict(tool, lines.length ? lines : [`${tool} exited ${r.code}`]);
+    }),
+  );
+}
+
+/** Strings Terraform would fail to parse as templates (unescaped shell ${...} and the like). */
+export async function checkTerraformTemplates(stack: unknown): Promise<CheckResult> {
+  return verdict("terraform templates", stackTemplateProblems(stack));
+}

@@ -1,0 +1,190 @@
+// Each validator wrapper must catch a planted mistake and pass a good file. Tests needing a
+// Debian validator are skipped where it is not installed — except with CI=true, where a
+// missing validator must fail the run (scripts/install-validators.sh installs them all).
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  checkAlertmanager,
+  checkCalendar,
+  checkCloudConfig,
+  checkPrometheusConfig,
+  checkPrometheusRuleTests,
+  checkPrometheusRules,
+  checkRuby,
+  checkShell,
+  checkSystemdUnits,
+  checkToml,
+  cloudConfigShapeProblems,
+} from "../../scripts/verify/checkers";
+import { missing } from "../../scripts/verify/result";
+import { execPaths } from "../../scripts/verify/systemd";
+import { hasTool, isStrict } from "../../scripts/verify/tools";
+
+/** Skip only off CI: in CI the checker reports the missing tool and the test fails. */
+const without = (tool: string) => !isStrict() && !hasTool(tool);
+
+const findings = (r: { findings: readonly string[] }) => r.findings.join("\n");
+
+describe("ruby -c", () => {
+  it.skipIf(without("ruby"))("passes valid gitlab.rb and reports a syntax error with the target path", async () => {
+    expect(await checkRuby("external_url 'https://gitlab.example.com'\ngitlab_rails['x'] = { 'a' => 1 }\n", "/etc/gitlab/gitlab.rb")).toMatchObject({ status: "ok" });
+    const bad = await checkRuby("gitlab_rails['smtp_port'] = [587,\n", "/etc/gitlab/gitlab.rb");
+    expect(bad.status).toBe("FAIL");
+    expect(findings(bad)).toMatch(/\/etc\/gitlab\/gitlab\.rb:\d+: .*syntax error/);
+  });
+});
+
+describe("shellcheck -S warning", () => {
+  it.skipIf(without("shellcheck"))("passes a clean script, with or without a shebang", async () => {
+    expect(await checkShell('#!/usr/bin/env bash\nset -euo pipefail\nrm -rf -- "${1:?}"/*\n', "/usr/local/sbin/x")).toMatchObject({ status: "ok" });
+    expect(await checkShell('rm -- "$1"\n', "/opt/lib.sh")).toMatchObject({ status: "ok" }); // checked as bash
+  });
+
+  it.skipIf(without("shellcheck"))("reports an unquoted $1 handed to rm -rf", async () => {
+    const r = await checkShell("#!/bin/bash\nrm -rf $1/*\n", "/usr/local/sbin/cleanup");
+    expect(r.status).toBe("FAIL");
+    expect(findings(r)).toContain("SC2115");
+    expect(findings(r)).toContain("/usr/local/sbin/cleanup");
+  });
+
+  it.skipIf(without("shellcheck"))("reports a cd that may fail silently", async () => {
+    expect(findings(await checkShell("#!/bin/sh\ncd $1\nrm x\n"))).toContain("SC2164");
+  });
+});
+
+describe("systemd-analyze", () => {
+  const service = (exec: string) => `[Unit]\nDescription=Back up GitLab\n\n[Service]\nType=oneshot\nExecStart=${exec}\n`;
+  const timer = (calendar: string) =>
+    `[Unit]\nDescription=Nightly GitLab backup\n\n[Timer]\nOnCalendar=${calendar}\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n`;
+  const unit = (name: string, content: string) => ({ path: `/etc/systemd/system/${name}`, content });
+
+  it("finds the executables of Exec* lines, ignoring prefixes and relative paths", () => {
+    expect(execPaths("[Service]\nExecStartPre=-/usr/bin/a x\nExecStart=/usr/local/sbin/b\nExecStop=bin/c\nExecReload=@/bin/d d\n")).toEqual([
+      "/usr/bin/a",
+      "/usr/local/sbin/b",
+      "/bin/d",
+    ]);
+  });
+
+  it.skipIf(without("systemd-analyze"))("passes a service and its timer verified together", async () => {
+    const results = await checkSystemdUnits([
+      unit("gitlab-backup.service", service("/usr/local/sbin/gitlab-backup --keep 7")),
+      unit("gitlab-backup.timer", timer("*-*-* 02:00:00")),
+    ]);
+    expect([...results.values()].map((r) => [r.status, r.findings])).toEqual([
+      ["ok", []],
+      ["ok", []],
+    ]);
+  });
+
+  it.skipIf(without("systemd-analyze"))("reports a relative ExecStart on the service only", async () => {
+    const results = await checkSystemdUnits([
+      unit("gitlab-backup.service", service("sbin/gitlab-backup")),
+      unit("gitlab-backup.timer", timer("daily")),
+    ]);
+    const svc = results.get("/etc/systemd/system/gitlab-backup.service");
+    expect(svc?.status).toBe("FAIL");
+    expect(findings(svc ?? { findings: [] })).toMatch(/gitlab-backup\.service:\d+: .*absolute path/);
+    expect(results.get("/etc/systemd/system/gitlab-backup.timer")?.status).toBe("ok");
+  });
+
+  it.skipIf(without("systemd-analyze"))("reports OnCalendar=bogus", async () => {
+    const results = await checkSystemdUnits([
+      unit("gitlab-backup.service", service("/usr/local/sbin/gitlab-backup")),
+      unit("gitlab-backup.timer", timer("bogus")),
+    ]);
+    const t = results.get("/etc/systemd/system/gitlab-backup.timer");
+    expect(t?.status).toBe("FAIL");
+    expect(findings(t ?? { findings: [] })).toContain("OnCalendar=bogus");
+    expect(results.get("/etc/systemd/system/gitlab-backup.service")?.status).toBe("ok");
+    expect(await checkCalendar("bogus")).toMatchObject({ status: "FAIL" });
+    expect(await checkCalendar("*-*-* 00/6:00:00")).toMatchObject({ status: "ok" });
+  });
+
+  it.skipIf(without("systemd-analyze"))("reports a timer shipped without its service", async () => {
+    const results = await checkSystemdUnits([unit("gitlab-backup.timer", timer("daily"))]);
+    expect(findings(results.get("/etc/systemd/system/gitlab-backup.timer") ?? { findings: [] })).toContain(
+      "activates gitlab-backup.service, which is not generated alongside it",
+    );
+  });
+
+  it.skipIf(without("systemd-analyze"))("stubs hard dependencies on units that packages install, with a note", async () => {
+    const [r] = await checkSystemdUnits([unit("runner.service", `[Unit]\nDescription=r\nRequires=docker.service\nAfter=docker.service\n\n[Service]\nExecStart=/usr/bin/docker run x\n`)]).then((m) => [...m.values()]);
+    expect(r).toMatchObject({ status: "ok", notes: ["stubbed dependency docker.service (not a stock unit on this machine)"] });
+  });
+});
+
+describe("TOML", () => {
+  it("passes valid TOML and reports invalid TOML with its position", async () => {
+    expect(await checkToml('concurrent = 2\n[[runners]]\nname = "docker"\n')).toMatchObject({ status: "ok" });
+    const bad = await checkToml('concurrent = 2\n[[runners]]\nname = "docker\n', "/etc/gitlab-runner/config.toml");
+    expect(bad.status).toBe("FAIL");
+    expect(bad.findings[0]).toMatch(/^\/etc\/gitlab-runner\/config\.toml:3:\d+: /);
+  });
+});
+
+describe("cloud-config", () => {
+  const good = "#cloud-config\npackage_update: true\nwrite_files:\n  - path: /etc/x\n    content: hi\nruncmd:\n  - [echo, hi]\n";
+
+  it("flags a misspelled top-level key and a wrong first line without cloud-init", () => {
+    expect(cloudConfigShapeProblems(good)).toEqual([]);
+    expect(cloudConfigShapeProblems("#cloud-config\nwrite_file:\n  - path: /etc/x\n")).toEqual([
+      'unknown top-level key "write_file" (cloud-init would ignore it; see scripts/verify/cloud-config-keys.ts)',
+    ]);
+    expect(cloudConfigShapeProblems("# cloud-config\nruncmd: []\n")[0]).toMatch(/first line must be exactly "#cloud-config"/);
+    expect(cloudConfigShapeProblems("#cloud-config\n- a\n")).toEqual(["the document must be a YAML mapping of cloud-init module keys"]);
+  });
+
+  it("fails a misspelled key even where cloud-init is missing", async () => {
+    const r = await checkCloudConfig("#cloud-config\nwrite_file:\n  - path: /etc/x\n");
+    expect(r.status).toBe("FAIL");
+    expect(findings(r)).toContain('unknown top-level key "write_file"');
+  });
+
+  it.skipIf(without("cloud-init"))("passes a valid document and reports schema errors (runcmd: 5)", async () => {
+    expect(await checkCloudConfig(good)).toMatchObject({ status: "ok", findings: [] });
+    const r = await checkCloudConfig("#cloud-config\nruncmd: 5\n");
+    expect(r.status).toBe("FAIL");
+    expect(findings(r)).toMatch(/runcmd: 5 is not of type 'array'/);
+  });
+});
+
+describe("promtool and amtool", () => {
+  const rules = `groups:\n  - name: gitlab\n    rules:\n      - alert: GitLabDown\n        expr: up{job="gitlab"} == 0\n        for: 5m\n        labels:\n          severity: page\n`;
+  const ruleTest = (severity: string) =>
+    `rule_files:\n  - /etc/prometheus/rules/gitlab.rules.yml\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n      - series: 'up{job="gitlab"}'\n        values: '0x15'\n    alert_rule_test:\n      - eval_time: 10m\n        alertname: GitLabDown\n        exp_alerts:\n          - exp_labels:\n              severity: ${severity}\n              job: gitlab\n`;
+
+  it.skipIf(without("promtool"))("checks prometheus.yml syntax", async () => {
+    expect(await checkPrometheusConfig("global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: gitlab\n    static_configs:\n      - targets: ['localhost:9090']\n")).toMatchObject({ status: "ok" });
+    expect(await checkPrometheusConfig("global:\n  scrape_interval: banana\n")).toMatchObject({ status: "FAIL" });
+  });
+
+  it.skipIf(without("promtool"))("checks rules and runs their unit tests", async () => {
+    expect(await checkPrometheusRules(rules)).toMatchObject({ status: "ok" });
+    expect(await checkPrometheusRules(rules.replace("== 0", "=="))).toMatchObject({ status: "FAIL" });
+    const files = [{ path: "/etc/prometheus/rules/gitlab.rules.yml", content: rules }];
+    const path = "/etc/prometheus/rules/gitlab.test.yml";
+    expect(await checkPrometheusRuleTests({ path, content: ruleTest("page") }, files)).toMatchObject({ status: "ok" });
+    expect(await checkPrometheusRuleTests({ path, content: ruleTest("ticket") }, files)).toMatchObject({ status: "FAIL" });
+  });
+
+  it.skipIf(without("amtool"))("checks alertmanager.yml", async () => {
+    expect(await checkAlertmanager("route:\n  receiver: ops\nreceivers:\n  - name: ops\n")).toMatchObject({ status: "ok" });
+    expect(await checkAlertmanager("route:\n  receiver: nobody\nreceivers:\n  - name: ops\n")).toMatchObject({ status: "FAIL" });
+  });
+});
+
+describe("missing validators", () => {
+  const ci = process.env.CI;
+  afterEach(() => {
+    if (ci === undefined) delete process.env.CI;
+    else process.env.CI = ci;
+  });
+
+  it("fail with CI=true and are skipped otherwise, with the install hint", () => {
+    process.env.CI = "true";
+    expect(missing("promtool")).toEqual({ tool: "promtool", status: "FAIL", findings: ["missing validator promtool: run scripts/install-validators.sh"] });
+    process.env.CI = "false";
+    expect(missing("promtool").status).toBe("skipped");
+    expect(missing("systemd-analyze", true).status).toBe("FAIL"); // units always need it
+  });
+});
