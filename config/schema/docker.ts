@@ -1,6 +1,6 @@
 // The docker platform (seed 000): everything on one Docker host.
 import { z } from "zod";
-import { absolutePath, emailAddress, hostOrIp, ipv4, memorySize, onCalendar, pinnedImage, runnerVersion } from "./primitives";
+import { absolutePath, cronSchedule, dockerDuration, emailAddress, hostOrIp, ipv4, memorySize, pinnedImage, runnerVersion } from "./primitives";
 import { terraformVariableRef } from "./secrets";
 import { retentionDays } from "./shared";
 
@@ -10,6 +10,9 @@ const dockerImagesSection = z
     prometheus: pinnedImage.default("prom/prometheus:v3.7.3"),
     alertmanager: pinnedImage.default("prom/alertmanager:v0.28.1"),
     grafana: pinnedImage.default("grafana/grafana:12.2.1"),
+    dockerCli: pinnedImage
+      .default("docker:28.5.1-cli")
+      .describe("Image of the scheduler containers (backups, Docker cleanup): Docker CLI and busybox crond."),
   })
   .describe("Pinned images of the supporting containers (GitLab's and the runner's follow their versions).");
 
@@ -49,6 +52,12 @@ export const dockerRunnersSection = z
         jobMemory: memorySize.optional().describe("Memory limit per job container."),
       })
       .describe("Build runner, tag 'docker': every job in a fresh container."),
+    cleanupSchedule: cronSchedule
+      .default("0 */6 * * *")
+      .describe("When unused Docker data is pruned, as cron in UTC. @default '0 */6 * * *' (every 6 hours, seed 004)"),
+    cleanupOlderThan: dockerDuration
+      .default("4h")
+      .describe("Only prune what is older than this, so running jobs keep their images. @default '4h'"),
     deploy: z
       .strictObject({
         token: terraformVariableRef.describe("Runner authentication token of the protected 'deploy'-tagged runner."),
@@ -60,7 +69,7 @@ export const dockerRunnersSection = z
 
 export const dockerBackupsSection = z
   .strictObject({
-    schedule: onCalendar.default("*-*-* 02:00:00").describe("@default '*-*-* 02:00:00'"),
+    schedule: cronSchedule.default("0 2 * * *").describe("When the backup runs, as cron in UTC. @default '0 2 * * *' (daily 02:00)"),
     nfs: z
       .strictObject({
         server: hostOrIp.describe("NFS server, e.g. a TrueNAS box."),

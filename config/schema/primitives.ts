@@ -73,3 +73,14 @@ export const instanceType = z
 export const memorySize = z
   .string()
   .regex(/^\d+[kmg]$/, "must be a Docker memory size like '6g' or '512m'");
+
+/** A five-field cron expression (minute hour day-of-month month day-of-week), run in UTC. */
+export const cronSchedule = z
+  .string()
+  .regex(
+    /^([0-9*/,-]+\s+){4}[0-9*/,-]+$/,
+    "must be a five-field cron expression (minute hour day month weekday), e.g. '0 2 * * *'",
+  );
+
+/** A Docker duration filter such as '4h' or '90m'. */
+export const dockerDuration = z.string().regex(/^\d+[smh]$/, "must be a duration like '4h' or '90m'");

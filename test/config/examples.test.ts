@@ -28,7 +28,9 @@ describe("example environments", () => {
     expect(env.runners.build.token).toEqual({ terraformVariable: "runner_token_build" });
     expect(env.runners.build.dockerAccess).toBe("none");
     expect(env.runners.deploy?.token).toEqual({ terraformVariable: "runner_token_deploy" });
-    expect(env.backups.schedule).toBe("*-*-* 02:00:00");
+    expect(env.backups.schedule).toBe("0 2 * * *");
+    expect(env.runners.cleanupSchedule).toBe("0 */6 * * *");
+    expect(env.runners.cleanupOlderThan).toBe("4h");
   });
 
   it.each(["staging", "production"])("%s is sized after seed 004", (name) => {

@@ -1,0 +1,67 @@
+// What every container of the docker platform has in common, in one place: a pinned
+// image kept on the host, a restart policy, bounded logs, the private network, and the
+// label that tells the periodic Docker cleanup to leave it alone.
+import { Container, type ContainerConfig } from "@cdktf/provider-docker/lib/container";
+import { Image } from "@cdktf/provider-docker/lib/image";
+import type { Network } from "@cdktf/provider-docker/lib/network";
+import { Construct } from "constructs";
+import { terraformLiteral } from "./terraform-literal";
+
+/** Label on every platform container and volume; `docker system prune` is told to skip it. */
+export const KEEP_LABEL = "gitlab-platform.keep";
+
+/** A file put into the container before it starts. */
+export interface ContainerFile {
+  /** Absolute path inside the container. */
+  readonly path: string;
+  readonly content: string;
+  readonly executable?: boolean;
+  /** Octal, e.g. '0600'. @default '0644' (or '0755' when executable) */
+  readonly permissions?: string;
+}
+
+export interface PlatformContainerProps {
+  /** Container name; also its DNS name on the private network. */
+  readonly name: string;
+  /** Pinned image reference (validated in config: a tag or digest, never latest). */
+  readonly image: string;
+  readonly network: Network;
+  /** Files uploaded into the container (config, scripts); literal text, escaped for Terraform here. */
+  readonly files?: readonly ContainerFile[];
+  /**
+   * Everything else of the container (env, volumes, ports, healthcheck, command…).
+   * name, image, restart, networks, labels, upload and logging are set here and not overridable.
+   */
+  readonly container?: Omit<ContainerConfig, "name" | "image" | "restart" | "networksAdvanced" | "labels" | "upload" | "logDriver" | "logOpts">;
+  /** Extra DNS aliases on the private network. */
+  readonly aliases?: readonly string[];
+}
+
+/** One long-running container of the platform with the shared conventions applied. */
+export class PlatformContainer extends Construct {
+  readonly container: Container;
+  readonly image: Image;
+  readonly name: string;
+
+  constructor(scope: Construct, id: string, props: PlatformContainerProps) {
+    super(scope, id);
+    this.name = props.name;
+    this.image = new Image(this, "image", { name: props.image, keepLocally: true });
+    this.container = new Container(this, "container", {
+      ...props.container,
+      name: props.name,
+      image: this.image.imageId,
+      restart: "unless-stopped",
+      networksAdvanced: [{ name: props.network.name, ...(props.aliases?.length ? { aliases: [...props.aliases] } : {}) }],
+      labels: [{ label: KEEP_LABEL, value: "true" }],
+      upload: (props.files ?? []).map((f) => ({
+        file: f.path,
+        content: terraformLiteral(f.content),
+        ...(f.executable ? { executable: true } : {}),
+        ...(f.permissions ? { permissions: f.permissions } : {}),
+      })),
+      logDriver: "json-file",
+      logOpts: { "max-size": "20m", "max-file": "5" },
+    });
+  }
+}
