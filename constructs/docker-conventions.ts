@@ -25,6 +25,8 @@ export interface PlatformContainerProps {
   readonly name: string;
   /** Pinned image reference (validated in config: a tag or digest, never latest). */
   readonly image: string;
+  /** Build the image on the Docker host from this context (a TerraformAsset path) instead of pulling it. */
+  readonly build?: { readonly context: string; readonly args?: Readonly<Record<string, string>> };
   readonly network: Network;
   /** Files uploaded into the container (config, scripts); literal text, escaped for Terraform here. */
   readonly files?: readonly ContainerFile[];
@@ -46,7 +48,11 @@ export class PlatformContainer extends Construct {
   constructor(scope: Construct, id: string, props: PlatformContainerProps) {
     super(scope, id);
     this.name = props.name;
-    this.image = new Image(this, "image", { name: props.image, keepLocally: true });
+    this.image = new Image(this, "image", {
+      name: props.image,
+      keepLocally: true,
+      ...(props.build ? { buildAttribute: { context: props.build.context, buildArgs: { ...props.build.args }, label: { [KEEP_LABEL]: "true" } } } : {}),
+    });
     this.container = new Container(this, "container", {
       ...props.container,
       name: props.name,

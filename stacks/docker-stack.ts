@@ -1,11 +1,17 @@
-// The docker platform's stack: provider, sensitive variables and outputs, and the constructs.
+// The docker platform's stack: providers, sensitive variables and outputs, and the
+// constructs wired together on one Docker host.
+import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
 import type { Environment } from "../config/load";
 import type { DockerEnvironmentConfig } from "../config/schema/index";
+import { DockerDnsTls } from "../constructs/dns-tls/docker";
 import { DockerGitLabServer } from "../constructs/gitlab-server/docker";
 import { DockerPrivateNetwork } from "../constructs/private-network/docker";
+import { dockerRegistry } from "../constructs/registry/docker";
+import { DockerRunnerFleet } from "../constructs/runner-fleet/docker";
+import type { TraefikRoute } from "../userdata/traefik/traefik-config";
 import { useLocalState } from "./backend";
 import { hostNames } from "./host-names";
 import {
@@ -21,26 +27,37 @@ export type DockerEnvironment = Environment & DockerEnvironmentConfig;
 
 /** The container environment variable gitlab.rb reads a secret from. */
 const secretEnvVar = (name: GitlabSecretName) => `GITLAB_${name.toUpperCase()}`;
+const GITLAB_CONTAINER = "gitlab";
 
 export class DockerEnvironmentStack extends TerraformStack {
   readonly gitlab: DockerGitLabServer;
+  readonly dnsTls: DockerDnsTls;
+  readonly runners: DockerRunnerFleet;
+
+  private readonly variables = new Map<string, TerraformVariable>();
 
   constructor(scope: Construct, env: DockerEnvironment) {
     super(scope, env.name);
     const hosts = hostNames(env);
-
     useLocalState(this, env.name);
+
     new DockerProvider(this, "docker", { host: env.docker.host });
+    const cloudflareToken = this.sensitiveVariable(env.dns.apiToken.terraformVariable);
+    new CloudflareProvider(this, "cloudflare", { apiToken: cloudflareToken });
 
     const secretEnvironment: Record<string, string> = {};
     for (const secret of gitlabSecrets(env.gitlab)) {
-      secretEnvironment[secretEnvVar(secret.name)] = this.sensitiveVariable(secret.ref.terraformVariable).stringValue;
+      secretEnvironment[secretEnvVar(secret.name)] = this.sensitiveVariable(secret.ref.terraformVariable);
     }
 
     const network = new DockerPrivateNetwork(this, "network", {
       name: env.docker.networkName,
       cidr: env.docker.networkCidr,
     });
+
+    const registry = hosts.registry
+      ? dockerRegistry({ host: hosts.registry, dataRoot: env.docker.dataRoot, gitlabContainerName: GITLAB_CONTAINER })
+      : undefined;
 
     this.gitlab = new DockerGitLabServer(this, "gitlab-server", {
       gitlabVersion: env.gitlab.version,
@@ -50,6 +67,7 @@ export class DockerEnvironmentStack extends TerraformStack {
       shmSizeMb: env.docker.shmSize,
       secretEnvironment,
       applicationSettings: applicationSettings(env),
+      extraMounts: registry ? [registry.storageMount] : [],
       omnibus: omnibusSettings(env, {
         // Traefik, on the private network, terminates TLS in front of GitLab's nginx.
         tls: { mode: "proxy", trustedProxies: [network.cidr] },
@@ -59,6 +77,44 @@ export class DockerEnvironmentStack extends TerraformStack {
       }),
     });
 
+    const routes: TraefikRoute[] = [
+      { name: "gitlab", host: hosts.web, containerName: GITLAB_CONTAINER, port: 80 },
+      ...(registry ? [registry.route] : []),
+    ];
+    this.dnsTls = new DockerDnsTls(this, "dns-tls", {
+      network: network.network,
+      dataRoot: env.docker.dataRoot,
+      image: env.docker.images.traefik,
+      domain: env.domain,
+      acmeEmail: env.tls.acmeEmail,
+      acmeStaging: env.tls.acmeStaging,
+      cloudflareApiToken: cloudflareToken,
+      zoneId: env.dns.zoneId,
+      publicAddress: env.docker.publicAddress,
+      proxied: env.dns.proxied,
+      routes,
+      dnsOnlyHosts: [{ id: "git-ssh", name: hosts.ssh }],
+    });
+
+    this.runners = new DockerRunnerFleet(this, "runners", {
+      network: network.network,
+      namePrefix: env.name,
+      runnerVersion: env.runners.version,
+      gitlabUrl: `https://${hosts.web}`,
+      concurrent: env.runners.concurrent,
+      build: {
+        token: this.sensitiveVariable(env.runners.build.token.terraformVariable),
+        jobImage: env.runners.build.jobImage,
+        dockerAccess: env.runners.build.dockerAccess,
+        privileged: env.runners.build.privileged,
+        ...(env.runners.build.jobMemory ? { jobMemory: env.runners.build.jobMemory } : {}),
+      },
+      ...(env.runners.deploy ? { deployToken: this.sensitiveVariable(env.runners.deploy.token.terraformVariable) } : {}),
+      schedulerImage: env.docker.images.dockerCli,
+      cleanupSchedule: env.runners.cleanupSchedule,
+      cleanupOlderThan: env.runners.cleanupOlderThan,
+    });
+
     new TerraformOutput(this, "web_url", { value: `https://${hosts.web}`, description: "GitLab web UI and API" });
     new TerraformOutput(this, "git_ssh_host", { value: hosts.ssh, description: "Host for git over SSH (DNS-only record)" });
     new TerraformOutput(this, "git_ssh_port", { value: env.gitlab.sshPort });
@@ -66,19 +122,17 @@ export class DockerEnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "gitlab_container", { value: this.gitlab.container.name });
     new TerraformOutput(this, "gitlab_data_paths", {
       value: this.gitlab.hostPaths,
-      description: "Host directories holding GitLab's config, logs and data: back them up, never prune them",
+      description: "Host directories holding GitLab's config, logs, data and registry: back them up, never prune them",
     });
   }
 
-  private readonly variables = new Map<string, TerraformVariable>();
-
-  /** One sensitive string variable per name, however many settings reference it. */
-  private sensitiveVariable(name: string): TerraformVariable {
+  /** One sensitive string variable per name, however many settings reference it; its value as a reference. */
+  private sensitiveVariable(name: string): string {
     let variable = this.variables.get(name);
     if (!variable) {
       variable = new TerraformVariable(this, name, { type: "string", sensitive: true, nullable: false });
       this.variables.set(name, variable);
     }
-    return variable;
+    return variable.stringValue;
   }
 }

@@ -3,7 +3,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-export const HOST_SCRIPTS = ["gitlab-bootstrap.sh", "gitlab-apply-settings.sh"] as const;
+export const HOST_SCRIPTS = [
+  "gitlab-bootstrap.sh",
+  "gitlab-apply-settings.sh",
+  "runner-entrypoint.sh",
+  "docker-cleanup.sh",
+  "gitlab-backup-to-nfs.sh",
+] as const;
 export type HostScript = (typeof HOST_SCRIPTS)[number];
 
 const cache = new Map<HostScript, string>();

@@ -1,13 +1,12 @@
 // GitLab CE in one container on a Docker host. Config, logs and data are bind-mounted from
 // the host, so a new container (new version, new gitlab.rb) starts on the same data.
-import { Container } from "@cdktf/provider-docker/lib/container";
-import { Image } from "@cdktf/provider-docker/lib/image";
+import type { Container } from "@cdktf/provider-docker/lib/container";
 import type { Network } from "@cdktf/provider-docker/lib/network";
 import { Construct } from "constructs";
 import { renderApplicationSettings, type ApplicationSettings } from "../../userdata/application-settings";
 import { renderGitlabRb, type OmnibusSettings } from "../../userdata/gitlab-rb";
 import { hostScript } from "../../userdata/host-scripts";
-import { terraformLiteral } from "../terraform-literal";
+import { PlatformContainer, type ContainerFile } from "../docker-conventions";
 
 /** Host sub-directories under the data root and where they are mounted in the container. */
 export const GITLAB_MOUNTS = [
@@ -17,6 +16,12 @@ export const GITLAB_MOUNTS = [
 ] as const;
 
 const APPLY_SETTINGS_PATH = "/usr/local/bin/gitlab-apply-settings";
+
+/** A host directory mounted into the container. */
+export interface BindMount {
+  readonly hostPath: string;
+  readonly containerPath: string;
+}
 
 export interface DockerGitLabServerProps {
   /** Exact GitLab CE version; the image is gitlab/gitlab-ce:<version>. */
@@ -32,24 +37,25 @@ export interface DockerGitLabServerProps {
   readonly shmSizeMb: number;
   /** Secrets gitlab.rb reads with ENV.fetch: variable name → value (a sensitive Terraform variable reference). */
   readonly secretEnvironment: Readonly<Record<string, string>>;
+  /** More host directories to mount (e.g. registry storage). @default none */
+  readonly extraMounts?: readonly BindMount[];
 }
 
 export class DockerGitLabServer extends Construct {
   readonly container: Container;
   /** Name other containers reach GitLab by on the private network. */
   readonly containerName: string;
-  /** Host paths of GitLab's persistent directories (config, logs, data). */
+  /** Host paths of GitLab's persistent directories (config, logs, data and extra mounts). */
   readonly hostPaths: readonly string[];
 
   constructor(scope: Construct, id: string, props: DockerGitLabServerProps) {
     super(scope, id);
     this.containerName = "gitlab";
-    this.hostPaths = GITLAB_MOUNTS.map((m) => `${props.dataRoot}/${m.hostDir}`);
-
-    const image = new Image(this, "image", {
-      name: `gitlab/gitlab-ce:${props.gitlabVersion}`,
-      keepLocally: true,
-    });
+    const mounts: BindMount[] = [
+      ...GITLAB_MOUNTS.map((m) => ({ hostPath: `${props.dataRoot}/${m.hostDir}`, containerPath: m.containerPath })),
+      ...(props.extraMounts ?? []),
+    ];
+    this.hostPaths = mounts.map((m) => m.hostPath);
 
     const settings = renderApplicationSettings(props.applicationSettings);
     const env = Object.entries(props.secretEnvironment)
@@ -57,37 +63,37 @@ export class DockerGitLabServer extends Construct {
       .map(([name, value]) => `${name}=${value}`);
     if (settings) env.push(`GITLAB_POST_RECONFIGURE_SCRIPT=${APPLY_SETTINGS_PATH}`);
 
-    this.container = new Container(this, "container", {
+    const files: ContainerFile[] = [{ path: "/etc/gitlab/gitlab.rb", content: renderGitlabRb(props.omnibus), permissions: "0600" }];
+    if (settings) {
+      files.push(
+        { path: "/etc/gitlab/application-settings.rb", content: settings, permissions: "0600" },
+        { path: APPLY_SETTINGS_PATH, content: hostScript("gitlab-apply-settings.sh"), executable: true },
+      );
+    }
+
+    this.container = new PlatformContainer(this, "gitlab", {
       name: this.containerName,
-      image: image.imageId,
-      hostname: props.hostname,
-      restart: "unless-stopped",
-      shmSize: props.shmSizeMb,
-      // Give PostgreSQL and Gitaly time to shut down cleanly before a replacement.
-      stopTimeout: 120,
-      env,
-      volumes: GITLAB_MOUNTS.map((m) => ({ hostPath: `${props.dataRoot}/${m.hostDir}`, containerPath: m.containerPath })),
-      ports: [{ internal: 22, external: props.omnibus.sshPort, protocol: "tcp" }],
-      networksAdvanced: [{ name: props.network.name, aliases: [props.hostname] }],
-      upload: [
-        { file: "/etc/gitlab/gitlab.rb", content: terraformLiteral(renderGitlabRb(props.omnibus)), permissions: "0600" },
-        ...(settings
-          ? [
-              { file: "/etc/gitlab/application-settings.rb", content: terraformLiteral(settings), permissions: "0600" },
-              { file: APPLY_SETTINGS_PATH, content: terraformLiteral(hostScript("gitlab-apply-settings.sh")), executable: true },
-            ]
-          : []),
-      ],
-      healthcheck: {
-        test: ["CMD", "/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"],
-        interval: "60s",
-        timeout: "30s",
-        retries: 5,
-        // First boot runs migrations; give it time before counting failures.
-        startPeriod: "600s",
+      image: `gitlab/gitlab-ce:${props.gitlabVersion}`,
+      network: props.network,
+      aliases: [props.hostname],
+      files,
+      container: {
+        hostname: props.hostname,
+        shmSize: props.shmSizeMb,
+        // Give PostgreSQL and Gitaly time to shut down cleanly before a replacement.
+        stopTimeout: 120,
+        env,
+        volumes: mounts.map((m) => ({ hostPath: m.hostPath, containerPath: m.containerPath })),
+        ports: [{ internal: 22, external: props.omnibus.sshPort, protocol: "tcp" }],
+        healthcheck: {
+          test: ["CMD", "/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"],
+          interval: "60s",
+          timeout: "30s",
+          retries: 5,
+          // First boot runs migrations; give it time before counting failures.
+          startPeriod: "600s",
+        },
       },
-      logDriver: "json-file",
-      logOpts: { "max-size": "50m", "max-file": "5" },
-    });
+    }).container;
   }
 }

@@ -1,6 +1,7 @@
 // The one private Docker network every container of the platform joins.
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { Construct } from "constructs";
+import { KEEP_LABEL } from "../docker-conventions";
 
 export interface DockerPrivateNetworkProps {
   /** Network name, e.g. 'gitlab'. */
@@ -21,6 +22,7 @@ export class DockerPrivateNetwork extends Construct {
       name: props.name,
       driver: "bridge",
       ipamConfig: [{ subnet: props.cidr }],
+      labels: [{ label: KEEP_LABEL, value: "true" }],
     });
   }
 }

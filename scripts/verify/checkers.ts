@@ -143,3 +143,26 @@ export function checkPrometheusRuleTests(test: TargetFile, rules: readonly Targe
 export async function checkTerraformTemplates(stack: unknown): Promise<CheckResult> {
   return verdict("terraform templates", stackTemplateProblems(stack));
 }
+
+/** YAML with no validator of its own: it must parse, without duplicate keys. */
+export async function checkYaml(content: string, label = "file.yml"): Promise<CheckResult> {
+  const doc = parseDocument(content, { uniqueKeys: true, strict: true });
+  return verdict("yaml parse", [...doc.errors, ...doc.warnings].map((e) => `${label}: ${e.message.split("\n")[0]}`));
+}
+
+const CRON_FIELD = /^[0-9*/,-]+$/;
+
+/** A busybox crontab: five schedule fields and an absolute command on every entry. */
+export async function checkCrontab(content: string, label = "crontab"): Promise<CheckResult> {
+  const findings: string[] = [];
+  if (!content.endsWith("\n")) findings.push(`${label}: must end with a newline (crond ignores a last line without one)`);
+  content.split("\n").forEach((line, i) => {
+    if (/^\s*(#|$)/.test(line)) return;
+    const fields = line.trim().split(/\s+/);
+    const schedule = fields.slice(0, 5);
+    const command = fields[5];
+    if (schedule.length < 5 || !schedule.every((f) => CRON_FIELD.test(f))) findings.push(`${label}:${i + 1}: invalid schedule in '${line}'`);
+    else if (!command?.startsWith("/")) findings.push(`${label}:${i + 1}: command must be an absolute path in '${line}'`);
+  });
+  return verdict("crontab check", findings);
+}

@@ -12,6 +12,8 @@ export type Kind =
   | "prometheus-rules"
   | "prometheus-rules-test"
   | "alertmanager"
+  | "crontab"
+  | "yaml"
   | "unchecked";
 
 /** One generated file (or user data document) and where it came from. */
@@ -42,7 +44,8 @@ export function classifyFile(path: string, content: string): Kind {
   if (base.endsWith(".rb") || RUBY_SHEBANG.test(content)) return "ruby";
   if (base.endsWith(".sh") || hasShellShebang(content)) return "shell";
   if (UNIT_SUFFIXES.some((s) => base.endsWith(s))) return "systemd";
-  if (base.endsWith(".toml")) return "toml";
+  if (base.endsWith(".toml") || base.endsWith(".toml.template")) return "toml";
+  if (dirs.includes("crontabs") || base === "crontab") return "crontab";
   if (/^alertmanager.*\.ya?ml$/.test(base)) return "alertmanager";
   if (isYaml) {
     const underRules = dirs.includes("rules") && path.includes("prometheus");
@@ -50,6 +53,8 @@ export function classifyFile(path: string, content: string): Kind {
     if (/\.test\.ya?ml$/.test(base) && (underRules || base.includes("rules"))) return "prometheus-rules-test";
     if (base.includes("rules") || underRules) return "prometheus-rules";
     if (/^prometheus.*\.ya?ml$/.test(base)) return "prometheus-config";
+    // Other YAML (Traefik, Grafana provisioning) has no offline validator: at least it must parse.
+    return "yaml";
   }
   return "unchecked";
 }

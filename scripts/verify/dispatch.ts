@@ -6,6 +6,7 @@ import type { Artifact, Kind } from "./classify";
 import {
   checkAlertmanager,
   checkCloudConfig,
+  checkCrontab,
   checkPrometheusConfig,
   checkPrometheusRuleTests,
   checkPrometheusRules,
@@ -13,6 +14,7 @@ import {
   checkShell,
   checkSystemdUnits,
   checkToml,
+  checkYaml,
 } from "./checkers";
 import type { CheckResult } from "./result";
 
@@ -62,6 +64,8 @@ const SINGLE: Partial<Record<Kind, (content: string, label: string) => Promise<C
   "prometheus-config": checkPrometheusConfig,
   "prometheus-rules": checkPrometheusRules,
   alertmanager: checkAlertmanager,
+  crontab: checkCrontab,
+  yaml: checkYaml,
 };
 
 export async function checkArtifacts(artifacts: readonly Artifact[]): Promise<Row[]> {

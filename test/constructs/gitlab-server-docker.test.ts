@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { exampleEnvironment, onlyResource, synthEnvironment } from "../helpers";
+import { exampleEnvironment, onlyResource, resources, synthEnvironment } from "../helpers";
 
 const stack = synthEnvironment(exampleEnvironment("homelab"));
-const container = onlyResource(stack, "docker_container");
+const container = resources(stack, "docker_container").find((c) => c.name === "gitlab");
 const upload = (file: string) => container.upload.find((u: any) => u.file === file);
 
 describe("GitLabServer on docker", () => {
   it("runs the GitLab CE image pinned to the configured version", () => {
-    expect(onlyResource(stack, "docker_image")).toMatchObject({ name: "gitlab/gitlab-ce:18.5.1-ce.0", keep_locally: true });
+    const image = resources(stack, "docker_image").find((i) => i.name.startsWith("gitlab/gitlab-ce:"));
+    expect(image).toMatchObject({ name: "gitlab/gitlab-ce:18.5.1-ce.0", keep_locally: true });
     expect(container.image).toMatch(/^\$\{docker_image\.[^.]+\.image_id\}$/);
   });
 
@@ -16,6 +17,7 @@ describe("GitLabServer on docker", () => {
       { host_path: "/srv/gitlab/gitlab/config", container_path: "/etc/gitlab" },
       { host_path: "/srv/gitlab/gitlab/logs", container_path: "/var/log/gitlab" },
       { host_path: "/srv/gitlab/gitlab/data", container_path: "/var/opt/gitlab" },
+      { host_path: "/srv/gitlab/registry", container_path: "/var/opt/gitlab/gitlab-rails/shared/registry" },
     ]);
   });
 
@@ -29,7 +31,8 @@ describe("GitLabServer on docker", () => {
     expect(container.healthcheck.test).toEqual(["CMD", "/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"]);
     expect(container.healthcheck.start_period).toBe("600s");
     expect(container.stop_timeout).toBe(120);
-    expect(container.log_opts).toEqual({ "max-size": "50m", "max-file": "5" });
+    expect(container.log_opts).toEqual({ "max-size": "20m", "max-file": "5" });
+    expect(container.labels).toEqual([{ label: "gitlab-platform.keep", value: "true" }]);
   });
 
   it("joins the private network", () => {
@@ -52,10 +55,8 @@ describe("GitLabServer on docker", () => {
   });
 
   it("passes secrets as sensitive variables, read by gitlab.rb from the environment", () => {
-    expect(stack.variable).toEqual({
-      gitlab_oidc_client_secret: { type: "string", sensitive: true, nullable: false },
-      gitlab_smtp_password: { type: "string", sensitive: true, nullable: false },
-    });
+    expect(stack.variable!.gitlab_oidc_client_secret).toEqual({ type: "string", sensitive: true, nullable: false });
+    expect(stack.variable!.gitlab_smtp_password).toEqual({ type: "string", sensitive: true, nullable: false });
     expect(container.env).toEqual([
       "GITLAB_OIDC_CLIENT_SECRET=${var.gitlab_oidc_client_secret}",
       "GITLAB_SMTP_PASSWORD=${var.gitlab_smtp_password}",
@@ -73,10 +74,15 @@ describe("GitLabServer on docker", () => {
     expect(stack.output.web_url.value).toBe("https://gitlab.example.com");
     expect(stack.output.git_ssh_host.value).toBe("ssh-gitlab.example.com");
     expect(stack.output.git_ssh_port.value).toBe(2222);
-    expect(stack.output.gitlab_data_paths.value).toEqual(["/srv/gitlab/gitlab/config", "/srv/gitlab/gitlab/logs", "/srv/gitlab/gitlab/data"]);
+    expect(stack.output.gitlab_data_paths.value).toEqual([
+      "/srv/gitlab/gitlab/config",
+      "/srv/gitlab/gitlab/logs",
+      "/srv/gitlab/gitlab/data",
+      "/srv/gitlab/registry",
+    ]);
   });
 
   it("talks to the configured Docker host", () => {
-    expect(stack.provider.docker[0]).toEqual({ host: "ssh://deploy@gitlab-vm.example.com" });
+    expect(stack.provider.docker![0]).toEqual({ host: "ssh://deploy@gitlab-vm.example.com" });
   });
 });

@@ -15,6 +15,8 @@ import {
   checkToml,
   cloudConfigShapeProblems,
 } from "../../scripts/verify/checkers";
+import { checkCrontab, checkYaml } from "../../scripts/verify/checkers";
+import { classifyFile } from "../../scripts/verify/classify";
 import { missing } from "../../scripts/verify/result";
 import { execPaths } from "../../scripts/verify/systemd";
 import { hasTool, isStrict } from "../../scripts/verify/tools";
@@ -186,5 +188,29 @@ describe("missing validators", () => {
     process.env.CI = "false";
     expect(missing("promtool").status).toBe("skipped");
     expect(missing("systemd-analyze", true).status).toBe("FAIL"); // units always need it
+  });
+});
+
+
+describe("crontab and plain YAML checks", () => {
+  it("classifies crontabs, runner config templates and other YAML", () => {
+    expect(classifyFile("/etc/crontabs/root", "0 2 * * * /bin/true\n")).toBe("crontab");
+    expect(classifyFile("/etc/gitlab-runner/config.toml.template", "concurrent = 1\n")).toBe("toml");
+    expect(classifyFile("/etc/traefik/traefik.yml", "a: 1\n")).toBe("yaml");
+  });
+
+  it("accepts a good crontab and finds bad schedules, relative commands and a missing final newline", async () => {
+    expect((await checkCrontab("# c\n0 */6 * * * /usr/local/bin/x --y\n")).status).toBe("ok");
+    const bad = await checkCrontab("0 2 * * /bin/true\n0 2 * * * docker ps\n5 4 * * * /bin/true");
+    expect(bad.status).toBe("FAIL");
+    expect(bad.findings.join("\n")).toMatch(/must end with a newline/);
+    expect(bad.findings.join("\n")).toMatch(/crontab:1: invalid schedule/);
+    expect(bad.findings.join("\n")).toMatch(/crontab:2: command must be an absolute path/);
+  });
+
+  it("finds YAML that does not parse or repeats a key", async () => {
+    expect((await checkYaml("a: 1\nb: [1, 2]\n")).status).toBe("ok");
+    expect((await checkYaml("a: 1\na: 2\n")).status).toBe("FAIL");
+    expect((await checkYaml("a: [1, 2\n")).status).toBe("FAIL");
   });
 });

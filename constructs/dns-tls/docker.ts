@@ -1,0 +1,79 @@
+// TLS and DNS for the docker platform: Traefik is the only container on 80/443, redirects
+// HTTP to HTTPS and gets a Let's Encrypt wildcard certificate by DNS-01 through Cloudflare;
+// Cloudflare records point the host names at the Docker host.
+import type { Network } from "@cdktf/provider-docker/lib/network";
+import { Construct } from "constructs";
+import { renderTraefikRoutes, renderTraefikStatic, TRAEFIK_INTERNAL_PORT, type TraefikRoute } from "../../userdata/traefik/traefik-config";
+import { PlatformContainer } from "../docker-conventions";
+import { CloudflareRecords } from "./records";
+
+export interface DockerDnsTlsProps {
+  readonly network: Network;
+  /** Host directory for persistent data; certificates go to <dataRoot>/traefik. */
+  readonly dataRoot: string;
+  /** Pinned Traefik image. */
+  readonly image: string;
+  readonly domain: string;
+  readonly acmeEmail: string;
+  /** Use Let's Encrypt's staging CA. */
+  readonly acmeStaging: boolean;
+  /** Cloudflare API token (a sensitive Terraform variable reference), for DNS-01. */
+  readonly cloudflareApiToken: string;
+  readonly zoneId: string;
+  /** Address the records point at. */
+  readonly publicAddress: string;
+  /** Proxy the web host names through Cloudflare. */
+  readonly proxied: boolean;
+  /** HTTPS routes: host name → container and port on the private network. */
+  readonly routes: readonly TraefikRoute[];
+  /** Host names reached directly, never proxied (git over SSH), by record id. */
+  readonly dnsOnlyHosts: readonly { readonly id: string; readonly name: string }[];
+}
+
+export class DockerDnsTls extends Construct {
+  readonly traefik: PlatformContainer;
+  readonly records: CloudflareRecords;
+  /** Prometheus target of Traefik's own metrics. */
+  readonly metricsTarget: string;
+
+  constructor(scope: Construct, id: string, props: DockerDnsTlsProps) {
+    super(scope, id);
+    this.traefik = new PlatformContainer(this, "traefik", {
+      name: "traefik",
+      image: props.image,
+      network: props.network,
+      files: [
+        {
+          path: "/etc/traefik/traefik.yml",
+          content: renderTraefikStatic({
+            acmeEmail: props.acmeEmail,
+            acmeStaging: props.acmeStaging,
+            domain: props.domain,
+            dynamicDirectory: "/etc/traefik/dynamic",
+            acmeStorage: "/letsencrypt/acme.json",
+          }),
+        },
+        { path: "/etc/traefik/dynamic/routes.yml", content: renderTraefikRoutes(props.routes) },
+      ],
+      container: {
+        env: [`CF_DNS_API_TOKEN=${props.cloudflareApiToken}`],
+        ports: [
+          { internal: 80, external: 80, protocol: "tcp" },
+          { internal: 443, external: 443, protocol: "tcp" },
+        ],
+        volumes: [{ hostPath: `${props.dataRoot}/traefik/letsencrypt`, containerPath: "/letsencrypt" }],
+        healthcheck: { test: ["CMD", "traefik", "healthcheck", "--ping"], interval: "30s", timeout: "5s", retries: 3 },
+      },
+    });
+    this.metricsTarget = `traefik:${TRAEFIK_INTERNAL_PORT}`;
+
+    this.records = new CloudflareRecords(this, "records", {
+      zoneId: props.zoneId,
+      address: props.publicAddress,
+      records: [
+        ...props.routes.map((r) => ({ id: r.name, name: r.host, proxied: props.proxied })),
+        ...props.dnsOnlyHosts.map((h) => ({ ...h, proxied: false })),
+      ],
+    });
+  }
+}

@@ -1,0 +1,55 @@
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { exampleEnvironment, resources, synthEnvironment, validEnvironment, exampleYaml } from "../helpers";
+
+const stack = synthEnvironment(exampleEnvironment("homelab"));
+const containers = resources(stack, "docker_container");
+const byName = (name: string) => containers.find((c) => c.name === name);
+const traefik = byName("traefik");
+const upload = (c: any, file: string) => c.upload.find((u: any) => u.file === file)?.content as string;
+
+describe("DNS and TLS on docker", () => {
+  it("Traefik is the only container on 80 and 443", () => {
+    expect(traefik.ports).toEqual([
+      { internal: 80, external: 80, protocol: "tcp" },
+      { internal: 443, external: 443, protocol: "tcp" },
+    ]);
+    const published = containers.flatMap((c) => (c.ports ?? []).map((p: any) => `${c.name}:${p.external}`)).sort();
+    expect(published).toEqual(["gitlab:2222", "traefik:443", "traefik:80"]);
+  });
+
+  it("Traefik gets the Cloudflare token from the sensitive variable and keeps certificates on the host", () => {
+    expect(traefik.env).toEqual(["CF_DNS_API_TOKEN=${var.cloudflare_api_token}"]);
+    expect(stack.variable!.cloudflare_api_token).toEqual({ type: "string", sensitive: true, nullable: false });
+    expect(traefik.volumes).toEqual([{ host_path: "/srv/gitlab/traefik/letsencrypt", container_path: "/letsencrypt" }]);
+    expect(JSON.stringify(traefik)).not.toContain("docker.sock");
+  });
+
+  it("routes GitLab and the registry by host to GitLab's plain-HTTP nginx", () => {
+    const routes = parse(upload(traefik, "/etc/traefik/dynamic/routes.yml"));
+    expect(routes.http.routers.gitlab.rule).toBe("Host(`gitlab.example.com`)");
+    expect(routes.http.routers.registry.rule).toBe("Host(`registry.example.com`)");
+    expect(routes.http.services.gitlab.loadBalancer.servers).toEqual([{ url: "http://gitlab:80" }]);
+    expect(routes.http.services.registry.loadBalancer.servers).toEqual([{ url: "http://gitlab:80" }]);
+    const rb = upload(byName("gitlab"), "/etc/gitlab/gitlab.rb");
+    expect(rb).toContain("registry_nginx['listen_port'] = 80");
+    expect(rb).toContain("nginx['real_ip_trusted_addresses'] = [\n  '172.30.0.0/24'\n]");
+  });
+
+  it("creates records for GitLab, the registry and git SSH; SSH is always DNS-only", () => {
+    const records = Object.fromEntries(resources(stack, "cloudflare_dns_record").map((r) => [r.name, r]));
+    expect(Object.keys(records).sort()).toEqual(["gitlab.example.com", "registry.example.com", "ssh-gitlab.example.com"]);
+    for (const r of Object.values(records)) expect(r).toMatchObject({ type: "A", content: "192.0.2.10", ttl: 1, zone_id: "00000000000000000000000000000000" });
+    expect(records["ssh-gitlab.example.com"].proxied).toBe(false);
+    expect(records["gitlab.example.com"].proxied).toBe(false);
+
+    const proxiedConfig = exampleYaml("homelab");
+    proxiedConfig.dns.proxied = true;
+    const proxied = Object.fromEntries(resources(synthEnvironment(validEnvironment(proxiedConfig, "homelab")), "cloudflare_dns_record").map((r) => [r.name, r.proxied]));
+    expect(proxied).toEqual({ "gitlab.example.com": true, "registry.example.com": true, "ssh-gitlab.example.com": false });
+  });
+
+  it("configures the Cloudflare provider with the token variable only", () => {
+    expect(stack.provider.cloudflare).toEqual([{ api_token: "${var.cloudflare_api_token}" }]);
+  });
+});
