@@ -6,6 +6,7 @@ import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
 import type { Environment } from "../config/load";
 import type { DockerEnvironmentConfig } from "../config/schema/index";
+import { DockerBackups } from "../constructs/backups/docker";
 import { DockerDnsTls } from "../constructs/dns-tls/docker";
 import { DockerGitLabServer } from "../constructs/gitlab-server/docker";
 import { DockerPrivateNetwork } from "../constructs/private-network/docker";
@@ -16,7 +17,6 @@ import { useLocalState } from "./backend";
 import { hostNames } from "./host-names";
 import {
   applicationSettings,
-  DAY_SECONDS,
   gitlabSecrets,
   monitoringWhitelist,
   omnibusSettings,
@@ -33,6 +33,7 @@ export class DockerEnvironmentStack extends TerraformStack {
   readonly gitlab: DockerGitLabServer;
   readonly dnsTls: DockerDnsTls;
   readonly runners: DockerRunnerFleet;
+  readonly backups: DockerBackups;
 
   private readonly variables = new Map<string, TerraformVariable>();
 
@@ -59,6 +60,16 @@ export class DockerEnvironmentStack extends TerraformStack {
       ? dockerRegistry({ host: hosts.registry, dataRoot: env.docker.dataRoot, gitlabContainerName: GITLAB_CONTAINER })
       : undefined;
 
+    this.backups = new DockerBackups(this, "backups", {
+      network: network.network,
+      dataRoot: env.docker.dataRoot,
+      image: env.docker.images.dockerCli,
+      schedule: env.backups.schedule,
+      nfs: env.backups.nfs,
+      retentionDays: env.backups.retentionDays,
+      gitlabContainerName: GITLAB_CONTAINER,
+    });
+
     this.gitlab = new DockerGitLabServer(this, "gitlab-server", {
       gitlabVersion: env.gitlab.version,
       hostname: hosts.web,
@@ -73,7 +84,8 @@ export class DockerEnvironmentStack extends TerraformStack {
         tls: { mode: "proxy", trustedProxies: [network.cidr] },
         monitoring: { whitelist: monitoringWhitelist(network.cidr), exportersOnAllInterfaces: true },
         secretSource: (name) => ({ env: secretEnvVar(name) }),
-        backupKeepSeconds: env.backups.retentionDays * DAY_SECONDS,
+        // Archives go to the NFS share; one day locally is enough to retry a copy.
+        backupKeepSeconds: this.backups.localKeepSeconds,
       }),
     });
 

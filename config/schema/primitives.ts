@@ -1,5 +1,6 @@
 // Small reusable field types. Each carries the message a user sees when it is wrong.
 import { z } from "zod";
+import { cronScheduleProblem } from "../../userdata/crontab";
 
 export const dnsLabel = z
   .string()
@@ -74,13 +75,11 @@ export const memorySize = z
   .string()
   .regex(/^\d+[kmg]$/, "must be a Docker memory size like '6g' or '512m'");
 
-/** A five-field cron expression (minute hour day-of-month month day-of-week), run in UTC. */
-export const cronSchedule = z
-  .string()
-  .regex(
-    /^([0-9*/,-]+\s+){4}[0-9*/,-]+$/,
-    "must be a five-field cron expression (minute hour day month weekday), e.g. '0 2 * * *'",
-  );
+/** A five-field cron expression (minute hour day-of-month month day-of-week), run in UTC by busybox crond. */
+export const cronSchedule = z.string().check((ctx) => {
+  const problem = cronScheduleProblem(ctx.value);
+  if (problem) ctx.issues.push({ code: "custom", message: `invalid cron schedule: ${problem}`, input: ctx.value });
+});
 
 /** A Docker duration filter such as '4h' or '90m'. */
 export const dockerDuration = z.string().regex(/^\d+[smh]$/, "must be a duration like '4h' or '90m'");

@@ -115,7 +115,7 @@ export class DockerRunnerFleet extends Construct {
         { path: "/usr/local/bin/docker-cleanup", content: hostScript("docker-cleanup.sh"), executable: true },
         {
           path: "/etc/crontabs/root",
-          content: renderCrontab([{ schedule: props.cleanupSchedule, command: "/usr/local/bin/docker-cleanup" }]),
+          content: renderCrontab([{ schedule: props.cleanupSchedule, command: "/usr/local/bin/docker-cleanup" }], "Docker cleanup"),
           permissions: "0600",
         },
       ],

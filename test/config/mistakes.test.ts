@@ -144,6 +144,11 @@ const mistakes: Mistake[] = [
     expected: [/^config\/test\.yaml: dns\.zoneId: must be string, got number 0/],
   },
   {
+    what: "cron schedule busybox would silently misread",
+    config: () => ({ ...homelab(), backups: { ...homelab().backups, schedule: "0 25 * * *" } }),
+    expected: [/^config\/test\.yaml: backups\.schedule: invalid cron schedule: hour '25' is out of range 0-23/],
+  },
+  {
     what: "a list where a mapping belongs",
     config: () => ({ ...homelab(), backups: ["daily"] }),
     expected: [/^config\/test\.yaml: backups: must be object, got a list/],

@@ -39,4 +39,11 @@ describe("docker data safety", () => {
       expect(mounted, name).toEqual(["/var/run/docker.sock"]);
     }
   });
+
+  it("mounts the NFS share only into the backup scheduler, so GitLab keeps running when the NAS is down", () => {
+    const [nfs] = resources(stack, "docker_volume");
+    expect(nfs.driver_opts.type).toBe("nfs");
+    const users = containers.filter((c) => (c.volumes ?? []).some((v: any) => v.volume_name)).map((c) => c.name);
+    expect(users).toEqual(["gitlab-backup-scheduler"]);
+  });
 });
