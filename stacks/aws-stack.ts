@@ -1,10 +1,16 @@
-// The aws platform's stack: providers, variables and outputs, and the constructs wired together.
+// The aws platform's stack: providers, variables and outputs, and the constructs wired
+// together (seed 004).
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
+import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
-import type { AwsEnvironmentConfig } from "../config/schema/index";
 import type { Environment } from "../config/load";
+import type { AwsEnvironmentConfig } from "../config/schema/index";
+import { AwsBackups } from "../constructs/backups/aws";
+import { AwsDnsTls } from "../constructs/dns-tls/aws";
 import { AwsGitLabServer } from "../constructs/gitlab-server/aws";
+import { AwsObservability } from "../constructs/observability/aws";
+import { AwsRegistry } from "../constructs/registry/aws";
 import { bootSecretFile, type BootSecret } from "../userdata/gitlab-server-user-data";
 import { useLocalState } from "./backend";
 import { hostNames } from "./host-names";
@@ -17,16 +23,52 @@ const TLS_PRIVATE_KEY = "tls_private_key";
 
 export class AwsEnvironmentStack extends TerraformStack {
   readonly gitlab: AwsGitLabServer;
+  readonly registry?: AwsRegistry;
+  readonly backups: AwsBackups;
+  readonly observability: AwsObservability;
 
   constructor(scope: Construct, env: AwsEnvironment) {
     super(scope, env.name);
     const hosts = hostNames(env);
     const namePrefix = `${env.name}-gitlab`;
-
+    const bucketPrefix = env.aws.bucketPrefix ?? namePrefix;
+    const snapshotTag = { key: "gitlab-platform:snapshots", value: `${namePrefix}-data` };
     useLocalState(this, env.name);
+
     new AwsProvider(this, "aws", {
       region: env.aws.region,
       defaultTags: [{ tags: { ...env.aws.tags, Environment: env.name, ManagedBy: "gitlab-platform" } }],
+    });
+    const cloudflareToken = new TerraformVariable(this, env.dns.apiToken.terraformVariable, {
+      type: "string",
+      sensitive: true,
+      nullable: false,
+      description: "Cloudflare API token with Zone:DNS:Edit and Zone:Zone Settings:Edit",
+    });
+    new CloudflareProvider(this, "cloudflare", { apiToken: cloudflareToken.stringValue });
+
+    this.observability = new AwsObservability(this, "observability", {
+      namePrefix,
+      environment: env.name,
+      appLogRetentionDays: env.observability.appLogRetentionDays,
+      systemLogRetentionDays: env.observability.systemLogRetentionDays,
+      diskUsageAlarmPercent: env.observability.diskUsageAlarmPercent,
+      ...(env.observability.alarmEmail ? { alarmEmail: env.observability.alarmEmail } : {}),
+    });
+
+    this.registry = hosts.registry ? new AwsRegistry(this, "registry", { bucketName: `${bucketPrefix}-registry` }) : undefined;
+
+    this.backups = new AwsBackups(this, "backups", {
+      namePrefix,
+      environment: env.name,
+      region: env.aws.region,
+      bucketName: `${bucketPrefix}-backups`,
+      retentionDays: env.backups.retentionDays,
+      schedule: env.backups.schedule,
+      snapshotRetentionDays: env.backups.snapshotRetentionDays,
+      snapshotTarget: snapshotTag,
+      maxAgeHours: env.backups.maxAgeHours,
+      alarmActions: this.observability.alarmActions,
     });
 
     const bootSecrets: BootSecret[] = [
@@ -48,6 +90,9 @@ export class AwsEnvironmentStack extends TerraformStack {
       bootSecrets,
       applicationSettings: applicationSettings(env),
       tags: env.aws.tags,
+      hostFiles: [...this.backups.hostFiles],
+      hostUnits: [...this.backups.hostUnits],
+      dataVolumeSnapshotTag: snapshotTag,
       omnibus: omnibusSettings(env, {
         tls: {
           mode: "certificate",
@@ -58,7 +103,24 @@ export class AwsEnvironmentStack extends TerraformStack {
         secretSource: bootSecretFile,
         // Archives are uploaded to S3; keep only a day's worth on the data volume.
         backupKeepSeconds: DAY_SECONDS,
+        extra: {
+          ...(this.registry ? { registryS3: { bucket: this.registry.bucket.bucket, region: env.aws.region } } : {}),
+          backupUpload: this.backups.upload,
+        },
       }),
+    });
+    this.registry?.grantReadWrite(this.gitlab.role);
+    this.backups.grantBackupWriter(this.gitlab.role);
+    this.observability.grantAgent(this.gitlab.role);
+    this.observability.watchServer(this.gitlab.instance, ["/", "/var/opt/gitlab"]);
+
+    new AwsDnsTls(this, "dns-tls", {
+      zoneId: env.dns.zoneId,
+      address: this.gitlab.elasticIp.publicIp,
+      proxied: env.dns.proxied,
+      webHosts: [{ id: "gitlab", name: hosts.web }, ...(hosts.registry ? [{ id: "registry", name: hosts.registry }] : [])],
+      sshHost: hosts.ssh,
+      strictSslMode: env.tls.strictSslMode,
     });
 
     new TerraformOutput(this, "web_url", { value: `https://${hosts.web}`, description: "GitLab web UI and API" });
@@ -72,5 +134,8 @@ export class AwsEnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "elastic_ip", { value: this.gitlab.elasticIp.publicIp });
     new TerraformOutput(this, "data_volume_id", { value: this.gitlab.dataVolume.id });
     new TerraformOutput(this, "server_security_group_id", { value: this.gitlab.securityGroup.id });
+    if (this.registry) new TerraformOutput(this, "registry_bucket", { value: this.registry.bucket.bucket });
+    new TerraformOutput(this, "backup_bucket", { value: this.backups.bucket.bucket });
+    new TerraformOutput(this, "log_groups", { value: Object.values(this.observability.logGroups).map((g) => g.name) });
   }
 }

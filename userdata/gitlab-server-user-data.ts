@@ -1,7 +1,7 @@
 // The cloud-init user data of the GitLab EC2 instance: gitlab.rb, the bootstrap script and
 // what it needs to know. Pure: takes a typed model, returns the document.
 import { renderApplicationSettings, type ApplicationSettings } from "./application-settings";
-import { renderCloudConfig } from "./cloud-config";
+import { renderCloudConfig, type WriteFile } from "./cloud-config";
 import { renderGitlabRb, type OmnibusSettings } from "./gitlab-rb";
 import { hostScript } from "./host-scripts";
 
@@ -19,6 +19,10 @@ export interface GitlabServerUserDataProps {
   readonly omnibus: OmnibusSettings;
   readonly secrets: readonly BootSecret[];
   readonly applicationSettings: ApplicationSettings;
+  /** More files for the host (scripts, systemd units, agent config). @default none */
+  readonly extraFiles?: readonly WriteFile[];
+  /** systemd units the bootstrap enables and starts once GitLab is configured. @default none */
+  readonly enableUnits?: readonly string[];
 }
 
 export const SECRETS_DIR = "/etc/gitlab/secrets.d";
@@ -33,6 +37,11 @@ function secretName(name: string): string {
   return name;
 }
 
+function unitName(name: string): string {
+  if (!/^[a-z0-9@_.-]+\.(service|timer)$/.test(name)) throw new Error(`invalid unit name '${name}'`);
+  return name;
+}
+
 function shellValue(value: string): string {
   // Values are ids, versions, ARNs or Terraform references; anything else is a bug upstream.
   if (!/^[A-Za-z0-9_.:/${}[\]+=@-]*$/.test(value)) throw new Error(`unsafe value for bootstrap.env: '${value}'`);
@@ -44,6 +53,7 @@ export function renderGitlabServerUserData(p: GitlabServerUserDataProps): string
     `GITLAB_VERSION=${shellValue(p.gitlabVersion)}`,
     `AWS_REGION=${shellValue(p.region)}`,
     `DATA_VOLUME_ID=${shellValue(p.dataVolumeId)}`,
+    `ENABLE_UNITS="${(p.enableUnits ?? []).map(unitName).join(" ")}"`,
   ];
   const secretsList = p.secrets.map((s) => `${secretName(s.name)} ${shellValue(s.arn)}`);
   const settings = renderApplicationSettings(p.applicationSettings);
@@ -55,6 +65,7 @@ export function renderGitlabServerUserData(p: GitlabServerUserDataProps): string
       ...(settings ? [{ path: "/etc/gitlab/application-settings.rb", permissions: "0600", content: settings }] : []),
       { path: "/usr/local/sbin/gitlab-bootstrap", permissions: "0755", content: hostScript("gitlab-bootstrap.sh") },
       { path: "/usr/local/sbin/gitlab-apply-settings", permissions: "0755", content: hostScript("gitlab-apply-settings.sh") },
+      ...(p.extraFiles ?? []),
     ],
     runcmd: [["/usr/local/sbin/gitlab-bootstrap"]],
   });

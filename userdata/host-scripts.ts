@@ -8,7 +8,11 @@ export const HOST_SCRIPTS = [
   "gitlab-apply-settings.sh",
   "runner-entrypoint.sh",
   "docker-cleanup.sh",
+  "runner-bootstrap.sh",
+  "spot-interruption-watcher.sh",
+  "runner-termination-handler.sh",
   "gitlab-backup-to-nfs.sh",
+  "gitlab-backup-s3.sh",
 ] as const;
 export type HostScript = (typeof HOST_SCRIPTS)[number];
 

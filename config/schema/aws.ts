@@ -25,6 +25,11 @@ export const awsSection = z
     instanceType: instanceType.default("t3a.xlarge").describe("GitLab instance type. @default 't3a.xlarge'"),
     rootVolumeGb: z.int().min(20).max(1024).default(30).describe("Root volume size. @default 30"),
     dataVolumeGb: z.int().min(20).max(16384).default(200).describe("Data volume (/var/opt/gitlab) size. @default 200"),
+    bucketPrefix: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{2,40}[a-z0-9]$/, "must be 4-42 lower-case letters, digits or '-' (S3 bucket names are global)")
+      .optional()
+      .describe("Prefix of the S3 bucket names (<prefix>-registry, -backups, -runner-cache); make it globally unique. @default '<environment>-gitlab'"),
     ubuntuRelease: z
       .enum(["22.04", "24.04"])
       .default("24.04")

@@ -18,6 +18,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Construct } from "constructs";
 import type { ApplicationSettings } from "../../userdata/application-settings";
 import type { OmnibusSettings } from "../../userdata/gitlab-rb";
+import type { WriteFile } from "../../userdata/cloud-config";
 import { renderGitlabServerUserData, type BootSecret } from "../../userdata/gitlab-server-user-data";
 import { terraformLiteral } from "../terraform-literal";
 
@@ -51,6 +52,12 @@ export interface AwsGitLabServerProps {
   readonly applicationSettings: ApplicationSettings;
   /** Tags on every resource. */
   readonly tags: Readonly<Record<string, string>>;
+  /** More files for the host (backup script and units, agent config). @default none */
+  readonly hostFiles?: readonly WriteFile[];
+  /** systemd units enabled once GitLab is configured. @default none */
+  readonly hostUnits?: readonly string[];
+  /** Tag that selects the data volume for scheduled snapshots. @default no snapshots */
+  readonly dataVolumeSnapshotTag?: { readonly key: string; readonly value: string };
 }
 
 export class AwsGitLabServer extends Construct {
@@ -63,6 +70,7 @@ export class AwsGitLabServer extends Construct {
   readonly securityGroup: SecurityGroup;
   /** The instance role; other constructs grant it access to their buckets and log groups. */
   readonly role: IamRole;
+
 
   constructor(scope: Construct, id: string, props: AwsGitLabServerProps) {
     super(scope, id);
@@ -88,7 +96,7 @@ export class AwsGitLabServer extends Construct {
       type: "gp3",
       encrypted: true,
       finalSnapshot: true,
-      tags: tags("data"),
+      tags: { ...tags("data"), ...(props.dataVolumeSnapshotTag ? { [props.dataVolumeSnapshotTag.key]: props.dataVolumeSnapshotTag.value } : {}) },
       lifecycle: { preventDestroy: true },
     });
 
@@ -160,6 +168,8 @@ export class AwsGitLabServer extends Construct {
       omnibus: props.omnibus,
       secrets: props.bootSecrets,
       applicationSettings: props.applicationSettings,
+      extraFiles: props.hostFiles ?? [],
+      enableUnits: props.hostUnits ?? [],
     }));
 
     this.instance = new Instance(this, "instance", {

@@ -54,10 +54,11 @@ describe("GitLabServer on aws", () => {
   });
 
   it("has an instance role with SSM core and read access to exactly this environment's boot secrets", () => {
-    const role = onlyResource(stack, "aws_iam_role");
+    const role = resources(stack, "aws_iam_role").find((r) => r.name === "staging-gitlab-server");
     expect(JSON.parse(role.assume_role_policy).Statement[0].Principal).toEqual({ Service: "ec2.amazonaws.com" });
-    expect(onlyResource(stack, "aws_iam_role_policy_attachment").policy_arn).toBe("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
-    const policy = JSON.parse(onlyResource(stack, "aws_iam_role_policy").policy);
+    const server = resources(stack, "aws_iam_role_policy_attachment").filter((a) => a.role.includes("gitlab-server"));
+    expect(server.map((a) => a.policy_arn)).toEqual(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
+    const policy = JSON.parse(resources(stack, "aws_iam_role_policy").find((p) => p.name === "read-boot-secrets").policy);
     expect(policy.Statement).toHaveLength(1);
     expect(policy.Statement[0].Action).toEqual(["secretsmanager:GetSecretValue"]);
     expect(policy.Statement[0].Resource).toEqual([
@@ -66,7 +67,7 @@ describe("GitLabServer on aws", () => {
       "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab/origin-private-key-AbCdEf",
       "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab/smtp-password-AbCdEf",
     ]);
-    expect(onlyResource(stack, "aws_iam_instance_profile").role).toMatch(/^\$\{aws_iam_role\./);
+    expect(onlyResource(stack, "aws_iam_instance_profile").role).toMatch(/^\$\{aws_iam_role\.gitlab-server_role_/);
   });
 
   it("installs the pinned Omnibus version and fetches secrets at boot instead of embedding them", () => {
@@ -92,11 +93,14 @@ describe("GitLabServer on aws", () => {
 
   it("outputs the URLs, SSH host and port and the ids an operator needs", () => {
     expect(Object.keys(stack.output).sort()).toEqual([
+      "backup_bucket",
       "data_volume_id",
       "elastic_ip",
       "git_ssh_host",
       "git_ssh_port",
       "instance_id",
+      "log_groups",
+      "registry_bucket",
       "registry_url",
       "server_security_group_id",
       "web_url",

@@ -43,10 +43,21 @@ describe("GitLab server user data", () => {
     expect(f["/etc/gitlab/gitlab.rb"].permissions).toBe("0600");
     expect(f["/etc/gitlab/gitlab.rb"].content).toContain("external_url 'https://gitlab.example.com'");
     expect(f["/etc/gitlab-platform/bootstrap.env"].content).toBe(
-      "GITLAB_VERSION=18.5.1-ce.0\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${aws_ebs_volume.data.id}\n",
+      'GITLAB_VERSION=18.5.1-ce.0\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${aws_ebs_volume.data.id}\nENABLE_UNITS=""\n',
     );
     expect(f["/etc/gitlab-platform/secrets.list"].content).toBe("smtp_password arn:aws:secretsmanager:eu-west-3:111111111111:secret:smtp-AbCdEf\n");
     expect(f["/usr/local/sbin/gitlab-bootstrap"]).toMatchObject({ permissions: "0755", content: hostScript("gitlab-bootstrap.sh") });
+  });
+
+  it("adds host files and enables host units after GitLab is configured", () => {
+    const withUnits = renderGitlabServerUserData({
+      ...props,
+      extraFiles: [{ path: "/etc/systemd/system/x.timer", permissions: "0644", content: "[Timer]\n" }],
+      enableUnits: ["x.timer"],
+    });
+    expect(files(withUnits)["/etc/systemd/system/x.timer"].content).toBe("[Timer]\n");
+    expect(files(withUnits)["/etc/gitlab-platform/bootstrap.env"].content).toContain('ENABLE_UNITS="x.timer"\n');
+    expect(() => renderGitlabServerUserData({ ...props, enableUnits: ["x; reboot"] })).toThrow(/invalid unit name/);
   });
 
   it("runs the bootstrap once, as the only command", () => {

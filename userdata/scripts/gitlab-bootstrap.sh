@@ -108,6 +108,13 @@ gitlab-ctl reconfigure
 step="apply application settings"
 /usr/local/sbin/gitlab-apply-settings
 
+step="enable host units"
+if [ -n "${ENABLE_UNITS:-}" ]; then
+  systemctl daemon-reload
+  # shellcheck disable=SC2086 # a space-separated list of unit names
+  systemctl enable --now $ENABLE_UNITS
+fi
+
 step="done"
 date -u +%FT%TZ > "$STATE_DIR/bootstrap.done"
 log "GitLab $GITLAB_VERSION is configured"

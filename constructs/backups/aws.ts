@@ -1,0 +1,148 @@
+// Backups on aws (seed 004): a versioned S3 bucket receiving GitLab's nightly archive and,
+// separately, /etc/gitlab; daily DLM snapshots of the data volume; an alarm when no backup
+// has succeeded for too long.
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { DlmLifecyclePolicy } from "@cdktf/provider-aws/lib/dlm-lifecycle-policy";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { Construct } from "constructs";
+import type { WriteFile } from "../../userdata/cloud-config";
+import { BACKUP_TIMER, renderBackupUnits } from "../../userdata/gitlab-backup-units";
+import { hostScript } from "../../userdata/host-scripts";
+import { PrivateBucket } from "../private-bucket/aws";
+
+export const BACKUP_METRIC = { namespace: "GitLab/Backups", name: "BackupSucceeded" } as const;
+const SCRIPT_PATH = "/usr/local/sbin/gitlab-backup-s3";
+
+export interface AwsBackupsProps {
+  /** Prefix of resource names, e.g. 'staging-gitlab'. */
+  readonly namePrefix: string;
+  /** Environment name: the backup metric's dimension. */
+  readonly environment: string;
+  readonly region: string;
+  /** Backup bucket name (globally unique). */
+  readonly bucketName: string;
+  /** Backup objects are expired after this many days. */
+  readonly retentionDays: number;
+  /** When the backup runs (systemd OnCalendar, UTC). */
+  readonly schedule: string;
+  /** Daily snapshots of the data volume are kept this many days. */
+  readonly snapshotRetentionDays: number;
+  /** The tag that marks the data volume for snapshots. */
+  readonly snapshotTarget: { readonly key: string; readonly value: string };
+  /** Alarm when the last successful backup is older than this. */
+  readonly maxAgeHours: number;
+  /** SNS topics notified by the alarm. @default none */
+  readonly alarmActions?: readonly string[];
+}
+
+export class AwsBackups extends Construct {
+  readonly bucket: S3Bucket;
+  /** Files the GitLab host needs (script, service, timer) and the unit to enable. */
+  readonly hostFiles: readonly WriteFile[];
+  readonly hostUnits: readonly string[] = [BACKUP_TIMER];
+  /** Where gitlab.rb's backup_upload_connection sends archives. */
+  readonly upload: { readonly bucket: string; readonly region: string; readonly prefix: string };
+  readonly alarm: CloudwatchMetricAlarm;
+
+  constructor(scope: Construct, id: string, props: AwsBackupsProps) {
+    super(scope, id);
+    this.bucket = new PrivateBucket(this, "storage", {
+      bucketName: props.bucketName,
+      holdsData: true,
+      expireAfterDays: props.retentionDays,
+    }).bucket;
+    this.upload = { bucket: this.bucket.bucket, region: props.region, prefix: "gitlab" };
+
+    const units = renderBackupUnits({
+      onCalendar: props.schedule,
+      bucket: this.bucket.bucket,
+      region: props.region,
+      environment: props.environment,
+      scriptPath: SCRIPT_PATH,
+    });
+    this.hostFiles = [
+      { path: SCRIPT_PATH, permissions: "0755", content: hostScript("gitlab-backup-s3.sh") },
+      { path: "/etc/systemd/system/gitlab-backup.service", permissions: "0644", content: units.service },
+      { path: `/etc/systemd/system/${BACKUP_TIMER}`, permissions: "0644", content: units.timer },
+    ];
+
+    const dlmRole = new IamRole(this, "dlm-role", {
+      name: `${props.namePrefix}-dlm`,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "dlm.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+    });
+    new IamRolePolicyAttachment(this, "dlm-policy", {
+      role: dlmRole.name,
+      policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole",
+    });
+    new DlmLifecyclePolicy(this, "snapshots", {
+      description: `Daily snapshots of ${props.namePrefix}'s data volume`,
+      executionRoleArn: dlmRole.arn,
+      state: "ENABLED",
+      policyDetails: {
+        resourceTypes: ["VOLUME"],
+        targetTags: { [props.snapshotTarget.key]: props.snapshotTarget.value },
+        schedule: [
+          {
+            name: `daily, kept ${props.snapshotRetentionDays} days`,
+            createRule: { interval: 24, intervalUnit: "HOURS", times: ["03:00"] },
+            retainRule: { interval: props.snapshotRetentionDays, intervalUnit: "DAYS" },
+            copyTags: true,
+          },
+        ],
+      },
+    });
+
+    // One datapoint per successful backup; every hour without one counts as breaching, and
+    // the alarm fires when all of the last maxAgeHours hours were.
+    this.alarm = new CloudwatchMetricAlarm(this, "backup-too-old", {
+      alarmName: `${props.namePrefix}-backup-too-old`,
+      alarmDescription: `No successful GitLab backup in ${props.maxAgeHours} hours (check journalctl -u gitlab-backup on the instance)`,
+      namespace: BACKUP_METRIC.namespace,
+      metricName: BACKUP_METRIC.name,
+      dimensions: { Environment: props.environment },
+      statistic: "Sum",
+      period: 3600,
+      evaluationPeriods: props.maxAgeHours,
+      datapointsToAlarm: props.maxAgeHours,
+      comparisonOperator: "LessThanThreshold",
+      threshold: 1,
+      treatMissingData: "breaching",
+      alarmActions: [...(props.alarmActions ?? [])],
+      okActions: [...(props.alarmActions ?? [])],
+    });
+  }
+
+  /** Lets the GitLab instance write archives and the config copy, and report success. */
+  grantBackupWriter(role: IamRole): void {
+    new IamRolePolicy(this, "writer", {
+      role: role.id,
+      name: "backups",
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Sid: "ListBackupBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: [this.bucket.arn] },
+          {
+            Sid: "WriteBackups",
+            Effect: "Allow",
+            Action: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+            Resource: [`${this.bucket.arn}/*`],
+          },
+          {
+            Sid: "ReportBackupSuccess",
+            Effect: "Allow",
+            Action: ["cloudwatch:PutMetricData"],
+            // PutMetricData does not support resource-level permissions; the namespace condition scopes it.
+            Resource: ["*"],
+            Condition: { StringEquals: { "cloudwatch:namespace": BACKUP_METRIC.namespace } },
+          },
+        ],
+      }),
+    });
+  }
+}

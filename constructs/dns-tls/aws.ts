@@ -1,0 +1,42 @@
+// DNS and TLS on aws (seed 004): Cloudflare records for the web and registry hosts
+// (proxied per config) and the git SSH host (always DNS-only) pointing at the Elastic IP;
+// the zone's SSL mode Full (strict), so Cloudflare checks the Origin CA certificate nginx
+// serves (fetched from Secrets Manager at boot by the GitLab server).
+import { ZoneSetting } from "@cdktf/provider-cloudflare/lib/zone-setting";
+import { Construct } from "constructs";
+import { CloudflareRecords, type HostRecord } from "./records";
+
+export interface AwsDnsTlsProps {
+  readonly zoneId: string;
+  /** The Elastic IP's address. */
+  readonly address: string;
+  /** Proxy the web host names through Cloudflare. */
+  readonly proxied: boolean;
+  /** Web host names (GitLab, registry), by record id. */
+  readonly webHosts: readonly { readonly id: string; readonly name: string }[];
+  /** The git SSH host name: never proxied. */
+  readonly sshHost: string;
+  /** Set the zone's SSL mode to Full (strict). */
+  readonly strictSslMode: boolean;
+}
+
+export class AwsDnsTls extends Construct {
+  readonly records: CloudflareRecords;
+
+  constructor(scope: Construct, id: string, props: AwsDnsTlsProps) {
+    super(scope, id);
+    const records: HostRecord[] = [
+      ...props.webHosts.map((h) => ({ ...h, proxied: props.proxied })),
+      { id: "git-ssh", name: props.sshHost, proxied: false },
+    ];
+    this.records = new CloudflareRecords(this, "records", { zoneId: props.zoneId, address: props.address, records });
+    if (props.strictSslMode) {
+      new ZoneSetting(this, "ssl-strict", {
+        zoneId: props.zoneId,
+        settingId: "ssl",
+        // The provider types `value` as a map, but the ssl setting's value is a plain string.
+        value: "strict" as unknown as Record<string, unknown>,
+      });
+    }
+  }
+}

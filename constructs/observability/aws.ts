@@ -1,0 +1,150 @@
+// Observability on aws (seed 004): CloudWatch log groups with retention for the GitLab
+// host, an optional SNS e-mail topic, and alarms for the server's status checks and disk,
+// the runners' disk, the runner group pinned at its maximum (and, from AwsBackups, the
+// backup age).
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import type { Instance } from "@cdktf/provider-aws/lib/instance";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { Construct } from "constructs";
+
+/** The GitLab host's log groups, by short name; `system` keeps the shorter retention. */
+export const SERVER_LOGS = ["rails", "nginx-access", "nginx-error", "system"] as const;
+export type ServerLog = (typeof SERVER_LOGS)[number];
+/** Namespace the CloudWatch agent publishes host metrics to. */
+export const AGENT_NAMESPACE = "CWAgent";
+
+export interface AwsObservabilityProps {
+  readonly namePrefix: string;
+  /** Environment name; log groups live under /<environment>/gitlab/. */
+  readonly environment: string;
+  /** Retention of application logs (rails, nginx). */
+  readonly appLogRetentionDays: number;
+  /** Retention of system logs. */
+  readonly systemLogRetentionDays: number;
+  /** Subscribe this address to the alarm topic. @default no topic */
+  readonly alarmEmail?: string;
+  /** Disk usage, in percent, that raises an alarm. */
+  readonly diskUsageAlarmPercent: number;
+}
+
+export class AwsObservability extends Construct {
+  readonly logGroups: Readonly<Record<ServerLog, CloudwatchLogGroup>>;
+  /** SNS topic ARNs every alarm notifies (empty without alarmEmail). */
+  readonly alarmActions: readonly string[];
+  readonly topic?: SnsTopic;
+  private readonly props: AwsObservabilityProps;
+
+  constructor(scope: Construct, id: string, props: AwsObservabilityProps) {
+    super(scope, id);
+    this.props = props;
+    const groups = {} as Record<ServerLog, CloudwatchLogGroup>;
+    for (const log of SERVER_LOGS) {
+      groups[log] = new CloudwatchLogGroup(this, `log-${log}`, {
+        name: `/${props.environment}/gitlab/${log}`,
+        retentionInDays: log === "system" ? props.systemLogRetentionDays : props.appLogRetentionDays,
+      });
+    }
+    this.logGroups = groups;
+
+    if (props.alarmEmail) {
+      this.topic = new SnsTopic(this, "alarms", { name: `${props.namePrefix}-alarms` });
+      new SnsTopicSubscription(this, "alarm-email", { topicArn: this.topic.arn, protocol: "email", endpoint: props.alarmEmail });
+    }
+    this.alarmActions = this.topic ? [this.topic.arn] : [];
+  }
+
+  /** Lets the GitLab host's CloudWatch agent write its log groups and host metrics. */
+  grantAgent(role: IamRole): void {
+    const arns = Object.values(this.logGroups).flatMap((g) => [g.arn, `${g.arn}:*`]);
+    new IamRolePolicy(this, "agent", {
+      role: role.id,
+      name: "cloudwatch-agent",
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Sid: "WriteOwnLogGroups", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: arns },
+          {
+            Sid: "PublishHostMetrics",
+            Effect: "Allow",
+            Action: ["cloudwatch:PutMetricData"],
+            // PutMetricData does not support resource-level permissions; the namespace condition scopes it.
+            Resource: ["*"],
+            Condition: { StringEquals: { "cloudwatch:namespace": AGENT_NAMESPACE } },
+          },
+        ],
+      }),
+    });
+  }
+
+  /** Status checks and disk usage of the GitLab instance (disk per mount point the agent reports). */
+  watchServer(instance: Instance, mountPoints: readonly string[]): void {
+    this.alarm("server-status-check", {
+      alarmDescription: "The GitLab instance fails its EC2 status checks",
+      namespace: "AWS/EC2",
+      metricName: "StatusCheckFailed",
+      dimensions: { InstanceId: instance.id },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 2,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+    });
+    for (const path of mountPoints) {
+      const name = path === "/" ? "root" : path.split("/").filter(Boolean).join("-");
+      this.alarm(`server-disk-${name}`, {
+        alarmDescription: `Disk ${path} on the GitLab instance is over ${this.props.diskUsageAlarmPercent} % full`,
+        namespace: AGENT_NAMESPACE,
+        metricName: "disk_used_percent",
+        dimensions: { InstanceId: instance.id, path },
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 2,
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: this.props.diskUsageAlarmPercent,
+      });
+    }
+  }
+
+  /** Disk usage of the runner instances, and the group stuck at its maximum size. */
+  watchRunners(autoScalingGroupName: string, maxSize: number): void {
+    this.alarm("runner-disk", {
+      alarmDescription: `A runner's disk is over ${this.props.diskUsageAlarmPercent} % full (Docker cleanup not keeping up?)`,
+      namespace: AGENT_NAMESPACE,
+      metricName: "disk_used_percent",
+      dimensions: { AutoScalingGroupName: autoScalingGroupName },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 2,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: this.props.diskUsageAlarmPercent,
+    });
+    this.alarm("runners-at-max", {
+      alarmDescription: `The runner group has run at its maximum of ${maxSize} instances for 30 minutes: jobs are queueing`,
+      namespace: "AWS/AutoScaling",
+      metricName: "GroupInServiceInstances",
+      dimensions: { AutoScalingGroupName: autoScalingGroupName },
+      statistic: "Minimum",
+      period: 600,
+      evaluationPeriods: 3,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: maxSize,
+    });
+  }
+
+  private alarm(
+    id: string,
+    config: Omit<ConstructorParameters<typeof CloudwatchMetricAlarm>[2], "alarmName" | "alarmActions" | "okActions" | "treatMissingData">,
+  ): CloudwatchMetricAlarm {
+    return new CloudwatchMetricAlarm(this, id, {
+      ...config,
+      alarmName: `${this.props.namePrefix}-${id}`,
+      treatMissingData: "missing",
+      alarmActions: [...this.alarmActions],
+      okActions: [...this.alarmActions],
+    });
+  }
+}

@@ -1,0 +1,95 @@
+// An S3 bucket as every bucket of the platform must be: private (all four public-access
+// blocks, owner-enforced objects), encrypted by default, reachable over TLS only, and —
+// when it holds data — versioned and protected against destroy.
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
+import { Construct } from "constructs";
+
+export interface PrivateBucketProps {
+  /** Globally unique bucket name. */
+  readonly bucketName: string;
+  /** The bucket holds data that must survive: versioned, prevent_destroy, never force-destroyed. */
+  readonly holdsData: boolean;
+  /** Current objects expire after this many days. @default never */
+  readonly expireAfterDays?: number;
+  /** Noncurrent versions expire after this many days (versioned buckets). @default 30 */
+  readonly noncurrentExpireAfterDays?: number;
+}
+
+export class PrivateBucket extends Construct {
+  readonly bucket: S3Bucket;
+
+  constructor(scope: Construct, id: string, props: PrivateBucketProps) {
+    super(scope, id);
+    this.bucket = new S3Bucket(this, "bucket", {
+      bucket: props.bucketName,
+      // Disposable buckets (the runner cache) may be emptied on destroy; data buckets never.
+      forceDestroy: !props.holdsData,
+      ...(props.holdsData ? { lifecycle: { preventDestroy: true } } : {}),
+    });
+    new S3BucketPublicAccessBlock(this, "public-access-block", {
+      bucket: this.bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, "ownership", {
+      bucket: this.bucket.id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    new S3BucketServerSideEncryptionConfigurationA(this, "encryption", {
+      bucket: this.bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+    });
+    new S3BucketPolicy(this, "tls-only", {
+      bucket: this.bucket.id,
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Sid: "DenyInsecureTransport",
+            Effect: "Deny",
+            Principal: "*",
+            Action: "s3:*",
+            Resource: [this.bucket.arn, `${this.bucket.arn}/*`],
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          },
+        ],
+      }),
+    });
+    if (props.holdsData) {
+      new S3BucketVersioningA(this, "versioning", {
+        bucket: this.bucket.id,
+        versioningConfiguration: { status: "Enabled" },
+      });
+    }
+    const rules = [
+      {
+        id: "abort-incomplete-uploads",
+        status: "Enabled",
+        filter: [{ prefix: "" }],
+        abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+      },
+      ...(props.expireAfterDays !== undefined
+        ? [{ id: "expire-objects", status: "Enabled", filter: [{ prefix: "" }], expiration: [{ days: props.expireAfterDays }] }]
+        : []),
+      ...(props.holdsData
+        ? [
+            {
+              id: "expire-noncurrent-versions",
+              status: "Enabled",
+              filter: [{ prefix: "" }],
+              noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentExpireAfterDays ?? 30 }],
+            },
+          ]
+        : []),
+    ];
+    new S3BucketLifecycleConfiguration(this, "lifecycle", { bucket: this.bucket.id, rule: rules });
+  }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Nightly GitLab backup on EC2, run by gitlab-backup.timer.
+# 1. `gitlab-backup create` archives repositories, database, uploads and registry metadata
+#    and uploads the archive to S3 itself (gitlab.rb's backup_upload_connection);
+# 2. separately, gitlab.rb and gitlab-secrets.json go to s3://<bucket>/config/ — without
+#    them no restore is possible;
+# 3. only then is success reported to CloudWatch; the "backup too old" alarm fires when
+#    no success arrives in time, so a failure anywhere is visible.
+set -Eeuo pipefail
+
+: "${BACKUP_BUCKET:?BACKUP_BUCKET is not set}" "${AWS_REGION:?AWS_REGION is not set}" "${ENVIRONMENT:?ENVIRONMENT is not set}"
+aws_cli="${AWS_CLI:-aws}"
+namespace="${METRIC_NAMESPACE:-GitLab/Backups}"
+
+step="start"
+log() { echo "gitlab-backup-s3: $*"; }
+trap 'log "FAILED at step: $step"' ERR
+
+step="gitlab-backup create"
+log "creating and uploading the GitLab backup archive"
+gitlab-backup create CRON=1
+
+step="archive /etc/gitlab"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+umask 077
+tar -czf "$work/gitlab-config-$stamp.tar.gz" -C /etc/gitlab gitlab.rb gitlab-secrets.json
+
+step="upload /etc/gitlab archive"
+"$aws_cli" s3 cp --only-show-errors --region "$AWS_REGION" --sse AES256 \
+  "$work/gitlab-config-$stamp.tar.gz" "s3://$BACKUP_BUCKET/config/gitlab-config-$stamp.tar.gz"
+
+step="report success"
+"$aws_cli" cloudwatch put-metric-data --region "$AWS_REGION" --namespace "$namespace" \
+  --metric-name BackupSucceeded --value 1 --unit Count --dimensions "Environment=$ENVIRONMENT"
+log "backup complete: archive and config uploaded to s3://$BACKUP_BUCKET"
