@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { ConfigError } from "./config/errors";
 import { loadEnvironments } from "./config/load";
-import { synthEnvironments } from "./stacks/app";
+import { synthEnvironments, SynthValidationError } from "./stacks/app";
 
 const CONFIG_DIR = process.env.GITLAB_CONFIG_DIR ?? join(__dirname, "config");
 
@@ -19,7 +19,10 @@ try {
   const environments = loadEnvironments(CONFIG_DIR, selectedEnvironments());
   synthEnvironments(environments, process.env.CDKTF_OUTDIR ?? "cdktf.out");
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n${error.problems.length} problem(s) found; nothing was synthesized.\n`);
-  process.exit(1);
+  if (error instanceof ConfigError || error instanceof SynthValidationError) {
+    const what = error instanceof ConfigError ? "problem(s)" : "policy violation(s)";
+    process.stderr.write(`${error.message}\n${error.problems.length} ${what} found; nothing was synthesized.\n`);
+    process.exit(1);
+  }
+  throw error;
 }

@@ -18,6 +18,27 @@ export function addEnvironmentStack(app: App, env: Environment): void {
   }
 }
 
+/** Synth refused the stacks: policy violations or other construct validations, one per line. */
+export class SynthValidationError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("\n"));
+    this.name = "SynthValidationError";
+  }
+}
+
+const CDKTF_VALIDATION = "Validation failed with the following errors:";
+
+/** cdktf reports validations as one error whose lines are `  [construct path] message`. */
+export function asValidationError(error: unknown): unknown {
+  if (!(error instanceof Error) || !error.message.startsWith(CDKTF_VALIDATION)) return error;
+  const problems = error.message
+    .slice(CDKTF_VALIDATION.length)
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith("["));
+  return new SynthValidationError(problems);
+}
+
 /**
  * Synthesizes into a scratch directory beside `outdir` and moves the generated files into
  * place only when every stack synthesized: an error never leaves half-written output.
@@ -29,7 +50,11 @@ export function synthEnvironments(environments: readonly Environment[], outdir: 
   try {
     const app = new App({ outdir: scratch });
     for (const env of environments) addEnvironmentStack(app, env);
-    app.synth();
+    try {
+      app.synth();
+    } catch (error) {
+      throw asValidationError(error);
+    }
     moveInto(scratch, outdir);
   } finally {
     rmSync(scratch, { recursive: true, force: true });

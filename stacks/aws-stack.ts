@@ -2,7 +2,7 @@
 // together (seed 004).
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
-import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
 import type { Environment } from "../config/load";
 import type { AwsEnvironmentConfig } from "../config/schema/index";
@@ -12,6 +12,7 @@ import { AwsGitLabServer } from "../constructs/gitlab-server/aws";
 import { AwsObservability } from "../constructs/observability/aws";
 import { AwsRegistry } from "../constructs/registry/aws";
 import { bootSecretFile, type BootSecret } from "../userdata/gitlab-server-user-data";
+import { PolicyAspect } from "../policies/aspect";
 import { useLocalState } from "./backend";
 import { hostNames } from "./host-names";
 import { applicationSettings, DAY_SECONDS, gitlabSecrets, monitoringWhitelist, omnibusSettings } from "./omnibus-settings";
@@ -34,6 +35,7 @@ export class AwsEnvironmentStack extends TerraformStack {
     const bucketPrefix = env.aws.bucketPrefix ?? namePrefix;
     const snapshotTag = { key: "gitlab-platform:snapshots", value: `${namePrefix}-data` };
     useLocalState(this, env.name);
+    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, env.policy.suppressions));
 
     new AwsProvider(this, "aws", {
       region: env.aws.region,

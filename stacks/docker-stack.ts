@@ -2,7 +2,7 @@
 // constructs wired together on one Docker host.
 import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
-import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
 import type { Environment } from "../config/load";
 import type { DockerEnvironmentConfig } from "../config/schema/index";
@@ -13,6 +13,7 @@ import { DockerPrivateNetwork } from "../constructs/private-network/docker";
 import { dockerRegistry } from "../constructs/registry/docker";
 import { DockerRunnerFleet } from "../constructs/runner-fleet/docker";
 import type { TraefikRoute } from "../userdata/traefik/traefik-config";
+import { PolicyAspect } from "../policies/aspect";
 import { useLocalState } from "./backend";
 import { hostNames } from "./host-names";
 import {
@@ -41,6 +42,7 @@ export class DockerEnvironmentStack extends TerraformStack {
     super(scope, env.name);
     const hosts = hostNames(env);
     useLocalState(this, env.name);
+    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, env.policy.suppressions));
 
     new DockerProvider(this, "docker", { host: env.docker.host });
     const cloudflareToken = this.sensitiveVariable(env.dns.apiToken.terraformVariable);

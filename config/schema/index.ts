@@ -11,11 +11,12 @@ import {
 import { gitlabSection } from "./gitlab";
 import { domainName } from "./primitives";
 import { secretsManagerRef, terraformVariableRef } from "./secrets";
-import { dnsSection, registrySection } from "./shared";
+import { dnsSection, policySection, registrySection } from "./shared";
 
 const common = {
   domain: domainName.describe("Domain the host names live under, e.g. 'example.com'."),
   registry: registrySection.prefault({}),
+  policy: policySection.prefault({}),
 };
 
 export const awsEnvironmentSchema = z

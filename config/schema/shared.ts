@@ -26,3 +26,21 @@ export function dnsSection<S extends z.ZodType>(secretRef: S) {
 }
 
 export const retentionDays = z.int().min(1).max(3650);
+
+export const policySection = z
+  .strictObject({
+    suppressions: z
+      .array(
+        z.strictObject({
+          rule: z.string().regex(/^[A-Z0-9-]+$/, "must be a rule id like 'AWS-SG-INGRESS' (see README, Policies)").describe("Rule id."),
+          path: z
+            .string()
+            .regex(/^[a-z][a-z0-9-]*(\/[A-Za-z0-9_.-]+)*$/, "must be a construct path like 'staging/gitlab-server/sg'")
+            .describe("Construct path of the resource (or a construct containing it), as printed in the violation."),
+          reason: z.string().trim().min(20, "must explain in at least 20 characters why the risk is accepted").describe("Why the risk is accepted; kept in review history."),
+        }),
+      )
+      .default([])
+      .describe("Policy rules switched off for one resource, each with a written reason."),
+  })
+  .describe("Security and data-safety policies checked at synth.");

@@ -51,6 +51,7 @@ export class AwsBackups extends Construct {
     super(scope, id);
     this.bucket = new PrivateBucket(this, "storage", {
       bucketName: props.bucketName,
+      purpose: "backups",
       holdsData: true,
       expireAfterDays: props.retentionDays,
     }).bucket;

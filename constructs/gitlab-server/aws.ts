@@ -16,6 +16,7 @@ import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Construct } from "constructs";
+import { ROLE_TAG } from "../../policies/types";
 import type { ApplicationSettings } from "../../userdata/application-settings";
 import type { OmnibusSettings } from "../../userdata/gitlab-rb";
 import type { WriteFile } from "../../userdata/cloud-config";
@@ -104,7 +105,7 @@ export class AwsGitLabServer extends Construct {
       name: `${props.namePrefix}-server`,
       description: "GitLab server: git over SSH, HTTP, HTTPS. Admins use SSM, not SSH.",
       vpcId: props.vpcId,
-      tags: tags("server"),
+      tags: { ...tags("server"), [ROLE_TAG]: "gitlab-server" },
     });
     const ingress: [string, number][] = [
       ["git-ssh", props.omnibus.sshPort],

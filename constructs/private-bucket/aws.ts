@@ -9,10 +9,13 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { Construct } from "constructs";
+import { PURPOSE_TAG } from "../../policies/types";
 
 export interface PrivateBucketProps {
   /** Globally unique bucket name. */
   readonly bucketName: string;
+  /** What the bucket holds; policies (lifecycle, versioning) depend on it. */
+  readonly purpose: "registry" | "backups" | "cache";
   /** The bucket holds data that must survive: versioned, prevent_destroy, never force-destroyed. */
   readonly holdsData: boolean;
   /** Current objects expire after this many days. @default never */
@@ -28,6 +31,7 @@ export class PrivateBucket extends Construct {
     super(scope, id);
     this.bucket = new S3Bucket(this, "bucket", {
       bucket: props.bucketName,
+      tags: { [PURPOSE_TAG]: props.purpose },
       // Disposable buckets (the runner cache) may be emptied on destroy; data buckets never.
       forceDestroy: !props.holdsData,
       ...(props.holdsData ? { lifecycle: { preventDestroy: true } } : {}),

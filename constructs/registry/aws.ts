@@ -16,7 +16,7 @@ export class AwsRegistry extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsRegistryProps) {
     super(scope, id);
-    this.bucket = new PrivateBucket(this, "storage", { bucketName: props.bucketName, holdsData: true }).bucket;
+    this.bucket = new PrivateBucket(this, "storage", { bucketName: props.bucketName, purpose: "registry", holdsData: true }).bucket;
   }
 
   /** Lets the role (the GitLab instance) read and write images; the registry needs list, multipart and delete. */

@@ -110,7 +110,7 @@ describe("DNS and TLS on aws", () => {
 
   it("points GitLab and the registry (proxied) and git SSH (DNS-only) at the Elastic IP", () => {
     expect(Object.keys(records).sort()).toEqual(["gitlab-staging.example.com", "registry-staging.example.com", "ssh-gitlab-staging.example.com"]);
-    for (const r of Object.values(records)) expect(r.content).toMatch(/^\$\{aws_eip\.[^.]+\.public_ip\}$/);
+    for (const r of Object.values(records) as any[]) expect(r.content).toMatch(/^\$\{aws_eip\.[^.]+\.public_ip\}$/);
     expect(records["gitlab-staging.example.com"].proxied).toBe(true);
     expect(records["registry-staging.example.com"].proxied).toBe(true);
     expect(records["ssh-gitlab-staging.example.com"].proxied).toBe(false);
