@@ -13,7 +13,7 @@ import { AwsObservability } from "../constructs/observability/aws";
 import { AwsRegistry } from "../constructs/registry/aws";
 import { bootSecretFile, type BootSecret } from "../userdata/gitlab-server-user-data";
 import { PolicyAspect } from "../policies/aspect";
-import { useLocalState } from "./backend";
+import { useStateBackend } from "./backend";
 import { hostNames } from "./host-names";
 import { applicationSettings, DAY_SECONDS, gitlabSecrets, monitoringWhitelist, omnibusSettings } from "./omnibus-settings";
 
@@ -34,7 +34,7 @@ export class AwsEnvironmentStack extends TerraformStack {
     const namePrefix = `${env.name}-gitlab`;
     const bucketPrefix = env.aws.bucketPrefix ?? namePrefix;
     const snapshotTag = { key: "gitlab-platform:snapshots", value: `${namePrefix}-data` };
-    useLocalState(this, env.name);
+    useStateBackend(this, env.name, env.state);
     Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, env.policy.suppressions));
 
     new AwsProvider(this, "aws", {

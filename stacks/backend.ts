@@ -1,8 +1,34 @@
-// Where each environment's Terraform state lives. Local state sits in the project root,
-// outside cdktf.out, so re-synthesizing can never touch it.
-import { LocalBackend, type TerraformStack } from "cdktf";
+// Where each environment's Terraform state lives, chosen in config. Nothing secret is ever
+// written here: S3 uses the caller's AWS credentials, GitLab-managed state takes its
+// address and token from TF_HTTP_* environment variables set by CI (or the operator).
+import { LocalBackend, S3Backend, type TerraformStack } from "cdktf";
+import type { EnvironmentConfig } from "../config/schema/index";
 
-/** Terraform runs in cdktf.out/stacks/<env>/: three levels below the project root. */
-export function useLocalState(stack: TerraformStack, environment: string): void {
-  new LocalBackend(stack, { path: `../../../terraform.${environment}.tfstate` });
+export type StateConfig = EnvironmentConfig["state"];
+
+export function useStateBackend(stack: TerraformStack, environment: string, state: StateConfig): void {
+  switch (state.backend) {
+    case "local":
+      // Terraform runs in cdktf.out/stacks/<env>/: the state sits in the project root,
+      // outside cdktf.out, so re-synthesizing can never touch it.
+      new LocalBackend(stack, { path: `../../../terraform.${environment}.tfstate` });
+      return;
+    case "s3": {
+      new S3Backend(stack, {
+        bucket: state.bucket,
+        key: state.key ?? `gitlab-platform/${environment}.tfstate`,
+        region: state.region,
+        encrypt: true,
+        ...(state.kmsKeyId ? { kmsKeyId: state.kmsKeyId } : {}),
+      });
+      // Terraform's own lock file in the bucket (no DynamoDB table); cdktf 0.21 has no typed field yet.
+      stack.addOverride("terraform.backend.s3.use_lockfile", true);
+      return;
+    }
+    case "gitlab":
+      // An empty http block: Terraform reads TF_HTTP_ADDRESS, TF_HTTP_LOCK_ADDRESS,
+      // TF_HTTP_USERNAME, TF_HTTP_PASSWORD… from the environment at `terraform init`.
+      stack.addOverride("terraform.backend", { http: {} });
+      return;
+  }
 }

@@ -14,7 +14,7 @@ import { dockerRegistry } from "../constructs/registry/docker";
 import { DockerRunnerFleet } from "../constructs/runner-fleet/docker";
 import type { TraefikRoute } from "../userdata/traefik/traefik-config";
 import { PolicyAspect } from "../policies/aspect";
-import { useLocalState } from "./backend";
+import { useStateBackend } from "./backend";
 import { hostNames } from "./host-names";
 import {
   applicationSettings,
@@ -41,7 +41,7 @@ export class DockerEnvironmentStack extends TerraformStack {
   constructor(scope: Construct, env: DockerEnvironment) {
     super(scope, env.name);
     const hosts = hostNames(env);
-    useLocalState(this, env.name);
+    useStateBackend(this, env.name, env.state);
     Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, env.policy.suppressions));
 
     new DockerProvider(this, "docker", { host: env.docker.host });

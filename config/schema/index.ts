@@ -11,12 +11,13 @@ import {
 import { gitlabSection } from "./gitlab";
 import { domainName } from "./primitives";
 import { secretsManagerRef, terraformVariableRef } from "./secrets";
-import { dnsSection, policySection, registrySection } from "./shared";
+import { dnsSection, policySection, registrySection, stateSection } from "./shared";
 
 const common = {
   domain: domainName.describe("Domain the host names live under, e.g. 'example.com'."),
   registry: registrySection.prefault({}),
   policy: policySection.prefault({}),
+  state: stateSection.default({ backend: "local" }),
 };
 
 export const awsEnvironmentSchema = z

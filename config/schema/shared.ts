@@ -44,3 +44,25 @@ export const policySection = z
       .describe("Policy rules switched off for one resource, each with a written reason."),
   })
   .describe("Security and data-safety policies checked at synth.");
+
+export const stateSection = z
+  .discriminatedUnion("backend", [
+    z.strictObject({ backend: z.literal("local").describe("terraform.<env>.tfstate in the project root (homelab, trying things out).") }),
+    z.strictObject({
+      backend: z.literal("s3").describe("An S3 bucket with Terraform's native lock file (Terraform >= 1.10)."),
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name").describe("Existing state bucket (versioned, encrypted)."),
+      key: z
+        .string()
+        .regex(/^[A-Za-z0-9!_.*'()/-]+\.tfstate$/, "must be an object key ending in .tfstate")
+        .optional()
+        .describe("Object key. @default 'gitlab-platform/<environment>.tfstate'"),
+      region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region like 'eu-west-3'").describe("Region of the bucket."),
+      kmsKeyId: z.string().startsWith("arn:aws", "must be a KMS key ARN").optional().describe("Encrypt state with this KMS key. @default SSE-S3"),
+    }),
+    z.strictObject({
+      backend: z
+        .literal("gitlab")
+        .describe("GitLab-managed Terraform state over HTTP. Address and credentials come only from the environment (TF_HTTP_*), never from config."),
+    }),
+  ])
+  .describe("Where this environment's Terraform state lives.");

@@ -1,8 +1,46 @@
 import { describe, expect, it } from "vitest";
-import { exampleEnvironments, synthEnvironment } from "../helpers";
+import { exampleEnvironments, exampleYaml, synthEnvironment, validEnvironment } from "../helpers";
 
-describe("state backend", () => {
-  it.each(exampleEnvironments().map((e) => [e.name, e] as const))("%s keeps local state in the project root, outside cdktf.out", (name, env) => {
+const withState = (name: string, state: unknown) => {
+  const c = exampleYaml(name);
+  c.state = state;
+  return synthEnvironment(validEnvironment(c, name)).terraform;
+};
+
+/** Anything that looks like a credential in a backend block. */
+const CREDENTIAL_KEYS = /password|token|secret|access_key|username|credentials|headers/i;
+
+describe("state backends", () => {
+  it.each(exampleEnvironments().map((e) => [e.name, e] as const))("%s defaults to local state in the project root, outside cdktf.out", (name, env) => {
     expect(synthEnvironment(env).terraform.backend).toEqual({ local: { path: `../../../terraform.${name}.tfstate` } });
+  });
+
+  it("S3: encrypted, with Terraform's native lock file and a per-environment key", () => {
+    expect(withState("staging", { backend: "s3", bucket: "example-tf-state", region: "eu-west-3" }).backend).toEqual({
+      s3: { bucket: "example-tf-state", key: "gitlab-platform/staging.tfstate", region: "eu-west-3", encrypt: true, use_lockfile: true },
+    });
+    const kms = "arn:aws:kms:eu-west-3:111111111111:key/00000000-0000-0000-0000-000000000000";
+    expect(withState("staging", { backend: "s3", bucket: "b-state", region: "eu-west-3", key: "x/y.tfstate", kmsKeyId: kms }).backend.s3).toMatchObject({
+      key: "x/y.tfstate",
+      kms_key_id: kms,
+    });
+  });
+
+  it("GitLab-managed: an empty http block; address and credentials come from TF_HTTP_* in CI", () => {
+    expect(withState("homelab", { backend: "gitlab" }).backend).toEqual({ http: {} });
+  });
+
+  it("never writes credentials into a backend block", () => {
+    for (const state of [{ backend: "local" }, { backend: "s3", bucket: "b-state", region: "eu-west-3" }, { backend: "gitlab" }]) {
+      const backend = withState("staging", state).backend;
+      const keys = JSON.stringify(backend).match(/"([a-z_]+)":/g) ?? [];
+      expect(keys.filter((k) => CREDENTIAL_KEYS.test(k))).toEqual([]);
+    }
+  });
+
+  it("refuses credentials or addresses in config", () => {
+    const c = exampleYaml("staging");
+    c.state = { backend: "gitlab", address: "https://gitlab.example.com/api/v4/projects/1/terraform/state/staging", password: "glpat-0123456789abcdefghij" };
+    expect(() => validEnvironment(c, "staging")).toThrow(/expected a valid config/);
   });
 });

@@ -1,0 +1,69 @@
+// Which environments a change needs a plan for. An environment's own YAML affects only it;
+// shared code (stacks, constructs, renderers, policies, schema, dependencies) affects all;
+// docs and tests affect none. Anything unknown counts as shared: better a plan too many.
+// .gitlab-ci.yml's `rules: changes:` lists the same paths; a test keeps them equal.
+
+/** Paths whose change can alter every environment's Terraform. */
+export const SHARED_PATHS = [
+  "main.ts",
+  "cdktf.json",
+  "package.json",
+  "package-lock.json",
+  "tsconfig.json",
+  "config/*.ts",
+  "config/schema/**/*",
+  "stacks/**/*",
+  "constructs/**/*",
+  "userdata/**/*",
+  "policies/**/*",
+] as const;
+
+/** Paths that never change what gets deployed. */
+export const IRRELEVANT_PATHS = [
+  "*.md",
+  "docs/**/*",
+  "test/**/*",
+  "scripts/**/*",
+  ".ci/**/*",
+  ".gitlab-ci.yml",
+  ".gitignore",
+  "vitest.config.ts",
+  "config/environment.schema.json",
+] as const;
+
+/** The environment file of `env`, as a path pattern. */
+export const environmentFile = (env: string) => `config/${env}.yaml`;
+
+/** A glob as GitLab's `rules: changes:` reads it: `**` spans directories, `*` does not. */
+export function globToRegExp(glob: string): RegExp {
+  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  const pattern = escaped.replace(/\*\*\/\*/g, "\u0000").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*");
+  return new RegExp(`^${pattern}$`);
+}
+
+const matchesAny = (path: string, globs: readonly string[]) => globs.some((g) => globToRegExp(g).test(path));
+
+export interface ChangedEnvironments {
+  /** Environments to plan, in name order. */
+  readonly plan: readonly string[];
+  /** Environment files deleted by the change: their infrastructure needs a deliberate destroy. */
+  readonly removed: readonly string[];
+}
+
+export function changedEnvironments(changedPaths: readonly string[], environments: readonly string[]): ChangedEnvironments {
+  const plan = new Set<string>();
+  const removed = new Set<string>();
+  for (const path of changedPaths) {
+    const own = /^config\/([^/]+)\.ya?ml$/.exec(path)?.[1];
+    if (own !== undefined) {
+      if (environments.includes(own)) plan.add(own);
+      else removed.add(own);
+    } else if (matchesAny(path, IRRELEVANT_PATHS)) {
+      continue;
+    } else {
+      // Shared code, or something this list does not know: every environment.
+      for (const env of environments) plan.add(env);
+    }
+  }
+  return { plan: [...plan].sort(), removed: [...removed].sort() };
+}

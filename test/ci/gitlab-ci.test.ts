@@ -1,0 +1,92 @@
+// .gitlab-ci.yml: valid for GitLab (gitlab-ci-local 4.73.0, offline), in step with the
+// environments and the changed-environments mapping, and showing the right jobs per change.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { SHARED_PATHS } from "../../scripts/ci/changed-environments";
+import { CONFIG_DIR, REPO_ROOT } from "../helpers";
+
+const GITLAB_CI_LOCAL = join(REPO_ROOT, "node_modules/.bin/gitlab-ci-local");
+const text = readFileSync(join(REPO_ROOT, ".gitlab-ci.yml"), "utf8");
+/** `!reference` is GitLab's tag; for reading the structure, keep its argument. */
+const ci = parse(text, { customTags: [{ tag: "!reference", collection: "seq", resolve: (v: unknown) => ({ reference: v }) }] }) as Record<string, any>;
+const environments = readdirSync(CONFIG_DIR)
+  .filter((f) => f.endsWith(".yaml"))
+  .map((f) => f.replace(/\.yaml$/, ""))
+  .sort();
+
+const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.email=ci@example.com", "-c", "user.name=ci", ...args], { cwd, encoding: "utf8" });
+
+/** A clone of the repository (with an origin, as gitlab-ci-local compares changes against it) plus one commit touching `paths`. */
+function cloneWithChange(paths: string[]): string {
+  const source = mkdtempSync(join(tmpdir(), "ci-src-"));
+  git(source, "init", "-q", "-b", "main");
+  for (const f of [".gitlab-ci.yml", ...paths.filter((p) => p !== ".gitlab-ci.yml")]) {
+    const target = join(source, f);
+    execFileSync("mkdir", ["-p", join(target, "..")]);
+    writeFileSync(target, f === ".gitlab-ci.yml" ? text : "base\n");
+  }
+  git(source, "add", "-A");
+  git(source, "commit", "-qm", "base");
+  const clone = mkdtempSync(join(tmpdir(), "ci-clone-"));
+  git(clone, "clone", "-q", source, ".");
+  git(clone, "checkout", "-q", "-b", "change");
+  for (const p of paths) writeFileSync(join(clone, p), "changed\n");
+  git(clone, "commit", "-qam", "change");
+  return clone;
+}
+
+function listJobs(cwd: string, all = false) {
+  const r = spawnSync(GITLAB_CI_LOCAL, [all ? "--list-all" : "--list"], { cwd, encoding: "utf8", env: { ...process.env, CI: undefined } });
+  return { status: r.status, output: `${r.stdout}${r.stderr}`, jobs: r.stdout.split("\n").map((l) => l.split(/\s+/)[0]).filter((n) => /^[a-z]+(:[a-z0-9-]+)?$/.test(n ?? "")) };
+}
+
+describe(".gitlab-ci.yml", () => {
+  it("has a plan and an apply job for every environment, and no others", () => {
+    const jobs = Object.keys(ci).filter((k) => /^(plan|apply):/.test(k));
+    expect(jobs.sort()).toEqual(environments.flatMap((e) => [`apply:${e}`, `plan:${e}`]).sort());
+    for (const env of environments) {
+      expect(ci[`plan:${env}`].variables.ENVIRONMENT).toBe(env);
+      expect(ci[`plan:${env}`].rules[0].changes.paths).toEqual([`config/${env}.yaml`]);
+      expect(ci[`apply:${env}`].needs).toEqual(["synth", `plan:${env}`]);
+    }
+  });
+
+  it("uses the same shared paths as scripts/ci/changed-environments.ts", () => {
+    expect(ci[".shared-paths"].paths).toEqual([...SHARED_PATHS]);
+  });
+
+  it("applies only on the default branch, on protected deploy runners, production by hand", () => {
+    expect(ci[".apply"].tags).toEqual(["deploy"]);
+    for (const env of environments) expect(ci[`apply:${env}`].rules[0]).toEqual({ if: "$CI_COMMIT_BRANCH != $CI_DEFAULT_BRANCH", when: "never" });
+    expect(ci["apply:production"].rules.slice(1).map((r: any) => r.when)).toEqual(["manual", "manual"]);
+    expect(ci["apply:staging"].rules.slice(1).map((r: any) => r.when)).toEqual([undefined, undefined]);
+  });
+
+  it("publishes each plan as GitLab's Terraform report, and keeps state credentials in CI variables", () => {
+    expect(ci[".plan"].artifacts.reports.terraform).toBe("cdktf.out/stacks/${ENVIRONMENT}/plan-report.json");
+    expect(ci[".terraform"].variables.TF_HTTP_PASSWORD).toBe("${CI_JOB_TOKEN}");
+  });
+
+  it("is valid for GitLab (gitlab-ci-local --list-all)", () => {
+    const clone = cloneWithChange(["README.md"]);
+    const r = listJobs(clone, true);
+    expect(r.output).toContain("json schema validated");
+    expect(r.status, r.output).toBe(0);
+    expect(r.jobs).toEqual(expect.arrayContaining(["test", "synth", ...environments.map((e) => `plan:${e}`)]));
+  });
+
+  it("plans only the environment whose file changed", () => {
+    const r = listJobs(cloneWithChange(["config/staging.yaml"]));
+    expect(r.status, r.output).toBe(0);
+    expect(r.jobs.filter((j) => j.startsWith("plan:"))).toEqual(["plan:staging"]);
+  });
+
+  it("plans every environment when shared code changed, and none for docs", () => {
+    expect(listJobs(cloneWithChange(["stacks/aws-stack.ts"])).jobs.filter((j) => j.startsWith("plan:")).sort()).toEqual(environments.map((e) => `plan:${e}`));
+    expect(listJobs(cloneWithChange(["README.md"])).jobs.filter((j) => j.startsWith("plan:"))).toEqual([]);
+  });
+});
