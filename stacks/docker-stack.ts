@@ -9,10 +9,11 @@ import type { DockerEnvironmentConfig } from "../config/schema/index";
 import { DockerBackups } from "../constructs/backups/docker";
 import { DockerDnsTls } from "../constructs/dns-tls/docker";
 import { DockerGitLabServer } from "../constructs/gitlab-server/docker";
+import { DockerObservability } from "../constructs/observability/docker";
 import { DockerPrivateNetwork } from "../constructs/private-network/docker";
 import { dockerRegistry } from "../constructs/registry/docker";
 import { DockerRunnerFleet } from "../constructs/runner-fleet/docker";
-import type { TraefikRoute } from "../userdata/traefik/traefik-config";
+import { TRAEFIK_INTERNAL_PORT, type TraefikRoute } from "../userdata/traefik/traefik-config";
 import { PolicyAspect } from "../policies/aspect";
 import { useStateBackend } from "./backend";
 import { hostNames } from "./host-names";
@@ -35,6 +36,7 @@ export class DockerEnvironmentStack extends TerraformStack {
   readonly dnsTls: DockerDnsTls;
   readonly runners: DockerRunnerFleet;
   readonly backups: DockerBackups;
+  readonly observability: DockerObservability;
 
   private readonly variables = new Map<string, TerraformVariable>();
 
@@ -91,25 +93,6 @@ export class DockerEnvironmentStack extends TerraformStack {
       }),
     });
 
-    const routes: TraefikRoute[] = [
-      { name: "gitlab", host: hosts.web, containerName: GITLAB_CONTAINER, port: 80 },
-      ...(registry ? [registry.route] : []),
-    ];
-    this.dnsTls = new DockerDnsTls(this, "dns-tls", {
-      network: network.network,
-      dataRoot: env.docker.dataRoot,
-      image: env.docker.images.traefik,
-      domain: env.domain,
-      acmeEmail: env.tls.acmeEmail,
-      acmeStaging: env.tls.acmeStaging,
-      cloudflareApiToken: cloudflareToken,
-      zoneId: env.dns.zoneId,
-      publicAddress: env.docker.publicAddress,
-      proxied: env.dns.proxied,
-      routes,
-      dnsOnlyHosts: [{ id: "git-ssh", name: hosts.ssh }],
-    });
-
     this.runners = new DockerRunnerFleet(this, "runners", {
       network: network.network,
       namePrefix: env.name,
@@ -129,11 +112,52 @@ export class DockerEnvironmentStack extends TerraformStack {
       cleanupOlderThan: env.runners.cleanupOlderThan,
     });
 
+    const receiver = env.observability.alertReceiver;
+    this.observability = new DockerObservability(this, "observability", {
+      network: network.network,
+      dataRoot: env.docker.dataRoot,
+      domain: env.domain,
+      grafanaHostname: env.observability.grafanaHostname,
+      images: env.docker.images,
+      retentionDays: env.observability.retentionDays,
+      alertReceiver: "webhook" in receiver ? { webhookUrl: this.sensitiveVariable(receiver.webhook.url.terraformVariable) } : receiver,
+      grafanaAdminPassword: this.sensitiveVariable(env.observability.grafanaAdminPassword.terraformVariable),
+      runnerTargets: this.runners.metricsTargets,
+      backupMaxAgeHours: env.backups.maxAgeHours,
+      gitlabContainerName: GITLAB_CONTAINER,
+      gitlabWebHost: hosts.web,
+      scrapePostgres: !env.gitlab.externalDatabase,
+      scrapeRegistry: env.registry.enabled,
+      extraScrapeJobs: [{ name: "traefik", targets: [`traefik:${TRAEFIK_INTERNAL_PORT}`] }],
+    });
+
+    const routes: TraefikRoute[] = [
+      { name: "gitlab", host: hosts.web, containerName: GITLAB_CONTAINER, port: 80 },
+      ...(registry ? [registry.route] : []),
+      this.observability.route,
+    ];
+    this.dnsTls = new DockerDnsTls(this, "dns-tls", {
+      network: network.network,
+      dataRoot: env.docker.dataRoot,
+      image: env.docker.images.traefik,
+      domain: env.domain,
+      acmeEmail: env.tls.acmeEmail,
+      acmeStaging: env.tls.acmeStaging,
+      cloudflareApiToken: cloudflareToken,
+      zoneId: env.dns.zoneId,
+      publicAddress: env.docker.publicAddress,
+      proxied: env.dns.proxied,
+      routes,
+      dnsOnlyHosts: [{ id: "git-ssh", name: hosts.ssh }],
+    });
+
     new TerraformOutput(this, "web_url", { value: `https://${hosts.web}`, description: "GitLab web UI and API" });
     new TerraformOutput(this, "git_ssh_host", { value: hosts.ssh, description: "Host for git over SSH (DNS-only record)" });
     new TerraformOutput(this, "git_ssh_port", { value: env.gitlab.sshPort });
     if (hosts.registry) new TerraformOutput(this, "registry_url", { value: `https://${hosts.registry}` });
     new TerraformOutput(this, "gitlab_container", { value: this.gitlab.container.name });
+    new TerraformOutput(this, "grafana_url", { value: this.observability.grafanaUrl });
+    new TerraformOutput(this, "monitoring_data_paths", { value: this.observability.hostPaths });
     new TerraformOutput(this, "gitlab_data_paths", {
       value: this.gitlab.hostPaths,
       description: "Host directories holding GitLab's config, logs, data and registry: back them up, never prune them",

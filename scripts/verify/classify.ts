@@ -14,6 +14,7 @@ export type Kind =
   | "alertmanager"
   | "crontab"
   | "yaml"
+  | "json"
   | "unchecked";
 
 /** One generated file (or user data document) and where it came from. */
@@ -46,6 +47,7 @@ export function classifyFile(path: string, content: string): Kind {
   if (UNIT_SUFFIXES.some((s) => base.endsWith(s))) return "systemd";
   if (base.endsWith(".toml") || base.endsWith(".toml.template")) return "toml";
   if (dirs.includes("crontabs") || base === "crontab") return "crontab";
+  if (base.endsWith(".json")) return "json";
   if (/^alertmanager.*\.ya?ml$/.test(base)) return "alertmanager";
   if (isYaml) {
     const underRules = dirs.includes("rules") && path.includes("prometheus");

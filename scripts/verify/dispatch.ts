@@ -7,6 +7,7 @@ import {
   checkAlertmanager,
   checkCloudConfig,
   checkCrontab,
+  checkJson,
   checkPrometheusConfig,
   checkPrometheusRuleTests,
   checkPrometheusRules,
@@ -66,6 +67,7 @@ const SINGLE: Partial<Record<Kind, (content: string, label: string) => Promise<C
   alertmanager: checkAlertmanager,
   crontab: checkCrontab,
   yaml: checkYaml,
+  json: checkJson,
 };
 
 export async function checkArtifacts(artifacts: readonly Artifact[]): Promise<Row[]> {

@@ -41,7 +41,11 @@ function cloneWithChange(paths: string[]): string {
 
 function listJobs(cwd: string, all = false) {
   const r = spawnSync(GITLAB_CI_LOCAL, [all ? "--list-all" : "--list"], { cwd, encoding: "utf8", env: { ...process.env, CI: undefined } });
-  return { status: r.status, output: `${r.stdout}${r.stderr}`, jobs: r.stdout.split("\n").map((l) => l.split(/\s+/)[0]).filter((n) => /^[a-z]+(:[a-z0-9-]+)?$/.test(n ?? "")) };
+  const jobs = r.stdout
+    .split("\n")
+    .map((l) => l.split(/\s+/)[0] ?? "")
+    .filter((n) => /^[a-z]+(:[a-z0-9-]+)?$/.test(n));
+  return { status: r.status, output: `${r.stdout}${r.stderr}`, jobs };
 }
 
 describe(".gitlab-ci.yml", () => {

@@ -36,9 +36,9 @@ describe("DNS and TLS on docker", () => {
     expect(rb).toContain("nginx['real_ip_trusted_addresses'] = [\n  '172.30.0.0/24'\n]");
   });
 
-  it("creates records for GitLab, the registry and git SSH; SSH is always DNS-only", () => {
+  it("creates records for GitLab, the registry, Grafana and git SSH; SSH is always DNS-only", () => {
     const records = Object.fromEntries(resources(stack, "cloudflare_dns_record").map((r) => [r.name, r]));
-    expect(Object.keys(records).sort()).toEqual(["gitlab.example.com", "registry.example.com", "ssh-gitlab.example.com"]);
+    expect(Object.keys(records).sort()).toEqual(["gitlab.example.com", "grafana.example.com", "registry.example.com", "ssh-gitlab.example.com"]);
     for (const r of Object.values(records)) expect(r).toMatchObject({ type: "A", content: "192.0.2.10", ttl: 1, zone_id: "00000000000000000000000000000000" });
     expect(records["ssh-gitlab.example.com"].proxied).toBe(false);
     expect(records["gitlab.example.com"].proxied).toBe(false);
@@ -46,7 +46,7 @@ describe("DNS and TLS on docker", () => {
     const proxiedConfig = exampleYaml("homelab");
     proxiedConfig.dns.proxied = true;
     const proxied = Object.fromEntries(resources(synthEnvironment(validEnvironment(proxiedConfig, "homelab")), "cloudflare_dns_record").map((r) => [r.name, r.proxied]));
-    expect(proxied).toEqual({ "gitlab.example.com": true, "registry.example.com": true, "ssh-gitlab.example.com": false });
+    expect(proxied).toEqual({ "gitlab.example.com": true, "grafana.example.com": true, "registry.example.com": true, "ssh-gitlab.example.com": false });
   });
 
   it("configures the Cloudflare provider with the token variable only", () => {

@@ -15,7 +15,7 @@ import {
   checkToml,
   cloudConfigShapeProblems,
 } from "../../scripts/verify/checkers";
-import { checkCrontab, checkYaml } from "../../scripts/verify/checkers";
+import { checkCrontab, checkJson, checkYaml } from "../../scripts/verify/checkers";
 import { classifyFile } from "../../scripts/verify/classify";
 import { missing } from "../../scripts/verify/result";
 import { execPaths } from "../../scripts/verify/systemd";
@@ -212,5 +212,28 @@ describe("crontab and plain YAML checks", () => {
     expect((await checkYaml("a: 1\nb: [1, 2]\n")).status).toBe("ok");
     expect((await checkYaml("a: 1\na: 2\n")).status).toBe("FAIL");
     expect((await checkYaml("a: [1, 2\n")).status).toBe("FAIL");
+  });
+});
+
+describe("Alertmanager url_file and JSON checks", () => {
+  const strict = process.env.CI === "true";
+  const webhook = [
+    "route:",
+    "  receiver: hook",
+    "receivers:",
+    "  - name: hook",
+    "    webhook_configs:",
+    "      - url_file: /etc/alertmanager/secrets/webhook-url",
+    "",
+  ].join("\n");
+
+  it.skipIf(!hasTool("amtool") && !strict)("accepts url_file even with an amtool that predates it, and still finds real mistakes", async () => {
+    expect((await checkAlertmanager(webhook)).status).toBe("ok");
+    expect((await checkAlertmanager(webhook.replace("receiver: hook", "receiver: nobody"))).status).toBe("FAIL");
+  });
+
+  it("parses JSON dashboards and reports broken ones", async () => {
+    expect((await checkJson('{"panels": []}')).status).toBe("ok");
+    expect((await checkJson('{"panels": [}')).status).toBe("FAIL");
   });
 });

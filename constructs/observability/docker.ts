@@ -1,0 +1,285 @@
+// Prometheus, Alertmanager and Grafana for GitLab on the Docker host. Every file they read is
+// rendered by the pure renderers in userdata/monitoring/ and uploaded into the container;
+// their data lives in host directories under the data root (bind mounts, never Docker
+// volumes, so `docker system prune --volumes` cannot touch it). Nothing is published: Grafana
+// is reached through Traefik (see `route`), the rest only on the private network.
+import type { Network } from "@cdktf/provider-docker/lib/network";
+import { Token } from "cdktf";
+import { Construct } from "constructs";
+import { alertThresholds, gitlabAlertRules, renderAlertRules, renderAlertRuleTests, type AlertThresholds } from "../../userdata/monitoring/alert-rules";
+import { renderAlertmanagerConfig, type AlertmanagerReceiver } from "../../userdata/monitoring/alertmanager-config";
+import { DASHBOARDS, dashboardText } from "../../userdata/monitoring/dashboards";
+import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from "../../userdata/monitoring/grafana-provisioning";
+import {
+  ALERTMANAGER_PORT,
+  GRAFANA_PORT,
+  PROMETHEUS_PORT,
+  platformScrapeJobs,
+  renderPrometheusConfig,
+  type ScrapeJob,
+} from "../../userdata/monitoring/prometheus-config";
+import { PlatformContainer, type ContainerFile } from "../docker-conventions";
+
+/** Container names, which are also their host names on the private network. */
+export const OBSERVABILITY_CONTAINERS = { prometheus: "prometheus", alertmanager: "alertmanager", grafana: "grafana" } as const;
+
+/** Where each container reads its files and keeps its data. */
+export const OBSERVABILITY_PATHS = {
+  prometheus: {
+    config: "/etc/prometheus/prometheus.yml",
+    rules: "/etc/prometheus/rules/gitlab.rules.yml",
+    /** The rules' promtool unit tests, beside them (npm run verify runs them; Prometheus never loads them). */
+    ruleTests: "/etc/prometheus/rules/gitlab.rules.test.yml",
+    data: "/prometheus",
+  },
+  alertmanager: {
+    config: "/etc/alertmanager/alertmanager.yml",
+    webhookUrl: "/etc/alertmanager/secrets/webhook-url",
+    data: "/alertmanager",
+  },
+  grafana: {
+    datasources: "/etc/grafana/provisioning/datasources/gitlab-platform.yml",
+    dashboardProvider: "/etc/grafana/provisioning/dashboards/gitlab-platform.yml",
+    dashboards: "/etc/grafana/dashboards/gitlab",
+    data: "/var/lib/grafana",
+  },
+} as const;
+
+const SCRAPE_INTERVAL = "30s";
+
+/**
+ * prom/prometheus and prom/alertmanager run as nobody (65534), grafana/grafana as 472. The
+ * host directories Docker creates for bind mounts belong to root, so those users could not
+ * write their data. The containers run as root instead, with every capability dropped except
+ * DAC_OVERRIDE (so directories an operator already chowned to 65534/472 keep working) and no
+ * privilege escalation: nothing to chown by hand, on a fresh host or an old one.
+ */
+const RUN_AS = {
+  user: "0:0",
+  capabilities: { drop: ["ALL"], add: ["DAC_OVERRIDE"] },
+  securityOpts: ["no-new-privileges:true"],
+};
+
+/** Where alerts go. */
+export type ObservabilityAlertReceiver =
+  | { readonly email: { readonly to: string; readonly from: string; readonly smarthost: string } }
+  /** A Terraform reference to the URL (e.g. a sensitive variable's value), never the URL itself. */
+  | { readonly webhookUrl: string };
+
+export interface ObservabilityImages {
+  /** e.g. prom/prometheus:v3.7.3 */
+  readonly prometheus: string;
+  /** e.g. prom/alertmanager:v0.28.1 (url_file for webhooks needs ≥ v0.26) */
+  readonly alertmanager: string;
+  /** e.g. grafana/grafana:12.2.1 (the Alpine-based image: its healthcheck uses busybox wget) */
+  readonly grafana: string;
+}
+
+/** A host name Traefik routes to a container's plain-HTTP port (the shape of TraefikRoute). */
+export interface ObservabilityRoute {
+  readonly name: string;
+  readonly host: string;
+  readonly containerName: string;
+  readonly port: number;
+}
+
+export interface DockerObservabilityProps {
+  /** The private network; GitLab and the runners are reachable on it by container name. */
+  readonly network: Network;
+  /** Host directory under which prometheus/, alertmanager/ and grafana/ hold the data. */
+  readonly dataRoot: string;
+  /** The environment's domain; Grafana answers at <grafanaHostname>.<domain>. */
+  readonly domain: string;
+  /** Grafana's host name label under the domain. @default 'grafana' */
+  readonly grafanaHostname?: string;
+  /** Pinned images. */
+  readonly images: ObservabilityImages;
+  /** How long Prometheus keeps samples, in days. */
+  readonly retentionDays: number;
+  /** Where Alertmanager sends alerts. */
+  readonly alertReceiver: ObservabilityAlertReceiver;
+  /** Grafana's admin password: a Terraform reference (sensitive variable), never the password. */
+  readonly grafanaAdminPassword: string;
+  /** host:port of each runner's metrics listener, e.g. 'gitlab-runner-build:9252'. @default [] */
+  readonly runnerTargets?: readonly string[];
+  /** Hours after the last successful backup at which GitLabBackupTooOld fires. */
+  readonly backupMaxAgeHours: number;
+  /** The GitLab container's name on the private network. @default 'gitlab' */
+  readonly gitlabContainerName?: string;
+  /** GitLab's web host name, an alias of its container; Rails metrics are scraped through it. @default the container name */
+  readonly gitlabWebHost?: string;
+  /** GitLab runs its bundled PostgreSQL, so postgres_exporter is scraped (false with an external database). @default true */
+  readonly scrapePostgres?: boolean;
+  /** GitLab's container registry runs, so its debug server is scraped. @default true */
+  readonly scrapeRegistry?: boolean;
+  /** Other thresholds than the defaults (DEFAULT_ALERT_THRESHOLDS). @default {} */
+  readonly alertThresholds?: Partial<Omit<AlertThresholds, "backupMaxAgeHours">>;
+  /** More scrape jobs, e.g. Traefik's metrics. @default [] */
+  readonly extraScrapeJobs?: readonly ScrapeJob[];
+}
+
+function requireReference(value: string, what: string): string {
+  if (!Token.isUnresolved(value)) {
+    throw new Error(`${what} must be a Terraform reference (a sensitive variable's value), not a literal: secrets are never written into the configuration`);
+  }
+  return value;
+}
+
+function requirePinned(image: string, what: string): string {
+  const tagOrDigest = /@sha256:[a-f0-9]{64}$|:[\w][\w.-]{0,127}$/.exec(image.replace(/^[^/]*:\d+\//, ""));
+  if (!tagOrDigest || /:latest$/.test(image)) throw new Error(`${what} image '${image}' must be pinned to a version tag or digest (not latest)`);
+  return image;
+}
+
+export class DockerObservability extends Construct {
+  readonly prometheus: PlatformContainer;
+  readonly alertmanager: PlatformContainer;
+  readonly grafana: PlatformContainer;
+  /** Grafana's route for Traefik: https://<grafanaHostname>.<domain> → grafana:3000. */
+  readonly route: ObservabilityRoute;
+  /** Grafana's URL. */
+  readonly grafanaUrl: string;
+  /** Host directories holding Prometheus', Alertmanager's and Grafana's data. */
+  readonly hostPaths: readonly string[];
+  /** The scrape jobs Prometheus runs (job label and targets). */
+  readonly scrapeJobs: readonly ScrapeJob[];
+
+  constructor(scope: Construct, id: string, props: DockerObservabilityProps) {
+    super(scope, id);
+    const gitlabHost = props.gitlabContainerName ?? "gitlab";
+    const grafanaHost = `${props.grafanaHostname ?? "grafana"}.${props.domain}`;
+    if (!Number.isInteger(props.retentionDays) || props.retentionDays < 1) throw new Error(`retentionDays must be a whole number of days ≥ 1, got ${props.retentionDays}`);
+    const adminPassword = requireReference(props.grafanaAdminPassword, "grafanaAdminPassword");
+    const webhookUrl = "webhookUrl" in props.alertReceiver ? requireReference(props.alertReceiver.webhookUrl, "alertReceiver.webhookUrl") : undefined;
+
+    const hostDir = (name: string) => `${props.dataRoot.replace(/\/+$/, "")}/${name}`;
+    this.hostPaths = [hostDir("prometheus"), hostDir("alertmanager"), hostDir("grafana")];
+    this.route = { name: "grafana", host: grafanaHost, containerName: OBSERVABILITY_CONTAINERS.grafana, port: GRAFANA_PORT };
+    this.grafanaUrl = `https://${grafanaHost}`;
+
+    // Prometheus: scrape config, and the alert rules with their unit tests beside them.
+    const P = OBSERVABILITY_PATHS.prometheus;
+    this.scrapeJobs = [
+      ...platformScrapeJobs({
+        gitlabHost,
+        ...(props.gitlabWebHost ? { gitlabWebHost: props.gitlabWebHost } : {}),
+        postgres: props.scrapePostgres ?? true,
+        registry: props.scrapeRegistry ?? true,
+        runnerTargets: props.runnerTargets ?? [],
+        alertmanager: `${OBSERVABILITY_CONTAINERS.alertmanager}:${ALERTMANAGER_PORT}`,
+        grafana: `${OBSERVABILITY_CONTAINERS.grafana}:${GRAFANA_PORT}`,
+      }),
+      ...(props.extraScrapeJobs ?? []),
+    ];
+    const rules = gitlabAlertRules(alertThresholds({ ...props.alertThresholds, backupMaxAgeHours: props.backupMaxAgeHours }));
+    this.prometheus = new PlatformContainer(this, "prometheus", {
+      name: OBSERVABILITY_CONTAINERS.prometheus,
+      image: requirePinned(props.images.prometheus, "prometheus"),
+      network: props.network,
+      files: [
+        {
+          path: P.config,
+          content: renderPrometheusConfig({
+            scrapeInterval: SCRAPE_INTERVAL,
+            evaluationInterval: SCRAPE_INTERVAL,
+            ruleFiles: [P.rules],
+            alertmanagers: [`${OBSERVABILITY_CONTAINERS.alertmanager}:${ALERTMANAGER_PORT}`],
+            jobs: this.scrapeJobs,
+          }),
+        },
+        { path: P.rules, content: renderAlertRules(rules) },
+        { path: P.ruleTests, content: renderAlertRuleTests(rules, P.rules) },
+      ],
+      container: {
+        ...RUN_AS,
+        command: [
+          `--config.file=${P.config}`,
+          `--storage.tsdb.path=${P.data}`,
+          `--storage.tsdb.retention.time=${props.retentionDays}d`,
+          `--web.listen-address=:${PROMETHEUS_PORT}`,
+        ],
+        volumes: [{ hostPath: hostDir("prometheus"), containerPath: P.data }],
+        // 127.0.0.1, not localhost: busybox wget may try ::1 first, where nothing listens without IPv6.
+        healthcheck: health(["CMD", "wget", "-q", "--spider", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`]),
+        // Let Prometheus write its head block out on shutdown instead of replaying the WAL.
+        stopTimeout: 120,
+      },
+    });
+
+    // Alertmanager. A webhook URL usually embeds a token, so it is not in alertmanager.yml:
+    // url_file names a file uploaded with the variable's value. That keeps it out of the
+    // config (shown in Alertmanager's status page), out of `docker inspect` (where an
+    // environment variable would show it) and out of cdk.tf.json (only ${var.…} is there);
+    // Terraform marks the upload sensitive because the variable is.
+    const A = OBSERVABILITY_PATHS.alertmanager;
+    const receiver: AlertmanagerReceiver = webhookUrl ? { webhook: { urlFile: A.webhookUrl } } : (props.alertReceiver as Extract<ObservabilityAlertReceiver, { email: unknown }>);
+    this.alertmanager = new PlatformContainer(this, "alertmanager", {
+      name: OBSERVABILITY_CONTAINERS.alertmanager,
+      image: requirePinned(props.images.alertmanager, "alertmanager"),
+      network: props.network,
+      files: [
+        { path: A.config, content: renderAlertmanagerConfig({ receiver }) },
+        ...(webhookUrl ? [{ path: A.webhookUrl, content: webhookUrl, permissions: "0400" }] : []),
+      ],
+      container: {
+        ...RUN_AS,
+        command: [
+          `--config.file=${A.config}`,
+          `--storage.path=${A.data}`,
+          // One instance: no cluster gossip listener.
+          "--cluster.listen-address=",
+          `--web.listen-address=:${ALERTMANAGER_PORT}`,
+        ],
+        volumes: [{ hostPath: hostDir("alertmanager"), containerPath: A.data }],
+        healthcheck: health(["CMD", "wget", "-q", "--spider", `http://127.0.0.1:${ALERTMANAGER_PORT}/-/healthy`]),
+      },
+    });
+
+    // Grafana: data sources and dashboards provisioned from files; the admin password from a
+    // sensitive variable (Grafana uses it when it creates the admin user, on first start).
+    const G = OBSERVABILITY_PATHS.grafana;
+    const grafanaFiles: ContainerFile[] = [
+      {
+        path: G.datasources,
+        content: renderGrafanaDatasources({
+          prometheusUrl: `http://${OBSERVABILITY_CONTAINERS.prometheus}:${PROMETHEUS_PORT}`,
+          alertmanagerUrl: `http://${OBSERVABILITY_CONTAINERS.alertmanager}:${ALERTMANAGER_PORT}`,
+          scrapeInterval: SCRAPE_INTERVAL,
+        }),
+      },
+      { path: G.dashboardProvider, content: renderGrafanaDashboardProvider({ folder: "GitLab", path: G.dashboards }) },
+      // Dashboards are full of ${datasource}-style variables: PlatformContainer escapes them for Terraform.
+      ...DASHBOARDS.map((name) => ({ path: `${G.dashboards}/${name}`, content: dashboardText(name) })),
+    ];
+    this.grafana = new PlatformContainer(this, "grafana", {
+      name: OBSERVABILITY_CONTAINERS.grafana,
+      image: requirePinned(props.images.grafana, "grafana"),
+      network: props.network,
+      files: grafanaFiles,
+      container: {
+        ...RUN_AS,
+        env: [
+          "GF_SECURITY_ADMIN_USER=admin",
+          `GF_SECURITY_ADMIN_PASSWORD=${adminPassword}`,
+          "GF_AUTH_ANONYMOUS_ENABLED=false",
+          "GF_USERS_ALLOW_SIGN_UP=false",
+          `GF_SERVER_DOMAIN=${grafanaHost}`,
+          `GF_SERVER_ROOT_URL=https://${grafanaHost}/`,
+          "GF_SECURITY_COOKIE_SECURE=true",
+          "GF_SECURITY_DISABLE_GRAVATAR=true",
+          "GF_ANALYTICS_REPORTING_ENABLED=false",
+          "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
+          "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES=false",
+          `GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH=${G.dashboards}/overview.json`,
+          "GF_LOG_MODE=console",
+        ],
+        volumes: [{ hostPath: hostDir("grafana"), containerPath: G.data }],
+        healthcheck: health(["CMD-SHELL", `wget -q --spider http://127.0.0.1:${GRAFANA_PORT}/api/health || exit 1`]),
+      },
+    });
+  }
+}
+
+function health(test: string[]) {
+  return { test, interval: "30s", timeout: "10s", retries: 3, startPeriod: "60s" };
+}

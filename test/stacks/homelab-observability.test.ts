@@ -1,0 +1,57 @@
+// Observability wired into the homelab stack: what Prometheus scrapes, how Grafana is reached.
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { unescapeTemplate } from "../../scripts/verify/terraform";
+import { exampleEnvironment, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
+
+const stack = synthEnvironment(exampleEnvironment("homelab"));
+const container = (s: typeof stack, name: string) => resources(s, "docker_container").find((c) => c.name === name);
+const upload = (c: any, file: string) => unescapeTemplate(c.upload.find((u: any) => u.file === file).content as string);
+const scrape = (s: typeof stack) =>
+  Object.fromEntries(
+    parse(upload(container(s, "prometheus"), "/etc/prometheus/prometheus.yml")).scrape_configs.map((j: any) => [j.job_name, j.static_configs[0].targets]),
+  );
+
+describe("homelab observability", () => {
+  it("scrapes GitLab's exporters, the runners and Traefik on the private network", () => {
+    expect(scrape(stack)).toMatchObject({
+      "gitlab-rails": ["gitlab.example.com:80"],
+      "gitlab-sidekiq": ["gitlab:8082"],
+      "gitlab-node": ["gitlab:9100"],
+      "gitlab-exporter": ["gitlab:9168"],
+      "gitlab-redis": ["gitlab:9121"],
+      "gitlab-postgres": ["gitlab:9187"],
+      "gitlab-runner": ["gitlab-runner-build:9252", "gitlab-runner-deploy:9252"],
+      traefik: ["traefik:8082"],
+    });
+  });
+
+  it("does not scrape a bundled PostgreSQL that an external database replaced", () => {
+    const c = exampleYaml("homelab");
+    c.gitlab.externalDatabase = { host: "db.example.com", password: { terraformVariable: "gitlab_db_password" } };
+    expect(scrape(synthEnvironment(validEnvironment(c, "homelab")))["gitlab-postgres"]).toBeUndefined();
+  });
+
+  it("reaches Grafana only through Traefik, with its admin password from a sensitive variable", () => {
+    const routes = parse(upload(container(stack, "traefik"), "/etc/traefik/dynamic/routes.yml"));
+    expect(routes.http.services.grafana.loadBalancer.servers).toEqual([{ url: "http://grafana:3000" }]);
+    expect(container(stack, "grafana").ports).toBeUndefined();
+    expect(container(stack, "grafana").env).toContain("GF_SECURITY_ADMIN_PASSWORD=${var.grafana_admin_password}");
+    expect(stack.variable!.grafana_admin_password).toEqual({ type: "string", sensitive: true, nullable: false });
+    expect(stack.output.grafana_url.value).toBe("https://grafana.example.com");
+  });
+
+  it("sends alerts to the configured e-mail receiver", () => {
+    const am = parse(upload(container(stack, "alertmanager"), "/etc/alertmanager/alertmanager.yml"));
+    expect(JSON.stringify(am.receivers)).toContain("ops@example.com");
+  });
+
+  it("keeps the webhook URL out of alertmanager.yml when a webhook receives alerts", () => {
+    const c = exampleYaml("homelab");
+    c.observability.alertReceiver = { webhook: { url: { terraformVariable: "alert_webhook_url" } } };
+    const s = synthEnvironment(validEnvironment(c, "homelab"));
+    const am = container(s, "alertmanager");
+    expect(upload(am, "/etc/alertmanager/alertmanager.yml")).toContain("url_file:");
+    expect(s.variable!.alert_webhook_url).toEqual({ type: "string", sensitive: true, nullable: false });
+  });
+});
