@@ -2,7 +2,7 @@
 // problem of every file at once. Nothing here throws anything but ConfigError for bad input.
 import { closeSync, openSync, readSync, readdirSync, statSync } from "node:fs";
 import { basename, join, relative } from "node:path";
-import { LineCounter, isCollection, parseDocument, type Document } from "yaml";
+import { LineCounter, isCollection, isMap, isScalar, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { ConfigError, joinPath, type ConfigProblem } from "./errors";
 import { findLiteralSecrets, howToReference } from "./literal-secrets";
@@ -43,6 +43,10 @@ export function parseEnvironment(file: string, bytes: Uint8Array): Result {
     return fail([whole("file is empty; start from one of the examples in config/")]);
   }
 
+  const depth = nestingDepth(text);
+  if (depth > MAX_NESTING) {
+    return fail([whole(`nesting is ${depth} levels deep; an environment file needs fewer than ${MAX_NESTING}`)]);
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true, version: "1.2" });
   const at = (offset: number) => {
@@ -53,10 +57,10 @@ export function parseEnvironment(file: string, bytes: Uint8Array): Result {
     file,
     // Only a duplicate key has a meaningful field path; other syntax errors have a position.
     path: e.code === "DUPLICATE_KEY" ? pathOfOffset(doc, e.pos[0]) : "",
-    message: `YAML: ${firstLine(e.message)}`,
+    message: `YAML: ${e.code === "MULTIPLE_DOCS" ? "a file holds one environment: remove the second document (the extra '---')" : firstLine(e.message)}`,
     ...at(e.pos[0]),
   }));
-  if (yamlProblems.length > 0) return fail(yamlProblems);
+  if (yamlProblems.length > 0) return fail(atMost(yamlProblems));
 
   let raw: unknown;
   try {
@@ -68,7 +72,7 @@ export function parseEnvironment(file: string, bytes: Uint8Array): Result {
     return fail([whole("must be a YAML mapping of settings (platform:, domain:, gitlab:, …)")]);
   }
 
-  const locate = (path: readonly PropertyKey[]) => locateInDocument(doc, path, at);
+  const locate = (path: readonly PropertyKey[], atKey = false) => locateInDocument(doc, path, at, atKey);
   const problems: ConfigProblem[] = [];
 
   const secrets = findLiteralSecrets(raw);
@@ -91,21 +95,63 @@ export function parseEnvironment(file: string, bytes: Uint8Array): Result {
     for (const p of describeIssue(issue, platform)) {
       const path = joinPath(p.path);
       if (secretPaths.some((s) => path === s || path.startsWith(`${s}.`))) continue;
-      problems.push({ file, path, message: p.message, ...locate(p.path) });
+      problems.push({ file, path, message: p.message, ...locate(p.path, p.atKey) });
     }
   }
-  return fail(problems);
+  return fail(atMost(problems));
+}
+
+/** More than this many problems in one file are summarized: one broken line can cascade. */
+const MAX_PROBLEMS_PER_FILE = 30;
+/** Deeper nesting is refused before parsing: the YAML parser recurses per level. */
+const MAX_NESTING = 64;
+
+function atMost(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  const unique = problems.filter((p) => {
+    const key = `${p.path}\u0000${p.message}`;
+    return !seen.has(key) && seen.add(key);
+  });
+  if (unique.length <= MAX_PROBLEMS_PER_FILE) return unique;
+  const rest = unique.length - MAX_PROBLEMS_PER_FILE;
+  return [...unique.slice(0, MAX_PROBLEMS_PER_FILE), { file: unique[0]!.file, path: "", message: `… and ${rest} more problem(s); fix the first ones and run again` }];
+}
+
+/**
+ * The deepest nesting of flow collections ([ and {) or block indentation levels, ignoring
+ * quoted strings and comments: a cheap bound that keeps hostile input from overflowing
+ * the parser's stack.
+ */
+export function nestingDepth(text: string): number {
+  let deepest = 0;
+  let flow = 0;
+  for (const line of text.split("\n")) {
+    const indent = /^ */.exec(line)![0].length;
+    deepest = Math.max(deepest, Math.floor(indent / 2));
+    let quote: string | undefined;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i];
+      if (quote) {
+        if (c === "\\" && quote === '"') i++;
+        else if (c === quote) quote = undefined;
+      } else if (c === '"' || c === "'") quote = c;
+      else if (c === "#" && (i === 0 || /\s/.test(line[i - 1]!))) break;
+      else if (c === "[" || c === "{") deepest = Math.max(deepest, ++flow);
+      else if (c === "]" || c === "}") flow = Math.max(0, flow - 1);
+    }
+  }
+  return deepest;
 }
 
 /** Turns one zod issue into user-facing problems (unknown keys become one problem per key). */
-function describeIssue(issue: z.core.$ZodIssue, platform: unknown): { path: PropertyKey[]; message: string }[] {
+function describeIssue(issue: z.core.$ZodIssue, platform: unknown): { path: PropertyKey[]; message: string; atKey?: boolean }[] {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
       const only = issue.path.length === 0 ? platformOnlySections[key] : undefined;
       const message = only
         ? `only valid when platform is '${only}' (this environment's platform is '${String(platform)}')`
         : "unknown key; check its spelling against config/environment.schema.json";
-      return { path: [...issue.path, key], message };
+      return { path: [...issue.path, key], message, atKey: true };
     });
   }
   if (issue.code === "invalid_union" && issue.path.length === 1 && issue.path[0] === "platform") {
@@ -135,8 +181,14 @@ function firstLine(message: string): string {
   return message.split("\n")[0]!.trim();
 }
 
-/** The deepest existing node on `path`, as a line/column. */
-function locateInDocument(doc: Document, path: readonly PropertyKey[], at: (o: number) => { line: number; column: number }) {
+/** The deepest existing node on `path`, as a line/column; with `atKey`, the entry's key (for unknown keys). */
+function locateInDocument(doc: Document, path: readonly PropertyKey[], at: (o: number) => { line: number; column: number }, atKey = false) {
+  const parent = atKey && path.length > 0 ? doc.getIn(path.slice(0, -1) as unknown[], true) : undefined;
+  if (isMap(parent)) {
+    const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
+    const keyRange = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+    if (keyRange) return at(keyRange[0]);
+  }
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
     if (node?.range) return at(node.range[0]);

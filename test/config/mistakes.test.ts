@@ -182,6 +182,19 @@ describe("config mistakes", () => {
     expect(problems.map((p) => p.split(": ")[1]).sort()).toEqual(["extra", "gitlab.sshPort", "gitlab.version", "runners.build.token"]);
   });
 
+  it("points unknown keys at the key, and bad values at the value", () => {
+    const result = parseConfig("platform: docker\ndomain: example.com\ngitlab:\n  hostnmae: git\n  version: latest\n");
+    expect(result.problems.find((p) => p.path === "gitlab.hostnmae")).toMatchObject({ line: 4, column: 3 });
+    expect(result.problems.find((p) => p.path === "gitlab.version")).toMatchObject({ line: 5, column: 12 });
+  });
+
+  it("reports a cascade of identical problems once, and at most 30 per file", () => {
+    const lines = Array.from({ length: 60 }, (_, i) => `  unknown${i}: 1`).join("\n");
+    const problems = parseConfig(`platform: docker\ndomain: example.com\ngitlab:\n${lines}\n`).problems;
+    expect(problems).toHaveLength(31);
+    expect(problems[30]?.message).toMatch(/^… and \d+ more problem\(s\)/);
+  });
+
   it("gives the line and column of each problem", () => {
     const text = "platform: docker\ndomain: example.com\ngitlab:\n  version: latest\n";
     const result = parseConfig(text);

@@ -1,0 +1,303 @@
+// No secret ever reaches cdktf.out. Every example plus two environments that reference every
+// kind of secret the schema supports are synthesized by the real app (as cdktf runs it);
+// then every file it wrote is scanned for anything secret-shaped, and the stacks are checked
+// structurally: variables are sensitive, outputs do not expose them, and a secret reference
+// shows up only as `${var.<name>}` (Terraform) or as its Secrets Manager ARN.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { z } from "zod";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsEnvironmentSchema, dockerEnvironmentSchema } from "../../config/schema/index";
+import { deepClone, exampleYaml } from "../helpers";
+import { runApp, scratchWithExamples, type AppRun, type Scratch } from "../support/run-app";
+import { filesUnder, formatFindings, scanText, scanTree } from "../support/secret-scan";
+
+type Config = Record<string, any>;
+
+const arn = (name: string) => ({
+  secretsManagerArn: `arn:aws:secretsmanager:eu-west-3:333333333333:secret:hygiene/${name}-AbCdEf`,
+});
+const tfVar = (name: string) => ({ terraformVariable: name });
+
+/** aws with every secret: SMTP, SSO, external database, runner token, TLS certificate and key, Cloudflare token. */
+function awsWithEverySecret(): Config {
+  const c = deepClone(exampleYaml("staging"));
+  c.gitlab.hostname = "gitlab-hygiene";
+  c.gitlab.sshHostname = "ssh-gitlab-hygiene";
+  c.registry = { hostname: "registry-hygiene" };
+  c.gitlab.smtp = { host: "smtp-relay.example.com", username: "gitlab@example.com", password: arn("smtp-password") };
+  c.gitlab.sso = {
+    label: "Okta",
+    issuer: "https://auth.example.com/oauth2/default",
+    clientId: "0oa1b2c3d4e5f6g7h8i9",
+    clientSecret: arn("oidc-client-secret"),
+  };
+  c.gitlab.externalDatabase = { host: "hygiene-db.abcdefghijkl.eu-west-3.rds.amazonaws.com", password: arn("db-password") };
+  c.runners.token = arn("runner-token");
+  c.tls.certificate = arn("origin-certificate");
+  c.tls.privateKey = arn("origin-private-key");
+  c.dns.apiToken = tfVar("hygiene_aws_cloudflare_api_token");
+  return c;
+}
+
+/** docker with every secret: SMTP, SSO, external database, both runner tokens, Cloudflare, Grafana, webhook URL. */
+function dockerWithEverySecret(): Config {
+  const c = deepClone(exampleYaml("homelab"));
+  c.gitlab.smtp = { host: "smtp.example.com", username: "gitlab@example.com", password: tfVar("hygiene_smtp_password") };
+  c.gitlab.sso = {
+    label: "Authentik",
+    issuer: "https://auth.example.com/application/o/gitlab/",
+    clientId: "gitlab",
+    clientSecret: tfVar("hygiene_oidc_client_secret"),
+  };
+  c.gitlab.externalDatabase = { host: "db.example.com", password: tfVar("hygiene_db_password") };
+  c.dns.apiToken = tfVar("hygiene_cloudflare_api_token");
+  c.runners.build.token = tfVar("hygiene_runner_token_build");
+  c.runners.deploy = { token: tfVar("hygiene_runner_token_deploy") };
+  c.observability.grafanaAdminPassword = tfVar("hygiene_grafana_admin_password");
+  c.observability.alertReceiver = { webhook: { url: tfVar("hygiene_alert_webhook_url") } };
+  return c;
+}
+
+const EXTRA: Record<string, Config> = {
+  "hygiene-aws": awsWithEverySecret(),
+  "hygiene-docker": dockerWithEverySecret(),
+};
+
+interface SecretRef {
+  readonly path: string;
+  readonly terraformVariable?: string;
+  readonly secretsManagerArn?: string;
+}
+
+/** Every secret reference in a config object, wherever it is. */
+function secretRefs(value: unknown, path: string[] = []): SecretRef[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => secretRefs(v, [...path, String(i)]));
+  if (value === null || typeof value !== "object") return [];
+  const o = value as Record<string, unknown>;
+  if (typeof o.terraformVariable === "string") return [{ path: path.join("."), terraformVariable: o.terraformVariable }];
+  if (typeof o.secretsManagerArn === "string") return [{ path: path.join("."), secretsManagerArn: o.secretsManagerArn }];
+  return Object.entries(o).flatMap(([k, v]) => secretRefs(v, [...path, k]));
+}
+
+/** The paths of every secret-reference field in a platform's schema (through unions too). */
+function schemaSecretPaths(schema: z.ZodType): string[] {
+  const out: string[] = [];
+  const walk = (node: any, path: string[]) => {
+    if (node === null || typeof node !== "object") return;
+    if (node.$ref) throw new Error(`unexpected $ref at ${path.join(".")}: inline it in the walk`);
+    const props = (node.properties ?? {}) as Record<string, unknown>;
+    if ("terraformVariable" in props || "secretsManagerArn" in props) {
+      out.push(path.join("."));
+      return;
+    }
+    for (const [k, v] of Object.entries(props)) walk(v, [...path, k]);
+    for (const alt of [...(node.anyOf ?? []), ...(node.oneOf ?? []), ...(node.allOf ?? [])]) walk(alt, path);
+  };
+  walk(z.toJSONSchema(schema, { io: "input" }), []);
+  return [...new Set(out)].sort();
+}
+
+/** Every string in a JSON value (keys included), with where it is; `//` metadata is skipped. */
+function stringsOf(value: unknown, path = "$"): { path: string; text: string }[] {
+  if (typeof value === "string") return [{ path, text: value }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringsOf(v, `${path}[${i}]`));
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value)
+    .filter(([k]) => k !== "//")
+    .flatMap(([k, v]) => [{ path: `${path}{key}`, text: k }, ...stringsOf(v, `${path}.${k}`)]);
+}
+
+/** Where `name` appears other than as a live `${… var.<name> …}` reference. */
+function nonReferenceUses(text: string, name: string): number[] {
+  const bad: number[] = [];
+  for (const m of text.matchAll(new RegExp(`(?<![A-Za-z0-9_])${name}(?![A-Za-z0-9_])`, "g"))) {
+    const before = text.slice(0, m.index);
+    const open = before.lastIndexOf("${");
+    const live = before.endsWith("var.") && open >= 0 && open > before.lastIndexOf("}") && before[open - 1] !== "$";
+    if (!live) bad.push(m.index);
+  }
+  return bad;
+}
+
+const SECRET_MANAGER_ARN = /arn:aws[a-z-]*:secretsmanager:[^"\s,\\\]}]+/g;
+
+let scratch: Scratch;
+let run: AppRun;
+let configs: Record<string, Config>;
+let stacks: Record<string, any>;
+
+beforeAll(async () => {
+  scratch = scratchWithExamples("secret-hygiene-");
+  for (const [name, config] of Object.entries(EXTRA)) writeFileSync(join(scratch.configDir, `${name}.yaml`), stringify(config));
+  configs = {
+    homelab: exampleYaml("homelab"),
+    staging: exampleYaml("staging"),
+    production: exampleYaml("production"),
+    ...EXTRA,
+  };
+  run = await runApp(scratch.configDir, scratch.outdir);
+  if (run.status !== 0) throw new Error(`synth failed (exit ${run.status}):\n${run.stderr}${run.stdout}`);
+  stacks = Object.fromEntries(
+    Object.keys(configs).map((name) => [name, JSON.parse(readFileSync(join(scratch.outdir, "stacks", name, "cdk.tf.json"), "utf8"))]),
+  );
+}, 120_000);
+
+afterAll(() => {
+  if (scratch) rmSync(scratch.dir, { recursive: true, force: true });
+});
+
+describe("secret hygiene of cdktf.out", () => {
+  it("the extra environments reference every kind of secret the schema supports", () => {
+    const covered = (config: Config) => secretRefs(config).map((r) => r.path).sort();
+    expect(schemaSecretPaths(awsEnvironmentSchema)).toEqual(covered(EXTRA["hygiene-aws"]!));
+    expect(schemaSecretPaths(dockerEnvironmentSchema)).toEqual(covered(EXTRA["hygiene-docker"]!));
+  });
+
+  it("synthesizes every example and both extra environments", () => {
+    expect(run.stderr).toBe("");
+    expect(Object.keys(stacks).sort()).toEqual(["homelab", "hygiene-aws", "hygiene-docker", "production", "staging"]);
+  });
+
+  it("no file under cdktf.out (stacks, manifest, assets) holds anything secret-looking", () => {
+    const files = filesUnder(scratch.outdir);
+    expect(files).toContain("manifest.json");
+    for (const name of Object.keys(stacks)) expect(files).toContain(join("stacks", name, "cdk.tf.json"));
+    expect(files.some((f) => f.split(/[\\/]/).includes("assets")), "no asset files were scanned").toBe(true);
+    const findings = scanTree(scratch.outdir);
+    expect(findings, formatFindings(findings)).toEqual([]);
+  });
+
+  it.each(["homelab", "staging", "production", "hygiene-aws", "hygiene-docker"])(
+    "%s: the variables are exactly the config's Terraform-variable secrets, all sensitive",
+    (name) => {
+      const variables = (stacks[name].variable ?? {}) as Record<string, any>;
+      const refs = secretRefs(configs[name]).flatMap((r) => (r.terraformVariable ? [r.terraformVariable] : []));
+      expect(Object.keys(variables).sort()).toEqual([...new Set(refs)].sort());
+      for (const [v, block] of Object.entries(variables)) {
+        expect(block.sensitive, `variable ${v} must be sensitive`).toBe(true);
+        expect(block.default, `variable ${v} must not carry a default value`).toBeUndefined();
+      }
+    },
+  );
+
+  it.each(["homelab", "staging", "production", "hygiene-aws", "hygiene-docker"])(
+    "%s: no output exposes a secret unless it is sensitive",
+    (name) => {
+      const exposes = /\bvar\.|\.(?:env|upload|user_data|user_data_base64|secret_string|password|token)\b/;
+      for (const [output, block] of Object.entries((stacks[name].output ?? {}) as Record<string, any>)) {
+        if (exposes.test(JSON.stringify(block.value))) expect(block.sensitive, `output ${output}: ${JSON.stringify(block.value)}`).toBe(true);
+      }
+    },
+  );
+
+  it.each(["homelab", "staging", "production", "hygiene-aws", "hygiene-docker"])(
+    "%s: a Terraform-variable secret appears only as a live ${var.<name>} reference, and is used",
+    (name) => {
+      const { variable: _variables, ...rest } = stacks[name];
+      const strings = stringsOf(rest);
+      for (const ref of secretRefs(configs[name])) {
+        if (!ref.terraformVariable) continue;
+        const misuse = strings.filter((s) => nonReferenceUses(s.text, ref.terraformVariable!).length > 0);
+        expect(misuse.map((s) => `${s.path}: ${s.text.slice(0, 200)}`), `${ref.path} (${ref.terraformVariable})`).toEqual([]);
+        const uses = strings.filter((s) => s.text.includes(`var.${ref.terraformVariable}`));
+        expect(uses.length, `${ref.path}: var.${ref.terraformVariable} is never used`).toBeGreaterThan(0);
+      }
+    },
+  );
+
+  it.each(["homelab", "staging", "production", "hygiene-aws", "hygiene-docker"])(
+    "%s: a Secrets Manager secret appears only as its exact ARN, and no secret value is read into Terraform",
+    (name) => {
+      const text = JSON.stringify(stacks[name]);
+      const declared = new Set(secretRefs(configs[name]).flatMap((r) => (r.secretsManagerArn ? [r.secretsManagerArn] : [])));
+      const mentioned = [...text.matchAll(SECRET_MANAGER_ARN)].map((m) => m[0]);
+      for (const a of mentioned) expect(declared.has(a), `ARN in the stack that the config does not reference exactly: ${a}`).toBe(true);
+      if (configs[name]!.platform === "aws") {
+        // GitLab's own secrets reach the instance by ARN (fetched at boot), never through Terraform.
+        for (const path of ["gitlab.smtp.password", "gitlab.sso.clientSecret", "gitlab.externalDatabase.password", "tls.certificate", "tls.privateKey"]) {
+          const ref = secretRefs(configs[name]).find((r) => r.path === path);
+          if (ref) expect(mentioned, `${path} is not fetched by ARN`).toContain(ref.secretsManagerArn);
+        }
+      }
+      for (const kind of ["resource", "data"] as const) {
+        const types = Object.keys(stacks[name][kind] ?? {});
+        expect(types.filter((t) => /secretsmanager_secret_version|ssm_parameter/.test(t)), `${kind} reading a secret value into state`).toEqual([]);
+      }
+    },
+  );
+});
+
+describe("the secret scanner can fail", () => {
+  let planted: string | undefined;
+  afterAll(() => {
+    if (planted) rmSync(planted, { recursive: true, force: true });
+  });
+
+  it("catches a GitLab token planted in a file and in a JSON string of a copy of the output", () => {
+    planted = mkdtempSync(join(tmpdir(), "secret-scan-control-"));
+    cpSync(scratch.outdir, planted, { recursive: true });
+    expect(scanTree(planted)).toEqual([]);
+    writeFileSync(join(planted, "stacks", "homelab", "assets", "notes.txt"), "runner token: glpat-0123456789abcdefghij\n");
+    const stack = JSON.parse(readFileSync(join(planted, "stacks", "staging", "cdk.tf.json"), "utf8"));
+    stack.output.web_url.description = 'debug: password = "hunter2-but-longer"';
+    writeFileSync(join(planted, "stacks", "staging", "cdk.tf.json"), JSON.stringify(stack, null, 2));
+    const findings = scanTree(planted);
+    expect(findings.map((f) => `${f.where.split(" ")[0]} ${f.kind}`).sort()).toEqual(
+      expect.arrayContaining([join("stacks", "homelab", "assets", "notes.txt") + " GitLab token", join("stacks", "staging", "cdk.tf.json") + " literal secret assignment"]),
+    );
+    // A finding does not repeat the secret whole in test logs.
+    expect(formatFindings(findings)).not.toContain("glpat-0123456789abcdefghij");
+  });
+
+  it("the reference check flags a variable name used outside a live ${var.…} reference", () => {
+    expect(nonReferenceUses("GITLAB_SMTP_PASSWORD=${var.smtp_password}", "smtp_password")).toEqual([]);
+    expect(nonReferenceUses('${join(",", [var.smtp_password])}', "smtp_password")).toEqual([]);
+    expect(nonReferenceUses("password file: smtp_password", "smtp_password")).toHaveLength(1);
+    expect(nonReferenceUses("var.smtp_password outside an expression", "smtp_password")).toHaveLength(1);
+    expect(nonReferenceUses("literal $${var.smtp_password}", "smtp_password")).toHaveLength(1);
+  });
+
+  const leaks: [string, string][] = [
+    ["GitLab runner token", "RUNNER_TOKEN=glrt-AbCdEfGhIjKlMnOpQrSt"],
+    ["GitLab personal access token", "glpat-0123456789abcdefghij"],
+    ["GitLab deploy token", "gldt-0123456789abcdefghij"],
+    ["GitLab pipeline trigger token", "glptt-0123456789abcdef0123456789abcdef01234567"],
+    ["runner registration token", "GR1348941AbCdEfGhIjKlMnOpQrSt"],
+    ["AWS access key id", "AKIAIOSFODNN7EXAMPLE"],
+    ["AWS session key id", "ASIAIOSFODNN7EXAMPLE"],
+    ["AWS secret access key", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"],
+    ["private key", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----"],
+    ["RSA private key", "-----BEGIN RSA PRIVATE KEY-----"],
+    ["Ruby literal password", "gitlab_rails['smtp_password'] = 'hunter2'"],
+    ["HCL literal password", 'password = "hunter2"'],
+    ["JSON literal password", '{"password": "hunter2"}'],
+    ["escaped JSON inside JSON", '"content": "{\\"client_secret\\": \\"s3cr3t-value\\"}"'],
+    ["YAML literal password", "smtp:\n  password: hunter2\n"],
+    ["environment variable", '"GF_SECURITY_ADMIN_PASSWORD=admin123"'],
+    ["Slack webhook", "url: https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"],
+    ["Discord webhook", "https://discord.com/api/webhooks/123456789012345678/AbCdEfGhIjKlMnOp-QrStUvWxYz"],
+    ["bearer token", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc"],
+    ["credentials in a URL", "postgres://gitlab:hunter2@db.example.com:5432/gitlab"],
+    ["base64-encoded user data", Buffer.from("#!/bin/sh\nexport DB_PASSWORD=hunter2\necho done and then some more text\n").toString("base64")],
+  ];
+  it.each(leaks)("catches %s", (_what, text) => {
+    expect(scanText(text).length).toBeGreaterThan(0);
+  });
+
+  const references: [string, string][] = [
+    ["a Terraform variable", '"GITLAB_SMTP_PASSWORD=${var.gitlab_smtp_password}"'],
+    ["a provider token from a variable", '"api_token": "${var.cloudflare_api_token}"'],
+    ["ENV.fetch in gitlab.rb", "gitlab_rails['smtp_password'] = ENV.fetch('GITLAB_SMTP_PASSWORD')"],
+    ["File.read in gitlab.rb", "gitlab_rails['db_password'] = File.read('/etc/gitlab/secrets.d/db_password').strip"],
+    ["a template placeholder", 'token = "@@RUNNER_TOKEN@@"'],
+    ["a shell variable", 'Authorization: Bearer $TOKEN\nRUNNER_TOKEN="$1"'],
+    ["a Secrets Manager ARN", "smtp_password arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab/smtp-password-AbCdEf"],
+    ["a file path", "url_file: /etc/alertmanager/secrets/webhook-url"],
+  ];
+  it.each(references)("does not flag %s", (_what, text) => {
+    expect(formatFindings(scanText(text))).toBe("");
+  });
+});

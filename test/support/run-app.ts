@@ -1,0 +1,86 @@
+// Runs the app the way cdktf does (`node --require tsx/cjs main.ts`, cwd the project root)
+// as a child process, asynchronously, so several runs can share a small pool.
+import { spawn } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CONFIG_DIR, REPO_ROOT } from "../helpers";
+
+export interface AppRun {
+  /** Exit code, or null when the process was killed by a signal. */
+  readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Wall time from spawn to exit. */
+  readonly ms: number;
+}
+
+/** A fresh scratch directory holding `config/` with the three examples; `outdir` is not created. */
+export interface Scratch {
+  readonly dir: string;
+  readonly configDir: string;
+  readonly outdir: string;
+}
+
+export const EXAMPLES = ["homelab.yaml", "production.yaml", "staging.yaml"] as const;
+
+export function scratchWithExamples(prefix: string): Scratch {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const configDir = join(dir, "config");
+  mkdirSync(configDir);
+  for (const f of EXAMPLES) cpSync(join(CONFIG_DIR, f), join(configDir, f));
+  return { dir, configDir, outdir: join(dir, "cdktf.out") };
+}
+
+/** `node --require tsx/cjs main.ts` in the project root with GITLAB_CONFIG_DIR and CDKTF_OUTDIR set. */
+export function runApp(configDir: string, outdir: string, timeoutMs = 60_000): Promise<AppRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env, GITLAB_CONFIG_DIR: configDir, CDKTF_OUTDIR: outdir };
+  delete env.GITLAB_ENVIRONMENTS;
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ["--require", "tsx/cjs", "main.ts"], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => stdout.push(c));
+    child.stderr.on("data", (c: Buffer) => stderr.push(c));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (status, signal) => {
+      clearTimeout(timer);
+      resolve({
+        status,
+        signal,
+        stdout: Buffer.concat(stdout).toString("utf8"),
+        stderr: Buffer.concat(stderr).toString("utf8"),
+        ms: performance.now() - started,
+      });
+    });
+  });
+}
+
+/** Maps `items` through `fn` with at most `size` calls in flight; results keep the input order. */
+export async function inPool<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+  return results;
+}
+
+/** A Node stack frame, an uncaught error's name prefix, or Node's internals: never shown to users. */
+export const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
+export const NODE_ERROR_PREFIX = /^\s*(?:[A-Z][A-Za-z]*)?Error(?: \[[A-Z_]+\])?:/m;
+export const NODE_INTERNAL = /node:internal/;
