@@ -60,7 +60,9 @@ export function parseEnvironment(file: string, bytes: Uint8Array): Result {
     message: `YAML: ${e.code === "MULTIPLE_DOCS" ? "a file holds one environment: remove the second document (the extra '---')" : firstLine(e.message)}`,
     ...at(e.pos[0]),
   }));
-  if (yamlProblems.length > 0) return fail(atMost(yamlProblems));
+  // A duplicate key still leaves a readable document (the last value wins): go on, so the
+  // file's other problems are reported in the same run. Any other syntax error stops here.
+  if (doc.errors.some((e) => e.code !== "DUPLICATE_KEY") || doc.warnings.length > 0) return fail(atMost(yamlProblems));
 
   let raw: unknown;
   try {
@@ -73,7 +75,7 @@ export function parseEnvironment(file: string, bytes: Uint8Array): Result {
   }
 
   const locate = (path: readonly PropertyKey[], atKey = false) => locateInDocument(doc, path, at, atKey);
-  const problems: ConfigProblem[] = [];
+  const problems: ConfigProblem[] = [...yamlProblems];
 
   const secrets = findLiteralSecrets(raw);
   const platform = (raw as Record<string, unknown>).platform;

@@ -3,7 +3,7 @@
 // construct path, the rule and how to fix it.
 import { TerraformStack, type IAspect } from "cdktf";
 import type { IConstruct } from "constructs";
-import { findViolations, type Suppression } from "./index";
+import { evaluatePolicies, type Suppression } from "./index";
 import { stackView } from "./stack-view";
 import type { PolicyContext } from "./types";
 
@@ -17,10 +17,16 @@ export class PolicyAspect implements IAspect {
     if (!TerraformStack.isStack(node)) return;
     const stack = node;
     stack.node.addValidation({
-      validate: () =>
-        findViolations(stackView(stack.toTerraform(), this.context), this.suppressions).map(
-          (v) => `${v.rule.id} at ${v.resource.path}: ${v.message}. (${v.rule.rationale}) To accept it, add to config policy.suppressions: { rule: ${v.rule.id}, path: ${v.resource.path}, reason: <why> }`,
-        ),
+      validate: () => {
+        const { violations, unused } = evaluatePolicies(stackView(stack.toTerraform(), this.context), this.suppressions);
+        return [
+          ...violations.map(
+            (v) => `${v.rule.id} at ${v.resource.path}: ${v.message}. (${v.rule.rationale}) To accept it, add to config policy.suppressions: { rule: ${v.rule.id}, path: ${v.resource.path}, reason: <why> }`,
+          ),
+          // A stale suppression would silently cover whatever later takes that path.
+          ...unused.map((s) => `policy.suppressions: { rule: ${s.rule}, path: ${s.path} } matches no violation (the resource is gone or renamed, or now passes): remove it`),
+        ];
+      },
     });
   }
 }

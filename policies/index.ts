@@ -10,21 +10,42 @@ import type { Rule, StackView, Violation } from "./types";
 
 export const RULES: readonly Rule[] = [...computeRules, ...s3Rules, ...networkRules, ...iamRules, ...logRules, ...statefulRules, ...dockerRules];
 
-/** A rule switched off for one resource (or a construct subtree), with the reason recorded in config. */
+/** Every rule id, for config validation (policy.suppressions[].rule). */
+export const RULE_IDS = RULES.map((r) => r.id) as [string, ...string[]];
+
+/** A rule switched off for exactly one resource, with the reason recorded in config. */
 export interface Suppression {
   readonly rule: string;
-  /** Construct path of the resource, or of a construct containing it. */
+  /** Construct path of the resource, exactly as the violation prints it. */
   readonly path: string;
   readonly reason: string;
 }
 
-export function findViolations(stack: StackView, suppressions: readonly Suppression[], rules: readonly Rule[] = RULES): (Violation & { rule: Rule })[] {
-  const suppressed = (rule: Rule, path: string) =>
-    suppressions.some((s) => s.rule === rule.id && (path === s.path || path.startsWith(`${s.path}/`)));
-  return rules.flatMap((rule) =>
+export interface PolicyResult {
+  readonly violations: (Violation & { rule: Rule })[];
+  /** Suppressions that matched no violation: the resource is gone, renamed, or now passes. */
+  readonly unused: readonly Suppression[];
+}
+
+/**
+ * The violations left after suppressions. A suppression names one resource: a construct
+ * subtree or a whole stack cannot be waved through, so a new resource never inherits it.
+ */
+export function evaluatePolicies(stack: StackView, suppressions: readonly Suppression[], rules: readonly Rule[] = RULES): PolicyResult {
+  const used = new Set<Suppression>();
+  const violations = rules.flatMap((rule) =>
     rule
       .check(stack)
-      .filter((v) => !suppressed(rule, v.resource.path))
+      .filter((v) => {
+        const match = suppressions.find((s) => s.rule === rule.id && s.path === v.resource.path);
+        if (match) used.add(match);
+        return !match;
+      })
       .map((v) => ({ ...v, rule })),
   );
+  return { violations, unused: suppressions.filter((s) => !used.has(s)) };
+}
+
+export function findViolations(stack: StackView, suppressions: readonly Suppression[], rules: readonly Rule[] = RULES): (Violation & { rule: Rule })[] {
+  return evaluatePolicies(stack, suppressions, rules).violations;
 }

@@ -1,5 +1,6 @@
 // Sections whose shape is the same on both platforms.
 import { z } from "zod";
+import { RULE_IDS } from "../../policies/index";
 import { dnsLabel } from "./primitives";
 
 export const registrySection = z
@@ -32,16 +33,16 @@ export const policySection = z
     suppressions: z
       .array(
         z.strictObject({
-          rule: z.string().regex(/^[A-Z0-9-]+$/, "must be a rule id like 'AWS-SG-INGRESS' (see README, Policies)").describe("Rule id."),
+          rule: z.enum(RULE_IDS).describe("Rule id, as printed in the violation (README, Policies)."),
           path: z
             .string()
-            .regex(/^[a-z][a-z0-9-]*(\/[A-Za-z0-9_.-]+)*$/, "must be a construct path like 'staging/gitlab-server/sg'")
-            .describe("Construct path of the resource (or a construct containing it), as printed in the violation."),
+            .regex(/^[a-z][a-z0-9-]*(\/[A-Za-z0-9_.-]+)+$/, "must be a resource's construct path like 'staging/gitlab-server/sg'")
+            .describe("Construct path of the one resource, exactly as printed in the violation."),
           reason: z.string().trim().min(20, "must explain in at least 20 characters why the risk is accepted").describe("Why the risk is accepted; kept in review history."),
         }),
       )
       .default([])
-      .describe("Policy rules switched off for one resource, each with a written reason."),
+      .describe("Policy rules switched off for one resource each, with a written reason. A suppression that matches no violation fails synth."),
   })
   .describe("Security and data-safety policies checked at synth.");
 

@@ -1,5 +1,6 @@
 // Config mistakes users make, and the message each one gets: `<file>: <field.path>: <what>`.
 import { describe, expect, it } from "vitest";
+import { stringify } from "yaml";
 import { deepClone, exampleYaml, parseConfig, problemsOf } from "../helpers";
 
 const homelab = () => deepClone(exampleYaml("homelab"));
@@ -13,6 +14,16 @@ interface Mistake {
 }
 
 const mistakes: Mistake[] = [
+  {
+    what: "a suppression of a rule that does not exist",
+    config: () => ({ ...staging(), policy: { suppressions: [{ rule: "AWS-IMDS", path: "staging/gitlab-server/instance", reason: "vendor agent still needs IMDSv1 here" }] } }),
+    expected: [/^config\/test\.yaml: policy\.suppressions\[0\]\.rule: must be one of 'AWS-EC2-IMDSV2', .*'DOCKER-PUBLISHED-PORTS'$/],
+  },
+  {
+    what: "a suppression for a whole stack instead of one resource",
+    config: () => ({ ...staging(), policy: { suppressions: [{ rule: "AWS-EC2-IMDSV2", path: "staging", reason: "vendor agent still needs IMDSv1 here" }] } }),
+    expected: [/^config\/test\.yaml: policy\.suppressions\[0\]\.path: must be a resource's construct path like 'staging\/gitlab-server\/sg'/],
+  },
   {
     what: "misspelled key",
     config: () => ({ ...homelab(), gitlab: { ...homelab().gitlab, hostnmae: "git" } }),
@@ -216,6 +227,28 @@ describe("YAML-level mistakes", () => {
     const result = parseConfig("platform: docker\ngitlab:\n  version: 18.5.1-ce.0\n  version: 18.4.0-ce.0\n");
     const dup = result.problems.find((p) => /duplicate|unique/i.test(p.message));
     expect(dup).toMatchObject({ path: "gitlab.version", line: 4, column: 3 });
+  });
+
+  it("a duplicate key does not hide the file's other problems", () => {
+    const y = exampleYaml("staging");
+    const text = stringify({ ...y, gitlab: { ...y.gitlab, hostnmae: "git" }, runners: { ...y.runners, token: "glrt-0123456789abcdefghij" } }).replace(
+      /^domain: example\.com$/m,
+      "domain: example.com\ndomain: example.org",
+    );
+    const lines = problemsOf(text);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^config\/test\.yaml: domain: YAML: .*(duplicate|unique)/i),
+        expect.stringMatching(/^config\/test\.yaml: gitlab\.hostnmae: unknown key/),
+        expect.stringMatching(/^config\/test\.yaml: runners\.token: looks like a GitLab runner authentication token/),
+      ]),
+    );
+    expect(parseConfig(text).environment).toBeUndefined();
+  });
+
+  it("a duplicate key alone still fails the file", () => {
+    const text = stringify(exampleYaml("staging")).replace(/^domain: example\.com$/m, "domain: example.com\ndomain: example.com");
+    expect(problemsOf(text)).toEqual([expect.stringMatching(/^config\/test\.yaml: domain: YAML: /)]);
   });
 
   it("tabs used for indentation are errors", () => {

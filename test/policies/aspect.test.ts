@@ -46,6 +46,12 @@ describe("PolicyAspect", () => {
     expect(error.problems.filter((p) => p.includes("AWS-EC2-IMDSV2")).map((p) => /at (\S+):/.exec(p)?.[1])).toEqual(["qa/open"]);
   });
 
+  it("fails synth on a suppression that matches no violation, naming it", () => {
+    const stale = { rule: "AWS-EC2-IMDSV2", path: "qa/removed", reason: "the vendor agent host was decommissioned" };
+    const error = synthWith([stale]) as SynthValidationError;
+    expect(error.problems).toContainEqual(expect.stringMatching(/policy\.suppressions: \{ rule: AWS-EC2-IMDSV2, path: qa\/removed \} matches no violation .*: remove it$/));
+  });
+
   it("passes every example environment", () => {
     // A full app synth: aspects and validations run (Testing.synth skips them).
     expect(() => synthEnvironments(exampleEnvironments(), join(mkdtempSync(join(tmpdir(), "policy-")), "cdktf.out"))).not.toThrow();

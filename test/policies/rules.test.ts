@@ -1,6 +1,6 @@
 // Each policy rule with a passing and a failing case.
 import { describe, expect, it } from "vitest";
-import { findViolations, RULES } from "../../policies/index";
+import { evaluatePolicies, findViolations, RULES } from "../../policies/index";
 import { view } from "./view";
 
 const rule = (id: string) => {
@@ -193,10 +193,20 @@ describe("policy rules", () => {
     expect(check("DOCKER-PUBLISHED-PORTS", containers(), 22)).toHaveLength(1);
   });
 
-  it("suppressions switch a rule off for one resource (or subtree), with their reason", () => {
+  it("a suppression switches a rule off for exactly one resource, never a subtree or a stack", () => {
     const stack = view({ aws_instance: { i: {} }, aws_launch_template: { lt: {} } });
-    const suppressions = [{ rule: "AWS-EC2-IMDSV2", path: "test/i", reason: "legacy agent needs IMDSv1 until it is replaced" }];
-    expect(findViolations(stack, suppressions).filter((v) => v.rule.id === "AWS-EC2-IMDSV2").map((v) => v.resource.path)).toEqual(["test/lt"]);
-    expect(findViolations(stack, [{ ...suppressions[0]!, path: "test" }]).filter((v) => v.rule.id === "AWS-EC2-IMDSV2")).toEqual([]);
+    const suppression = { rule: "AWS-EC2-IMDSV2", path: "test/i", reason: "legacy agent needs IMDSv1 until it is replaced" };
+    const imds = (s: (typeof suppression)[]) => evaluatePolicies(stack, s).violations.filter((v) => v.rule.id === "AWS-EC2-IMDSV2").map((v) => v.resource.path);
+    expect(imds([suppression])).toEqual(["test/lt"]);
+    expect(imds([{ ...suppression, path: "test" }])).toEqual(["test/i", "test/lt"]);
+    expect(imds([{ ...suppression, rule: "AWS-EBS-ENCRYPTED" }])).toEqual(["test/i", "test/lt"]);
+  });
+
+  it("reports suppressions that match no violation, so none lingers to cover a future resource", () => {
+    const stack = view({ aws_instance: { i: {} } });
+    const used = { rule: "AWS-EC2-IMDSV2", path: "test/i", reason: "legacy agent needs IMDSv1 until it is replaced" };
+    const stale = { rule: "AWS-EC2-IMDSV2", path: "test/gone", reason: "the instance this was for has been removed" };
+    expect(evaluatePolicies(stack, [used, stale]).unused).toEqual([stale]);
+    expect(findViolations(stack, [used, stale]).filter((v) => v.rule.id === "AWS-EC2-IMDSV2")).toEqual([]);
   });
 });
