@@ -1,7 +1,7 @@
 // Where each environment's Terraform state lives, chosen in config. Nothing secret is ever
 // written here: S3 uses the caller's AWS credentials, GitLab-managed state takes its
 // address and token from TF_HTTP_* environment variables set by CI (or the operator).
-import { LocalBackend, S3Backend, type TerraformStack } from "cdktf";
+import { HttpBackend, LocalBackend, S3Backend, type TerraformStack } from "cdktf";
 import type { EnvironmentConfig } from "../config/schema/index";
 
 export type StateConfig = EnvironmentConfig["state"];
@@ -26,9 +26,23 @@ export function useStateBackend(stack: TerraformStack, environment: string, stat
       return;
     }
     case "gitlab":
-      // An empty http block: Terraform reads TF_HTTP_ADDRESS, TF_HTTP_LOCK_ADDRESS,
-      // TF_HTTP_USERNAME, TF_HTTP_PASSWORD… from the environment at `terraform init`.
-      stack.addOverride("terraform.backend", { http: {} });
+      new EnvironmentHttpBackend(stack);
       return;
+  }
+}
+
+/**
+ * An empty `http` backend block: Terraform reads TF_HTTP_ADDRESS, TF_HTTP_LOCK_ADDRESS,
+ * TF_HTTP_USERNAME, TF_HTTP_PASSWORD… from the environment at `terraform init`. It is a real
+ * backend construct (an override alone would leave cdktf adding its default local backend
+ * beside it, which Terraform refuses); the address passed to HttpBackend is never written.
+ */
+class EnvironmentHttpBackend extends HttpBackend {
+  constructor(stack: TerraformStack) {
+    super(stack, { address: "from TF_HTTP_ADDRESS" });
+  }
+
+  protected override synthesizeAttributes(): Record<string, unknown> {
+    return {};
   }
 }

@@ -1,7 +1,9 @@
 // Which environments a change needs a plan for. An environment's own YAML affects only it;
-// shared code (stacks, constructs, renderers, policies, schema, dependencies) affects all;
-// docs and tests affect none. Anything unknown counts as shared: better a plan too many.
-// .gitlab-ci.yml's `rules: changes:` lists the same paths; a test keeps them equal.
+// shared code (stacks, constructs, renderers, policies, schema, dependencies, the plan and
+// apply scripts themselves) affects all; docs and tests affect none. Anything unknown counts
+// as shared here (better a plan too many) and is listed, because .gitlab-ci.yml's
+// `rules: changes:` (the same paths; a test keeps them equal) cannot see it: the pipeline's
+// `environments` job fails on it until the path is classified in one of the lists below.
 
 /** Paths whose change can alter every environment's Terraform. */
 export const SHARED_PATHS = [
@@ -16,6 +18,8 @@ export const SHARED_PATHS = [
   "constructs/**/*",
   "userdata/**/*",
   "policies/**/*",
+  "scripts/ci/**/*",
+  ".gitlab-ci.yml",
 ] as const;
 
 /** Paths that never change what gets deployed. */
@@ -25,8 +29,8 @@ export const IRRELEVANT_PATHS = [
   "test/**/*",
   "scripts/**/*",
   ".ci/**/*",
-  ".gitlab-ci.yml",
   ".gitignore",
+  ".nvmrc",
   "vitest.config.ts",
   "config/environment.schema.json",
 ] as const;
@@ -48,22 +52,26 @@ export interface ChangedEnvironments {
   readonly plan: readonly string[];
   /** Environment files deleted by the change: their infrastructure needs a deliberate destroy. */
   readonly removed: readonly string[];
+  /** Paths in neither list: planned as shared, but invisible to the pipeline's rules. */
+  readonly unknown: readonly string[];
 }
 
 export function changedEnvironments(changedPaths: readonly string[], environments: readonly string[]): ChangedEnvironments {
   const plan = new Set<string>();
   const removed = new Set<string>();
+  const unknown = new Set<string>();
   for (const path of changedPaths) {
     const own = /^config\/([^/]+)\.ya?ml$/.exec(path)?.[1];
     if (own !== undefined) {
       if (environments.includes(own)) plan.add(own);
       else removed.add(own);
-    } else if (matchesAny(path, IRRELEVANT_PATHS)) {
       continue;
-    } else {
-      // Shared code, or something this list does not know: every environment.
-      for (const env of environments) plan.add(env);
     }
+    // Shared is checked first: scripts/ci/ is shared although scripts/ is not.
+    const shared = matchesAny(path, SHARED_PATHS);
+    if (!shared && matchesAny(path, IRRELEVANT_PATHS)) continue;
+    if (!shared) unknown.add(path);
+    for (const env of environments) plan.add(env);
   }
-  return { plan: [...plan].sort(), removed: [...removed].sort() };
+  return { plan: [...plan].sort(), removed: [...removed].sort(), unknown: [...unknown].sort() };
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { SHARED_PATHS } from "../../scripts/ci/changed-environments";
+import { EXIT_REMOVED_ENVIRONMENTS } from "../../scripts/ci/changed-environments-cli";
 import { CONFIG_DIR, REPO_ROOT } from "../helpers";
 
 const GITLAB_CI_LOCAL = join(REPO_ROOT, "node_modules/.bin/gitlab-ci-local");
@@ -61,6 +62,19 @@ describe(".gitlab-ci.yml", () => {
 
   it("uses the same shared paths as scripts/ci/changed-environments.ts", () => {
     expect(ci[".shared-paths"].paths).toEqual([...SHARED_PATHS]);
+  });
+
+  it("synthesizes, plans and applies nothing unless the checks passed", () => {
+    expect(ci.synth.needs).toEqual(["test", { job: "environments", optional: true }]);
+    expect(ci[".terraform"].needs).toEqual(["synth"]);
+    expect(ci.test.script).toEqual(["bash .ci/run"]);
+  });
+
+  it("checks each merge request's paths with the changed-environments CLI, a removed environment as a warning", () => {
+    expect(ci.environments.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]);
+    expect(ci.environments.script.at(-1)).toBe('npx tsx scripts/ci/changed-environments-cli.ts "$CI_MERGE_REQUEST_DIFF_BASE_SHA"');
+    expect(ci.environments.allow_failure).toEqual({ exit_codes: [EXIT_REMOVED_ENVIRONMENTS] });
+    expect(ci.environments.variables.GIT_DEPTH).toBe("0");
   });
 
   it("applies only on the default branch, on protected deploy runners, production by hand", () => {

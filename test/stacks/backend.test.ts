@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exampleEnvironments, exampleYaml, synthEnvironment, validEnvironment } from "../helpers";
+import { exampleEnvironments, exampleYaml, synthEnvironment, synthToDisk, validEnvironment } from "../helpers";
 
 const withState = (name: string, state: unknown) => {
   const c = exampleYaml(name);
@@ -11,8 +11,30 @@ const withState = (name: string, state: unknown) => {
 const CREDENTIAL_KEYS = /password|token|secret|access_key|username|credentials|headers/i;
 
 describe("state backends", () => {
-  it.each(exampleEnvironments().map((e) => [e.name, e] as const))("%s defaults to local state in the project root, outside cdktf.out", (name, env) => {
-    expect(synthEnvironment(env).terraform.backend).toEqual({ local: { path: `../../../terraform.${name}.tfstate` } });
+  it.each(["homelab", "staging"])("%s defaults (no state: section) to local state in the project root, outside cdktf.out", (name) => {
+    const c = exampleYaml(name);
+    delete c.state;
+    expect(synthEnvironment(validEnvironment(c, name)).terraform.backend).toEqual({ local: { path: `../../../terraform.${name}.tfstate` } });
+  });
+
+  it("the examples keep their state where the pipeline can reach it: GitLab for homelab, S3 on aws — one backend each, as cdktf synth writes them", () => {
+    // A full synth: cdktf adds a default local backend to any stack without a backend construct.
+    const stacks = synthToDisk(exampleEnvironments());
+    const backends = Object.fromEntries(Object.entries(stacks).map(([name, stack]) => [name, stack.terraform.backend]));
+    expect(backends).toEqual({
+      homelab: { http: {} },
+      production: { s3: expect.objectContaining({ bucket: "example-gitlab-platform-tfstate", key: "gitlab-platform/production.tfstate" }) },
+      staging: { s3: expect.objectContaining({ bucket: "example-gitlab-platform-tfstate", key: "gitlab-platform/staging.tfstate" }) },
+    });
+  });
+
+  it("every backend choice synthesizes exactly one backend block", () => {
+    const c = exampleYaml("homelab");
+    const variants = [{ backend: "local" }, { backend: "gitlab" }, { backend: "s3", bucket: "b-state", region: "eu-west-3" }].map((state, i) =>
+      validEnvironment({ ...c, state }, `homelab-${i}`),
+    );
+    const blocks = Object.values(synthToDisk(variants)).map((s) => Object.keys(s.terraform.backend));
+    expect(blocks).toEqual([["local"], ["http"], ["s3"]]);
   });
 
   it("S3: encrypted, with Terraform's native lock file and a per-environment key", () => {
