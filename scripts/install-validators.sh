@@ -12,6 +12,7 @@ readonly VALIDATORS=(
   promtool:prometheus
   amtool:prometheus-alertmanager
   systemd-analyze:systemd
+  logrotate:logrotate
 )
 
 # systemd-analyze & co. may live in sbin dirs that a non-root PATH lacks.

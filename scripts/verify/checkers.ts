@@ -57,13 +57,31 @@ export function checkShell(content: string, label = "script.sh"): Promise<CheckR
   );
 }
 
+/** A Terraform reference left in a value, e.g. ${aws_ebs_volume.data.id}; Terraform fills it in at apply. */
+const TERRAFORM_REFERENCE = /\$\{[a-z][a-z0-9_]*\.[A-Za-z0-9_.-]+\}/g;
+
+/**
+ * A KEY=value file a script sources: bash syntax, but its assignments are used elsewhere
+ * (SC2034). Terraform references become a plain word first, as the applied file will have.
+ */
+export async function checkShellEnv(content: string, label = "file.env"): Promise<CheckResult> {
+  const references = content.match(TERRAFORM_REFERENCE)?.length ?? 0;
+  const result = await withTool("shellcheck", (bin) =>
+    inScratch(async (dir) => {
+      const file = writeScratch(dir, scratchName(label, ".sh"), content.replace(TERRAFORM_REFERENCE, "tf-reference"));
+      return shellcheck(bin, file, false, label, ["-e", "SC2034"]);
+    }),
+  );
+  return references ? { ...result, notes: [...(result.notes ?? []), `${references} Terraform reference(s) checked as a plain word`] } : result;
+}
+
 /** shellcheck on a committed source file, in place. */
 export function checkShellFile(path: string, content: string): Promise<CheckResult> {
   return withTool("shellcheck", (bin) => shellcheck(bin, path, content.startsWith("#!"), path));
 }
 
-async function shellcheck(bin: string, file: string, hasShebang: boolean, label: string): Promise<CheckResult> {
-  const r = await run(bin, ["-S", "warning", ...(hasShebang ? [] : ["-s", "bash"]), file]);
+async function shellcheck(bin: string, file: string, hasShebang: boolean, label: string, extra: readonly string[] = []): Promise<CheckResult> {
+  const r = await run(bin, ["-S", "warning", ...(hasShebang ? [] : ["-s", "bash"]), ...extra, file]);
   return r.code === 0 ? ok("shellcheck") : verdict("shellcheck", relabel(outputLines(r.stdout, r.stderr), file, label));
 }
 
@@ -127,6 +145,31 @@ export async function checkAlertmanager(content: string, label = "alertmanager.y
   if (minor === undefined || minor >= 26) return amtoolCheck(content, label);
   const result = await amtoolCheck(content.replace(/^(\s*(?:-\s+)?)url_file: .*$/gm, "$1url: http://url-file.invalid/"), label);
   return { ...result, notes: [...(result.notes ?? []), `amtool 0.${minor} predates url_file: checked with a placeholder url instead`] };
+}
+
+/** The log file is not on this machine: a fact about the build host, not about the config. */
+const LOG_NOT_HERE = /^error: stat of .* failed: No such file or directory$/;
+
+/**
+ * `logrotate --debug` on one /etc/logrotate.d file, with a scratch state file (debug mode
+ * rotates nothing). logrotate exits 0 after an unknown directive ("ignoring line"), so every
+ * "error:" line is a finding, except a log file missing here (the host will have it).
+ */
+export function checkLogrotate(content: string, label = "/etc/logrotate.d/file"): Promise<CheckResult> {
+  const tool = "logrotate --debug";
+  return withTool("logrotate", (bin) =>
+    inScratch(async (dir) => {
+      const file = writeScratch(dir, scratchName(label), content);
+      const r = await run(bin, ["--debug", "--state", posix.join(dir, "logrotate.state"), file], { cwd: dir });
+      const lines = relabel(outputLines(r.stdout, r.stderr), file, label);
+      const absent = lines.filter((l) => LOG_NOT_HERE.test(l));
+      const errors = lines.filter((l) => /^error:/.test(l) && !LOG_NOT_HERE.test(l));
+      // A non-zero exit explained by nothing but absent log files is fine; otherwise it is a finding.
+      if (r.code !== 0 && errors.length === 0 && absent.length === 0) errors.push(`${tool} exited ${r.code}`);
+      const notes = lines.filter((l) => /^warning:/.test(l) && !/in debug mode does nothing/.test(l));
+      return verdict(tool, errors, notes);
+    }),
+  );
 }
 
 /** JSON files (Grafana dashboards): they must parse. */

@@ -5,7 +5,10 @@ import { posix } from "node:path";
 export type Kind =
   | "cloud-config"
   | "shell"
+  | "shell-env"
   | "systemd"
+  | "systemd-dropin"
+  | "logrotate"
   | "ruby"
   | "toml"
   | "prometheus-config"
@@ -44,7 +47,12 @@ export function classifyFile(path: string, content: string): Kind {
 
   if (base.endsWith(".rb") || RUBY_SHEBANG.test(content)) return "ruby";
   if (base.endsWith(".sh") || hasShellShebang(content)) return "shell";
+  // KEY=value files the bootstrap scripts source with bash.
+  if (base.endsWith(".env")) return "shell-env";
   if (UNIT_SUFFIXES.some((s) => base.endsWith(s))) return "systemd";
+  // /etc/systemd/system/gitlab-runner.service.d/log-file.conf: loaded with the unit it extends.
+  if (base.endsWith(".conf") && UNIT_SUFFIXES.some((s) => posix.dirname(path).endsWith(`${s}.d`))) return "systemd-dropin";
+  if (posix.dirname(path) === "/etc/logrotate.d") return "logrotate";
   if (base.endsWith(".toml") || base.endsWith(".toml.template")) return "toml";
   if (dirs.includes("crontabs") || base === "crontab") return "crontab";
   if (base.endsWith(".json")) return "json";

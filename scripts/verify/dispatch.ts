@@ -8,11 +8,13 @@ import {
   checkCloudConfig,
   checkCrontab,
   checkJson,
+  checkLogrotate,
   checkPrometheusConfig,
   checkPrometheusRuleTests,
   checkPrometheusRules,
   checkRuby,
   checkShell,
+  checkShellEnv,
   checkSystemdUnits,
   checkToml,
   checkYaml,
@@ -60,6 +62,7 @@ export async function pool<T>(tasks: readonly (() => Promise<T>)[], limit = Math
 const SINGLE: Partial<Record<Kind, (content: string, label: string) => Promise<CheckResult>>> = {
   "cloud-config": checkCloudConfig,
   shell: checkShell,
+  "shell-env": checkShellEnv,
   ruby: checkRuby,
   toml: checkToml,
   "prometheus-config": checkPrometheusConfig,
@@ -68,6 +71,7 @@ const SINGLE: Partial<Record<Kind, (content: string, label: string) => Promise<C
   crontab: checkCrontab,
   yaml: checkYaml,
   json: checkJson,
+  logrotate: checkLogrotate,
 };
 
 export async function checkArtifacts(artifacts: readonly Artifact[]): Promise<Row[]> {
@@ -78,7 +82,8 @@ export async function checkArtifacts(artifacts: readonly Artifact[]): Promise<Ro
     if (a.kind === "unchecked") tasks.push(async () => [{ origin: a.origin, tool: "-", status: "unchecked", findings: [], notes: [] }]);
   }
   for (const group of groupBy(artifacts, installation).values()) {
-    const units = group.filter((a) => a.kind === "systemd");
+    // Drop-ins are verified with the unit they extend, so with the units installed beside them.
+    const units = group.filter((a) => a.kind === "systemd" || a.kind === "systemd-dropin");
     if (units.length) {
       tasks.push(async () => {
         const results = await checkSystemdUnits(units);

@@ -31,18 +31,38 @@ function bytesToText(bytes: Buffer): string {
  * Launch templates want base64; cdktf may also leave a ${base64encode("...")} call for Terraform.
  */
 export function decodeUserData(raw: string, base64: boolean): { text: string } | { unknown: string } {
+  // Encoding and compression are transport (cloud-init undoes both): the document is the
+  // argument, a quoted template or the join() of quoted pieces and references that
+  // constructs/ec2-user-data.ts writes.
+  const joined = /^\$\{base64(?:encode|gzip)\(join\("", \[(.*)\]\)\)\}$/s.exec(raw);
+  if (joined) {
+    const text = joinedPieces(joined[1] ?? "");
+    return text === undefined ? { unknown: "join() of user data pieces is not plain strings and references" } : { text };
+  }
   const call = /^\$\{base64(encode|gzip)\(("(?:[^"\\]|\\.)*")\)\}$/s.exec(raw);
   if (call) {
-    if (call[1] === "gzip") return { unknown: "base64gzip() is computed by Terraform" };
     try {
       return { text: unescapeTemplate(JSON.parse(call[2] ?? "")) };
     } catch {
-      return { unknown: "base64encode() argument is not a plain string literal" };
+      return { unknown: `base64${call[1]}() argument is not a plain string literal` };
     }
   }
   if (/^\s*(#|content-type:|mime-version:)/i.test(raw)) return { text: unescapeTemplate(raw) };
   if (raw.includes("${")) return { unknown: "user data is a Terraform expression" };
   return { text: base64 ? bytesToText(Buffer.from(raw, "base64")) : unescapeTemplate(raw) };
+}
+
+/** `"text", aws_x.y.id, "more"` → the text with each reference as ${aws_x.y.id}; undefined if anything else is there. */
+function joinedPieces(list: string): string | undefined {
+  const piece = /\s*(?:("(?:[^"\\]|\\.)*")|([A-Za-z_][\w-]*(?:\.[\w-]+|\[\d+\])+))\s*(,|$)/y;
+  let text = "";
+  while (piece.lastIndex < list.length) {
+    const m = piece.exec(list);
+    if (!m) return undefined;
+    text += m[1] !== undefined ? (JSON.parse(m[1]) as string) : `\${${m[2]}}`;
+    if (m[3] === "") break;
+  }
+  return text;
 }
 
 /** A cloud-config document and the files its write_files puts on the host. */

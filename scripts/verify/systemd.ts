@@ -1,15 +1,28 @@
 // systemd units are verified the way systemd loads them: together (a timer needs its service),
 // in a throwaway root holding this machine's stock units plus ours, with stub executables at
 // every path our Exec* lines name (the real ones come from packages installed at boot).
-import { cpSync, existsSync, mkdirSync, realpathSync } from "node:fs";
+// Drop-ins (gitlab-runner.service.d/log-file.conf) are staged in their unit's .d directory and
+// verified by verifying that unit: ours, a stock one, or a stub when a package brings it at boot.
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { posix, resolve } from "node:path";
 import { inScratch, missing, verdict, withTool, writeScratch, type CheckResult } from "./result";
 import { findTool, outputLines, run } from "./tools";
 
 export interface UnitFile {
-  /** Target path, e.g. /etc/systemd/system/gitlab-backup.service. */
+  /** Target path, e.g. /etc/systemd/system/gitlab-backup.service or …/x.service.d/y.conf. */
   readonly path: string;
   readonly content: string;
+}
+
+/** The unit a drop-in extends ("…/gitlab-runner.service.d/log-file.conf" → "gitlab-runner.service"). */
+export function dropInUnit(path: string): string | undefined {
+  return /\/([^/]+)\.d\/[^/]+\.conf$/.exec(path)?.[1];
+}
+
+/** Where a file sits under /etc/systemd/system: its name, or "<unit>.d/<name>" for a drop-in. */
+function stagedName(u: UnitFile): string {
+  const unit = dropInUnit(u.path);
+  return unit ? `${unit}.d/${posix.basename(u.path)}` : posix.basename(u.path);
 }
 
 const HOST_UNITS = "/lib/systemd/system";
@@ -38,29 +51,71 @@ function hardDependencies(content: string): string[] {
   return values(content, /^(Requires|Requisite|BindsTo)$/).flatMap((v) => v.split(/\s+/)).filter(Boolean);
 }
 
-/** Builds the root; returns notes about dependencies that had to be stubbed. */
-function stageRoot(root: string, units: readonly UnitFile[]): string[] {
+/** A minimal unit standing in for one a package installs at boot. */
+function stubUnit(root: string, name: string): string {
+  const body = name.endsWith(".service") ? "\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n" : "";
+  return writeScratch(`${root}/lib/systemd/system`, name, `[Unit]\nDescription=stub for verification\n${body}`);
+}
+
+/** The unit file systemd would load for `name` in the root, if any (an instance falls back to its template). */
+function findUnit(root: string, name: string): string | undefined {
+  const template = name.replace(/@[^.]*\./, "@.");
+  for (const dir of [`${root}/etc/systemd/system`, `${root}/lib/systemd/system`]) {
+    for (const n of [name, template]) if (existsSync(`${dir}/${n}`)) return `${dir}/${n}`;
+  }
+  return undefined;
+}
+
+interface Staged {
+  /** Unit files to pass to systemd-analyze verify: ours, and the units our drop-ins extend. */
+  readonly verify: string[];
+  /** Units that drop-ins extend but that are not ours (stock or stubbed), by name. */
+  readonly extended: Set<string>;
+  /** Extended units that had to be stubbed (a note on their drop-ins only). */
+  readonly stubbed: Set<string>;
+  /** Dependencies that had to be stubbed (a note on every unit of the group). */
+  readonly notes: string[];
+}
+
+/** Builds the root. */
+function stageRoot(root: string, units: readonly UnitFile[]): Staged {
   const lib = `${root}/lib/systemd/system`;
   const etc = `${root}/etc/systemd/system`;
   mkdirSync(etc, { recursive: true });
   if (existsSync(HOST_UNITS)) cpSync(realpathSync(HOST_UNITS), lib, { recursive: true, verbatimSymlinks: true });
   else mkdirSync(lib, { recursive: true });
-  for (const u of units) writeScratch(etc, posix.basename(u.path), u.content);
-  for (const exe of units.flatMap((u) => execPaths(u.content))) {
-    if (!existsSync(`${root}${exe}`)) writeScratch(root, exe, "#!/bin/sh\n", 0o755);
+  const verify: string[] = [];
+  for (const u of units) {
+    const file = writeScratch(etc, stagedName(u), u.content);
+    if (!dropInUnit(u.path)) verify.push(file);
+  }
+  const notes: string[] = [];
+  const stubbed = new Set<string>();
+  // A drop-in is loaded with its unit; when the unit comes from a package installed at boot
+  // (gitlab-runner.service), a stub stands in so the drop-in's own lines are still checked.
+  const ours = new Set(units.filter((u) => !dropInUnit(u.path)).map((u) => posix.basename(u.path)));
+  const extended = new Set(units.map((u) => dropInUnit(u.path)).filter((n): n is string => n !== undefined && !ours.has(n)));
+  const contents = units.map((u) => u.content);
+  for (const name of extended) {
+    let file = findUnit(root, name);
+    if (!file) {
+      file = stubUnit(root, name);
+      stubbed.add(name);
+    }
+    verify.push(file);
+    contents.push(readFileSync(file, "utf8"));
   }
   // Units from packages installed at boot (docker.service, gitlab-runsvdir.service) are not on
   // this machine; stub them so a Requires= on them is not a false alarm, but say so.
-  const notes: string[] = [];
-  for (const dep of new Set(units.flatMap((u) => hardDependencies(u.content)))) {
-    const template = dep.replace(/@[^.]*\./, "@.");
-    if ([dep, template].some((n) => existsSync(`${lib}/${n}`) || existsSync(`${etc}/${n}`))) continue;
-    const body = dep.endsWith(".service") ? "\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n" : "";
-    writeScratch(lib, dep, `[Unit]\nDescription=stub for verification\n${body}`);
-    if (body && !existsSync(`${root}/bin/true`)) writeScratch(root, "bin/true", "#!/bin/sh\n", 0o755);
+  for (const dep of new Set(contents.flatMap((c) => hardDependencies(c)))) {
+    if (findUnit(root, dep)) continue;
+    contents.push(readFileSync(stubUnit(root, dep), "utf8"));
     notes.push(`stubbed dependency ${dep} (not a stock unit on this machine)`);
   }
-  return notes;
+  for (const exe of new Set(contents.flatMap((c) => execPaths(c)))) {
+    if (!existsSync(`${root}${exe}`)) writeScratch(root, exe, "#!/bin/sh\n", 0o755);
+  }
+  return { verify, extended, stubbed, notes };
 }
 
 /** A timer must ship with the unit it activates (Unit= or the same-named .service). */
@@ -108,21 +163,25 @@ export async function checkSystemdUnits(units: readonly UnitFile[]): Promise<Map
   }
   await inScratch(async (scratch) => {
     const root = resolve(scratch);
-    const notes = stageRoot(root, units);
+    const { verify, extended, stubbed, notes } = stageRoot(root, units);
     const orphans = orphanTimers(units, root);
-    const files = units.map((u) => `${root}/etc/systemd/system/${posix.basename(u.path)}`);
-    const r = await run(bin, ["verify", `--root=${root}`, "--man=no", ...files]);
-    const lines = outputLines(r.stdout, r.stderr).map((l) => l.split(`${root}/etc/systemd/system/`).join(""));
+    const r = await run(bin, ["verify", `--root=${root}`, "--man=no", ...verify]);
+    const lines = outputLines(r.stdout, r.stderr).map((l) => l.split(`${root}/etc/systemd/system/`).join("").split(`${root}/lib/systemd/system/`).join(""));
     if (r.code !== 0 && lines.length === 0) lines.push(`systemd-analyze verify exited ${r.code}`);
-    const names = units.map((u) => posix.basename(u.path));
+    const names = [...units.map(stagedName), ...extended];
     for (const u of units) {
-      const name = posix.basename(u.path);
+      const name = stagedName(u);
+      const unit = dropInUnit(u.path);
+      // A drop-in also answers for lines about the unit it extends when that unit is not ours
+      // ("gitlab-runner.service: Service has no ExecStart=" after a drop-in's "ExecStart=").
+      const owns = (l: string) => mentions(l, name) || (unit !== undefined && extended.has(unit) && mentions(l, unit));
       // Lines naming no unit of ours (rare) are charged to every unit in the group.
-      const mine = lines.filter((l) => mentions(l, name) || !names.some((n) => mentions(l, n)));
+      const mine = lines.filter((l) => owns(l) || !names.some((n) => mentions(l, n)));
       const calendar = await Promise.all(values(u.content, /^OnCalendar$/).map((e) => checkCalendar(e)));
       const orphan = orphans.get(u.path);
       const findings = [...mine, ...calendar.flatMap((c) => c.findings), ...(orphan ? [orphan] : [])];
-      results.set(u.path, verdict(TOOL, findings, notes));
+      const stub = unit && stubbed.has(unit) ? [`stubbed ${unit} to load this drop-in (not a stock unit on this machine)`] : [];
+      results.set(u.path, verdict(TOOL, findings, [...notes, ...stub]));
     }
   });
   return results;

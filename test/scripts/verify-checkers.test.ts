@@ -6,17 +6,20 @@ import {
   checkAlertmanager,
   checkCalendar,
   checkCloudConfig,
+  checkLogrotate,
   checkPrometheusConfig,
   checkPrometheusRuleTests,
   checkPrometheusRules,
   checkRuby,
   checkShell,
+  checkShellEnv,
   checkSystemdUnits,
   checkToml,
   cloudConfigShapeProblems,
 } from "../../scripts/verify/checkers";
 import { checkCrontab, checkJson, checkYaml } from "../../scripts/verify/checkers";
 import { classifyFile } from "../../scripts/verify/classify";
+import { checkArtifacts } from "../../scripts/verify/dispatch";
 import { missing } from "../../scripts/verify/result";
 import { execPaths } from "../../scripts/verify/systemd";
 import { hasTool, isStrict } from "../../scripts/verify/tools";
@@ -32,6 +35,16 @@ describe("ruby -c", () => {
     const bad = await checkRuby("gitlab_rails['smtp_port'] = [587,\n", "/etc/gitlab/gitlab.rb");
     expect(bad.status).toBe("FAIL");
     expect(findings(bad)).toMatch(/\/etc\/gitlab\/gitlab\.rb:\d+: .*syntax error/);
+  });
+});
+
+describe("shellcheck on sourced KEY=value files", () => {
+  it.skipIf(without("shellcheck"))("passes assignments and Terraform references, catches a broken quote", async () => {
+    const good = await checkShellEnv('GITLAB_VERSION=18.5.1-ce.0\nDATA_VOLUME_ID=${aws_ebs_volume.data_1A2B.id}\nUNITS="a.timer b.timer"\n', "/etc/x/bootstrap.env");
+    expect(good).toMatchObject({ status: "ok", notes: ["1 Terraform reference(s) checked as a plain word"] });
+    const bad = await checkShellEnv('ENABLE_UNITS="a.timer b.timer\nAWS_REGION=eu-west-3\n', "/etc/x/bootstrap.env");
+    expect(bad.status).toBe("FAIL");
+    expect(findings(bad)).toMatch(/\/etc\/x\/bootstrap\.env/);
   });
 });
 
@@ -115,6 +128,98 @@ describe("systemd-analyze", () => {
   });
 });
 
+describe("systemd-analyze on drop-ins", () => {
+  const DROP_IN = "/etc/systemd/system/gitlab-runner.service.d/log-file.conf";
+  const logging = "[Service]\nStandardOutput=append:/var/log/gitlab-runner/runner.log\nStandardError=append:/var/log/gitlab-runner/runner.log\n";
+  const cleanup = { path: "/etc/systemd/system/docker-cleanup.service", content: "[Unit]\nDescription=c\n\n[Service]\nType=oneshot\nExecStart=/usr/local/sbin/docker-cleanup\n" };
+
+  it.skipIf(without("systemd-analyze"))("passes a good drop-in for a unit a package installs, loaded into a stub of it", async () => {
+    const results = await checkSystemdUnits([{ path: DROP_IN, content: logging }]);
+    expect(results.get(DROP_IN)).toEqual({
+      tool: "systemd-analyze verify",
+      status: "ok",
+      findings: [],
+      notes: ["stubbed gitlab-runner.service to load this drop-in (not a stock unit on this machine)"],
+    });
+  });
+
+  it.skipIf(without("systemd-analyze"))("reports a misspelled key in the drop-in, on the drop-in only", async () => {
+    const results = await checkSystemdUnits([cleanup, { path: DROP_IN, content: logging.replace("StandardOutput=", "StandardOutptu=") }]);
+    const r = results.get(DROP_IN);
+    expect(r?.status).toBe("FAIL");
+    expect(findings(r ?? { findings: [] })).toMatch(/^gitlab-runner\.service\.d\/log-file\.conf:2: Unknown key '?StandardOutptu'?/m);
+    expect(results.get(cleanup.path)).toMatchObject({ status: "ok", findings: [] });
+  });
+
+  it.skipIf(without("systemd-analyze"))("charges what a drop-in breaks in its (stubbed) unit to the drop-in", async () => {
+    // An empty ExecStart= resets the unit's command: the unit no longer loads.
+    const results = await checkSystemdUnits([cleanup, { path: DROP_IN, content: "[Service]\nExecStart=\n" }]);
+    expect(results.get(DROP_IN)?.status).toBe("FAIL");
+    expect(findings(results.get(DROP_IN) ?? { findings: [] })).toContain("gitlab-runner.service");
+    expect(results.get(cleanup.path)?.status).toBe("ok");
+  });
+
+  it.skipIf(without("systemd-analyze"))("loads a drop-in into our own unit when it is generated alongside, without a stub", async () => {
+    const dropIn = { path: "/etc/systemd/system/docker-cleanup.service.d/nice.conf", content: "[Service]\nNice=10\n" };
+    const good = await checkSystemdUnits([cleanup, dropIn]);
+    expect(good.get(dropIn.path)).toEqual({ tool: "systemd-analyze verify", status: "ok", findings: [] });
+    // Proof that it was loaded with our unit: a value the unit's type forbids is caught.
+    const bad = await checkSystemdUnits([cleanup, { ...dropIn, content: "[Service]\nNice=99\n" }]);
+    expect(findings(bad.get(dropIn.path) ?? { findings: [] })).toMatch(/docker-cleanup\.service\.d\/nice\.conf:2: .*Nice/);
+  });
+});
+
+describe("logrotate --debug", () => {
+  const LABEL = "/etc/logrotate.d/gitlab-runner";
+  const good = "/var/log/gitlab-runner/runner.log {\n  daily\n  rotate 7\n  compress\n  missingok\n  notifempty\n  copytruncate\n}\n";
+
+  it.skipIf(without("logrotate"))("passes a good file, also when the log it names is not on this machine", async () => {
+    expect(await checkLogrotate(good, LABEL)).toEqual({ tool: "logrotate --debug", status: "ok", findings: [] });
+    // Without missingok logrotate reports the absent log and exits 1; the host will have it.
+    expect(await checkLogrotate(good.replace("  missingok\n", "").replace("gitlab-runner/runner.log", "absent-dir/absent.log"), LABEL)).toMatchObject({ status: "ok" });
+  });
+
+  it.skipIf(without("logrotate"))("reports an unknown directive, which logrotate itself only warns about (exit 0)", async () => {
+    const r = await checkLogrotate(good.replace("copytruncate", "copytruncat"), LABEL);
+    expect(r.status).toBe("FAIL");
+    expect(findings(r)).toMatch(/\/etc\/logrotate\.d\/gitlab-runner:7 unknown option 'copytruncat'/);
+  });
+
+  it.skipIf(without("logrotate"))("reports an unbalanced brace and a bad value", async () => {
+    const brace = await checkLogrotate(`${good}}\n`, LABEL);
+    expect(brace.status).toBe("FAIL");
+    expect(findings(brace)).toMatch(/gitlab-runner:9 unexpected }/);
+    const count = await checkLogrotate(good.replace("rotate 7", "rotate seven"), LABEL);
+    expect(count.status).toBe("FAIL");
+    expect(findings(count)).toMatch(/bad rotation count 'seven'/);
+  });
+});
+
+describe("dispatch of the runner's drop-in and logrotate file", () => {
+  const at = (path: string, content: string) => ({
+    origin: `staging: aws_launch_template.runners user_data → ${path}`,
+    kind: classifyFile(path, content),
+    path,
+    content,
+  });
+  const artifacts = (logging: string) => [
+    at("/etc/systemd/system/gitlab-runner.service.d/log-file.conf", logging),
+    at("/etc/logrotate.d/gitlab-runner", "/var/log/gitlab-runner/runner.log {\n  daily\n  missingok\n}\n"),
+    at("/etc/systemd/system/docker-cleanup.service", "[Unit]\nDescription=c\n\n[Service]\nType=oneshot\nExecStart=/usr/local/sbin/docker-cleanup\n"),
+  ];
+
+  it.skipIf(without("systemd-analyze") || without("logrotate"))("checks both with their validator, never as unchecked", async () => {
+    const rows = await checkArtifacts(artifacts("[Service]\nStandardError=append:/var/log/gitlab-runner/runner.log\n"));
+    expect(rows.map((r) => [r.origin.split(" → ")[1], r.tool, r.status])).toEqual([
+      ["/etc/systemd/system/gitlab-runner.service.d/log-file.conf", "systemd-analyze verify", "ok"],
+      ["/etc/logrotate.d/gitlab-runner", "logrotate --debug", "ok"],
+      ["/etc/systemd/system/docker-cleanup.service", "systemd-analyze verify", "ok"],
+    ]);
+    const bad = await checkArtifacts(artifacts("[Service]\nStandardEror=append:/var/log/gitlab-runner/runner.log\n"));
+    expect(bad.map((r) => r.status)).toEqual(["FAIL", "ok", "ok"]);
+  });
+});
+
 describe("TOML", () => {
   it("passes valid TOML and reports invalid TOML with its position", async () => {
     expect(await checkToml('concurrent = 2\n[[runners]]\nname = "docker"\n')).toMatchObject({ status: "ok" });
@@ -195,6 +300,7 @@ describe("missing validators", () => {
 describe("crontab and plain YAML checks", () => {
   it("classifies crontabs, runner config templates and other YAML", () => {
     expect(classifyFile("/etc/crontabs/root", "0 2 * * * /bin/true\n")).toBe("crontab");
+    expect(classifyFile("/etc/gitlab-platform/bootstrap.env", "A=1\n")).toBe("shell-env");
     expect(classifyFile("/etc/gitlab-runner/config.toml.template", "concurrent = 1\n")).toBe("toml");
     expect(classifyFile("/etc/traefik/traefik.yml", "a: 1\n")).toBe("yaml");
   });

@@ -57,7 +57,7 @@ describe("extractArtifacts: aws_instance cloud-config user data", () => {
       "/etc/systemd/system/gitlab-backup.service": "systemd",
       "/etc/systemd/system/gitlab-backup.timer": "systemd",
       "/etc/gitlab-runner/config.toml": "toml",
-      "/etc/gitlab-platform/bootstrap.env": "unchecked",
+      "/etc/gitlab-platform/bootstrap.env": "shell-env",
     });
   });
 
@@ -163,6 +163,12 @@ describe("classifyFile", () => {
     ["/etc/systemd/system/a.socket", "systemd", ""],
     ["/etc/systemd/system/var-opt.mount", "systemd", ""],
     ["/etc/systemd/system/a.path", "systemd", ""],
+    ["/etc/systemd/system/gitlab-runner.service.d/log-file.conf", "systemd-dropin", "[Service]\n"],
+    ["/etc/systemd/system/docker-cleanup.timer.d/override.conf", "systemd-dropin", "[Timer]\n"],
+    ["/etc/systemd/system.conf.d/limits.conf", "unchecked", "[Manager]\n"],
+    ["/etc/systemd/system/gitlab-runner.service.d/README", "unchecked", ""],
+    ["/etc/logrotate.d/gitlab-runner", "logrotate", "/var/log/x.log {\n}\n"],
+    ["/etc/logrotate.d/sub/gitlab-runner", "unchecked", ""],
     ["/etc/prometheus/prometheus.yml", "prometheus-config", ""],
     ["/etc/prometheus/prometheus-federate.yml", "prometheus-config", ""],
     ["/etc/prometheus/rules/gitlab.yml", "prometheus-rules", ""],
