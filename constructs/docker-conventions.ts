@@ -11,6 +11,17 @@ import { terraformLiteral } from "./terraform-literal";
 export const KEEP_LABEL = "gitlab-platform.keep";
 
 /** A file put into the container before it starts. */
+/**
+ * Health of a scheduler container (Docker CLI image, busybox crond): crond runs and the
+ * Docker API it drives through the mounted socket answers, or the next job would fail.
+ */
+export const SCHEDULER_HEALTHCHECK = {
+  test: ["CMD-SHELL", "pgrep -x crond > /dev/null && docker version --format '{{.Server.Version}}' > /dev/null"],
+  interval: "5m",
+  timeout: "30s",
+  retries: 3,
+} as const;
+
 export interface ContainerFile {
   /** Absolute path inside the container. */
   readonly path: string;

@@ -9,7 +9,7 @@ import type { DockerEnvironmentConfig } from "../config/schema/index";
 import { DockerBackups } from "../constructs/backups/docker";
 import { DockerDnsTls } from "../constructs/dns-tls/docker";
 import { DockerGitLabServer } from "../constructs/gitlab-server/docker";
-import { DockerObservability } from "../constructs/observability/docker";
+import { DockerObservability, type ObservabilityAlertReceiver } from "../constructs/observability/docker";
 import { DockerPrivateNetwork } from "../constructs/private-network/docker";
 import { dockerRegistry } from "../constructs/registry/docker";
 import { DockerRunnerFleet } from "../constructs/runner-fleet/docker";
@@ -76,7 +76,6 @@ export class DockerEnvironmentStack extends TerraformStack {
 
     this.gitlab = new DockerGitLabServer(this, "gitlab-server", {
       gitlabVersion: env.gitlab.version,
-      hostname: hosts.web,
       dataRoot: env.docker.dataRoot,
       network: network.network,
       shmSizeMb: env.docker.shmSize,
@@ -112,7 +111,6 @@ export class DockerEnvironmentStack extends TerraformStack {
       cleanupOlderThan: env.runners.cleanupOlderThan,
     });
 
-    const receiver = env.observability.alertReceiver;
     this.observability = new DockerObservability(this, "observability", {
       network: network.network,
       dataRoot: env.docker.dataRoot,
@@ -120,7 +118,7 @@ export class DockerEnvironmentStack extends TerraformStack {
       grafanaHostname: env.observability.grafanaHostname,
       images: env.docker.images,
       retentionDays: env.observability.retentionDays,
-      alertReceiver: "webhook" in receiver ? { webhookUrl: this.sensitiveVariable(receiver.webhook.url.terraformVariable) } : receiver,
+      alertReceiver: this.alertReceiver(env.observability.alertReceiver),
       grafanaAdminPassword: this.sensitiveVariable(env.observability.grafanaAdminPassword.terraformVariable),
       runnerTargets: this.runners.metricsTargets,
       backupMaxAgeHours: env.backups.maxAgeHours,
@@ -162,6 +160,13 @@ export class DockerEnvironmentStack extends TerraformStack {
       value: this.gitlab.hostPaths,
       description: "Host directories holding GitLab's config, logs, data and registry: back them up, never prune them",
     });
+  }
+
+  /** The alert receiver with its secrets (webhook URL, SMTP password) as references to their variables. */
+  private alertReceiver(receiver: DockerEnvironment["observability"]["alertReceiver"]): ObservabilityAlertReceiver {
+    if ("webhook" in receiver) return { webhookUrl: this.sensitiveVariable(receiver.webhook.url.terraformVariable) };
+    const { auth, ...email } = receiver.email;
+    return { email: { ...email, ...(auth ? { auth: { username: auth.username, password: this.sensitiveVariable(auth.password.terraformVariable) } } : {}) } };
   }
 
   /** One sensitive string variable per name, however many settings reference it; its value as a reference. */

@@ -42,7 +42,7 @@ const jobDockerAccess = z
 export const dockerRunnersSection = z
   .strictObject({
     version: runnerVersion.describe("gitlab-runner image version (gitlab/gitlab-runner:alpine-v<version>)."),
-    concurrent: z.int().min(1).max(64).default(4).describe("Jobs at once across both runners. @default 4"),
+    concurrent: z.int().min(1).max(64).default(4).describe("Jobs at once on the `docker` build runner (the deploy runner runs one at a time). @default 4"),
     build: z
       .strictObject({
         token: terraformVariableRef.describe("Runner authentication token of the 'docker'-tagged runner."),
@@ -87,6 +87,16 @@ const alertReceiver = z.union([
       to: emailAddress,
       from: emailAddress,
       smarthost: z.string().regex(/^[A-Za-z0-9.-]+:\d+$/, "must be host:port"),
+      auth: z
+        .strictObject({
+          username: z.string().min(1).describe("SMTP user name."),
+          password: terraformVariableRef.describe("Variable holding the SMTP password."),
+        })
+        .optional()
+        .describe(
+          "SMTP login for relays that need one (e.g. submission on 587). Alertmanager reads the password from a file " +
+            "(auth_password_file) uploaded from the variable, and TLS is always required, so it never crosses the wire in clear. @default no login",
+        ),
     }),
   }),
   z.strictObject({ webhook: z.strictObject({ url: terraformVariableRef.describe("Variable holding the webhook URL (it often embeds a token).") }) }),
@@ -105,6 +115,11 @@ export const dockerObservabilitySection = z
 export const dockerTlsSection = z
   .strictObject({
     acmeEmail: emailAddress.describe("Let's Encrypt account e-mail for Traefik's DNS-01 certificates."),
-    acmeStaging: z.boolean().default(false).describe("Use Let's Encrypt's staging CA while testing. @default false"),
+    acmeStaging: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Use Let's Encrypt's staging CA while testing. Its certificates are not trusted: the runners and Prometheus (which reach GitLab through Traefik) fail TLS until it is off again. @default false",
+      ),
   })
   .describe("Traefik terminates TLS with Let's Encrypt certificates obtained through Cloudflare DNS-01.");

@@ -16,7 +16,7 @@ import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Construct } from "constructs";
 import { renderCrontab } from "../../userdata/crontab";
 import { hostScript } from "../../userdata/host-scripts";
-import { KEEP_LABEL, PlatformContainer } from "../docker-conventions";
+import { KEEP_LABEL, PlatformContainer, SCHEDULER_HEALTHCHECK } from "../docker-conventions";
 
 /** Where the scheduler container sees what it works on. */
 export const BACKUP_CONTAINER_PATHS = {
@@ -104,6 +104,7 @@ export class DockerBackups extends Construct {
         entrypoint: ["crond", "-f", "-d", "8", "-c", "/etc/crontabs"],
         // A real PID 1 reaps what the jobs leave behind (docker exec clients).
         init: true,
+        healthcheck: { ...SCHEDULER_HEALTHCHECK, test: [...SCHEDULER_HEALTHCHECK.test] },
         env: [
           "TZ=UTC",
           `DOCKER_HOST=unix://${DOCKER_SOCKET}`,

@@ -42,6 +42,9 @@ export class DockerDnsTls extends Construct {
       name: "traefik",
       image: props.image,
       network: props.network,
+      // Every routed host name resolves to Traefik on the private network too, so runners,
+      // Prometheus and GitLab itself reach https://<host> exactly as the outside does.
+      aliases: props.routes.map((r) => r.host),
       files: [
         {
           path: "/etc/traefik/traefik.yml",

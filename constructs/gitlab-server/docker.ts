@@ -26,8 +26,6 @@ export interface BindMount {
 export interface DockerGitLabServerProps {
   /** Exact GitLab CE version; the image is gitlab/gitlab-ce:<version>. */
   readonly gitlabVersion: string;
-  /** The container's host name: GitLab's web host name. */
-  readonly hostname: string;
   readonly omnibus: OmnibusSettings;
   readonly applicationSettings: ApplicationSettings;
   /** Host directory holding every persistent directory of the platform. */
@@ -75,10 +73,13 @@ export class DockerGitLabServer extends Construct {
       name: this.containerName,
       image: `gitlab/gitlab-ce:${props.gitlabVersion}`,
       network: props.network,
-      aliases: [props.hostname],
+      // No alias for the web host name: on the private network it belongs to Traefik, which
+      // serves it with TLS (GitLab's nginx listens on plain HTTP only).
       files,
       container: {
-        hostname: props.hostname,
+        // Not the web host name: Docker writes the hostname into the container's /etc/hosts,
+        // and GitLab's calls to its own URL must reach Traefik (TLS), not its plain-HTTP nginx.
+        hostname: this.containerName,
         shmSize: props.shmSizeMb,
         // Give PostgreSQL and Gitaly time to shut down cleanly before a replacement.
         stopTimeout: 120,

@@ -35,6 +35,7 @@ export const OBSERVABILITY_PATHS = {
   alertmanager: {
     config: "/etc/alertmanager/alertmanager.yml",
     webhookUrl: "/etc/alertmanager/secrets/webhook-url",
+    smtpPassword: "/etc/alertmanager/secrets/smtp-password",
     data: "/alertmanager",
   },
   grafana: {
@@ -60,9 +61,16 @@ const RUN_AS = {
   securityOpts: ["no-new-privileges:true"],
 };
 
+/** An SMTP login for the alert e-mail. */
+export interface ObservabilityEmailAuth {
+  readonly username: string;
+  /** A Terraform reference to the password (a sensitive variable's value), never the password itself. */
+  readonly password: string;
+}
+
 /** Where alerts go. */
 export type ObservabilityAlertReceiver =
-  | { readonly email: { readonly to: string; readonly from: string; readonly smarthost: string } }
+  | { readonly email: { readonly to: string; readonly from: string; readonly smarthost: string; readonly auth?: ObservabilityEmailAuth } }
   /** A Terraform reference to the URL (e.g. a sensitive variable's value), never the URL itself. */
   | { readonly webhookUrl: string };
 
@@ -106,7 +114,7 @@ export interface DockerObservabilityProps {
   readonly backupMaxAgeHours: number;
   /** The GitLab container's name on the private network. @default 'gitlab' */
   readonly gitlabContainerName?: string;
-  /** GitLab's web host name, an alias of its container; Rails metrics are scraped through it. @default the container name */
+  /** GitLab's web host name, which Traefik answers on the private network: Rails metrics are scraped over HTTPS through it. @default the container name, over HTTP */
   readonly gitlabWebHost?: string;
   /** GitLab runs its bundled PostgreSQL, so postgres_exporter is scraped (false with an external database). @default true */
   readonly scrapePostgres?: boolean;
@@ -151,6 +159,8 @@ export class DockerObservability extends Construct {
     if (!Number.isInteger(props.retentionDays) || props.retentionDays < 1) throw new Error(`retentionDays must be a whole number of days ≥ 1, got ${props.retentionDays}`);
     const adminPassword = requireReference(props.grafanaAdminPassword, "grafanaAdminPassword");
     const webhookUrl = "webhookUrl" in props.alertReceiver ? requireReference(props.alertReceiver.webhookUrl, "alertReceiver.webhookUrl") : undefined;
+    const email = "email" in props.alertReceiver ? props.alertReceiver.email : undefined;
+    const smtpPassword = email?.auth ? requireReference(email.auth.password, "alertReceiver.email.auth.password") : undefined;
 
     const hostDir = (name: string) => `${props.dataRoot.replace(/\/+$/, "")}/${name}`;
     this.hostPaths = [hostDir("prometheus"), hostDir("alertmanager"), hostDir("grafana")];
@@ -210,9 +220,12 @@ export class DockerObservability extends Construct {
     // url_file names a file uploaded with the variable's value. That keeps it out of the
     // config (shown in Alertmanager's status page), out of `docker inspect` (where an
     // environment variable would show it) and out of cdk.tf.json (only ${var.…} is there);
-    // Terraform marks the upload sensitive because the variable is.
+    // Terraform marks the upload sensitive because the variable is. An SMTP password takes
+    // the same path, through auth_password_file.
     const A = OBSERVABILITY_PATHS.alertmanager;
-    const receiver: AlertmanagerReceiver = webhookUrl ? { webhook: { urlFile: A.webhookUrl } } : (props.alertReceiver as Extract<ObservabilityAlertReceiver, { email: unknown }>);
+    const receiver: AlertmanagerReceiver = email
+      ? { email: { to: email.to, from: email.from, smarthost: email.smarthost, ...(email.auth ? { auth: { username: email.auth.username, passwordFile: A.smtpPassword } } : {}) } }
+      : { webhook: { urlFile: A.webhookUrl } };
     this.alertmanager = new PlatformContainer(this, "alertmanager", {
       name: OBSERVABILITY_CONTAINERS.alertmanager,
       image: requirePinned(props.images.alertmanager, "alertmanager"),
@@ -220,6 +233,7 @@ export class DockerObservability extends Construct {
       files: [
         { path: A.config, content: renderAlertmanagerConfig({ receiver }) },
         ...(webhookUrl ? [{ path: A.webhookUrl, content: webhookUrl, permissions: "0400" }] : []),
+        ...(smtpPassword ? [{ path: A.smtpPassword, content: smtpPassword, permissions: "0400" }] : []),
       ],
       container: {
         ...RUN_AS,

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { renderCrontab } from "../../userdata/crontab";
 import { hostScript } from "../../userdata/host-scripts";
 import { renderRunnerConfig, type RunnerSettings } from "../../userdata/runner-config";
-import { PlatformContainer } from "../docker-conventions";
+import { PlatformContainer, SCHEDULER_HEALTHCHECK } from "../docker-conventions";
 
 const DOCKER_SOCKET = "/var/run/docker.sock";
 const ENTRYPOINT = "/usr/local/bin/runner-entrypoint";
@@ -121,6 +121,7 @@ export class DockerRunnerFleet extends Construct {
       ],
       container: {
         entrypoint: ["crond", "-f", "-d", "8"],
+        healthcheck: { ...SCHEDULER_HEALTHCHECK, test: [...SCHEDULER_HEALTHCHECK.test] },
         env: [`CLEANUP_OLDER_THAN=${props.cleanupOlderThan}`, "TZ=UTC"],
         volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
       },

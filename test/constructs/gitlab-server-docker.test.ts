@@ -35,12 +35,12 @@ describe("GitLabServer on docker", () => {
     expect(container.labels).toEqual([{ label: "gitlab-platform.keep", value: "true" }]);
   });
 
-  it("joins the private network", () => {
+  it("joins the private network under its container name only (the web host name is Traefik's)", () => {
     const network = onlyResource(stack, "docker_network");
     expect(network).toMatchObject({ name: "gitlab", ipam_config: [{ subnet: "172.30.0.0/24" }] });
     expect(container.networks_advanced).toHaveLength(1);
     expect(container.networks_advanced[0].name).toMatch(/^\$\{docker_network\.[^.]+\.name\}$/);
-    expect(container.networks_advanced[0].aliases).toEqual(["gitlab.example.com"]);
+    expect(container.networks_advanced[0].aliases).toBeUndefined();
   });
 
   it("gets gitlab.rb from the shared renderer: behind Traefik, SSH on 2222, small memory profile", () => {

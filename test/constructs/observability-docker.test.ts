@@ -15,16 +15,20 @@ const IMAGES = { prometheus: "prom/prometheus:v3.7.3", alertmanager: "prom/alert
 type Overrides = Partial<Omit<DockerObservabilityProps, "network" | "grafanaAdminPassword">> & {
   /** Replaces the receiver with a webhook whose URL is the variable alertmanager_webhook_url. */
   webhook?: boolean;
+  /** Gives the e-mail receiver an SMTP login whose password is the variable alertmanager_smtp_password. */
+  smtpAuth?: boolean;
 };
 
 function synth(overrides: Overrides = {}): { stack: SynthesizedStack; construct: DockerObservability } {
   let construct: DockerObservability | undefined;
-  const { webhook, ...props } = overrides;
+  const { webhook, smtpAuth, ...props } = overrides;
   const json = Testing.synthScope((scope: Construct) => {
     new DockerProvider(scope, "docker", {});
     const network = new Network(scope, "n", { name: "gitlab" });
     const password = new TerraformVariable(scope, "grafana_admin_password", { type: "string", sensitive: true });
     const webhookUrl = new TerraformVariable(scope, "alertmanager_webhook_url", { type: "string", sensitive: true });
+    const smtpPassword = new TerraformVariable(scope, "alertmanager_smtp_password", { type: "string", sensitive: true });
+    const auth = smtpAuth ? { auth: { username: "alertmanager@example.com", password: smtpPassword.stringValue } } : {};
     construct = new DockerObservability(scope, "obs", {
       network,
       dataRoot: "/srv/gitlab",
@@ -33,7 +37,7 @@ function synth(overrides: Overrides = {}): { stack: SynthesizedStack; construct:
       retentionDays: 15,
       alertReceiver: webhook
         ? { webhookUrl: webhookUrl.stringValue }
-        : { email: { to: "ops@example.com", from: "alertmanager@example.com", smarthost: "smtp.example.com:587" } },
+        : { email: { to: "ops@example.com", from: "alertmanager@example.com", smarthost: "smtp.example.com:587", ...auth } },
       grafanaAdminPassword: password.stringValue,
       runnerTargets: ["gitlab-runner-build:9252", "gitlab-runner-deploy:9252"],
       backupMaxAgeHours: 26,
@@ -184,10 +188,31 @@ describe("DockerObservability", () => {
     expect(am.env).toBeUndefined();
   });
 
+  it("logs in to the smarthost with the SMTP password only in a file uploaded from its sensitive variable", () => {
+    const { stack: s } = synth({ smtpAuth: true });
+    const am = Object.values(s.resource.docker_container!).find((c: any) => c.name === "alertmanager") as any;
+    const config = am.upload.find((u: any) => u.file === "/etc/alertmanager/alertmanager.yml");
+    const passwordFile = am.upload.find((u: any) => u.file === "/etc/alertmanager/secrets/smtp-password");
+    expect(passwordFile).toEqual({ file: "/etc/alertmanager/secrets/smtp-password", content: "${var.alertmanager_smtp_password}", permissions: "0400" });
+    expect(parse(config.content).receivers[0].email_configs[0]).toMatchObject({
+      smarthost: "smtp.example.com:587",
+      auth_username: "alertmanager@example.com",
+      auth_password_file: "/etc/alertmanager/secrets/smtp-password",
+      require_tls: true,
+    });
+    // The variable is referenced exactly once in the whole stack: as that file's content.
+    expect(JSON.stringify(s).match(/var\.alertmanager_smtp_password/g)).toHaveLength(1);
+    expect(s.variable!.alertmanager_smtp_password).toMatchObject({ sensitive: true });
+    expect(am.env).toBeUndefined();
+    expect(stackTemplateProblems(s)).toEqual([]);
+  });
+
   it("refuses secrets given as literals instead of references", () => {
     expect(() => synth({ alertReceiver: { webhookUrl: "https://hooks.example.com/T000/B000/XXXX" } })).toThrow(
       "alertReceiver.webhookUrl must be a Terraform reference",
     );
+    const literalLogin = { email: { to: "a@example.com", from: "b@example.com", smarthost: "smtp.example.com:587", auth: { username: "u", password: "hunter2" } } };
+    expect(() => synth({ alertReceiver: literalLogin })).toThrow("alertReceiver.email.auth.password must be a Terraform reference");
     expect(() =>
       Testing.synthScope((scope) => {
         new DockerObservability(scope, "obs", {

@@ -15,7 +15,7 @@ const scrape = (s: typeof stack) =>
 describe("homelab observability", () => {
   it("scrapes GitLab's exporters, the runners and Traefik on the private network", () => {
     expect(scrape(stack)).toMatchObject({
-      "gitlab-rails": ["gitlab.example.com:80"],
+      "gitlab-rails": ["gitlab.example.com:443"], // over HTTPS, through Traefik
       "gitlab-sidekiq": ["gitlab:8082"],
       "gitlab-node": ["gitlab:9100"],
       "gitlab-exporter": ["gitlab:9168"],
@@ -44,6 +44,18 @@ describe("homelab observability", () => {
   it("sends alerts to the configured e-mail receiver", () => {
     const am = parse(upload(container(stack, "alertmanager"), "/etc/alertmanager/alertmanager.yml"));
     expect(JSON.stringify(am.receivers)).toContain("ops@example.com");
+  });
+
+  it("logs in to the example's relay on 587 with the password from a sensitive variable, uploaded as a file", () => {
+    const am = container(stack, "alertmanager");
+    expect(parse(upload(am, "/etc/alertmanager/alertmanager.yml")).receivers[0].email_configs[0]).toMatchObject({
+      smarthost: "smtp.example.com:587",
+      auth_username: "alertmanager@example.com",
+      auth_password_file: "/etc/alertmanager/secrets/smtp-password",
+      require_tls: true,
+    });
+    expect(upload(am, "/etc/alertmanager/secrets/smtp-password")).toBe("${var.alertmanager_smtp_password}");
+    expect(stack.variable!.alertmanager_smtp_password).toEqual({ type: "string", sensitive: true, nullable: false });
   });
 
   it("keeps the webhook URL out of alertmanager.yml when a webhook receives alerts", () => {

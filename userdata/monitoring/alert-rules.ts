@@ -450,6 +450,39 @@ export function gitlabAlertRules(t: AlertThresholds): AlertRule[] {
       ],
     },
     {
+      // GitLabBackupTooOld only notices a failure once the last success has aged past its
+      // threshold (a day or more); the script's status gauge says so right after the run.
+      // It stays 0 until the next run, so `for` only needs to cover one scrape.
+      alert: "GitLabBackupFailed",
+      expr: `gitlab_backup_last_status{job="${NODE}"} == 0`,
+      for: "5m",
+      severity: "critical",
+      summary: (c) => `The last GitLab backup run on ${c.label("instance")} failed`,
+      description: (c) =>
+        `The last backup run reported by ${c.label("instance")} (job ${c.label("job")}) failed (threshold: gitlab_backup_last_status == 0 for 5m). ` +
+        "The previous archives are kept, but nothing new reached the share: find the failed step in `docker logs gitlab-backup-scheduler`, " +
+        "fix it, then run `docker exec gitlab-backup-scheduler gitlab-backup-to-nfs`.",
+      tests: [
+        {
+          scenario: "the run at 10m fails",
+          series: [{ series: 'gitlab_backup_last_status{job="gitlab-node",instance="gitlab:9100"}', values: "1x9 0x30" }],
+          checks: [
+            { at: "5m", firing: [] },
+            { at: "12m", firing: [] },
+            { at: "16m", firing: [{ labels: { job: NODE, instance: NODE_INSTANCE } }] },
+          ],
+        },
+        {
+          scenario: "a failed run at 10m is fixed by a successful run by hand at 13m",
+          series: [{ series: 'gitlab_backup_last_status{job="gitlab-node",instance="gitlab:9100"}', values: "1x9 0x2 1x30" }],
+          checks: [
+            { at: "12m", firing: [] },
+            { at: "20m", firing: [] },
+          ],
+        },
+      ],
+    },
+    {
       alert: "GitLabBackupMissing",
       expr: `absent(gitlab_backup_last_success_timestamp_seconds{job="${NODE}"})`,
       for: "30m",

@@ -1,6 +1,7 @@
 // Renders alertmanager.yml. One receiver, from config: e-mail through a smarthost, or a webhook
 // whose URL (it usually embeds a token) is never in this file: Alertmanager reads it from
-// `url_file`, which the deployment fills with a secret.
+// `url_file`, which the deployment fills with a secret. An SMTP password is kept out the same
+// way, through `auth_password_file`.
 import { stringify } from "yaml";
 
 export interface EmailReceiver {
@@ -9,6 +10,12 @@ export interface EmailReceiver {
     readonly from: string;
     /** host:port; port 465 means implicit TLS, anything else STARTTLS (required). */
     readonly smarthost: string;
+    /** SMTP login. @default none: the relay accepts mail without one */
+    readonly auth?: {
+      readonly username: string;
+      /** Absolute path of the file holding the password, inside the Alertmanager container. */
+      readonly passwordFile: string;
+    };
   };
 }
 
@@ -34,11 +41,13 @@ export const RECEIVER = "gitlab-operators";
 
 function receiverConfig(r: AlertmanagerReceiver): Record<string, unknown> {
   if ("email" in r) {
-    if (!/^[A-Za-z0-9.-]+:\d+$/.test(r.email.smarthost)) throw new Error(`alert e-mail smarthost '${r.email.smarthost}' must be host:port`);
-    return {
-      name: RECEIVER,
-      email_configs: [{ to: r.email.to, from: r.email.from, smarthost: r.email.smarthost, require_tls: true, send_resolved: true }],
-    };
+    const { to, from, smarthost, auth } = r.email;
+    if (!/^[A-Za-z0-9.-]+:\d+$/.test(smarthost)) throw new Error(`alert e-mail smarthost '${smarthost}' must be host:port`);
+    if (auth && !auth.passwordFile.startsWith("/")) throw new Error(`smtp password file '${auth.passwordFile}' must be an absolute path`);
+    // require_tls stays true (with a login above all): Alertmanager then refuses to send
+    // AUTH, and the password, to a relay that does not offer STARTTLS.
+    const login = auth ? { auth_username: auth.username, auth_password_file: auth.passwordFile } : {};
+    return { name: RECEIVER, email_configs: [{ to, from, smarthost, ...login, require_tls: true, send_resolved: true }] };
   }
   if (!r.webhook.urlFile.startsWith("/")) throw new Error(`webhook url file '${r.webhook.urlFile}' must be an absolute path`);
   return { name: RECEIVER, webhook_configs: [{ url_file: r.webhook.urlFile, send_resolved: true }] };

@@ -11,6 +11,8 @@ export interface ScrapeJob {
   readonly targets: readonly string[];
   /** @default '/metrics' */
   readonly metricsPath?: string;
+  /** @default 'http' */
+  readonly scheme?: "http" | "https";
 }
 
 export interface PrometheusConfigModel {
@@ -57,8 +59,11 @@ export interface PlatformTargets {
   /** Name of the GitLab container on the private network. */
   readonly gitlabHost: string;
   /**
-   * GitLab's web host name (a network alias of its container): Rails metrics are read through
-   * nginx, which answers several server names on port 80 (web, registry). @default gitlabHost
+   * GitLab's web host name, which on the private network is an alias of the TLS proxy (so
+   * runners and everything else reach GitLab as the outside does). Rails metrics are then
+   * read over HTTPS by that name: the request reaches GitLab's nginx with its own server
+   * name, whichever other names (the registry's) it serves on port 80.
+   * @default scrape gitlabHost:80 over HTTP
    */
   readonly gitlabWebHost?: string;
   /** Scrape the bundled PostgreSQL's exporter (off with an external database). */
@@ -76,8 +81,9 @@ export interface PlatformTargets {
 export function platformScrapeJobs(t: PlatformTargets): ScrapeJob[] {
   const gitlab = (exporter: GitLabExporter): ScrapeJob => {
     const e = GITLAB_EXPORTERS[exporter];
-    const host = exporter === "rails" ? (t.gitlabWebHost ?? t.gitlabHost) : t.gitlabHost;
-    return { name: e.job, targets: [`${host}:${e.port}`], metricsPath: e.path };
+    // Through the TLS proxy by GitLab's web host name (see PlatformTargets.gitlabWebHost).
+    if (exporter === "rails" && t.gitlabWebHost) return { name: e.job, targets: [`${t.gitlabWebHost}:443`], metricsPath: e.path, scheme: "https" };
+    return { name: e.job, targets: [`${t.gitlabHost}:${e.port}`], metricsPath: e.path };
   };
   const exporters: GitLabExporter[] = ["rails", "workhorse", "sidekiq", "gitlabExporter", "node", "redis"];
   if (t.postgres) exporters.push("postgres");
@@ -112,6 +118,7 @@ export function renderPrometheusConfig(m: PrometheusConfigModel): string {
     alerting: { alertmanagers: [{ static_configs: [{ targets: [...m.alertmanagers] }] }] },
     scrape_configs: m.jobs.map((job) => ({
       job_name: job.name,
+      ...(job.scheme === "https" ? { scheme: "https" } : {}),
       ...(job.metricsPath && job.metricsPath !== "/metrics" ? { metrics_path: job.metricsPath } : {}),
       static_configs: [{ targets: [...job.targets] }],
     })),

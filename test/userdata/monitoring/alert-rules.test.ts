@@ -40,6 +40,7 @@ describe("alert rules", () => {
       "GitLabDiskSpaceLow",
       "GitLabDiskNearlyFull",
       "GitLabBackupTooOld",
+      "GitLabBackupFailed",
       "GitLabBackupMissing",
     ]);
   });
@@ -60,6 +61,7 @@ describe("alert rules", () => {
     expect(r.GitLabDiskNearlyFull!.expr).toMatch(/< 0\.05$/);
     // The backup job writes the gauge into GitLab's node_exporter textfile collector.
     expect(r.GitLabBackupTooOld!.expr).toBe('time() - max(gitlab_backup_last_success_timestamp_seconds{job="gitlab-node"}) > 93600');
+    expect(r.GitLabBackupFailed).toMatchObject({ expr: 'gitlab_backup_last_status{job="gitlab-node"} == 0', for: "5m", labels: { severity: "critical" } });
     expect(r.GitLabBackupMissing!.expr).toBe('absent(gitlab_backup_last_success_timestamp_seconds{job="gitlab-node"})');
   });
 
@@ -73,6 +75,7 @@ describe("alert rules", () => {
       GitLabDiskSpaceLow: "15%",
       GitLabDiskNearlyFull: "5%",
       GitLabBackupTooOld: "26 hours",
+      GitLabBackupFailed: "gitlab_backup_last_status == 0 for 5m",
       GitLabBackupMissing: "30 minutes",
     };
     for (const rule of Object.values(rendered())) {
@@ -141,7 +144,7 @@ describe.runIf(promtool !== undefined || process.env.CI === "true")("promtool", 
     const file = join(scratch, "gitlab.rules.yml");
     writeFileSync(file, rulesFor(THRESHOLDS));
     const r = await run(promtool as string, ["check", "rules", file]);
-    expect(r.stdout + r.stderr).toContain("SUCCESS: 9 rules found");
+    expect(r.stdout + r.stderr).toContain("SUCCESS: 10 rules found");
     expect(r.code).toBe(0);
   });
 

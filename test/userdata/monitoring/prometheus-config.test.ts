@@ -47,6 +47,14 @@ describe("prometheus.yml", () => {
     });
   });
 
+  it("reads Rails metrics over HTTPS by GitLab's web host name when the proxy owns that name", () => {
+    const config = parse(render({ ...TARGETS, gitlabWebHost: "gitlab.example.com" }));
+    const rails = config.scrape_configs.find((j: ScrapeConfig) => j.job_name === "gitlab-rails");
+    expect(rails).toEqual({ job_name: "gitlab-rails", scheme: "https", metrics_path: "/-/metrics", static_configs: [{ targets: ["gitlab.example.com:443"] }] });
+    // Everything else stays on the GitLab container over plain HTTP.
+    expect(config.scrape_configs.filter((j: any) => j.scheme).map((j: ScrapeConfig) => j.job_name)).toEqual(["gitlab-rails"]);
+  });
+
   it("uses the ports gitlab.rb sets with exportersOnAllInterfaces", () => {
     // userdata/gitlab-rb.ts monitoring(): node 9100, redis 9121, postgres 9187, gitlab-exporter 9168,
     // workhorse 9229, registry debug 5001; Sidekiq's exporter keeps its default port 8082.
