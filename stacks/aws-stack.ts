@@ -9,8 +9,9 @@ import type { AwsEnvironmentConfig } from "../config/schema/index";
 import { AwsBackups } from "../constructs/backups/aws";
 import { AwsDnsTls } from "../constructs/dns-tls/aws";
 import { AwsGitLabServer } from "../constructs/gitlab-server/aws";
-import { AwsObservability } from "../constructs/observability/aws";
+import { AwsObservability, SERVER_DISKS } from "../constructs/observability/aws";
 import { AwsRegistry } from "../constructs/registry/aws";
+import { AwsRunnerFleet } from "../constructs/runner-fleet/aws";
 import { bootSecretFile, type BootSecret } from "../userdata/gitlab-server-user-data";
 import { PolicyAspect } from "../policies/aspect";
 import { useStateBackend } from "./backend";
@@ -27,6 +28,7 @@ export class AwsEnvironmentStack extends TerraformStack {
   readonly registry?: AwsRegistry;
   readonly backups: AwsBackups;
   readonly observability: AwsObservability;
+  readonly runners: AwsRunnerFleet;
 
   constructor(scope: Construct, env: AwsEnvironment) {
     super(scope, env.name);
@@ -92,7 +94,7 @@ export class AwsEnvironmentStack extends TerraformStack {
       bootSecrets,
       applicationSettings: applicationSettings(env),
       tags: env.aws.tags,
-      hostFiles: [...this.backups.hostFiles],
+      hostFiles: [...this.backups.hostFiles, ...this.observability.hostFiles],
       hostUnits: [...this.backups.hostUnits],
       dataVolumeSnapshotTag: snapshotTag,
       omnibus: omnibusSettings(env, {
@@ -114,7 +116,36 @@ export class AwsEnvironmentStack extends TerraformStack {
     this.registry?.grantReadWrite(this.gitlab.role);
     this.backups.grantBackupWriter(this.gitlab.role);
     this.observability.grantAgent(this.gitlab.role);
-    this.observability.watchServer(this.gitlab.instance, ["/", "/var/opt/gitlab"]);
+    this.observability.watchServer(this.gitlab.instance, SERVER_DISKS);
+
+    const r = env.runners;
+    this.runners = new AwsRunnerFleet(this, "runner-fleet", {
+      namePrefix,
+      environment: env.name,
+      region: env.aws.region,
+      vpcId: env.aws.vpcId,
+      subnetIds: env.aws.privateSubnetIds,
+      cacheBucketName: `${bucketPrefix}-runner-cache`,
+      gitlabUrl: `https://${hosts.web}`,
+      runnerVersion: r.version,
+      tokenSecretArn: r.token.secretsManagerArn,
+      concurrent: r.concurrent,
+      instanceTypes: r.instanceTypes,
+      minSize: r.minSize,
+      maxSize: r.maxSize,
+      desiredCapacity: r.desiredCapacity,
+      rootVolumeGb: r.rootVolumeGb,
+      cpuTargetPercent: r.cpuTargetPercent,
+      cacheExpirationDays: r.cacheExpirationDays,
+      jobImage: r.jobImage,
+      privileged: r.privileged,
+      mountDockerSocket: r.mountDockerSocket,
+      jobMemory: r.jobMemory,
+      jobCpus: r.jobCpus,
+      logRetentionDays: { runner: env.observability.appLogRetentionDays, system: env.observability.systemLogRetentionDays },
+      tags: env.aws.tags,
+    });
+    this.observability.watchRunners(this.runners.autoScalingGroup.name, r.maxSize);
 
     new AwsDnsTls(this, "dns-tls", {
       zoneId: env.dns.zoneId,
@@ -138,6 +169,13 @@ export class AwsEnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "server_security_group_id", { value: this.gitlab.securityGroup.id });
     if (this.registry) new TerraformOutput(this, "registry_bucket", { value: this.registry.bucket.bucket });
     new TerraformOutput(this, "backup_bucket", { value: this.backups.bucket.bucket });
-    new TerraformOutput(this, "log_groups", { value: Object.values(this.observability.logGroups).map((g) => g.name) });
+    new TerraformOutput(this, "runner_autoscaling_group", {
+      value: this.runners.autoScalingGroup.name,
+      description: "Recycle runners: aws autoscaling start-instance-refresh --auto-scaling-group-name <this>",
+    });
+    new TerraformOutput(this, "runner_cache_bucket", { value: this.runners.cacheBucket.bucket });
+    new TerraformOutput(this, "log_groups", {
+      value: [...Object.values(this.observability.logGroups), ...Object.values(this.runners.logGroups)].map((g) => g.name),
+    });
   }
 }

@@ -1,10 +1,13 @@
 // Shared test helpers: example environments and synthesized stacks as plain JSON.
-import { readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing } from "cdktf";
 import { parse, stringify } from "yaml";
 import { loadEnvironments, parseEnvironment, type Environment } from "../config/load";
-import { addEnvironmentStack } from "../stacks/app";
+import { decodeUserData } from "../scripts/verify/extract";
+import { addEnvironmentStack, synthEnvironments } from "../stacks/app";
+import { compactScript, type HostScript } from "../userdata/host-scripts";
 
 export const REPO_ROOT = join(__dirname, "..");
 export const CONFIG_DIR = join(REPO_ROOT, "config");
@@ -59,6 +62,20 @@ export function synthEnvironment(env: Environment): SynthesizedStack {
   return JSON.parse(Testing.synth(stack));
 }
 
+/**
+ * The stacks as `cdktf synth` writes them: a full app synth (aspects, validations and the
+ * default backend cdktf adds when a stack declares none), unlike Testing.synth.
+ */
+export function synthToDisk(envs: readonly Environment[]): Record<string, SynthesizedStack> {
+  const dir = mkdtempSync(join(tmpdir(), "synth-"));
+  try {
+    synthEnvironments(envs, join(dir, "cdktf.out"));
+    return Object.fromEntries(envs.map((e) => [e.name, JSON.parse(readFileSync(join(dir, "cdktf.out", "stacks", e.name, "cdk.tf.json"), "utf8"))]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** All resources of one type, as a list. */
 export function resources(stack: SynthesizedStack, type: string): any[] {
   return Object.values(stack.resource[type] ?? {});
@@ -72,4 +89,24 @@ export function onlyResource(stack: SynthesizedStack, type: string): any {
 
 export function deepClone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v));
+}
+
+/** The cloud-init document inside an aws_instance's or launch template's `${base64gzip("…")}`, as `npm run verify` reads it. */
+export function userDataText(resource: { user_data?: string; user_data_base64?: string }): string {
+  const raw = resource.user_data_base64 ?? resource.user_data;
+  if (raw === undefined) throw new Error("resource has no user data");
+  const decoded = decodeUserData(raw, true);
+  if (!("text" in decoded)) throw new Error(`user data not readable offline: ${decoded.unknown}`);
+  return decoded.text;
+}
+
+/**
+ * A host script exactly as EC2 user data ships it (comments stripped by compactScript), as a
+ * file to run: runtime tests exercise what the hosts execute, not only the commented source.
+ */
+export function shippedScript(name: HostScript): string {
+  const path = join(mkdtempSync(join(tmpdir(), "shipped-")), name);
+  writeFileSync(path, compactScript(name));
+  chmodSync(path, 0o755);
+  return path;
 }

@@ -3,7 +3,7 @@
 import { renderApplicationSettings, type ApplicationSettings } from "./application-settings";
 import { renderCloudConfig, type WriteFile } from "./cloud-config";
 import { renderGitlabRb, type OmnibusSettings } from "./gitlab-rb";
-import { hostScript } from "./host-scripts";
+import { compactScript } from "./host-scripts";
 
 /** A secret fetched from Secrets Manager at boot into /etc/gitlab/secrets.d/<name>. */
 export interface BootSecret {
@@ -26,6 +26,10 @@ export interface GitlabServerUserDataProps {
 }
 
 export const SECRETS_DIR = "/etc/gitlab/secrets.d";
+/** The bootstrap starts the CloudWatch agent with this config when the file is there. */
+export const SERVER_AGENT_CONFIG_PATH = "/etc/gitlab-platform/cloudwatch-agent.json";
+/** The bootstrap's own log, shipped with the system logs. */
+export const SERVER_BOOTSTRAP_LOG = "/var/log/gitlab-bootstrap.log";
 
 /** Where gitlab.rb reads a boot-time secret from. */
 export function bootSecretFile(name: string): { file: string } {
@@ -63,8 +67,9 @@ export function renderGitlabServerUserData(p: GitlabServerUserDataProps): string
       { path: "/etc/gitlab-platform/secrets.list", permissions: "0600", content: secretsList.length ? `${secretsList.join("\n")}\n` : "" },
       { path: "/etc/gitlab/gitlab.rb", permissions: "0600", content: renderGitlabRb(p.omnibus) },
       ...(settings ? [{ path: "/etc/gitlab/application-settings.rb", permissions: "0600", content: settings }] : []),
-      { path: "/usr/local/sbin/gitlab-bootstrap", permissions: "0755", content: hostScript("gitlab-bootstrap.sh") },
-      { path: "/usr/local/sbin/gitlab-apply-settings", permissions: "0755", content: hostScript("gitlab-apply-settings.sh") },
+      { path: "/usr/local/sbin/gitlab-bootstrap", permissions: "0755", content: compactScript("gitlab-bootstrap.sh") },
+      { path: "/usr/local/sbin/gitlab-apply-settings", permissions: "0755", content: compactScript("gitlab-apply-settings.sh") },
+      { path: "/usr/local/sbin/gitlab-keep-identity", permissions: "0755", content: compactScript("gitlab-keep-identity.sh") },
       ...(p.extraFiles ?? []),
     ],
     runcmd: [["/usr/local/sbin/gitlab-bootstrap"]],

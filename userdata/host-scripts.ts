@@ -6,6 +6,7 @@ import { join } from "node:path";
 export const HOST_SCRIPTS = [
   "gitlab-bootstrap.sh",
   "gitlab-apply-settings.sh",
+  "gitlab-keep-identity.sh",
   "runner-entrypoint.sh",
   "docker-cleanup.sh",
   "runner-bootstrap.sh",
@@ -25,4 +26,22 @@ export function hostScript(name: HostScript): string {
     cache.set(name, text);
   }
   return text;
+}
+
+/**
+ * A host script without its comment lines and blank lines: EC2 takes at most 16 KB of user
+ * data and the comments are a quarter of it. The documented original is the repository's
+ * userdata/scripts/<name>; the first line after the shebang says so. Only full-line comments
+ * go, so the code is unchanged (heredocs, where a '#' line could be data, are refused).
+ */
+export function compactScript(name: HostScript): string {
+  return compactScriptText(hostScript(name), `userdata/scripts/${name}`);
+}
+
+/** compactScript for any script text; `origin` names the commented original. */
+export function compactScriptText(text: string, origin: string): string {
+  if (/<<-?\s*['"]?\w/.test(text)) throw new Error(`${origin} has a heredoc; compactScript cannot strip its comments safely`);
+  const [shebang, ...rest] = text.split("\n");
+  const kept = rest.filter((line) => !/^\s*$/.test(line) && !/^\s*#(?!\s*shellcheck\s)/.test(line));
+  return [shebang, `# ${origin} without comments`, ...kept].join("\n") + "\n";
 }

@@ -10,7 +10,7 @@ import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { Construct } from "constructs";
 import type { WriteFile } from "../../userdata/cloud-config";
 import { BACKUP_TIMER, renderBackupUnits } from "../../userdata/gitlab-backup-units";
-import { hostScript } from "../../userdata/host-scripts";
+import { compactScript } from "../../userdata/host-scripts";
 import { PrivateBucket } from "../private-bucket/aws";
 
 export const BACKUP_METRIC = { namespace: "GitLab/Backups", name: "BackupSucceeded" } as const;
@@ -65,7 +65,7 @@ export class AwsBackups extends Construct {
       scriptPath: SCRIPT_PATH,
     });
     this.hostFiles = [
-      { path: SCRIPT_PATH, permissions: "0755", content: hostScript("gitlab-backup-s3.sh") },
+      { path: SCRIPT_PATH, permissions: "0755", content: compactScript("gitlab-backup-s3.sh") },
       { path: "/etc/systemd/system/gitlab-backup.service", permissions: "0644", content: units.service },
       { path: `/etc/systemd/system/${BACKUP_TIMER}`, permissions: "0644", content: units.timer },
     ];

@@ -21,10 +21,8 @@ import type { ApplicationSettings } from "../../userdata/application-settings";
 import type { OmnibusSettings } from "../../userdata/gitlab-rb";
 import type { WriteFile } from "../../userdata/cloud-config";
 import { renderGitlabServerUserData, type BootSecret } from "../../userdata/gitlab-server-user-data";
-import { terraformLiteral } from "../terraform-literal";
+import { gzippedUserData } from "../ec2-user-data";
 
-/** EC2's limit on user data; the bootstrap must fit. */
-export const EC2_USER_DATA_LIMIT_BYTES = 16 * 1024;
 
 /** Canonical's account, which publishes the official Ubuntu AMIs. */
 const CANONICAL_OWNER_ID = "099720109477";
@@ -162,7 +160,7 @@ export class AwsGitLabServer extends Construct {
     }
     const profile = new IamInstanceProfile(this, "profile", { name: `${props.namePrefix}-server`, role: this.role.name });
 
-    const userData = terraformLiteral(renderGitlabServerUserData({
+    const userData = renderGitlabServerUserData({
       gitlabVersion: props.gitlabVersion,
       region: props.region,
       dataVolumeId: this.dataVolume.id,
@@ -171,7 +169,7 @@ export class AwsGitLabServer extends Construct {
       applicationSettings: props.applicationSettings,
       extraFiles: props.hostFiles ?? [],
       enableUnits: props.hostUnits ?? [],
-    }));
+    });
 
     this.instance = new Instance(this, "instance", {
       ami: ami.id,
@@ -187,7 +185,7 @@ export class AwsGitLabServer extends Construct {
         deleteOnTermination: true,
         tags: tags("server-root"),
       },
-      userData,
+      userDataBase64: gzippedUserData(userData, "GitLab server"),
       // A new version or config boots a fresh instance that mounts the same data volume.
       userDataReplaceOnChange: true,
       tags: tags("server"),

@@ -10,12 +10,24 @@ import type { Instance } from "@cdktf/provider-aws/lib/instance";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Construct } from "constructs";
+import type { WriteFile } from "../../userdata/cloud-config";
+import { CLOUDWATCH_AGENT_NAMESPACE, renderCloudWatchAgentConfig, type CloudWatchLogFile } from "../../userdata/cloudwatch-agent";
+import { SERVER_AGENT_CONFIG_PATH, SERVER_BOOTSTRAP_LOG } from "../../userdata/gitlab-server-user-data";
 
 /** The GitLab host's log groups, by short name; `system` keeps the shorter retention. */
 export const SERVER_LOGS = ["rails", "nginx-access", "nginx-error", "system"] as const;
 export type ServerLog = (typeof SERVER_LOGS)[number];
-/** Namespace the CloudWatch agent publishes host metrics to. */
-export const AGENT_NAMESPACE = "CWAgent";
+/** Mount points of the GitLab host whose usage the agent reports and the alarms watch. */
+export const SERVER_DISKS = ["/", "/var/opt/gitlab"] as const;
+
+/** Which file on the GitLab host goes to which log group (Omnibus' and Ubuntu's paths). */
+const SERVER_LOG_FILES: readonly { file: string; log: ServerLog; stream?: string }[] = [
+  { file: "/var/log/gitlab/gitlab-rails/production_json.log", log: "rails" },
+  { file: "/var/log/gitlab/nginx/gitlab_access.log", log: "nginx-access" },
+  { file: "/var/log/gitlab/nginx/gitlab_error.log", log: "nginx-error" },
+  { file: "/var/log/syslog", log: "system" },
+  { file: SERVER_BOOTSTRAP_LOG, log: "system", stream: "{instance_id}-bootstrap" },
+];
 
 export interface AwsObservabilityProps {
   readonly namePrefix: string;
@@ -36,6 +48,8 @@ export class AwsObservability extends Construct {
   /** SNS topic ARNs every alarm notifies (empty without alarmEmail). */
   readonly alarmActions: readonly string[];
   readonly topic?: SnsTopic;
+  /** The GitLab host's CloudWatch agent config; the bootstrap starts the agent with it. */
+  readonly hostFiles: readonly WriteFile[];
   private readonly props: AwsObservabilityProps;
 
   constructor(scope: Construct, id: string, props: AwsObservabilityProps) {
@@ -44,11 +58,12 @@ export class AwsObservability extends Construct {
     const groups = {} as Record<ServerLog, CloudwatchLogGroup>;
     for (const log of SERVER_LOGS) {
       groups[log] = new CloudwatchLogGroup(this, `log-${log}`, {
-        name: `/${props.environment}/gitlab/${log}`,
+        name: serverLogGroupName(props.environment, log),
         retentionInDays: log === "system" ? props.systemLogRetentionDays : props.appLogRetentionDays,
       });
     }
     this.logGroups = groups;
+    this.hostFiles = [{ path: SERVER_AGENT_CONFIG_PATH, permissions: "0644", content: serverAgentConfig(props.environment) }];
 
     if (props.alarmEmail) {
       this.topic = new SnsTopic(this, "alarms", { name: `${props.namePrefix}-alarms` });
@@ -73,7 +88,7 @@ export class AwsObservability extends Construct {
             Action: ["cloudwatch:PutMetricData"],
             // PutMetricData does not support resource-level permissions; the namespace condition scopes it.
             Resource: ["*"],
-            Condition: { StringEquals: { "cloudwatch:namespace": AGENT_NAMESPACE } },
+            Condition: { StringEquals: { "cloudwatch:namespace": CLOUDWATCH_AGENT_NAMESPACE } },
           },
         ],
       }),
@@ -97,7 +112,7 @@ export class AwsObservability extends Construct {
       const name = path === "/" ? "root" : path.split("/").filter(Boolean).join("-");
       this.alarm(`server-disk-${name}`, {
         alarmDescription: `Disk ${path} on the GitLab instance is over ${this.props.diskUsageAlarmPercent} % full`,
-        namespace: AGENT_NAMESPACE,
+        namespace: CLOUDWATCH_AGENT_NAMESPACE,
         metricName: "disk_used_percent",
         dimensions: { InstanceId: instance.id, path },
         statistic: "Maximum",
@@ -113,7 +128,7 @@ export class AwsObservability extends Construct {
   watchRunners(autoScalingGroupName: string, maxSize: number): void {
     this.alarm("runner-disk", {
       alarmDescription: `A runner's disk is over ${this.props.diskUsageAlarmPercent} % full (Docker cleanup not keeping up?)`,
-      namespace: AGENT_NAMESPACE,
+      namespace: CLOUDWATCH_AGENT_NAMESPACE,
       metricName: "disk_used_percent",
       dimensions: { AutoScalingGroupName: autoScalingGroupName },
       statistic: "Maximum",
@@ -147,4 +162,27 @@ export class AwsObservability extends Construct {
       okActions: [...this.alarmActions],
     });
   }
+}
+
+/**
+ * The agent's config on the GitLab host. Log group names are literal (the stack creates the
+ * groups before the instance). The agent adds fstype to disk metrics; the alarms match on
+ * exactly {InstanceId, path}, hence that aggregation.
+ */
+function serverAgentConfig(environment: string): string {
+  const logFiles: CloudWatchLogFile[] = SERVER_LOG_FILES.map(({ file, log, stream }) => ({
+    filePath: file,
+    logGroupName: serverLogGroupName(environment, log),
+    ...(stream ? { logStreamName: stream } : {}),
+  }));
+  return renderCloudWatchAgentConfig({
+    // Omnibus' logs are readable by root only.
+    runAsUser: "root",
+    logFiles,
+    metrics: { diskPaths: SERVER_DISKS, memory: true, ec2Dimensions: ["InstanceId"], aggregationDimensions: [["InstanceId", "path"]] },
+  });
+}
+
+function serverLogGroupName(environment: string, log: ServerLog): string {
+  return `/${environment}/gitlab/${log}`;
 }

@@ -36,7 +36,7 @@ export class PrivateBucket extends Construct {
       forceDestroy: !props.holdsData,
       ...(props.holdsData ? { lifecycle: { preventDestroy: true } } : {}),
     });
-    new S3BucketPublicAccessBlock(this, "public-access-block", {
+    const publicAccessBlock = new S3BucketPublicAccessBlock(this, "public-access-block", {
       bucket: this.bucket.id,
       blockPublicAcls: true,
       blockPublicPolicy: true,
@@ -66,6 +66,9 @@ export class PrivateBucket extends Construct {
           },
         ],
       }),
+      // S3 refuses a bucket policy while the public access block is still being applied
+      // (OperationAborted); creating them in parallel fails the first apply now and then.
+      dependsOn: [publicAccessBlock],
     });
     if (props.holdsData) {
       new S3BucketVersioningA(this, "versioning", {

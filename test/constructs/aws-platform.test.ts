@@ -1,26 +1,27 @@
 // The aws stack's registry, backups, DNS/TLS and observability, as synthesized for staging.
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { unescapeTemplate } from "../../scripts/verify/terraform";
-import { hostScript } from "../../userdata/host-scripts";
-import { exampleEnvironment, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
+import { compactScript, hostScript } from "../../userdata/host-scripts";
+import { exampleEnvironment, exampleYaml, resources, synthEnvironment, userDataText, validEnvironment } from "../helpers";
 
 const stack = synthEnvironment(exampleEnvironment("staging"));
 const byAddress = (type: string, fragment: string) => Object.entries(stack.resource[type] ?? {}).filter(([k]) => k.includes(fragment)).map(([, v]) => v as any);
-const userData = parse(unescapeTemplate(resources(stack, "aws_instance")[0].user_data));
+const userData = parse(userDataText(resources(stack, "aws_instance")[0]));
 const file = (path: string) => userData.write_files.find((f: any) => f.path === path)?.content as string;
 const policy = (name: string) => JSON.parse(resources(stack, "aws_iam_role_policy").find((p) => p.name === name).policy);
 
-describe("private buckets (registry, backups)", () => {
+describe("private buckets (registry, backups, runner cache)", () => {
   const buckets = resources(stack, "aws_s3_bucket");
 
-  it("are named from the environment and protected against destroy", () => {
-    expect(buckets.map((b) => b.bucket).sort()).toEqual(["staging-gitlab-backups", "staging-gitlab-registry"]);
-    for (const b of buckets) expect(b).toMatchObject({ force_destroy: false, lifecycle: { prevent_destroy: true } });
+  it("are named from the environment; the data buckets are protected against destroy", () => {
+    expect(buckets.map((b) => b.bucket).sort()).toEqual(["staging-gitlab-backups", "staging-gitlab-registry", "staging-gitlab-runner-cache"]);
+    for (const b of buckets.filter((b) => b.tags["gitlab-platform:purpose"] !== "cache")) {
+      expect(b).toMatchObject({ force_destroy: false, lifecycle: { prevent_destroy: true } });
+    }
   });
 
   it("block every kind of public access, enforce bucket ownership, encrypt and require TLS", () => {
-    expect(resources(stack, "aws_s3_bucket_public_access_block")).toHaveLength(2);
+    expect(resources(stack, "aws_s3_bucket_public_access_block")).toHaveLength(3);
     for (const pab of resources(stack, "aws_s3_bucket_public_access_block")) {
       expect(pab).toMatchObject({ block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
     }
@@ -31,6 +32,8 @@ describe("private buckets (registry, backups)", () => {
     for (const p of resources(stack, "aws_s3_bucket_policy")) {
       const statement = JSON.parse(p.policy).Statement[0];
       expect(statement).toMatchObject({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+      // Created after the public access block: S3 refuses both at once now and then.
+      expect(p.depends_on).toEqual([expect.stringMatching(/^aws_s3_bucket_public_access_block\./)]);
     }
   });
 
@@ -68,7 +71,7 @@ describe("backups on aws", () => {
     const service = file("/etc/systemd/system/gitlab-backup.service");
     expect(service).toContain("ExecStart=/usr/local/sbin/gitlab-backup-s3");
     expect(service).toContain('Environment="ENVIRONMENT=staging"');
-    expect(file("/usr/local/sbin/gitlab-backup-s3")).toBe(hostScript("gitlab-backup-s3.sh"));
+    expect(file("/usr/local/sbin/gitlab-backup-s3")).toBe(compactScript("gitlab-backup-s3.sh"));
     expect(hostScript("gitlab-backup-s3.sh")).toContain("tar -czf \"$work/gitlab-config-$stamp.tar.gz\" -C /etc/gitlab gitlab.rb gitlab-secrets.json");
     expect(file("/etc/gitlab-platform/bootstrap.env")).toContain('ENABLE_UNITS="gitlab-backup.timer"');
     expect(JSON.stringify(userData)).not.toMatch(/cron\.d|crontab/);
@@ -140,6 +143,48 @@ describe("observability on aws", () => {
     });
   });
 
+  it("ships Omnibus' rails and nginx logs, syslog and the bootstrap log from the GitLab host", () => {
+    const agent = JSON.parse(file("/etc/gitlab-platform/cloudwatch-agent.json"));
+    expect(agent.agent).toEqual({ run_as_user: "root" });
+    const shipped = agent.logs.logs_collected.files.collect_list.map((f: any) => `${f.file_path} -> ${f.log_group_name}`);
+    expect(shipped).toEqual([
+      "/var/log/gitlab/gitlab-rails/production_json.log -> /staging/gitlab/rails",
+      "/var/log/gitlab/nginx/gitlab_access.log -> /staging/gitlab/nginx-access",
+      "/var/log/gitlab/nginx/gitlab_error.log -> /staging/gitlab/nginx-error",
+      "/var/log/syslog -> /staging/gitlab/system",
+      "/var/log/gitlab-bootstrap.log -> /staging/gitlab/system",
+    ]);
+    // Every group the agent writes to is one the stack creates (the role cannot create groups).
+    const created = resources(stack, "aws_cloudwatch_log_group").map((g) => g.name);
+    for (const f of agent.logs.logs_collected.files.collect_list) expect(created).toContain(f.log_group_name);
+  });
+
+  it("reports disk usage of / and the data volume with exactly the dimensions the disk alarms match", () => {
+    const agent = JSON.parse(file("/etc/gitlab-platform/cloudwatch-agent.json"));
+    expect(agent.metrics.metrics_collected.disk.resources).toEqual(["/", "/var/opt/gitlab"]);
+    expect(agent.metrics.append_dimensions).toEqual({ InstanceId: "${aws:InstanceId}" });
+    for (const alarm of byAddress("aws_cloudwatch_metric_alarm", "server-disk")) {
+      expect(agent.metrics.aggregation_dimensions).toContainEqual(Object.keys(alarm.dimensions).sort());
+    }
+  });
+
+  it("has the bootstrap start the agent with that config, before GitLab is installed", () => {
+    const bootstrap = hostScript("gitlab-bootstrap.sh");
+    expect(bootstrap).toContain("readonly CWAGENT_CONFIG=/etc/gitlab-platform/cloudwatch-agent.json");
+    expect(bootstrap).toContain('-a fetch-config -m ec2 -s -c "file:$CWAGENT_CONFIG"');
+    expect(bootstrap.indexOf('step="start the CloudWatch agent"')).toBeLessThan(bootstrap.indexOf('step="install gitlab-ce'));
+  });
+
+  it("alarms on the runners' disk (aggregated per group) and on the group pinned at its maximum", () => {
+    const [runnerDisk] = byAddress("aws_cloudwatch_metric_alarm", "runner-disk");
+    expect(runnerDisk).toMatchObject({ namespace: "CWAgent", metric_name: "disk_used_percent", threshold: 85 });
+    expect(runnerDisk.dimensions).toEqual({ AutoScalingGroupName: expect.stringMatching(/^\$\{aws_autoscaling_group\./) });
+    const [atMax] = byAddress("aws_cloudwatch_metric_alarm", "runners-at-max");
+    expect(atMax).toMatchObject({ namespace: "AWS/AutoScaling", metric_name: "GroupInServiceInstances", threshold: 3 });
+    const asg = resources(stack, "aws_autoscaling_group")[0];
+    expect(asg.enabled_metrics).toContain("GroupInServiceInstances");
+  });
+
   it("alarms on status checks and on the server's root and data disks", () => {
     const names = resources(stack, "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name);
     expect(names).toEqual(expect.arrayContaining(["staging-gitlab-server-status-check", "staging-gitlab-server-disk-root", "staging-gitlab-server-disk-var-opt-gitlab"]));
@@ -161,5 +206,42 @@ describe("observability on aws", () => {
     const [logs, metrics] = policy("cloudwatch-agent").Statement;
     expect(logs.Resource).toHaveLength(8);
     expect(metrics.Condition).toEqual({ StringEquals: { "cloudwatch:namespace": "CWAgent" } });
+  });
+});
+
+describe("runner fleet in the aws stack", () => {
+  const asg = resources(stack, "aws_autoscaling_group")[0];
+
+  it("runs seed 004's Spot group in the configured private subnets", () => {
+    const c = exampleYaml("staging");
+    expect(asg).toMatchObject({ name: "staging-gitlab-runner", min_size: 1, max_size: 3, desired_capacity: 1 });
+    expect(asg.vpc_zone_identifier).toEqual(c.aws.privateSubnetIds);
+    expect(asg.mixed_instances_policy.launch_template.override).toEqual([{ instance_type: "t3a.large" }, { instance_type: "t3.large" }]);
+  });
+
+  it("keeps the runner logs with the environment's retentions", () => {
+    const groups = Object.fromEntries(resources(stack, "aws_cloudwatch_log_group").map((g) => [g.name, g.retention_in_days]));
+    expect(groups).toMatchObject({ "/staging/gitlab-runner/runner": 30, "/staging/gitlab-runner/system": 14 });
+  });
+
+  it("lets the runners read only their own token secret", () => {
+    const statements = policy("gitlab-runner").Statement;
+    const token = statements.find((s: any) => s.Sid === "RunnerToken");
+    expect(token.Resource).toEqual([exampleYaml("staging").runners.token.secretsManagerArn]);
+  });
+});
+
+describe("seed 004's server options on aws", () => {
+  it("relays mail on 587 and uses the existing RDS database, passwords read from Secrets Manager at boot", () => {
+    const rb = file("/etc/gitlab/gitlab.rb");
+    expect(rb).toContain("gitlab_rails['smtp_port'] = 587");
+    expect(rb).toContain("gitlab_rails['smtp_password'] = File.read('/etc/gitlab/secrets.d/smtp_password').strip");
+    expect(rb).toContain("postgresql['enable'] = false");
+    expect(rb).toContain(`gitlab_rails['db_host'] = '${exampleYaml("staging").gitlab.externalDatabase.host}'`);
+    expect(rb).toContain("gitlab_rails['db_password'] = File.read('/etc/gitlab/secrets.d/db_password').strip");
+    const secrets = file("/etc/gitlab-platform/secrets.list").trim().split("\n").map((l) => l.split(" ")[0]);
+    expect(secrets).toEqual(expect.arrayContaining(["smtp_password", "db_password"]));
+    const readable = policy("read-boot-secrets").Statement.flatMap((s: any) => s.Resource);
+    expect(readable).toEqual(expect.arrayContaining([exampleYaml("staging").gitlab.smtp.password.secretsManagerArn, exampleYaml("staging").gitlab.externalDatabase.password.secretsManagerArn]));
   });
 });

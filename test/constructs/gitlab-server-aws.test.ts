@@ -1,10 +1,11 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { exampleEnvironment, onlyResource, resources, synthEnvironment } from "../helpers";
+import { gzippedUserDataBytes } from "../../constructs/ec2-user-data";
+import { exampleEnvironment, exampleYaml, onlyResource, resources, synthEnvironment, userDataText, validEnvironment } from "../helpers";
 
 const stack = synthEnvironment(exampleEnvironment("staging"));
 const instance = onlyResource(stack, "aws_instance");
-const userData = parse(instance.user_data);
+const userData = parse(userDataText(instance));
 const file = (path: string) => userData.write_files.find((f: any) => f.path === path)?.content as string;
 
 describe("GitLabServer on aws", () => {
@@ -67,7 +68,8 @@ describe("GitLabServer on aws", () => {
       "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab/origin-private-key-AbCdEf",
       "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab/smtp-password-AbCdEf",
     ]);
-    expect(onlyResource(stack, "aws_iam_instance_profile").role).toMatch(/^\$\{aws_iam_role\.gitlab-server_role_/);
+    const profile = resources(stack, "aws_iam_instance_profile").find((p) => p.name === "staging-gitlab-server");
+    expect(profile.role).toMatch(/^\$\{aws_iam_role\.gitlab-server_role_/);
   });
 
   it("installs the pinned Omnibus version and fetches secrets at boot instead of embedding them", () => {
@@ -87,8 +89,24 @@ describe("GitLabServer on aws", () => {
     expect(rb).toContain("'10.0.0.0/16'");
   });
 
-  it("keeps its user data under EC2's 16 KB limit", () => {
-    expect(Buffer.byteLength(instance.user_data)).toBeLessThan(16 * 1024);
+  it("hands EC2 its user data gzipped by Terraform, so it stays far under the 16 KB limit", () => {
+    expect(instance.user_data).toBeUndefined();
+    expect(instance.user_data_base64).toMatch(/^\$\{base64gzip\(join\("", \[".*"\]\)\)\}$/s);
+    expect(gzippedUserDataBytes(userDataText(instance))).toBeLessThan(8 * 1024);
+  });
+
+  it("fits every option the schema offers (registry, SMTP, SSO, external database) with room to spare", () => {
+    const c = exampleYaml("production");
+    c.gitlab.sso = {
+      issuer: "https://login.example.com",
+      clientId: "gitlab",
+      clientSecret: { secretsManagerArn: "arn:aws:secretsmanager:eu-west-3:222222222222:secret:production/gitlab/oidc-AbCdEf" },
+    };
+    const full = onlyResource(synthEnvironment(validEnvironment(c, "production")), "aws_instance");
+    const text = userDataText(full);
+    expect(text).toContain("openid_connect");
+    expect(Buffer.byteLength(text)).toBeGreaterThan(16 * 1024); // too big to send uncompressed…
+    expect(gzippedUserDataBytes(text)).toBeLessThan(8 * 1024); // …comfortable gzipped
   });
 
   it("outputs the URLs, SSH host and port and the ids an operator needs", () => {
@@ -102,12 +120,24 @@ describe("GitLabServer on aws", () => {
       "log_groups",
       "registry_bucket",
       "registry_url",
+      "runner_autoscaling_group",
+      "runner_cache_bucket",
       "server_security_group_id",
       "web_url",
     ]);
     expect(stack.output.web_url.value).toBe("https://gitlab-staging.example.com");
     expect(stack.output.git_ssh_host.value).toBe("ssh-gitlab-staging.example.com");
     expect(stack.output.git_ssh_port.value).toBe(22);
+    const logGroups = stack.resource.aws_cloudwatch_log_group ?? {};
+    const logGroupName = (ref: string) => logGroups[/^\$\{aws_cloudwatch_log_group\.([^.]+)\.name\}$/.exec(ref)?.[1] ?? ""]?.name;
+    expect(stack.output.log_groups.value.map(logGroupName)).toEqual([
+      "/staging/gitlab/rails",
+      "/staging/gitlab/nginx-access",
+      "/staging/gitlab/nginx-error",
+      "/staging/gitlab/system",
+      "/staging/gitlab-runner/runner",
+      "/staging/gitlab-runner/system",
+    ]);
   });
 
   it("configures the provider for the region, tagging everything", () => {

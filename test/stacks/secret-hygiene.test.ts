@@ -1,4 +1,4 @@
-// No secret ever reaches cdktf.out. Every example plus two environments that reference every
+// No secret ever reaches cdktf.out. Every example plus three environments that reference every
 // kind of secret the schema supports are synthesized by the real app (as cdktf runs it);
 // then every file it wrote is scanned for anything secret-shaped, and the stacks are checked
 // structurally: variables are sensitive, outputs do not expose them, and a secret reference
@@ -61,10 +61,21 @@ function dockerWithEverySecret(): Config {
   return c;
 }
 
+/** docker alerting by e-mail with an SMTP login: the receiver is a union, so it cannot sit beside the webhook URL above. */
+function dockerWithMailLogin(): Config {
+  const c = deepClone(exampleYaml("homelab"));
+  c.observability.alertReceiver = {
+    email: { to: "ops@example.com", from: "alertmanager@example.com", smarthost: "smtp.example.com:587", auth: { username: "alertmanager@example.com", password: tfVar("hygiene_alert_smtp_password") } },
+  };
+  return c;
+}
+
 const EXTRA: Record<string, Config> = {
   "hygiene-aws": awsWithEverySecret(),
   "hygiene-docker": dockerWithEverySecret(),
+  "hygiene-docker-mail": dockerWithMailLogin(),
 };
+const STACKS = ["homelab", "staging", "production", "hygiene-aws", "hygiene-docker", "hygiene-docker-mail"];
 
 interface SecretRef {
   readonly path: string;
@@ -153,12 +164,13 @@ describe("secret hygiene of cdktf.out", () => {
   it("the extra environments reference every kind of secret the schema supports", () => {
     const covered = (config: Config) => secretRefs(config).map((r) => r.path).sort();
     expect(schemaSecretPaths(awsEnvironmentSchema)).toEqual(covered(EXTRA["hygiene-aws"]!));
-    expect(schemaSecretPaths(dockerEnvironmentSchema)).toEqual(covered(EXTRA["hygiene-docker"]!));
+    const dockerCovered = [...new Set([...covered(EXTRA["hygiene-docker"]!), ...covered(EXTRA["hygiene-docker-mail"]!)])].sort();
+    expect(schemaSecretPaths(dockerEnvironmentSchema)).toEqual(dockerCovered);
   });
 
-  it("synthesizes every example and both extra environments", () => {
+  it("synthesizes every example and every extra environment", () => {
     expect(run.stderr).toBe("");
-    expect(Object.keys(stacks).sort()).toEqual(["homelab", "hygiene-aws", "hygiene-docker", "production", "staging"]);
+    expect(Object.keys(stacks).sort()).toEqual([...STACKS].sort());
   });
 
   it("no file under cdktf.out (stacks, manifest, assets) holds anything secret-looking", () => {
@@ -170,7 +182,7 @@ describe("secret hygiene of cdktf.out", () => {
     expect(findings, formatFindings(findings)).toEqual([]);
   });
 
-  it.each(["homelab", "staging", "production", "hygiene-aws", "hygiene-docker"])(
+  it.each(STACKS)(
     "%s: the variables are exactly the config's Terraform-variable secrets, all sensitive",
     (name) => {
       const variables = (stacks[name].variable ?? {}) as Record<string, any>;
@@ -183,7 +195,7 @@ describe("secret hygiene of cdktf.out", () => {
     },
   );
 
-  it.each(["homelab", "staging", "production", "hygiene-aws", "hygiene-docker"])(
+  it.each(STACKS)(
     "%s: no output exposes a secret unless it is sensitive",
     (name) => {
       const exposes = /\bvar\.|\.(?:env|upload|user_data|user_data_base64|secret_string|password|token)\b/;
@@ -193,7 +205,7 @@ describe("secret hygiene of cdktf.out", () => {
     },
   );
 
-  it.each(["homelab", "staging", "production", "hygiene-aws", "hygiene-docker"])(
+  it.each(STACKS)(
     "%s: a Terraform-variable secret appears only as a live ${var.<name>} reference, and is used",
     (name) => {
       const { variable: _variables, ...rest } = stacks[name];
@@ -208,7 +220,7 @@ describe("secret hygiene of cdktf.out", () => {
     },
   );
 
-  it.each(["homelab", "staging", "production", "hygiene-aws", "hygiene-docker"])(
+  it.each(STACKS)(
     "%s: a Secrets Manager secret appears only as its exact ARN, and no secret value is read into Terraform",
     (name) => {
       const text = JSON.stringify(stacks[name]);

@@ -1,6 +1,6 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { hostScript } from "../../userdata/host-scripts";
+import { compactScript, hostScript } from "../../userdata/host-scripts";
 import { renderGitlabServerUserData, type GitlabServerUserDataProps } from "../../userdata/gitlab-server-user-data";
 import type { OmnibusSettings } from "../../userdata/gitlab-rb";
 
@@ -39,6 +39,7 @@ describe("GitLab server user data", () => {
       "/etc/gitlab/gitlab.rb",
       "/usr/local/sbin/gitlab-apply-settings",
       "/usr/local/sbin/gitlab-bootstrap",
+      "/usr/local/sbin/gitlab-keep-identity",
     ]);
     expect(f["/etc/gitlab/gitlab.rb"].permissions).toBe("0600");
     expect(f["/etc/gitlab/gitlab.rb"].content).toContain("external_url 'https://gitlab.example.com'");
@@ -46,7 +47,7 @@ describe("GitLab server user data", () => {
       'GITLAB_VERSION=18.5.1-ce.0\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${aws_ebs_volume.data.id}\nENABLE_UNITS=""\n',
     );
     expect(f["/etc/gitlab-platform/secrets.list"].content).toBe("smtp_password arn:aws:secretsmanager:eu-west-3:111111111111:secret:smtp-AbCdEf\n");
-    expect(f["/usr/local/sbin/gitlab-bootstrap"]).toMatchObject({ permissions: "0755", content: hostScript("gitlab-bootstrap.sh") });
+    expect(f["/usr/local/sbin/gitlab-bootstrap"]).toMatchObject({ permissions: "0755", content: compactScript("gitlab-bootstrap.sh") });
   });
 
   it("adds host files and enables host units after GitLab is configured", () => {
@@ -98,9 +99,24 @@ describe("bootstrap script", () => {
     expect(script.match(/mkfs/g)).toHaveLength(1);
   });
 
+  it("restores GitLab's secrets and SSH host keys from the data volume before reconfigure, and keeps them after", () => {
+    const [mount, restore, install, reconfigure, save, settings] = order(
+      'step="mount data volume"',
+      "/usr/local/sbin/gitlab-keep-identity restore",
+      'step="install gitlab-ce $GITLAB_VERSION"',
+      "\ngitlab-ctl reconfigure\n",
+      "/usr/local/sbin/gitlab-keep-identity save",
+      "/usr/local/sbin/gitlab-apply-settings\n",
+    );
+    expect(mount).toBeGreaterThan(0);
+    expect([mount, restore, install, reconfigure, save, settings]).toEqual([mount, restore, install, reconfigure, save, settings].sort((a, b) => a! - b!));
+    expect(script).toContain("systemctl try-restart ssh.service");
+    expect(files(renderGitlabServerUserData(props))["/usr/local/sbin/gitlab-keep-identity"]).toMatchObject({ permissions: "0755", content: compactScript("gitlab-keep-identity.sh") });
+  });
+
   it("pins the package and lets only itself reconfigure", () => {
     expect(script).toContain('apt-get install -y -q "gitlab-ce=$GITLAB_VERSION"');
     expect(script).toContain("apt-mark hold gitlab-ce");
-    expect(script.indexOf("touch /etc/gitlab/skip-auto-reconfigure")).toBeLessThan(script.indexOf("apt-get install -y -q"));
+    expect(script.indexOf("touch /etc/gitlab/skip-auto-reconfigure")).toBeLessThan(script.indexOf('apt-get install -y -q "gitlab-ce='));
   });
 });

@@ -73,6 +73,23 @@ if ! command -v aws > /dev/null; then
   export PATH="/snap/bin:$PATH"
 fi
 
+step="start the CloudWatch agent"
+# Before GitLab itself, so a bootstrap that fails later still ships its log.
+readonly CWAGENT_CONFIG=/etc/gitlab-platform/cloudwatch-agent.json
+readonly CWAGENT_CTL=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
+if [ -f "$CWAGENT_CONFIG" ]; then
+  command -v rsyslogd > /dev/null || { apt-get update -q && apt-get install -y -q rsyslog; }
+  if [ ! -x "$CWAGENT_CTL" ]; then
+    # AWS ships the agent for Ubuntu as a .deb in a bucket per region (no apt repository).
+    deb=$(mktemp --suffix=.deb)
+    curl -fsSL --retry 5 -o "$deb" \
+      "https://amazoncloudwatch-agent-$AWS_REGION.s3.$AWS_REGION.amazonaws.com/ubuntu/amd64/latest/amazon-cloudwatch-agent.deb"
+    dpkg -i -E "$deb"
+    rm -f "$deb"
+  fi
+  "$CWAGENT_CTL" -a fetch-config -m ec2 -s -c "file:$CWAGENT_CONFIG"
+fi
+
 step="fetch secrets"
 install -d -m 0700 /etc/gitlab/secrets.d
 if [ -s "$SECRETS_LIST" ]; then
@@ -86,6 +103,11 @@ if [ -s "$SECRETS_LIST" ]; then
     mv "/etc/gitlab/secrets.d/$name.tmp" "/etc/gitlab/secrets.d/$name"
   done < "$SECRETS_LIST"
 fi
+
+step="restore GitLab's secrets and SSH host keys from the data volume"
+/usr/local/sbin/gitlab-keep-identity restore
+# sshd reads host keys when it starts: serve the restored ones.
+systemctl try-restart ssh.service
 
 step="add GitLab package repository"
 codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
@@ -104,6 +126,9 @@ apt-mark hold gitlab-ce
 
 step="gitlab-ctl reconfigure"
 gitlab-ctl reconfigure
+
+step="keep GitLab's secrets and SSH host keys on the data volume"
+/usr/local/sbin/gitlab-keep-identity save
 
 step="apply application settings"
 /usr/local/sbin/gitlab-apply-settings

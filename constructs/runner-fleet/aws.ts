@@ -1,0 +1,342 @@
+// Seed 004's runner module: GitLab Runner (docker executor) on a 100 % Spot Auto Scaling
+// group of Amazon Linux 2023 instances in private subnets, with a shared S3 cache, CloudWatch
+// logs and metrics, and a graceful shutdown on Spot interruption or scale-in (a termination
+// lifecycle hook the instance completes itself once its jobs are done).
+import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
+import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { Token } from "cdktf";
+import { Construct } from "constructs";
+import { ROLE_TAG } from "../../policies/types";
+import { CLOUDWATCH_AGENT_NAMESPACE } from "../../userdata/cloudwatch-agent";
+import { renderRunnerFleetUserData, TERMINATION_HOOK_NAME } from "../../userdata/runner-fleet-user-data";
+import { gzippedUserData } from "../ec2-user-data";
+import { PrivateBucket } from "../private-bucket/aws";
+
+/** Seconds the Auto Scaling group waits for the instance to finish its jobs and unregister. */
+export const TERMINATION_HOOK_TIMEOUT_SECONDS = 600;
+/** Amazon's own account, which publishes the Amazon Linux AMIs. */
+const AMAZON_OWNER = "amazon";
+
+export interface AwsRunnerFleetProps {
+  /** Prefix of every resource name, e.g. 'staging-gitlab'. */
+  readonly namePrefix: string;
+  /** Environment name; the log groups are /<environment>/gitlab-runner/{runner,system}. */
+  readonly environment: string;
+  /** AWS region of the stack (S3 cache location, Secrets Manager, the group's ARN). */
+  readonly region: string;
+  readonly vpcId: string;
+  /** Private subnets (with NAT) the instances run in; they get no public IP. */
+  readonly subnetIds: readonly string[];
+  /** Globally unique name of the shared S3 cache bucket, e.g. 'staging-gitlab-runner-cache'. */
+  readonly cacheBucketName: string;
+  /** GitLab's external URL the runners poll. */
+  readonly gitlabUrl: string;
+  /** Exact gitlab-runner release, e.g. '18.5.0'. */
+  readonly runnerVersion: string;
+  /** Secrets Manager ARN of the runner authentication token (glrt-…); the only secret the instances may read. */
+  readonly tokenSecretArn: string;
+  /** Jobs per instance. @default 2 */
+  readonly concurrent?: number;
+  /** Spot instance types, in order of preference. @default ['t3a.large', 't3.large'] */
+  readonly instanceTypes?: readonly string[];
+  /** @default 1 */
+  readonly minSize?: number;
+  /** @default 3 */
+  readonly maxSize?: number;
+  /** Instances at creation; afterwards the scaling policy owns it. @default 1 */
+  readonly desiredCapacity?: number;
+  /** Root volume (images and layers live there). @default 100 */
+  readonly rootVolumeGb?: number;
+  /** Target average CPU utilisation of the group. @default 60 */
+  readonly cpuTargetPercent?: number;
+  /** Cache objects expire after this many days. @default 14 */
+  readonly cacheExpirationDays?: number;
+  /** Default job image. @default 'node:20-alpine' */
+  readonly jobImage?: string;
+  /** Privileged job containers (docker builds). @default true */
+  readonly privileged?: boolean;
+  /** Give jobs the host's Docker socket. @default true */
+  readonly mountDockerSocket?: boolean;
+  /** Memory limit per job container. @default '6g' */
+  readonly jobMemory?: string;
+  /** CPUs per job container. @default '1.5' */
+  readonly jobCpus?: string;
+  /** Days CloudWatch keeps the runner's and the system's logs. @default { runner: 30, system: 14 } */
+  readonly logRetentionDays?: { readonly runner: number; readonly system: number };
+  /** Tags on every resource (and propagated to the instances). @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+const DEFAULTS = {
+  concurrent: 2,
+  instanceTypes: ["t3a.large", "t3.large"],
+  minSize: 1,
+  maxSize: 3,
+  desiredCapacity: 1,
+  rootVolumeGb: 100,
+  cpuTargetPercent: 60,
+  cacheExpirationDays: 14,
+  jobImage: "node:20-alpine",
+  privileged: true,
+  mountDockerSocket: true,
+  jobMemory: "6g",
+  jobCpus: "1.5",
+  logRetentionDays: { runner: 30, system: 14 },
+  tags: {},
+} as const satisfies Partial<AwsRunnerFleetProps>;
+
+type Resolved = Required<AwsRunnerFleetProps>;
+
+function withDefaults(props: AwsRunnerFleetProps): Resolved {
+  const p: Resolved = { ...DEFAULTS, ...stripUndefined(props) } as Resolved;
+  if (p.subnetIds.length === 0) throw new Error("runner fleet needs at least one private subnet");
+  if (p.instanceTypes.length === 0) throw new Error("runner fleet needs at least one instance type");
+  if (!(p.minSize <= p.desiredCapacity && p.desiredCapacity <= p.maxSize)) {
+    throw new Error(`runner fleet sizes must satisfy minSize <= desiredCapacity <= maxSize (got ${p.minSize}/${p.desiredCapacity}/${p.maxSize})`);
+  }
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(p.namePrefix)) throw new Error(`namePrefix '${p.namePrefix}' must be lower-case letters, digits and dashes`);
+  return p;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export class AwsRunnerFleet extends Construct {
+  readonly autoScalingGroup: AutoscalingGroup;
+  /** The shared, disposable S3 cache. */
+  readonly cacheBucket: S3Bucket;
+  readonly logGroups: { readonly runner: CloudwatchLogGroup; readonly system: CloudwatchLogGroup };
+  /** Egress-only: the runners poll GitLab; nothing connects to them. */
+  readonly securityGroup: SecurityGroup;
+  /** The instances' role. */
+  readonly role: IamRole;
+  readonly launchTemplate: LaunchTemplate;
+
+  constructor(scope: Construct, id: string, props: AwsRunnerFleetProps) {
+    super(scope, id);
+    const p = withDefaults(props);
+    const name = `${p.namePrefix}-runner`;
+    const tags = (suffix = "") => ({ ...p.tags, Name: `${name}${suffix}` });
+
+    // ---- S3 cache: shared by every instance, disposable ----
+    // It only holds what a pipeline can rebuild (pnpm store, build caches): not versioned,
+    // no prevent_destroy, emptied on destroy; objects expire after cacheExpirationDays.
+    this.cacheBucket = new PrivateBucket(this, "cache", {
+      bucketName: p.cacheBucketName,
+      purpose: "cache",
+      holdsData: false,
+      expireAfterDays: p.cacheExpirationDays,
+    }).bucket;
+
+    // ---- CloudWatch log groups ----
+    const logGroupNames = { runner: `/${p.environment}/gitlab-runner/runner`, system: `/${p.environment}/gitlab-runner/system` };
+    this.logGroups = {
+      runner: new CloudwatchLogGroup(this, "log-runner", {
+        name: logGroupNames.runner,
+        retentionInDays: p.logRetentionDays.runner,
+        tags: tags(),
+      }),
+      system: new CloudwatchLogGroup(this, "log-system", {
+        name: logGroupNames.system,
+        retentionInDays: p.logRetentionDays.system,
+        tags: tags(),
+      }),
+    };
+
+    // ---- Security group: no ingress at all ----
+    this.securityGroup = new SecurityGroup(this, "sg", {
+      name,
+      description: "GitLab runners: no ingress (they poll GitLab); egress HTTPS, HTTP, DNS only",
+      vpcId: p.vpcId,
+      // The ingress policy refuses any ingress rule on a group with this role.
+      tags: { ...tags(), [ROLE_TAG]: "runner" },
+    });
+    const egress: [string, "tcp" | "udp", number][] = [
+      ["https", "tcp", 443],
+      ["http", "tcp", 80],
+      ["dns-tcp", "tcp", 53],
+      ["dns-udp", "udp", 53],
+    ];
+    for (const [ruleName, protocol, port] of egress) {
+      new VpcSecurityGroupEgressRule(this, `egress-${ruleName}`, {
+        securityGroupId: this.securityGroup.id,
+        description: ruleName,
+        ipProtocol: protocol,
+        fromPort: port,
+        toPort: port,
+        cidrIpv4: "0.0.0.0/0",
+      });
+    }
+
+    // ---- IAM: exactly this fleet's bucket, log groups, token, hook ----
+    const account = new DataAwsCallerIdentity(this, "account");
+    const asgArn = `arn:aws:autoscaling:${p.region}:${account.accountId}:autoScalingGroup:*:autoScalingGroupName/${name}`;
+    this.role = new IamRole(this, "role", {
+      name,
+      assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+      tags: tags(),
+    });
+    const ssm = new IamRolePolicyAttachment(this, "ssm-core", {
+      role: this.role.name,
+      policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    });
+    const logGroupArns = [this.logGroups.runner.arn, this.logGroups.system.arn];
+    const policy = new IamRolePolicy(this, "runner-policy", {
+      role: this.role.id,
+      name: "gitlab-runner",
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [
+          { Sid: "CacheBucketList", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [this.cacheBucket.arn] },
+          {
+            Sid: "CacheObjects",
+            Effect: "Allow",
+            Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            Resource: [`${this.cacheBucket.arn}/*`],
+          },
+          {
+            Sid: "OwnLogGroups",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            Resource: logGroupArns.flatMap((arn) => [arn, `${arn}:*`]),
+          },
+          { Sid: "RunnerToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [p.tokenSecretArn] },
+          // Completing its own termination hook; marking itself unhealthy when its bootstrap failed.
+          { Sid: "OwnGroupLifecycle", Effect: "Allow", Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:SetInstanceHealth"], Resource: [asgArn] },
+          // PutMetricData has no resource-level permissions: AWS requires "*". The namespace
+          // condition keeps the instances to the CloudWatch agent's own namespace.
+          {
+            Sid: "AgentMetrics",
+            Effect: "Allow",
+            Action: ["cloudwatch:PutMetricData"],
+            Resource: "*",
+            Condition: { StringEquals: { "cloudwatch:namespace": CLOUDWATCH_AGENT_NAMESPACE } },
+          },
+        ],
+      }),
+    });
+    const profile = new IamInstanceProfile(this, "profile", { name, role: this.role.name, tags: tags() });
+
+    // ---- Launch template ----
+    // Looked up at every plan; the group does NOT refresh its instances by itself: a newer
+    // AMI (or new user data) becomes a new template version that applies to instances
+    // launched from then on — the next scale-out, Spot replacement or a manual recycle.
+    const ami = new DataAwsAmi(this, "al2023", {
+      owners: [AMAZON_OWNER],
+      mostRecent: true,
+      filter: [
+        { name: "name", values: ["al2023-ami-2023.*-x86_64"] },
+        { name: "architecture", values: ["x86_64"] },
+        { name: "virtualization-type", values: ["hvm"] },
+      ],
+    });
+    const userData = renderRunnerFleetUserData({
+      runnerVersion: p.runnerVersion,
+      region: p.region,
+      autoScalingGroupName: name,
+      tokenSecretArn: p.tokenSecretArn,
+      gitlabUrl: p.gitlabUrl,
+      runnerName: `${name}-{hostname}`,
+      concurrent: p.concurrent,
+      jobImage: p.jobImage,
+      privileged: p.privileged,
+      mountDockerSocket: p.mountDockerSocket,
+      jobMemory: p.jobMemory,
+      jobCpus: p.jobCpus,
+      cacheBucket: this.cacheBucket.bucket,
+      // Literal names (the group depends on the log groups): keeps the user data readable.
+      logGroups: { runner: logGroupNames.runner, system: logGroupNames.system },
+    });
+    this.launchTemplate = new LaunchTemplate(this, "launch-template", {
+      namePrefix: `${name}-`,
+      description: "GitLab Runner on Amazon Linux 2023 (Spot)",
+      imageId: ami.id,
+      iamInstanceProfile: { arn: profile.arn },
+      // IMDSv2 only, and a hop limit of 1: the token answer cannot cross the Docker bridge,
+      // so job containers cannot get the role's credentials (the runner token, the cache).
+      // The runner itself (on the host) presigns cache URLs, so jobs need no IMDS. Jobs with
+      // the Docker socket can still start a host-network container: see the README.
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+      blockDeviceMappings: [
+        {
+          deviceName: ami.rootDeviceName,
+          ebs: { volumeSize: p.rootVolumeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+        },
+      ],
+      networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
+      userData: gzippedUserData(userData, "runner"),
+      updateDefaultVersion: true,
+      tagSpecifications: [
+        { resourceType: "instance", tags: tags() },
+        { resourceType: "volume", tags: tags("-root") },
+      ],
+      tags: tags(),
+    });
+
+    // ---- Auto Scaling group: 100 % Spot ----
+    this.autoScalingGroup = new AutoscalingGroup(this, "asg", {
+      name,
+      vpcZoneIdentifier: [...p.subnetIds],
+      minSize: p.minSize,
+      maxSize: p.maxSize,
+      desiredCapacity: p.desiredCapacity,
+      capacityRebalance: true,
+      defaultInstanceWarmup: 300,
+      healthCheckType: "EC2",
+      // Group metrics are off unless asked for; the "runners at maximum" alarm reads these.
+      enabledMetrics: ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMaxSize", "GroupPendingInstances", "GroupTerminatingInstances"],
+      mixedInstancesPolicy: {
+        instancesDistribution: {
+          onDemandBaseCapacity: 0,
+          onDemandPercentageAboveBaseCapacity: 0,
+          spotAllocationStrategy: "price-capacity-optimized",
+        },
+        launchTemplate: {
+          launchTemplateSpecification: { launchTemplateId: this.launchTemplate.id, version: Token.asString(this.launchTemplate.latestVersion) },
+          override: p.instanceTypes.map((instanceType) => ({ instanceType })),
+        },
+      },
+      // Declared on the group, so it exists before the first instance launches (a separate
+      // aws_autoscaling_lifecycle_hook is created after the group and misses those).
+      initialLifecycleHook: [
+        {
+          name: TERMINATION_HOOK_NAME,
+          lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+          heartbeatTimeout: TERMINATION_HOOK_TIMEOUT_SECONDS,
+          defaultResult: "CONTINUE",
+        },
+      ],
+      tag: Object.entries(tags()).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+      // Instances boot only once they can read the token and write their logs.
+      dependsOn: [policy, ssm, this.logGroups.runner, this.logGroups.system],
+      // The scaling policy moves desired_capacity; without this every apply would reset it
+      // to the configured value and undo (or force) a scale-out in the middle of the day.
+      lifecycle: { ignoreChanges: ["desired_capacity"] },
+    });
+
+    new AutoscalingPolicy(this, "cpu-target", {
+      name: `${name}-cpu-target`,
+      autoscalingGroupName: this.autoScalingGroup.name,
+      policyType: "TargetTrackingScaling",
+      targetTrackingConfiguration: {
+        predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
+        targetValue: p.cpuTargetPercent,
+      },
+    });
+  }
+}

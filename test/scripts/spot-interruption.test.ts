@@ -1,0 +1,401 @@
+// Runs the real Spot interruption watcher and termination handler against a fake instance
+// metadata service (IMDSv2: token PUT with TTL, token-checked GETs) that also serves the
+// runner's Prometheus metrics, with fake gitlab-runner, aws and systemctl commands that log
+// what they are asked to do. Intervals and caps are shortened through the scripts' env.
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { shippedScript } from "../helpers";
+
+// Run as shipped in the user data (comments stripped); the commented source is what is read.
+const WATCHER = shippedScript("spot-interruption-watcher.sh");
+const HANDLER = shippedScript("runner-termination-handler.sh");
+const INSTANCE_ID = "i-0123456789abcdef0";
+const ASG = "staging-gitlab-runner";
+
+interface Request {
+  readonly method: string;
+  readonly path: string;
+  readonly token?: string;
+  readonly ttl?: string;
+  readonly status: number;
+  readonly at: number;
+}
+
+/** IMDSv2 as EC2 serves it, plus the runner's /metrics, under the test's control. */
+class FakeMetadata {
+  readonly requests: Request[] = [];
+  /** token → expiry (ms). */
+  readonly tokens = new Map<string, number>();
+  spotAction: string | null = null;
+  lifecycleState = "InService";
+  /** When set, every request gets this status. */
+  failWith: number | null = null;
+  /** Running jobs reported by /metrics; they finish `jobsFinishAfterMs` after the first scrape. */
+  jobs = 0;
+  jobsFinishAfterMs = Number.POSITIVE_INFINITY;
+  private firstScrape: number | undefined;
+  private issued = 0;
+  private server: Server | undefined;
+  url = "";
+
+  async start(port = 0): Promise<this> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(port, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  gets(path: string): Request[] {
+    return this.requests.filter((r) => r.method === "GET" && r.path === `/latest/meta-data/${path}`);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const now = Date.now();
+    const token = req.headers["x-aws-ec2-metadata-token"] as string | undefined;
+    const ttl = req.headers["x-aws-ec2-metadata-token-ttl-seconds"] as string | undefined;
+    const reply = (status: number, body = "") => {
+      this.requests.push({ method: req.method ?? "", path: req.url ?? "", ...(token ? { token } : {}), ...(ttl ? { ttl } : {}), status, at: now });
+      res.writeHead(status, { "content-type": "text/plain" }).end(body);
+    };
+    if (this.failWith !== null) return reply(this.failWith, "Internal Server Error");
+    if (req.url === "/metrics") return reply(200, this.metrics(now));
+    if (req.method === "PUT" && req.url === "/latest/api/token") {
+      const seconds = Number(ttl);
+      if (!ttl || !Number.isInteger(seconds) || seconds < 1 || seconds > 21600) return reply(400, "missing or invalid TTL");
+      const issued = `token-${++this.issued}`;
+      this.tokens.set(issued, now + seconds * 1000);
+      return reply(200, issued);
+    }
+    if (req.method !== "GET" || !req.url?.startsWith("/latest/meta-data/")) return reply(405);
+    const expiry = token ? this.tokens.get(token) : undefined;
+    if (expiry === undefined || expiry < now) return reply(401, "Unauthorized");
+    const path = req.url.slice("/latest/meta-data/".length);
+    if (path === "instance-id") return reply(200, INSTANCE_ID);
+    if (path === "spot/instance-action") return this.spotAction ? reply(200, this.spotAction) : reply(404, "Not Found");
+    if (path === "autoscaling/target-lifecycle-state") return reply(200, this.lifecycleState);
+    return reply(404, "Not Found");
+  }
+
+  private metrics(now: number): string {
+    this.firstScrape ??= now;
+    const running = now - this.firstScrape >= this.jobsFinishAfterMs ? 0 : this.jobs;
+    const lines = ["# HELP gitlab_runner_jobs The current number of running builds.", "# TYPE gitlab_runner_jobs gauge"];
+    for (let i = 0; i < running; i++) {
+      lines.push(`gitlab_runner_jobs{executor_stage="docker_run",runner="abc${i}",stage="step_script",state="running",system_id="s_1"} 1`);
+    }
+    lines.push('gitlab_runner_jobs_total{runner="abc0",system_id="s_1"} 42', "gitlab_runner_concurrent 2");
+    return `${lines.join("\n")}\n`;
+  }
+}
+
+interface Action {
+  readonly at: number;
+  readonly argv: string;
+}
+
+/** A scratch dir with fake gitlab-runner, aws and systemctl that log their argv with a timestamp. */
+class Sandbox {
+  readonly dir = mkdtempSync(join(tmpdir(), "spot-"));
+  readonly actionsLog = join(this.dir, "actions.log");
+  readonly stateDir = join(this.dir, "state");
+  /** The handler as the watcher runs it: an executable (the checkout's .sh may not be one). */
+  readonly handler = join(this.dir, "runner-termination-handler");
+
+  constructor(failing: string[] = []) {
+    for (const name of ["gitlab-runner", "aws", "systemctl"]) {
+      const exit = failing.some((f) => f === name || f.startsWith(`${name} `)) ? failing.find((f) => f.startsWith(name)) : undefined;
+      const failCase = exit === name ? "exit 1" : exit ? `case "$*" in ${exit.slice(name.length + 1)}*) exit 1 ;; esac` : "";
+      writeFileSync(join(this.dir, name), `#!/bin/sh\nprintf '%s %s\\n' "$(date +%s%3N)" "${name} $*" >> "${this.actionsLog}"\n${failCase}\nexit 0\n`);
+      chmodSync(join(this.dir, name), 0o755);
+    }
+    writeFileSync(this.handler, `#!/bin/sh\nexec bash "${HANDLER}" "$@"\n`);
+    chmodSync(this.handler, 0o755);
+  }
+
+  actions(): Action[] {
+    if (!existsSync(this.actionsLog)) return [];
+    return readFileSync(this.actionsLog, "utf8")
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => ({ at: Number(line.slice(0, line.indexOf(" "))), argv: line.slice(line.indexOf(" ") + 1) }));
+  }
+
+  env(imds: string, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      PATH: `${this.dir}:/usr/bin:/bin`,
+      IMDS_URL: imds,
+      METRICS_URL: `${imds}/metrics`,
+      STATE_DIR: this.stateDir,
+      HANDLER: this.handler,
+      ASG_NAME: ASG,
+      AWS_REGION: "eu-west-3",
+      JOB_POLL_SECONDS: "1",
+      ...extra,
+    };
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+interface Running {
+  readonly child: ChildProcess;
+  output(): string;
+  alive(): boolean;
+  stop(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+function start(script: string, env: Record<string, string>, args: string[] = []): Running {
+  const child = spawn("bash", [script, ...args], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
+  let done = false;
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => ((done = true), resolve(code))));
+  const running: Running = {
+    child,
+    output: () => out,
+    alive: () => !done,
+    exited,
+    stop: async () => {
+      if (!done) {
+        try {
+          process.kill(-child.pid!, "SIGTERM"); // the whole group: bash and its sleep/curl children
+        } catch {
+          // already gone
+        }
+        await exited;
+      }
+    },
+  };
+  cleanups.push(() => running.stop());
+  return running;
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(failing: string[] = []) {
+  const imds = await new FakeMetadata().start();
+  const box = new Sandbox(failing);
+  cleanups.push(() => box.remove(), () => imds.stop());
+  return { imds, box };
+}
+
+const COMPLETE = `aws autoscaling complete-lifecycle-action --region eu-west-3 --auto-scaling-group-name ${ASG} --lifecycle-hook-name termination-wait --instance-id ${INSTANCE_ID} --lifecycle-action-result CONTINUE`;
+const SEQUENCE = ["systemctl kill --kill-who=main --signal=SIGQUIT gitlab-runner", "gitlab-runner stop", "gitlab-runner unregister --all-runners", COMPLETE];
+
+describe("spot-interruption-watcher + runner-termination-handler", () => {
+  it("on scale-in: stops taking jobs, waits for them, stops, unregisters, completes the hook with CONTINUE — once", async () => {
+    const { imds, box } = await setup();
+    imds.jobs = 2;
+    imds.jobsFinishAfterMs = 1500;
+    const watcher = start(WATCHER, box.env(imds.url, { POLL_INTERVAL: "0.2" }));
+    await waitFor(() => imds.gets("autoscaling/target-lifecycle-state").length >= 2, 5000, "the watcher to poll");
+    expect(box.actions()).toEqual([]);
+
+    imds.lifecycleState = "Terminated";
+    await waitFor(() => box.actions().some((a) => a.argv.startsWith("aws ")), 10_000, "complete-lifecycle-action");
+    const actions = box.actions();
+    expect(actions.map((a) => a.argv)).toEqual(SEQUENCE);
+
+    // The wait sits between "stop taking jobs" and "stop": the metrics were polled until the jobs finished.
+    const [quit, stop] = [actions[0]!.at, actions[1]!.at];
+    const scrapes = imds.requests.filter((r) => r.path === "/metrics").map((r) => r.at);
+    expect(scrapes.length).toBeGreaterThanOrEqual(2);
+    expect(scrapes.every((t) => t >= quit && t <= stop)).toBe(true);
+    expect(stop - scrapes[0]!).toBeGreaterThanOrEqual(1500);
+    expect(watcher.output()).toContain("termination detected (scale-in)");
+
+    // It keeps seeing Terminated, and even restarted it does not run the handler again.
+    const polls = imds.gets("autoscaling/target-lifecycle-state").length;
+    await waitFor(() => imds.gets("autoscaling/target-lifecycle-state").length >= polls + 3, 5000, "more polls");
+    await watcher.stop();
+    const restarted = start(WATCHER, box.env(imds.url, { POLL_INTERVAL: "0.2" }));
+    const before = imds.gets("autoscaling/target-lifecycle-state").length;
+    await waitFor(() => imds.gets("autoscaling/target-lifecycle-state").length >= before + 3, 5000, "the restarted watcher to poll");
+    expect(restarted.alive()).toBe(true);
+    expect(box.actions()).toHaveLength(SEQUENCE.length);
+    expect(existsSync(join(box.stateDir, "termination-handled"))).toBe(true);
+  });
+
+  it("on a Spot interruption notice: the same sequence, with the shorter Spot wait", async () => {
+    const { imds, box } = await setup();
+    imds.jobs = 1; // never finishes
+    const watcher = start(WATCHER, box.env(imds.url, { POLL_INTERVAL: "0.2", SPOT_JOB_WAIT_SECONDS: "1", JOB_WAIT_SECONDS: "30" }));
+    await waitFor(() => imds.gets("spot/instance-action").length >= 1, 5000, "the watcher to poll");
+    imds.spotAction = '{"action": "terminate", "time": "2026-05-01T10:00:00Z"}';
+    await waitFor(() => box.actions().length === SEQUENCE.length, 8000, "the handler");
+    const actions = box.actions();
+    expect(actions.map((a) => a.argv)).toEqual(SEQUENCE);
+    const waited = actions[1]!.at - actions[0]!.at;
+    expect(waited).toBeGreaterThanOrEqual(900);
+    expect(waited).toBeLessThan(3000);
+    expect(watcher.output()).toContain('termination detected (spot-interruption: {"action": "terminate"');
+  });
+
+  it("polls every 5 s by default", async () => {
+    const source = readFileSync(WATCHER, "utf8");
+    expect(source).toContain('POLL_INTERVAL="${POLL_INTERVAL:-5}"');
+    const { imds, box } = await setup();
+    const env = box.env(imds.url);
+    delete (env as Record<string, string | undefined>).POLL_INTERVAL;
+    start(WATCHER, env);
+    await waitFor(() => imds.gets("spot/instance-action").length >= 3, 13_000, "three polls");
+    const at = imds.gets("spot/instance-action").map((r) => r.at);
+    for (let i = 1; i < at.length; i++) {
+      expect(at[i]! - at[i - 1]!).toBeGreaterThan(4800);
+      expect(at[i]! - at[i - 1]!).toBeLessThan(6000);
+    }
+  }, 15_000);
+
+  it("polls about once a second with an interval of 1", async () => {
+    const { imds, box } = await setup();
+    start(WATCHER, box.env(imds.url, { POLL_INTERVAL: "1" }));
+    await waitFor(() => imds.gets("spot/instance-action").length >= 4, 6000, "four polls");
+    const at = imds.gets("spot/instance-action").map((r) => r.at);
+    for (let i = 1; i < at.length; i++) {
+      expect(at[i]! - at[i - 1]!).toBeGreaterThan(900);
+      expect(at[i]! - at[i - 1]!).toBeLessThan(1600);
+    }
+  });
+
+  it("uses IMDSv2 only: a TTL on every token request, a token on every read, tokens renewed", async () => {
+    const { imds, box } = await setup();
+    const watcher = start(WATCHER, box.env(imds.url, { POLL_INTERVAL: "0.2", TOKEN_TTL: "2" }));
+    await waitFor(() => imds.requests.filter((r) => r.method === "PUT").length >= 3, 6000, "token renewals");
+
+    // The service revokes every token: the next read gets 401 and the watcher takes a new token.
+    imds.tokens.clear();
+    const puts = imds.requests.filter((r) => r.method === "PUT").length;
+    await waitFor(() => imds.requests.filter((r) => r.method === "PUT").length > puts, 3000, "a new token after a 401");
+    await watcher.stop();
+
+    const puts2 = imds.requests.filter((r) => r.method === "PUT");
+    expect(puts2.every((r) => r.path === "/latest/api/token" && r.ttl === "2" && r.status === 200)).toBe(true);
+    const gets = imds.requests.filter((r) => r.method === "GET");
+    expect(gets.length).toBeGreaterThan(5);
+    expect(gets.every((r) => r.token?.startsWith("token-"))).toBe(true);
+    expect(new Set(gets.map((r) => r.token)).size).toBeGreaterThanOrEqual(3);
+    expect(gets.filter((r) => r.status === 401).length).toBeLessThanOrEqual(2);
+    expect(box.actions()).toEqual([]);
+  });
+
+  it("keeps polling through HTTP 500s without taking them for a termination, and recovers", async () => {
+    const { imds, box } = await setup();
+    imds.failWith = 500;
+    const watcher = start(WATCHER, box.env(imds.url, { POLL_INTERVAL: "0.2" }));
+    await waitFor(() => imds.requests.length >= 8, 5000, "requests during the outage");
+    expect(watcher.alive()).toBe(true);
+    expect(box.actions()).toEqual([]);
+    expect(watcher.output()).toMatch(/no IMDSv2 token|HTTP 500/);
+    // Logged once, not on every poll.
+    expect(watcher.output().split("\n").filter((l) => /no IMDSv2 token/.test(l))).toHaveLength(1);
+
+    imds.failWith = null;
+    imds.spotAction = '{"action": "terminate", "time": "2026-05-01T10:00:00Z"}';
+    await waitFor(() => box.actions().length === SEQUENCE.length, 8000, "the handler after recovery");
+    expect(watcher.output()).toContain("metadata service answers again");
+  });
+
+  it("keeps polling when the metadata service refuses connections", async () => {
+    const { imds, box } = await setup();
+    const port = Number(new URL(imds.url).port);
+    await imds.stop(); // nothing listens there now
+    const watcher = start(WATCHER, box.env(`http://127.0.0.1:${port}`, { POLL_INTERVAL: "0.2" }));
+    await sleep(1500);
+    expect(watcher.alive()).toBe(true);
+    expect(box.actions()).toEqual([]);
+    expect(watcher.output()).toContain("no IMDSv2 token");
+    expect(existsSync(join(box.stateDir, "termination-handled"))).toBe(false);
+
+    // The service comes back on the same address and announces a scale-in.
+    await imds.start(port);
+    imds.lifecycleState = "Terminated";
+    await waitFor(() => box.actions().length === SEQUENCE.length, 8000, "the handler once the service is back");
+    expect(box.actions().map((a) => a.argv)).toEqual(SEQUENCE);
+  });
+});
+
+describe("runner-termination-handler", () => {
+  it("waits at most 5 minutes by default for running jobs", () => {
+    const source = readFileSync(HANDLER, "utf8");
+    expect(source).toContain('JOB_WAIT_SECONDS="${JOB_WAIT_SECONDS:-300}"');
+    expect(source).toContain('LIFECYCLE_HOOK_NAME="${LIFECYCLE_HOOK_NAME:-termination-wait}"');
+    expect(source).toContain('METRICS_URL="${METRICS_URL:-http://127.0.0.1:9252/metrics}"');
+  });
+
+  it("gives up on jobs that never finish after the cap and goes on", async () => {
+    const { imds, box } = await setup();
+    imds.jobs = 2;
+    const handler = start(HANDLER, box.env(imds.url, { JOB_WAIT_SECONDS: "2" }), ["scale-in"]);
+    expect(await handler.exited).toBe(0);
+    const actions = box.actions();
+    expect(actions.map((a) => a.argv)).toEqual(SEQUENCE);
+    const waited = actions[1]!.at - actions[0]!.at;
+    expect(waited).toBeGreaterThanOrEqual(1900);
+    expect(waited).toBeLessThan(3500);
+    expect(handler.output()).toContain("2 job(s) running");
+    expect(handler.output()).toContain("giving up waiting after 2s: 2 job(s) still running");
+  });
+
+  it("does not wait when the runner has no job, or has exited (nothing listens on its metrics port)", async () => {
+    const { imds, box } = await setup();
+    const idle = start(HANDLER, box.env(imds.url, { JOB_WAIT_SECONDS: "10" }));
+    expect(await idle.exited).toBe(0);
+    expect(idle.output()).toContain("no job running");
+
+    const box2 = new Sandbox();
+    cleanups.push(() => box2.remove());
+    const gone = start(HANDLER, { ...box2.env(imds.url, { JOB_WAIT_SECONDS: "10" }), METRICS_URL: "http://127.0.0.1:9/metrics" });
+    expect(await gone.exited).toBe(0);
+    const actions = box2.actions();
+    expect(actions.map((a) => a.argv)).toEqual(SEQUENCE);
+    expect(actions[1]!.at - actions[0]!.at).toBeLessThan(1000);
+  });
+
+  it("still completes the hook when unregistering fails, and reports the failure", async () => {
+    const { imds, box } = await setup(["gitlab-runner unregister"]);
+    const handler = start(HANDLER, box.env(imds.url), ["scale-in"]);
+    expect(await handler.exited).toBe(1);
+    expect(box.actions().map((a) => a.argv)).toEqual(SEQUENCE);
+    expect(handler.output()).toContain("FAILED (1): unregister this runner manager");
+  });
+
+  it("refuses to run without the group it must complete the hook of", async () => {
+    const { imds, box } = await setup();
+    const env = box.env(imds.url);
+    delete (env as Record<string, string | undefined>).ASG_NAME;
+    const handler = start(HANDLER, env);
+    expect(await handler.exited).not.toBe(0);
+    expect(handler.output()).toContain("ASG_NAME is not set");
+    expect(box.actions()).toEqual([]);
+  });
+});

@@ -1,0 +1,172 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { afterEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { hostScript } from "../../userdata/host-scripts";
+import {
+  DOCKER_CLEANUP_SCHEDULE,
+  renderRunnerFleetUserData,
+  TERMINATION_HOOK_NAME,
+  type RunnerFleetUserDataProps,
+} from "../../userdata/runner-fleet-user-data";
+import { REPO_ROOT } from "../helpers";
+
+const PROPS: RunnerFleetUserDataProps = {
+  runnerVersion: "18.5.0",
+  region: "eu-west-3",
+  autoScalingGroupName: "staging-gitlab-runner",
+  tokenSecretArn: "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab-runner/token-AbCdEf",
+  gitlabUrl: "https://gitlab.example.com",
+  runnerName: "staging-gitlab-runner-{hostname}",
+  concurrent: 2,
+  jobImage: "node:20-alpine",
+  privileged: true,
+  mountDockerSocket: true,
+  jobMemory: "6g",
+  jobCpus: "1.5",
+  cacheBucket: "staging-gitlab-runner-cache-20250101000000000000000001",
+  logGroups: { runner: "/staging/gitlab-runner/runner", system: "/staging/gitlab-runner/system" },
+};
+
+
+function render(props: Partial<RunnerFleetUserDataProps> = {}) {
+  const text = renderRunnerFleetUserData({ ...PROPS, ...props });
+  const doc = parse(text);
+  const file = (path: string): string => doc.write_files.find((f: any) => f.path === path)?.content;
+  return { text, doc, file };
+}
+
+describe("renderRunnerFleetUserData", () => {
+  const { text, doc, file } = render();
+
+  it("is a #cloud-config that only writes files and runs the bootstrap", () => {
+    expect(text.startsWith("#cloud-config\n")).toBe(true);
+    expect(Object.keys(doc).sort()).toEqual(["runcmd", "write_files"]);
+    expect(doc.runcmd).toEqual([["/usr/local/sbin/runner-bootstrap"]]);
+    expect(Buffer.byteLength(text)).toBeLessThan(16 * 1024);
+  });
+
+  it("keeps secrets and config root-only and scripts executable", () => {
+    const mode = (path: string) => doc.write_files.find((f: any) => f.path === path).permissions;
+    expect(mode("/etc/gitlab-runner/config.toml.template")).toBe("0600");
+    expect(mode("/etc/gitlab-runner-fleet/bootstrap.env")).toBe("0600");
+    for (const s of ["runner-bootstrap", "spot-interruption-watcher", "runner-termination-handler", "docker-cleanup"]) expect(mode(`/usr/local/sbin/${s}`)).toBe("0755");
+  });
+
+  it("renders config.toml from the shared renderer with seed 004's settings and local metrics", () => {
+    const toml = parseToml(file("/etc/gitlab-runner/config.toml.template")) as any;
+    expect(toml.concurrent).toBe(2);
+    expect(toml.listen_address).toBe("127.0.0.1:9252");
+    expect(toml.runners).toHaveLength(1);
+    expect(toml.runners[0].token).toBe("@@RUNNER_TOKEN@@");
+    expect(toml.runners[0].cache.s3).toEqual({ BucketName: PROPS.cacheBucket, BucketLocation: "eu-west-3", AuthenticationType: "iam" });
+    const noSocket = parseToml(render({ mountDockerSocket: false, privileged: false }).file("/etc/gitlab-runner/config.toml.template")) as any;
+    expect(noSocket.runners[0].docker.volumes).toEqual(["/cache"]);
+    expect(noSocket.runners[0].docker.privileged).toBe(false);
+  });
+
+  it("substitutes the same placeholder in the bootstrap as config.toml carries", () => {
+    expect(hostScript("runner-bootstrap.sh")).toContain("@@RUNNER_TOKEN@@");
+    expect(hostScript("runner-bootstrap.sh")).toContain("\\{hostname\\}");
+  });
+
+  it("schedules the cleanup with a timer (every 6 h, persistent) and no cron anywhere", () => {
+    expect(DOCKER_CLEANUP_SCHEDULE).toBe("*-*-* 00/6:00:00");
+    expect(file("/etc/systemd/system/docker-cleanup.timer")).toContain("OnCalendar=*-*-* 00/6:00:00\nPersistent=true");
+    expect(file("/etc/systemd/system/docker-cleanup.service")).toMatch(/^ExecStart=\/usr\/local\/sbin\/docker-cleanup$/m);
+    expect(text).not.toMatch(/cron/i);
+  });
+
+  it("gives the watcher what the handler needs to complete the hook", () => {
+    const unit = file("/etc/systemd/system/spot-interruption-watcher.service");
+    expect(unit).toContain('Environment="ASG_NAME=staging-gitlab-runner"');
+    expect(unit).toContain('Environment="AWS_REGION=eu-west-3"');
+    expect(unit).toContain(`Environment="LIFECYCLE_HOOK_NAME=${TERMINATION_HOOK_NAME}"`);
+    expect(unit).toMatch(/^WantedBy=multi-user.target$/m);
+  });
+
+  it("ships the runner log, the system log and the bootstrap log", () => {
+    const agent = JSON.parse(file("/etc/gitlab-runner-fleet/cloudwatch-agent.json"));
+    expect(agent.logs.logs_collected.files.collect_list.map((f: any) => `${f.file_path} → ${f.log_group_name}`)).toEqual([
+      "/var/log/gitlab-runner/runner.log → /staging/gitlab-runner/runner",
+      "/var/log/messages → /staging/gitlab-runner/system",
+      "/var/log/runner-bootstrap.log → /staging/gitlab-runner/system",
+    ]);
+    expect(Object.keys(agent.metrics.metrics_collected).sort()).toEqual(["disk", "mem"]);
+    expect(agent.agent).toEqual({ run_as_user: "root" });
+    expect(file("/etc/logrotate.d/gitlab-runner")).toContain("copytruncate");
+  });
+
+  it("refuses values that would break the env file", () => {
+    expect(() => render({ tokenSecretArn: "arn:x; rm -rf /" })).toThrow(/unsafe value/);
+  });
+});
+
+
+describe("runner-bootstrap.sh", () => {
+  const script = hostScript("runner-bootstrap.sh");
+
+  it("stops at the first failing step (set -Eeuo pipefail and an ERR trap)", () => {
+    expect(script).toMatch(/^set -Eeuo pipefail$/m);
+    expect(script).toMatch(/^trap on_error ERR$/m);
+  });
+
+  it("installs Docker, the agent and a checksum-verified pinned runner, in that order", () => {
+    const order = ["dnf install -y docker", '"$CWAGENT_CTL" -a fetch-config', "systemctl enable --now docker", "/binaries/gitlab-runner-linux-amd64", "release.sha256", "secretsmanager get-secret-value", "systemctl enable --now gitlab-runner", "docker-cleanup.timer"];
+    const at = order.map((s) => script.indexOf(s));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(script).toContain('url="https://gitlab-runner-downloads.s3.amazonaws.com/v$RUNNER_VERSION"');
+  });
+
+  // Runs the real script up to a failing step, with fake commands on PATH.
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  function runBootstrap(failing: string) {
+    const dir = mkdtempSync(join(tmpdir(), "bootstrap-"));
+    dirs.push(dir);
+    const calls = join(dir, "calls.log");
+    for (const cmd of ["dnf", "systemctl", "amazon-cloudwatch-agent-ctl", "aws", "curl", "useradd", "install"]) {
+      const exit = cmd === failing ? 1 : 0;
+      // The fake IMDS answers so the health report can name the instance.
+      const imds = cmd === "curl" ? 'case "$*" in *api/token*) echo tok-1 ;; *instance-id*) echo i-0abc ;; esac\n' : "";
+      writeFileSync(join(dir, cmd), `#!/bin/sh\necho "${cmd} $*" >> "${calls}"\n${imds}exit ${exit}\n`);
+      chmodSync(join(dir, cmd), 0o755);
+    }
+    writeFileSync(join(dir, "bootstrap.env"), "RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ARN=arn:aws:secretsmanager:eu-west-3:1:secret:x\n");
+    const r = spawnSync("bash", [join(REPO_ROOT, "userdata/scripts/runner-bootstrap.sh")], {
+      env: { PATH: `${dir}:/usr/bin:/bin`, BOOTSTRAP_ENV: join(dir, "bootstrap.env"), STATE_DIR: join(dir, "state"), BOOTSTRAP_LOG: join(dir, "bootstrap.log"), CWAGENT_CTL: join(dir, "amazon-cloudwatch-agent-ctl") },
+      encoding: "utf8",
+      timeout: 10_000,
+    });
+    const read = (p: string) => (existsSync(p) ? readFileSync(p, "utf8") : "");
+    return { status: r.status, calls: read(calls).trim().split("\n"), failed: read(join(dir, "state/bootstrap.failed")).trim(), log: read(join(dir, "bootstrap.log")) };
+  }
+
+  it("records the failing step, exits non-zero and runs nothing after it", () => {
+    const r = runBootstrap("dnf");
+    expect(r.status).not.toBe(0);
+    expect(r.failed).toBe("install packages");
+    expect(r.log).toContain("FAILED at step 'install packages'");
+    // After the failure only the health report runs: nothing of the bootstrap itself.
+    expect(r.calls).toEqual([
+      "dnf install -y docker amazon-cloudwatch-agent rsyslog logrotate",
+      "curl -fs --max-time 2 -X PUT -H X-aws-ec2-metadata-token-ttl-seconds: 60 http://169.254.169.254/latest/api/token",
+      "curl -fs --max-time 2 -H X-aws-ec2-metadata-token: tok-1 http://169.254.169.254/latest/meta-data/instance-id",
+      "aws autoscaling set-instance-health --region eu-west-3 --instance-id i-0abc --health-status Unhealthy",
+    ]);
+    expect(r.log).toContain("marked this instance unhealthy");
+  });
+
+  it("never installs a runner binary it could not download and verify", () => {
+    const r = runBootstrap("curl");
+    expect(r.status).not.toBe(0);
+    expect(r.failed).toBe("install gitlab-runner 18.5.0");
+    expect(r.calls.some((c) => c.startsWith("aws secretsmanager"))).toBe(false);
+    expect(r.calls.some((c) => c.startsWith("install -m 0755"))).toBe(false);
+  });
+});

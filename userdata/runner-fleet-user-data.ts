@@ -1,0 +1,147 @@
+// The cloud-init user data of a runner Spot instance (Amazon Linux 2023): config.toml with a
+// token placeholder, the CloudWatch agent config, the systemd units (Docker cleanup timer,
+// Spot interruption watcher) and the host scripts; the bootstrap script does every step.
+// Pure: typed model in, `#cloud-config` document out.
+import { renderCloudConfig } from "./cloud-config";
+import { CLOUDWATCH_AGENT_NAMESPACE, renderCloudWatchAgentConfig } from "./cloudwatch-agent";
+import { compactScript } from "./host-scripts";
+import { renderRunnerConfig, type RunnerConfig } from "./runner-config";
+import { renderService, renderTimer } from "./systemd";
+
+/** The termination lifecycle hook the handler completes; the Auto Scaling group declares it. */
+export const TERMINATION_HOOK_NAME = "termination-wait";
+/** The runner's Prometheus metrics, local only: the termination handler counts running jobs there. */
+export const RUNNER_METRICS_ADDRESS = "127.0.0.1:9252";
+/** Where gitlab-runner logs (shipped to the runner log group). */
+export const RUNNER_LOG_FILE = "/var/log/gitlab-runner/runner.log";
+/** Seed 004: docker-cleanup every 6 hours, pruning only what is older than 4 hours. */
+export const DOCKER_CLEANUP_SCHEDULE = "*-*-* 00/6:00:00";
+export const DOCKER_CLEANUP_OLDER_THAN = "4h";
+export const RUNNER_TOKEN_ENV = "RUNNER_TOKEN";
+
+const DOCKER_SOCKET = "/var/run/docker.sock";
+const SBIN = "/usr/local/sbin";
+const UNITS = "/etc/systemd/system";
+
+export interface RunnerFleetUserDataProps {
+  /** Exact gitlab-runner release, e.g. '18.5.0' (its official binary, checksum-verified). */
+  readonly runnerVersion: string;
+  readonly region: string;
+  /** The instance's Auto Scaling group, whose termination hook the handler completes. */
+  readonly autoScalingGroupName: string;
+  /** Secrets Manager ARN of the runner authentication token, fetched at boot. */
+  readonly tokenSecretArn: string;
+  /** GitLab's external URL the runner polls. */
+  readonly gitlabUrl: string;
+  /** Runner name shown in logs; `{hostname}` is replaced on the host. */
+  readonly runnerName: string;
+  /** Jobs at once on one instance. */
+  readonly concurrent: number;
+  readonly jobImage: string;
+  readonly privileged: boolean;
+  /** Give jobs the host's Docker socket. */
+  readonly mountDockerSocket: boolean;
+  /** Docker memory limit per job, e.g. '6g'. */
+  readonly jobMemory: string;
+  /** CPUs per job, e.g. '1.5'. */
+  readonly jobCpus: string;
+  /** The shared S3 cache bucket (may be a Terraform reference). */
+  readonly cacheBucket: string;
+  /** Log groups for the runner's log and the system log (/var/log/messages). */
+  readonly logGroups: { readonly runner: string; readonly system: string };
+}
+
+function envValue(name: string, value: string): string {
+  // Versions, regions and ARNs only; anything else is a bug upstream.
+  if (!/^[A-Za-z0-9_.:/+=@-]+$/.test(value)) throw new Error(`unsafe value for ${name}: '${value}'`);
+  return `${name}=${value}`;
+}
+
+export function runnerFleetConfigToml(p: RunnerFleetUserDataProps): string {
+  const config: RunnerConfig = {
+    concurrent: p.concurrent,
+    metricsListenAddress: RUNNER_METRICS_ADDRESS,
+    runners: [
+      {
+        name: p.runnerName,
+        url: p.gitlabUrl,
+        token: { envVar: RUNNER_TOKEN_ENV },
+        executor: "docker",
+        docker: {
+          image: p.jobImage,
+          privileged: p.privileged,
+          pullPolicy: ["if-not-present"],
+          volumes: ["/cache", ...(p.mountDockerSocket ? [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`] : [])],
+          memory: p.jobMemory,
+          cpus: p.jobCpus,
+        },
+        s3Cache: { bucket: p.cacheBucket, region: p.region },
+      },
+    ],
+  };
+  return renderRunnerConfig(config);
+}
+
+export function renderRunnerFleetUserData(p: RunnerFleetUserDataProps): string {
+  const bootstrapEnv = [
+    envValue("RUNNER_VERSION", p.runnerVersion),
+    envValue("AWS_REGION", p.region),
+    envValue("TOKEN_SECRET_ARN", p.tokenSecretArn),
+  ];
+  const cloudwatch = renderCloudWatchAgentConfig({
+    runAsUser: "root",
+    logFiles: [
+      { filePath: RUNNER_LOG_FILE, logGroupName: p.logGroups.runner },
+      { filePath: "/var/log/messages", logGroupName: p.logGroups.system },
+      { filePath: "/var/log/runner-bootstrap.log", logGroupName: p.logGroups.system, logStreamName: "{instance_id}-bootstrap" },
+    ],
+    metrics: {
+      namespace: CLOUDWATCH_AGENT_NAMESPACE,
+      diskPaths: ["/"],
+      memory: true,
+      dimensions: { AutoScalingGroupName: p.autoScalingGroupName },
+      ec2Dimensions: ["InstanceId"],
+      aggregationDimensions: [["AutoScalingGroupName"]],
+    },
+  });
+  const cleanupService = renderService({
+    description: "Prune unused Docker data (seed 004: a full disk fails every job)",
+    type: "oneshot",
+    execStart: [`${SBIN}/docker-cleanup`],
+    requires: ["docker.service"],
+    after: ["docker.service"],
+    environment: { CLEANUP_OLDER_THAN: DOCKER_CLEANUP_OLDER_THAN },
+  });
+  const cleanupTimer = renderTimer({ description: "Docker cleanup every 6 hours", onCalendar: DOCKER_CLEANUP_SCHEDULE, persistent: true });
+  const watcher = renderService({
+    description: "Take the runner out of service on Spot interruption or scale-in",
+    execStart: [`${SBIN}/spot-interruption-watcher`],
+    wants: ["network-online.target"],
+    after: ["network-online.target"],
+    environment: { ASG_NAME: p.autoScalingGroupName, AWS_REGION: p.region, LIFECYCLE_HOOK_NAME: TERMINATION_HOOK_NAME },
+    restart: "always",
+    restartSec: 5,
+    wantedBy: "multi-user.target",
+  });
+  // gitlab-runner writes to stderr; into a file the CloudWatch agent ships (rotated below).
+  const runnerLogging = `[Service]\nStandardOutput=append:${RUNNER_LOG_FILE}\nStandardError=append:${RUNNER_LOG_FILE}\n`;
+  const logrotate = `${RUNNER_LOG_FILE} {\n  daily\n  rotate 7\n  compress\n  missingok\n  notifempty\n  copytruncate\n}\n`;
+
+  return renderCloudConfig({
+    writeFiles: [
+      { path: "/etc/gitlab-runner-fleet/bootstrap.env", permissions: "0600", content: `${bootstrapEnv.join("\n")}\n` },
+      { path: "/etc/gitlab-runner/config.toml.template", permissions: "0600", content: runnerFleetConfigToml(p) },
+      { path: "/etc/gitlab-runner-fleet/cloudwatch-agent.json", permissions: "0644", content: cloudwatch },
+      { path: `${UNITS}/gitlab-runner.service.d/log-file.conf`, permissions: "0644", content: runnerLogging },
+      { path: "/etc/logrotate.d/gitlab-runner", permissions: "0644", content: logrotate },
+      { path: `${UNITS}/docker-cleanup.service`, permissions: "0644", content: cleanupService },
+      { path: `${UNITS}/docker-cleanup.timer`, permissions: "0644", content: cleanupTimer },
+      { path: `${UNITS}/spot-interruption-watcher.service`, permissions: "0644", content: watcher },
+      { path: `${SBIN}/docker-cleanup`, permissions: "0755", content: compactScript("docker-cleanup.sh") },
+      { path: `${SBIN}/spot-interruption-watcher`, permissions: "0755", content: compactScript("spot-interruption-watcher.sh") },
+      { path: `${SBIN}/runner-termination-handler`, permissions: "0755", content: compactScript("runner-termination-handler.sh") },
+      { path: `${SBIN}/runner-bootstrap`, permissions: "0755", content: compactScript("runner-bootstrap.sh") },
+    ],
+    runcmd: [[`${SBIN}/runner-bootstrap`]],
+  });
+}
