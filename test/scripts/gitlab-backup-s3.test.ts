@@ -11,6 +11,7 @@ import { basename, join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BACKUP_METRIC } from "../../constructs/backups/aws";
 import { shippedScript } from "../helpers";
+import { filesUnder } from "../support/files";
 
 // Run as shipped in the user data (comments stripped).
 const SCRIPT = shippedScript("gitlab-backup-s3.sh");
@@ -152,21 +153,6 @@ function run(env: Record<string, string | undefined> = {}): Run {
   rmSync(layout.actions, { force: true });
   rmSync(layout.uploads, { force: true });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, actions, uploads, startedAt, finishedAt };
-}
-
-/** Every file under a directory, relative to it (sorted). */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
 }
 
 /** Objects "uploaded" to the backup bucket, as keys. */

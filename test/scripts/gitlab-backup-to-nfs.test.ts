@@ -4,8 +4,9 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { filesUnder } from "../support/files";
 
 const SCRIPT = join(__dirname, "..", "..", "userdata", "scripts", "gitlab-backup-to-nfs.sh");
 const REAL_CP = execFileSync("sh", ["-c", "command -v cp"], { encoding: "utf8" }).trim();
@@ -107,21 +108,6 @@ function run(env: Record<string, string> = {}): Run {
   rmSync(layout.actions, { force: true });
   const steps = [...result.stdout.matchAll(/gitlab-backup-to-nfs: step: (.*)$/gm)].map((m) => m[1] ?? "");
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, actions, steps, startedAt, finishedAt };
-}
-
-/** Every file under a directory, relative to it (sorted). */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out.sort();
 }
 
 const mode = (path: string) => statSync(path).mode & 0o777;

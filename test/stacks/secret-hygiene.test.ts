@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsEnvironmentSchema, dockerEnvironmentSchema } from "../../config/schema/index";
 import { deepClone, exampleYaml } from "../helpers";
 import { runApp, scratchWithExamples, type AppRun, type Scratch } from "../support/run-app";
-import { filesUnder, formatFindings, scanText, scanTree } from "../support/secret-scan";
+import { filesUnder } from "../support/files";
+import { formatFindings, scanText, scanTree } from "../support/secret-scan";
 
 type Config = Record<string, any>;
 

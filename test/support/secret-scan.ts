@@ -2,8 +2,9 @@
 // webhook URLs. `scanText` is pure; `scanTree` reads every file under a directory and also
 // scans the decoded string values of JSON files (so an escaped `\"password\": \"x\"` inside a
 // rendered file counts) and text hidden in base64.
-import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { filesUnder } from "./files";
 
 export interface SecretFinding {
   /** File (relative to the scanned root), plus the JSON path of the string when it came from one. */
@@ -108,20 +109,6 @@ function jsonStrings(value: unknown, path: string, out: { path: string; text: st
       jsonStrings(v, `${path}.${k}`, out);
     }
   }
-}
-
-/** Every file under `root`, as paths relative to it. */
-export function filesUnder(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(relative(root, p));
-    }
-  };
-  walk(root);
-  return out.sort();
 }
 
 /** Scans every file under `root` (and each string of every JSON file). */
