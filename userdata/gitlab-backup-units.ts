@@ -7,6 +7,8 @@ export interface BackupUnitsProps {
   readonly bucket: string;
   readonly region: string;
   readonly environment: string;
+  /** Folder of the bucket the archives go to. */
+  readonly archivePrefix: string;
   /** Where the backup script is installed. */
   readonly scriptPath: string;
 }
@@ -26,7 +28,10 @@ export function renderBackupUnits(p: BackupUnitsProps): { service: string; timer
         BACKUP_BUCKET: p.bucket,
         AWS_REGION: p.region,
         ENVIRONMENT: p.environment,
-        AWS_CLI: "/snap/bin/aws",
+        ARCHIVE_PREFIX: p.archivePrefix,
+        // The AWS CLI is the image's own or, where it has none, the snap the bootstrap
+        // installed: both are found on this PATH (systemd's default lacks /snap/bin).
+        PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin",
       },
       timeoutStartSec: "infinity",
     }),

@@ -89,8 +89,8 @@ export interface OmnibusSettings {
   readonly registryS3?: S3Location;
   /** How long local backup archives are kept, in seconds. */
   readonly backupKeepSeconds: number;
-  /** Upload each backup archive to this bucket (aws). */
-  readonly backupUpload?: S3Location & { readonly prefix: string };
+  /** Upload each backup archive to this bucket (aws); the folder is chosen per run (DIRECTORY=). */
+  readonly backupUpload?: S3Location;
 }
 
 function secret(source: SecretSource): RubyExpression {
@@ -264,7 +264,7 @@ function backups(s: OmnibusSettings): Line[] {
   if (s.backupUpload) {
     lines.push(
       set("gitlab_rails", "backup_upload_connection", iamConnection(s.backupUpload.region)),
-      set("gitlab_rails", "backup_upload_remote_directory", `${s.backupUpload.bucket}/${s.backupUpload.prefix}`.replace(/\/$/, "")),
+      set("gitlab_rails", "backup_upload_remote_directory", s.backupUpload.bucket),
       set("gitlab_rails", "backup_upload_storage_options", { server_side_encryption: "AES256" }),
     );
   }

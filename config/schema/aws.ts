@@ -62,19 +62,29 @@ export const awsRunnersSection = z
   })
   .describe("GitLab Runner on a 100 % Spot Auto Scaling group (docker executor, S3 cache).");
 
+/** The only retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days. */
+export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const logRetentionDays = z.literal(CLOUDWATCH_RETENTION_DAYS);
+
 export const awsBackupsSection = z
   .strictObject({
     schedule: onCalendar.default("*-*-* 02:00:00").describe("When `gitlab-backup create` runs (UTC). @default '*-*-* 02:00:00'"),
     retentionDays: retentionDays.default(30).describe("Backup objects in S3 are expired after this. @default 30"),
     snapshotRetentionDays: retentionDays.default(14).describe("Daily EBS snapshots of the data volume kept. @default 14"),
-    maxAgeHours: z.int().min(1).max(24 * 14).default(26).describe("Alarm when the newest backup is older. @default 26"),
+    maxAgeHours: z
+      .int()
+      .min(1)
+      // One-hour periods: CloudWatch refuses an alarm that looks back more than 7 days.
+      .max(24 * 7)
+      .default(26)
+      .describe("Alarm when the newest backup is older (at most 168: CloudWatch alarms look back 7 days at most). @default 26"),
   })
   .describe("Backups to S3 and EBS snapshots of the data volume.");
 
 export const awsObservabilitySection = z
   .strictObject({
-    appLogRetentionDays: retentionDays.default(30).describe("GitLab and runner logs. @default 30"),
-    systemLogRetentionDays: retentionDays.default(14).describe("System logs. @default 14"),
+    appLogRetentionDays: logRetentionDays.default(30).describe("GitLab and runner logs, in days: one of CloudWatch's periods (1, 3, 5, 7, 14, 30, 60, 90, …, 3653). @default 30"),
+    systemLogRetentionDays: logRetentionDays.default(14).describe("System logs, in days: one of CloudWatch's periods. @default 14"),
     alarmEmail: emailAddress.optional().describe("Subscribe this address to the alarms' SNS topic."),
     diskUsageAlarmPercent: z.int().min(50).max(99).default(85).describe("@default 85"),
   })

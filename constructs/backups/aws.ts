@@ -14,6 +14,8 @@ import { compactScript } from "../../userdata/host-scripts";
 import { PrivateBucket } from "../private-bucket/aws";
 
 export const BACKUP_METRIC = { namespace: "GitLab/Backups", name: "BackupSucceeded" } as const;
+/** Where in the bucket GitLab's archives go (gitlab-backup create DIRECTORY=…); /etc/gitlab goes to config/. */
+export const ARCHIVE_PREFIX = "gitlab";
 const SCRIPT_PATH = "/usr/local/sbin/gitlab-backup-s3";
 
 export interface AwsBackupsProps {
@@ -44,7 +46,7 @@ export class AwsBackups extends Construct {
   readonly hostFiles: readonly WriteFile[];
   readonly hostUnits: readonly string[] = [BACKUP_TIMER];
   /** Where gitlab.rb's backup_upload_connection sends archives. */
-  readonly upload: { readonly bucket: string; readonly region: string; readonly prefix: string };
+  readonly upload: { readonly bucket: string; readonly region: string };
   readonly alarm: CloudwatchMetricAlarm;
 
   constructor(scope: Construct, id: string, props: AwsBackupsProps) {
@@ -55,13 +57,16 @@ export class AwsBackups extends Construct {
       holdsData: true,
       expireAfterDays: props.retentionDays,
     }).bucket;
-    this.upload = { bucket: this.bucket.bucket, region: props.region, prefix: "gitlab" };
+    // The remote directory is the bucket alone: fog takes all of it as a bucket name, so a
+    // "bucket/prefix" there is not a prefix. The script asks for the prefix (DIRECTORY=).
+    this.upload = { bucket: this.bucket.bucket, region: props.region };
 
     const units = renderBackupUnits({
       onCalendar: props.schedule,
       bucket: this.bucket.bucket,
       region: props.region,
       environment: props.environment,
+      archivePrefix: ARCHIVE_PREFIX,
       scriptPath: SCRIPT_PATH,
     });
     this.hostFiles = [
@@ -82,7 +87,8 @@ export class AwsBackups extends Construct {
       policyArn: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole",
     });
     new DlmLifecyclePolicy(this, "snapshots", {
-      description: `Daily snapshots of ${props.namePrefix}'s data volume`,
+      // DLM accepts only letters, digits, spaces, '-' and '_' in these two names.
+      description: `Daily snapshots of the ${props.namePrefix} data volume`,
       executionRoleArn: dlmRole.arn,
       state: "ENABLED",
       policyDetails: {
@@ -90,7 +96,7 @@ export class AwsBackups extends Construct {
         targetTags: { [props.snapshotTarget.key]: props.snapshotTarget.value },
         schedule: [
           {
-            name: `daily, kept ${props.snapshotRetentionDays} days`,
+            name: `daily kept ${props.snapshotRetentionDays} days`,
             createRule: { interval: 24, intervalUnit: "HOURS", times: ["03:00"] },
             retainRule: { interval: props.snapshotRetentionDays, intervalUnit: "DAYS" },
             copyTags: true,

@@ -25,6 +25,16 @@ const mistakes: Mistake[] = [
     expected: [/^config\/test\.yaml: policy\.suppressions\[0\]\.path: must be a resource's construct path like 'staging\/gitlab-server\/sg'/],
   },
   {
+    what: "a log retention CloudWatch does not offer",
+    config: () => ({ ...staging(), observability: { ...staging().observability, appLogRetentionDays: 45 } }),
+    expected: [/^config\/test\.yaml: observability\.appLogRetentionDays: must be one of '1', '3', '5', '7', '14', '30', '60', '90', .*'3653'$/],
+  },
+  {
+    what: "a backup age longer than a CloudWatch alarm can look back",
+    config: () => ({ ...staging(), backups: { ...staging().backups, maxAgeHours: 200 } }),
+    expected: [/^config\/test\.yaml: backups\.maxAgeHours: must be at most 168, got 200/],
+  },
+  {
     what: "misspelled key",
     config: () => ({ ...homelab(), gitlab: { ...homelab().gitlab, hostnmae: "git" } }),
     expected: [/^config\/test\.yaml: gitlab\.hostnmae: unknown key; check its spelling/],

@@ -63,7 +63,10 @@ describe("backups on aws", () => {
   it("uploads GitLab's archive to the backup bucket through the instance role", () => {
     const rb = file("/etc/gitlab/gitlab.rb");
     expect(rb).toContain("'use_iam_profile' => true");
-    expect(rb).toMatch(/gitlab_rails\['backup_upload_remote_directory'\] = '\$\{aws_s3_bucket\.backups_storage_bucket_[A-F0-9]+\.bucket\}\/gitlab'/);
+    // The bucket alone (fog reads the whole value as a bucket name); the folder is DIRECTORY=.
+    expect(rb).toMatch(/gitlab_rails\['backup_upload_remote_directory'\] = '\$\{aws_s3_bucket\.backups_storage_bucket_[A-F0-9]+\.bucket\}'\n/);
+    expect(file("/etc/systemd/system/gitlab-backup.service")).toContain('Environment="ARCHIVE_PREFIX=gitlab"');
+    expect(hostScript("gitlab-backup-s3.sh")).toContain('gitlab-backup create CRON=1 "DIRECTORY=$ARCHIVE_PREFIX"');
   });
 
   it("runs at 02:00 UTC from a systemd timer (never cron), and backs up /etc/gitlab separately", () => {
@@ -71,6 +74,9 @@ describe("backups on aws", () => {
     const service = file("/etc/systemd/system/gitlab-backup.service");
     expect(service).toContain("ExecStart=/usr/local/sbin/gitlab-backup-s3");
     expect(service).toContain('Environment="ENVIRONMENT=staging"');
+    // The AWS CLI is found where the image or the bootstrap put it, snap included.
+    expect(service).toMatch(/^Environment="PATH=\/usr\/local\/sbin:.*:\/usr\/bin:.*:\/snap\/bin"$/m);
+    expect(service).not.toContain("AWS_CLI");
     expect(file("/usr/local/sbin/gitlab-backup-s3")).toBe(compactScript("gitlab-backup-s3.sh"));
     expect(hostScript("gitlab-backup-s3.sh")).toContain("tar -czf \"$work/gitlab-config-$stamp.tar.gz\" -C /etc/gitlab gitlab.rb gitlab-secrets.json");
     expect(file("/etc/gitlab-platform/bootstrap.env")).toContain('ENABLE_UNITS="gitlab-backup.timer"');
@@ -90,6 +96,9 @@ describe("backups on aws", () => {
     expect(dlm.policy_details.schedule[0].create_rule).toMatchObject({ interval: 24, interval_unit: "HOURS" });
     expect(dlm.policy_details.schedule[0].retain_rule).toEqual({ interval: 14, interval_unit: "DAYS" });
     expect(resources(stack, "aws_ebs_volume")[0].tags["gitlab-platform:snapshots"]).toBe("staging-gitlab-data");
+    // DLM (and the provider's validation) refuse anything but letters, digits, space, - and _.
+    expect(dlm.description).toMatch(/^[0-9A-Za-z _-]{1,500}$/);
+    expect(dlm.policy_details.schedule[0].name).toMatch(/^[0-9A-Za-z _-]{1,120}$/);
   });
 
   it("alarms when no backup succeeded for maxAgeHours, counting silence as failure", () => {

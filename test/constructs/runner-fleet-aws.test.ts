@@ -364,8 +364,19 @@ describe("AwsRunnerFleet: user data", () => {
     expect(file("/etc/systemd/system/gitlab-runner.service.d/log-file.conf")).toContain("StandardError=append:/var/log/gitlab-runner/runner.log");
   });
 
-  it("stays far under EC2's 16 KB once gzipped, even with the longest possible bucket name", () => {
+  it("stays far under EC2's 16 KB once gzipped, even with the longest names allowed", () => {
     expect(gzippedUserDataBytes(userData)).toBeLessThan(8 * 1024);
+    const longest = synth({
+      namePrefix: `p${"a".repeat(40)}`,
+      environment: `e${"b".repeat(30)}`,
+      cacheBucketName: `c${"d".repeat(62)}`,
+      gitlabUrl: `https://${"g".repeat(63)}.${"h".repeat(63)}.example.com`,
+      tokenSecretArn: `arn:aws:secretsmanager:eu-west-3:111111111111:secret:${"s".repeat(200)}-AbCdEf`,
+    });
+    const longDecoded = decodeUserData(one(longest, "aws_launch_template").user_data, true);
+    if (!("text" in longDecoded)) throw new Error(longDecoded.unknown);
+    expect(longDecoded.text.length).toBeGreaterThan(userData.length + 400);
+    expect(gzippedUserDataBytes(longDecoded.text)).toBeLessThan(8 * 1024);
   });
 
 

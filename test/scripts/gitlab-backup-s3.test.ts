@@ -1,5 +1,5 @@
 // Runs the real nightly AWS backup script with bash, with a fake `gitlab-backup` first on PATH
-// and a fake `aws` passed through AWS_CLI (as the systemd unit does with /snap/bin/aws). The
+// and a fake `aws` passed through AWS_CLI (the script's seam for it; the unit finds it on PATH). The
 // fake aws records its argv and "uploads" by copying into a directory standing in for S3. The
 // script archives /etc/gitlab by that path; a pass-through `tar` on PATH points that one path
 // at a temporary stand-in and runs the real tar. TMPDIR points at an empty directory so the
@@ -122,7 +122,7 @@ function makeLayout(): Layout {
 /** Runs the script; an env value of `undefined` unsets that variable. */
 function run(env: Record<string, string | undefined> = {}): Run {
   const base: Record<string, string | undefined> = { ...process.env };
-  for (const k of ["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "AWS_CLI", "METRIC_NAMESPACE", "FAKE_FAIL", "TZ"]) {
+  for (const k of ["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "ARCHIVE_PREFIX", "AWS_CLI", "METRIC_NAMESPACE", "FAKE_FAIL", "TZ"]) {
     delete base[k];
   }
   const merged: Record<string, string | undefined> = {
@@ -137,6 +137,7 @@ function run(env: Record<string, string | undefined> = {}): Run {
     BACKUP_BUCKET: BUCKET,
     AWS_REGION: REGION,
     ENVIRONMENT: ENV_NAME,
+    ARCHIVE_PREFIX: "gitlab",
     ...env,
   };
   const finalEnv: Record<string, string> = {};
@@ -186,8 +187,8 @@ describe("gitlab-backup-s3.sh: a successful run", () => {
     const [key] = objects();
     expect(key).toMatch(CONFIG_KEY);
     expect(r.actions).toEqual([
-      // Nothing skipped; CRON=1 keeps the output to errors only.
-      "gitlab-backup create CRON=1",
+      // Nothing skipped; CRON=1 keeps the output to errors only; DIRECTORY= is the bucket folder.
+      "gitlab-backup create CRON=1 DIRECTORY=gitlab",
       `aws s3 cp --only-show-errors --region ${REGION} --sse AES256 ${r.uploads[0]?.path} s3://${BUCKET}/${key}`,
       `aws cloudwatch put-metric-data --region ${REGION} --namespace ${BACKUP_METRIC.namespace} --metric-name ${BACKUP_METRIC.name} --value 1 --unit Count --dimensions Environment=${ENV_NAME}`,
     ]);
@@ -277,7 +278,7 @@ describe("gitlab-backup-s3.sh: success is reported only when every step succeede
   it("gitlab-backup create fails: nothing is uploaded and no metric is sent", () => {
     const r = run({ FAKE_FAIL: "gitlab-backup" });
     expectFailedRun(r, "gitlab-backup create");
-    expect(r.actions).toEqual(["gitlab-backup create CRON=1"]);
+    expect(r.actions).toEqual(["gitlab-backup create CRON=1 DIRECTORY=gitlab"]);
     expect(objects()).toEqual([]);
   });
 
@@ -285,7 +286,7 @@ describe("gitlab-backup-s3.sh: success is reported only when every step succeede
     const r = run({ FAKE_FAIL: "s3" });
     expectFailedRun(r, "upload /etc/gitlab archive");
     expect(r.actions).toHaveLength(2);
-    expect(r.actions[0]).toBe("gitlab-backup create CRON=1");
+    expect(r.actions[0]).toBe("gitlab-backup create CRON=1 DIRECTORY=gitlab");
     expect(r.actions[1]).toMatch(/^aws s3 cp /);
     expect(r.stderr).toContain("Access Denied");
   });
@@ -294,7 +295,7 @@ describe("gitlab-backup-s3.sh: success is reported only when every step succeede
     rmSync(join(layout.etc, "gitlab-secrets.json"));
     const r = run();
     expectFailedRun(r, "archive /etc/gitlab");
-    expect(r.actions).toEqual(["gitlab-backup create CRON=1"]);
+    expect(r.actions).toEqual(["gitlab-backup create CRON=1 DIRECTORY=gitlab"]);
     expect(objects()).toEqual([]);
   });
 
@@ -308,7 +309,7 @@ describe("gitlab-backup-s3.sh: success is reported only when every step succeede
 });
 
 describe("gitlab-backup-s3.sh: required settings", () => {
-  it.each(["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT"])("refuses to run without %s, doing nothing", (name) => {
+  it.each(["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "ARCHIVE_PREFIX"])("refuses to run without %s, doing nothing", (name) => {
     for (const value of [undefined, ""]) {
       const r = run({ [name]: value });
       expect(r.status).not.toBe(0);

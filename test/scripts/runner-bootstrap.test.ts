@@ -1,9 +1,11 @@
-// Runs the real runner bootstrap up to a failing step, with fake `dnf`, `curl` (instance
-// metadata) and `aws` first on PATH: a failed bootstrap must say where it stopped and take
-// the instance out of the group, since EC2's own health checks would keep it.
+// Runs the real runner bootstrap with fake system commands first on PATH: a failed bootstrap
+// must say where it stopped and take the instance out of the group (EC2's own health checks
+// would keep it); a successful one must install only a verified runner and write its token
+// into config.toml and nowhere else.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { shippedScript } from "../helpers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -72,5 +74,118 @@ describe("runner bootstrap failure", () => {
     expect(r.status).not.toBe(0);
     expect(r.output).toContain("AWS_REGION");
     expect(r.actions.some((a) => a.startsWith("aws ") || a.startsWith("dnf "))).toBe(false);
+  });
+});
+
+// The whole bootstrap with every system command faked: a runner "release" whose checksum
+// list matches (or not), a token in Secrets Manager, and the config written to a scratch
+// RUNNER_ETC. `install` only really installs into the scratch directory.
+const TOKEN = "glrt-t1_AbCdEfGhIjKlMnOpQrSt";
+
+function runToCompletion(options: { checksum?: "good" | "bad"; token?: string } = {}) {
+  const bin = join(root, "bin");
+  const etc = join(root, "etc");
+  mkdirSync(bin, { recursive: true });
+  mkdirSync(etc, { recursive: true });
+  const actions = join(root, "actions.log");
+  writeFileSync(actions, "");
+  writeFileSync(join(etc, "config.toml.template"), 'concurrent = 2\n[[runners]]\nname = "staging-gitlab-runner-{hostname}"\ntoken = "@@RUNNER_TOKEN@@"\n');
+  const release = "#!/bin/sh\nprintf 'gitlab-runner %s\\n' \"$*\" >> \"$ACTIONS\"\n";
+  writeFileSync(join(root, "release-binary"), release);
+  const sha = options.checksum === "bad" ? "0".repeat(64) : createHash("sha256").update(release).digest("hex");
+  fake(bin, "dnf", "exit 0");
+  fake(bin, "systemctl", "exit 0");
+  fake(bin, "useradd", "exit 0");
+  fake(bin, "cwagent-ctl", "exit 0");
+  fake(bin, "aws", `case "$*" in *get-secret-value*) echo '${options.token ?? TOKEN}' ;; esac`);
+  fake(
+    bin,
+    "curl",
+    `out=""; prev=""; for a in "$@"; do [ "$prev" = "-o" ] && out="$a"; prev="$a"; done
+case "$*" in
+  *binaries/gitlab-runner-linux-amd64*) cp "${join(root, "release-binary")}" "$out" ;;
+  *release.sha256*) printf '%s *binaries/gitlab-runner-linux-amd64\\n%s *binaries/gitlab-runner-linux-arm64\\n' ${sha} ${"1".repeat(64)} > "$out" ;;
+  *) exit 22 ;;
+esac`,
+  );
+  // Real install into the scratch tree; anything else (/var/log/…) is only recorded.
+  fake(bin, "install", `for a in "$@"; do case "$a" in ${root}/*) exec /usr/bin/install "$@" ;; esac; done`);
+  const config = join(root, "bootstrap.env");
+  writeFileSync(config, "RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ARN=arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf\n");
+  const r = spawnSync("bash", [SCRIPT], {
+    encoding: "utf8",
+    env: {
+      PATH: `${bin}:${process.env.PATH}`,
+      ACTIONS: actions,
+      BOOTSTRAP_ENV: config,
+      STATE_DIR: join(root, "state"),
+      BOOTSTRAP_LOG: join(root, "bootstrap.log"),
+      CWAGENT_CTL: join(bin, "cwagent-ctl"),
+      RUNNER_BIN: join(root, "installed", "gitlab-runner"),
+      RUNNER_ETC: etc,
+    },
+  });
+  return {
+    status: r.status,
+    output: `${r.stdout}${r.stderr}`,
+    log: existsSync(join(root, "bootstrap.log")) ? readFileSync(join(root, "bootstrap.log"), "utf8") : "",
+    actions: readFileSync(actions, "utf8").trim().split("\n").filter(Boolean),
+    state: join(root, "state"),
+    configPath: join(etc, "config.toml"),
+  };
+}
+
+describe("runner bootstrap, start to finish", () => {
+  beforeEach(() => mkdirSync(join(root, "installed"), { recursive: true }));
+
+  it("installs the verified runner, writes config.toml with the token, then starts the services in order", () => {
+    const r = runToCompletion();
+    expect(r.output).not.toContain("FAILED");
+    expect(r.status).toBe(0);
+    expect(existsSync(join(r.state, "bootstrap.done"))).toBe(true);
+    expect(existsSync(join(r.state, "bootstrap.failed"))).toBe(false);
+
+    const config = readFileSync(r.configPath, "utf8");
+    expect(config).toContain(`token = "${TOKEN}"`);
+    expect(config).toContain(`name = "staging-gitlab-runner-${hostname().split(".")[0]}"`);
+    expect(config).not.toContain("@@");
+    expect(statSync(r.configPath).mode & 0o777).toBe(0o600);
+    // The token reaches the root-only file and nowhere else: not the log, not any argv.
+    expect(r.log).not.toContain(TOKEN);
+    expect(r.output).not.toContain(TOKEN);
+    expect(r.actions.join("\n")).not.toContain(TOKEN);
+
+    const order = [
+      "dnf install -y docker amazon-cloudwatch-agent rsyslog logrotate",
+      "systemctl enable --now rsyslog",
+      "systemctl enable --now docker",
+      "aws secretsmanager get-secret-value --region eu-west-3 --secret-id arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf --query SecretString --output text",
+      "gitlab-runner install --user=gitlab-runner --working-directory=/home/gitlab-runner",
+      "systemctl enable --now gitlab-runner",
+      "systemctl enable --now docker-cleanup.timer spot-interruption-watcher.service",
+    ];
+    const at = order.map((a) => r.actions.indexOf(a));
+    expect(at.every((i) => i >= 0), r.actions.join("\n")).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+  });
+
+  it("refuses a runner binary whose checksum does not match, before it is installed or given a token", () => {
+    const r = runToCompletion({ checksum: "bad" });
+    expect(r.status).not.toBe(0);
+    expect(readFileSync(join(r.state, "bootstrap.failed"), "utf8").trim()).toBe("install gitlab-runner 18.5.0");
+    expect(r.log).toContain("checksum mismatch");
+    expect(existsSync(join(root, "installed", "gitlab-runner"))).toBe(false);
+    expect(r.actions.some((a) => a.includes("get-secret-value"))).toBe(false);
+    expect(existsSync(r.configPath)).toBe(false);
+  });
+
+  it("refuses a secret that is not a token, and never writes it anywhere", () => {
+    const junk = 'not a token"; rm -rf /';
+    const r = runToCompletion({ token: junk });
+    expect(r.status).not.toBe(0);
+    expect(readFileSync(join(r.state, "bootstrap.failed"), "utf8").trim()).toBe("write config.toml");
+    expect(existsSync(r.configPath)).toBe(false);
+    expect(r.log).not.toContain("rm -rf");
+    expect(r.actions.some((a) => a.startsWith("systemctl enable --now gitlab-runner"))).toBe(false);
   });
 });

@@ -33,7 +33,7 @@ const full: OmnibusSettings = {
     },
   },
   registryS3: { region: "eu-west-3", bucket: "staging-registry" },
-  backupUpload: { region: "eu-west-3", bucket: "staging-backups", prefix: "gitlab" },
+  backupUpload: { region: "eu-west-3", bucket: "staging-backups" },
 };
 
 /** Keys omnibus-gitlab knows (vendored from its gitlab.rb template and cookbooks). */
@@ -126,7 +126,7 @@ describe("gitlab.rb renderer", () => {
     expect(rb).toContain("'artifacts' => {\n      'bucket' => 'b-artifacts'\n    }");
     expect(rb).toContain("registry['storage'] = {");
     expect(rb).toContain("'bucket' => 'staging-registry'");
-    expect(rb).toContain("gitlab_rails['backup_upload_remote_directory'] = 'staging-backups/gitlab'");
+    expect(rb).toContain("gitlab_rails['backup_upload_remote_directory'] = 'staging-backups'\n");
     expect(rb).not.toMatch(/aws_access_key_id|aws_secret_access_key/);
   });
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Nightly GitLab backup on EC2, run by gitlab-backup.timer.
 # 1. `gitlab-backup create` archives repositories, database, uploads and registry metadata
-#    and uploads the archive to S3 itself (gitlab.rb's backup_upload_connection);
+#    and uploads the archive to s3://<bucket>/$ARCHIVE_PREFIX/ itself (gitlab.rb's
+#    backup_upload_connection; DIRECTORY= names the folder, which gitlab.rb cannot);
 # 2. separately, gitlab.rb and gitlab-secrets.json go to s3://<bucket>/config/ — without
 #    them no restore is possible;
 # 3. only then is success reported to CloudWatch; the "backup too old" alarm fires when
@@ -9,6 +10,7 @@
 set -Eeuo pipefail
 
 : "${BACKUP_BUCKET:?BACKUP_BUCKET is not set}" "${AWS_REGION:?AWS_REGION is not set}" "${ENVIRONMENT:?ENVIRONMENT is not set}"
+: "${ARCHIVE_PREFIX:?ARCHIVE_PREFIX is not set}"
 aws_cli="${AWS_CLI:-aws}"
 namespace="${METRIC_NAMESPACE:-GitLab/Backups}"
 
@@ -18,7 +20,7 @@ trap 'log "FAILED at step: $step"' ERR
 
 step="gitlab-backup create"
 log "creating and uploading the GitLab backup archive"
-gitlab-backup create CRON=1
+gitlab-backup create CRON=1 "DIRECTORY=$ARCHIVE_PREFIX"
 
 step="archive /etc/gitlab"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)

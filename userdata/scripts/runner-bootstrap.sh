@@ -9,7 +9,8 @@ set -Eeuo pipefail
 readonly CONFIG="${BOOTSTRAP_ENV:-/etc/gitlab-runner-fleet/bootstrap.env}"
 readonly STATE_DIR="${STATE_DIR:-/var/lib/runner-fleet}"
 readonly LOG="${BOOTSTRAP_LOG:-/var/log/runner-bootstrap.log}"
-readonly RUNNER_BIN=/usr/local/bin/gitlab-runner
+readonly RUNNER_BIN="${RUNNER_BIN:-/usr/local/bin/gitlab-runner}"
+readonly RUNNER_ETC="${RUNNER_ETC:-/etc/gitlab-runner}"
 readonly CWAGENT_CTL="${CWAGENT_CTL:-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl}"
 readonly IMDS_URL="${IMDS_URL:-http://169.254.169.254}"
 
@@ -75,13 +76,13 @@ step="write config.toml"
 token=$(aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$TOKEN_SECRET_ARN" --query SecretString --output text)
 [[ "$token" =~ ^[A-Za-z0-9_.-]+$ ]] || { log "the runner token secret is empty or not a token"; false; }
 umask 077
-config=$(< /etc/gitlab-runner/config.toml.template)
+config=$(< "$RUNNER_ETC/config.toml.template")
 config="${config//@@RUNNER_TOKEN@@/$token}"
 config="${config//\{hostname\}/$(hostname -s)}"
 [[ "$config" != *@@* ]] || { log "a placeholder is left in config.toml"; false; }
-printf '%s\n' "$config" > /etc/gitlab-runner/config.toml.new
-chmod 0600 /etc/gitlab-runner/config.toml.new
-mv /etc/gitlab-runner/config.toml.new /etc/gitlab-runner/config.toml
+printf '%s\n' "$config" > "$RUNNER_ETC/config.toml.new"
+chmod 0600 "$RUNNER_ETC/config.toml.new"
+mv "$RUNNER_ETC/config.toml.new" "$RUNNER_ETC/config.toml"
 unset token config
 umask 022
 
