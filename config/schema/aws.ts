@@ -56,10 +56,15 @@ export const awsRunnersSection = z
     jobMemory: memorySize.default("6g").describe("@default '6g'"),
     jobCpus: z.string().regex(/^\d+(\.\d+)?$/, "must be a number of CPUs like '1.5'").default("1.5").describe("@default '1.5'"),
   })
-  .refine((r) => r.minSize <= r.desiredCapacity && r.desiredCapacity <= r.maxSize, {
-    message: "must satisfy minSize <= desiredCapacity <= maxSize",
-    path: ["desiredCapacity"],
-  })
+  .refine(
+    (r) => {
+      const { minSize: min, desiredCapacity: desired, maxSize: max } = r as Partial<typeof r>;
+      // Judged only once all three are numbers; each field reports its own type problem.
+      if (typeof min !== "number" || typeof desired !== "number" || typeof max !== "number") return true;
+      return min <= desired && desired <= max;
+    },
+    { message: "must satisfy minSize <= desiredCapacity <= maxSize", path: ["desiredCapacity"], when: () => true },
+  )
   .describe("GitLab Runner on a 100 % Spot Auto Scaling group (docker executor, S3 cache).");
 
 /** The only retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days. */

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { dnsLabel, emailAddress, hostOrIp, httpsUrl, omnibusVersion, port } from "./primitives";
 
-export function gitlabSection<S extends z.ZodType>(secretRef: S) {
+export function gitlabSection<S extends z.ZodType>(secretRef: S, platform: { readonly defaultSshPort: number }) {
   const smtp = z
     .strictObject({
       host: hostOrIp.describe("SMTP relay host, e.g. 'smtp-relay.example.com'."),
@@ -52,7 +52,9 @@ export function gitlabSection<S extends z.ZodType>(secretRef: S) {
       sshHostname: dnsLabel
         .optional()
         .describe("Git SSH host name under the domain; always DNS-only. @default 'ssh-' + hostname"),
-      sshPort: port.default(22).describe("Port for git over SSH. @default 22"),
+      sshPort: port
+        .default(platform.defaultSshPort)
+        .describe(`Port for git over SSH. @default ${platform.defaultSshPort}${platform.defaultSshPort === 22 ? "" : " (the host's own OpenSSH keeps 22)"}`),
       timeZone: z.string().min(1).default("UTC").describe("@default 'UTC'"),
       memoryProfile: z
         .enum(["standard", "small"])

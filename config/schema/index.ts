@@ -8,6 +8,7 @@ import {
   dockerSection,
   dockerTlsSection,
 } from "./docker";
+import { at, crossCheck, withUniqueHostNames } from "./cross-checks";
 import { gitlabSection } from "./gitlab";
 import { domainName } from "./primitives";
 import { secretsManagerRef, terraformVariableRef } from "./secrets";
@@ -20,34 +21,46 @@ const common = {
   state: stateSection.default({ backend: "local" }),
 };
 
-export const awsEnvironmentSchema = z
-  .strictObject({
-    platform: z.literal("aws").describe("GitLab Omnibus on EC2, runners on a Spot Auto Scaling group."),
-    ...common,
-    aws: awsSection,
-    gitlab: gitlabSection(secretsManagerRef),
-    dns: dnsSection(terraformVariableRef),
-    tls: awsTlsSection,
-    runners: awsRunnersSection,
-    backups: awsBackupsSection.prefault({}),
-    observability: awsObservabilitySection.prefault({}),
-  })
-  .refine((env) => env.gitlab.sshPort === 22, {
-    message: "must be 22 on aws: git SSH is served by the instance's OpenSSH (admins use SSM, not SSH)",
-    path: ["gitlab", "sshPort"],
-  });
+const awsEnvironmentObject = z.strictObject({
+  platform: z.literal("aws").describe("GitLab Omnibus on EC2, runners on a Spot Auto Scaling group."),
+  ...common,
+  aws: awsSection,
+  gitlab: gitlabSection(secretsManagerRef, { defaultSshPort: 22 }),
+  dns: dnsSection(terraformVariableRef),
+  tls: awsTlsSection,
+  runners: awsRunnersSection,
+  backups: awsBackupsSection.prefault({}),
+  observability: awsObservabilitySection.prefault({}),
+});
 
-export const dockerEnvironmentSchema = z.strictObject({
+const HOST_NAME_FIELDS = ["gitlab.sshHostname", "registry.hostname", "observability.grafanaHostname"] as const;
+
+export const awsEnvironmentSchema = crossCheck(
+  withUniqueHostNames(awsEnvironmentObject, HOST_NAME_FIELDS),
+  "gitlab.sshPort",
+  (env) => (at(env, "gitlab", "sshPort") ?? 22) === 22,
+  "must be 22 on aws: git SSH is served by the instance's OpenSSH (admins use SSM, not SSH)",
+);
+
+const dockerEnvironmentObject = z.strictObject({
   platform: z.literal("docker").describe("Everything on one Docker host (homelab)."),
   ...common,
   docker: dockerSection,
-  gitlab: gitlabSection(terraformVariableRef),
+  // Not 22 by default: the Docker host's own OpenSSH has it.
+  gitlab: gitlabSection(terraformVariableRef, { defaultSshPort: 2222 }),
   dns: dnsSection(terraformVariableRef),
   tls: dockerTlsSection,
   runners: dockerRunnersSection,
   backups: dockerBackupsSection,
   observability: dockerObservabilitySection,
 });
+
+export const dockerEnvironmentSchema = crossCheck(
+  withUniqueHostNames(dockerEnvironmentObject, HOST_NAME_FIELDS),
+  "gitlab.sshPort",
+  (env) => ![80, 443].includes(at(env, "gitlab", "sshPort") as number),
+  "must not be 80 or 443: Traefik publishes those on the Docker host",
+);
 
 export const environmentSchema = z
   .discriminatedUnion("platform", [awsEnvironmentSchema, dockerEnvironmentSchema], {

@@ -150,6 +150,26 @@ const mistakes: Mistake[] = [
     expected: [/^config\/test\.yaml: runners\.desiredCapacity: must satisfy minSize <= desiredCapacity <= maxSize/],
   },
   {
+    what: "the registry on GitLab's own host name",
+    config: () => ({ ...homelab(), registry: { hostname: "gitlab" } }),
+    expected: [/^config\/test\.yaml: registry\.hostname: is 'gitlab', the same host name as gitlab\.hostname: give each service its own host name$/],
+  },
+  {
+    what: "git SSH on the web host name on aws (it must be DNS-only, the web host is proxied)",
+    config: () => ({ ...staging(), gitlab: { ...staging().gitlab, sshHostname: "gitlab-staging" } }),
+    expected: [/^config\/test\.yaml: gitlab\.sshHostname: is 'gitlab-staging', the same host name as gitlab\.hostname/],
+  },
+  {
+    what: "Grafana on the registry's host name",
+    config: () => ({ ...homelab(), observability: { ...homelab().observability, grafanaHostname: "registry" } }),
+    expected: [/^config\/test\.yaml: observability\.grafanaHostname: is 'registry', the same host name as registry\.hostname/],
+  },
+  {
+    what: "git SSH on a port Traefik publishes",
+    config: () => ({ ...homelab(), gitlab: { ...homelab().gitlab, sshPort: 443 } }),
+    expected: [/^config\/test\.yaml: gitlab\.sshPort: must not be 80 or 443: Traefik publishes those on the Docker host$/],
+  },
+  {
     what: "wrong enum value",
     config: () => ({ ...homelab(), gitlab: { ...homelab().gitlab, memoryProfile: "tiny" } }),
     expected: [/^config\/test\.yaml: gitlab\.memoryProfile: must be one of 'standard', 'small'/],
@@ -201,6 +221,25 @@ describe("config mistakes", () => {
     const problems = problemsOf(c);
     expect(problems).toHaveLength(4);
     expect(problems.map((p) => p.split(": ")[1]).sort()).toEqual(["extra", "gitlab.sshPort", "gitlab.version", "runners.build.token"]);
+  });
+
+  it("reports cross-field problems beside problems elsewhere in the file", () => {
+    const aws = staging();
+    aws.gitlab.sshPort = 2222;
+    aws.runners.minSize = 3;
+    aws.runners.desiredCapacity = 1;
+    aws.registry = { hostname: aws.gitlab.hostname };
+    aws.extra = true;
+    expect(problemsOf(aws).map((p) => p.split(": ")[1]).sort()).toEqual(["extra", "gitlab.sshPort", "registry.hostname", "runners.desiredCapacity"]);
+  });
+
+  it("gives git SSH port 2222 on docker by default, where the host's own OpenSSH has 22", () => {
+    const c = homelab();
+    delete c.gitlab.sshPort;
+    expect(parseConfig(c).environment?.gitlab.sshPort).toBe(2222);
+    const aws = staging();
+    delete aws.gitlab.sshPort;
+    expect(parseConfig(aws).environment?.gitlab.sshPort).toBe(22);
   });
 
   it("points unknown keys at the key, and bad values at the value", () => {

@@ -1,0 +1,57 @@
+// Checks that span several fields. zod skips an object's refinements when anything inside it
+// failed; these run regardless (`when`), so a file's problems are all reported in one run.
+// They read the partly parsed value, so every field they touch may still be missing or wrong.
+import type { z } from "zod";
+
+type Value = Record<string, unknown> | undefined;
+const at = (v: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), v);
+const label = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const always = { when: () => true } as const;
+
+/** The host names an environment puts under its domain, by the field that sets each (defaults applied). */
+function hostFields(env: Value): { field: string; host: string | undefined }[] {
+  const web = label(at(env, "gitlab", "hostname")) ?? "gitlab";
+  const registryOn = at(env, "registry", "enabled") !== false;
+  return [
+    { field: "gitlab.hostname", host: web },
+    { field: "gitlab.sshHostname", host: label(at(env, "gitlab", "sshHostname")) ?? `ssh-${web}` },
+    { field: "registry.hostname", host: registryOn ? (label(at(env, "registry", "hostname")) ?? "registry") : undefined },
+    ...(at(env, "platform") === "docker"
+      ? [{ field: "observability.grafanaHostname", host: label(at(env, "observability", "grafanaHostname")) ?? "grafana" }]
+      : []),
+  ];
+}
+
+/** The earlier field whose host name `field` repeats, if any. */
+function repeatedHost(env: Value, field: string): { field: string; host: string } | undefined {
+  const fields = hostFields(env);
+  const i = fields.findIndex((f) => f.field === field);
+  const mine = fields[i]?.host;
+  if (i < 0 || mine === undefined) return undefined;
+  const first = fields.slice(0, i).find((f) => f.host === mine);
+  return first ? { field: first.field, host: mine } : undefined;
+}
+
+/** Each service its own host name: one DNS record and one TLS route per name. */
+export function withUniqueHostNames<S extends z.ZodType>(schema: S, fields: readonly string[]): S {
+  return fields.reduce(
+    (s, field) =>
+      s.refine((env) => repeatedHost(env as Value, field) === undefined, {
+        ...always,
+        path: field.split("."),
+        error: (issue) => {
+          const other = repeatedHost(issue.input as Value, field);
+          return `is '${other?.host}', the same host name as ${other?.field}: give each service its own host name`;
+        },
+      }) as S,
+    schema,
+  );
+}
+
+/** A refinement that runs even when other fields have problems. */
+export function crossCheck<S extends z.ZodType>(schema: S, path: string, ok: (env: Value) => boolean, message: string): S {
+  return schema.refine((env) => ok(env as Value), { ...always, path: path.split("."), message }) as S;
+}
+
+export { at };
