@@ -17,7 +17,7 @@ export function dnsSection<S extends z.ZodType>(secretRef: S) {
         .string()
         .regex(/^[a-f0-9]{32}$/, "must be the 32-character Cloudflare zone id (Overview page of the zone)")
         .describe("Cloudflare zone id of the domain."),
-      apiToken: secretRef.describe("Reference to a Cloudflare API token with Zone:DNS:Edit (and Zone:SSL on aws)."),
+      apiToken: secretRef.describe("Reference to a Cloudflare API token with Zone:DNS:Edit, plus Zone:Zone:Read on docker (Traefik's DNS-01) and Zone:Zone Settings:Edit on aws."),
       proxied: z
         .boolean()
         .default(true)

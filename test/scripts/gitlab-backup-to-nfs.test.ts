@@ -79,6 +79,10 @@ function makeLayout(): Layout {
   writeFileSync(join(l.config, "gitlab.rb"), "external_url 'https://gitlab.example.com'\n", { mode: 0o600 });
   writeFileSync(join(l.config, "gitlab-secrets.json"), '{"gitlab_rails":{"secret_key_base":"test"}}\n', { mode: 0o600 });
   writeFileSync(join(l.config, "application-settings.rb"), "# not part of the config archive\n");
+  for (const type of ["ed25519", "rsa"]) {
+    writeFileSync(join(l.config, `ssh_host_${type}_key`), `private ${type} host key\n`, { mode: 0o600 });
+    writeFileSync(join(l.config, `ssh_host_${type}_key.pub`), `ssh-${type} public host key\n`);
+  }
   writeFileSync(join(l.bin, "docker"), FAKE_DOCKER);
   writeFileSync(join(l.bin, "cp"), FAKE_CP);
   chmodSync(join(l.bin, "docker"), 0o755);
@@ -161,7 +165,7 @@ describe("gitlab-backup-to-nfs.sh: a successful run", () => {
       "gitlab-backup create",
       "find the new archive",
       "copy archive to NFS",
-      "archive gitlab.rb and gitlab-secrets.json",
+      "archive gitlab.rb, gitlab-secrets.json and the SSH host keys",
       "delete archives older than 14 days",
     ]);
     const archive = readdirSync(layout.source).find((f) => ARCHIVE.test(f));
@@ -192,7 +196,7 @@ describe("gitlab-backup-to-nfs.sh: a successful run", () => {
     expect(mode(copy)).toBe(0o600);
   });
 
-  it("saves exactly gitlab.rb and gitlab-secrets.json in a 0600 tarball on the share", () => {
+  it("saves exactly gitlab.rb, gitlab-secrets.json and the SSH host keys in a 0600 tarball on the share", () => {
     const r = run();
     expect(r.status).toBe(0);
     const tarballs = filesUnder(join(layout.nfs, "config"));
@@ -201,9 +205,27 @@ describe("gitlab-backup-to-nfs.sh: a successful run", () => {
     const tarball = join(layout.nfs, "config", tarballs[0]!);
     expect(mode(tarball)).toBe(0o600);
     const entries = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n");
-    expect(entries).toEqual(["gitlab.rb", "gitlab-secrets.json"]);
+    expect(entries).toEqual([
+      "gitlab.rb",
+      "gitlab-secrets.json",
+      "ssh_host_ed25519_key",
+      "ssh_host_rsa_key",
+      "ssh_host_ed25519_key.pub",
+      "ssh_host_rsa_key.pub",
+    ]);
+    expect(execFileSync("tar", ["-xzOf", tarball, "ssh_host_ed25519_key"], { encoding: "utf8" })).toBe("private ed25519 host key\n");
     const secrets = execFileSync("tar", ["-xzOf", tarball, "gitlab-secrets.json"], { encoding: "utf8" });
     expect(secrets).toBe(readFileSync(join(layout.config, "gitlab-secrets.json"), "utf8"));
+  });
+
+  it("still saves gitlab.rb and gitlab-secrets.json when there are no SSH host keys, and says so", () => {
+    for (const f of readdirSync(layout.config).filter((n) => n.startsWith("ssh_host_"))) rmSync(join(layout.config, f));
+    const r = run();
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("no SSH host keys");
+    const [tarball] = filesUnder(join(layout.nfs, "config"));
+    const entries = execFileSync("tar", ["-tzf", join(layout.nfs, "config", tarball!)], { encoding: "utf8" }).trim().split("\n");
+    expect(entries).toEqual(["gitlab.rb", "gitlab-secrets.json"]);
   });
 
   it("keeps the share's directories private", () => {
@@ -357,7 +379,7 @@ describe("gitlab-backup-to-nfs.sh: failures are visible and leave nothing half-w
   it("gitlab-secrets.json is missing: the run fails (a restore would be impossible) and writes no tarball", () => {
     rmSync(join(layout.config, "gitlab-secrets.json"));
     const r = run();
-    expectFailedRun(r, "archive gitlab.rb and gitlab-secrets.json");
+    expectFailedRun(r, "archive gitlab.rb, gitlab-secrets.json and the SSH host keys");
     expect(r.stderr).toContain("gitlab-secrets.json is missing");
     expect(filesUnder(join(layout.nfs, "config"))).toEqual([]);
   });

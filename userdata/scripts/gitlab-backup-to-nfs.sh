@@ -10,7 +10,9 @@
 #      registry: nothing skipped); GitLab writes the archive to its own data directory;
 #   2. copies that new archive to $NFS_DIR/gitlab/ under a temporary name, verifies it
 #      (sha256 of the copy read back), then renames it into place;
-#   3. archives gitlab.rb and gitlab-secrets.json into $NFS_DIR/config/ (mode 0600), the same way;
+#   3. archives gitlab.rb, gitlab-secrets.json and the git SSH host keys (the image keeps them
+#      in /etc/gitlab; without them a restored GitLab greets every client with a new host key)
+#      into $NFS_DIR/config/ (mode 0600), the same way;
 #   4. deletes archives of those two kinds older than RETENTION_DAYS on the share, nothing else
 #      (only after a successful run, so failing backups never prune the last good ones);
 #   5. writes Prometheus textfile metrics for GitLab's node_exporter, atomically.
@@ -155,16 +157,21 @@ mv -f "$partial" "$ARCHIVE_DIR/$name" || fail "renaming $partial into place fail
 partial=""
 log "copied $name ($archive_size bytes) to $ARCHIVE_DIR"
 
-begin "archive gitlab.rb and gitlab-secrets.json"
+begin "archive gitlab.rb, gitlab-secrets.json and the SSH host keys"
 for f in gitlab.rb gitlab-secrets.json; do
   [ -f "$GITLAB_CONFIG_DIR/$f" ] || fail "$GITLAB_CONFIG_DIR/$f is missing: without it a restore is impossible"
 done
+set -- gitlab.rb gitlab-secrets.json
+for key in "$GITLAB_CONFIG_DIR"/ssh_host_*_key "$GITLAB_CONFIG_DIR"/ssh_host_*_key.pub; do
+  if [ -f "$key" ]; then set -- "$@" "${key##*/}"; fi
+done
+[ "$#" -gt 2 ] || log "no SSH host keys in $GITLAB_CONFIG_DIR: a restored GitLab will present new ones"
 mkdir -p "$CONFIG_ARCHIVE_DIR" || fail "cannot create $CONFIG_ARCHIVE_DIR"
 config_name=gitlab-config-$(date -u +%Y%m%dT%H%M%SZ).tar.gz
 partial=$CONFIG_ARCHIVE_DIR/.$config_name.partial
-tar -czf "$partial" -C "$GITLAB_CONFIG_DIR" gitlab.rb gitlab-secrets.json || fail "tar of $GITLAB_CONFIG_DIR failed"
+tar -czf "$partial" -C "$GITLAB_CONFIG_DIR" "$@" || fail "tar of $GITLAB_CONFIG_DIR failed"
 listing=$(tar -tzf "$partial") || fail "cannot read back $partial"
-expected_listing=$(printf 'gitlab.rb\ngitlab-secrets.json')
+expected_listing=$(printf '%s\n' "$@")
 [ "$listing" = "$expected_listing" ] || fail "config archive holds unexpected entries: $listing"
 chmod 0600 "$partial" || fail "chmod $partial failed"
 mv -f "$partial" "$CONFIG_ARCHIVE_DIR/$config_name" || fail "renaming $partial into place failed"
