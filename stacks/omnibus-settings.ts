@@ -90,9 +90,12 @@ export function omnibusSettings(env: Environment, platform: PlatformOmnibusInput
   };
 }
 
-/** Seed 000's break-glass rule: with SSO, only accounts without an SSO identity (local admins) keep passwords. */
+/**
+ * Seed 000's break-glass rule: with SSO, only accounts without an SSO identity (local admins)
+ * keep passwords, and nobody signs up with a password either: accounts come from SSO.
+ */
 export function applicationSettings(env: Environment): ApplicationSettings {
-  return env.gitlab.sso ? { disablePasswordForSsoUsers: true } : {};
+  return env.gitlab.sso ? { disablePasswordForSsoUsers: true, signupEnabled: false } : {};
 }
 
 /** Local loopback plus the given network may read GitLab's metrics and health endpoints. */

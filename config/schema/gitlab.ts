@@ -31,7 +31,7 @@ export function gitlabSection<S extends z.ZodType>(secretRef: S, platform: { rea
         ),
     })
     .describe(
-      "OpenID Connect single sign-on. Users with an SSO identity cannot use a password; local admin accounts keep password login for break-glass access.",
+      "OpenID Connect single sign-on. Users with an SSO identity cannot use a password and the sign-up form is off; local admin accounts keep password login for break-glass access.",
     );
 
   const externalDatabase = z

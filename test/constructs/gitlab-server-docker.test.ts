@@ -66,7 +66,10 @@ describe("GitLabServer on docker", () => {
   });
 
   it("keeps password sign-in for local admins only when SSO is on (seed 000's break-glass rule)", () => {
-    expect(upload("/etc/gitlab/application-settings.rb").content).toContain("'disable_password_authentication_for_users_with_sso_identities' => true");
+    const settings = upload("/etc/gitlab/application-settings.rb").content;
+    expect(settings).toContain("'disable_password_authentication_for_users_with_sso_identities' => true");
+    // And no password accounts made through the sign-up form beside SSO.
+    expect(settings).toContain("'signup_enabled' => false");
     expect(upload("/usr/local/bin/gitlab-apply-settings").executable).toBe(true);
   });
 
