@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderGitlabRb, type OmnibusSettings } from "../../userdata/gitlab-rb";
-import { REPO_ROOT } from "../helpers";
+import { extractArtifacts } from "../../scripts/verify/extract";
+import { exampleEnvironments, REPO_ROOT, synthEnvironment } from "../helpers";
 
 const base: OmnibusSettings = {
   externalUrl: "https://gitlab.example.com",
@@ -139,6 +140,17 @@ describe("gitlab.rb renderer", () => {
     const unknown = keys.filter((k) => !knownKeys.has(k) && !(NGINX_LIKE.test(k) && knownKeys.has(k.replace(/^[a-z_]+\[/, "nginx["))));
     expect(keys.length).toBeGreaterThan(50);
     expect(unknown).toEqual([]);
+  });
+
+  it("uses only keys omnibus-gitlab knows in every example environment's gitlab.rb, as deployed", () => {
+    const files = exampleEnvironments().flatMap((env) =>
+      extractArtifacts(env.name, synthEnvironment(env)).filter((a) => a.path === "/etc/gitlab/gitlab.rb"),
+    );
+    expect(files.map((f) => f.origin.split(":")[0]).sort()).toEqual(["homelab", "production", "staging"]);
+    for (const f of files) {
+      const unknown = assignedKeys(f.content).filter((k) => !knownKeys.has(k) && !(NGINX_LIKE.test(k) && knownKeys.has(k.replace(/^[a-z_]+\[/, "nginx["))));
+      expect(unknown, f.origin).toEqual([]);
+    }
   });
 
   const hasRuby = spawnSync("ruby", ["--version"]).status === 0;
