@@ -99,6 +99,9 @@ export const awsTlsSection = z
   .strictObject({
     certificate: secretsManagerRef.describe("PEM certificate nginx serves: a Cloudflare Origin CA certificate for the domain (seed 004)."),
     privateKey: secretsManagerRef.describe("Its PEM private key."),
-    strictSslMode: z.boolean().default(true).describe("Set the zone's SSL mode to Full (strict). @default true"),
+    strictSslMode: z
+      .boolean()
+      .default(true)
+      .describe("Set the zone's SSL mode to Full (strict). A zone has one SSL mode: let one environment per zone own it. @default true"),
   })
   .describe("TLS between Cloudflare and the instance: nginx serves an Origin CA certificate fetched at boot.");

@@ -128,11 +128,16 @@ describe("DNS and TLS on aws", () => {
     expect(records["ssh-gitlab-staging.example.com"].proxied).toBe(false);
   });
 
-  it("sets the zone to Full (strict), and can leave it alone", () => {
-    expect(resources(stack, "cloudflare_zone_setting")).toEqual([expect.objectContaining({ setting_id: "ssl", value: "strict" })]);
+  it("sets the zone to Full (strict) from one environment per zone, and can leave it alone", () => {
+    const production = synthEnvironment(exampleEnvironment("production"));
+    expect(resources(production, "cloudflare_zone_setting")).toEqual([expect.objectContaining({ setting_id: "ssl", value: "strict" })]);
+    // Staging shares production's zone in the examples: it leaves the one setting to production.
+    expect(stack.resource.cloudflare_zone_setting).toBeUndefined();
     const c = exampleYaml("staging");
-    c.tls.strictSslMode = false;
-    expect(synthEnvironment(validEnvironment(c, "staging")).resource.cloudflare_zone_setting).toBeUndefined();
+    delete c.tls.strictSslMode;
+    expect(resources(synthEnvironment(validEnvironment(c, "staging")), "cloudflare_zone_setting")).toEqual([
+      expect.objectContaining({ setting_id: "ssl", value: "strict" }),
+    ]);
   });
 
   it("serves the Origin CA certificate fetched from Secrets Manager at boot", () => {
