@@ -18,6 +18,16 @@ const ENTRYPOINT = "/usr/local/bin/runner-entrypoint";
 /** The runner image's own command, kept as the arguments of our entry point. */
 const RUNNER_COMMAND = ["run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner"];
 export const RUNNER_METRICS_PORT = 9252;
+/**
+ * The deploy runner's container name. Its jobs run inside it, so an apply that replaces it
+ * kills itself: scripts/ci/apply-guard.ts refuses such plans in CI.
+ */
+export const DEPLOY_RUNNER_CONTAINER_NAME = "gitlab-runner-deploy";
+/**
+ * Tells runner-entrypoint.sh to put the job user in the group owning the host's Docker
+ * socket: the deploy runner's shell jobs run `docker compose` as gitlab-runner, not root.
+ */
+const JOBS_USE_DOCKER_SOCKET = "JOBS_USE_DOCKER_SOCKET=1";
 
 export interface DockerBuildRunnerProps {
   /** Runner authentication token (a sensitive Terraform variable reference). */
@@ -91,11 +101,12 @@ export class DockerRunnerFleet extends Construct {
         type: AssetType.DIRECTORY,
       });
       this.deployRunner = this.runner("deploy", {
-        name: "gitlab-runner-deploy",
+        name: DEPLOY_RUNNER_CONTAINER_NAME,
         image: `gitlab-platform/deploy-runner:${props.runnerVersion}`,
         build: { context: context.path, args: { RUNNER_VERSION: props.runnerVersion } },
         network: props.network,
         token: props.deployToken,
+        env: [JOBS_USE_DOCKER_SOCKET],
         // Deploys run one at a time.
         concurrent: 1,
         settings: {
@@ -138,6 +149,8 @@ export class DockerRunnerFleet extends Construct {
       build?: { context: string; args: Record<string, string> };
       network: Network;
       token: string;
+      /** Extra environment of the runner container. */
+      env?: readonly string[];
       concurrent: number;
       settings: RunnerSettings;
     },
@@ -155,7 +168,7 @@ export class DockerRunnerFleet extends Construct {
       container: {
         entrypoint: [ENTRYPOINT],
         command: RUNNER_COMMAND,
-        env: [`RUNNER_TOKEN=${r.token}`],
+        env: [`RUNNER_TOKEN=${r.token}`, ...(r.env ?? [])],
         // The runner manager starts job containers (build) or runs docker commands (deploy).
         volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
         healthcheck: {

@@ -10,6 +10,15 @@ stack="cdktf.out/stacks/$env"
 # A CI job's workspace is discarded: its state must live elsewhere (s3 or gitlab).
 if [ -n "${CI:-}" ]; then npx tsx scripts/ci/require-remote-state.ts "$env"; fi
 
-cd "$stack"
-terraform init -input=false -no-color
-terraform apply -input=false -no-color -lock-timeout=5m plan.tfplan
+terraform -chdir="$stack" init -input=false -no-color
+
+# The job runs inside the deploy runner's container: a plan that replaces that container
+# would kill this apply half-way. Such changes are applied from a workstation.
+if [ -n "${CI:-}" ]; then
+  trap 'rm -f "$stack/plan.json"' EXIT # it may hold values of sensitive variables
+  terraform -chdir="$stack" show -json plan.tfplan > "$stack/plan.json"
+  npx tsx scripts/ci/apply-guard.ts "$env" "$stack/plan.json"
+  rm -f "$stack/plan.json"
+fi
+
+terraform -chdir="$stack" apply -input=false -no-color -lock-timeout=5m plan.tfplan

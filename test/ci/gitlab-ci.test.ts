@@ -49,6 +49,21 @@ function listJobs(cwd: string, all = false) {
   return { status: r.status, output: `${r.stdout}${r.stderr}`, jobs };
 }
 
+/** The configuration as GitLab merges it (extends, defaults), from gitlab-ci-local --preview. */
+function preview(cwd: string): Record<string, any> {
+  const r = spawnSync(GITLAB_CI_LOCAL, ["--preview"], { cwd, encoding: "utf8", env: { ...process.env, CI: undefined } });
+  if (r.status !== 0) throw new Error(`gitlab-ci-local --preview failed:\n${r.stdout}${r.stderr}`);
+  return parse(r.stdout.slice(r.stdout.indexOf("---\n")), { maxAliasCount: -1 }) as Record<string, any>;
+}
+
+/** Seconds Terraform's http backend keeps retrying: go-retryablehttp's backoff, min·2^n capped at max, per retry. */
+function retrySeconds(variables: Record<string, string>): number {
+  const [retries, min, max] = [variables.TF_HTTP_RETRY_MAX, variables.TF_HTTP_RETRY_WAIT_MIN, variables.TF_HTTP_RETRY_WAIT_MAX].map(Number);
+  let total = 0;
+  for (let n = 0; n < retries!; n++) total += Math.min(min! * 2 ** n, max!);
+  return total;
+}
+
 describe(".gitlab-ci.yml", () => {
   it("has a plan and an apply job for every environment, and no others", () => {
     const jobs = Object.keys(ci).filter((k) => /^(plan|apply):/.test(k));
@@ -106,5 +121,44 @@ describe(".gitlab-ci.yml", () => {
   it("plans every environment when shared code changed, and none for docs", () => {
     expect(listJobs(cloneWithChange(["stacks/aws-stack.ts"])).jobs.filter((j) => j.startsWith("plan:")).sort()).toEqual(environments.map((e) => `plan:${e}`));
     expect(listJobs(cloneWithChange(["README.md"])).jobs.filter((j) => j.startsWith("plan:"))).toEqual([]);
+  });
+
+  it("keeps retrying GitLab-managed state for about 10 minutes while a replaced GitLab container restarts", () => {
+    const v = ci[".terraform"].variables;
+    for (const k of ["TF_HTTP_RETRY_MAX", "TF_HTTP_RETRY_WAIT_MIN", "TF_HTTP_RETRY_WAIT_MAX"]) expect(v[k], k).toMatch(/^[1-9][0-9]*$/);
+    expect(retrySeconds(v)).toBeGreaterThanOrEqual(540);
+    expect(retrySeconds(v)).toBeLessThanOrEqual(900);
+    // The workstation instructions (docs/operations.md, 1.1) use the same values.
+    const docs = readFileSync(join(REPO_ROOT, "docs/operations.md"), "utf8");
+    expect(docs).toContain(`export TF_HTTP_RETRY_MAX=${v.TF_HTTP_RETRY_MAX} TF_HTTP_RETRY_WAIT_MIN=${v.TF_HTTP_RETRY_WAIT_MIN} TF_HTTP_RETRY_WAIT_MAX=${v.TF_HTTP_RETRY_WAIT_MAX}`);
+    // Terraform's defaults (2 retries, 1 to 30 s) give up after 3 s.
+    expect(retrySeconds({ TF_HTTP_RETRY_MAX: "2", TF_HTTP_RETRY_WAIT_MIN: "1", TF_HTTP_RETRY_WAIT_MAX: "30" })).toBe(3);
+  });
+
+  it("installs Terraform where a non-root job user can write, and puts it on PATH for the whole job", () => {
+    const t = ci[".terraform"];
+    expect(t.variables.TERRAFORM_INSTALL_DIR).toBe("$CI_PROJECT_DIR/.bin");
+    expect(t.before_script[0]).toBe('export PATH="$TERRAFORM_INSTALL_DIR:$PATH"');
+    expect(t.before_script[1]).toBe('bash scripts/ci/install-terraform.sh "$TERRAFORM_VERSION" "$TERRAFORM_INSTALL_DIR"');
+    expect(t.before_script.join("\n")).not.toContain("/usr/local/bin");
+    // Runtime dependencies only: cdktf-cli's native node-pty is not built on the deploy runner's Alpine.
+    expect(t.before_script.at(-1)).toBe("npm ci --no-audit --no-fund --omit=dev");
+    const deps = Object.keys(JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")).dependencies);
+    expect(deps).toContain("tsx");
+  });
+
+  it("plans in the default image and applies on the deploy runner, both with the state retries and Terraform on PATH", () => {
+    const merged = preview(cloneWithChange(["README.md"]));
+    for (const env of environments) {
+      const plan = merged[`plan:${env}`];
+      const apply = merged[`apply:${env}`];
+      expect(plan.image.name).toBe(ci.default.image);
+      expect(plan.tags ?? []).not.toContain("deploy");
+      expect(apply.tags).toEqual(["deploy"]);
+      for (const job of [plan, apply]) {
+        expect(job.before_script[0]).toBe('export PATH="$TERRAFORM_INSTALL_DIR:$PATH"');
+        expect(job.variables).toMatchObject({ ENVIRONMENT: env, TERRAFORM_INSTALL_DIR: "$CI_PROJECT_DIR/.bin", TF_HTTP_RETRY_MAX: ci[".terraform"].variables.TF_HTTP_RETRY_MAX });
+      }
+    }
   });
 });

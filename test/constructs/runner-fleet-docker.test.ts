@@ -1,8 +1,11 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
+import { DEPLOY_RUNNER_CONTAINER_NAME } from "../../constructs/runner-fleet/docker";
 import { hostScript } from "../../userdata/host-scripts";
-import { exampleEnvironment, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
+import { REPO_ROOT, exampleEnvironment, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
 
 const stack = synthEnvironment(exampleEnvironment("homelab"));
 const byName = (s: typeof stack, name: string) => resources(s, "docker_container").find((c) => c.name === name);
@@ -41,7 +44,7 @@ describe("runners on docker", () => {
 
   it("each runner gets its own token from its own sensitive variable, filled in at start", () => {
     expect(build.env).toEqual(["RUNNER_TOKEN=${var.runner_token_build}"]);
-    expect(deploy.env).toEqual(["RUNNER_TOKEN=${var.runner_token_deploy}"]);
+    expect(deploy.env[0]).toBe("RUNNER_TOKEN=${var.runner_token_deploy}");
     for (const c of [build, deploy]) {
       expect(c.entrypoint).toEqual(["/usr/local/bin/runner-entrypoint"]);
       expect(c.command).toEqual(["run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner"]);
@@ -49,6 +52,19 @@ describe("runners on docker", () => {
     }
     expect(build.image).toMatch(/^\$\{docker_image\./);
     expect(resources(stack, "docker_image").map((i) => i.name)).toContain("gitlab/gitlab-runner:alpine-v18.5.0");
+  });
+
+  it("only the deploy runner's jobs get the host's Docker socket: its entry point puts the job user in the socket's group", () => {
+    expect(deploy.env).toContain("JOBS_USE_DOCKER_SOCKET=1");
+    expect(build.env.filter((e: string) => e.startsWith("JOBS_USE_DOCKER_SOCKET"))).toEqual([]);
+    expect(deploy.name).toBe(DEPLOY_RUNNER_CONTAINER_NAME);
+  });
+
+  it("deploy runner image has what the repository's own apply jobs need (node, npm, curl; busybox unzip/sha256sum)", () => {
+    const dockerfile = readFileSync(join(REPO_ROOT, "userdata/images/deploy-runner/Dockerfile"), "utf8");
+    const apk = dockerfile.split("\n").find((l) => l.startsWith("RUN apk add --no-cache "));
+    const packages = apk!.replace("RUN apk add --no-cache ", "").split(/\s+/);
+    expect(packages).toEqual(expect.arrayContaining(["docker-cli", "docker-cli-compose", "bash", "git", "nodejs", "npm", "curl"]));
   });
 
   it("there is no deploy runner without a deploy token", () => {
