@@ -265,6 +265,24 @@ describe("the secret scanner can fail", () => {
     expect(formatFindings(findings)).not.toContain("glpat-0123456789abcdefghij");
   });
 
+  it("catches a YAML-style secret inside gzipped EC2 user data, where only the decoded lines show it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "secret-scan-userdata-"));
+    try {
+      cpSync(join(scratch.outdir, "stacks", "staging"), dir, { recursive: true });
+      const stack = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8"));
+      const instance = Object.values(stack.resource.aws_instance)[0] as { user_data_base64: string };
+      const plantedLine = String.raw`#cloud-config\nsmtp_password: hunter2-but-longer\n`;
+      instance.user_data_base64 = instance.user_data_base64.replace(String.raw`#cloud-config\n`, plantedLine);
+      expect(instance.user_data_base64).toContain("hunter2-but-longer");
+      writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(stack, null, 2));
+      const findings = scanTree(dir);
+      expect(findings.map((f) => f.kind)).toContain("literal secret in YAML");
+      expect(findings.some((f) => f.where.endsWith("(decoded)"))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("the reference check flags a variable name used outside a live ${var.…} reference", () => {
     expect(nonReferenceUses("GITLAB_SMTP_PASSWORD=${var.smtp_password}", "smtp_password")).toEqual([]);
     expect(nonReferenceUses('${join(",", [var.smtp_password])}', "smtp_password")).toEqual([]);

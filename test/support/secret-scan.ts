@@ -4,6 +4,7 @@
 // rendered file counts) and text hidden in base64.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { decodeUserData } from "../../scripts/verify/extract";
 import { filesUnder } from "./files";
 
 export interface SecretFinding {
@@ -111,7 +112,7 @@ function jsonStrings(value: unknown, path: string, out: { path: string; text: st
   }
 }
 
-/** Scans every file under `root` (and each string of every JSON file). */
+/** Scans every file under `root` (and each string of every JSON file, EC2 user data decoded). */
 export function scanTree(root: string): SecretFinding[] {
   const findings: SecretFinding[] = [];
   for (const file of filesUnder(root)) {
@@ -126,7 +127,14 @@ export function scanTree(root: string): SecretFinding[] {
       }
       const strings: { path: string; text: string }[] = [];
       jsonStrings(parsed, "$", strings);
-      for (const s of strings) findings.push(...scanText(s.text, `${file} ${s.path}`));
+      for (const s of strings) {
+        findings.push(...scanText(s.text, `${file} ${s.path}`));
+        // EC2 user data is a base64gzip(join(…)) expression: its lines only exist decoded.
+        if (/\.user_data(?:_base64)?$/.test(s.path)) {
+          const decoded = decodeUserData(s.text, true);
+          if ("text" in decoded) findings.push(...scanText(decoded.text, `${file} ${s.path} (decoded)`));
+        }
+      }
     }
   }
   return findings;
