@@ -31,6 +31,14 @@ export const SERVER_AGENT_CONFIG_PATH = "/etc/gitlab-platform/cloudwatch-agent.j
 /** The bootstrap's own log, shipped with the system logs. */
 export const SERVER_BOOTSTRAP_LOG = "/var/log/gitlab-bootstrap.log";
 
+/**
+ * sshd serves git over SSH to the internet and nothing else: only GitLab's `git` user may log
+ * in (EC2 Instance Connect would otherwise let `ubuntu` in). Admins use SSM Session Manager.
+ * The bootstrap reloads sshd first thing, in case it started before this file was written.
+ */
+export const SSHD_GIT_ONLY_PATH = "/etc/ssh/sshd_config.d/10-gitlab-git-only.conf";
+export const SSHD_GIT_ONLY_CONFIG = "# GitLab platform: git over SSH only; admins use SSM Session Manager.\nAllowUsers git\n";
+
 /** Where gitlab.rb reads a boot-time secret from. */
 export function bootSecretFile(name: string): { file: string } {
   return { file: `${SECRETS_DIR}/${secretName(name)}` };
@@ -66,6 +74,7 @@ export function renderGitlabServerUserData(p: GitlabServerUserDataProps): string
       { path: "/etc/gitlab-platform/bootstrap.env", permissions: "0600", content: `${env.join("\n")}\n` },
       { path: "/etc/gitlab-platform/secrets.list", permissions: "0600", content: secretsList.length ? `${secretsList.join("\n")}\n` : "" },
       { path: "/etc/gitlab/gitlab.rb", permissions: "0600", content: renderGitlabRb(p.omnibus) },
+      { path: SSHD_GIT_ONLY_PATH, permissions: "0644", content: SSHD_GIT_ONLY_CONFIG },
       ...(settings ? [{ path: "/etc/gitlab/application-settings.rb", permissions: "0600", content: settings }] : []),
       { path: "/usr/local/sbin/gitlab-bootstrap", permissions: "0755", content: compactScript("gitlab-bootstrap.sh") },
       { path: "/usr/local/sbin/gitlab-apply-settings", permissions: "0755", content: compactScript("gitlab-apply-settings.sh") },

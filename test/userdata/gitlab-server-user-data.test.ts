@@ -37,6 +37,7 @@ describe("GitLab server user data", () => {
       "/etc/gitlab-platform/secrets.list",
       "/etc/gitlab/application-settings.rb",
       "/etc/gitlab/gitlab.rb",
+      "/etc/ssh/sshd_config.d/10-gitlab-git-only.conf",
       "/usr/local/sbin/gitlab-apply-settings",
       "/usr/local/sbin/gitlab-bootstrap",
       "/usr/local/sbin/gitlab-keep-identity",
@@ -59,6 +60,19 @@ describe("GitLab server user data", () => {
     expect(files(withUnits)["/etc/systemd/system/x.timer"].content).toBe("[Timer]\n");
     expect(files(withUnits)["/etc/gitlab-platform/bootstrap.env"].content).toContain('ENABLE_UNITS="x.timer"\n');
     expect(() => renderGitlabServerUserData({ ...props, enableUnits: ["x; reboot"] })).toThrow(/invalid unit name/);
+  });
+
+  it("lets only GitLab's git user in over SSH, with a drop-in that Ubuntu's sshd_config includes", () => {
+    // Port 22 is open to the internet for git; EC2 Instance Connect would let `ubuntu` in too.
+    // Admins use SSM. The bootstrap reloads sshd first (test/scripts/gitlab-bootstrap.test.ts).
+    expect(files(doc)["/etc/ssh/sshd_config.d/10-gitlab-git-only.conf"]).toEqual({
+      path: "/etc/ssh/sshd_config.d/10-gitlab-git-only.conf",
+      owner: "root:root",
+      permissions: "0644",
+      content: "# GitLab platform: git over SSH only; admins use SSM Session Manager.\nAllowUsers git\n",
+    });
+    const directives = doc.match(/^\s*(AllowUsers|AllowGroups|DenyUsers|DenyGroups)\b.*$/gm) ?? [];
+    expect(directives.map((d) => d.trim())).toEqual(["AllowUsers git"]);
   });
 
   it("runs the bootstrap once, as the only command", () => {
@@ -102,11 +116,11 @@ describe("bootstrap script", () => {
   it("restores GitLab's secrets and SSH host keys from the data volume before reconfigure, and keeps them after", () => {
     const [mount, restore, install, reconfigure, save, settings] = order(
       'step="mount data volume"',
-      "/usr/local/sbin/gitlab-keep-identity restore",
+      '"$SBIN/gitlab-keep-identity" restore',
       'step="install gitlab-ce $GITLAB_VERSION"',
       "\ngitlab-ctl reconfigure\n",
-      "/usr/local/sbin/gitlab-keep-identity save",
-      "/usr/local/sbin/gitlab-apply-settings\n",
+      '"$SBIN/gitlab-keep-identity" save',
+      '"$SBIN/gitlab-apply-settings"\n',
     );
     expect(mount).toBeGreaterThan(0);
     expect([mount, restore, install, reconfigure, save, settings]).toEqual([mount, restore, install, reconfigure, save, settings].sort((a, b) => a! - b!));
@@ -117,6 +131,6 @@ describe("bootstrap script", () => {
   it("pins the package and lets only itself reconfigure", () => {
     expect(script).toContain('apt-get install -y -q "gitlab-ce=$GITLAB_VERSION"');
     expect(script).toContain("apt-mark hold gitlab-ce");
-    expect(script.indexOf("touch /etc/gitlab/skip-auto-reconfigure")).toBeLessThan(script.indexOf('apt-get install -y -q "gitlab-ce='));
+    expect(script.indexOf('touch "$ROOT/etc/gitlab/skip-auto-reconfigure"')).toBeLessThan(script.indexOf('apt-get install -y -q "gitlab-ce='));
   });
 });

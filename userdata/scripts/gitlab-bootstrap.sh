@@ -7,10 +7,16 @@
 # exits non-zero, so `cloud-init status` reports an error.
 set -Eeuo pipefail
 
-readonly CONFIG=/etc/gitlab-platform/bootstrap.env
-readonly SECRETS_LIST=/etc/gitlab-platform/secrets.list
-readonly STATE_DIR=/var/lib/gitlab-platform
-readonly LOG=/var/log/gitlab-bootstrap.log
+# Tests run this script against a scratch tree: BOOTSTRAP_ROOT (empty on the host) prefixes
+# every path the script itself reads, writes or runs. Paths it hands to other commands
+# (the mount point, the device, the agent's config) and writes into files stay host paths.
+readonly ROOT="${BOOTSTRAP_ROOT:-}"
+readonly CONFIG="$ROOT/etc/gitlab-platform/bootstrap.env"
+readonly SECRETS_LIST="$ROOT/etc/gitlab-platform/secrets.list"
+readonly SECRETS_DIR="$ROOT/etc/gitlab/secrets.d"
+readonly STATE_DIR="$ROOT/var/lib/gitlab-platform"
+readonly LOG="$ROOT/var/log/gitlab-bootstrap.log"
+readonly SBIN="$ROOT/usr/local/sbin"
 readonly DATA_DIR=/var/opt/gitlab
 
 mkdir -p "$STATE_DIR"
@@ -31,23 +37,27 @@ trap on_error ERR
 : "${GITLAB_VERSION:?missing in $CONFIG}" "${DATA_VOLUME_ID:?missing in $CONFIG}" "${AWS_REGION:?missing in $CONFIG}"
 rm -f "$STATE_DIR/bootstrap.failed"
 
+step="restrict SSH to the git user"
+# The user data's sshd drop-in allows only GitLab's git user (admins use SSM, not SSH).
+# sshd may have started before cloud-init wrote it: make the running sshd read it now.
+systemctl try-reload-or-restart ssh.service
+
 step="wait for data volume"
 # Nitro instances expose EBS volumes as NVMe devices named after the volume id.
 device="/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${DATA_VOLUME_ID//-/}"
 for _ in $(seq 1 60); do
-  [ -e "$device" ] && break
-  [ -e /dev/xvdf ] && device=/dev/xvdf && break
+  [ -e "$ROOT$device" ] && break
+  [ -e "$ROOT/dev/xvdf" ] && device=/dev/xvdf && break
   log "waiting for data volume $DATA_VOLUME_ID to be attached"
   sleep 5
 done
-[ -e "$device" ] || { log "data volume $DATA_VOLUME_ID never appeared"; false; }
+[ -e "$ROOT$device" ] || { log "data volume $DATA_VOLUME_ID never appeared"; false; }
 
 step="format data volume (only if blank)"
 # blkid exits 2 when it finds no signature at all: only then is the volume new.
-set +e
-blkid -p "$device" > /dev/null 2>&1
-probe=$?
-set -e
+# (`|| probe=$?`, not `set +e`: the ERR trap fires even under `set +e`.)
+probe=0
+blkid -p "$device" > /dev/null 2>&1 || probe=$?
 if [ "$probe" -eq 2 ]; then
   log "data volume is blank: creating ext4 filesystem"
   mkfs.ext4 -q -L gitlab-data "$device"
@@ -60,9 +70,9 @@ fi
 
 step="mount data volume"
 uuid=$(blkid -s UUID -o value "$device")
-mkdir -p "$DATA_DIR"
-if ! grep -q "UUID=$uuid" /etc/fstab; then
-  echo "UUID=$uuid $DATA_DIR ext4 defaults,nofail,x-systemd.device-timeout=120 0 2" >> /etc/fstab
+mkdir -p "$ROOT$DATA_DIR"
+if ! grep -q "UUID=$uuid" "$ROOT/etc/fstab"; then
+  echo "UUID=$uuid $DATA_DIR ext4 defaults,nofail,x-systemd.device-timeout=120 0 2" >> "$ROOT/etc/fstab"
 fi
 mountpoint -q "$DATA_DIR" || mount "$DATA_DIR"
 mountpoint -q "$DATA_DIR"
@@ -77,9 +87,9 @@ step="start the CloudWatch agent"
 # Before GitLab itself, so a bootstrap that fails later still ships its log.
 readonly CWAGENT_CONFIG=/etc/gitlab-platform/cloudwatch-agent.json
 readonly CWAGENT_CTL=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
-if [ -f "$CWAGENT_CONFIG" ]; then
+if [ -f "$ROOT$CWAGENT_CONFIG" ]; then
   command -v rsyslogd > /dev/null || { apt-get update -q && apt-get install -y -q rsyslog; }
-  if [ ! -x "$CWAGENT_CTL" ]; then
+  if [ ! -x "$ROOT$CWAGENT_CTL" ]; then
     # AWS ships the agent for Ubuntu as a .deb in a bucket per region (no apt repository).
     deb=$(mktemp --suffix=.deb)
     curl -fsSL --retry 5 -o "$deb" \
@@ -87,40 +97,47 @@ if [ -f "$CWAGENT_CONFIG" ]; then
     dpkg -i -E "$deb"
     rm -f "$deb"
   fi
-  "$CWAGENT_CTL" -a fetch-config -m ec2 -s -c "file:$CWAGENT_CONFIG"
+  "$ROOT$CWAGENT_CTL" -a fetch-config -m ec2 -s -c "file:$CWAGENT_CONFIG"
 fi
 
 step="fetch secrets"
-install -d -m 0700 /etc/gitlab/secrets.d
+install -d -m 0700 "$SECRETS_DIR"
 if [ -s "$SECRETS_LIST" ]; then
+  # Root-only for the secret files and nothing else: apt reads its keyring as the _apt
+  # user, and GitLab's reconfigure expects the usual umask for what it creates.
+  umask 077
   while read -r name arn; do
     [ -n "$name" ] || continue
     log "fetching secret '$name' from Secrets Manager"
-    umask 077
     aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$arn" \
-      --query SecretString --output text > "/etc/gitlab/secrets.d/$name.tmp"
-    [ -s "/etc/gitlab/secrets.d/$name.tmp" ] || { log "secret '$name' is empty"; false; }
-    mv "/etc/gitlab/secrets.d/$name.tmp" "/etc/gitlab/secrets.d/$name"
+      --query SecretString --output text > "$SECRETS_DIR/$name.tmp"
+    [ -s "$SECRETS_DIR/$name.tmp" ] || { log "secret '$name' is empty"; false; }
+    mv "$SECRETS_DIR/$name.tmp" "$SECRETS_DIR/$name"
   done < "$SECRETS_LIST"
+  umask 022
 fi
 
 step="restore GitLab's secrets and SSH host keys from the data volume"
-/usr/local/sbin/gitlab-keep-identity restore
+"$SBIN/gitlab-keep-identity" restore
 # sshd reads host keys when it starts: serve the restored ones.
 systemctl try-restart ssh.service
 
 step="add GitLab package repository"
-codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
-install -d -m 0755 /etc/apt/keyrings
+codename=$(. "$ROOT/etc/os-release" && echo "$VERSION_CODENAME")
+readonly KEYRING=/etc/apt/keyrings/gitlab-ce.gpg
+readonly APT_SOURCE=/etc/apt/sources.list.d/gitlab-ce.list
+install -d -m 0755 "$ROOT/etc/apt/keyrings"
 curl -fsSL --retry 5 https://packages.gitlab.com/gitlab/gitlab-ce/gpgkey \
-  | gpg --dearmor --yes -o /etc/apt/keyrings/gitlab-ce.gpg
-echo "deb [signed-by=/etc/apt/keyrings/gitlab-ce.gpg] https://packages.gitlab.com/gitlab/gitlab-ce/ubuntu/ $codename main" \
-  > /etc/apt/sources.list.d/gitlab-ce.list
+  | gpg --dearmor --yes -o "$ROOT$KEYRING"
+echo "deb [signed-by=$KEYRING] https://packages.gitlab.com/gitlab/gitlab-ce/ubuntu/ $codename main" \
+  > "$ROOT$APT_SOURCE"
+# apt verifies signatures as the unprivileged _apt user: both must be world-readable.
+chmod 0644 "$ROOT$KEYRING" "$ROOT$APT_SOURCE"
 apt-get update -q
 
 step="install gitlab-ce $GITLAB_VERSION"
 # We run reconfigure ourselves, after the config and secrets are in place.
-touch /etc/gitlab/skip-auto-reconfigure
+touch "$ROOT/etc/gitlab/skip-auto-reconfigure"
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q "gitlab-ce=$GITLAB_VERSION"
 apt-mark hold gitlab-ce
 
@@ -128,10 +145,10 @@ step="gitlab-ctl reconfigure"
 gitlab-ctl reconfigure
 
 step="keep GitLab's secrets and SSH host keys on the data volume"
-/usr/local/sbin/gitlab-keep-identity save
+"$SBIN/gitlab-keep-identity" save
 
 step="apply application settings"
-/usr/local/sbin/gitlab-apply-settings
+"$SBIN/gitlab-apply-settings"
 
 step="enable host units"
 if [ -n "${ENABLE_UNITS:-}" ]; then
