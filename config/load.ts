@@ -241,17 +241,19 @@ export function loadEnvironmentFile(file: string): Environment {
  * files together.
  */
 export function loadEnvironments(dir: string, only?: readonly string[]): Environment[] {
-  const files = readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .sort();
-  const names = new Map(files.map((f) => [f.replace(/\.ya?ml$/, ""), f]));
-  const problems: ConfigProblem[] = [];
+  const all = readdirSync(dir).sort();
+  const files = all.filter((f) => f.endsWith(".yaml"));
+  const names = new Map(files.map((f) => [f.replace(/\.yaml$/, ""), f]));
+  // The pipeline plans config/<env>.yaml: a .yml file would be synthesized but never planned.
+  const problems: ConfigProblem[] = all
+    .filter((f) => f.endsWith(".yml"))
+    .map((f) => ({ file: relative(process.cwd(), join(dir, f)) || f, path: "", message: "environment files end in .yaml (the pipeline plans and applies config/<env>.yaml): rename it" }));
   for (const wanted of only ?? []) {
     if (!names.has(wanted)) {
       problems.push({ file: relative(process.cwd(), join(dir, `${wanted}.yaml`)) || wanted, path: "", message: `no such environment; known: ${[...names.keys()].join(", ") || "none"}` });
     }
   }
-  const selected = only ? files.filter((f) => only.includes(f.replace(/\.ya?ml$/, ""))) : files;
+  const selected = only ? files.filter((f) => only.includes(f.replace(/\.yaml$/, ""))) : files;
   const environments: Environment[] = [];
   for (const f of selected) {
     const path = join(dir, f);

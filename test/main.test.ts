@@ -46,6 +46,15 @@ describe("main.ts", () => {
     expect(r.stderr).toMatch(/qa\.yaml: \(file\): no such environment; known: homelab, production, staging/);
   });
 
+  it("refuses a .yml environment file, which the pipeline would never plan", () => {
+    const s = scratch();
+    cpSync(join(s.configDir, "staging.yaml"), join(s.configDir, "qa.yml"));
+    const r = runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/qa\.yml: \(file\): environment files end in \.yaml \(the pipeline plans and applies config\/<env>\.yaml\): rename it/);
+    expect(existsSync(s.outdir)).toBe(false);
+  });
+
   it("on invalid config: exits 1, prints every problem of every file, no stack trace, writes nothing", () => {
     const s = scratch();
     const homelab = readFileSync(join(s.configDir, "homelab.yaml"), "utf8");
