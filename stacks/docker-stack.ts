@@ -104,6 +104,8 @@ export class DockerEnvironmentStack extends TerraformStack {
         dockerAccess: env.runners.build.dockerAccess,
         privileged: env.runners.build.privileged,
         ...(env.runners.build.jobMemory ? { jobMemory: env.runners.build.jobMemory } : {}),
+        // Clones, API calls and registry logins from jobs go to Traefik on this host.
+        hostsViaDockerHost: [hosts.web, ...(hosts.registry ? [hosts.registry] : [])],
       },
       ...(env.runners.deploy ? { deployToken: this.sensitiveVariable(env.runners.deploy.token.terraformVariable) } : {}),
       schedulerImage: env.docker.images.dockerCli,

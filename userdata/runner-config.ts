@@ -23,6 +23,8 @@ export interface DockerExecutorSettings {
   readonly memory?: string;
   readonly cpus?: string;
   readonly networkMode?: string;
+  /** /etc/hosts entries of job containers, e.g. 'gitlab.example.com:host-gateway'. */
+  readonly extraHosts?: readonly string[];
 }
 
 export interface S3CacheSettings {
@@ -73,6 +75,7 @@ function runnerTable(r: RunnerSettings): Record<string, unknown> {
     if (d.memory) docker.memory = d.memory;
     if (d.cpus) docker.cpus = d.cpus;
     if (d.networkMode) docker.network_mode = d.networkMode;
+    if (d.extraHosts?.length) docker.extra_hosts = [...d.extraHosts];
     table.docker = docker;
   }
   if (r.s3Cache) {

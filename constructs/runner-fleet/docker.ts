@@ -39,6 +39,13 @@ export interface DockerBuildRunnerProps {
   readonly privileged: boolean;
   /** Memory limit per job container. @default no limit */
   readonly jobMemory?: string;
+  /**
+   * Host names job containers reach through the Docker host's published ports (Traefik), e.g.
+   * GitLab's and the registry's: jobs run on Docker's default bridge, where public DNS would
+   * send them out to the router and back (NAT loopback, which many routers lack).
+   * @default none
+   */
+  readonly hostsViaDockerHost?: readonly string[];
 }
 
 export interface DockerRunnerFleetProps {
@@ -91,6 +98,8 @@ export class DockerRunnerFleet extends Construct {
           pullPolicy: ["if-not-present"],
           volumes: jobVolumes,
           ...(props.build.jobMemory ? { memory: props.build.jobMemory } : {}),
+          // host-gateway: the daemon's own address on the job's bridge (Docker ≥ 20.10).
+          ...(props.build.hostsViaDockerHost?.length ? { extraHosts: props.build.hostsViaDockerHost.map((h) => `${h}:host-gateway`) } : {}),
         },
       },
     });

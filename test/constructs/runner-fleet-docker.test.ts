@@ -24,6 +24,14 @@ describe("runners on docker", () => {
     expect(config.concurrent).toBe(4);
   });
 
+  it("build jobs reach GitLab and the registry through the Docker host's Traefik, not through the router", () => {
+    expect(runnerConfig(build).runners[0].docker.extra_hosts).toEqual(["gitlab.example.com:host-gateway", "registry.example.com:host-gateway"]);
+    const c = exampleYaml("homelab");
+    c.registry = { enabled: false };
+    const noRegistry = byName(synthEnvironment(validEnvironment(c, "homelab")), "gitlab-runner-build");
+    expect(runnerConfig(noRegistry).runners[0].docker.extra_hosts).toEqual(["gitlab.example.com:host-gateway"]);
+  });
+
   it("build jobs get the host's Docker socket only when config asks for it", () => {
     const c = exampleYaml("homelab");
     c.runners.build.dockerAccess = "socket";

@@ -84,8 +84,15 @@ describe("runner config.toml renderer", () => {
     expect(() => renderRunnerConfig({ concurrent: 1, runners: [] })).toThrow(/at least one runner/);
   });
 
+  it("adds /etc/hosts entries to job containers only when given", () => {
+    const withHosts = { ...seed004, runners: [{ ...seed004.runners[0]!, docker: { ...seed004.runners[0]!.docker!, extraHosts: ["gitlab.example.com:host-gateway"] } }] };
+    expect((parse(renderRunnerConfig(withHosts)) as any).runners[0].docker.extra_hosts).toEqual(["gitlab.example.com:host-gateway"]);
+    expect((parse(renderRunnerConfig(seed004)) as any).runners[0].docker).not.toHaveProperty("extra_hosts");
+  });
+
   it("uses only keys gitlab-runner knows", () => {
-    const keys = allKeys(parse(renderRunnerConfig(seed004)));
+    const withHosts = { ...seed004, runners: [{ ...seed004.runners[0]!, docker: { ...seed004.runners[0]!.docker!, extraHosts: ["a:b"] } }] };
+    const keys = [...allKeys(parse(renderRunnerConfig(seed004))), ...allKeys(parse(renderRunnerConfig(withHosts)))];
     expect(keys.filter((k) => !knownKeys.has(k))).toEqual([]);
   });
 });
