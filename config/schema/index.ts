@@ -26,7 +26,7 @@ const awsEnvironmentObject = z.strictObject({
   ...common,
   aws: awsSection,
   gitlab: gitlabSection(secretsManagerRef, { defaultSshPort: 22 }),
-  dns: dnsSection(terraformVariableRef),
+  dns: dnsSection(terraformVariableRef, { proxiedByDefault: true, proxiedNote: "Seed 004 proxies them, with the zone's SSL mode Full (strict)." }),
   tls: awsTlsSection,
   runners: awsRunnersSection,
   backups: awsBackupsSection.prefault({}),
@@ -48,7 +48,11 @@ const dockerEnvironmentObject = z.strictObject({
   docker: dockerSection,
   // Not 22 by default: the Docker host's own OpenSSH has it.
   gitlab: gitlabSection(terraformVariableRef, { defaultSshPort: 2222 }),
-  dns: dnsSection(terraformVariableRef),
+  dns: dnsSection(terraformVariableRef, {
+    proxiedByDefault: false,
+    proxiedNote:
+      "On docker the records point straight at the host by default: proxied, the zone's SSL mode (not managed here) must be Full (strict), or Traefik's HTTP→HTTPS redirect loops, and GitLab sees Cloudflare's addresses as the clients'.",
+  }),
   tls: dockerTlsSection,
   runners: dockerRunnersSection,
   backups: dockerBackupsSection,

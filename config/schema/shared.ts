@@ -10,7 +10,7 @@ export const registrySection = z
   })
   .describe("GitLab's integrated container registry, on its own host name.");
 
-export function dnsSection<S extends z.ZodType>(secretRef: S) {
+export function dnsSection<S extends z.ZodType>(secretRef: S, platform: { readonly proxiedByDefault: boolean; readonly proxiedNote: string }) {
   return z
     .strictObject({
       zoneId: z
@@ -20,8 +20,11 @@ export function dnsSection<S extends z.ZodType>(secretRef: S) {
       apiToken: secretRef.describe("Reference to a Cloudflare API token with Zone:DNS:Edit, plus Zone:Zone:Read on docker (Traefik's DNS-01) and Zone:Zone Settings:Edit on aws."),
       proxied: z
         .boolean()
-        .default(true)
-        .describe("Proxy the web and registry records through Cloudflare. The git SSH record is always DNS-only. @default true"),
+        .default(platform.proxiedByDefault)
+        .describe(
+          "Proxy the web and registry records through Cloudflare. The git SSH record is always DNS-only. Cloudflare's Free and Pro plans refuse request bodies over 100 MB, so a registry push with a larger layer fails while proxied. " +
+            `${platform.proxiedNote} @default ${platform.proxiedByDefault}`,
+        ),
     })
     .describe("Cloudflare DNS for the GitLab, registry and git SSH host names.");
 }

@@ -242,6 +242,15 @@ describe("config mistakes", () => {
     expect(parseConfig(aws).environment?.gitlab.sshPort).toBe(22);
   });
 
+  it("proxies the web records through Cloudflare by default on aws only (docker does not manage the zone's SSL mode)", () => {
+    const c = homelab();
+    delete c.dns.proxied;
+    expect(parseConfig(c).environment?.dns.proxied).toBe(false);
+    const aws = staging();
+    delete aws.dns.proxied;
+    expect(parseConfig(aws).environment?.dns.proxied).toBe(true);
+  });
+
   it("points unknown keys at the key, and bad values at the value", () => {
     const result = parseConfig("platform: docker\ndomain: example.com\ngitlab:\n  hostnmae: git\n  version: latest\n");
     expect(result.problems.find((p) => p.path === "gitlab.hostnmae")).toMatchObject({ line: 4, column: 3 });
