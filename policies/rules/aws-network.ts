@@ -1,28 +1,58 @@
 // Security groups: the world may reach only the GitLab server, and only on 80, 443 and git SSH.
-import { ROLE_TAG, type Rule } from "../types";
+// Ingress is checked wherever Terraform can declare it: aws_vpc_security_group_ingress_rule,
+// the older aws_security_group_rule (type = "ingress") and inline `ingress` blocks.
+import { ROLE_TAG, type ResourceView, type Rule, type StackView, type Violation } from "../types";
 
-const WORLD = new Set(["0.0.0.0/0", "::/0"]);
+/** Any address: 0.0.0.0/0, ::/0, or any other prefix of length 0. */
+const isWorld = (cidr: unknown) => typeof cidr === "string" && /\/0$/.test(cidr.trim());
+
+/** One ingress permission, whatever resource declared it. */
+interface Ingress {
+  readonly cidrs: readonly unknown[];
+  readonly protocol: unknown;
+  readonly fromPort: unknown;
+  readonly toPort: unknown;
+}
+
+const list = (v: unknown): unknown[] => [v ?? []].flat();
+
+function problem(stack: StackView, group: ResourceView | undefined, ingress: Ingress): string | undefined {
+  const allowed = new Set([80, 443, stack.context.gitSshPort]);
+  const role = group?.config.tags?.[ROLE_TAG];
+  if (role === "runner") return "runners take no inbound connections: remove this ingress rule";
+  if (!ingress.cidrs.some(isWorld)) return undefined;
+  const tcp = ["tcp", "6"].includes(String(ingress.protocol).toLowerCase());
+  const single = ingress.fromPort === ingress.toPort && tcp;
+  if (role === "gitlab-server" && single && allowed.has(ingress.fromPort as number)) return undefined;
+  return `only the GitLab server may be open to the internet, on tcp ${[...allowed].join(", ")}: restrict the source or the port`;
+}
 
 const openIngress: Rule = {
   id: "AWS-SG-INGRESS",
   rationale: "Every open port is attack surface; admins use SSM, runners only poll out.",
   check: (stack) => {
-    const allowed = new Set([80, 443, stack.context.gitSshPort]);
-    const inline = stack
-      .ofType("aws_security_group")
-      .filter((sg) => (sg.config.ingress ?? []).length > 0)
-      .map((resource) => ({ resource, message: "declare ingress as aws_vpc_security_group_ingress_rule resources, not inline blocks" }));
-    const rules = stack.ofType("aws_vpc_security_group_ingress_rule").flatMap((rule) => {
-      const group = stack.referenced(rule.config.security_group_id);
-      const role = group?.config.tags?.[ROLE_TAG];
-      if (role === "runner") return [{ resource: rule, message: "runners take no inbound connections: remove this ingress rule" }];
-      const fromWorld = WORLD.has(rule.config.cidr_ipv4) || WORLD.has(rule.config.cidr_ipv6);
-      if (!fromWorld) return [];
-      const single = rule.config.from_port === rule.config.to_port && rule.config.ip_protocol === "tcp";
-      if (role === "gitlab-server" && single && allowed.has(rule.config.from_port)) return [];
-      return [{ resource: rule, message: `only the GitLab server may be open to the internet, on tcp ${[...allowed].join(", ")}: restrict the source or the port` }];
-    });
-    return [...inline, ...rules];
+    const violations: Violation[] = [];
+    const check = (resource: ResourceView, group: ResourceView | undefined, ingress: Ingress, what = "") => {
+      const message = problem(stack, group, ingress);
+      if (message) violations.push({ resource, message: `${what}${message}` });
+    };
+    for (const sg of stack.ofType("aws_security_group")) {
+      const blocks = list(sg.config.ingress) as any[];
+      if (blocks.length === 0) continue;
+      violations.push({ resource: sg, message: "declare ingress as aws_vpc_security_group_ingress_rule resources, not inline blocks" });
+      for (const b of blocks) {
+        check(sg, sg, { cidrs: [...list(b.cidr_blocks), ...list(b.ipv6_cidr_blocks)], protocol: b.protocol, fromPort: b.from_port, toPort: b.to_port }, `inline ingress ${b.protocol} ${b.from_port}-${b.to_port}: `);
+      }
+    }
+    for (const rule of stack.ofType("aws_vpc_security_group_ingress_rule")) {
+      const c = rule.config;
+      check(rule, stack.referenced(c.security_group_id), { cidrs: [c.cidr_ipv4, c.cidr_ipv6], protocol: c.ip_protocol, fromPort: c.from_port, toPort: c.to_port });
+    }
+    for (const rule of stack.ofType("aws_security_group_rule").filter((r) => r.config.type === "ingress")) {
+      const c = rule.config;
+      check(rule, stack.referenced(c.security_group_id), { cidrs: [...list(c.cidr_blocks), ...list(c.ipv6_cidr_blocks)], protocol: c.protocol, fromPort: c.from_port, toPort: c.to_port });
+    }
+    return violations;
   },
 };
 

@@ -194,6 +194,16 @@ const mistakes: Mistake[] = [
     config: () => ({ ...homelab(), backups: ["daily"] }),
     expected: [/^config\/test\.yaml: backups: must be object, got a list/],
   },
+  {
+    what: "a suppression without a reason",
+    config: () => ({ ...staging(), policy: { suppressions: [{ rule: "AWS-EC2-IMDSV2", path: "staging/gitlab-server/instance" }] } }),
+    expected: [/^config\/test\.yaml: policy\.suppressions\[0\]\.reason: is required \(string\)$/],
+  },
+  {
+    what: "a suppression whose reason is too short to explain the accepted risk",
+    config: () => ({ ...staging(), policy: { suppressions: [{ rule: "AWS-EC2-IMDSV2", path: "staging/gitlab-server/instance", reason: "  legacy agent      " }] } }),
+    expected: [/^config\/test\.yaml: policy\.suppressions\[0\]\.reason: must explain in at least 20 characters why the risk is accepted$/],
+  },
 ];
 
 describe("config mistakes", () => {

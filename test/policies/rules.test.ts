@@ -119,6 +119,48 @@ describe("policy rules", () => {
     expect(check("AWS-SG-INGRESS", { ...bad, aws_security_group: groups, aws_vpc_security_group_ingress_rule: { ssh: rule("server", 2222) } }, 2222)).toEqual([]);
   });
 
+  it("AWS-SG-INGRESS: aws_security_group_rule and inline ingress blocks are checked like ingress rule resources", () => {
+    const groups = { server: { tags: { "gitlab-platform:role": "gitlab-server" } }, runner: { tags: { "gitlab-platform:role": "runner" } } };
+    const legacy = (group: string, port: number, cidrs: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      type: "ingress",
+      security_group_id: ref("aws_security_group", group),
+      protocol: "tcp",
+      from_port: port,
+      to_port: port,
+      ...cidrs,
+      ...extra,
+    });
+    const ok = {
+      aws_security_group: groups,
+      aws_security_group_rule: {
+        https: legacy("server", 443, { cidr_blocks: ["0.0.0.0/0"], ipv6_cidr_blocks: ["::/0"] }),
+        ssh: legacy("server", 22, { cidr_blocks: ["0.0.0.0/0"] }, { protocol: "6" }),
+        internal: legacy("server", 5432, { cidr_blocks: ["10.0.0.0/16"] }),
+        egress: legacy("runner", 443, { cidr_blocks: ["0.0.0.0/0"] }, { type: "egress" }),
+      },
+    };
+    expect(check("AWS-SG-INGRESS", ok)).toEqual([]);
+    const open = "only the GitLab server may be open to the internet, on tcp 80, 443, 22: restrict the source or the port";
+    expect(
+      check("AWS-SG-INGRESS", {
+        aws_security_group: groups,
+        aws_security_group_rule: {
+          db: legacy("server", 5432, { cidr_blocks: ["10.0.0.0/16", "0.0.0.0/0"] }),
+          v6: legacy("server", 8080, { ipv6_cidr_blocks: ["::/0"] }),
+          all: legacy("server", 0, { cidr_blocks: ["0.0.0.0/0"] }, { protocol: "-1" }),
+          runner: legacy("runner", 443, { cidr_blocks: ["10.0.0.0/8"] }),
+        },
+      }),
+    ).toEqual([`test/db: ${open}`, `test/v6: ${open}`, `test/all: ${open}`, "test/runner: runners take no inbound connections: remove this ingress rule"]);
+    const inline = { ...groups.server, ingress: [{ protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["0.0.0.0/0"] }, { protocol: "tcp", from_port: 3389, to_port: 3389, cidr_blocks: ["0.0.0.0/0"] }] };
+    expect(check("AWS-SG-INGRESS", { aws_security_group: { inline } })).toEqual([
+      "test/inline: declare ingress as aws_vpc_security_group_ingress_rule resources, not inline blocks",
+      `test/inline: inline ingress tcp 3389-3389: ${open}`,
+    ]);
+    const runnerInline = { ...groups.runner, ingress: [{ protocol: "tcp", from_port: 22, to_port: 22, cidr_blocks: ["10.0.0.0/8"] }] };
+    expect(check("AWS-SG-INGRESS", { aws_security_group: { runnerInline } })).toContain("test/runnerInline: inline ingress tcp 22-22: runners take no inbound connections: remove this ingress rule");
+  });
+
   const iam = (statement: Record<string, unknown>) => ({ aws_iam_role_policy: { p: { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Sid: "S", ...statement }] }) } } });
 
   it("AWS-IAM-WILDCARD-ACTION: named actions pass, service:* and * fail", () => {
@@ -136,6 +178,134 @@ describe("policy rules", () => {
     expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: ["secretsmanager:GetSecretValue"], Resource: ["*"] }))).toEqual([
       'test/p: resource "*" for secretsmanager:GetSecretValue in statement S: scope it to this environment\'s ARNs',
     ]);
+  });
+
+  it("AWS-IAM-WILDCARD-ACTION: a wildcard anywhere in an action name, and NotAction, fail", () => {
+    expect(check("AWS-IAM-WILDCARD-ACTION", iam({ Action: ["s3:GetObject", "s3:PutObject"], Resource: "arn:aws:s3:::b/*" }))).toEqual([]);
+    expect(check("AWS-IAM-WILDCARD-ACTION", iam({ Action: ["s3:Get*", "ec2:Describe*", "s3:Put?bject"], Resource: "arn:aws:s3:::b/*" }))).toEqual([
+      'test/p: action "s3:Get*" in statement S: list the actions needed instead',
+      'test/p: action "ec2:Describe*" in statement S: list the actions needed instead',
+      'test/p: action "s3:Put?bject" in statement S: list the actions needed instead',
+    ]);
+    expect(check("AWS-IAM-WILDCARD-ACTION", iam({ NotAction: "iam:*", Resource: "arn:aws:s3:::b/*" }))).toEqual([
+      "test/p: NotAction in Allow statement S grants every action except those listed: list the actions needed in Action instead",
+    ]);
+    // Deny statements may use wildcards and NotAction freely: they only take away.
+    expect(check("AWS-IAM-WILDCARD-ACTION", iam({ Effect: "Deny", NotAction: "s3:*", Action: "s3:*", Resource: "*" }))).toEqual([]);
+  });
+
+  it("AWS-IAM-WILDCARD-RESOURCE: NotResource and ARNs that name no resource fail; one bucket's objects and a log group's streams pass", () => {
+    const scoped = [
+      ref("aws_s3_bucket", "b", "arn"),
+      `${ref("aws_s3_bucket", "b", "arn")}/*`,
+      `${ref("aws_cloudwatch_log_group", "g", "arn")}:*`,
+      "arn:aws:logs:eu-west-3:111111111111:log-group:/gitlab/rails:*",
+      "arn:aws:s3:::my-bucket/*",
+      "arn:aws:autoscaling:eu-west-3:${data.aws_caller_identity.a.account_id}:autoScalingGroup:*:autoScalingGroupName/staging-gitlab-runner",
+    ];
+    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: ["s3:GetObject"], Resource: scoped }))).toEqual([]);
+    for (const wildcard of ["arn:aws:s3:::*", "arn:aws:s3:::*/*", "arn:aws:secretsmanager:eu-west-3:111111111111:secret:*", "arn:aws:iam::111111111111:role/*", "arn:aws:logs:eu-west-3:111111111111:log-group:*:*"]) {
+      expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: ["s3:GetObject"], Resource: [scoped[0], wildcard] })), wildcard).toEqual([
+        `test/p: resource "${wildcard}" for s3:GetObject in statement S: scope it to this environment's ARNs`,
+      ]);
+    }
+    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "s3:GetObject", NotResource: "arn:aws:s3:::secret-bucket/*" }))).toEqual([
+      "test/p: NotResource in Allow statement S reaches every resource except those listed: name the resources in Resource instead",
+    ]);
+  });
+
+  it("AWS-IAM-WILDCARD-RESOURCE: the documented exceptions still pass, and PutMetricData needs its namespace condition", () => {
+    const namespace = { StringEquals: { "cloudwatch:namespace": "CWAgent" } };
+    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: ["ec2:DescribeTags", "ec2:DescribeVolumes"], Resource: "*" }))).toEqual([]);
+    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: ["cloudwatch:PutMetricData"], Resource: ["*"], Condition: namespace }))).toEqual([]);
+    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } } }))).toEqual([
+      "test/p: statement S: add a condition on cloudwatch:namespace (cloudwatch:PutMetricData: no resource-level permissions; scope it with a cloudwatch:namespace condition)",
+    ]);
+    // IAM action names are case-insensitive: another spelling is the same exception, with the same condition.
+    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "CloudWatch:putMetricData", Resource: "*" }))[0]).toMatch(/add a condition on cloudwatch:namespace/);
+    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "CloudWatch:putMetricData", Resource: "*", Condition: namespace }))).toEqual([]);
+  });
+
+  it("AWS-IAM-WILDCARD-*: inline_policy blocks on aws_iam_role, user and group policies are checked like role policies", () => {
+    const doc = (statement: Record<string, unknown>) => JSON.stringify({ Statement: [{ Effect: "Allow", Sid: "S", ...statement }] });
+    const stack = {
+      aws_iam_role: { r: { inline_policy: [{ name: "ok", policy: doc({ Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }) }, { name: "bad", policy: doc({ Action: "s3:*", Resource: "*" }) }] } },
+      aws_iam_user_policy: { u: { policy: doc({ Action: "iam:*", Resource: "arn:aws:iam::111111111111:user/x" }) } },
+      aws_iam_group_policy: { g: { policy: doc({ Action: "kms:Decrypt", Resource: "*" }) } },
+    };
+    expect(check("AWS-IAM-WILDCARD-ACTION", stack)).toEqual(['test/u: action "iam:*" in statement S: list the actions needed instead', 'test/r: action "s3:*" in statement S: list the actions needed instead']);
+    expect(check("AWS-IAM-WILDCARD-RESOURCE", stack)).toEqual([
+      "test/g: resource \"*\" for kms:Decrypt in statement S: scope it to this environment's ARNs",
+      "test/r: resource \"*\" for s3:* in statement S: scope it to this environment's ARNs",
+    ]);
+    expect(check("AWS-IAM-WILDCARD-ACTION", { aws_iam_role: { r: { inline_policy: [{}] } } })).toEqual([]);
+  });
+
+  it("AWS-IAM-WILDCARD-ACTION: a policy the rules cannot read (a data source or jsonencode) is not waved through", () => {
+    expect(check("AWS-IAM-WILDCARD-ACTION", { aws_iam_role_policy: { p: { policy: "${data.aws_iam_policy_document.admin.json}" } } })).toEqual([
+      "test/p: policy is not a JSON document the rules can read (a reference or a data source): build it with JSON.stringify so it is checked",
+    ]);
+  });
+
+  describe("AWS-IAM-MANAGED-POLICY", () => {
+    const trust = (service: string) => JSON.stringify({ Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
+    const SSM = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+    const DLM = "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole";
+    const roles = { server: { assume_role_policy: trust("ec2.amazonaws.com") }, dlm: { assume_role_policy: trust("dlm.amazonaws.com") } };
+    const attach = (role: string, policyArn: string) => ({ role: ref("aws_iam_role", role, "name"), policy_arn: policyArn });
+    const managed = (extra: Record<string, Record<string, Record<string, unknown>>> = {}) => check("AWS-IAM-MANAGED-POLICY", { aws_iam_role: roles, ...extra });
+
+    it("passes the allow-listed AWS policies on the roles they are for, and policies defined in the stack", () => {
+      expect(
+        managed({
+          aws_iam_policy: { own: { policy: "{}" } },
+          aws_iam_role_policy_attachment: { ssm: attach("server", SSM), snap: attach("dlm", DLM), own: attach("server", ref("aws_iam_policy", "own", "arn")) },
+          aws_iam_user_policy_attachment: { u: { user: "ci", policy_arn: ref("aws_iam_policy", "own", "arn") } },
+        }),
+      ).toEqual([]);
+      expect(check("AWS-IAM-MANAGED-POLICY", { aws_iam_role: { r: { assume_role_policy: trust("ec2.amazonaws.com"), managed_policy_arns: [SSM] } } })).toEqual([]);
+    });
+
+    it("fails any other managed policy: AWS ones off the list, customer ARNs and data sources the stack does not define", () => {
+      expect(
+        managed({
+          aws_iam_role_policy_attachment: {
+            admin: attach("server", "arn:aws:iam::aws:policy/AdministratorAccess"),
+            customer: attach("server", "arn:aws:iam::111111111111:policy/ops"),
+            data: attach("server", "${data.aws_iam_policy.ops.arn}"),
+          },
+        }),
+      ).toEqual([
+        'test/admin: AWS managed policy "arn:aws:iam::aws:policy/AdministratorAccess" is not on the allow-list (policies/rules/aws-iam.ts): write an inline policy with the actions needed',
+        'test/customer: policy "arn:aws:iam::111111111111:policy/ops" is not an aws_iam_policy of this stack, so its document is not checked: define it here and reference its arn, or add the AWS managed policy to the allow-list with its reason',
+        'test/data: policy "${data.aws_iam_policy.ops.arn}" is not an aws_iam_policy of this stack, so its document is not checked: define it here and reference its arn, or add the AWS managed policy to the allow-list with its reason',
+      ]);
+    });
+
+    it("reads aws_iam_role.managed_policy_arns and aws_iam_policy_attachment too", () => {
+      expect(
+        check("AWS-IAM-MANAGED-POLICY", {
+          aws_iam_role: { r: { assume_role_policy: trust("ec2.amazonaws.com"), managed_policy_arns: [SSM, "arn:aws:iam::aws:policy/PowerUserAccess"] } },
+          aws_iam_policy_attachment: { all: { name: "all", roles: [ref("aws_iam_role", "r", "name")], policy_arn: "arn:aws:iam::aws:policy/ReadOnlyAccess" } },
+        }),
+      ).toEqual([
+        'test/r: AWS managed policy "arn:aws:iam::aws:policy/PowerUserAccess" is not on the allow-list (policies/rules/aws-iam.ts): write an inline policy with the actions needed',
+        'test/all: AWS managed policy "arn:aws:iam::aws:policy/ReadOnlyAccess" is not on the allow-list (policies/rules/aws-iam.ts): write an inline policy with the actions needed',
+      ]);
+    });
+
+    it("gives an allow-listed policy only to a role of this stack trusted by the service it is for", () => {
+      expect(
+        managed({
+          aws_iam_role_policy_attachment: { snap: attach("server", DLM), ssm: { role: "someone-elses-role", policy_arn: SSM } },
+          aws_iam_user_policy_attachment: { u: { user: "admin", policy_arn: SSM } },
+        }),
+      ).toEqual([
+        'test/snap: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole" is allowed only on roles assumed by dlm.amazonaws.com; test/server is assumed by ec2.amazonaws.com',
+        'test/ssm: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" is allowed only on a role of this stack assumed by ec2.amazonaws.com, not on role someone-elses-role',
+        'test/u: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" is allowed only on a role of this stack assumed by ec2.amazonaws.com, not on user admin',
+      ]);
+    });
   });
 
   it("AWS-LOGS-RETENTION: every log group expires its events", () => {
@@ -164,6 +334,41 @@ describe("policy rules", () => {
     expect(check("DOCKER-DATA-PERSISTED", { docker_container: { c: { volumes: [{ container_path: "/data" }] } }, docker_volume: { v: {} } })).toEqual([
       "test/c: /data is an anonymous volume: bind-mount a host directory under the data root",
       "test/v: label the volume gitlab-platform.keep=true so the Docker cleanup skips it",
+    ]);
+  });
+
+  it("STATEFUL-PREVENT-DESTROY: Docker volumes whose data lives in the volume; not NFS/CIFS mounts or binds, whose data lives elsewhere", () => {
+    const keep = { lifecycle: { prevent_destroy: true } };
+    const nfs = { driver: "local", driver_opts: { type: "nfs", o: "addr=nas,nfsvers=4.1,rw", device: ":/mnt/tank/backups" } };
+    const bind = { driver_opts: { type: "none", o: "bind", device: "/srv/data" } };
+    expect(check("STATEFUL-PREVENT-DESTROY", { docker_volume: { local: { name: "pg", ...keep }, nfs: { name: "n", ...nfs }, bind: { name: "b", ...bind } } })).toEqual([]);
+    expect(check("STATEFUL-PREVENT-DESTROY", { docker_volume: { local: { name: "pg" }, plain: { name: "p", driver: "local" }, plugin: { name: "x", driver: "rexray/ebs", driver_opts: { type: "nfs" } } } })).toEqual([
+      "test/local: set lifecycle.prevent_destroy = true (remove it deliberately to retire the resource)",
+      "test/plain: set lifecycle.prevent_destroy = true (remove it deliberately to retire the resource)",
+      "test/plugin: set lifecycle.prevent_destroy = true (remove it deliberately to retire the resource)",
+    ]);
+  });
+
+  it("DOCKER-IMAGE-PINNED: a container's literal image is checked like a docker_image", () => {
+    const containers = (...images: string[]) => ({
+      docker_image: { pinned: { name: "traefik:v3.5.3" } },
+      docker_container: Object.fromEntries(images.map((image, i) => [`c${i}`, { name: `c${i}`, image }])),
+    });
+    expect(check("DOCKER-IMAGE-PINNED", containers(ref("docker_image", "pinned", "image_id"), "redis:7.4.1", `redis@sha256:${"b".repeat(64)}`))).toEqual([]);
+    expect(check("DOCKER-IMAGE-PINNED", containers("redis", "redis:latest", "registry.example.com:5000/a/b", "redis:${var.tag}"))).toEqual([
+      'test/c0: image "redis" must pin a version tag or digest (never latest or untagged)',
+      'test/c1: image "redis:latest" must pin a version tag or digest (never latest or untagged)',
+      'test/c2: image "registry.example.com:5000/a/b" must pin a version tag or digest (never latest or untagged)',
+      'test/c3: image "redis:${var.tag}" is not a docker_image of this stack, so its pin cannot be checked: reference a docker_image with a pinned name',
+    ]);
+  });
+
+  it("DOCKER-PUBLISHED-PORTS: no container on the host's network, which publishes every port", () => {
+    expect(check("DOCKER-PUBLISHED-PORTS", { docker_container: { c: { name: "prometheus", network_mode: "bridge" }, d: { name: "grafana" } } })).toEqual([]);
+    const host = 'network_mode "host" publishes every port the container listens on: join the platform network and publish ports explicitly';
+    expect(check("DOCKER-PUBLISHED-PORTS", { docker_container: { c: { name: "prometheus", network_mode: "host" }, t: { name: "traefik", network_mode: "host" } } })).toEqual([
+      `test/c: ${host}`,
+      `test/t: ${host}`,
     ]);
   });
 
