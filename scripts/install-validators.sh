@@ -13,6 +13,7 @@ readonly VALIDATORS=(
   amtool:prometheus-alertmanager
   systemd-analyze:systemd
   logrotate:logrotate
+  sshd:openssh-server
 )
 
 # systemd-analyze & co. may live in sbin dirs that a non-root PATH lacks.

@@ -172,6 +172,33 @@ export function checkLogrotate(content: string, label = "/etc/logrotate.d/file")
   );
 }
 
+/** sshd refuses to start without it; a fact about this build machine (no sshd running), not the config. */
+const NO_PRIVSEP_DIR = /^Missing privilege separation directory: /;
+
+/**
+ * `sshd -t` on an /etc/ssh/sshd_config.d drop-in, included from a scratch sshd_config with a
+ * scratch host key, as the host's sshd_config includes it. Every line sshd prints is a
+ * finding, except the missing privilege separation directory (checked after the config).
+ */
+export function checkSshdConfig(content: string, label = "/etc/ssh/sshd_config.d/file.conf"): Promise<CheckResult> {
+  const tool = "sshd -t";
+  return withTool("sshd", (sshd) =>
+    withTool("ssh-keygen", (keygen) =>
+      inScratch(async (dir) => {
+        const dropIn = writeScratch(dir, scratchName(label), content);
+        const hostKey = posix.join(dir, "host_key");
+        const key = await run(keygen, ["-q", "-t", "ed25519", "-N", "", "-f", hostKey]);
+        if (key.code !== 0) return verdict(tool, [`ssh-keygen failed: ${outputLines(key.stdout, key.stderr).join("; ")}`]);
+        const config = writeScratch(dir, "sshd_config", `HostKey ${hostKey}\nPidFile none\nInclude ${dropIn}\n`);
+        const r = await run(sshd, ["-t", "-f", config]);
+        const lines = relabel(outputLines(r.stdout, r.stderr), dropIn, label).filter((l) => !NO_PRIVSEP_DIR.test(l));
+        const privsepOnly = r.code !== 0 && lines.length === 0;
+        return verdict(tool, r.code === 0 || privsepOnly ? lines : lines.length ? lines : [`${tool} exited ${r.code}`]);
+      }),
+    ),
+  );
+}
+
 /** JSON files (Grafana dashboards): they must parse. */
 export async function checkJson(content: string, label = "file.json"): Promise<CheckResult> {
   try {

@@ -9,6 +9,7 @@ export type Kind =
   | "systemd"
   | "systemd-dropin"
   | "logrotate"
+  | "sshd-config"
   | "ruby"
   | "toml"
   | "prometheus-config"
@@ -53,6 +54,7 @@ export function classifyFile(path: string, content: string): Kind {
   // /etc/systemd/system/gitlab-runner.service.d/log-file.conf: loaded with the unit it extends.
   if (base.endsWith(".conf") && UNIT_SUFFIXES.some((s) => posix.dirname(path).endsWith(`${s}.d`))) return "systemd-dropin";
   if (posix.dirname(path) === "/etc/logrotate.d") return "logrotate";
+  if (posix.dirname(path) === "/etc/ssh/sshd_config.d" && base.endsWith(".conf")) return "sshd-config";
   if (base.endsWith(".toml") || base.endsWith(".toml.template")) return "toml";
   if (dirs.includes("crontabs") || base === "crontab") return "crontab";
   if (base.endsWith(".json")) return "json";

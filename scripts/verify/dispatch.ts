@@ -15,6 +15,7 @@ import {
   checkRuby,
   checkShell,
   checkShellEnv,
+  checkSshdConfig,
   checkSystemdUnits,
   checkToml,
   checkYaml,
@@ -72,6 +73,7 @@ const SINGLE: Partial<Record<Kind, (content: string, label: string) => Promise<C
   yaml: checkYaml,
   json: checkJson,
   logrotate: checkLogrotate,
+  "sshd-config": checkSshdConfig,
 };
 
 export async function checkArtifacts(artifacts: readonly Artifact[]): Promise<Row[]> {

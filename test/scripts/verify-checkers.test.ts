@@ -13,6 +13,7 @@ import {
   checkRuby,
   checkShell,
   checkShellEnv,
+  checkSshdConfig,
   checkSystemdUnits,
   checkToml,
   cloudConfigShapeProblems,
@@ -192,6 +193,28 @@ describe("logrotate --debug", () => {
     const count = await checkLogrotate(good.replace("rotate 7", "rotate seven"), LABEL);
     expect(count.status).toBe("FAIL");
     expect(findings(count)).toMatch(/bad rotation count 'seven'/);
+  });
+});
+
+describe("sshd -t", () => {
+  const LABEL = "/etc/ssh/sshd_config.d/10-gitlab-git-only.conf";
+
+  it("classifies sshd drop-ins for it", () => {
+    expect(classifyFile(LABEL, "AllowUsers git\n")).toBe("sshd-config");
+    expect(classifyFile("/etc/ssh/ssh_config.d/x.conf", "Host *\n")).toBe("unchecked");
+  });
+
+  it.skipIf(without("sshd"))("passes a good drop-in, though no sshd runs on this machine", async () => {
+    expect(await checkSshdConfig("# only git\nAllowUsers git\n", LABEL)).toEqual({ tool: "sshd -t", status: "ok", findings: [] });
+  });
+
+  it.skipIf(without("sshd"))("reports a misspelt option and a bad value at the drop-in's path", async () => {
+    const typo = await checkSshdConfig("AllowUser git\n", LABEL);
+    expect(typo.status).toBe("FAIL");
+    expect(findings(typo)).toMatch(/\/etc\/ssh\/sshd_config\.d\/10-gitlab-git-only\.conf: line 1: Bad configuration option: AllowUser/);
+    const value = await checkSshdConfig("PasswordAuthentication maybe\n", LABEL);
+    expect(value.status).toBe("FAIL");
+    expect(findings(value)).toMatch(/unsupported option "maybe"|bad yes\/no/i);
   });
 });
 
