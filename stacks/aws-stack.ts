@@ -8,6 +8,7 @@ import type { Environment } from "../config/load";
 import type { AwsEnvironmentConfig } from "../config/schema/index";
 import { AwsBackups } from "../constructs/backups/aws";
 import { AwsDnsTls } from "../constructs/dns-tls/aws";
+import { CLOUDFLARE_IP_RANGES } from "../constructs/dns-tls/cloudflare-ip-ranges";
 import { AwsGitLabServer } from "../constructs/gitlab-server/aws";
 import { AwsObservability, SERVER_DISKS } from "../constructs/observability/aws";
 import { AwsRegistry } from "../constructs/registry/aws";
@@ -102,6 +103,8 @@ export class AwsEnvironmentStack extends TerraformStack {
           mode: "certificate",
           certificatePath: bootSecretFile(TLS_CERTIFICATE).file,
           keyPath: bootSecretFile(TLS_PRIVATE_KEY).file,
+          // Proxied, every request arrives from Cloudflare: it names the client.
+          ...(env.dns.proxied ? { trustedProxies: CLOUDFLARE_IP_RANGES } : {}),
         },
         monitoring: { whitelist: monitoringWhitelist(env.aws.vpcCidr), exportersOnAllInterfaces: false },
         secretSource: bootSecretFile,

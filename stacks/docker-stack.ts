@@ -7,6 +7,7 @@ import type { Construct } from "constructs";
 import type { Environment } from "../config/load";
 import type { DockerEnvironmentConfig } from "../config/schema/index";
 import { DockerBackups } from "../constructs/backups/docker";
+import { CLOUDFLARE_IP_RANGES } from "../constructs/dns-tls/cloudflare-ip-ranges";
 import { DockerDnsTls } from "../constructs/dns-tls/docker";
 import { DockerGitLabServer } from "../constructs/gitlab-server/docker";
 import { DockerObservability, type ObservabilityAlertReceiver } from "../constructs/observability/docker";
@@ -84,7 +85,8 @@ export class DockerEnvironmentStack extends TerraformStack {
       extraMounts: registry ? [registry.storageMount] : [],
       omnibus: omnibusSettings(env, {
         // Traefik, on the private network, terminates TLS in front of GitLab's nginx.
-        tls: { mode: "proxy", trustedProxies: [network.cidr] },
+        // Traefik, and Cloudflare in front of it when proxied: both name the client in turn.
+        tls: { mode: "proxy", trustedProxies: [network.cidr, ...(env.dns.proxied ? CLOUDFLARE_IP_RANGES : [])] },
         monitoring: { whitelist: monitoringWhitelist(network.cidr), exportersOnAllInterfaces: true },
         secretSource: (name) => ({ env: secretEnvVar(name) }),
         // Archives go to the NFS share; one day locally is enough to retry a copy.

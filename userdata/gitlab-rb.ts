@@ -10,8 +10,11 @@ export type SecretSource = { readonly file: string } | { readonly env: string };
 export type TlsTermination =
   /** A proxy in front (Traefik) terminates TLS; nginx serves plain HTTP on 80 and trusts the proxy. */
   | { readonly mode: "proxy"; readonly trustedProxies: readonly string[] }
-  /** nginx terminates TLS itself with a certificate installed at boot (Cloudflare Origin CA). */
-  | { readonly mode: "certificate"; readonly certificatePath: string; readonly keyPath: string };
+  /**
+   * nginx terminates TLS itself with a certificate installed at boot (Cloudflare Origin CA);
+   * with `trustedProxies` (Cloudflare's proxy in front) the client address comes from them.
+   */
+  | { readonly mode: "certificate"; readonly certificatePath: string; readonly keyPath: string; readonly trustedProxies?: readonly string[] };
 
 export interface SmtpSettings {
   readonly host: string;
@@ -124,12 +127,7 @@ function tls(t: TlsTermination, hasRegistry: boolean): Line[] {
         set(server, "proxy_set_headers", { "X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on" }),
       );
     }
-    lines.push(
-      set("nginx", "real_ip_trusted_addresses", t.trustedProxies),
-      set("nginx", "real_ip_header", "X-Forwarded-For"),
-      set("nginx", "real_ip_recursive", "on"),
-      set("gitlab_rails", "trusted_proxies", t.trustedProxies),
-    );
+    lines.push(...clientAddressFrom(t.trustedProxies));
   } else {
     for (const server of webServers) {
       lines.push(
@@ -138,8 +136,19 @@ function tls(t: TlsTermination, hasRegistry: boolean): Line[] {
         set(server, "redirect_http_to_https", true),
       );
     }
+    if (t.trustedProxies?.length) lines.push(...clientAddressFrom(t.trustedProxies));
   }
   return lines;
+}
+
+/** The client's address as these proxies forward it (X-Forwarded-For), believed from them only. */
+function clientAddressFrom(proxies: readonly string[]): Line[] {
+  return [
+    set("nginx", "real_ip_trusted_addresses", proxies),
+    set("nginx", "real_ip_header", "X-Forwarded-For"),
+    set("nginx", "real_ip_recursive", "on"),
+    set("gitlab_rails", "trusted_proxies", proxies),
+  ];
 }
 
 /** Seed 003: Puma 2 workers, Sidekiq 5 threads, PostgreSQL 64 MB shared buffers, jemalloc returning memory sooner. */

@@ -5,6 +5,7 @@ import type { Network } from "@cdktf/provider-docker/lib/network";
 import { Construct } from "constructs";
 import { renderTraefikRoutes, renderTraefikStatic, TRAEFIK_INTERNAL_PORT, type TraefikRoute } from "../../userdata/traefik/traefik-config";
 import { PlatformContainer } from "../docker-conventions";
+import { CLOUDFLARE_IP_RANGES } from "./cloudflare-ip-ranges";
 import { CloudflareRecords } from "./records";
 
 export interface DockerDnsTlsProps {
@@ -54,6 +55,8 @@ export class DockerDnsTls extends Construct {
             domain: props.domain,
             dynamicDirectory: "/etc/traefik/dynamic",
             acmeStorage: "/letsencrypt/acme.json",
+            // Proxied, every request arrives from Cloudflare: it names the client.
+            ...(props.proxied ? { trustedProxies: CLOUDFLARE_IP_RANGES } : {}),
           }),
         },
         { path: "/etc/traefik/dynamic/routes.yml", content: renderTraefikRoutes(props.routes) },

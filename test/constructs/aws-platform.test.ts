@@ -140,6 +140,20 @@ describe("DNS and TLS on aws", () => {
     ]);
   });
 
+  it("proxied, nginx and Rails take the client's address from Cloudflare's ranges only; DNS-only, from nobody", () => {
+    const rb = file("/etc/gitlab/gitlab.rb");
+    expect(rb).toContain("nginx['real_ip_trusted_addresses'] = [\n  '173.245.48.0/20',");
+    expect(rb).toContain("'2c0f:f248::/32'\n]");
+    expect(rb).toContain("nginx['real_ip_header'] = 'X-Forwarded-For'");
+    expect(rb).toMatch(/gitlab_rails\['trusted_proxies'\] = \[\n  '173\.245\.48\.0\/20',/);
+    const c = exampleYaml("staging");
+    c.dns.proxied = false;
+    const direct = parse(userDataText(resources(synthEnvironment(validEnvironment(c, "staging")), "aws_instance")[0]));
+    const directRb = direct.write_files.find((f: any) => f.path === "/etc/gitlab/gitlab.rb").content as string;
+    expect(directRb).not.toContain("real_ip");
+    expect(directRb).not.toContain("trusted_proxies");
+  });
+
   it("serves the Origin CA certificate fetched from Secrets Manager at boot", () => {
     expect(file("/etc/gitlab-platform/secrets.list")).toMatch(/^tls_certificate arn:aws:secretsmanager:.*origin-certificate/m);
     expect(file("/etc/gitlab/gitlab.rb")).toContain("nginx['ssl_certificate_key'] = '/etc/gitlab/secrets.d/tls_private_key'");

@@ -1,5 +1,6 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
+import { CLOUDFLARE_IP_RANGES } from "../../constructs/dns-tls/cloudflare-ip-ranges";
 import { exampleEnvironment, resources, synthEnvironment, validEnvironment, exampleYaml } from "../helpers";
 
 const stack = synthEnvironment(exampleEnvironment("homelab"));
@@ -34,6 +35,23 @@ describe("DNS and TLS on docker", () => {
     const rb = upload(byName("gitlab"), "/etc/gitlab/gitlab.rb");
     expect(rb).toContain("registry_nginx['listen_port'] = 80");
     expect(rb).toContain("nginx['real_ip_trusted_addresses'] = [\n  '172.30.0.0/24'\n]");
+  });
+
+  it("behind Cloudflare's proxy, Traefik and GitLab take the client's address from Cloudflare, and only from it", () => {
+    const staticConfig = (st: typeof stack) => parse(upload(resources(st, "docker_container").find((c) => c.name === "traefik"), "/etc/traefik/traefik.yml"));
+    const rbOf = (st: typeof stack) => upload(resources(st, "docker_container").find((c) => c.name === "gitlab"), "/etc/gitlab/gitlab.rb");
+    // DNS-only (the example): nothing is trusted beyond the private network.
+    expect(staticConfig(stack).entryPoints.websecure.forwardedHeaders).toBeUndefined();
+    const c = exampleYaml("homelab");
+    c.dns.proxied = true;
+    const proxied = synthEnvironment(validEnvironment(c, "homelab"));
+    const trusted = staticConfig(proxied).entryPoints.websecure.forwardedHeaders.trustedIPs;
+    expect(trusted).toEqual(CLOUDFLARE_IP_RANGES);
+    expect(trusted).toContain("173.245.48.0/20");
+    expect(trusted).toContain("2606:4700::/32");
+    const rb = rbOf(proxied);
+    expect(rb).toContain("nginx['real_ip_trusted_addresses'] = [\n  '172.30.0.0/24',\n  '173.245.48.0/20',");
+    expect(rb).toContain("nginx['real_ip_recursive'] = 'on'");
   });
 
   it("creates records for GitLab, the registry, Grafana and git SSH; SSH is always DNS-only", () => {

@@ -22,6 +22,8 @@ export interface TraefikStaticSettings {
   readonly dynamicDirectory: string;
   /** Where certificates are stored, inside the container (persisted). */
   readonly acmeStorage: string;
+  /** Proxies whose X-Forwarded-For Traefik passes on (Cloudflare's, when proxied). @default none */
+  readonly trustedProxies?: readonly string[];
 }
 
 /** Internal entry point for ping (healthcheck) and metrics; never published. */
@@ -38,6 +40,7 @@ export function renderTraefikStatic(s: TraefikStaticSettings): string {
       },
       websecure: {
         address: ":443",
+        ...(s.trustedProxies?.length ? { forwardedHeaders: { trustedIPs: [...s.trustedProxies] } } : {}),
         // Large git pushes and image layers take longer than Traefik's 60 s default.
         transport: { respondingTimeouts: { readTimeout: "3600s", writeTimeout: "3600s", idleTimeout: "360s" } },
         http: {
