@@ -10,7 +10,6 @@ import { terraformLiteral } from "./terraform-literal";
 /** Label on every platform container and volume; `docker system prune` is told to skip it. */
 export const KEEP_LABEL = "gitlab-platform.keep";
 
-/** A file put into the container before it starts. */
 /**
  * Health of a scheduler container (Docker CLI image, busybox crond): crond runs and the
  * Docker API it drives through the mounted socket answers, or the next job would fail.
@@ -22,6 +21,7 @@ export const SCHEDULER_HEALTHCHECK = {
   retries: 3,
 } as const;
 
+/** A file put into the container before it starts. */
 export interface ContainerFile {
   /** Absolute path inside the container. */
   readonly path: string;

@@ -30,8 +30,8 @@ if (require.main === module) {
   const repo = join(__dirname, "..", "..");
   const diff = execFileSync("git", ["diff", "--name-only", `${base}...HEAD`], { cwd: repo, encoding: "utf8" });
   const environments = readdirSync(join(repo, "config"))
-    .filter((f) => /\.ya?ml$/.test(f))
-    .map((f) => f.replace(/\.ya?ml$/, ""));
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => f.replace(/\.yaml$/, ""));
   const out = verdict(changedEnvironments(diff.split("\n").filter(Boolean), environments));
   process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);

@@ -61,7 +61,7 @@ export function changedEnvironments(changedPaths: readonly string[], environment
   const removed = new Set<string>();
   const unknown = new Set<string>();
   for (const path of changedPaths) {
-    const own = /^config\/([^/]+)\.ya?ml$/.exec(path)?.[1];
+    const own = /^config\/([^/]+)\.yaml$/.exec(path)?.[1];
     if (own !== undefined) {
       if (environments.includes(own)) plan.add(own);
       else removed.add(own);

@@ -78,7 +78,7 @@ describe("backups on aws", () => {
     expect(service).toMatch(/^Environment="PATH=\/usr\/local\/sbin:.*:\/usr\/bin:.*:\/snap\/bin"$/m);
     expect(service).not.toContain("AWS_CLI");
     expect(file("/usr/local/sbin/gitlab-backup-s3")).toBe(compactScript("gitlab-backup-s3.sh"));
-    expect(hostScript("gitlab-backup-s3.sh")).toContain("tar -czf \"$work/gitlab-config-$stamp.tar.gz\" -C /etc/gitlab gitlab.rb gitlab-secrets.json");
+    expect(hostScript("gitlab-backup-s3.sh")).toContain("members=(-C /etc/gitlab gitlab.rb gitlab-secrets.json)");
     expect(file("/etc/gitlab-platform/bootstrap.env")).toContain('ENABLE_UNITS="gitlab-backup.timer"');
     expect(JSON.stringify(userData)).not.toMatch(/cron\.d|crontab/);
   });

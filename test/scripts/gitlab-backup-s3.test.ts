@@ -67,6 +67,7 @@ exit 127
 interface Layout {
   root: string;
   etc: string;
+  ssh: string;
   s3: string;
   tmp: string;
   bin: string;
@@ -94,6 +95,7 @@ function makeLayout(): Layout {
   const l: Layout = {
     root,
     etc: join(root, "etc-gitlab"),
+    ssh: join(root, "etc-ssh"),
     s3: join(root, "s3"),
     tmp: join(root, "tmp"),
     bin: join(root, "bin"),
@@ -101,7 +103,10 @@ function makeLayout(): Layout {
     actions: join(root, "actions.log"),
     uploads: join(root, "uploads.log"),
   };
-  for (const dir of [l.etc, l.s3, l.tmp, l.bin, join(root, "aws-cli"), join(l.etc, "secrets.d")]) mkdirSync(dir);
+  for (const dir of [l.etc, l.ssh, l.s3, l.tmp, l.bin, join(root, "aws-cli"), join(l.etc, "secrets.d")]) mkdirSync(dir);
+  writeFileSync(join(l.ssh, "ssh_host_ed25519_key"), "private host key\n", { mode: 0o600 });
+  writeFileSync(join(l.ssh, "ssh_host_ed25519_key.pub"), "ssh-ed25519 public host key\n");
+  writeFileSync(join(l.ssh, "sshd_config"), "# not part of the archive\n");
   writeFileSync(join(l.etc, "gitlab.rb"), "external_url 'https://gitlab.example.com'\n", { mode: 0o600 });
   writeFileSync(join(l.etc, "gitlab-secrets.json"), '{"gitlab_rails":{"secret_key_base":"test"}}\n', { mode: 0o600 });
   // Also in /etc/gitlab on the host, but not part of the config archive.
@@ -122,7 +127,7 @@ function makeLayout(): Layout {
 /** Runs the script; an env value of `undefined` unsets that variable. */
 function run(env: Record<string, string | undefined> = {}): Run {
   const base: Record<string, string | undefined> = { ...process.env };
-  for (const k of ["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "ARCHIVE_PREFIX", "AWS_CLI", "METRIC_NAMESPACE", "FAKE_FAIL", "TZ"]) {
+  for (const k of ["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "ARCHIVE_PREFIX", "AWS_CLI", "SSH_ETC", "METRIC_NAMESPACE", "FAKE_FAIL", "TZ"]) {
     delete base[k];
   }
   const merged: Record<string, string | undefined> = {
@@ -138,6 +143,7 @@ function run(env: Record<string, string | undefined> = {}): Run {
     AWS_REGION: REGION,
     ENVIRONMENT: ENV_NAME,
     ARCHIVE_PREFIX: "gitlab",
+    SSH_ETC: layout.ssh,
     ...env,
   };
   const finalEnv: Record<string, string> = {};
@@ -219,18 +225,26 @@ describe("gitlab-backup-s3.sh: a successful run", () => {
     expect(stamp).toBeLessThanOrEqual(r.finishedAt + 1);
   });
 
-  it("the tarball holds exactly gitlab.rb and gitlab-secrets.json, unchanged, and is private (0600)", () => {
+  it("the tarball holds exactly gitlab.rb, gitlab-secrets.json and the SSH host keys, unchanged, and is private (0600)", () => {
     const r = run();
     expect(r.status).toBe(0);
     const [key] = objects();
     const tarball = join(layout.s3, BUCKET, key!);
     const entries = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n");
-    expect(entries.sort()).toEqual(["gitlab-secrets.json", "gitlab.rb"]);
+    expect(entries.sort()).toEqual(["gitlab-secrets.json", "gitlab.rb", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"]);
     for (const name of entries) {
       const inside = execFileSync("tar", ["-xzOf", tarball, name], { encoding: "utf8" });
-      expect(inside).toBe(readFileSync(join(layout.etc, name), "utf8"));
+      expect(inside).toBe(readFileSync(join(name.startsWith("ssh_host_") ? layout.ssh : layout.etc, name), "utf8"));
     }
     expect(r.uploads.map((u) => u.mode)).toEqual(["600"]);
+  });
+
+  it("still archives gitlab.rb and gitlab-secrets.json on an instance without SSH host keys", () => {
+    for (const f of ["ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"]) rmSync(join(layout.ssh, f));
+    const r = run();
+    expect(r.status).toBe(0);
+    const tarball = join(layout.s3, BUCKET, objects()[0]!);
+    expect(execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n").sort()).toEqual(["gitlab-secrets.json", "gitlab.rb"]);
   });
 
   it("reports the metric the backup-too-old alarm watches, with this environment as dimension", () => {

@@ -3,8 +3,8 @@
 # 1. `gitlab-backup create` archives repositories, database, uploads and registry metadata
 #    and uploads the archive to s3://<bucket>/$ARCHIVE_PREFIX/ itself (gitlab.rb's
 #    backup_upload_connection; DIRECTORY= names the folder, which gitlab.rb cannot);
-# 2. separately, gitlab.rb and gitlab-secrets.json go to s3://<bucket>/config/ — without
-#    them no restore is possible;
+# 2. separately, gitlab.rb and gitlab-secrets.json (and the SSH host keys) go to
+#    s3://<bucket>/config/ — without them no restore is possible;
 # 3. only then is success reported to CloudWatch; the "backup too old" alarm fires when
 #    no success arrives in time, so a failure anywhere is visible.
 set -Eeuo pipefail
@@ -13,6 +13,7 @@ set -Eeuo pipefail
 : "${ARCHIVE_PREFIX:?ARCHIVE_PREFIX is not set}"
 aws_cli="${AWS_CLI:-aws}"
 namespace="${METRIC_NAMESPACE:-GitLab/Backups}"
+SSH_ETC="${SSH_ETC:-/etc/ssh}"
 
 step="start"
 log() { echo "gitlab-backup-s3: $*"; }
@@ -27,7 +28,14 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 umask 077
-tar -czf "$work/gitlab-config-$stamp.tar.gz" -C /etc/gitlab gitlab.rb gitlab-secrets.json
+# The instance's SSH host keys too (git over SSH): without them a restored server greets
+# every client with "host key changed".
+shopt -s nullglob
+host_keys=("$SSH_ETC"/ssh_host_*_key "$SSH_ETC"/ssh_host_*_key.pub)
+shopt -u nullglob
+members=(-C /etc/gitlab gitlab.rb gitlab-secrets.json)
+if [ "${#host_keys[@]}" -gt 0 ]; then members+=(-C "$SSH_ETC" "${host_keys[@]##*/}"); fi
+tar -czf "$work/gitlab-config-$stamp.tar.gz" "${members[@]}"
 
 step="upload /etc/gitlab archive"
 "$aws_cli" s3 cp --only-show-errors --region "$AWS_REGION" --sse AES256 \
