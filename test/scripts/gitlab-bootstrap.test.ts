@@ -53,7 +53,13 @@ interface Options {
   readonly volume?: "nvme" | "xvdf" | "never";
   /** Make `apt-get update` fail. @default false */
   readonly aptFails?: boolean;
+  /** The CloudWatch agent: already on the image, or downloaded with a key and signature. @default "installed" */
+  readonly agent?: "installed" | { readonly key: "aws" | "other"; readonly signature: "good" | "bad" };
 }
+
+/** The fingerprint AWS publishes for the CloudWatch agent's signing key. */
+const AGENT_KEY = "937616F3450B7D806CBD9725D58167303B789C72";
+const CWAGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl";
 
 function run(options: Options = {}) {
   const actions = join(root, "actions.log");
@@ -74,7 +80,8 @@ function run(options: Options = {}) {
   // Programs the bootstrap runs by absolute path, installed in the scratch tree.
   fakeAt(at("/usr/local/sbin/gitlab-keep-identity"), "gitlab-keep-identity", "exit 0");
   fakeAt(at("/usr/local/sbin/gitlab-apply-settings"), "gitlab-apply-settings", "exit 0");
-  fakeAt(at("/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"), "amazon-cloudwatch-agent-ctl", "exit 0");
+  const agent = options.agent ?? "installed";
+  if (agent === "installed") fakeAt(at(CWAGENT_CTL), "amazon-cloudwatch-agent-ctl", "exit 0");
 
   // Commands found on PATH.
   fake("sleep"); // the volume wait: 60 x 5 s on a host, instant here
@@ -85,9 +92,28 @@ function run(options: Options = {}) {
   fake("mount", `touch "${join(root, "mounted")}"`);
   fake("mountpoint", `[ -e "${join(root, "mounted")}" ]`);
   fake("aws", `case "$*" in *get-secret-value*" --secret-id ${SMTP_ARN} "*) echo smtp-secret ;; *get-secret-value*) echo tls-secret ;; *) exit 1 ;; esac`);
-  fake("curl", 'case "$*" in *packages.gitlab.com/gitlab/gitlab-ce/gpgkey) echo "-----BEGIN PGP PUBLIC KEY BLOCK-----" ;; *) exit 22 ;; esac');
-  // Writes its output file as gpg does: created with the process's umask.
-  fake("gpg", 'out=""; prev=""; for a in "$@"; do [ "$prev" = "-o" ] && out="$a"; prev="$a"; done; cat > "$out"');
+  fake(
+    "curl",
+    `out=""; prev=""; for a in "$@"; do [ "$prev" = "-o" ] && out="$a"; prev="$a"; done
+case "$*" in
+  *packages.gitlab.com/gitlab/gitlab-ce/gpgkey) echo "-----BEGIN PGP PUBLIC KEY BLOCK-----" ;;
+  *amazoncloudwatch-agent*) echo "agent download" > "$out" ;;
+  *) exit 22 ;;
+esac`,
+  );
+  const agentKey = agent !== "installed" && agent.key === "other" ? "0123456789ABCDEF0123456789ABCDEF01234567" : AGENT_KEY;
+  const agentSignature = agent !== "installed" && agent.signature === "bad" ? 'echo "gpg: BAD signature" >&2; exit 1' : "exit 0";
+  // Dearmors GitLab's key as gpg does (the output file created with the process's umask);
+  // for the agent: imports, lists the imported key's fingerprint, checks the signature.
+  fake(
+    "gpg",
+    `case "$*" in
+  *--import*) exit 0 ;;
+  *--fingerprint*) echo "pub:-:4096:1:D58167303B789C72:::::::scESC:"; echo "fpr:::::::::${agentKey}:" ;;
+  *--verify*) ${agentSignature} ;;
+  *) out=""; prev=""; for a in "$@"; do [ "$prev" = "-o" ] && out="$a"; prev="$a"; done; cat > "$out" ;;
+esac`,
+  );
   fake(
     "apt-get",
     `echo "apt-get $(umask)" >> "${umasks}"
@@ -98,7 +124,14 @@ esac`,
   );
   fake("apt-mark");
   fake("gitlab-ctl", `echo "gitlab-ctl $(umask)" >> "${umasks}"`);
-  for (const never of ["snap", "dpkg"]) fake(never, "exit 1");
+  fake("snap", "exit 1");
+  // Installing the agent's package puts its control program in place.
+  fake(
+    "dpkg",
+    agent === "installed"
+      ? "exit 1"
+      : `mkdir -p "$BOOTSTRAP_ROOT${dirname(CWAGENT_CTL)}" && printf '#!/bin/sh\\nprintf "amazon-cloudwatch-agent-ctl %%s\\\\n" "$*" >> "$ACTIONS"\\n' > "$BOOTSTRAP_ROOT${CWAGENT_CTL}" && chmod +x "$BOOTSTRAP_ROOT${CWAGENT_CTL}"`,
+  );
 
   const r = spawnSync("bash", [SCRIPT], {
     encoding: "utf8",
@@ -238,6 +271,39 @@ describe("GitLab bootstrap failure", () => {
     expect(r.actions.at(-1)).toBe("apt-get update -q");
     expect(r.actions.some((a) => /^(apt-get install|apt-mark|gitlab-ctl|gitlab-keep-identity save|gitlab-apply-settings)/.test(a))).toBe(false);
     expect(r.done).toBe(false);
+  });
+
+  it("installs a downloaded CloudWatch agent only when its signature is by the key AWS publishes", () => {
+    const good = run({ agent: { key: "aws", signature: "good" } });
+    expect(good.output).not.toContain("FAILED");
+    expect(good.status).toBe(0);
+    const agentSteps = good.actions.filter((a) => /amazoncloudwatch-agent|^gpg --homedir|^dpkg|^amazon-cloudwatch-agent-ctl/.test(a)).map((a) => a.split(" ").slice(0, 2).join(" "));
+    expect(agentSteps).toEqual([
+      "curl -fsSL", // the package
+      "curl -fsSL", // its signature
+      "curl -fsSL", // the key
+      "gpg --homedir",
+      "gpg --homedir",
+      "gpg --homedir",
+      "dpkg -i",
+      "amazon-cloudwatch-agent-ctl -a",
+    ]);
+    expect(good.actions).toContainEqual(expect.stringMatching(/^gpg --homedir \S+ --batch --verify \S+agent\.deb\.sig \S+agent\.deb$/));
+    expect(good.actions).toContainEqual(expect.stringMatching(/ https:\/\/amazoncloudwatch-agent-eu-west-3\.s3\.eu-west-3\.amazonaws\.com\/ubuntu\/amd64\/latest\/amazon-cloudwatch-agent\.deb\.sig$/));
+
+    for (const [agent, reason] of [
+      [{ key: "other", signature: "good" }, "signing key is not the one AWS publishes"],
+      [{ key: "aws", signature: "bad" }, "BAD signature"],
+    ] as const) {
+      // A fresh host again: no agent from the run before, no markers.
+      for (const dir of ["/var/lib/gitlab-platform", "/opt/aws"]) rmSync(at(dir), { recursive: true, force: true });
+      const r = run({ agent });
+      expect(r.status).not.toBe(0);
+      expect(r.failed).toBe("start the CloudWatch agent");
+      expect(r.output).toContain(reason);
+      expect(r.actions.some((a) => a.startsWith("dpkg"))).toBe(false);
+      expect(r.actions.some((a) => a.startsWith("apt-get install"))).toBe(false);
+    }
   });
 
   it("clears an earlier failure marker when it is run again and succeeds", () => {

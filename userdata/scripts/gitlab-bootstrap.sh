@@ -90,12 +90,23 @@ readonly CWAGENT_CTL=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agen
 if [ -f "$ROOT$CWAGENT_CONFIG" ]; then
   command -v rsyslogd > /dev/null || { apt-get update -q && apt-get install -y -q rsyslog; }
   if [ ! -x "$ROOT$CWAGENT_CTL" ]; then
-    # AWS ships the agent for Ubuntu as a .deb in a bucket per region (no apt repository).
-    deb=$(mktemp --suffix=.deb)
-    curl -fsSL --retry 5 -o "$deb" \
-      "https://amazoncloudwatch-agent-$AWS_REGION.s3.$AWS_REGION.amazonaws.com/ubuntu/amd64/latest/amazon-cloudwatch-agent.deb"
-    dpkg -i -E "$deb"
-    rm -f "$deb"
+    # AWS ships the agent for Ubuntu as a .deb in a bucket per region (no apt repository),
+    # signed with the agent's key: installed only if the signature is by that key, whose
+    # fingerprint AWS publishes (pinned here, so a key swapped in the bucket is refused).
+    readonly CWAGENT_KEY_FINGERPRINT=937616F3450B7D806CBD9725D58167303B789C72
+    agent=$(mktemp -d)
+    url="https://amazoncloudwatch-agent-$AWS_REGION.s3.$AWS_REGION.amazonaws.com/ubuntu/amd64/latest/amazon-cloudwatch-agent.deb"
+    curl -fsSL --retry 5 -o "$agent/agent.deb" "$url"
+    curl -fsSL --retry 5 -o "$agent/agent.deb.sig" "$url.sig"
+    curl -fsSL --retry 5 -o "$agent/agent.gpg" https://amazoncloudwatch-agent.s3.amazonaws.com/assets/amazon-cloudwatch-agent.gpg
+    install -d -m 0700 "$agent/gnupg"
+    gpg --homedir "$agent/gnupg" --batch --quiet --import "$agent/agent.gpg"
+    fingerprints=$(gpg --homedir "$agent/gnupg" --batch --with-colons --fingerprint)
+    [[ "$fingerprints" == *"fpr:::::::::$CWAGENT_KEY_FINGERPRINT:"* ]] ||
+      { log "the CloudWatch agent's signing key is not the one AWS publishes"; false; }
+    gpg --homedir "$agent/gnupg" --batch --verify "$agent/agent.deb.sig" "$agent/agent.deb"
+    dpkg -i -E "$agent/agent.deb"
+    rm -rf "$agent"
   fi
   "$ROOT$CWAGENT_CTL" -a fetch-config -m ec2 -s -c "file:$CWAGENT_CONFIG"
 fi
