@@ -4,20 +4,18 @@
 // below EC2's limit, and the limit is checked at synth, so an apply can never destroy the
 // old instance and then have the new one's user data refused.
 import { gzipSync } from "node:zlib";
+import { CDKTF_TOKEN } from "./terraform-literal";
 
 /** EC2's limit on user data, before base64 (here: the gzipped document). */
 export const EC2_USER_DATA_LIMIT_BYTES = 16 * 1024;
 
-/** A cdktf reference inside text, e.g. ${TfToken[TOKEN.12]}; resolved at synth. */
-const CDKTF_TOKENS = /\$\{TfToken\[[A-Za-z0-9_.]+\]\}/g;
-const CDKTF_TOKEN_SPLIT = /(\$\{TfToken\[[A-Za-z0-9_.]+\]\})/;
 /** What a reference can grow into at apply: the longest S3 bucket name (longer than any id we embed). */
 const LONGEST_REFERENCE_VALUE = 63;
 
 /** Size of the gzipped document with every reference at its longest value. */
 export function gzippedUserDataBytes(text: string): number {
   // Go's gzip default (Terraform) and zlib's default are both level 6.
-  return gzipSync(Buffer.from(text.replace(CDKTF_TOKENS, "x".repeat(LONGEST_REFERENCE_VALUE))), { level: 6 }).byteLength;
+  return gzipSync(Buffer.from(text.replace(new RegExp(CDKTF_TOKEN.source, "g"), "x".repeat(LONGEST_REFERENCE_VALUE))), { level: 6 }).byteLength;
 }
 
 /**
@@ -32,7 +30,7 @@ export function gzippedUserData(text: string, what: string): string {
   if (size > EC2_USER_DATA_LIMIT_BYTES) {
     throw new Error(`${what} user data is ${size} bytes gzipped, over EC2's limit of ${EC2_USER_DATA_LIMIT_BYTES}; move files out of the user data`);
   }
-  const parts = text.split(CDKTF_TOKEN_SPLIT).flatMap((part, i) => (i % 2 === 1 ? [part] : part ? [hclString(part)] : []));
+  const parts = text.split(CDKTF_TOKEN).flatMap((part, i) => (i % 2 === 1 ? [part] : part ? [hclString(part)] : []));
   return `\${base64gzip(join("", [${parts.join(", ")}]))}`;
 }
 

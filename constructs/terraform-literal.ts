@@ -2,8 +2,11 @@
 // is a directive. Shell scripts, systemd units and Ruby use `${` for themselves, so text we
 // embed (user data, uploaded files) must be escaped, except for cdktf's own references.
 
-/** How cdktf encodes a reference (e.g. a resource id) inside a string until synth resolves it. */
-const CDKTF_TOKEN = /(\$\{TfToken\[[A-Za-z0-9_.]+\]\})/;
+/**
+ * How cdktf encodes a reference (e.g. a resource id) inside a string until synth resolves it.
+ * Captured, so `text.split(CDKTF_TOKEN)` keeps the references at the odd indexes.
+ */
+export const CDKTF_TOKEN = /(\$\{TfToken\[[A-Za-z0-9_.]+\]\})/;
 
 /**
  * Escapes `${` and `%{` in literal text so Terraform writes it out unchanged; cdktf
