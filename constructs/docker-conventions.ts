@@ -1,7 +1,7 @@
 // What every container of the docker platform has in common, in one place: a pinned
 // image kept on the host, a restart policy, bounded logs, the private network, and the
 // label that tells the periodic Docker cleanup to leave it alone.
-import { Container, type ContainerConfig } from "@cdktf/provider-docker/lib/container";
+import { Container, type ContainerConfig, type ContainerHealthcheck } from "@cdktf/provider-docker/lib/container";
 import { Image } from "@cdktf/provider-docker/lib/image";
 import type { Network } from "@cdktf/provider-docker/lib/network";
 import { Construct } from "constructs";
@@ -14,12 +14,12 @@ export const KEEP_LABEL = "gitlab-platform.keep";
  * Health of a scheduler container (Docker CLI image, busybox crond): crond runs and the
  * Docker API it drives through the mounted socket answers, or the next job would fail.
  */
-export const SCHEDULER_HEALTHCHECK = {
+export const SCHEDULER_HEALTHCHECK: ContainerHealthcheck = {
   test: ["CMD-SHELL", "pgrep -x crond > /dev/null && docker version --format '{{.Server.Version}}' > /dev/null"],
   interval: "5m",
   timeout: "30s",
   retries: 3,
-} as const;
+};
 
 /** A file put into the container before it starts. */
 export interface ContainerFile {

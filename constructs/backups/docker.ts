@@ -104,7 +104,7 @@ export class DockerBackups extends Construct {
         entrypoint: ["crond", "-f", "-d", "8", "-c", "/etc/crontabs"],
         // A real PID 1 reaps what the jobs leave behind (docker exec clients).
         init: true,
-        healthcheck: { ...SCHEDULER_HEALTHCHECK, test: [...SCHEDULER_HEALTHCHECK.test] },
+        healthcheck: SCHEDULER_HEALTHCHECK,
         env: [
           "TZ=UTC",
           `DOCKER_HOST=unix://${DOCKER_SOCKET}`,

@@ -141,7 +141,7 @@ export class DockerRunnerFleet extends Construct {
       ],
       container: {
         entrypoint: ["crond", "-f", "-d", "8"],
-        healthcheck: { ...SCHEDULER_HEALTHCHECK, test: [...SCHEDULER_HEALTHCHECK.test] },
+        healthcheck: SCHEDULER_HEALTHCHECK,
         env: [`CLEANUP_OLDER_THAN=${props.cleanupOlderThan}`, "TZ=UTC"],
         volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
       },
