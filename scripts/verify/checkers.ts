@@ -191,9 +191,11 @@ export function checkSshdConfig(content: string, label = "/etc/ssh/sshd_config.d
         if (key.code !== 0) return verdict(tool, [`ssh-keygen failed: ${outputLines(key.stdout, key.stderr).join("; ")}`]);
         const config = writeScratch(dir, "sshd_config", `HostKey ${hostKey}\nPidFile none\nInclude ${dropIn}\n`);
         const r = await run(sshd, ["-t", "-f", config]);
-        const lines = relabel(outputLines(r.stdout, r.stderr), dropIn, label).filter((l) => !NO_PRIVSEP_DIR.test(l));
-        const privsepOnly = r.code !== 0 && lines.length === 0;
-        return verdict(tool, r.code === 0 || privsepOnly ? lines : lines.length ? lines : [`${tool} exited ${r.code}`]);
+        const lines = relabel(outputLines(r.stdout, r.stderr), dropIn, label);
+        const findings = lines.filter((l) => !NO_PRIVSEP_DIR.test(l));
+        // A non-zero exit explained by nothing but the missing directory is fine; otherwise it is a finding.
+        if (r.code !== 0 && findings.length === 0 && findings.length === lines.length) findings.push(`${tool} exited ${r.code}`);
+        return verdict(tool, findings);
       }),
     ),
   );
