@@ -46,60 +46,39 @@ export interface AwsRunnerFleetProps {
   readonly runnerVersion: string;
   /** Secrets Manager ARN of the runner authentication token (glrt-…); the only secret the instances may read. */
   readonly tokenSecretArn: string;
-  /** Jobs per instance. @default 2 */
-  readonly concurrent?: number;
-  /** Spot instance types, in order of preference. @default ['t3a.large', 't3.large'] */
-  readonly instanceTypes?: readonly string[];
-  /** @default 1 */
-  readonly minSize?: number;
-  /** @default 3 */
-  readonly maxSize?: number;
-  /** Instances at creation; afterwards the scaling policy owns it. @default 1 */
-  readonly desiredCapacity?: number;
-  /** Root volume (images and layers live there). @default 100 */
-  readonly rootVolumeGb?: number;
-  /** Target average CPU utilisation of the group. @default 60 */
-  readonly cpuTargetPercent?: number;
-  /** Cache objects expire after this many days. @default 14 */
-  readonly cacheExpirationDays?: number;
-  /** Default job image. @default 'node:20-alpine' */
-  readonly jobImage?: string;
-  /** Privileged job containers (docker builds). @default true */
-  readonly privileged?: boolean;
-  /** Give jobs the host's Docker socket. @default true */
-  readonly mountDockerSocket?: boolean;
-  /** Memory limit per job container. @default '6g' */
-  readonly jobMemory?: string;
-  /** CPUs per job container. @default '1.5' */
-  readonly jobCpus?: string;
-  /** Days CloudWatch keeps the runner's and the system's logs. @default { runner: 30, system: 14 } */
-  readonly logRetentionDays?: { readonly runner: number; readonly system: number };
-  /** Tags on every resource (and propagated to the instances). @default {} */
-  readonly tags?: Readonly<Record<string, string>>;
+  // Sizes and settings come from config (config/schema/aws.ts holds seed 004's defaults).
+  /** Jobs per instance. */
+  readonly concurrent: number;
+  /** Spot instance types, in order of preference. */
+  readonly instanceTypes: readonly string[];
+  readonly minSize: number;
+  readonly maxSize: number;
+  /** Instances at creation; afterwards the scaling policy owns it. */
+  readonly desiredCapacity: number;
+  /** Root volume (images and layers live there). */
+  readonly rootVolumeGb: number;
+  /** Target average CPU utilisation of the group. */
+  readonly cpuTargetPercent: number;
+  /** Cache objects expire after this many days. */
+  readonly cacheExpirationDays: number;
+  /** Default job image. */
+  readonly jobImage: string;
+  /** Privileged job containers (docker builds). */
+  readonly privileged: boolean;
+  /** Give jobs the host's Docker socket. */
+  readonly mountDockerSocket: boolean;
+  /** Memory limit per job container, e.g. '6g'. */
+  readonly jobMemory: string;
+  /** CPUs per job container, e.g. '1.5'. */
+  readonly jobCpus: string;
+  /** Days CloudWatch keeps the runner's and the system's logs. */
+  readonly logRetentionDays: { readonly runner: number; readonly system: number };
+  /** Tags on every resource (and propagated to the instances). */
+  readonly tags: Readonly<Record<string, string>>;
 }
 
-const DEFAULTS = {
-  concurrent: 2,
-  instanceTypes: ["t3a.large", "t3.large"],
-  minSize: 1,
-  maxSize: 3,
-  desiredCapacity: 1,
-  rootVolumeGb: 100,
-  cpuTargetPercent: 60,
-  cacheExpirationDays: 14,
-  jobImage: "node:20-alpine",
-  privileged: true,
-  mountDockerSocket: true,
-  jobMemory: "6g",
-  jobCpus: "1.5",
-  logRetentionDays: { runner: 30, system: 14 },
-  tags: {},
-} as const satisfies Partial<AwsRunnerFleetProps>;
-
-type Resolved = Required<AwsRunnerFleetProps>;
-
-function withDefaults(props: AwsRunnerFleetProps): Resolved {
-  const p: Resolved = { ...DEFAULTS, ...stripUndefined(props) } as Resolved;
+/** The props, refused when the construct could not build a working group from them. */
+function validated(p: AwsRunnerFleetProps): AwsRunnerFleetProps {
   if (p.subnetIds.length === 0) throw new Error("runner fleet needs at least one private subnet");
   if (p.instanceTypes.length === 0) throw new Error("runner fleet needs at least one instance type");
   if (!(p.minSize <= p.desiredCapacity && p.desiredCapacity <= p.maxSize)) {
@@ -107,10 +86,6 @@ function withDefaults(props: AwsRunnerFleetProps): Resolved {
   }
   if (!/^[a-z0-9][a-z0-9-]*$/.test(p.namePrefix)) throw new Error(`namePrefix '${p.namePrefix}' must be lower-case letters, digits and dashes`);
   return p;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export class AwsRunnerFleet extends Construct {
@@ -126,7 +101,7 @@ export class AwsRunnerFleet extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsRunnerFleetProps) {
     super(scope, id);
-    const p = withDefaults(props);
+    const p = validated(props);
     const name = `${p.namePrefix}-runner`;
     const tags = (suffix = "") => ({ ...p.tags, Name: `${name}${suffix}` });
 

@@ -24,6 +24,21 @@ const BASE: AwsRunnerFleetProps = {
   runnerVersion: "18.5.0",
   tokenSecretArn: TOKEN_ARN,
   cacheBucketName: "staging-gitlab-runner-cache",
+  // Seed 004's runner module, as config/schema/aws.ts defaults it.
+  concurrent: 2,
+  instanceTypes: ["t3a.large", "t3.large"],
+  minSize: 1,
+  maxSize: 3,
+  desiredCapacity: 1,
+  rootVolumeGb: 100,
+  cpuTargetPercent: 60,
+  cacheExpirationDays: 14,
+  jobImage: "node:20-alpine",
+  privileged: true,
+  mountDockerSocket: true,
+  jobMemory: "6g",
+  jobCpus: "1.5",
+  logRetentionDays: { runner: 30, system: 14 },
   tags: { Environment: "staging" },
 };
 
