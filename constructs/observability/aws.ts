@@ -29,6 +29,28 @@ const SERVER_LOG_FILES: readonly { file: string; log: ServerLog; stream?: string
   { file: SERVER_BOOTSTRAP_LOG, log: "system", stream: "{instance_id}-bootstrap" },
 ];
 
+/** What a host's CloudWatch agent needs to ship its logs: writing to these log groups only. */
+export function agentLogsStatement(logGroupArns: readonly string[]): Record<string, unknown> {
+  return {
+    Sid: "OwnLogGroups",
+    Effect: "Allow",
+    Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+    Resource: logGroupArns.flatMap((arn) => [arn, `${arn}:*`]),
+  };
+}
+
+/**
+ * What a host's CloudWatch agent needs to send metrics. PutMetricData has no resource-level
+ * permissions: AWS requires "*"; the namespace condition keeps hosts to the agent's own.
+ */
+export const AGENT_METRICS_STATEMENT = {
+  Sid: "AgentMetrics",
+  Effect: "Allow",
+  Action: ["cloudwatch:PutMetricData"],
+  Resource: "*",
+  Condition: { StringEquals: { "cloudwatch:namespace": CLOUDWATCH_AGENT_NAMESPACE } },
+} as const;
+
 export interface AwsObservabilityProps {
   readonly namePrefix: string;
   /** Environment name; log groups live under /<environment>/gitlab/. */
@@ -74,23 +96,12 @@ export class AwsObservability extends Construct {
 
   /** Lets the GitLab host's CloudWatch agent write its log groups and host metrics. */
   grantAgent(role: IamRole): void {
-    const arns = Object.values(this.logGroups).flatMap((g) => [g.arn, `${g.arn}:*`]);
     new IamRolePolicy(this, "agent", {
       role: role.id,
       name: "cloudwatch-agent",
       policy: JSON.stringify({
         Version: "2012-10-17",
-        Statement: [
-          { Sid: "WriteOwnLogGroups", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: arns },
-          {
-            Sid: "PublishHostMetrics",
-            Effect: "Allow",
-            Action: ["cloudwatch:PutMetricData"],
-            // PutMetricData does not support resource-level permissions; the namespace condition scopes it.
-            Resource: ["*"],
-            Condition: { StringEquals: { "cloudwatch:namespace": CLOUDWATCH_AGENT_NAMESPACE } },
-          },
-        ],
+        Statement: [agentLogsStatement(Object.values(this.logGroups).map((g) => g.arn)), AGENT_METRICS_STATEMENT],
       }),
     });
   }

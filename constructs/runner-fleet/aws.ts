@@ -18,9 +18,9 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { ROLE_TAG } from "../../policies/types";
-import { CLOUDWATCH_AGENT_NAMESPACE } from "../../userdata/cloudwatch-agent";
 import { renderRunnerFleetUserData, TERMINATION_HOOK_NAME } from "../../userdata/runner-fleet-user-data";
 import { gzippedUserData } from "../ec2-user-data";
+import { AGENT_METRICS_STATEMENT, agentLogsStatement } from "../observability/aws";
 import { PrivateBucket } from "../private-bucket/aws";
 
 /** Seconds the Auto Scaling group waits for the instance to finish its jobs and unregister. */
@@ -170,7 +170,6 @@ export class AwsRunnerFleet extends Construct {
       role: this.role.name,
       policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
     });
-    const logGroupArns = [this.logGroups.runner.arn, this.logGroups.system.arn];
     const policy = new IamRolePolicy(this, "runner-policy", {
       role: this.role.id,
       name: "gitlab-runner",
@@ -184,24 +183,11 @@ export class AwsRunnerFleet extends Construct {
             Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             Resource: [`${this.cacheBucket.arn}/*`],
           },
-          {
-            Sid: "OwnLogGroups",
-            Effect: "Allow",
-            Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-            Resource: logGroupArns.flatMap((arn) => [arn, `${arn}:*`]),
-          },
+          agentLogsStatement([this.logGroups.runner.arn, this.logGroups.system.arn]),
           { Sid: "RunnerToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [p.tokenSecretArn] },
           // Completing its own termination hook; marking itself unhealthy when its bootstrap failed.
           { Sid: "OwnGroupLifecycle", Effect: "Allow", Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:SetInstanceHealth"], Resource: [asgArn] },
-          // PutMetricData has no resource-level permissions: AWS requires "*". The namespace
-          // condition keeps the instances to the CloudWatch agent's own namespace.
-          {
-            Sid: "AgentMetrics",
-            Effect: "Allow",
-            Action: ["cloudwatch:PutMetricData"],
-            Resource: "*",
-            Condition: { StringEquals: { "cloudwatch:namespace": CLOUDWATCH_AGENT_NAMESPACE } },
-          },
+          AGENT_METRICS_STATEMENT,
         ],
       }),
     });
