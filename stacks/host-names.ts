@@ -1,5 +1,6 @@
 // The host names an environment answers on, derived once from its config.
 import type { Environment } from "../config/load";
+import { defaultSshHostname } from "../config/schema/gitlab";
 
 export interface HostNames {
   /** Web UI and API, e.g. gitlab.example.com. */
@@ -14,7 +15,7 @@ export function hostNames(env: Environment): HostNames {
   const fqdn = (label: string) => `${label}.${env.domain}`;
   return {
     web: fqdn(env.gitlab.hostname),
-    ssh: fqdn(env.gitlab.sshHostname ?? `ssh-${env.gitlab.hostname}`),
+    ssh: fqdn(env.gitlab.sshHostname ?? defaultSshHostname(env.gitlab.hostname)),
     ...(env.registry.enabled ? { registry: fqdn(env.registry.hostname) } : {}),
   };
 }

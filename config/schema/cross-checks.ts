@@ -2,24 +2,27 @@
 // failed; these run regardless (`when`), so a file's problems are all reported in one run.
 // They read the partly parsed value, so every field they touch may still be missing or wrong.
 import type { z } from "zod";
+import { defaultSshHostname } from "./gitlab";
 
 type Value = Record<string, unknown> | undefined;
-const at = (v: unknown, ...path: string[]): unknown =>
+/** The value at `path`, or undefined when any step of it is missing. */
+export const at = (v: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), v);
 const label = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 const always = { when: () => true } as const;
 
-/** The host names an environment puts under its domain, by the field that sets each (defaults applied). */
+/**
+ * The host names an environment puts under its domain, by the field that sets each. zod has
+ * filled in the defaults of every section that parsed; a section that did not has no names
+ * here (its own problems are reported). Only the SSH name's default depends on another field.
+ */
 function hostFields(env: Value): { field: string; host: string | undefined }[] {
-  const web = label(at(env, "gitlab", "hostname")) ?? "gitlab";
-  const registryOn = at(env, "registry", "enabled") !== false;
+  const web = label(at(env, "gitlab", "hostname"));
   return [
     { field: "gitlab.hostname", host: web },
-    { field: "gitlab.sshHostname", host: label(at(env, "gitlab", "sshHostname")) ?? `ssh-${web}` },
-    { field: "registry.hostname", host: registryOn ? (label(at(env, "registry", "hostname")) ?? "registry") : undefined },
-    ...(at(env, "platform") === "docker"
-      ? [{ field: "observability.grafanaHostname", host: label(at(env, "observability", "grafanaHostname")) ?? "grafana" }]
-      : []),
+    { field: "gitlab.sshHostname", host: label(at(env, "gitlab", "sshHostname")) ?? (web && defaultSshHostname(web)) },
+    { field: "registry.hostname", host: at(env, "registry", "enabled") === false ? undefined : label(at(env, "registry", "hostname")) },
+    { field: "observability.grafanaHostname", host: label(at(env, "observability", "grafanaHostname")) },
   ];
 }
 
@@ -53,5 +56,3 @@ export function withUniqueHostNames<S extends z.ZodType>(schema: S, fields: read
 export function crossCheck<S extends z.ZodType>(schema: S, path: string, ok: (env: Value) => boolean, message: string): S {
   return schema.refine((env) => ok(env as Value), { ...always, path: path.split("."), message }) as S;
 }
-
-export { at };

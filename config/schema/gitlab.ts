@@ -2,6 +2,9 @@
 import { z } from "zod";
 import { dnsLabel, emailAddress, hostOrIp, httpsUrl, omnibusVersion, port } from "./primitives";
 
+/** The git SSH host name when config names none: derived from the web host name. */
+export const defaultSshHostname = (webHostname: string): string => `ssh-${webHostname}`;
+
 export function gitlabSection<S extends z.ZodType>(secretRef: S, platform: { readonly defaultSshPort: number }) {
   const smtp = z
     .strictObject({
