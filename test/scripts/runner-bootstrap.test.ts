@@ -53,8 +53,13 @@ describe("runner bootstrap failure", () => {
     expect(r.status).not.toBe(0);
     expect(readFileSync(join(r.state, "bootstrap.failed"), "utf8").trim()).toBe("install packages");
     expect(r.output).toContain("FAILED at step 'install packages'");
-    expect(r.actions[0]).toBe("dnf install -y docker amazon-cloudwatch-agent rsyslog logrotate");
-    expect(r.actions).toContain("aws autoscaling set-instance-health --region eu-west-3 --instance-id i-0123456789abcdef0 --health-status Unhealthy");
+    // The failed step, then the health report, and nothing of the bootstrap after it.
+    expect(r.actions).toEqual([
+      "dnf install -y docker amazon-cloudwatch-agent rsyslog logrotate",
+      "curl -fs --max-time 2 -X PUT -H X-aws-ec2-metadata-token-ttl-seconds: 60 http://169.254.169.254/latest/api/token",
+      "curl -fs --max-time 2 -H X-aws-ec2-metadata-token: TOKEN http://169.254.169.254/latest/meta-data/instance-id",
+      "aws autoscaling set-instance-health --region eu-west-3 --instance-id i-0123456789abcdef0 --health-status Unhealthy",
+    ]);
     // Nothing after the failed step ran (no runner download, no systemctl).
     expect(r.actions.filter((a) => !/^(dnf|curl|aws) /.test(a))).toEqual([]);
     expect(r.actions.filter((a) => a.startsWith("curl")).every((a) => a.includes("X-aws-ec2-metadata-token"))).toBe(true);
@@ -82,7 +87,7 @@ describe("runner bootstrap failure", () => {
 // RUNNER_ETC. `install` only really installs into the scratch directory.
 const TOKEN = "glrt-t1_AbCdEfGhIjKlMnOpQrSt";
 
-function runToCompletion(options: { checksum?: "good" | "bad"; token?: string } = {}) {
+function runToCompletion(options: { checksum?: "good" | "bad"; download?: "fails"; token?: string } = {}) {
   const bin = join(root, "bin");
   const etc = join(root, "etc");
   mkdirSync(bin, { recursive: true });
@@ -103,7 +108,7 @@ function runToCompletion(options: { checksum?: "good" | "bad"; token?: string } 
     "curl",
     `out=""; prev=""; for a in "$@"; do [ "$prev" = "-o" ] && out="$a"; prev="$a"; done
 case "$*" in
-  *binaries/gitlab-runner-linux-amd64*) cp "${join(root, "release-binary")}" "$out" ;;
+  *binaries/gitlab-runner-linux-amd64*) ${options.download === "fails" ? "exit 22" : `cp "${join(root, "release-binary")}" "$out"`} ;;
   *release.sha256*) printf '%s *binaries/gitlab-runner-linux-amd64\\n%s *binaries/gitlab-runner-linux-arm64\\n' ${sha} ${"1".repeat(64)} > "$out" ;;
   *) exit 22 ;;
 esac`,
@@ -177,6 +182,15 @@ describe("runner bootstrap, start to finish", () => {
     expect(existsSync(join(root, "installed", "gitlab-runner"))).toBe(false);
     expect(r.actions.some((a) => a.includes("get-secret-value"))).toBe(false);
     expect(existsSync(r.configPath)).toBe(false);
+  });
+
+  it("never installs a runner binary it could not download", () => {
+    const r = runToCompletion({ download: "fails" });
+    expect(r.status).not.toBe(0);
+    expect(readFileSync(join(r.state, "bootstrap.failed"), "utf8").trim()).toBe("install gitlab-runner 18.5.0");
+    expect(r.actions.some((a) => a.startsWith("aws secretsmanager"))).toBe(false);
+    expect(r.actions.some((a) => a.startsWith("install -m 0755"))).toBe(false);
+    expect(existsSync(join(root, "installed", "gitlab-runner"))).toBe(false);
   });
 
   it("refuses a secret that is not a token, and never writes it anywhere", () => {

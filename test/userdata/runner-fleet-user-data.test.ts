@@ -1,9 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { hostScript } from "../../userdata/host-scripts";
 import {
@@ -12,7 +8,6 @@ import {
   TERMINATION_HOOK_NAME,
   type RunnerFleetUserDataProps,
 } from "../../userdata/runner-fleet-user-data";
-import { REPO_ROOT } from "../helpers";
 
 const PROPS: RunnerFleetUserDataProps = {
   runnerVersion: "18.5.0",
@@ -105,7 +100,6 @@ describe("renderRunnerFleetUserData", () => {
   });
 });
 
-
 describe("runner-bootstrap.sh", () => {
   const script = hostScript("runner-bootstrap.sh");
 
@@ -120,53 +114,5 @@ describe("runner-bootstrap.sh", () => {
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(script).toContain('url="https://gitlab-runner-downloads.s3.amazonaws.com/v$RUNNER_VERSION"');
-  });
-
-  // Runs the real script up to a failing step, with fake commands on PATH.
-  const dirs: string[] = [];
-  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-  function runBootstrap(failing: string) {
-    const dir = mkdtempSync(join(tmpdir(), "bootstrap-"));
-    dirs.push(dir);
-    const calls = join(dir, "calls.log");
-    for (const cmd of ["dnf", "systemctl", "amazon-cloudwatch-agent-ctl", "aws", "curl", "useradd", "install"]) {
-      const exit = cmd === failing ? 1 : 0;
-      // The fake IMDS answers so the health report can name the instance.
-      const imds = cmd === "curl" ? 'case "$*" in *api/token*) echo tok-1 ;; *instance-id*) echo i-0abc ;; esac\n' : "";
-      writeFileSync(join(dir, cmd), `#!/bin/sh\necho "${cmd} $*" >> "${calls}"\n${imds}exit ${exit}\n`);
-      chmodSync(join(dir, cmd), 0o755);
-    }
-    writeFileSync(join(dir, "bootstrap.env"), "RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ARN=arn:aws:secretsmanager:eu-west-3:1:secret:x\n");
-    const r = spawnSync("bash", [join(REPO_ROOT, "userdata/scripts/runner-bootstrap.sh")], {
-      env: { PATH: `${dir}:/usr/bin:/bin`, BOOTSTRAP_ENV: join(dir, "bootstrap.env"), STATE_DIR: join(dir, "state"), BOOTSTRAP_LOG: join(dir, "bootstrap.log"), CWAGENT_CTL: join(dir, "amazon-cloudwatch-agent-ctl") },
-      encoding: "utf8",
-      timeout: 10_000,
-    });
-    const read = (p: string) => (existsSync(p) ? readFileSync(p, "utf8") : "");
-    return { status: r.status, calls: read(calls).trim().split("\n"), failed: read(join(dir, "state/bootstrap.failed")).trim(), log: read(join(dir, "bootstrap.log")) };
-  }
-
-  it("records the failing step, exits non-zero and runs nothing after it", () => {
-    const r = runBootstrap("dnf");
-    expect(r.status).not.toBe(0);
-    expect(r.failed).toBe("install packages");
-    expect(r.log).toContain("FAILED at step 'install packages'");
-    // After the failure only the health report runs: nothing of the bootstrap itself.
-    expect(r.calls).toEqual([
-      "dnf install -y docker amazon-cloudwatch-agent rsyslog logrotate",
-      "curl -fs --max-time 2 -X PUT -H X-aws-ec2-metadata-token-ttl-seconds: 60 http://169.254.169.254/latest/api/token",
-      "curl -fs --max-time 2 -H X-aws-ec2-metadata-token: tok-1 http://169.254.169.254/latest/meta-data/instance-id",
-      "aws autoscaling set-instance-health --region eu-west-3 --instance-id i-0abc --health-status Unhealthy",
-    ]);
-    expect(r.log).toContain("marked this instance unhealthy");
-  });
-
-  it("never installs a runner binary it could not download and verify", () => {
-    const r = runBootstrap("curl");
-    expect(r.status).not.toBe(0);
-    expect(r.failed).toBe("install gitlab-runner 18.5.0");
-    expect(r.calls.some((c) => c.startsWith("aws secretsmanager"))).toBe(false);
-    expect(r.calls.some((c) => c.startsWith("install -m 0755"))).toBe(false);
   });
 });
