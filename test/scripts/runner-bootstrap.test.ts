@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { shippedScript } from "../helpers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
@@ -19,7 +19,16 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
+/** The scratch tree the script sees as / (BOOTSTRAP_ROOT), with the directories an AL2023 host has. */
+function hostTree(): { tree: string; at: (hostPath: string) => string } {
+  const tree = join(root, "host");
+  const at = (hostPath: string) => join(tree, hostPath);
+  for (const dir of ["/etc/gitlab-runner-fleet", "/etc/gitlab-runner", "/var/log", "/usr/local/bin"]) mkdirSync(at(dir), { recursive: true });
+  return { tree, at };
+}
+
 function fake(bin: string, name: string, body: string): void {
+  mkdirSync(bin, { recursive: true });
   writeFileSync(join(bin, name), `#!/bin/sh\nprintf '${name} %s\\n' "$*" >> "$ACTIONS"\n${body}\n`);
   chmodSync(join(bin, name), 0o755);
 }
@@ -38,13 +47,16 @@ function run(options: { imds: "up" | "down"; region?: boolean }) {
       ? "exit 7"
       : 'case "$*" in *api/token*) echo TOKEN ;; *instance-id*) echo i-0123456789abcdef0 ;; *) exit 22 ;; esac',
   );
-  const config = join(root, "bootstrap.env");
-  writeFileSync(config, `RUNNER_VERSION=18.5.0\n${options.region === false ? "" : "AWS_REGION=eu-west-3\n"}TOKEN_SECRET_ARN=arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf\n`);
+  const { tree, at } = hostTree();
+  writeFileSync(
+    at("/etc/gitlab-runner-fleet/bootstrap.env"),
+    `RUNNER_VERSION=18.5.0\n${options.region === false ? "" : "AWS_REGION=eu-west-3\n"}TOKEN_SECRET_ARN=arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf\n`,
+  );
   const r = spawnSync("bash", [SCRIPT], {
     encoding: "utf8",
-    env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ENV: config, STATE_DIR: join(root, "state"), BOOTSTRAP_LOG: join(root, "bootstrap.log") },
+    env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: tree },
   });
-  return { status: r.status, output: `${r.stdout}${r.stderr}`, actions: readFileSync(actions, "utf8").trim().split("\n").filter(Boolean), state: join(root, "state") };
+  return { status: r.status, output: `${r.stdout}${r.stderr}`, actions: readFileSync(actions, "utf8").trim().split("\n").filter(Boolean), state: at("/var/lib/runner-fleet") };
 }
 
 describe("runner bootstrap failure", () => {
@@ -83,25 +95,26 @@ describe("runner bootstrap failure", () => {
 });
 
 // The whole bootstrap with every system command faked: a runner "release" whose checksum
-// list matches (or not), a token in Secrets Manager, and the config written to a scratch
-// RUNNER_ETC. `install` only really installs into the scratch directory.
+// list matches (or not), a token in Secrets Manager, and the config written into the scratch
+// tree. `install` only really installs into the scratch directory.
 const TOKEN = "glrt-t1_AbCdEfGhIjKlMnOpQrSt";
+/** Installed by the agent's package (dnf is faked: the test puts it there). */
+const CWAGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl";
 
 function runToCompletion(options: { checksum?: "good" | "bad"; download?: "fails"; token?: string } = {}) {
   const bin = join(root, "bin");
-  const etc = join(root, "etc");
   mkdirSync(bin, { recursive: true });
-  mkdirSync(etc, { recursive: true });
+  const { tree, at } = hostTree();
   const actions = join(root, "actions.log");
   writeFileSync(actions, "");
-  writeFileSync(join(etc, "config.toml.template"), 'concurrent = 2\n[[runners]]\nname = "staging-gitlab-runner-{hostname}"\ntoken = "@@RUNNER_TOKEN@@"\n');
+  writeFileSync(at("/etc/gitlab-runner/config.toml.template"), 'concurrent = 2\n[[runners]]\nname = "staging-gitlab-runner-{hostname}"\ntoken = "@@RUNNER_TOKEN@@"\n');
   const release = "#!/bin/sh\nprintf 'gitlab-runner %s\\n' \"$*\" >> \"$ACTIONS\"\n";
   writeFileSync(join(root, "release-binary"), release);
   const sha = options.checksum === "bad" ? "0".repeat(64) : createHash("sha256").update(release).digest("hex");
   fake(bin, "dnf", "exit 0");
   fake(bin, "systemctl", "exit 0");
   fake(bin, "useradd", "exit 0");
-  fake(bin, "cwagent-ctl", "exit 0");
+  fake(dirname(at(CWAGENT_CTL)), "amazon-cloudwatch-agent-ctl", "exit 0");
   fake(bin, "aws", `case "$*" in *get-secret-value*) echo '${options.token ?? TOKEN}' ;; esac`);
   fake(
     bin,
@@ -115,34 +128,25 @@ esac`,
   );
   // Real install into the scratch tree; anything else (/var/log/…) is only recorded.
   fake(bin, "install", `for a in "$@"; do case "$a" in ${root}/*) exec /usr/bin/install "$@" ;; esac; done`);
-  const config = join(root, "bootstrap.env");
-  writeFileSync(config, "RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ARN=arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf\n");
+  writeFileSync(at("/etc/gitlab-runner-fleet/bootstrap.env"), "RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ARN=arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf\n");
   const r = spawnSync("bash", [SCRIPT], {
     encoding: "utf8",
-    env: {
-      PATH: `${bin}:${process.env.PATH}`,
-      ACTIONS: actions,
-      BOOTSTRAP_ENV: config,
-      STATE_DIR: join(root, "state"),
-      BOOTSTRAP_LOG: join(root, "bootstrap.log"),
-      CWAGENT_CTL: join(bin, "cwagent-ctl"),
-      RUNNER_BIN: join(root, "installed", "gitlab-runner"),
-      RUNNER_ETC: etc,
-    },
+    env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: tree },
   });
+  const log = at("/var/log/runner-bootstrap.log");
   return {
     status: r.status,
     output: `${r.stdout}${r.stderr}`,
-    log: existsSync(join(root, "bootstrap.log")) ? readFileSync(join(root, "bootstrap.log"), "utf8") : "",
+    log: existsSync(log) ? readFileSync(log, "utf8") : "",
     actions: readFileSync(actions, "utf8").trim().split("\n").filter(Boolean),
-    state: join(root, "state"),
-    configPath: join(etc, "config.toml"),
+    state: at("/var/lib/runner-fleet"),
+    configPath: at("/etc/gitlab-runner/config.toml"),
+    installedRunner: at("/usr/local/bin/gitlab-runner"),
   };
 }
 
-describe("runner bootstrap, start to finish", () => {
-  beforeEach(() => mkdirSync(join(root, "installed"), { recursive: true }));
 
+describe("runner bootstrap, start to finish", () => {
   it("installs the verified runner, writes config.toml with the token, then starts the services in order", () => {
     const r = runToCompletion();
     expect(r.output).not.toContain("FAILED");
@@ -179,7 +183,7 @@ describe("runner bootstrap, start to finish", () => {
     expect(r.status).not.toBe(0);
     expect(readFileSync(join(r.state, "bootstrap.failed"), "utf8").trim()).toBe("install gitlab-runner 18.5.0");
     expect(r.log).toContain("checksum mismatch");
-    expect(existsSync(join(root, "installed", "gitlab-runner"))).toBe(false);
+    expect(existsSync(r.installedRunner)).toBe(false);
     expect(r.actions.some((a) => a.includes("get-secret-value"))).toBe(false);
     expect(existsSync(r.configPath)).toBe(false);
   });
@@ -190,7 +194,7 @@ describe("runner bootstrap, start to finish", () => {
     expect(readFileSync(join(r.state, "bootstrap.failed"), "utf8").trim()).toBe("install gitlab-runner 18.5.0");
     expect(r.actions.some((a) => a.startsWith("aws secretsmanager"))).toBe(false);
     expect(r.actions.some((a) => a.startsWith("install -m 0755"))).toBe(false);
-    expect(existsSync(join(root, "installed", "gitlab-runner"))).toBe(false);
+    expect(existsSync(r.installedRunner)).toBe(false);
   });
 
   it("refuses a secret that is not a token, and never writes it anywhere", () => {

@@ -6,13 +6,16 @@
 # (seed 004's incident: a failed write to /etc/cron.d, which AL2023 lacks, aborted the rest).
 set -Eeuo pipefail
 
-readonly CONFIG="${BOOTSTRAP_ENV:-/etc/gitlab-runner-fleet/bootstrap.env}"
-readonly STATE_DIR="${STATE_DIR:-/var/lib/runner-fleet}"
-readonly LOG="${BOOTSTRAP_LOG:-/var/log/runner-bootstrap.log}"
-readonly RUNNER_BIN="${RUNNER_BIN:-/usr/local/bin/gitlab-runner}"
-readonly RUNNER_ETC="${RUNNER_ETC:-/etc/gitlab-runner}"
-readonly CWAGENT_CTL="${CWAGENT_CTL:-/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl}"
-readonly IMDS_URL="${IMDS_URL:-http://169.254.169.254}"
+# Tests run this script against a scratch tree, as gitlab-bootstrap.sh's: BOOTSTRAP_ROOT
+# (empty on the host) prefixes every path the script itself reads, writes or runs.
+readonly ROOT="${BOOTSTRAP_ROOT:-}"
+readonly CONFIG="$ROOT/etc/gitlab-runner-fleet/bootstrap.env"
+readonly STATE_DIR="$ROOT/var/lib/runner-fleet"
+readonly LOG="$ROOT/var/log/runner-bootstrap.log"
+readonly RUNNER_BIN="$ROOT/usr/local/bin/gitlab-runner"
+readonly RUNNER_ETC="$ROOT/etc/gitlab-runner"
+readonly CWAGENT_CTL="$ROOT/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
+readonly IMDS_URL=http://169.254.169.254
 
 mkdir -p "$STATE_DIR"
 exec > >(tee -a "$LOG") 2>&1
@@ -87,8 +90,8 @@ unset token config
 umask 022
 
 step="start gitlab-runner"
-install -d -m 0755 /var/log/gitlab-runner
-[ -e /etc/systemd/system/gitlab-runner.service ] ||
+install -d -m 0755 "$ROOT/var/log/gitlab-runner"
+[ -e "$ROOT/etc/systemd/system/gitlab-runner.service" ] ||
   "$RUNNER_BIN" install --user=gitlab-runner --working-directory=/home/gitlab-runner
 systemctl daemon-reload
 systemctl enable --now gitlab-runner
