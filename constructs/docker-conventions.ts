@@ -1,6 +1,7 @@
 // What every container of the docker platform has in common, in one place: a pinned
-// image kept on the host, a restart policy, bounded logs, the private network, and the
-// label that tells the periodic Docker cleanup to leave it alone.
+// image kept on the host, a restart policy, bounded logs, the private network, the label
+// that tells the periodic Docker cleanup to leave it alone, a clean stop (its signal and
+// grace period, honoured when Terraform replaces it too) and plans that never delete it.
 import { Container, type ContainerConfig, type ContainerHealthcheck } from "@cdktf/provider-docker/lib/container";
 import { Image } from "@cdktf/provider-docker/lib/image";
 import type { Network } from "@cdktf/provider-docker/lib/network";
@@ -45,9 +46,20 @@ export interface PlatformContainerProps {
    * Everything else of the container (env, volumes, ports, healthcheck, command…).
    * name, image, restart, networks, labels, upload and logging are set here and not overridable.
    */
-  readonly container?: Omit<ContainerConfig, "name" | "image" | "restart" | "networksAdvanced" | "labels" | "upload" | "logDriver" | "logOpts">;
+  readonly container?: Omit<
+    ContainerConfig,
+    "name" | "image" | "restart" | "networksAdvanced" | "labels" | "upload" | "logDriver" | "logOpts" | "stopTimeout" | "stopSignal" | "destroyGraceSeconds" | "mustRun"
+  >;
   /** Extra DNS aliases on the private network. */
   readonly aliases?: readonly string[];
+  /**
+   * Seconds the container gets to shut down after its stop signal before it is killed: on
+   * `docker stop`, on a host shutdown and when Terraform replaces or removes it. Give what
+   * holds state time to write it out.
+   */
+  readonly stopGraceSeconds: number;
+  /** The signal that asks it to stop. @default the image's (SIGTERM) */
+  readonly stopSignal?: string;
 }
 
 /** One long-running container of the platform with the shared conventions applied. */
@@ -58,6 +70,9 @@ export class PlatformContainer extends Construct {
 
   constructor(scope: Construct, id: string, props: PlatformContainerProps) {
     super(scope, id);
+    if (!Number.isInteger(props.stopGraceSeconds) || props.stopGraceSeconds < 1) {
+      throw new Error(`container ${props.name}: stopGraceSeconds must be a whole number of seconds, at least 1 (got ${props.stopGraceSeconds})`);
+    }
     this.name = props.name;
     this.image = new Image(this, "image", {
       name: props.image,
@@ -79,6 +94,16 @@ export class PlatformContainer extends Construct {
       })),
       logDriver: "json-file",
       logOpts: { "max-size": "20m", "max-file": "5" },
+      // docker stop, and the daemon at host shutdown, wait stop_timeout. The provider's delete
+      // (resourceDockerContainerDelete) ignores it and waits destroy_grace_seconds, 0 when
+      // unset: without it, every replacement would SIGKILL the container at once.
+      stopTimeout: props.stopGraceSeconds,
+      destroyGraceSeconds: props.stopGraceSeconds,
+      ...(props.stopSignal ? { stopSignal: props.stopSignal } : {}),
+      // must_run (default true) makes every refresh, even a plan's, delete a container it finds
+      // stopped (resourceDockerContainerRead): one stopped for a restore, or for maintenance.
+      // Docker's restart policy restarts what crashes; a stopped container stays stopped.
+      mustRun: false,
     });
   }
 }

@@ -14,6 +14,12 @@ readonly VALIDATORS=(
   systemd-analyze:systemd
   logrotate:logrotate
   sshd:openssh-server
+  # Tests that need real Docker behaviour start a private dockerd (test/support/docker-engine.ts)
+  # with busybox-static as the only image; firewall rules go through iptables-restore --test.
+  dockerd:docker.io
+  busybox:busybox-static
+  iptables-restore:iptables
+  ip:iproute2
 )
 
 # systemd-analyze & co. may live in sbin dirs that a non-root PATH lacks.

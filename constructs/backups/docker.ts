@@ -95,6 +95,8 @@ export class DockerBackups extends Construct {
       name: this.containerName,
       image: props.image,
       network: props.network,
+      // A run stopped halfway removes its partial copy and records the failure (its TERM trap).
+      stopGraceSeconds: 30,
       files: [
         { path: paths.crontab, content: renderCrontab([{ schedule: props.schedule, command: paths.script }], "GitLab backup to NFS"), permissions: "0600" },
         { path: paths.script, content: hostScript("gitlab-backup-to-nfs.sh"), executable: true },

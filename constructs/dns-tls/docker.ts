@@ -43,6 +43,8 @@ export class DockerDnsTls extends Construct {
       name: "traefik",
       image: props.image,
       network: props.network,
+      // In-flight requests (a long push) get time to finish.
+      stopGraceSeconds: 30,
       // Every routed host name resolves to Traefik on the private network too, so runners,
       // Prometheus and GitLab itself reach https://<host> exactly as the outside does.
       aliases: props.routes.map((r) => r.host),

@@ -16,6 +16,8 @@ export const GITLAB_MOUNTS = [
 ] as const;
 
 const APPLY_SETTINGS_PATH = "/usr/local/bin/gitlab-apply-settings";
+/** Seconds GitLab gets between SIGTERM and SIGKILL. */
+export const GITLAB_STOP_GRACE_SECONDS = 120;
 
 /** A host directory mounted into the container. */
 export interface BindMount {
@@ -73,6 +75,9 @@ export class DockerGitLabServer extends Construct {
       name: this.containerName,
       image: `gitlab/gitlab-ce:${props.gitlabVersion}`,
       network: props.network,
+      // Give PostgreSQL, Gitaly and Redis time to shut down cleanly (the image's SIGTERM
+      // handler runs `gitlab-ctl stop`), on an upgrade as on a host shutdown.
+      stopGraceSeconds: GITLAB_STOP_GRACE_SECONDS,
       // No alias for the web host name: on the private network it belongs to Traefik, which
       // serves it with TLS (GitLab's nginx listens on plain HTTP only).
       files,
@@ -81,8 +86,6 @@ export class DockerGitLabServer extends Construct {
         // and GitLab's calls to its own URL must reach Traefik (TLS), not its plain-HTTP nginx.
         hostname: this.containerName,
         shmSize: props.shmSizeMb,
-        // Give PostgreSQL and Gitaly time to shut down cleanly before a replacement.
-        stopTimeout: 120,
         env,
         volumes: mounts.map((m) => ({ hostPath: m.hostPath, containerPath: m.containerPath })),
         ports: [{ internal: 22, external: props.omnibus.sshPort, protocol: "tcp" }],

@@ -186,6 +186,8 @@ export class DockerObservability extends Construct {
       name: OBSERVABILITY_CONTAINERS.prometheus,
       image: requirePinned(props.images.prometheus, "prometheus"),
       network: props.network,
+      // Let Prometheus write its head block out on shutdown instead of replaying the WAL.
+      stopGraceSeconds: 120,
       files: [
         {
           path: P.config,
@@ -211,8 +213,6 @@ export class DockerObservability extends Construct {
         volumes: [{ hostPath: hostDir("prometheus"), containerPath: P.data }],
         // 127.0.0.1, not localhost: busybox wget may try ::1 first, where nothing listens without IPv6.
         healthcheck: health(["CMD", "wget", "-q", "--spider", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`]),
-        // Let Prometheus write its head block out on shutdown instead of replaying the WAL.
-        stopTimeout: 120,
       },
     });
 
@@ -230,6 +230,8 @@ export class DockerObservability extends Construct {
       name: OBSERVABILITY_CONTAINERS.alertmanager,
       image: requirePinned(props.images.alertmanager, "alertmanager"),
       network: props.network,
+      // Silences and the notification log are written to its data directory on shutdown.
+      stopGraceSeconds: 30,
       files: [
         { path: A.config, content: renderAlertmanagerConfig({ receiver }) },
         ...(webhookUrl ? [{ path: A.webhookUrl, content: webhookUrl, permissions: "0400" }] : []),
@@ -269,6 +271,8 @@ export class DockerObservability extends Construct {
       name: OBSERVABILITY_CONTAINERS.grafana,
       image: requirePinned(props.images.grafana, "grafana"),
       network: props.network,
+      // Its SQLite database (users, sessions, preferences) closes cleanly.
+      stopGraceSeconds: 30,
       files: grafanaFiles,
       container: {
         ...RUN_AS,

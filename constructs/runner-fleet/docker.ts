@@ -18,6 +18,8 @@ const ENTRYPOINT = "/usr/local/bin/runner-entrypoint";
 /** The runner image's own command, kept as the arguments of our entry point. */
 const RUNNER_COMMAND = ["run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner"];
 export const RUNNER_METRICS_PORT = 9252;
+/** Seconds a runner gets to finish its running jobs when stopped or replaced. */
+const RUNNER_STOP_GRACE_SECONDS = 300;
 /**
  * The deploy runner's container name. Its jobs run inside it, so an apply that replaces it
  * kills itself: scripts/ci/apply-guard.ts refuses such plans in CI.
@@ -131,6 +133,7 @@ export class DockerRunnerFleet extends Construct {
       name: "docker-cleanup",
       image: props.schedulerImage,
       network: props.network,
+      stopGraceSeconds: 10,
       files: [
         { path: "/usr/local/bin/docker-cleanup", content: hostScript("docker-cleanup.sh"), executable: true },
         {
@@ -170,6 +173,10 @@ export class DockerRunnerFleet extends Construct {
       image: r.image,
       ...(r.build ? { build: r.build } : {}),
       network: r.network,
+      // SIGQUIT: the runner takes no new jobs and waits for running ones (SIGTERM would abort
+      // them), for as long as the AWS fleet waits on a scale-in.
+      stopSignal: "SIGQUIT",
+      stopGraceSeconds: RUNNER_STOP_GRACE_SECONDS,
       files: [
         { path: "/etc/gitlab-runner/config.toml.template", content: config, permissions: "0600" },
         { path: ENTRYPOINT, content: hostScript("runner-entrypoint.sh"), executable: true },
