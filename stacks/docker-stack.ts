@@ -113,6 +113,7 @@ export class DockerEnvironmentStack extends TerraformStack {
       schedulerImage: env.docker.images.dockerCli,
       cleanupSchedule: env.runners.cleanupSchedule,
       cleanupOlderThan: env.runners.cleanupOlderThan,
+      cleanupCacheOlderThan: env.runners.cleanupCacheOlderThan,
     });
 
     this.observability = new DockerObservability(this, "observability", {

@@ -9,6 +9,7 @@ export const HOST_SCRIPTS = [
   "gitlab-keep-identity.sh",
   "runner-entrypoint.sh",
   "docker-cleanup.sh",
+  "runner-docker-cleanup.sh",
   "runner-bootstrap.sh",
   "spot-interruption-watcher.sh",
   "runner-termination-handler.sh",

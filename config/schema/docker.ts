@@ -57,7 +57,10 @@ export const dockerRunnersSection = z
       .describe("When unused Docker data is pruned, as cron in UTC. @default '0 */6 * * *' (every 6 hours, seed 004)"),
     cleanupOlderThan: dockerDuration
       .default("4h")
-      .describe("Only prune what is older than this, so running jobs keep their images. @default '4h'"),
+      .describe("Only prune the runners' stopped containers, dangling images and build cache older than this. @default '4h'"),
+    cleanupCacheOlderThan: dockerDuration
+      .default("168h")
+      .describe("Remove the runners' unused cache volumes created longer ago than this (the next job fills the cache again). @default '168h' (7 days)"),
     deploy: z
       .strictObject({
         token: terraformVariableRef.describe("Runner authentication token of the protected 'deploy'-tagged runner."),

@@ -3,7 +3,8 @@
 //   cannot reach any Docker daemon;
 // - deploy ('deploy' tag): shell executor with the host's Docker, registered in GitLab as
 //   protected so only protected refs (main after merge) run there.
-// Plus the periodic Docker cleanup that keeps the disk from filling up.
+// Plus the periodic Docker cleanup that keeps the disk from filling up with what the runners
+// leave behind, and only that: the host is shared with other services.
 import type { Network } from "@cdktf/provider-docker/lib/network";
 import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
@@ -67,8 +68,10 @@ export interface DockerRunnerFleetProps {
   readonly schedulerImage: string;
   /** When the cleanup runs (cron, UTC). */
   readonly cleanupSchedule: string;
-  /** Only data older than this is pruned, e.g. '4h'. */
+  /** Only the runners' stopped containers, dangling images and build cache older than this are pruned, e.g. '4h'. */
   readonly cleanupOlderThan: string;
+  /** The runners' unused cache volumes created longer ago than this are removed, e.g. '168h'. */
+  readonly cleanupCacheOlderThan: string;
 }
 
 export class DockerRunnerFleet extends Construct {
@@ -135,7 +138,7 @@ export class DockerRunnerFleet extends Construct {
       network: props.network,
       stopGraceSeconds: 10,
       files: [
-        { path: "/usr/local/bin/docker-cleanup", content: hostScript("docker-cleanup.sh"), executable: true },
+        { path: "/usr/local/bin/docker-cleanup", content: hostScript("runner-docker-cleanup.sh"), executable: true },
         {
           path: "/etc/crontabs/root",
           content: renderCrontab([{ schedule: props.cleanupSchedule, command: "/usr/local/bin/docker-cleanup" }], "Docker cleanup"),
@@ -145,7 +148,7 @@ export class DockerRunnerFleet extends Construct {
       container: {
         entrypoint: ["crond", "-f", "-d", "8"],
         healthcheck: SCHEDULER_HEALTHCHECK,
-        env: [`CLEANUP_OLDER_THAN=${props.cleanupOlderThan}`, "TZ=UTC"],
+        env: [`CLEANUP_OLDER_THAN=${props.cleanupOlderThan}`, `CLEANUP_CACHE_OLDER_THAN=${props.cleanupCacheOlderThan}`, "TZ=UTC"],
         volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
       },
     });

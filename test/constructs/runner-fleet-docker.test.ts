@@ -88,11 +88,12 @@ describe("runners on docker", () => {
     expect(build.healthcheck.test).toEqual(["CMD-SHELL", "wget -q -O /dev/null http://localhost:9252/metrics || exit 1"]);
   });
 
-  it("prunes Docker every 6 hours, keeping the last 4 hours, from a crond scheduler", () => {
+  it("prunes what the runners leave every 6 hours, keeping the last 4 hours and a week of caches, from a crond scheduler", () => {
     const cleanup = byName(stack, "docker-cleanup");
     expect(cleanup.entrypoint).toEqual(["crond", "-f", "-d", "8"]);
     expect(upload(cleanup, "/etc/crontabs/root")).toContain("\n0 */6 * * * /usr/local/bin/docker-cleanup\n");
-    expect(cleanup.env).toEqual(["CLEANUP_OLDER_THAN=4h", "TZ=UTC"]);
-    expect(upload(cleanup, "/usr/local/bin/docker-cleanup")).toBe(hostScript("docker-cleanup.sh"));
+    expect(cleanup.env).toEqual(["CLEANUP_OLDER_THAN=4h", "CLEANUP_CACHE_OLDER_THAN=168h", "TZ=UTC"]);
+    // The shared host's cleanup, not seed 004's broad prune of dedicated runner hosts.
+    expect(upload(cleanup, "/usr/local/bin/docker-cleanup")).toBe(hostScript("runner-docker-cleanup.sh"));
   });
 });
