@@ -35,10 +35,8 @@ export interface ContainerFile {
 export interface PlatformContainerProps {
   /** Container name; also its DNS name on the private network. */
   readonly name: string;
-  /** Pinned image reference (validated in config: a tag or digest, never latest). */
+  /** Pinned image reference (validated in config: a tag or digest, never latest), pulled as it is. */
   readonly image: string;
-  /** Build the image on the Docker host from this context (a TerraformAsset path) instead of pulling it. */
-  readonly build?: { readonly context: string; readonly args?: Readonly<Record<string, string>> };
   readonly network: Network;
   /** Files uploaded into the container (config, scripts); literal text, escaped for Terraform here. */
   readonly files?: readonly ContainerFile[];
@@ -74,11 +72,9 @@ export class PlatformContainer extends Construct {
       throw new Error(`container ${props.name}: stopGraceSeconds must be a whole number of seconds, at least 1 (got ${props.stopGraceSeconds})`);
     }
     this.name = props.name;
-    this.image = new Image(this, "image", {
-      name: props.image,
-      keepLocally: true,
-      ...(props.build ? { buildAttribute: { context: props.build.context, buildArgs: { ...props.build.args }, label: { [KEEP_LABEL]: "true" } } } : {}),
-    });
+    // Pulled, never built here: docker_image.build needs the classic image store, which
+    // Docker 29 no longer uses on fresh installs.
+    this.image = new Image(this, "image", { name: props.image, keepLocally: true });
     this.container = new Container(this, "container", {
       ...props.container,
       name: props.name,

@@ -109,7 +109,16 @@ export class DockerEnvironmentStack extends TerraformStack {
         // Clones, API calls and registry logins from jobs go to Traefik on this host.
         hostsViaDockerHost: [hosts.web, ...(hosts.registry ? [hosts.registry] : [])],
       },
-      ...(env.runners.deploy ? { deployToken: this.sensitiveVariable(env.runners.deploy.token.terraformVariable) } : {}),
+      ...(env.runners.deploy
+        ? {
+            deploy: {
+              token: this.sensitiveVariable(env.runners.deploy.token.terraformVariable),
+              jobImage: env.runners.deploy.jobImage ?? env.docker.images.dockerCli,
+              buildsDir: `${env.docker.dataRoot}/deploy-builds`,
+              hostsViaDockerHost: [hosts.web, ...(hosts.registry ? [hosts.registry] : [])],
+            },
+          }
+        : {}),
       schedulerImage: env.docker.images.dockerCli,
       cleanupSchedule: env.runners.cleanupSchedule,
       cleanupOlderThan: env.runners.cleanupOlderThan,

@@ -64,9 +64,14 @@ export const dockerRunnersSection = z
     deploy: z
       .strictObject({
         token: terraformVariableRef.describe("Runner authentication token of the protected 'deploy'-tagged runner."),
+        jobImage: pinnedImage
+          .optional()
+          .describe("Default image of deploy jobs; jobs install what else they need (e.g. `apk add ansible`). @default docker.images.dockerCli (the Docker CLI with Compose)"),
       })
       .optional()
-      .describe("Deploy runner, tag 'deploy': shell executor with host Docker access, protected refs only."),
+      .describe(
+        "Deploy runner, tag 'deploy', protected refs only: its jobs get the host's Docker, and check out under <dataRoot>/deploy-builds, mounted at the same path so `docker compose` bind mounts resolve on the host.",
+      ),
   })
   .describe("Two runners as a security boundary (seed 000).");
 

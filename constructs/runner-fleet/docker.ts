@@ -1,18 +1,19 @@
 // Seed 000's two runners as a security boundary, on one Docker host:
 // - build ('docker' tag): docker executor, every job in a fresh container that by default
 //   cannot reach any Docker daemon;
-// - deploy ('deploy' tag): shell executor with the host's Docker, registered in GitLab as
-//   protected so only protected refs (main after merge) run there.
+// - deploy ('deploy' tag): registered in GitLab as protected, so only protected refs (main
+//   after merge) run there; its jobs get the host's Docker. Seed 000 ran it as a shell
+//   executor on the host; here the runner is itself a container, so its jobs run in job
+//   containers of a stock, pinned image (the Docker CLI with Compose by default; what else a
+//   job needs it installs itself, e.g. `apk add ansible`). Nothing is built on the host.
 // Plus the periodic Docker cleanup that keeps the disk from filling up with what the runners
 // leave behind, and only that: the host is shared with other services.
-import type { Network } from "@cdktf/provider-docker/lib/network";
-import { AssetType, TerraformAsset } from "cdktf";
+import { Network } from "@cdktf/provider-docker/lib/network";
 import { Construct } from "constructs";
-import { join } from "node:path";
 import { renderCrontab } from "../../userdata/crontab";
 import { hostScript } from "../../userdata/host-scripts";
 import { renderRunnerConfig, type RunnerSettings } from "../../userdata/runner-config";
-import { PlatformContainer, SCHEDULER_HEALTHCHECK } from "../docker-conventions";
+import { KEEP_LABEL, PlatformContainer, SCHEDULER_HEALTHCHECK } from "../docker-conventions";
 
 const DOCKER_SOCKET = "/var/run/docker.sock";
 const ENTRYPOINT = "/usr/local/bin/runner-entrypoint";
@@ -22,15 +23,12 @@ export const RUNNER_METRICS_PORT = 9252;
 /** Seconds a runner gets to finish its running jobs when stopped or replaced. */
 const RUNNER_STOP_GRACE_SECONDS = 300;
 /**
- * The deploy runner's container name. Its jobs run inside it, so an apply that replaces it
- * kills itself: scripts/ci/apply-guard.ts refuses such plans in CI.
+ * The deploy runner's container name. The pipeline's apply jobs are its jobs, so an apply that
+ * replaces it stops the runner that runs it: scripts/ci/apply-guard.ts refuses such plans in CI.
  */
 export const DEPLOY_RUNNER_CONTAINER_NAME = "gitlab-runner-deploy";
-/**
- * Tells runner-entrypoint.sh to put the job user in the group owning the host's Docker
- * socket: the deploy runner's shell jobs run `docker compose` as gitlab-runner, not root.
- */
-const JOBS_USE_DOCKER_SOCKET = "JOBS_USE_DOCKER_SOCKET=1";
+/** The deploy jobs' own network: not the build jobs' filtered bridge, as deploys reach the LAN. */
+export const DEPLOY_JOBS_NETWORK = "gitlab-deploy-jobs";
 
 export interface DockerBuildRunnerProps {
   /** Runner authentication token (a sensitive Terraform variable reference). */
@@ -51,6 +49,20 @@ export interface DockerBuildRunnerProps {
   readonly hostsViaDockerHost?: readonly string[];
 }
 
+export interface DockerDeployRunnerProps {
+  /** Runner authentication token (a sensitive Terraform variable reference). */
+  readonly token: string;
+  /** Default image of deploy jobs: the Docker CLI with Compose, e.g. 'docker:28.5.1-cli'. */
+  readonly jobImage: string;
+  /**
+   * Host directory deploy jobs check out into, mounted into them at the same path: a
+   * `docker compose` bind mount of ./conf then names a path that exists on the host.
+   */
+  readonly buildsDir: string;
+  /** Host names deploy jobs reach through the Docker host's published ports (Traefik). @default none */
+  readonly hostsViaDockerHost?: readonly string[];
+}
+
 export interface DockerRunnerFleetProps {
   readonly network: Network;
   /** Prefix of the runner names shown in GitLab, e.g. the environment name. */
@@ -62,8 +74,8 @@ export interface DockerRunnerFleetProps {
   /** Jobs the build runner runs at once. */
   readonly concurrent: number;
   readonly build: DockerBuildRunnerProps;
-  /** The deploy runner's token; no deploy runner without it. @default no deploy runner */
-  readonly deployToken?: string;
+  /** The protected deploy runner. @default no deploy runner */
+  readonly deploy?: DockerDeployRunnerProps;
   /** Image of the cleanup scheduler (Docker CLI + busybox crond). */
   readonly schedulerImage: string;
   /** When the cleanup runs (cron, UTC). */
@@ -77,6 +89,8 @@ export interface DockerRunnerFleetProps {
 export class DockerRunnerFleet extends Construct {
   readonly buildRunner: PlatformContainer;
   readonly deployRunner?: PlatformContainer;
+  /** The deploy jobs' network, when there is a deploy runner. */
+  readonly deployJobsNetwork?: Network;
   readonly cleanup: PlatformContainer;
   /** Prometheus targets of the runners' metrics. */
   readonly metricsTargets: readonly string[];
@@ -109,27 +123,40 @@ export class DockerRunnerFleet extends Construct {
       },
     });
 
-    if (props.deployToken) {
-      const context = new TerraformAsset(this, "deploy-runner-image", {
-        path: join(__dirname, "..", "..", "userdata", "images", "deploy-runner"),
-        type: AssetType.DIRECTORY,
+    if (props.deploy) {
+      const deploy = props.deploy;
+      this.deployJobsNetwork = new Network(this, "deploy-jobs-network", {
+        name: DEPLOY_JOBS_NETWORK,
+        driver: "bridge",
+        labels: [{ label: KEEP_LABEL, value: "true" }],
       });
       this.deployRunner = this.runner("deploy", {
         name: DEPLOY_RUNNER_CONTAINER_NAME,
-        image: `gitlab-platform/deploy-runner:${props.runnerVersion}`,
-        build: { context: context.path, args: { RUNNER_VERSION: props.runnerVersion } },
+        image: runnerImage,
         network: props.network,
-        token: props.deployToken,
-        env: [JOBS_USE_DOCKER_SOCKET],
+        token: deploy.token,
         // Deploys run one at a time.
         concurrent: 1,
         settings: {
           name: `${props.namePrefix}-deploy-{hostname}`,
           url: props.gitlabUrl,
           token: { envVar: "RUNNER_TOKEN" },
-          executor: "shell",
+          executor: "docker",
+          buildsDir: deploy.buildsDir,
+          docker: {
+            image: deploy.jobImage,
+            privileged: false,
+            pullPolicy: ["if-not-present"],
+            // The host's Docker (seed 000's boundary: protected refs only), and the checkout at
+            // the same path as on the host.
+            volumes: [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`, `${deploy.buildsDir}:${deploy.buildsDir}`, "/cache"],
+            networkMode: DEPLOY_JOBS_NETWORK,
+            ...(deploy.hostsViaDockerHost?.length ? { extraHosts: deploy.hostsViaDockerHost.map((h) => `${h}:host-gateway`) } : {}),
+          },
         },
       });
+      // The network exists before the first job needs it.
+      this.deployRunner.container.node.addDependency(this.deployJobsNetwork);
     }
 
     this.cleanup = new PlatformContainer(this, "cleanup", {
@@ -161,11 +188,8 @@ export class DockerRunnerFleet extends Construct {
     r: {
       name: string;
       image: string;
-      build?: { context: string; args: Record<string, string> };
       network: Network;
       token: string;
-      /** Extra environment of the runner container. */
-      env?: readonly string[];
       concurrent: number;
       settings: RunnerSettings;
     },
@@ -174,7 +198,6 @@ export class DockerRunnerFleet extends Construct {
     return new PlatformContainer(this, id, {
       name: r.name,
       image: r.image,
-      ...(r.build ? { build: r.build } : {}),
       network: r.network,
       // SIGQUIT: the runner takes no new jobs and waits for running ones (SIGTERM would abort
       // them), for as long as the AWS fleet waits on a scale-in.
@@ -187,7 +210,7 @@ export class DockerRunnerFleet extends Construct {
       container: {
         entrypoint: [ENTRYPOINT],
         command: RUNNER_COMMAND,
-        env: [`RUNNER_TOKEN=${r.token}`, ...(r.env ?? [])],
+        env: [`RUNNER_TOKEN=${r.token}`],
         // The runner manager starts job containers (build) or runs docker commands (deploy).
         volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
         healthcheck: {

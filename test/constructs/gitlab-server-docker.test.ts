@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exampleEnvironment, onlyResource, resources, synthEnvironment } from "../helpers";
+import { exampleEnvironment, resources, synthEnvironment } from "../helpers";
 
 const stack = synthEnvironment(exampleEnvironment("homelab"));
 const container = resources(stack, "docker_container").find((c) => c.name === "gitlab");
@@ -36,7 +36,7 @@ describe("GitLabServer on docker", () => {
   });
 
   it("joins the private network under its container name only (the web host name is Traefik's)", () => {
-    const network = onlyResource(stack, "docker_network");
+    const network = resources(stack, "docker_network").find((n) => n.name === "gitlab");
     expect(network).toMatchObject({ name: "gitlab", ipam_config: [{ subnet: "172.30.0.0/24" }] });
     expect(container.networks_advanced).toHaveLength(1);
     expect(container.networks_advanced[0].name).toMatch(/^\$\{docker_network\.[^.]+\.name\}$/);
