@@ -37,16 +37,20 @@ export interface PlatformContainerProps {
   readonly name: string;
   /** Pinned image reference (validated in config: a tag or digest, never latest), pulled as it is. */
   readonly image: string;
-  readonly network: Network;
+  /**
+   * The private network it joins, or "host" for the host's network namespace (only for what
+   * must act on the host's own network, with a policy suppression saying why).
+   */
+  readonly network: Network | "host";
   /** Files uploaded into the container (config, scripts); literal text, escaped for Terraform here. */
   readonly files?: readonly ContainerFile[];
   /**
    * Everything else of the container (env, volumes, ports, healthcheck, command…).
-   * name, image, restart, networks, labels, upload and logging are set here and not overridable.
+   * name, image, restart, networks, labels, upload, logging and stopping are set here and not overridable.
    */
   readonly container?: Omit<
     ContainerConfig,
-    "name" | "image" | "restart" | "networksAdvanced" | "labels" | "upload" | "logDriver" | "logOpts" | "stopTimeout" | "stopSignal" | "destroyGraceSeconds" | "mustRun"
+    "name" | "image" | "restart" | "networksAdvanced" | "networkMode" | "labels" | "upload" | "logDriver" | "logOpts" | "stopTimeout" | "stopSignal" | "destroyGraceSeconds" | "mustRun"
   >;
   /** Extra DNS aliases on the private network. */
   readonly aliases?: readonly string[];
@@ -71,6 +75,7 @@ export class PlatformContainer extends Construct {
     if (!Number.isInteger(props.stopGraceSeconds) || props.stopGraceSeconds < 1) {
       throw new Error(`container ${props.name}: stopGraceSeconds must be a whole number of seconds, at least 1 (got ${props.stopGraceSeconds})`);
     }
+    if (props.network === "host" && props.aliases?.length) throw new Error(`container ${props.name}: a container on the host's network has no network aliases`);
     this.name = props.name;
     // Pulled, never built here: docker_image.build needs the classic image store, which
     // Docker 29 no longer uses on fresh installs.
@@ -80,7 +85,9 @@ export class PlatformContainer extends Construct {
       name: props.name,
       image: this.image.imageId,
       restart: "unless-stopped",
-      networksAdvanced: [{ name: props.network.name, ...(props.aliases?.length ? { aliases: [...props.aliases] } : {}) }],
+      ...(props.network === "host"
+        ? { networkMode: "host" }
+        : { networksAdvanced: [{ name: props.network.name, ...(props.aliases?.length ? { aliases: [...props.aliases] } : {}) }] }),
       labels: [{ label: KEEP_LABEL, value: "true" }],
       upload: (props.files ?? []).map((f) => ({
         file: f.path,

@@ -10,6 +10,7 @@ import { DockerBackups } from "../constructs/backups/docker";
 import { CLOUDFLARE_IP_RANGES } from "../constructs/dns-tls/cloudflare-ip-ranges";
 import { DockerDnsTls } from "../constructs/dns-tls/docker";
 import { DockerGitLabServer } from "../constructs/gitlab-server/docker";
+import { DockerJobsFirewall } from "../constructs/jobs-firewall/docker";
 import { DockerObservability, type ObservabilityAlertReceiver } from "../constructs/observability/docker";
 import { DockerPrivateNetwork } from "../constructs/private-network/docker";
 import { dockerRegistry } from "../constructs/registry/docker";
@@ -38,6 +39,7 @@ export class DockerEnvironmentStack extends TerraformStack {
   readonly runners: DockerRunnerFleet;
   readonly backups: DockerBackups;
   readonly observability: DockerObservability;
+  readonly jobsFirewall: DockerJobsFirewall;
 
   private readonly variables = new Map<string, TerraformVariable>();
 
@@ -45,7 +47,6 @@ export class DockerEnvironmentStack extends TerraformStack {
     super(scope, env.name);
     const hosts = hostNames(env);
     useStateBackend(this, env.name, env.state);
-    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, env.policy.suppressions));
 
     new DockerProvider(this, "docker", { host: env.docker.host });
     const cloudflareToken = this.sensitiveVariable(env.dns.apiToken.terraformVariable);
@@ -106,6 +107,7 @@ export class DockerEnvironmentStack extends TerraformStack {
         dockerAccess: env.runners.build.dockerAccess,
         privileged: env.runners.build.privileged,
         ...(env.runners.build.jobMemory ? { jobMemory: env.runners.build.jobMemory } : {}),
+        dns: env.runners.build.dns,
         // Clones, API calls and registry logins from jobs go to Traefik on this host.
         hostsViaDockerHost: [hosts.web, ...(hosts.registry ? [hosts.registry] : [])],
       },
@@ -162,6 +164,20 @@ export class DockerEnvironmentStack extends TerraformStack {
       routes,
       dnsOnlyHosts: [{ id: "git-ssh", name: hosts.ssh }],
     });
+
+    // Build jobs reach GitLab and the registry through Traefik's published ports and git SSH
+    // through GitLab's; nothing else on the host or the LAN.
+    this.jobsFirewall = new DockerJobsFirewall(this, "jobs-firewall", {
+      image: env.docker.images.jobsFirewall,
+      hostPorts: [80, 443, env.gitlab.sshPort],
+      allowedNetworks: env.runners.build.allowPrivateNetworks,
+    });
+
+    // The policies, with the platform's own exceptions (each with its reason, declared by
+    // the construct that needs it) after the config's.
+    Aspects.of(this).add(
+      new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, [...env.policy.suppressions, ...this.jobsFirewall.policySuppressions]),
+    );
 
     new TerraformOutput(this, "web_url", { value: `https://${hosts.web}`, description: "GitLab web UI and API" });
     new TerraformOutput(this, "git_ssh_host", { value: hosts.ssh, description: "Host for git over SSH (DNS-only record)" });

@@ -10,6 +10,7 @@ export const HOST_SCRIPTS = [
   "runner-entrypoint.sh",
   "docker-cleanup.sh",
   "runner-docker-cleanup.sh",
+  "jobs-firewall.sh",
   "runner-bootstrap.sh",
   "spot-interruption-watcher.sh",
   "runner-termination-handler.sh",

@@ -12,7 +12,10 @@ const dockerImagesSection = z
     grafana: pinnedImage.default("grafana/grafana:12.2.1"),
     dockerCli: pinnedImage
       .default("docker:28.5.1-cli")
-      .describe("Image of the scheduler containers (backups, Docker cleanup): Docker CLI and busybox crond."),
+      .describe("Image of the scheduler containers (backups, Docker cleanup) and of deploy jobs: Docker CLI, Compose and busybox crond."),
+    jobsFirewall: pinnedImage
+      .default("docker:28.5.1-dind")
+      .describe("Image of the container that keeps build jobs off the LAN: it needs iptables (nft and legacy), which the dind variant has."),
   })
   .describe("Pinned images of the supporting containers (GitLab's and the runner's follow their versions).");
 
@@ -50,6 +53,19 @@ export const dockerRunnersSection = z
         dockerAccess: jobDockerAccess,
         privileged: z.boolean().default(false).describe("Privileged job containers. @default false"),
         jobMemory: memorySize.optional().describe("Memory limit per job container."),
+        dns: z
+          .array(ipv4)
+          .min(1)
+          .default(["1.1.1.1", "9.9.9.9"])
+          .describe(
+            "DNS servers of build jobs. Jobs may not reach private addresses, so a resolver on the LAN (often the router) would not answer them. @default ['1.1.1.1', '9.9.9.9']",
+          ),
+        allowPrivateNetworks: z
+          .array(z.cidrv4())
+          .default([])
+          .describe(
+            "Private networks build jobs may reach all the same, e.g. a package mirror on the LAN. Everything private is refused otherwise: the NAS, the router, the host's own services. @default []",
+          ),
       })
       .describe("Build runner, tag 'docker': every job in a fresh container."),
     cleanupSchedule: cronSchedule

@@ -47,6 +47,8 @@ export interface DockerBuildRunnerProps {
    * @default none
    */
   readonly hostsViaDockerHost?: readonly string[];
+  /** DNS servers of job containers: public ones, as jobs may not reach the LAN's. @default the host's */
+  readonly dns?: readonly string[];
 }
 
 export interface DockerDeployRunnerProps {
@@ -119,6 +121,7 @@ export class DockerRunnerFleet extends Construct {
           ...(props.build.jobMemory ? { memory: props.build.jobMemory } : {}),
           // host-gateway: the daemon's own address on the job's bridge (Docker ≥ 20.10).
           ...(props.build.hostsViaDockerHost?.length ? { extraHosts: props.build.hostsViaDockerHost.map((h) => `${h}:host-gateway`) } : {}),
+          ...(props.build.dns?.length ? { dns: props.build.dns } : {}),
         },
       },
     });
