@@ -54,6 +54,8 @@ export interface PlatformContainerProps {
   >;
   /** Extra DNS aliases on the private network. */
   readonly aliases?: readonly string[];
+  /** A fixed address on the private network, for allow-lists that name it. @default one Docker assigns */
+  readonly ipv4Address?: string;
   /**
    * Seconds the container gets to shut down after its stop signal before it is killed: on
    * `docker stop`, on a host shutdown and when Terraform replaces or removes it. Give what
@@ -75,7 +77,9 @@ export class PlatformContainer extends Construct {
     if (!Number.isInteger(props.stopGraceSeconds) || props.stopGraceSeconds < 1) {
       throw new Error(`container ${props.name}: stopGraceSeconds must be a whole number of seconds, at least 1 (got ${props.stopGraceSeconds})`);
     }
-    if (props.network === "host" && props.aliases?.length) throw new Error(`container ${props.name}: a container on the host's network has no network aliases`);
+    if (props.network === "host" && (props.aliases?.length || props.ipv4Address)) {
+      throw new Error(`container ${props.name}: a container on the host's network has no aliases or address of its own`);
+    }
     this.name = props.name;
     // Pulled, never built here: docker_image.build needs the classic image store, which
     // Docker 29 no longer uses on fresh installs.
@@ -87,7 +91,15 @@ export class PlatformContainer extends Construct {
       restart: "unless-stopped",
       ...(props.network === "host"
         ? { networkMode: "host" }
-        : { networksAdvanced: [{ name: props.network.name, ...(props.aliases?.length ? { aliases: [...props.aliases] } : {}) }] }),
+        : {
+            networksAdvanced: [
+              {
+                name: props.network.name,
+                ...(props.aliases?.length ? { aliases: [...props.aliases] } : {}),
+                ...(props.ipv4Address ? { ipv4Address: props.ipv4Address } : {}),
+              },
+            ],
+          }),
       labels: [{ label: KEEP_LABEL, value: "true" }],
       upload: (props.files ?? []).map((f) => ({
         file: f.path,

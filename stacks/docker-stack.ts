@@ -85,10 +85,12 @@ export class DockerEnvironmentStack extends TerraformStack {
       applicationSettings: applicationSettings(env),
       extraMounts: registry ? [registry.storageMount] : [],
       omnibus: omnibusSettings(env, {
-        // Traefik, on the private network, terminates TLS in front of GitLab's nginx.
-        // Traefik, and Cloudflare in front of it when proxied: both name the client in turn.
-        tls: { mode: "proxy", trustedProxies: [network.cidr, ...(env.dns.proxied ? CLOUDFLARE_IP_RANGES : [])] },
-        monitoring: { whitelist: monitoringWhitelist(network.cidr), exportersOnAllInterfaces: true },
+        // Traefik, at its fixed address, terminates TLS in front of GitLab's nginx; Traefik, and
+        // Cloudflare in front of it when proxied, name the client in turn. Not the whole
+        // network: build jobs arrive through its gateway (Docker's proxy of published ports).
+        tls: { mode: "proxy", trustedProxies: [`${network.traefikAddress}/32`, ...(env.dns.proxied ? CLOUDFLARE_IP_RANGES : [])] },
+        // Prometheus alone, at its fixed address, reads the metrics and health endpoints.
+        monitoring: { whitelist: monitoringWhitelist(`${network.prometheusAddress}/32`), exportersOnAllInterfaces: true },
         secretSource: (name) => ({ env: secretEnvVar(name) }),
         // Archives go to the NFS share; one day locally is enough to retry a copy.
         backupKeepSeconds: this.backups.localKeepSeconds,
@@ -129,6 +131,7 @@ export class DockerEnvironmentStack extends TerraformStack {
 
     this.observability = new DockerObservability(this, "observability", {
       network: network.network,
+      prometheusAddress: network.prometheusAddress,
       dataRoot: env.docker.dataRoot,
       domain: env.domain,
       grafanaHostname: env.observability.grafanaHostname,
@@ -152,6 +155,7 @@ export class DockerEnvironmentStack extends TerraformStack {
     ];
     this.dnsTls = new DockerDnsTls(this, "dns-tls", {
       network: network.network,
+      address: network.traefikAddress,
       dataRoot: env.docker.dataRoot,
       image: env.docker.images.traefik,
       domain: env.domain,

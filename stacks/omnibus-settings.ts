@@ -98,7 +98,7 @@ export function applicationSettings(env: Environment): ApplicationSettings {
   return env.gitlab.sso ? { disablePasswordForSsoUsers: true, signupEnabled: false } : {};
 }
 
-/** Local loopback plus the given network may read GitLab's metrics and health endpoints. */
+/** Local loopback plus the given scraper (a network or one address) may read GitLab's metrics and health endpoints. */
 export function monitoringWhitelist(cidr: string): string[] {
   return ["127.0.0.0/8", "::1/128", cidr];
 }

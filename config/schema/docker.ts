@@ -31,7 +31,13 @@ export const dockerSection = z
       .default("/srv/gitlab")
       .describe("Host directory under which every container's persistent data lives. @default '/srv/gitlab'"),
     networkName: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/).default("gitlab").describe("Private Docker network. @default 'gitlab'"),
-    networkCidr: z.cidrv4().default("172.30.0.0/24").describe("Subnet of the private network; GitLab's metrics are open to it. @default '172.30.0.0/24'"),
+    networkCidr: z
+      .cidrv4()
+      .refine((cidr) => Number(cidr.split("/")[1]) <= 28, "must be a /28 or larger: Traefik and Prometheus take fixed addresses at its end")
+      .default("172.30.0.0/24")
+      .describe(
+        "Subnet of the private network. Traefik and Prometheus get the last two usable addresses (GitLab trusts those two, not the network); Docker hands out the others from the start. @default '172.30.0.0/24'",
+      ),
     shmSize: z.int().min(64).max(4096).default(256).describe("GitLab container /dev/shm in MB (Prometheus metrics need it). @default 256"),
     images: dockerImagesSection.prefault({}),
   })

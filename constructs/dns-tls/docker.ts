@@ -10,6 +10,8 @@ import { CloudflareRecords } from "./records";
 
 export interface DockerDnsTlsProps {
   readonly network: Network;
+  /** Traefik's fixed address on the private network: GitLab trusts the client address it forwards, from it alone. */
+  readonly address: string;
   /** Host directory for persistent data; certificates go to <dataRoot>/traefik. */
   readonly dataRoot: string;
   /** Pinned Traefik image. */
@@ -43,6 +45,7 @@ export class DockerDnsTls extends Construct {
       name: "traefik",
       image: props.image,
       network: props.network,
+      ipv4Address: props.address,
       // In-flight requests (a long push) get time to finish.
       stopGraceSeconds: 30,
       // Every routed host name resolves to Traefik on the private network too, so runners,
@@ -61,7 +64,7 @@ export class DockerDnsTls extends Construct {
             ...(props.proxied ? { trustedProxies: CLOUDFLARE_IP_RANGES } : {}),
           }),
         },
-        { path: "/etc/traefik/dynamic/routes.yml", content: renderTraefikRoutes(props.routes) },
+        { path: "/etc/traefik/dynamic/routes.yml", content: renderTraefikRoutes(props.routes, props.domain) },
       ],
       container: {
         env: [`CF_DNS_API_TOKEN=${props.cloudflareApiToken}`],

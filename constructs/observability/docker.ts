@@ -94,6 +94,8 @@ export interface ObservabilityRoute {
 export interface DockerObservabilityProps {
   /** The private network; GitLab and the runners are reachable on it by container name. */
   readonly network: Network;
+  /** Prometheus's fixed address on it: GitLab lets that address, and no other, read its metrics. */
+  readonly prometheusAddress: string;
   /** Host directory under which prometheus/, alertmanager/ and grafana/ hold the data. */
   readonly dataRoot: string;
   /** The environment's domain; Grafana answers at <grafanaHostname>.<domain>. */
@@ -186,6 +188,7 @@ export class DockerObservability extends Construct {
       name: OBSERVABILITY_CONTAINERS.prometheus,
       image: requirePinned(props.images.prometheus, "prometheus"),
       network: props.network,
+      ipv4Address: props.prometheusAddress,
       // Let Prometheus write its head block out on shutdown instead of replaying the WAL.
       stopGraceSeconds: 120,
       files: [

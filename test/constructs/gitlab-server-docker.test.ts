@@ -51,7 +51,7 @@ describe("GitLabServer on docker", () => {
     expect(rb.content).toContain("gitlab_rails['gitlab_shell_ssh_port'] = 2222");
     expect(rb.content).toContain("nginx['listen_https'] = false");
     expect(rb.content).toContain("puma['worker_processes'] = 2");
-    expect(rb.content).toContain("gitlab_rails['monitoring_whitelist'] = [\n  '127.0.0.0/8',\n  '::1/128',\n  '172.30.0.0/24'\n]");
+    expect(rb.content).toContain("gitlab_rails['monitoring_whitelist'] = [\n  '127.0.0.0/8',\n  '::1/128',\n  '172.30.0.253/32'\n]");
   });
 
   it("passes secrets as sensitive variables, read by gitlab.rb from the environment", () => {

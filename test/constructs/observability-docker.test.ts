@@ -31,6 +31,7 @@ function synth(overrides: Overrides = {}): { stack: SynthesizedStack; construct:
     const auth = smtpAuth ? { auth: { username: "alertmanager@example.com", password: smtpPassword.stringValue } } : {};
     construct = new DockerObservability(scope, "obs", {
       network,
+      prometheusAddress: "172.30.0.253",
       dataRoot: "/srv/gitlab",
       domain: "example.com",
       images: IMAGES,
@@ -71,7 +72,7 @@ describe("DockerObservability", () => {
       expect(c.image).toMatch(/^\$\{docker_image\.[^.]+\.image_id\}$/);
       expect(c.restart).toBe("unless-stopped");
       expect(c.labels).toEqual([{ label: "gitlab-platform.keep", value: "true" }]);
-      expect(c.networks_advanced).toEqual([{ name: "${docker_network.n.name}" }]);
+      expect(c.networks_advanced).toEqual([{ name: "${docker_network.n.name}", ...(c.name === "prometheus" ? { ipv4_address: "172.30.0.253" } : {}) }]);
     }
   });
 
@@ -217,6 +218,7 @@ describe("DockerObservability", () => {
       Testing.synthScope((scope) => {
         new DockerObservability(scope, "obs", {
           network: new Network(scope, "n", { name: "gitlab" }),
+          prometheusAddress: "172.30.0.253",
           dataRoot: "/srv/gitlab",
           domain: "example.com",
           images: IMAGES,
