@@ -22,6 +22,24 @@ export const SCHEDULER_HEALTHCHECK: ContainerHealthcheck = {
   retries: 3,
 };
 
+/**
+ * A secret in a root-only file on the Docker host (<dataRoot>/secrets/<name>), bind-mounted
+ * read-only into the one container that reads it. It never passes through Terraform, so the
+ * state (kept in GitLab on the homelab, readable by the project's Developers) holds none.
+ */
+export interface HostSecretFile {
+  /** The file on the Docker host. */
+  readonly hostPath: string;
+  /** Where the container reads it. */
+  readonly containerPath: string;
+}
+
+/** Where the secret file `name` lives on the host and in the container. */
+export function hostSecretFile(dataRoot: string, name: string): HostSecretFile {
+  if (!/^[a-z0-9][a-z0-9_.-]{0,63}$/.test(name)) throw new Error(`secret file name '${name}' must be lower case letters, digits, '_', '.' or '-'`);
+  return { hostPath: `${dataRoot.replace(/\/+$/, "")}/secrets/${name}`, containerPath: `/run/secrets/${name}` };
+}
+
 /** A file put into the container before it starts. */
 export interface ContainerFile {
   /** Absolute path inside the container. */
@@ -42,15 +60,22 @@ export interface PlatformContainerProps {
    * must act on the host's own network, with a policy suppression saying why).
    */
   readonly network: Network | "host";
-  /** Files uploaded into the container (config, scripts); literal text, escaped for Terraform here. */
+  /** Files uploaded into the container (config, scripts); literal text, escaped for Terraform here. Never secrets. */
   readonly files?: readonly ContainerFile[];
+  /**
+   * Secret files on the host the container reads, mounted read-only. A bind mount (the Mounts
+   * API, not a volume bind) refuses a missing file: the container is not created, and the
+   * error names the file, instead of Docker creating an empty directory in its place.
+   * @default none
+   */
+  readonly secretFiles?: readonly HostSecretFile[];
   /**
    * Everything else of the container (env, volumes, ports, healthcheck, command…).
    * name, image, restart, networks, labels, upload, logging and stopping are set here and not overridable.
    */
   readonly container?: Omit<
     ContainerConfig,
-    "name" | "image" | "restart" | "networksAdvanced" | "networkMode" | "labels" | "upload" | "logDriver" | "logOpts" | "stopTimeout" | "stopSignal" | "destroyGraceSeconds" | "mustRun"
+    "name" | "image" | "restart" | "networksAdvanced" | "networkMode" | "labels" | "upload" | "mounts" | "logDriver" | "logOpts" | "stopTimeout" | "stopSignal" | "destroyGraceSeconds" | "mustRun"
   >;
   /** Extra DNS aliases on the private network. */
   readonly aliases?: readonly string[];
@@ -107,6 +132,9 @@ export class PlatformContainer extends Construct {
         ...(f.executable ? { executable: true } : {}),
         ...(f.permissions ? { permissions: f.permissions } : {}),
       })),
+      ...(props.secretFiles?.length
+        ? { mounts: props.secretFiles.map((s) => ({ type: "bind", source: s.hostPath, target: s.containerPath, readOnly: true })) }
+        : {}),
       logDriver: "json-file",
       logOpts: { "max-size": "20m", "max-file": "5" },
       // docker stop, and the daemon at host shutdown, wait stop_timeout. The provider's delete

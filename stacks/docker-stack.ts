@@ -6,9 +6,11 @@ import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from "cdk
 import type { Construct } from "constructs";
 import type { Environment } from "../config/load";
 import type { DockerEnvironmentConfig } from "../config/schema/index";
+import type { HostFileRef } from "../config/schema/secrets";
 import { DockerBackups } from "../constructs/backups/docker";
 import { CLOUDFLARE_IP_RANGES } from "../constructs/dns-tls/cloudflare-ip-ranges";
 import { DockerDnsTls } from "../constructs/dns-tls/docker";
+import { hostSecretFile, type HostSecretFile } from "../constructs/docker-conventions";
 import { DockerGitLabServer } from "../constructs/gitlab-server/docker";
 import { DockerJobsFirewall } from "../constructs/jobs-firewall/docker";
 import { DockerObservability, type ObservabilityAlertReceiver } from "../constructs/observability/docker";
@@ -29,8 +31,6 @@ import {
 
 export type DockerEnvironment = Environment & DockerEnvironmentConfig;
 
-/** The container environment variable gitlab.rb reads a secret from. */
-const secretEnvVar = (name: GitlabSecretName) => `GITLAB_${name.toUpperCase()}`;
 const GITLAB_CONTAINER = "gitlab";
 
 export class DockerEnvironmentStack extends TerraformStack {
@@ -52,10 +52,15 @@ export class DockerEnvironmentStack extends TerraformStack {
     const cloudflareToken = this.sensitiveVariable(env.dns.apiToken.terraformVariable);
     new CloudflareProvider(this, "cloudflare", { apiToken: cloudflareToken });
 
-    const secretEnvironment: Record<string, string> = {};
-    for (const secret of gitlabSecrets(env.gitlab)) {
-      secretEnvironment[secretEnvVar(secret.name)] = this.sensitiveVariable(secret.ref.terraformVariable);
-    }
+    // Every secret a container reads is a file on the Docker host, never a Terraform value:
+    // the state (in GitLab, readable by the project's Developers) holds none of them.
+    const secretFiles = new Set<string>();
+    const secretFile = (ref: HostFileRef): HostSecretFile => {
+      const file = hostSecretFile(env.docker.dataRoot, ref.hostFile);
+      secretFiles.add(file.hostPath);
+      return file;
+    };
+    const gitlabSecretFiles = new Map<GitlabSecretName, HostSecretFile>(gitlabSecrets(env.gitlab).map((s) => [s.name, secretFile(s.ref)]));
 
     const network = new DockerPrivateNetwork(this, "network", {
       name: env.docker.networkName,
@@ -81,7 +86,7 @@ export class DockerEnvironmentStack extends TerraformStack {
       dataRoot: env.docker.dataRoot,
       network: network.network,
       shmSizeMb: env.docker.shmSize,
-      secretEnvironment,
+      secretFiles: [...gitlabSecretFiles.values()],
       applicationSettings: applicationSettings(env),
       extraMounts: registry ? [registry.storageMount] : [],
       omnibus: omnibusSettings(env, {
@@ -91,7 +96,11 @@ export class DockerEnvironmentStack extends TerraformStack {
         tls: { mode: "proxy", trustedProxies: [`${network.traefikAddress}/32`, ...(env.dns.proxied ? CLOUDFLARE_IP_RANGES : [])] },
         // Prometheus alone, at its fixed address, reads the metrics and health endpoints.
         monitoring: { whitelist: monitoringWhitelist(`${network.prometheusAddress}/32`), exportersOnAllInterfaces: true },
-        secretSource: (name) => ({ env: secretEnvVar(name) }),
+        secretSource: (name) => {
+          const file = gitlabSecretFiles.get(name);
+          if (!file) throw new Error(`gitlab.rb reads the secret ${name}, which config does not reference`);
+          return { file: file.containerPath };
+        },
         // Archives go to the NFS share; one day locally is enough to retry a copy.
         backupKeepSeconds: this.backups.localKeepSeconds,
       }),
@@ -104,7 +113,7 @@ export class DockerEnvironmentStack extends TerraformStack {
       gitlabUrl: `https://${hosts.web}`,
       concurrent: env.runners.concurrent,
       build: {
-        token: this.sensitiveVariable(env.runners.build.token.terraformVariable),
+        token: secretFile(env.runners.build.token),
         jobImage: env.runners.build.jobImage,
         dockerAccess: env.runners.build.dockerAccess,
         privileged: env.runners.build.privileged,
@@ -116,7 +125,7 @@ export class DockerEnvironmentStack extends TerraformStack {
       ...(env.runners.deploy
         ? {
             deploy: {
-              token: this.sensitiveVariable(env.runners.deploy.token.terraformVariable),
+              token: secretFile(env.runners.deploy.token),
               jobImage: env.runners.deploy.jobImage ?? env.docker.images.dockerCli,
               buildsDir: `${env.docker.dataRoot}/deploy-builds`,
               hostsViaDockerHost: [hosts.web, ...(hosts.registry ? [hosts.registry] : [])],
@@ -137,8 +146,9 @@ export class DockerEnvironmentStack extends TerraformStack {
       grafanaHostname: env.observability.grafanaHostname,
       images: env.docker.images,
       retentionDays: env.observability.retentionDays,
-      alertReceiver: this.alertReceiver(env.observability.alertReceiver),
-      grafanaAdminPassword: this.sensitiveVariable(env.observability.grafanaAdminPassword.terraformVariable),
+      alertReceiver: this.alertReceiver(env.observability.alertReceiver, secretFile),
+      grafanaAdminPassword: secretFile(env.observability.grafanaAdminPassword),
+      ...(env.observability.grafanaSso ? { grafanaSso: { ...env.observability.grafanaSso, clientSecret: secretFile(env.observability.grafanaSso.clientSecret) } } : {}),
       runnerTargets: this.runners.metricsTargets,
       backupMaxAgeHours: env.backups.maxAgeHours,
       gitlabContainerName: GITLAB_CONTAINER,
@@ -151,7 +161,7 @@ export class DockerEnvironmentStack extends TerraformStack {
     const routes: TraefikRoute[] = [
       { name: "gitlab", host: hosts.web, containerName: GITLAB_CONTAINER, port: 80 },
       ...(registry ? [registry.route] : []),
-      this.observability.route,
+      { ...this.observability.route, ...(env.observability.grafanaAllowFrom ? { allowFrom: env.observability.grafanaAllowFrom } : {}) },
     ];
     this.dnsTls = new DockerDnsTls(this, "dns-tls", {
       network: network.network,
@@ -161,7 +171,7 @@ export class DockerEnvironmentStack extends TerraformStack {
       domain: env.domain,
       acmeEmail: env.tls.acmeEmail,
       acmeStaging: env.tls.acmeStaging,
-      cloudflareApiToken: cloudflareToken,
+      dnsApiToken: secretFile(env.tls.dnsApiToken),
       zoneId: env.dns.zoneId,
       publicAddress: env.docker.publicAddress,
       proxied: env.dns.proxied,
@@ -190,17 +200,21 @@ export class DockerEnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "gitlab_container", { value: this.gitlab.container.name });
     new TerraformOutput(this, "grafana_url", { value: this.observability.grafanaUrl });
     new TerraformOutput(this, "monitoring_data_paths", { value: this.observability.hostPaths });
+    new TerraformOutput(this, "host_secret_files", {
+      value: [...secretFiles].sort(),
+      description: "Root-only files on the Docker host the containers read their secrets from: create them before deploying (README, docker)",
+    });
     new TerraformOutput(this, "gitlab_data_paths", {
       value: this.gitlab.hostPaths,
       description: "Host directories holding GitLab's config, logs, data and registry: back them up, never prune them",
     });
   }
 
-  /** The alert receiver with its secrets (webhook URL, SMTP password) as references to their variables. */
-  private alertReceiver(receiver: DockerEnvironment["observability"]["alertReceiver"]): ObservabilityAlertReceiver {
-    if ("webhook" in receiver) return { webhookUrl: this.sensitiveVariable(receiver.webhook.url.terraformVariable) };
+  /** The alert receiver with its secrets (webhook URL, SMTP password) as host files. */
+  private alertReceiver(receiver: DockerEnvironment["observability"]["alertReceiver"], secretFile: (ref: HostFileRef) => HostSecretFile): ObservabilityAlertReceiver {
+    if ("webhook" in receiver) return { webhookUrl: secretFile(receiver.webhook.url) };
     const { auth, ...email } = receiver.email;
-    return { email: { ...email, ...(auth ? { auth: { username: auth.username, password: this.sensitiveVariable(auth.password.terraformVariable) } } : {}) } };
+    return { email: { ...email, ...(auth ? { auth: { username: auth.username, password: secretFile(auth.password) } } : {}) } };
   }
 
   /** One sensitive string variable per name, however many settings reference it; its value as a reference. */

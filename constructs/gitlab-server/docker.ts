@@ -6,7 +6,7 @@ import { Construct } from "constructs";
 import { renderApplicationSettings, type ApplicationSettings } from "../../userdata/application-settings";
 import { renderGitlabRb, type OmnibusSettings } from "../../userdata/gitlab-rb";
 import { hostScript } from "../../userdata/host-scripts";
-import { PlatformContainer, type ContainerFile } from "../docker-conventions";
+import { PlatformContainer, type ContainerFile, type HostSecretFile } from "../docker-conventions";
 
 /** Host sub-directories under the data root and where they are mounted in the container. */
 export const GITLAB_MOUNTS = [
@@ -35,8 +35,8 @@ export interface DockerGitLabServerProps {
   readonly network: Network;
   /** /dev/shm size in MB. */
   readonly shmSizeMb: number;
-  /** Secrets gitlab.rb reads with ENV.fetch: variable name → value (a sensitive Terraform variable reference). */
-  readonly secretEnvironment: Readonly<Record<string, string>>;
+  /** Secret files on the host that gitlab.rb reads (File.read) at reconfigure: SMTP, OIDC, database passwords. */
+  readonly secretFiles: readonly HostSecretFile[];
   /** More host directories to mount (e.g. registry storage). @default none */
   readonly extraMounts?: readonly BindMount[];
 }
@@ -58,10 +58,7 @@ export class DockerGitLabServer extends Construct {
     this.hostPaths = mounts.map((m) => m.hostPath);
 
     const settings = renderApplicationSettings(props.applicationSettings);
-    const env = Object.entries(props.secretEnvironment)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([name, value]) => `${name}=${value}`);
-    if (settings) env.push(`GITLAB_POST_RECONFIGURE_SCRIPT=${APPLY_SETTINGS_PATH}`);
+    const env = settings ? [`GITLAB_POST_RECONFIGURE_SCRIPT=${APPLY_SETTINGS_PATH}`] : [];
 
     const files: ContainerFile[] = [{ path: "/etc/gitlab/gitlab.rb", content: renderGitlabRb(props.omnibus), permissions: "0600" }];
     if (settings) {
@@ -81,12 +78,13 @@ export class DockerGitLabServer extends Construct {
       // No alias for the web host name: on the private network it belongs to Traefik, which
       // serves it with TLS (GitLab's nginx listens on plain HTTP only).
       files,
+      secretFiles: props.secretFiles,
       container: {
         // Not the web host name: Docker writes the hostname into the container's /etc/hosts,
         // and GitLab's calls to its own URL must reach Traefik (TLS), not its plain-HTTP nginx.
         hostname: this.containerName,
         shmSize: props.shmSizeMb,
-        env,
+        ...(env.length ? { env } : {}),
         volumes: mounts.map((m) => ({ hostPath: m.hostPath, containerPath: m.containerPath })),
         ports: [{ internal: 22, external: props.omnibus.sshPort, protocol: "tcp" }],
         healthcheck: {

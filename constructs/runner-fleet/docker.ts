@@ -13,7 +13,7 @@ import { Construct } from "constructs";
 import { renderCrontab } from "../../userdata/crontab";
 import { hostScript } from "../../userdata/host-scripts";
 import { renderRunnerConfig, type RunnerSettings } from "../../userdata/runner-config";
-import { KEEP_LABEL, PlatformContainer, SCHEDULER_HEALTHCHECK } from "../docker-conventions";
+import { KEEP_LABEL, PlatformContainer, SCHEDULER_HEALTHCHECK, type HostSecretFile } from "../docker-conventions";
 
 const DOCKER_SOCKET = "/var/run/docker.sock";
 const ENTRYPOINT = "/usr/local/bin/runner-entrypoint";
@@ -31,8 +31,8 @@ export const DEPLOY_RUNNER_CONTAINER_NAME = "gitlab-runner-deploy";
 export const DEPLOY_JOBS_NETWORK = "gitlab-deploy-jobs";
 
 export interface DockerBuildRunnerProps {
-  /** Runner authentication token (a sensitive Terraform variable reference). */
-  readonly token: string;
+  /** The host file holding the runner authentication token. */
+  readonly token: HostSecretFile;
   /** Default job image. */
   readonly jobImage: string;
   /** 'none': jobs cannot reach a Docker daemon; 'socket': jobs get the host's socket (host access). */
@@ -52,8 +52,8 @@ export interface DockerBuildRunnerProps {
 }
 
 export interface DockerDeployRunnerProps {
-  /** Runner authentication token (a sensitive Terraform variable reference). */
-  readonly token: string;
+  /** The host file holding the runner authentication token. */
+  readonly token: HostSecretFile;
   /** Default image of deploy jobs: the Docker CLI with Compose, e.g. 'docker:28.5.1-cli'. */
   readonly jobImage: string;
   /**
@@ -192,7 +192,7 @@ export class DockerRunnerFleet extends Construct {
       name: string;
       image: string;
       network: Network;
-      token: string;
+      token: HostSecretFile;
       concurrent: number;
       settings: RunnerSettings;
     },
@@ -202,6 +202,7 @@ export class DockerRunnerFleet extends Construct {
       name: r.name,
       image: r.image,
       network: r.network,
+      secretFiles: [r.token],
       // SIGQUIT: the runner takes no new jobs and waits for running ones (SIGTERM would abort
       // them), for as long as the AWS fleet waits on a scale-in.
       stopSignal: "SIGQUIT",
@@ -213,7 +214,8 @@ export class DockerRunnerFleet extends Construct {
       container: {
         entrypoint: [ENTRYPOINT],
         command: RUNNER_COMMAND,
-        env: [`RUNNER_TOKEN=${r.token}`],
+        // The entry point reads the token from the file into config.toml at start.
+        env: [`RUNNER_TOKEN_FILE=${r.token.containerPath}`],
         // The runner manager starts job containers (build) or runs docker commands (deploy).
         volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
         healthcheck: {

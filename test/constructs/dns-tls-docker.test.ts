@@ -19,8 +19,10 @@ describe("DNS and TLS on docker", () => {
     expect(published).toEqual(["gitlab:2222", "traefik:443", "traefik:80"]);
   });
 
-  it("Traefik gets the Cloudflare token from the sensitive variable and keeps certificates on the host", () => {
-    expect(traefik.env).toEqual(["CF_DNS_API_TOKEN=${var.cloudflare_api_token}"]);
+  it("Traefik gets its own DNS-only Cloudflare token from its host file and keeps certificates on the host", () => {
+    expect(traefik.env).toEqual(["CF_DNS_API_TOKEN_FILE=/run/secrets/traefik_cloudflare_dns_token"]);
+    expect(traefik.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/traefik_cloudflare_dns_token", target: "/run/secrets/traefik_cloudflare_dns_token", read_only: true }]);
+    // Terraform's token stays Terraform's.
     expect(stack.variable!.cloudflare_api_token).toEqual({ type: "string", sensitive: true, nullable: false });
     expect(traefik.volumes).toEqual([{ host_path: "/srv/gitlab/traefik/letsencrypt", container_path: "/letsencrypt" }]);
     expect(JSON.stringify(traefik)).not.toContain("docker.sock");

@@ -54,15 +54,12 @@ describe("GitLabServer on docker", () => {
     expect(rb.content).toContain("gitlab_rails['monitoring_whitelist'] = [\n  '127.0.0.0/8',\n  '::1/128',\n  '172.30.0.253/32'\n]");
   });
 
-  it("passes secrets as sensitive variables, read by gitlab.rb from the environment", () => {
-    expect(stack.variable!.gitlab_oidc_client_secret).toEqual({ type: "string", sensitive: true, nullable: false });
-    expect(stack.variable!.gitlab_smtp_password).toEqual({ type: "string", sensitive: true, nullable: false });
-    expect(container.env).toEqual([
-      "GITLAB_OIDC_CLIENT_SECRET=${var.gitlab_oidc_client_secret}",
-      "GITLAB_SMTP_PASSWORD=${var.gitlab_smtp_password}",
-      "GITLAB_POST_RECONFIGURE_SCRIPT=/usr/local/bin/gitlab-apply-settings",
-    ]);
-    expect(upload("/etc/gitlab/gitlab.rb").content).toContain("ENV.fetch('GITLAB_SMTP_PASSWORD')");
+  it("mounts its secrets from host files, read by gitlab.rb at reconfigure, never through Terraform", () => {
+    expect(stack.variable!.gitlab_oidc_client_secret).toBeUndefined();
+    expect(stack.variable!.gitlab_smtp_password).toBeUndefined();
+    expect(container.env).toEqual(["GITLAB_POST_RECONFIGURE_SCRIPT=/usr/local/bin/gitlab-apply-settings"]);
+    expect(container.mounts.map((m: any) => m.source)).toEqual(["/srv/gitlab/secrets/gitlab_smtp_password", "/srv/gitlab/secrets/gitlab_oidc_client_secret"]);
+    expect(upload("/etc/gitlab/gitlab.rb").content).toContain("File.read('/run/secrets/gitlab_smtp_password').strip");
   });
 
   it("keeps password sign-in for local admins only when SSO is on (seed 000's break-glass rule)", () => {

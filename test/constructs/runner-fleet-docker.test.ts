@@ -69,9 +69,11 @@ describe("runners on docker", () => {
     expect(network.labels).toContainEqual({ label: "gitlab-platform.keep", value: "true" });
   });
 
-  it("each runner gets its own token from its own sensitive variable, filled in at start", () => {
-    expect(build.env).toEqual(["RUNNER_TOKEN=${var.runner_token_build}"]);
-    expect(deploy.env[0]).toBe("RUNNER_TOKEN=${var.runner_token_deploy}");
+  it("each runner gets its own token from its own host file, filled in at start", () => {
+    expect(build.env).toEqual(["RUNNER_TOKEN_FILE=/run/secrets/runner_token_build"]);
+    expect(deploy.env).toEqual(["RUNNER_TOKEN_FILE=/run/secrets/runner_token_deploy"]);
+    expect(build.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/runner_token_build", target: "/run/secrets/runner_token_build", read_only: true }]);
+    expect(deploy.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/runner_token_deploy", target: "/run/secrets/runner_token_deploy", read_only: true }]);
     for (const c of [build, deploy]) {
       expect(c.entrypoint).toEqual(["/usr/local/bin/runner-entrypoint"]);
       expect(c.command).toEqual(["run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner"]);
@@ -90,7 +92,7 @@ describe("runners on docker", () => {
     delete c.runners.deploy;
     const s = synthEnvironment(validEnvironment(c, "homelab"));
     expect(byName(s, "gitlab-runner-deploy")).toBeUndefined();
-    expect(s.variable!.runner_token_deploy).toBeUndefined();
+    expect(JSON.stringify(s)).not.toContain("runner_token_deploy");
   });
 
   it("runners expose metrics on 9252 and are health-checked through them", () => {

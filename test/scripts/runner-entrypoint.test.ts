@@ -18,10 +18,14 @@ chmodSync(script, 0o755);
 interface RunOptions {
   env?: Record<string, string | undefined>;
   args?: string[];
+  /** What the token file holds; null: no file. */
+  token?: string | null;
 }
 
-function run({ env = {}, args = ["run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner"] }: RunOptions = {}) {
+function run({ env = {}, args = ["run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner"], token = `${TOKEN}\n` }: RunOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), "entrypoint-run-"));
+  const tokenFile = join(dir, "runner_token_build");
+  if (token !== null) writeFileSync(tokenFile, token, { mode: 0o600 });
   const bin = join(dir, "bin");
   const configDir = join(dir, "etc-gitlab-runner");
   mkdirSync(bin);
@@ -38,7 +42,7 @@ function run({ env = {}, args = ["run", "--user=gitlab-runner", "--working-direc
     encoding: "utf8",
     env: {
       PATH: `${bin}:/usr/bin:/bin`,
-      RUNNER_TOKEN: TOKEN,
+      RUNNER_TOKEN_FILE: tokenFile,
       RUNNER_ENTRYPOINT_CONFIG_DIR: configDir,
       RUNNER_ENTRYPOINT_EXEC: `${bin}/fake-entrypoint --marker`,
       ...env,
@@ -65,15 +69,30 @@ describe("runner-entrypoint.sh: config.toml and the hand-over", () => {
     expect(statSync(r.configPath).mode & 0o777).toBe(0o600);
   });
 
+  it("reads the token from its file, ignoring the trailing newline an editor adds", () => {
+    expect(run({ token: `  ${TOKEN}\r\n` }).config).toContain(`token = "${TOKEN}"\n`);
+    expect(run({ token: "pending\n" }).config).toContain('token = "pending"\n');
+  });
+
   it("refuses a token with characters a runner token never has, writing nothing", () => {
-    for (const token of ['glrt-x"; rm -rf /', "glrt-a|b", "glrt a"]) {
-      const r = run({ env: { RUNNER_TOKEN: token } });
+    for (const token of ['glrt-x"; rm -rf /', "glrt-a|b", "glrt-a\u00e9"]) {
+      const r = run({ token });
       expect(r.status).not.toBe(0);
-      expect(r.stderr).toContain("RUNNER_TOKEN contains characters a runner token never has");
+      expect(r.stderr).toMatch(/runner_token_build holds characters a runner token never has/);
       expect(r.config).toBeUndefined();
       expect(r.exec).toBeUndefined();
     }
-    expect(run({ env: { RUNNER_TOKEN: undefined } }).stderr).toContain("RUNNER_TOKEN is not set");
+  });
+
+  it("says which file to write when the token file is missing or empty, before starting the runner", () => {
+    expect(run({ env: { RUNNER_TOKEN_FILE: undefined } }).stderr).toContain("RUNNER_TOKEN_FILE is not set");
+    const missing = run({ token: null });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/cannot read the runner token from \S+runner_token_build: write it to that file under <dataRoot>\/secrets on the Docker host/);
+    expect(missing.exec).toBeUndefined();
+    const empty = run({ token: "\n" });
+    expect(empty.status).not.toBe(0);
+    expect(empty.stderr).toMatch(/runner_token_build is empty/);
   });
 
   it("execs the image's entry point with the container's command, without the token in its environment", () => {

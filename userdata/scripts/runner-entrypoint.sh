@@ -1,7 +1,9 @@
 #!/bin/sh
 # Entry point of the runner containers (runs as root): writes config.toml from its template
-# with the runner token taken from the environment (never from a file in the image or the
-# repo), then hands over to the image's own entry point.
+# with the runner token read from RUNNER_TOKEN_FILE (a root-only file on the Docker host,
+# mounted read-only: never in the image, the repo or Terraform's state), then hands over to
+# the image's own entry point. A new token: write it to the file on the host, then
+# `docker restart` the runner.
 #
 # The RUNNER_ENTRYPOINT_* variables exist for the tests only; their defaults are the image's.
 set -eu
@@ -11,10 +13,19 @@ exec_target="${RUNNER_ENTRYPOINT_EXEC:-/usr/bin/dumb-init /entrypoint}"
 template="$config_dir/config.toml.template"
 config="$config_dir/config.toml"
 
-: "${RUNNER_TOKEN:?RUNNER_TOKEN is not set: pass the runner authentication token as a sensitive variable}"
+token_file="${RUNNER_TOKEN_FILE:?RUNNER_TOKEN_FILE is not set: the file holding the runner authentication token}"
+if [ ! -r "$token_file" ] || [ -d "$token_file" ]; then
+  echo "runner-entrypoint: cannot read the runner token from $token_file: write it to that file under <dataRoot>/secrets on the Docker host" >&2
+  exit 1
+fi
+RUNNER_TOKEN=$(tr -d ' \t\r\n' < "$token_file")
+if [ -z "$RUNNER_TOKEN" ]; then
+  echo "runner-entrypoint: $token_file is empty: write the runner's token there ('pending' until the runner exists)" >&2
+  exit 1
+fi
 case "$RUNNER_TOKEN" in
   *[!A-Za-z0-9_.-]*)
-    echo "runner-entrypoint: RUNNER_TOKEN contains characters a runner token never has" >&2
+    echo "runner-entrypoint: $token_file holds characters a runner token never has" >&2
     exit 1
     ;;
 esac
@@ -27,7 +38,6 @@ if grep -q "@@" "$config.tmp"; then
 fi
 mv "$config.tmp" "$config"
 
-# The token is in config.toml now: nothing started from here needs it in its environment.
 unset RUNNER_TOKEN
 # shellcheck disable=SC2086 # a command and its arguments, split on spaces
 exec $exec_target "$@"
