@@ -48,7 +48,10 @@ export class DockerEnvironmentStack extends TerraformStack {
     const hosts = hostNames(env);
     useStateBackend(this, env.name, env.state);
 
-    new DockerProvider(this, "docker", { host: env.docker.host });
+    // No host: DOCKER_HOST decides in each job and on each workstation (the local socket when
+    // unset), which an explicit host would override. No ping at start: a merge request's plan
+    // (no refresh) runs where there is no daemon at all.
+    new DockerProvider(this, "docker", { disableDockerDaemonCheck: true });
     const cloudflareToken = this.sensitiveVariable(env.dns.apiToken.terraformVariable);
     new CloudflareProvider(this, "cloudflare", { apiToken: cloudflareToken });
 

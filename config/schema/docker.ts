@@ -22,10 +22,13 @@ const dockerImagesSection = z
 export const dockerSection = z
   .strictObject({
     host: z
-      .string()
-      .regex(/^(unix:\/\/\/|ssh:\/\/|tcp:\/\/)\S+$/, "must be a Docker host URL: unix:///…, ssh://user@host or tcp://host:2376")
-      .default("unix:///var/run/docker.sock")
-      .describe("Docker daemon the provider talks to. @default 'unix:///var/run/docker.sock'"),
+      .unknown()
+      .refine((v) => v === undefined, {
+        message:
+          "no longer used: Terraform reaches the Docker daemon through DOCKER_HOST (the local socket when unset): on a workstation `export DOCKER_HOST=ssh://deploy@<host>`; in the pipeline the deploy runner's jobs have the host's socket. Remove this key",
+      })
+      .optional()
+      .describe("Removed: set DOCKER_HOST where Terraform runs (the pipeline's apply jobs use the host's socket)."),
     publicAddress: ipv4.describe("Address the DNS records point at (the host's public or port-forwarded IP)."),
     dataRoot: absolutePath
       .default("/srv/gitlab")
