@@ -20,6 +20,8 @@ readonly VALIDATORS=(
   busybox:busybox-static
   iptables-restore:iptables
   ip:iproute2
+  # What a script really opens (the backup's O_DIRECT read-back).
+  strace:strace
 )
 
 # systemd-analyze & co. may live in sbin dirs that a non-root PATH lacks.

@@ -11,6 +11,7 @@ export const HOST_SCRIPTS = [
   "docker-cleanup.sh",
   "runner-docker-cleanup.sh",
   "jobs-firewall.sh",
+  "gitlab-backup-share-check.sh",
   "runner-bootstrap.sh",
   "spot-interruption-watcher.sh",
   "runner-termination-handler.sh",
