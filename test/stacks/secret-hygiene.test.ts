@@ -232,9 +232,11 @@ describe("secret hygiene of cdktf.out", () => {
     "%s: a host secret file appears only as read-only bind mounts of <dataRoot>/secrets/<file>, and is used",
     (name) => {
       const containers = Object.values((stacks[name].resource?.docker_container ?? {}) as Record<string, any>);
-      const text = JSON.stringify(stacks[name]);
+      const text = JSON.stringify(stacks[name].resource);
+      const listed = (stacks[name].output?.host_secret_files?.value ?? []) as string[];
       for (const ref of secretRefs(configs[name])) {
         if (!ref.hostFile) continue;
+        expect(listed, `${ref.path}: not in the host_secret_files output`).toContain(`/srv/gitlab/secrets/${ref.hostFile}`);
         const source = `/srv/gitlab/secrets/${ref.hostFile}`;
         const mounts = containers.flatMap((c) => (c.mounts ?? []).filter((m: any) => m.source === source));
         expect(mounts.length, `${ref.path}: ${source} is never mounted`).toBeGreaterThan(0);
