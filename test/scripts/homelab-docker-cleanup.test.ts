@@ -67,9 +67,11 @@ describeWithDockerEngine("homelab Docker cleanup on a real engine", (engine) => 
   let result: ReturnType<typeof runCleanup>;
   let images: ReturnType<typeof createHost>;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     images = createHost(engine());
-    // Every age limit at zero: anything old enough by age alone would go.
+    // Every age limit at zero: anything old enough by age alone would go. Docker compares
+    // creation times with the cutoff to the second: let a second pass first.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const env = Object.fromEntries((cleanup.env as string[]).map((e) => e.split("=", 2) as [string, string]));
     result = runCleanup(engine(), uploaded(scriptPath), { ...env, CLEANUP_OLDER_THAN: "0s", CLEANUP_CACHE_OLDER_THAN: "0s" });
   }, 120_000);
@@ -101,8 +103,9 @@ describeWithDockerEngine("homelab Docker cleanup on a real engine", (engine) => 
 });
 
 describeWithDockerEngine("the broad prune of dedicated runner hosts (seed 004), on a shared host", (engine) => {
-  it("would delete a stopped compose service and its data: it is for the AWS fleet only", () => {
+  it("would delete a stopped compose service and its data: it is for the AWS fleet only", async () => {
     createHost(engine());
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     const r = runCleanup(engine(), hostScript("docker-cleanup.sh"), { CLEANUP_OLDER_THAN: "0s" });
     expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     expect(names(engine(), "container", "{{.Names}}")).not.toContain("home-db-1");
