@@ -183,7 +183,12 @@ export interface AwsEstimate {
 export function estimateAws(stack: StackJson, rates: RateTable): AwsEstimate {
   const resources = resourcesOf(stack);
   const ctx: Context = { rates, resources };
-  const lines = [...resources.flatMap((r) => PRICERS[r.type]?.(r, ctx) ?? []), ...logs(resources, ctx), ...customMetrics(resources, ctx)];
+  // Grouped by construct path (the stack's own structure), shared lines last.
+  const perResource = resources
+    .filter((r) => PRICERS[r.type])
+    .sort((a, b) => a.path.localeCompare(b.path))
+    .flatMap((r) => PRICERS[r.type]!(r, ctx));
+  const lines = [...perResource, ...logs(resources, ctx), ...customMetrics(resources, ctx)].map(rounded);
   const unknownTypes = [...new Set(resources.filter((r) => !PRICERS[r.type] && !FREE.test(r.type)).map((r) => r.type))];
   const unpriced = [...lines.filter((l) => l.monthly === undefined).map((l) => `${l.resource}: ${l.item} (no rate in the table)`), ...unknownTypes.map((t) => `${t} (not priced by this estimator)`)];
   const region = one(stack.provider?.aws)?.region;
@@ -196,3 +201,13 @@ export function estimateAws(stack: StackJson, rates: RateTable): AwsEstimate {
 }
 
 export const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** Quantities and rates as a person would write them; the monthly amount to the cent. */
+function rounded(l: CostLine): CostLine {
+  return {
+    ...l,
+    quantity: round(l.quantity, 3),
+    ...(l.rate !== undefined ? { rate: round(l.rate, 6) } : {}),
+    ...(l.monthly !== undefined ? { monthly: round(l.monthly, 2) } : {}),
+  };
+}

@@ -52,7 +52,7 @@ export function dockerHostReport(stack: StackJson): DockerHostReport {
   return {
     ...(typeof host === "string" ? { host } : {}),
     containers,
-    publishedPorts: [...new Set(containers.flatMap((c) => c.ports))].sort(),
+    publishedPorts: [...new Set(containers.flatMap((c) => c.ports))].sort((a, b) => parseInt(a, 10) - parseInt(b, 10)),
     hostDirectories,
     volumes,
   };

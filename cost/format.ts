@@ -4,7 +4,9 @@ import { round } from "./aws";
 import type { CostReport } from "./estimate";
 
 const money = (n: number | undefined) => (n === undefined ? "?" : n.toFixed(2));
-const rateText = (rate: number | undefined, unit: string) => (rate === undefined ? "no rate" : `${Number(rate.toFixed(4))} per ${unit.replace(/s$/, "")}`);
+const singular = (unit: string) => unit.replace(/s$/, "");
+const rateText = (rate: number | undefined, unit: string) => (rate === undefined ? "no rate" : `${Number(rate.toFixed(4))} per ${singular(unit)}`);
+const quantityText = (quantity: number, unit: string) => `${round(quantity, 1)} ${quantity === 1 ? singular(unit) : unit}`;
 
 export function formatText(report: CostReport): string {
   if (report.platform === "docker") {
@@ -24,7 +26,7 @@ export function formatText(report: CostReport): string {
       "Size the host for GitLab (4 GB RAM at the least with memoryProfile: small, 8 GB or more otherwise) plus the jobs the build runner runs at once.",
     ].join("\n");
   }
-  const rows = report.lines.map((l) => [l.resource, l.item, `${round(l.quantity, 1)} ${l.unit}`, rateText(l.rate, l.unit), money(l.monthly)]);
+  const rows = report.lines.map((l) => [l.resource, l.item, quantityText(l.quantity, l.unit), rateText(l.rate, l.unit), money(l.monthly)]);
   rows.push(["total", "", "", "", money(report.total)]);
   return [
     `${report.environment} (aws): monthly estimate in ${report.rates.currency}, ${report.rates.hoursPerMonth} h a month, rates of ${report.rates.date} for ${report.rates.region} (${report.rates.source})`,
@@ -47,8 +49,13 @@ export function formatSummaryLine(report: CostReport): string {
 /** The README's table: one row per line, the total, in Markdown. */
 export function formatMarkdown(report: CostReport): string {
   if (report.platform === "docker") throw new Error("the README's cost table is for an aws environment");
-  const rows = report.lines.map((l) => `| ${l.resource} | ${l.item} | ${rateText(l.rate, l.unit)} | ${money(l.monthly)} |`);
-  return [`| resource | what | rate (${report.rates.currency}) | ${report.rates.currency} / month |`, "|---|---|---|---|", ...rows, `| **total** | | | **${money(report.total)}** |`].join("\n");
+  const rows = report.lines.map((l) => `| ${l.resource} | ${l.item} | ${quantityText(l.quantity, l.unit)} | ${rateText(l.rate, l.unit)} | ${money(l.monthly)} |`);
+  return [
+    `| resource | what | quantity | rate (${report.rates.currency}) | ${report.rates.currency} / month |`,
+    "|---|---|---|---|---:|",
+    ...rows,
+    `| **total** | | | | **${money(report.total)}** |`,
+  ].join("\n");
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
