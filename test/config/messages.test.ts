@@ -81,6 +81,13 @@ describe("YAML indentation errors name the field they broke", () => {
   });
 });
 
+describe("a file with almost nothing in it", () => {
+  it("lists the missing sections instead of stopping with a stack trace", () => {
+    const found = problemsOf("platform: aws\ndomain: example.com\n", "qa");
+    expect(found).toEqual(expect.arrayContaining(["config/qa.yaml: aws: is required (object)", "config/qa.yaml: runners: is required (object)"]));
+  });
+});
+
 describe("the config directory", () => {
   it("a missing one is one line, naming it (and GITLAB_CONFIG_DIR when that is what points there)", () => {
     const previous = process.env.GITLAB_CONFIG_DIR;
