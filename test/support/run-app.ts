@@ -1,5 +1,6 @@
-// Runs the app the way cdktf does (`node --require tsx/cjs main.ts`, cwd the project root)
-// as a child process, asynchronously, so several runs can share a small pool.
+// Runs the app from its TypeScript sources (`node --require tsx/cjs main.ts`, cwd the project
+// root; cdktf runs the same code bundled, test/cli/bundle.test.ts keeps the two equal) as a
+// child process, asynchronously, so several runs can share a small pool.
 import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
