@@ -162,19 +162,24 @@ async function main() {
       try {
         bundle = await build();
       } catch (error) {
-        // esbuild missing or broken on this platform: the sources still run, only slower.
+        // No fallback to the sources: tsx transpiles with the same esbuild.
         const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-        process.stderr.write(`note: could not bundle the app (${reason}); running the TypeScript sources through tsx\n`);
-        commands = loadSources();
+        throw new BundleError(
+          `could not bundle the app with esbuild (${reason}). esbuild runs a binary from @esbuild/${process.platform}-${process.arch}: reinstall with npm ci.`,
+        );
       }
     }
-    if (commands === undefined && bundle !== undefined) commands = load(bundle);
+    commands = load(bundle);
   }
   const run = /** @type {(argv: string[]) => Promise<number>} */ (commands.main);
   process.exitCode = await run(process.argv.slice(2));
 }
 
+/** A failure to say in one line, without a stack trace. */
+class BundleError extends Error {}
+
 main().catch((error) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const text = error instanceof BundleError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`${text}\n`);
   process.exitCode = 1;
 });

@@ -74,4 +74,17 @@ describe("the bundled app", () => {
     expect(changed).toContain("gitlab-staging-changed.example.com");
     expect(readdirSync(cache).filter((f) => f.endsWith(".v8cache"))).toHaveLength(1);
   }, 120_000);
+
+  it("says in one line that esbuild cannot run, when it cannot", () => {
+    const s = scratchWithExamples("bundle-broken-");
+    const r = cli(["synth", "staging"], {
+      GITLAB_CONFIG_DIR: s.configDir,
+      CDKTF_OUTDIR: s.outdir,
+      GITLAB_PLATFORM_CACHE_DIR: join(s.dir, "cache"),
+      // A binary that exits at once: what a broken or foreign-platform install looks like.
+      ESBUILD_BINARY_PATH: "/bin/false",
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^could not bundle the app with esbuild \(.+\)\. esbuild runs a binary from @esbuild\/[a-z0-9]+-[a-z0-9]+: reinstall with npm ci\.\n$/);
+  }, 120_000);
 });
