@@ -77,19 +77,20 @@ const autoScalingGroup: Pricer = (r, ctx) => {
   const capacity = runnerCapacity({ minSize: num(r.config.min_size) ?? 0, maxSize: num(r.config.max_size) ?? 0 }, ctx.rates.usage.runners);
   const onDemandBase = num(distribution.on_demand_base_capacity) ?? 0;
   const onDemandShare = (num(distribution.on_demand_percentage_above_base_capacity) ?? 100) / 100;
+  // The group fills its on-demand base first: the always-on instances take it, the scale-up what is left.
   const purchase = (count: number) => {
     const od = Math.min(count, onDemandBase) + Math.max(0, count - onDemandBase) * onDemandShare;
     return { onDemand: od, spot: count - od };
   };
+  const always = purchase(capacity.baseInstances);
+  const all = purchase(capacity.baseInstances + capacity.extraInstances);
   const lines: CostLine[] = [];
-  const group = (label: string, count: number) => {
-    if (count <= 0) return;
-    const p = purchase(count);
+  const group = (label: string, p: { onDemand: number; spot: number }) => {
     if (p.spot > 0) lines.push(line(r.path, `${label}: ${round(p.spot)} × ${type}, Spot (${Math.round(ctx.rates.ec2.spotDiscount * 100)} % under on-demand, assumed)`, p.spot * hours(ctx), "instance-hours", spot(ctx, type)));
     if (p.onDemand > 0) lines.push(line(r.path, `${label}: ${round(p.onDemand)} × ${type}, on-demand`, p.onDemand * hours(ctx), "instance-hours", onDemand(ctx, type)));
   };
-  group("always on", capacity.baseInstances);
-  group(`scale-up (${capacity.explanation})`, capacity.extraInstances);
+  group("always on", always);
+  group(`scale-up (${capacity.explanation})`, { onDemand: all.onDemand - always.onDemand, spot: all.spot - always.spot });
   const average = capacity.baseInstances + capacity.extraInstances;
   const disk = list(template?.config.block_device_mappings).map((m) => one(m.ebs))[0];
   lines.push(...ebsLine(r.path, "instance volumes", disk, average, ctx));

@@ -100,6 +100,25 @@ describe("what the estimate reads", () => {
   });
 });
 
+describe("resources the examples do not have", () => {
+  it("a NAT gateway: its hours and the data it processes (assumed)", () => {
+    const withNat = deepClone(staging);
+    withNat.resource.aws_nat_gateway = { nat: { "//": { metadata: { path: "staging/network/nat" } }, subnet_id: "subnet-0a00000000000000a" } };
+    const report = aws(withNat);
+    expect(lineOf(report, "network/nat", /^NAT gateway$/)).toMatchObject({ quantity: 730, rate: rates.vpc.natGatewayHourly });
+    expect(lineOf(report, "network/nat", /data processed/)).toMatchObject({ quantity: rates.usage.natGbPerMonth, rate: rates.vpc.natGatewayProcessedGb });
+  });
+
+  it("on-demand runners: the group's on-demand base is priced on-demand", () => {
+    const onDemand = deepClone(staging);
+    const asg = Object.values(onDemand.resource.aws_autoscaling_group!)[0]!;
+    asg.mixed_instances_policy.instances_distribution.on_demand_base_capacity = 1;
+    const report = aws(onDemand);
+    expect(lineOf(report, "runner-fleet/asg", /^always on: 1 × t3a\.large, on-demand$/)).toMatchObject({ quantity: 730, rate: rates.ec2.onDemandHourly["t3a.large"] });
+    expect(lineOf(report, "runner-fleet/asg", /^scale-up .*Spot/).quantity).toBeCloseTo(0.6 * 730, 3);
+  });
+});
+
 describe("the rate table", () => {
   it("a user's YAML file overrides it key by key", () => {
     const mine = loadRates(ratesFile("date: '2027-01-01'\nec2:\n  spotDiscount: 0.5\n  onDemandHourly:\n    t3a.xlarge: 0.2\n"));
