@@ -27,7 +27,7 @@ function tree(dir: string): Map<string, Buffer> {
 describe("the bundled app", () => {
   it("writes byte for byte what the TypeScript sources write (node --require tsx/cjs main.ts)", async () => {
     const s = scratchWithExamples("bundle-same-");
-    const unbundled = await runApp(s.configDir, join(s.dir, "from-sources"));
+    const unbundled = await runApp(s.configDir, join(s.dir, "from-sources"), 60_000, "sources");
     expect(unbundled.status, unbundled.stderr).toBe(0);
     const app = (JSON.parse(readFileSync(join(REPO_ROOT, "cdktf.json"), "utf8")) as { app: string }).app;
     expect(app).toBe("node cli/run.cjs app");

@@ -1,7 +1,7 @@
 // Hostile and malformed environment files, run through the real app as cdktf runs it.
 //
 // Each case writes one bad file next to the three valid examples in a fresh directory and
-// runs `node --require tsx/cjs main.ts`. Whatever the file holds, the app must exit 1 with
+// runs cdktf.json's `node cli/run.cjs app`. Whatever the file holds, the app must exit 1 with
 // one `<file>: <field.path or (file)>: <message>` line per problem, no stack trace, and
 // write nothing at all (one bad file blocks every environment).
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
