@@ -7,7 +7,7 @@
 //   BENCH_RUNS=7 npm run bench
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 
@@ -18,6 +18,8 @@ const TARGET = { examples: 3, generated: 6, megabytes: 200, commandOverhead: 0.5
 
 interface Sample {
   readonly seconds: number;
+  /** CPU time of the measured node processes: steadier than wall time on a busy machine. */
+  readonly cpuSeconds: number;
   readonly megabytes: number;
 }
 
@@ -38,9 +40,11 @@ function run(argv: readonly string[], env: NodeJS.ProcessEnv): Sample {
   });
   const seconds = (performance.now() - started) / 1000;
   if (r.status !== 0) throw new Error(`${argv.join(" ")} failed:\n${r.stdout}${r.stderr}`);
-  const megabytes = Math.max(...readFileSync(peakFile, "utf8").trim().split("\n").map(Number)) / 1024;
+  const processes = readFileSync(peakFile, "utf8").trim().split("\n").map((l) => l.split(" ").map(Number));
+  const megabytes = Math.max(...processes.map(([rss]) => rss!)) / 1024;
+  const cpuSeconds = processes.reduce((sum, [, cpu]) => sum + cpu!, 0) / 1e6;
   rmSync(work, { recursive: true, force: true });
-  return { seconds, megabytes };
+  return { seconds, cpuSeconds, megabytes };
 }
 
 /** `count` environments from the examples, alternating homelab and staging, none colliding. */
@@ -73,6 +77,7 @@ const median = (xs: readonly number[]) => sorted(xs)[Math.floor(xs.length / 2)]!
 const stats = (samples: readonly Sample[]) => ({
   median: median(samples.map((s) => s.seconds)),
   min: sorted(samples.map((s) => s.seconds))[0]!,
+  cpu: median(samples.map((s) => s.cpuSeconds)),
   peak: Math.max(...samples.map((s) => s.megabytes)),
 });
 
@@ -84,7 +89,7 @@ function measure(commands: Record<string, () => Sample>): Record<string, ReturnT
   return Object.fromEntries(Object.entries(samples).map(([k, s]) => [k, stats(s)]));
 }
 
-const fmt = (s: ReturnType<typeof stats>) => `${s.median.toFixed(2)} s (min ${s.min.toFixed(2)})  peak RSS ${s.peak.toFixed(0)} MB`;
+const fmt = (s: ReturnType<typeof stats>) => `${s.median.toFixed(2)} s (min ${s.min.toFixed(2)}, CPU ${s.cpu.toFixed(2)})  peak RSS ${s.peak.toFixed(0)} MB`;
 const verdict = (ok: boolean) => (ok ? "ok" : "OVER");
 
 const exampleDir = join(ROOT, "config");
@@ -95,7 +100,7 @@ const floorCommand = [process.execPath, join(ROOT, "scripts/bench/floor.cjs")];
 const app = (configDir: string, extra: NodeJS.ProcessEnv = {}) => () => run(appCommand, { GITLAB_CONFIG_DIR: configDir, ...extra });
 const npm = (args: string[], extra: NodeJS.ProcessEnv = {}) => () => run(["npm", "run", "--silent", ...args], { GITLAB_CONFIG_DIR: exampleDir, ...extra });
 
-console.log(`node ${process.version}, ${cpus().length} CPUs, ${RUNS} runs each, interleaved; median (min) wall time from spawn to exit`);
+console.log(`node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)}, ${RUNS} runs each, interleaved; median wall time from spawn to exit (min; median CPU time)`);
 console.log(`app: ${appCommand.join(" ")} (cdktf.json); floor: node + cdktf + one empty stack (scripts/bench/floor.cjs)`);
 const m = measure({
   floor: () => run(floorCommand, {}),
@@ -104,12 +109,16 @@ const m = measure({
 });
 const floor = m.floor!;
 const ratio = (s: ReturnType<typeof stats>) => s.median / floor.median;
+const cpuRatio = (s: ReturnType<typeof stats>) => s.cpu / floor.cpu;
 console.log(`${"floor".padEnd(34)} ${fmt(floor)}`);
 console.log(
-  `${`${exampleCount} example environments`.padEnd(34)} ${fmt(m.examples!)}  ${ratio(m.examples!).toFixed(1)}× floor  ` +
+  `${`${exampleCount} example environments`.padEnd(34)} ${fmt(m.examples!)}  ${ratio(m.examples!).toFixed(1)}× floor (CPU ${cpuRatio(m.examples!).toFixed(1)}×)  ` +
     `(target ≤ ${TARGET.examples}×, ≤ ${TARGET.megabytes} MB: ${verdict(ratio(m.examples!) <= TARGET.examples && m.examples!.peak <= TARGET.megabytes)})`,
 );
-console.log(`${"20 generated environments".padEnd(34)} ${fmt(m.generated!)}  ${ratio(m.generated!).toFixed(1)}× floor  (target ≤ ${TARGET.generated}×: ${verdict(ratio(m.generated!) <= TARGET.generated)})`);
+console.log(
+  `${"20 generated environments".padEnd(34)} ${fmt(m.generated!)}  ${ratio(m.generated!).toFixed(1)}× floor (CPU ${cpuRatio(m.generated!).toFixed(1)}×)  ` +
+    `(target ≤ ${TARGET.generated}×: ${verdict(ratio(m.generated!) <= TARGET.generated)})`,
+);
 
 // The documented commands against the app doing the same work.
 const c = measure({
