@@ -128,9 +128,10 @@ const c = measure({
   plan: npm(["plan", "--", "staging"], { PATH: `${bin}:${process.env.PATH}` }),
 });
 const over = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>) => a.median - b.median;
-console.log(`${"npm run synth".padEnd(34)} ${fmt(c.synth!)}  +${over(c.synth!, c.app!).toFixed(2)} s over the app (target ≤ ${TARGET.commandOverhead} s: ${verdict(over(c.synth!, c.app!) <= TARGET.commandOverhead)})`);
+const overCpu = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>) => `CPU +${(a.cpu - b.cpu).toFixed(2)} s`;
+console.log(`${"npm run synth".padEnd(34)} ${fmt(c.synth!)}  +${over(c.synth!, c.app!).toFixed(2)} s over the app, ${overCpu(c.synth!, c.app!)} (target ≤ ${TARGET.commandOverhead} s: ${verdict(over(c.synth!, c.app!) <= TARGET.commandOverhead)})`);
 console.log(
-  `${"npm run plan -- staging (no-op terraform)".padEnd(34)} ${fmt(c.plan!)}  +${over(c.plan!, c.appStaging!).toFixed(2)} s over the app on staging (target ≤ ${TARGET.commandOverhead} s: ${verdict(over(c.plan!, c.appStaging!) <= TARGET.commandOverhead)})`,
+  `${"npm run plan -- staging (no-op terraform)".padEnd(34)} ${fmt(c.plan!)}  +${over(c.plan!, c.appStaging!).toFixed(2)} s over the app on staging, ${overCpu(c.plan!, c.appStaging!)} (target ≤ ${TARGET.commandOverhead} s: ${verdict(over(c.plan!, c.appStaging!) <= TARGET.commandOverhead)})`,
 );
 rmSync(generated, { recursive: true, force: true });
 rmSync(bin, { recursive: true, force: true });
