@@ -58,7 +58,7 @@ export const awsRunnersSection = z
   })
   .refine(
     (r) => {
-      const { minSize: min, desiredCapacity: desired, maxSize: max } = r as Partial<typeof r>;
+      const { minSize: min, desiredCapacity: desired, maxSize: max } = (r ?? {}) as Partial<typeof r>;
       // Judged only once all three are numbers; each field reports its own type problem.
       if (typeof min !== "number" || typeof desired !== "number" || typeof max !== "number") return true;
       return min <= desired && desired <= max;

@@ -16,7 +16,7 @@ const always = { when: () => true } as const;
  * filled in the defaults of every section that parsed; a section that did not has no names
  * here (its own problems are reported). Only the SSH name's default depends on another field.
  */
-function hostFields(env: Value): { field: string; host: string | undefined }[] {
+export function hostFields(env: Value): { field: string; host: string | undefined }[] {
   const web = label(at(env, "gitlab", "hostname"));
   return [
     { field: "gitlab.hostname", host: web },

@@ -1,7 +1,7 @@
 // Hostile and malformed environment files, run through the real app as cdktf runs it.
 //
 // Each case writes one bad file next to the three valid examples in a fresh directory and
-// runs `node --require tsx/cjs main.ts`. Whatever the file holds, the app must exit 1 with
+// runs cdktf.json's `node cli/run.cjs app`. Whatever the file holds, the app must exit 1 with
 // one `<file>: <field.path or (file)>: <message>` line per problem, no stack trace, and
 // write nothing at all (one bad file blocks every environment).
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -446,7 +446,8 @@ beforeAll(async () => {
     ...cases,
     // Not a failure: a UTF-8 BOM is legal YAML (YAML 1.2, 5.2), editors on Windows add it,
     // and the decoder strips it, so such a file is accepted like any other (checked below).
-    { what: BOM_VALID, file: "bom.yaml", content: () => `\uFEFF${example("homelab")}`, path: "", message: /^$/ },
+    // Its own host names and Docker host: a plain copy would collide with homelab.yaml.
+    { what: BOM_VALID, file: "bom.yaml", content: () => `\uFEFF${example("homelab").replace(/^domain: .*$/m, "domain: bom.example.com").replace("gitlab-vm.example.com", "bom-vm.example.com")}`, path: "", message: /^$/ },
   ];
   const results = await inPool(all, 2, runCase);
   all.forEach((c, i) => runs.set(c.what, results[i]!));

@@ -37,7 +37,7 @@ const mistakes: Mistake[] = [
   {
     what: "misspelled key",
     config: () => ({ ...homelab(), gitlab: { ...homelab().gitlab, hostnmae: "git" } }),
-    expected: [/^config\/test\.yaml: gitlab\.hostnmae: unknown key; check its spelling/],
+    expected: [/^config\/test\.yaml: gitlab\.hostnmae: unknown key; did you mean 'hostname'\?/],
   },
   {
     what: "unknown top-level key",

@@ -71,10 +71,20 @@ function dockerWithMailLogin(): Config {
   return c;
 }
 
+/** Names of its own (domain, state key, Docker host): environments of one directory must not collide. */
+function ownNames(name: string, config: Config): Config {
+  const c = structuredClone(config);
+  c.domain = `${name}.example.com`;
+  if (c.state?.backend === "s3") c.state.key = `gitlab-platform/${name}.tfstate`;
+  if (c.docker) c.docker.host = `ssh://deploy@${name}-vm.example.com`;
+  if (c.tls && c.platform === "aws") c.tls.strictSslMode = false;
+  return c;
+}
+
 const EXTRA: Record<string, Config> = {
-  "hygiene-aws": awsWithEverySecret(),
-  "hygiene-docker": dockerWithEverySecret(),
-  "hygiene-docker-mail": dockerWithMailLogin(),
+  "hygiene-aws": ownNames("hygiene-aws", awsWithEverySecret()),
+  "hygiene-docker": ownNames("hygiene-docker", dockerWithEverySecret()),
+  "hygiene-docker-mail": ownNames("hygiene-docker-mail", dockerWithMailLogin()),
 };
 const STACKS = ["homelab", "staging", "production", "hygiene-aws", "hygiene-docker", "hygiene-docker-mail"];
 
