@@ -34,6 +34,9 @@ const FREE_FORM_SEGMENTS = new Set([
   "nodeSelector",
   // The chart writes it verbatim into the ServiceMonitor/PodMonitor endpoint (toYaml).
   "endpointConfig",
+  // Prometheus relabel configs, written verbatim into a ServiceMonitor/PodMonitor.
+  "relabelings",
+  "metricRelabelings",
 ]);
 
 export interface ChartKeyRules {
@@ -54,6 +57,11 @@ export const CHART_KEY_RULES: readonly ChartKeyRules[] = [
     chart: "gitlab",
     version: "9.9.1",
     lists: ["gitlab-chart-9.9.1.keys.txt", "bitnami-postgresql-13.4.4.keys.txt", "bitnami-redis-18.19.4.keys.txt"],
+    reviewedDocKeys: {
+      "gitlab.webservice.workhorse.resources.limits": "charts/gitlab/charts/webservice/templates/deployment.yaml: toYaml .workhorse.resources",
+      "gitlab.webservice.workhorse.resources.limits.memory": "charts/gitlab/charts/webservice/templates/deployment.yaml: toYaml .workhorse.resources",
+      "global.redis.scheme": "charts/gitlab/templates/_redis.tpl: gitlab.redis.scheme reads .redisMergedConfig.scheme (global.redis merged); redis, rediss or tcp",
+    },
   },
   { chart: "gitlab-runner", version: "0.86.0", lists: ["gitlab-runner-chart-0.86.0.keys.txt"] },
   {
@@ -122,13 +130,18 @@ function segments(path: string): string[] {
   return path.match(/"[^"]*"|[^.]+/g) ?? [];
 }
 
+/**
+ * Whether the path lies below a free-form map or list (annotations, relabelings, …) whose own
+ * key the chart knows. The free-form key itself must be known: it is checked as any other.
+ */
 function underFreeForm(path: string, rules: ChartKeyRules, keys: Map<string, KeyMarker>): boolean {
   const parts = segments(path);
-  for (let i = 1; i < parts.length; i++) {
-    const ancestor = parts.slice(0, i).join(".");
+  for (let i = 1; i <= parts.length; i++) {
     const name = parts[i - 1]!.replace(/\[\]$/, "");
-    const freeForm = FREE_FORM_SEGMENTS.has(name) || (rules.freeFormPaths ?? []).includes(ancestor);
-    if (freeForm && keys.has(ancestor)) return true;
+    const node = [...parts.slice(0, i - 1), name].join(".");
+    if (node === path) continue;
+    const freeForm = FREE_FORM_SEGMENTS.has(name) || (rules.freeFormPaths ?? []).includes(node);
+    if (freeForm && keys.has(node)) return true;
   }
   return false;
 }

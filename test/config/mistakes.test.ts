@@ -51,8 +51,8 @@ const mistakes: Mistake[] = [
   },
   {
     what: "unknown platform",
-    config: () => ({ ...homelab(), platform: "kubernetes" }),
-    expected: [/^config\/test\.yaml: platform: must be 'aws' or 'docker'/],
+    config: () => ({ ...homelab(), platform: "openshift" }),
+    expected: [/^config\/test\.yaml: platform: must be 'aws', 'docker' or 'kubernetes'/],
   },
   {
     what: "wrong type",
