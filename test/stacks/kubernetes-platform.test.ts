@@ -78,7 +78,7 @@ describe.each([
     const issuer = resources(stack, "kubernetes_manifest").find((m) => m.manifest.kind === "ClusterIssuer");
     expect(issuer.manifest.spec.acme.solvers[0].dns01.cloudflare.apiTokenSecretRef.key).toBe("api-token");
     const records = Object.fromEntries(resources(stack, "cloudflare_dns_record").map((r) => [r.name, r]));
-    const ssh = Object.values(records).find((r: any) => r.name.startsWith("ssh-"));
+    const ssh = Object.values(records).find((r: any) => r.name.startsWith("ssh-")) as any;
     expect(ssh.proxied).toBe(false);
   });
 
