@@ -26,12 +26,39 @@ export function storageClassProps(env: KubernetesEnvironment): GitLabStorageProp
 }
 
 type ServerParts = Pick<KubernetesGitLabServerProps, "namespace" | "issuer" | "storage" | "registry" | "backups" | "metrics">;
+type Gitlab = KubernetesEnvironment["gitlab"];
+
+function database(g: Gitlab, vars: StackVariables): Pick<KubernetesGitLabServerProps, "database"> {
+  if (!g.externalDatabase) return {};
+  const { password, ...rest } = g.externalDatabase;
+  return { database: { ...rest, password: secretInput(password, vars) } };
+}
+
+function redis(g: Gitlab, vars: StackVariables): Pick<KubernetesGitLabServerProps, "redis"> {
+  if (!g.externalRedis) return {};
+  const { password, ...rest } = g.externalRedis;
+  return { redis: { ...rest, ...(password ? { password: secretInput(password, vars) } : {}) } };
+}
+
+function mail(env: KubernetesEnvironment, vars: StackVariables): KubernetesGitLabServerProps["mail"] {
+  const smtp = env.gitlab.smtp;
+  return {
+    emailFrom: env.gitlab.emailFrom ?? `gitlab@${env.domain}`,
+    ...(smtp ? { smtp: { ...smtp, password: secretInput(smtp.password, vars), domain: smtp.domain ?? env.domain } } : {}),
+  };
+}
+
+/** The schema accepts only a variable for the OIDC client secret on kubernetes (the chart needs the whole provider block). */
+function sso(g: Gitlab, vars: StackVariables): Pick<KubernetesGitLabServerProps, "sso"> {
+  if (!g.sso || !("terraformVariable" in g.sso.clientSecret)) return {};
+  const { label, issuer, clientId, autoSignIn } = g.sso;
+  return { sso: { label, issuer, clientId, autoSignIn, clientSecret: vars.variable(g.sso.clientSecret.terraformVariable) } };
+}
 
 export function gitlabServerProps(env: KubernetesEnvironment, vars: StackVariables, parts: ServerParts): KubernetesGitLabServerProps {
   const g = env.gitlab;
   const s = env.kubernetes.storage;
-  const { password: dbPassword, ...database } = g.externalDatabase ?? { password: undefined };
-  const { password: redisPassword, ...redis } = g.externalRedis ?? { password: undefined };
+  const role = iamRoleOf(env);
   return {
     ...parts,
     chartVersion: g.chartVersion,
@@ -40,15 +67,10 @@ export function gitlabServerProps(env: KubernetesEnvironment, vars: StackVariabl
     timeZone: g.timeZone,
     sizing: { memoryProfile: g.memoryProfile, ...(g.webservice ? { webservice: g.webservice } : {}), ...(g.sidekiq ? { sidekiq: g.sidekiq } : {}) },
     volumes: { gitalyGi: s.gitalyGb, postgresqlGi: s.postgresqlGb, redisGi: s.redisGb },
-    ...(g.externalDatabase && dbPassword ? { database: { ...(database as Omit<typeof g.externalDatabase, "password">), password: secretInput(dbPassword, vars) } } : {}),
-    ...(g.externalRedis ? { redis: { ...(redis as Omit<typeof g.externalRedis, "password">), ...(redisPassword ? { password: secretInput(redisPassword, vars) } : {}) } } : {}),
-    objectStorage: { s3: s3Connection(env, vars), bucketPrefix: env.objectStorage.bucketPrefix, ...(iamRoleOf(env) ? { iamRoleArn: iamRoleOf(env)! } : {}) },
-    mail: {
-      emailFrom: g.emailFrom ?? `gitlab@${env.domain}`,
-      ...(g.smtp ? { smtp: { ...g.smtp, password: secretInput(g.smtp.password, vars), domain: g.smtp.domain ?? env.domain } } : {}),
-    },
-    ...(g.sso && "terraformVariable" in g.sso.clientSecret
-      ? { sso: { label: g.sso.label, issuer: g.sso.issuer, clientId: g.sso.clientId, clientSecret: vars.variable(g.sso.clientSecret.terraformVariable), autoSignIn: g.sso.autoSignIn } }
-      : {}),
+    ...database(g, vars),
+    ...redis(g, vars),
+    objectStorage: { s3: s3Connection(env, vars), bucketPrefix: env.objectStorage.bucketPrefix, ...(role ? { iamRoleArn: role } : {}) },
+    mail: mail(env, vars),
+    ...sso(g, vars),
   };
 }
