@@ -42,17 +42,6 @@ export class GitLabSecretsExport extends Construct {
       metadata: { ...metadata, annotations: storage.iamRoleArn ? { "eks.amazonaws.com/role-arn": storage.iamRoleArn } : {} },
       automountServiceAccountToken: false,
     });
-    const secretEnv = (name: string, ref: { secret: string; key: string }) => ({ name, valueFrom: { secretKeyRef: { name: ref.secret, key: ref.key } } });
-    const env = [
-      { name: "SECRETS_BUCKET", value: props.secretsBucket },
-      { name: "ENVIRONMENT", value: props.environment },
-      { name: "RAILS_SECRET_DIR", value: MOUNTS.rails },
-      { name: "SHELL_HOST_KEYS_DIR", value: MOUNTS.ssh },
-      { name: "TMPDIR", value: MOUNTS.scratch },
-      { name: "AWS_DEFAULT_REGION", value: storage.region },
-      ...(storage.endpoint ? [{ name: "S3_ENDPOINT", value: storage.endpoint }, { name: "AWS_REQUEST_CHECKSUM_CALCULATION", value: "WHEN_REQUIRED" }] : []),
-      ...(storage.keys ? [secretEnv("AWS_ACCESS_KEY_ID", storage.keys.accessKeyId), secretEnv("AWS_SECRET_ACCESS_KEY", storage.keys.secretAccessKey)] : []),
-    ];
     this.cronJob = new CronJobV1(this, "cronjob", {
       metadata,
       spec: {
@@ -67,33 +56,7 @@ export class GitLabSecretsExport extends Construct {
             backoffLimit: 2,
             template: {
               metadata: { labels: { ...MANAGED_BY } },
-              spec: {
-                serviceAccountName: account.metadata.name,
-                restartPolicy: "Never",
-                // The toolbox image's git user; fsGroup makes the mounted Secrets' files its group's.
-                securityContext: { runAsUser: "1000", runAsGroup: "1000", fsGroup: "1000", runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-                container: [
-                  {
-                    name: "export",
-                    image: props.server.toolboxImage,
-                    command: ["/bin/bash", `${MOUNTS.scripts}/${SCRIPT}`],
-                    env,
-                    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ["ALL"] } },
-                    volumeMount: [
-                      { name: "rails-secret", mountPath: MOUNTS.rails, readOnly: true },
-                      { name: "shell-host-keys", mountPath: MOUNTS.ssh, readOnly: true },
-                      { name: "script", mountPath: MOUNTS.scripts, readOnly: true },
-                      { name: "scratch", mountPath: MOUNTS.scratch },
-                    ],
-                  },
-                ],
-                volume: [
-                  { name: "rails-secret", secret: { secretName: props.server.railsSecret, defaultMode: "0440" } },
-                  { name: "shell-host-keys", secret: { secretName: props.server.shellHostKeysSecret, defaultMode: "0440" } },
-                  { name: "script", configMap: { name: script.metadata.name, defaultMode: "0555" } },
-                  { name: "scratch", emptyDir: {} },
-                ],
-              },
+              spec: exportPod({ serviceAccount: account.metadata.name, script: script.metadata.name, image: props.server.toolboxImage, server: props.server, env: exportEnv(props) }),
             },
           },
         },
@@ -102,4 +65,51 @@ export class GitLabSecretsExport extends Construct {
       dependsOn: [props.server.release.release, script, account],
     });
   }
+}
+
+/** The export container's environment: where to upload, what is mounted where, the store's credentials. */
+function exportEnv(props: GitLabSecretsExportProps) {
+  const storage = props.backups.storage;
+  const secretEnv = (name: string, ref: { secret: string; key: string }) => ({ name, valueFrom: { secretKeyRef: { name: ref.secret, key: ref.key } } });
+  return [
+    { name: "SECRETS_BUCKET", value: props.secretsBucket },
+    { name: "ENVIRONMENT", value: props.environment },
+    { name: "RAILS_SECRET_DIR", value: MOUNTS.rails },
+    { name: "SHELL_HOST_KEYS_DIR", value: MOUNTS.ssh },
+    { name: "TMPDIR", value: MOUNTS.scratch },
+    { name: "AWS_DEFAULT_REGION", value: storage.region },
+    ...(storage.endpoint ? [{ name: "S3_ENDPOINT", value: storage.endpoint }, { name: "AWS_REQUEST_CHECKSUM_CALCULATION", value: "WHEN_REQUIRED" }] : []),
+    ...(storage.keys ? [secretEnv("AWS_ACCESS_KEY_ID", storage.keys.accessKeyId), secretEnv("AWS_SECRET_ACCESS_KEY", storage.keys.secretAccessKey)] : []),
+  ];
+}
+
+/** The job's pod: the toolbox image as its git user, the two Secrets and the script read-only, scratch space. */
+function exportPod(p: { serviceAccount: string; script: string; image: string; server: KubernetesGitLabServer; env: ReturnType<typeof exportEnv> }) {
+  return {
+    serviceAccountName: p.serviceAccount,
+    restartPolicy: "Never",
+    // fsGroup makes the mounted Secrets' files the git user's group's.
+    securityContext: { runAsUser: "1000", runAsGroup: "1000", fsGroup: "1000", runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+    container: [
+      {
+        name: "export",
+        image: p.image,
+        command: ["/bin/bash", `${MOUNTS.scripts}/${SCRIPT}`],
+        env: p.env,
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ["ALL"] } },
+        volumeMount: [
+          { name: "rails-secret", mountPath: MOUNTS.rails, readOnly: true },
+          { name: "shell-host-keys", mountPath: MOUNTS.ssh, readOnly: true },
+          { name: "script", mountPath: MOUNTS.scripts, readOnly: true },
+          { name: "scratch", mountPath: MOUNTS.scratch },
+        ],
+      },
+    ],
+    volume: [
+      { name: "rails-secret", secret: { secretName: p.server.railsSecret, defaultMode: "0440" } },
+      { name: "shell-host-keys", secret: { secretName: p.server.shellHostKeysSecret, defaultMode: "0440" } },
+      { name: "script", configMap: { name: p.script, defaultMode: "0555" } },
+      { name: "scratch", emptyDir: {} },
+    ],
+  };
 }
