@@ -118,6 +118,13 @@ describe("GitLab chart values", () => {
     expect(values.postgresql).toEqual({ install: false });
   });
 
+  it("PodDisruptionBudgets: one pod of each unavailable at a time, on any profile", () => {
+    for (const settings of [small, production]) {
+      const values = rendered(settings);
+      expect([values.gitlab.webservice.maxUnavailable, values.gitlab.sidekiq.maxUnavailable, values.gitlab["gitlab-shell"].maxUnavailable, values.registry.maxUnavailable]).toEqual([1, 1, 1, 1]);
+    }
+  });
+
   it("config wins over the small profile field by field", () => {
     const values = rendered({ ...small, sizing: { memoryProfile: "small", webservice: { workers: 3, resources: { memoryLimit: "3G" } } } });
     expect(values.gitlab.webservice).toMatchObject({ minReplicas: 1, workerProcesses: 3, resources: { requests: { cpu: "100m", memory: "900M" }, limits: { memory: "3G" } } });

@@ -30,6 +30,16 @@ const STANDARD: Profile = { webservice: {}, sidekiq: {}, values: {} };
 
 export const PROFILES: Readonly<Record<MemoryProfile, Profile>> = { small: SMALL, standard: STANDARD };
 
+/**
+ * PodDisruptionBudgets (the chart makes one per deployment from maxUnavailable): a node drain
+ * or cluster upgrade takes at most one pod of each at a time. With one replica it still lets
+ * the drain proceed; with several, the others keep serving. The chart's default, said here.
+ */
+const DISRUPTION: HelmValues = {
+  gitlab: { webservice: { maxUnavailable: 1 }, sidekiq: { maxUnavailable: 1 }, "gitlab-shell": { maxUnavailable: 1 } },
+  registry: { maxUnavailable: 1 },
+};
+
 function resources(r: ResourceSettings | undefined): HelmValues | undefined {
   if (!r || (r.cpu === undefined && r.memory === undefined && r.memoryLimit === undefined)) return undefined;
   const requests = { ...(r.cpu ? { cpu: r.cpu } : {}), ...(r.memory ? { memory: r.memory } : {}) };
@@ -45,7 +55,7 @@ export function sizingValues(s: ChartSizing): HelmValues {
   const profile = PROFILES[s.memoryProfile];
   const web = scale(profile.webservice, s.webservice);
   const sidekiq = scale(profile.sidekiq, s.sidekiq);
-  return mergeValues(profile.values, {
+  return mergeValues(profile.values, DISRUPTION, {
     gitlab: {
       webservice: { minReplicas: web.minReplicas, maxReplicas: web.maxReplicas, workerProcesses: web.workers, resources: resources(web.resources) },
       sidekiq: { minReplicas: sidekiq.minReplicas, maxReplicas: sidekiq.maxReplicas, concurrency: sidekiq.concurrency, resources: resources(sidekiq.resources) },
