@@ -311,6 +311,22 @@ describe("the secret scanner can fail", () => {
     expect(formatFindings(findings)).not.toContain("glpat-0123456789abcdefghij");
   });
 
+  it("catches a password written into a Helm release's values of a kubernetes stack, where a Secret's name belongs", () => {
+    const dir = mkdtempSync(join(tmpdir(), "secret-scan-helm-"));
+    try {
+      cpSync(join(scratch.outdir, "stacks", "k3s-homelab"), dir, { recursive: true });
+      expect(scanTree(dir)).toEqual([]);
+      const stack = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8"));
+      const release = Object.values(stack.resource.helm_release).find((r: any) => r.chart === "gitlab") as { values: string[] };
+      release.values[0] = release.values[0]!.replace("    password:\n      secret: gitlab-smtp-password\n      key: password\n", "    password: hunter2-but-longer\n");
+      expect(release.values[0]).toContain("hunter2-but-longer");
+      writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(stack, null, 2));
+      expect(scanTree(dir).map((f) => f.kind)).toContain("literal secret in YAML");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("catches a YAML-style secret inside gzipped EC2 user data, where only the decoded lines show it", () => {
     const dir = mkdtempSync(join(tmpdir(), "secret-scan-userdata-"));
     try {
