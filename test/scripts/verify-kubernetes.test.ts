@@ -58,6 +58,23 @@ describe("checkHelmValues", () => {
     expect(await checkHelmValues("a: 1\n", { name: "nginx", version: "1.0.0" }, "v.yaml")).toMatchObject({ status: "FAIL", findings: [expect.stringMatching(/no key list for the nginx chart/)] });
   });
 
+  it("parses the values of a chart whose key list the project does not hold, and says its keys went unchecked", async () => {
+    expect(await checkHelmValues("crds:\n  enabled: true\n", { name: "cert-manager", version: "v1.21.1" })).toEqual({
+      tool: "yaml parse",
+      status: "ok",
+      findings: [],
+      notes: ["no key list of the cert-manager chart in scripts/verify/reference/: values parsed, keys not checked"],
+    });
+    expect((await checkHelmValues("crds: [\n", { name: "cert-manager", version: "v1.21.1" })).status).toBe("FAIL");
+  });
+
+  it("notes each key of a bundled subchart it could not check", async () => {
+    expect(await checkHelmValues("redis:\n  master: {}\n", gitlab, "v.yaml")).toMatchObject({
+      status: "ok",
+      notes: ["v.yaml: redis.master: a key of the bundled bitnami/redis 18.19.4 subchart, whose key list the project does not hold: not checked"],
+    });
+  });
+
   it("checks another version of a known chart against the listed one, with a note", async () => {
     expect(await checkHelmValues("global:\n  edition: ce\n", { name: "gitlab", version: "9.8.4" })).toMatchObject({ status: "ok", notes: ["no key list for gitlab 9.8.4: checked against 9.9.1's"] });
   });

@@ -4,7 +4,7 @@
 import { TerraformResource } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { checkValuesKeys, rulesForChart } from "../../scripts/verify/chart-keys";
+import { CHARTS_WITHOUT_KEY_LIST, checkValuesKeys, rulesForChart } from "../../scripts/verify/chart-keys";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
 import { KubernetesRunnerFleet } from "../../constructs/runner-fleet/kubernetes";
 import { KubernetesEnvironmentStack, type KubernetesEnvironment } from "../../stacks/kubernetes-stack";
@@ -30,9 +30,10 @@ describe.each([
     expect(new Set(namespaces).size).toBe(namespaces.length);
   });
 
-  it("every release's values are keys its chart knows", () => {
+  it("every release's values are keys its chart knows (charts with a key list in the repo)", () => {
     for (const release of Object.values(releases(stack)) as any[]) {
       const rules = rulesForChart(release.chart, release.version);
+      if (!rules && CHARTS_WITHOUT_KEY_LIST[release.chart]) continue;
       expect(rules, release.chart).toBeDefined();
       expect(checkValuesKeys(values(release), rules!.rules).map((f) => f.message), release.chart).toEqual([]);
     }
