@@ -74,6 +74,7 @@ function zoneSettingClaims(env: Environment): Claim[] {
 }
 
 function bucketClaims(env: Environment): Claim[] {
+  if (env.platform === "kubernetes") return kubernetesBucketClaims(env);
   if (env.platform !== "aws") return [];
   const prefix = env.aws.bucketPrefix ?? `${env.name}-gitlab`;
   const suffixes = [...(env.registry.enabled ? ["registry"] : []), "backups", "runner-cache"];
@@ -83,6 +84,41 @@ function bucketClaims(env: Environment): Claim[] {
     what: `S3 bucket ${prefix}-${suffix}`,
     fix: "bucket names are global and each environment writes its own: set a different aws.bucketPrefix",
   }));
+}
+
+/** The chart's buckets share one prefix; the secrets export has a bucket of its own. */
+function kubernetesBucketClaims(env: Environment & { platform: "kubernetes" }): Claim[] {
+  const prefix = env.objectStorage.bucketPrefix;
+  return [
+    {
+      key: `bucket-prefix:${prefix}`,
+      field: "objectStorage.bucketPrefix",
+      what: `the buckets ${prefix}-* (artifacts, uploads, registry, backups, …)`,
+      fix: "each GitLab needs its own buckets: set a different objectStorage.bucketPrefix",
+    },
+    {
+      key: `bucket:${env.backups.secretsBucket}`,
+      field: "backups.secretsBucket",
+      what: `bucket ${env.backups.secretsBucket}`,
+      fix: "each GitLab's exported secrets go to its own bucket, or a restore could take another GitLab's: set a different backups.secretsBucket",
+    },
+  ];
+}
+
+/**
+ * The Helm releases and Secrets have fixed names in their namespaces: two environments on
+ * one cluster context need different namespaces.
+ */
+function kubernetesClaims(env: Environment): Claim[] {
+  if (env.platform !== "kubernetes") return [];
+  const context = env.kubernetes.kubeconfig.context;
+  const claim = (field: string, namespace: string): Claim => ({
+    key: `k8s:${context}/${namespace}`,
+    field,
+    what: `namespace ${namespace} of kubeconfig context ${context}`,
+    fix: "both would install the same releases and Secrets there: give this environment its own namespaces (kubernetes.namespace, runners.namespace) or its own cluster",
+  });
+  return [claim("kubernetes.namespace", env.kubernetes.namespace), claim("runners.namespace", env.runners.namespace)];
 }
 
 /**
@@ -109,7 +145,7 @@ function dockerClaims(env: Environment): Claim[] {
   ];
 }
 
-const CLAIMS = [stateClaims, hostClaims, zoneSettingClaims, bucketClaims, dockerClaims];
+const CLAIMS = [stateClaims, hostClaims, zoneSettingClaims, bucketClaims, dockerClaims, kubernetesClaims];
 
 /**
  * Every collision between two environments, reported on one of them. With `selected`, only

@@ -47,5 +47,7 @@ export function howToReference(platform: unknown): string {
   const docker = "pass it as a sensitive Terraform variable (TF_VAR_<name>) and write { terraformVariable: <name> }";
   if (platform === "aws") return `${aws} (the Cloudflare token is a Terraform variable on every platform)`;
   if (platform === "docker") return docker;
-  return `on aws: ${aws}; on docker: ${docker}`;
+  const kubernetes = `${docker}, or name an existing Secret with { kubernetesSecret: { name: <secret>, key: <key> } }`;
+  if (platform === "kubernetes") return kubernetes;
+  return `on aws: ${aws}; on docker: ${docker}; on kubernetes: ${kubernetes}`;
 }

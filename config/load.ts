@@ -174,7 +174,7 @@ function describeIssue(issue: z.core.$ZodIssue, platform: unknown, raw: unknown)
     });
   }
   if (issue.code === "invalid_union" && issue.path.length === 1 && issue.path[0] === "platform") {
-    return [{ path: issue.path, message: "must be 'aws' or 'docker'" }];
+    return [{ path: issue.path, message: "must be 'aws', 'docker' or 'kubernetes'" }];
   }
   return [{ path: issue.path, message: humanize(issue) }];
 }

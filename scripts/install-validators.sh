@@ -29,6 +29,9 @@ for pair in "${VALIDATORS[@]}"; do
     missing+=("$package")
   fi
 done
+# Debian's AWS CLI by its own path: the kubernetes secrets-export test runs it against a local
+# recorder, and another `aws` earlier on PATH must not stand in for it.
+if [ -x /usr/bin/aws ]; then echo "install-validators: aws already installed (/usr/bin/aws)"; else missing+=(awscli); fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-validators: all validators present, nothing to install"
@@ -53,4 +56,5 @@ for pair in "${VALIDATORS[@]}"; do
   binary=${pair%%:*}
   command -v "$binary" > /dev/null 2>&1 || { echo "install-validators: $binary still missing after install" >&2; exit 1; }
 done
+[ -x /usr/bin/aws ] || { echo "install-validators: /usr/bin/aws still missing after install" >&2; exit 1; }
 echo "install-validators: done"

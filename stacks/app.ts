@@ -6,6 +6,7 @@ import { App, TerraformStack } from "cdktf";
 import type { Environment } from "../config/load";
 import { AwsEnvironmentStack, type AwsEnvironment } from "./aws-stack";
 import { DockerEnvironmentStack, type DockerEnvironment } from "./docker-stack";
+import { KubernetesEnvironmentStack, type KubernetesEnvironment } from "./kubernetes-stack";
 import { keepEarlierStacks, type KeptStack } from "./manifest";
 
 /**
@@ -23,6 +24,9 @@ export function addEnvironmentStack(app: App, env: Environment): void {
       return;
     case "docker":
       new DockerEnvironmentStack(app, env as DockerEnvironment);
+      return;
+    case "kubernetes":
+      new KubernetesEnvironmentStack(app, env as KubernetesEnvironment);
       return;
   }
 }

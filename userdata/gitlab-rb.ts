@@ -1,6 +1,7 @@
 // Renders /etc/gitlab/gitlab.rb from a typed model. Both platforms use it: the EC2 user
 // data writes the result to disk, the GitLab container gets it uploaded. Secrets are never
 // values here: they are read at reconfigure time from a root-only file or the environment.
+import { openIdConnectProvider } from "./oidc-provider";
 import { RubyExpression, rubyAssignment, rubyString, type RubyValue } from "./ruby";
 
 /** Where reconfigure finds a secret: a root-only file written at boot, or a container env var. */
@@ -206,25 +207,7 @@ function smtp(m: SmtpSettings): Line[] {
 }
 
 function oidc(o: OidcSettings, externalUrl: string): Line[] {
-  const provider: RubyValue = {
-    name: "openid_connect",
-    label: o.label,
-    args: {
-      name: "openid_connect",
-      scope: ["openid", "profile", "email"],
-      response_type: "code",
-      issuer: o.issuer,
-      discovery: true,
-      client_auth_method: "query",
-      uid_field: "sub",
-      pkce: true,
-      client_options: {
-        identifier: o.clientId,
-        secret: secret(o.clientSecret),
-        redirect_uri: `${externalUrl}/users/auth/openid_connect/callback`,
-      },
-    },
-  };
+  const provider: RubyValue = openIdConnectProvider({ ...o, externalUrl }, secret(o.clientSecret));
   const lines = [
     set("gitlab_rails", "omniauth_enabled", true),
     set("gitlab_rails", "omniauth_allow_single_sign_on", ["openid_connect"]),

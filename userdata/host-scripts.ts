@@ -14,6 +14,7 @@ export const HOST_SCRIPTS = [
   "runner-termination-handler.sh",
   "gitlab-backup-to-nfs.sh",
   "gitlab-backup-s3.sh",
+  "gitlab-secrets-export.sh",
 ] as const;
 export type HostScript = (typeof HOST_SCRIPTS)[number];
 

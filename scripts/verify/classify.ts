@@ -19,6 +19,8 @@ export type Kind =
   | "crontab"
   | "yaml"
   | "json"
+  | "helm-values"
+  | "kubernetes-manifest"
   | "unchecked";
 
 /** One generated file (or user data document) and where it came from. */
@@ -29,6 +31,8 @@ export interface Artifact {
   /** Destination path on the target, or a pseudo path like "user_data" for whole documents. */
   readonly path: string;
   readonly content: string;
+  /** For Helm values: the chart they are for (its key list checks them). */
+  readonly chart?: { readonly name: string; readonly version: string };
 }
 
 // Host scripts are installed without an extension (/usr/local/sbin/gitlab-bootstrap), so the

@@ -3,9 +3,11 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { exampleEnvironments } from "../helpers";
 import { cli } from "../support/cli";
 import { scratchWithExamples } from "../support/run-app";
 
+const EXAMPLES = exampleEnvironments().map((e) => e.name);
 const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|\u001b\[/;
 
 function brokenScratch() {
@@ -22,12 +24,11 @@ describe("npm run synth", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
-    expect(lines).toHaveLength(3);
-    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["homelab", "production", "staging"]);
-    for (const l of lines) expect(l).toMatch(/^[a-z]+ +\d+ resources  \S+cdktf\.out\/stacks\/[a-z]+$/);
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(EXAMPLES);
+    for (const l of lines) expect(l).toMatch(/^[a-z0-9-]+ +\d+ resources  \S+cdktf\.out\/stacks\/[a-z0-9-]+$/);
     const staging = JSON.parse(readFileSync(join(s.outdir, "stacks", "staging", "cdk.tf.json"), "utf8"));
     const count = Object.values(staging.resource as Record<string, object>).reduce((n, byName) => n + Object.keys(byName).length, 0);
-    expect(lines[2]).toContain(` ${count} resources`);
+    expect(lines[EXAMPLES.indexOf("staging")]).toContain(` ${count} resources`);
     expect(r.stdout).not.toMatch(SPINNER);
   });
 
@@ -47,10 +48,10 @@ describe("npm run synth", () => {
     const s = scratchWithExamples("commands-");
     const r = cli(["synth", "qa"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/qa\.yaml: \(file\): no such environment; known: homelab, production, staging\n/);
+    expect(r.stderr).toContain(`qa.yaml: (file): no such environment; known: ${EXAMPLES.join(", ")}\n`);
     for (const command of ["plan", "deploy", "cost"]) {
       const other = cli([command, "qa"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
-      expect(other.stderr, command).toMatch(/no such environment; known: homelab, production, staging/);
+      expect(other.stderr, command).toContain(`no such environment; known: ${EXAMPLES.join(", ")}`);
     }
   });
 
@@ -74,7 +75,7 @@ describe("npm run check", () => {
     const s = scratchWithExamples("commands-");
     const r = cli(["check"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
     expect(r.stderr).toBe("");
-    expect(r.stdout).toMatch(/^check: 3 environment\(s\) in \S+ valid, 3 stack\(s\) and \d+ resources pass the policies\n$/);
+    expect(r.stdout).toMatch(new RegExp(`^check: ${EXAMPLES.length} environment\\(s\\) in \\S+ valid, ${EXAMPLES.length} stack\\(s\\) and \\d+ resources pass the policies\n$`));
     expect(r.status).toBe(0);
     expect(() => readFileSync(join(s.outdir, "manifest.json"))).toThrow();
   });

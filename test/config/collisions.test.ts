@@ -11,11 +11,11 @@ import { ConfigError } from "../../config/errors";
 import { loadEnvironments } from "../../config/load";
 import { CONFIG_DIR, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
 
-/** The three examples in a scratch config directory, each dated `base`. */
+/** The examples in a scratch config directory, each dated `base`. */
 function examplesDir(): string {
   const dir = join(mkdtempSync(join(tmpdir(), "collisions-")), "config");
   cpSync(CONFIG_DIR, dir, { recursive: true });
-  for (const f of ["homelab", "production", "staging"]) utimesSync(join(dir, `${f}.yaml`), 1_000_000, 1_000_000);
+  for (const f of ["cluster", "homelab", "k3s-homelab", "production", "staging"]) utimesSync(join(dir, `${f}.yaml`), 1_000_000, 1_000_000);
   return dir;
 }
 
@@ -77,6 +77,24 @@ describe("environments cannot collide", () => {
       `config/lab2.yaml: docker.host: Docker host ssh://deploy@gitlab-vm.example.com is also config/homelab.yaml's (docker.host, line ${lineOf(dir, "homelab.yaml", "host: ssh://")}): both would create the same containers there (their names are fixed) and publish ports 80 and 443: give each environment its own Docker host (line ${lineOf(dir, "lab2.yaml", "host: ssh://")}, column 9)`,
     );
     expect(found.map((l) => l.split(": ")[1])).toEqual(["gitlab.hostname", "gitlab.sshHostname", "registry.hostname", "observability.grafanaHostname", "docker.host"]);
+  });
+
+  it("an unedited copy of k3s-homelab fails on its host names, buckets and namespaces on the same cluster context", () => {
+    const dir = examplesDir();
+    copy(dir, "k3s-homelab", "k3s-lab2");
+    const found = problems(dir);
+    expect(found.map((l) => l.split(": ")[1])).toEqual([
+      "gitlab.hostname",
+      "gitlab.sshHostname",
+      "registry.hostname",
+      "kubernetes.argocd.hostname",
+      "objectStorage.bucketPrefix",
+      "backups.secretsBucket",
+      "kubernetes.namespace",
+      "runners.namespace",
+    ]);
+    expect(found.every((l) => l.startsWith("config/k3s-lab2.yaml: ") && l.includes("is also config/k3s-homelab.yaml's"))).toBe(true);
+    expect(found.find((l) => l.includes("kubernetes.namespace: "))).toMatch(/namespace gitlab of kubeconfig context \S+ is also config\/k3s-homelab\.yaml's .*give this environment its own namespaces/);
   });
 
   it("two identical new files fail too: the newer one is reported, naming the older", () => {

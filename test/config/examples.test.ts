@@ -4,10 +4,12 @@ import { describe, expect, it } from "vitest";
 import { CONFIG_DIR, exampleEnvironment, exampleEnvironments } from "../helpers";
 
 describe("example environments", () => {
-  it("are homelab (docker), staging and production (aws), all valid", () => {
+  it("are homelab (docker), staging and production (aws), k3s-homelab and cluster (kubernetes), all valid", () => {
     const envs = exampleEnvironments();
     expect(envs.map((e) => [e.name, e.platform])).toEqual([
+      ["cluster", "kubernetes"],
       ["homelab", "docker"],
+      ["k3s-homelab", "kubernetes"],
       ["production", "aws"],
       ["staging", "aws"],
     ]);

@@ -18,14 +18,14 @@ export interface AppRun {
   readonly ms: number;
 }
 
-/** A fresh scratch directory holding `config/` with the three examples; `outdir` is not created. */
+/** A fresh scratch directory holding `config/` with the examples; `outdir` is not created. */
 export interface Scratch {
   readonly dir: string;
   readonly configDir: string;
   readonly outdir: string;
 }
 
-export const EXAMPLES = ["homelab.yaml", "production.yaml", "staging.yaml"] as const;
+export const EXAMPLES = ["cluster.yaml", "homelab.yaml", "k3s-homelab.yaml", "production.yaml", "staging.yaml"] as const;
 
 export function scratchWithExamples(prefix: string): Scratch {
   const dir = mkdtempSync(join(tmpdir(), prefix));
