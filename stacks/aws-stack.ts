@@ -14,6 +14,7 @@ import { AwsObservability, SERVER_DISKS } from "../constructs/observability/aws"
 import { AwsRegistry } from "../constructs/registry/aws";
 import { AwsRunnerFleet } from "../constructs/runner-fleet/aws";
 import { bootSecretFile, type BootSecret } from "../userdata/gitlab-server-user-data";
+import { pinnedAccountIds } from "../userdata/omnibus-accounts";
 import { PolicyAspect } from "../policies/aspect";
 import { useStateBackend } from "./backend";
 import { hostNames } from "./host-names";
@@ -113,6 +114,8 @@ export class AwsEnvironmentStack extends TerraformStack {
         extra: {
           ...(this.registry ? { registryS3: { bucket: this.registry.bucket.bucket, region: env.aws.region } } : {}),
           backupUpload: this.backups.upload,
+          // The data volume outlives the instance: the files' owners must not move.
+          accountIds: pinnedAccountIds(),
         },
       }),
     });

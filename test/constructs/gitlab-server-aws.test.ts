@@ -1,7 +1,11 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { gzippedUserDataBytes } from "../../constructs/ec2-user-data";
-import { exampleEnvironment, exampleYaml, onlyResource, resources, synthEnvironment, userDataText, validEnvironment } from "../helpers";
+import { compactScript } from "../../userdata/host-scripts";
+import { OMNIBUS_ACCOUNTS, renderDataOwnersList } from "../../userdata/omnibus-accounts";
+import { exampleEnvironment, exampleYaml, onlyResource, REPO_ROOT, resources, synthEnvironment, userDataText, validEnvironment } from "../helpers";
 
 const stack = synthEnvironment(exampleEnvironment("staging"));
 const instance = onlyResource(stack, "aws_instance");
@@ -87,6 +91,21 @@ describe("GitLabServer on aws", () => {
     expect(rb).toContain("external_url 'https://gitlab-staging.example.com'");
     expect(rb).toContain("gitlab_rails['gitlab_ssh_host'] = 'ssh-gitlab-staging.example.com'");
     expect(rb).toContain("'10.0.0.0/16'");
+  });
+
+  it("pins every Omnibus account's uid and gid to the ids the README lists, and checks the volume's owners before GitLab starts", () => {
+    const rb = file("/etc/gitlab/gitlab.rb");
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const documented = [...readme.matchAll(/^\| `([a-z-]+)` \| `([a-z_]+)\['uid'\]`, `\2\['gid'\]` \| (\d+) \|$/gm)].map((m) => ({ name: m[1], key: m[2], id: Number(m[3]) }));
+    expect(documented).toEqual(OMNIBUS_ACCOUNTS.map((a) => ({ name: a.name, key: a.key, id: a.id })));
+    for (const a of OMNIBUS_ACCOUNTS) {
+      expect(rb).toContain(`${a.key}['uid'] = ${a.id}\n${a.key}['gid'] = ${a.id}\n`);
+      // Above Ubuntu's UID_MAX (cloud-init's and adduser's users) and below systemd's dynamic ids.
+      expect(a.id).toBeGreaterThan(60000);
+      expect(a.id).toBeLessThan(61184);
+    }
+    expect(file("/etc/gitlab-platform/data-owners.list")).toBe(renderDataOwnersList());
+    expect(file("/usr/local/sbin/gitlab-data-owners")).toBe(compactScript("gitlab-data-owners.sh"));
   });
 
   it("hands EC2 its user data gzipped by Terraform, so it stays far under the 16 KB limit", () => {

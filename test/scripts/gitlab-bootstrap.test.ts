@@ -5,15 +5,17 @@
 // everything after it and says where, apt that waits for the dpkg lock, and network steps
 // retried with bounded backoff (BOOTSTRAP_RETRY_DELAY_MS shortens the delays here).
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { OMNIBUS_ACCOUNTS, renderDataOwnersList } from "../../userdata/omnibus-accounts";
 import { shippedScript } from "../helpers";
 import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
 import { AwsRecorder, type AwsRequest } from "../support/aws-recorder";
 
 const SCRIPT = shippedScript("gitlab-bootstrap.sh");
+const DATA_OWNERS_SCRIPT = shippedScript("gitlab-data-owners.sh");
 
 const VERSION = "18.5.1-ce.0";
 const VOLUME = "vol-0123456789abcdef0";
@@ -157,6 +159,9 @@ async function run(options: Options = {}): Promise<Run> {
   // Programs the bootstrap runs by absolute path, installed in the scratch tree.
   fakeAt(at("/usr/local/sbin/gitlab-keep-identity"), "gitlab-keep-identity", "exit 0");
   fakeAt(at("/usr/local/sbin/gitlab-apply-settings"), "gitlab-apply-settings", "exit 0");
+  // The owners check is the real script, with the list the user data ships.
+  put("/usr/local/sbin/gitlab-data-owners", readFileSync(DATA_OWNERS_SCRIPT, "utf8"), 0o755);
+  put("/etc/gitlab-platform/data-owners.list", renderDataOwnersList(), 0o644);
   const agent = options.agent ?? "installed";
   if (agent === "installed") fakeAt(at(CWAGENT_CTL), "amazon-cloudwatch-agent-ctl", "exit 0");
 
@@ -392,6 +397,52 @@ describe("GitLab bootstrap, data volume safety", () => {
     expect(r.log).toContain(`blkid failed on ${DEVICE} (exit ${probe}); refusing to touch it`);
     expect(r.actions).toEqual(["systemctl try-reload-or-restart ssh.service", `blkid -p ${DEVICE}`]);
     expect(r.done).toBe(false);
+  });
+});
+
+const isRoot = process.getuid?.() === 0;
+
+describe.skipIf(!runAwsCliTests || !isRoot)("GitLab bootstrap on a reused data volume: who owns the files (chown needs root)", () => {
+  const pinned = (name: string) => OMNIBUS_ACCOUNTS.find((a) => a.name === name)!.id;
+  /** GitLab's data as an earlier instance left it, owned by git and gitlab-psql with these ids. */
+  function reusedVolume(git: number, psql: number): void {
+    for (const [path, uid, gid] of [
+      ["/var/opt/gitlab/git-data/repositories", git, git],
+      ["/var/opt/gitlab/gitlab-rails", git, 0],
+      ["/var/opt/gitlab/postgresql/data", psql, psql],
+      ["/var/opt/gitlab/postgresql", psql, psql],
+    ] as const) {
+      mkdirSync(at(path), { recursive: true });
+      chownSync(at(path), uid, gid);
+    }
+  }
+
+  it("refuses to start GitLab when the volume's files belong to other ids: a clear log line, the failure recorded", async () => {
+    reusedVolume(998, 996);
+    const r = await run({ probe: 0 });
+    expect(r.status).not.toBe(0);
+    expect(r.failed).toBe("check who owns GitLab's data on the volume");
+    expect(r.log).toContain(`/var/opt/gitlab/git-data/repositories: uid is 998, but git:git's uid is pinned to ${pinned("git")}`);
+    expect(r.log).toContain(`/var/opt/gitlab/postgresql/data: uid is 996, but gitlab-psql's uid is pinned to ${pinned("gitlab-psql")}`);
+    expect(r.log).toContain("refusing to start GitLab");
+    expect(r.log).toContain("FAILED at step 'check who owns GitLab's data on the volume'");
+    // Nothing that would create accounts or touch the data ran.
+    expect(r.actions.some((a) => /install -y -q gitlab-ce|^gitlab-ctl|^gitlab-keep-identity/.test(a))).toBe(false);
+    expect(r.requests).toEqual([]);
+    expect(r.done).toBe(false);
+  });
+
+  it("starts GitLab on a volume written by the pinned accounts, and on a blank one", async () => {
+    reusedVolume(pinned("git"), pinned("gitlab-psql"));
+    const reused = await run({ probe: 0 });
+    expect(reused.output).not.toContain("FAILED");
+    expect(reused.status).toBe(0);
+    expect(reused.log).toContain("the data volume's owners match the pinned accounts");
+    rmSync(at("/var/opt/gitlab"), { recursive: true, force: true });
+    rmSync(at("/var/lib/gitlab-platform"), { recursive: true, force: true });
+    const blank = await run({ probe: 2 });
+    expect(blank.status).toBe(0);
+    expect(blank.done).toBe(true);
   });
 });
 

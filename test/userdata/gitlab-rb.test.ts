@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderGitlabRb, type OmnibusSettings } from "../../userdata/gitlab-rb";
+import { OMNIBUS_ACCOUNTS, pinnedAccountIds } from "../../userdata/omnibus-accounts";
 import { extractArtifacts } from "../../scripts/verify/extract";
 import { exampleEnvironments, REPO_ROOT, synthEnvironment } from "../helpers";
 
@@ -35,6 +36,7 @@ const full: OmnibusSettings = {
   },
   registryS3: { region: "eu-west-3", bucket: "staging-registry" },
   backupUpload: { region: "eu-west-3", bucket: "staging-backups" },
+  accountIds: pinnedAccountIds(),
 };
 
 /** Keys omnibus-gitlab knows (vendored from its gitlab.rb template and cookbooks). */
@@ -129,6 +131,18 @@ describe("gitlab.rb renderer", () => {
     expect(rb).toContain("'bucket' => 'staging-registry'");
     expect(rb).toContain("gitlab_rails['backup_upload_remote_directory'] = 'staging-backups'\n");
     expect(rb).not.toMatch(/aws_access_key_id|aws_secret_access_key/);
+  });
+
+  it("pins every Omnibus account's uid and gid when asked (data that outlives the instance), and not otherwise", () => {
+    const rb = renderGitlabRb(full);
+    for (const a of OMNIBUS_ACCOUNTS) {
+      expect(rb).toContain(`${a.key}['uid'] = ${a.id}\n`);
+      expect(rb).toContain(`${a.key}['gid'] = ${a.id}\n`);
+    }
+    expect(assignedKeys(rb).filter((k) => /\['(uid|gid)'\]$/.test(k)).sort()).toEqual(
+      OMNIBUS_ACCOUNTS.flatMap((a) => [`${a.key}['gid']`, `${a.key}['uid']`]).sort(),
+    );
+    expect(renderGitlabRb(base)).not.toMatch(/\['(uid|gid)'\]/);
   });
 
   it("is deterministic", () => {

@@ -1,4 +1,5 @@
 import { parse } from "yaml";
+import { gzippedUserDataBytes } from "../../constructs/ec2-user-data";
 import { describe, expect, it } from "vitest";
 import { compactScript, hostScript } from "../../userdata/host-scripts";
 import { renderGitlabServerUserData, type GitlabServerUserDataProps } from "../../userdata/gitlab-server-user-data";
@@ -34,12 +35,14 @@ describe("GitLab server user data", () => {
     const f = files(doc);
     expect(Object.keys(f).sort()).toEqual([
       "/etc/gitlab-platform/bootstrap.env",
+      "/etc/gitlab-platform/data-owners.list",
       "/etc/gitlab-platform/secrets.list",
       "/etc/gitlab/application-settings.rb",
       "/etc/gitlab/gitlab.rb",
       "/etc/ssh/sshd_config.d/10-gitlab-git-only.conf",
       "/usr/local/sbin/gitlab-apply-settings",
       "/usr/local/sbin/gitlab-bootstrap",
+      "/usr/local/sbin/gitlab-data-owners",
       "/usr/local/sbin/gitlab-keep-identity",
     ]);
     expect(f["/etc/gitlab/gitlab.rb"].permissions).toBe("0600");
@@ -79,8 +82,8 @@ describe("GitLab server user data", () => {
     expect(parse(doc).runcmd).toEqual([["/usr/local/sbin/gitlab-bootstrap"]]);
   });
 
-  it("stays under EC2's 16 KB user data limit with every option on", () => {
-    expect(Buffer.byteLength(doc)).toBeLessThan(16 * 1024);
+  it("stays under EC2's 16 KB user data limit as Terraform sends it (gzipped)", () => {
+    expect(gzippedUserDataBytes(doc)).toBeLessThan(8 * 1024);
   });
 
   it("refuses values that would break the env file", () => {
@@ -129,8 +132,8 @@ describe("bootstrap script", () => {
   });
 
   it("pins the package and lets only itself reconfigure", () => {
-    expect(script).toContain('apt-get install -y -q "gitlab-ce=$GITLAB_VERSION"');
-    expect(script).toContain("apt-mark hold gitlab-ce");
-    expect(script.indexOf('touch "$ROOT/etc/gitlab/skip-auto-reconfigure"')).toBeLessThan(script.indexOf('apt-get install -y -q "gitlab-ce='));
+    expect(script).toContain('apt_get install -y -q "gitlab-ce=$GITLAB_VERSION"');
+    expect(script).toContain("apt_mark hold gitlab-ce");
+    expect(script.indexOf('touch "$ROOT/etc/gitlab/skip-auto-reconfigure"')).toBeLessThan(script.indexOf('apt_get install -y -q "gitlab-ce='));
   });
 });

@@ -163,6 +163,11 @@ if [ -f "$ROOT$CWAGENT_CONFIG" ]; then
   "$ROOT$CWAGENT_CTL" -a fetch-config -m ec2 -s -c "file:$CWAGENT_CONFIG"
 fi
 
+step="check who owns GitLab's data on the volume"
+# gitlab.rb pins every Omnibus account's uid and gid; a volume written by other ids (an
+# instance from before the ids were pinned) must be re-owned first, never started on.
+env DATA_DIR="$ROOT$DATA_DIR" OWNERS_LIST="$ROOT/etc/gitlab-platform/data-owners.list" "$SBIN/gitlab-data-owners" check
+
 step="fetch secrets"
 install -d -m 0700 "$SECRETS_DIR"
 if [ -s "$SECRETS_LIST" ]; then
