@@ -90,7 +90,7 @@ export class AwsEnvironmentStack extends TerraformStack {
       vpcId: env.aws.vpcId,
       subnetId: env.aws.publicSubnetId,
       instanceType: env.aws.instanceType,
-      ubuntuRelease: env.aws.ubuntuRelease,
+      ami: env.aws.ami,
       rootVolumeGb: env.aws.rootVolumeGb,
       dataVolumeGb: env.aws.dataVolumeGb,
       bootSecrets,

@@ -13,6 +13,26 @@ import {
 import { secretsManagerRef } from "./secrets";
 import { retentionDays } from "./shared";
 
+/** The command README and docs/operations.md give for finding the newest Ubuntu 24.04 image. */
+const FIND_UBUNTU_AMI =
+  "aws ec2 describe-images --region <region> --owners 099720109477 --filters 'Name=name,Values=ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*' --query 'sort_by(Images, &CreationDate)[-1].[ImageId, Name]' --output text";
+
+/** Canonical's names for its Ubuntu LTS amd64 server images, dated (no wildcard: one image). */
+export const UBUNTU_IMAGE_NAME = /^ubuntu\/images\/hvm-ssd(-gp3)?\/ubuntu-(jammy-22\.04|noble-24\.04)-amd64-server-\d{8}(\.\d+)?$/;
+const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+const gitlabAmi = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? `is required: pin the image of the GitLab instance, so that replacing it (a GitLab upgrade) never boots a newer image by itself; find the current one with \`${FIND_UBUNTU_AMI}\` (README, Upgrades and data safety)`
+        : undefined,
+  })
+  .refine(
+    (v) => AMI_ID.test(v) || UBUNTU_IMAGE_NAME.test(v),
+    "must be an AMI id like 'ami-0123456789abcdef0' or an exact dated Canonical Ubuntu LTS image name like 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20240423' (no wildcard: it must name one image)",
+  );
+
 const subnetId = z.string().regex(/^subnet-[a-f0-9]{8,17}$/, "must be a subnet id like 'subnet-0123456789abcdef0'");
 
 export const awsSection = z
@@ -30,10 +50,10 @@ export const awsSection = z
       .regex(/^[a-z0-9][a-z0-9-]{2,40}[a-z0-9]$/, "must be 4-42 lower-case letters, digits or '-' (S3 bucket names are global)")
       .optional()
       .describe("Prefix of the S3 bucket names (<prefix>-registry, -backups, -runner-cache); make it globally unique. @default '<environment>-gitlab'"),
-    ubuntuRelease: z
-      .enum(["22.04", "24.04"])
-      .default("24.04")
-      .describe("Ubuntu LTS release of the GitLab instance's AMI (looked up, Canonical's). @default '24.04'"),
+    ami: gitlabAmi.describe(
+      "Image of the GitLab instance, pinned: an AMI id ('ami-…', regional) or an exact dated Canonical Ubuntu LTS (22.04, 24.04) amd64 server image name, which must match exactly one image. Changing it replaces the instance (the data volume stays). Find the current one: " +
+        FIND_UBUNTU_AMI,
+    ),
     tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/), z.string().max(256)).default({}).describe("Extra tags on every resource."),
   })
   .describe("Where on AWS the environment lives.");

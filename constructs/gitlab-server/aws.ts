@@ -1,6 +1,6 @@
 // GitLab CE (Omnibus) on one EC2 instance. Its data lives on a separate encrypted EBS
-// volume mounted at /var/opt/gitlab, so the instance can be replaced (new AMI, new user
-// data, new GitLab version) without losing repositories.
+// volume mounted at /var/opt/gitlab, so the instance can be replaced (new AMI in config, new
+// user data, new GitLab version) without losing repositories.
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
@@ -26,7 +26,6 @@ import { gzippedUserData } from "../ec2-user-data";
 
 /** Canonical's account, which publishes the official Ubuntu AMIs. */
 const CANONICAL_OWNER_ID = "099720109477";
-const UBUNTU_CODENAMES = { "22.04": "jammy", "24.04": "noble" } as const;
 
 export interface AwsGitLabServerProps {
   /** Prefix of every resource name, e.g. 'staging-gitlab'. */
@@ -39,8 +38,11 @@ export interface AwsGitLabServerProps {
   /** Public subnet of the instance; its availability zone also holds the data volume. */
   readonly subnetId: string;
   readonly instanceType: string;
-  /** Ubuntu LTS release of the looked-up AMI. */
-  readonly ubuntuRelease: keyof typeof UBUNTU_CODENAMES;
+  /**
+   * The image, pinned in config: an AMI id, or the exact name of one Canonical Ubuntu LTS
+   * image (looked up by name; a name matching two images fails the plan).
+   */
+  readonly ami: string;
   readonly rootVolumeGb: number;
   readonly dataVolumeGb: number;
   /** gitlab.rb settings; secrets in them must be boot secrets' files. */
@@ -75,18 +77,16 @@ export class AwsGitLabServer extends Construct {
     super(scope, id);
     const tags = (name: string) => ({ ...props.tags, Name: `${props.namePrefix}-${name}` });
 
-    const ami = new DataAwsAmi(this, "ubuntu", {
-      owners: [CANONICAL_OWNER_ID],
-      mostRecent: true,
-      filter: [
-        {
-          name: "name",
-          values: [`ubuntu/images/hvm-ssd*/ubuntu-${UBUNTU_CODENAMES[props.ubuntuRelease]}-${props.ubuntuRelease}-amd64-server-*`],
-        },
-        { name: "virtualization-type", values: ["hvm"] },
-        { name: "architecture", values: ["x86_64"] },
-      ],
-    });
+    // The image changes only when config names another one: no most_recent, no wildcard.
+    // Deprecated images are included: Canonical deprecates its images after a while, and a
+    // pinned environment must still plan.
+    const imageId = props.ami.startsWith("ami-")
+      ? props.ami
+      : new DataAwsAmi(this, "ubuntu", {
+          owners: [CANONICAL_OWNER_ID],
+          includeDeprecated: true,
+          filter: [{ name: "name", values: [props.ami] }],
+        }).id;
     const subnet = new DataAwsSubnet(this, "subnet", { id: props.subnetId });
 
     this.dataVolume = new EbsVolume(this, "data", {
@@ -172,7 +172,7 @@ export class AwsGitLabServer extends Construct {
     });
 
     this.instance = new Instance(this, "instance", {
-      ami: ami.id,
+      ami: imageId,
       instanceType: props.instanceType,
       subnetId: props.subnetId,
       vpcSecurityGroupIds: [this.securityGroup.id],
@@ -186,12 +186,9 @@ export class AwsGitLabServer extends Construct {
         tags: tags("server-root"),
       },
       userDataBase64: gzippedUserData(userData, "GitLab server"),
-      // A new version or config boots a fresh instance that mounts the same data volume.
+      // A new version, config or aws.ami boots a fresh instance that mounts the same data volume.
       userDataReplaceOnChange: true,
       tags: tags("server"),
-      // A newer AMI must never replace the server behind the operator's back: the lookup
-      // is ignored after creation; upgrading the OS is a deliberate `-replace` (README).
-      lifecycle: { ignoreChanges: ["ami"] },
     });
 
     new VolumeAttachment(this, "data-attachment", {

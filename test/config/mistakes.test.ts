@@ -35,6 +35,20 @@ const mistakes: Mistake[] = [
     expected: [/^config\/test\.yaml: backups\.maxAgeHours: must be at most 168, got 200/],
   },
   {
+    what: "no AMI for the GitLab instance (a replacement must not pick a newer image by itself)",
+    config: () => {
+      const c = staging();
+      delete c.aws.ami;
+      return c;
+    },
+    expected: [/^config\/test\.yaml: aws\.ami: is required: pin the image of the GitLab instance, .*`aws ec2 describe-images.*README/],
+  },
+  {
+    what: "an AMI name with a wildcard (it would match every newer image)",
+    config: () => ({ ...staging(), aws: { ...staging().aws, ami: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*" } }),
+    expected: [/^config\/test\.yaml: aws\.ami: must be an AMI id like 'ami-0123456789abcdef0' or an exact dated Canonical Ubuntu LTS image name/],
+  },
+  {
     what: "misspelled key",
     config: () => ({ ...homelab(), gitlab: { ...homelab().gitlab, hostnmae: "git" } }),
     expected: [/^config\/test\.yaml: gitlab\.hostnmae: unknown key; check its spelling/],

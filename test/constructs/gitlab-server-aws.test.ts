@@ -13,13 +13,26 @@ const userData = parse(userDataText(instance));
 const file = (path: string) => userData.write_files.find((f: any) => f.path === path)?.content as string;
 
 describe("GitLabServer on aws", () => {
-  it("runs the configured instance type from a looked-up Ubuntu LTS AMI", () => {
+  it("runs the configured instance type from the one Canonical image the config names, deprecated or not", () => {
     expect(instance.instance_type).toBe("t3a.xlarge");
-    const ami = Object.values(stack.data!.aws_ami!)[0] as any;
+    const amis = Object.entries(stack.data!.aws_ami!).filter(([k]) => k.startsWith("gitlab-server")).map(([, v]) => v as any);
+    expect(amis).toHaveLength(1);
+    const ami = amis[0];
     expect(ami.owners).toEqual(["099720109477"]);
-    expect(ami.most_recent).toBe(true);
-    expect(ami.filter[0].values[0]).toMatch(/^ubuntu\/images\/hvm-ssd\*\/ubuntu-noble-24\.04-amd64-server-\*$/);
+    // Exactly one image: no most_recent, so a name that matched two would fail the plan.
+    expect(ami.most_recent).toBeUndefined();
+    expect(ami.include_deprecated).toBe(true);
+    expect(ami.filter).toEqual([{ name: "name", values: [exampleYaml("staging").aws.ami] }]);
+    expect(exampleYaml("staging").aws.ami).toMatch(/^ubuntu\/images\/hvm-ssd-gp3\/ubuntu-noble-24\.04-amd64-server-\d{8}$/);
     expect(instance.ami).toMatch(/^\$\{data\.aws_ami\.[^.]+\.id\}$/);
+  });
+
+  it("runs an AMI given by id as it is, with no lookup", () => {
+    const c = exampleYaml("staging");
+    c.aws.ami = "ami-0123456789abcdef0";
+    const s = synthEnvironment(validEnvironment(c, "staging"));
+    expect(onlyResource(s, "aws_instance").ami).toBe("ami-0123456789abcdef0");
+    expect(Object.keys(s.data?.aws_ami ?? {}).filter((k) => k.startsWith("gitlab-server"))).toEqual([]);
   });
 
   it("requires IMDSv2", () => {
@@ -41,9 +54,9 @@ describe("GitLabServer on aws", () => {
     expect(file("/etc/gitlab-platform/bootstrap.env")).toMatch(/^DATA_VOLUME_ID=\$\{aws_ebs_volume\.[^.]+\.id\}$/m);
   });
 
-  it("can be replaced for new user data, but never silently for a new AMI", () => {
+  it("is replaced for new user data or a new AMI in config, and only then (nothing ignored: the AMI is pinned)", () => {
     expect(instance.user_data_replace_on_change).toBe(true);
-    expect(instance.lifecycle).toEqual({ ignore_changes: ["ami"] });
+    expect(instance.lifecycle?.ignore_changes).toBeUndefined();
   });
 
   it("has a protected Elastic IP associated with the instance", () => {
