@@ -39,7 +39,7 @@ export class AwsEnvironmentStack extends TerraformStack {
     const bucketPrefix = env.aws.bucketPrefix ?? namePrefix;
     const snapshotTag = { key: "gitlab-platform:snapshots", value: `${namePrefix}-data` };
     useStateBackend(this, env.name, env.state);
-    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, env.policy.suppressions));
+    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort, webBehindCloudflare: env.dns.proxied }, env.policy.suppressions));
 
     new AwsProvider(this, "aws", {
       region: env.aws.region,
@@ -99,6 +99,8 @@ export class AwsEnvironmentStack extends TerraformStack {
       hostFiles: [...this.backups.hostFiles, ...this.observability.hostFiles],
       hostUnits: [...this.backups.hostUnits],
       dataVolumeSnapshotTag: snapshotTag,
+      // Proxied, the origin answers Cloudflare only: nobody skips its WAF and rate limits.
+      ...(env.dns.proxied ? { webIngressSources: CLOUDFLARE_IP_RANGES } : {}),
       omnibus: omnibusSettings(env, {
         tls: {
           mode: "certificate",

@@ -59,7 +59,15 @@ export interface AwsGitLabServerProps {
   readonly hostUnits?: readonly string[];
   /** Tag that selects the data volume for scheduled snapshots. @default no snapshots */
   readonly dataVolumeSnapshotTag?: { readonly key: string; readonly value: string };
+  /**
+   * Where HTTP and HTTPS may come from: a proxy's published ranges (Cloudflare's, when the
+   * web records are proxied), in a security group of their own. @default anywhere
+   */
+  readonly webIngressSources?: readonly string[];
 }
+
+/** Inbound rules a security group takes per address family (AWS's default quota). */
+export const SECURITY_GROUP_INBOUND_RULES = 60;
 
 export class AwsGitLabServer extends Construct {
   /** The EC2 instance running Omnibus. */
@@ -69,6 +77,8 @@ export class AwsGitLabServer extends Construct {
   /** The Elastic IP every DNS record points at. */
   readonly elasticIp: Eip;
   readonly securityGroup: SecurityGroup;
+  /** HTTP and HTTPS from the proxy's ranges only, when webIngressSources is set. */
+  readonly webSecurityGroup?: SecurityGroup;
   /** The instance role; other constructs grant it access to their buckets and log groups. */
   readonly role: IamRole;
 
@@ -105,12 +115,12 @@ export class AwsGitLabServer extends Construct {
       vpcId: props.vpcId,
       tags: { ...tags("server"), [ROLE_TAG]: "gitlab-server" },
     });
-    const ingress: [string, number][] = [
-      ["git-ssh", props.omnibus.sshPort],
+    const web: [string, number][] = [
       ["http", 80],
       ["https", 443],
     ];
-    for (const [name, port] of ingress) {
+    const fromAnywhere: [string, number][] = [["git-ssh", props.omnibus.sshPort], ...(props.webIngressSources ? [] : web)];
+    for (const [name, port] of fromAnywhere) {
       for (const [family, cidr] of [["ipv4", "0.0.0.0/0"], ["ipv6", "::/0"]] as const) {
         new VpcSecurityGroupIngressRule(this, `ingress-${name}-${family}`, {
           securityGroupId: this.securityGroup.id,
@@ -122,6 +132,7 @@ export class AwsGitLabServer extends Construct {
         });
       }
     }
+    if (props.webIngressSources) this.webSecurityGroup = this.webFrom(props, tags, web, props.webIngressSources);
     new VpcSecurityGroupEgressRule(this, "egress-all", {
       securityGroupId: this.securityGroup.id,
       description: "packages, Secrets Manager, S3, SMTP, database",
@@ -175,7 +186,7 @@ export class AwsGitLabServer extends Construct {
       ami: imageId,
       instanceType: props.instanceType,
       subnetId: props.subnetId,
-      vpcSecurityGroupIds: [this.securityGroup.id],
+      vpcSecurityGroupIds: [this.securityGroup.id, ...(this.webSecurityGroup ? [this.webSecurityGroup.id] : [])],
       iamInstanceProfile: profile.name,
       metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
       rootBlockDevice: {
@@ -204,5 +215,39 @@ export class AwsGitLabServer extends Construct {
       allocationId: this.elasticIp.allocationId,
       instanceId: this.instance.id,
     });
+  }
+
+  /**
+   * HTTP and HTTPS from these ranges only, one rule per range and port, in a group of their
+   * own: the proxy's ranges alone use half of a group's inbound rules. (A managed prefix list
+   * would not save any: a rule that references one counts as its maximum entries.)
+   */
+  private webFrom(props: AwsGitLabServerProps, tags: (name: string) => Record<string, string>, ports: readonly [string, number][], sources: readonly string[]): SecurityGroup {
+    for (const [family, v6] of [["IPv4", false], ["IPv6", true]] as const) {
+      const rules = sources.filter((c) => c.includes(":") === v6).length * ports.length;
+      if (rules > SECURITY_GROUP_INBOUND_RULES) {
+        throw new Error(`web ingress needs ${rules} inbound ${family} rules, but a security group takes at most ${SECURITY_GROUP_INBOUND_RULES}: split the ranges over more groups`);
+      }
+    }
+    const group = new SecurityGroup(this, "web-sg", {
+      name: `${props.namePrefix}-web-cloudflare`,
+      description: "GitLab server: HTTP and HTTPS from Cloudflare's proxy only",
+      vpcId: props.vpcId,
+      tags: { ...tags("web-cloudflare"), [ROLE_TAG]: "gitlab-server" },
+    });
+    for (const cidr of sources) {
+      for (const [name, port] of ports) {
+        // Named after the range, so a range Cloudflare adds or retires changes one rule each.
+        new VpcSecurityGroupIngressRule(this, `web-${name}-${cidr.replace(/[^0-9a-f]+/gi, "-").replace(/-$/, "")}`, {
+          securityGroupId: group.id,
+          description: `${name} from Cloudflare`,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          ...(cidr.includes(":") ? { cidrIpv6: cidr } : { cidrIpv4: cidr }),
+        });
+      }
+    }
+    return group;
   }
 }

@@ -5,12 +5,37 @@ import { join } from "node:path";
 import { gzippedUserDataBytes } from "../../constructs/ec2-user-data";
 import { compactScript } from "../../userdata/host-scripts";
 import { OMNIBUS_ACCOUNTS, renderDataOwnersList } from "../../userdata/omnibus-accounts";
+import { CLOUDFLARE_IP_RANGES } from "../../constructs/dns-tls/cloudflare-ip-ranges";
+import { AwsGitLabServer } from "../../constructs/gitlab-server/aws";
+import { TerraformStack, Testing } from "cdktf";
 import { exampleEnvironment, exampleYaml, onlyResource, REPO_ROOT, resources, synthEnvironment, userDataText, validEnvironment } from "../helpers";
 
 const stack = synthEnvironment(exampleEnvironment("staging"));
 const instance = onlyResource(stack, "aws_instance");
 const userData = parse(userDataText(instance));
 const file = (path: string) => userData.write_files.find((f: any) => f.path === path)?.content as string;
+
+/** The server construct alone, with these sources for 80/443. */
+function synthWithWebSources(sources: readonly string[]) {
+  const stack = new TerraformStack(Testing.app(), "t");
+  new AwsGitLabServer(stack, "gitlab-server", {
+    namePrefix: "t-gitlab",
+    gitlabVersion: "18.5.1-ce.0",
+    region: "eu-west-3",
+    vpcId: "vpc-0123456789abcdef0",
+    subnetId: "subnet-0123456789abcdef0",
+    instanceType: "t3a.xlarge",
+    ami: "ami-0123456789abcdef0",
+    rootVolumeGb: 30,
+    dataVolumeGb: 200,
+    omnibus: { externalUrl: "https://g.example.com", sshHost: "s.example.com", sshPort: 22, timeZone: "UTC", emailFrom: "g@example.com", tls: { mode: "certificate", certificatePath: "/c", keyPath: "/k" }, memoryProfile: "standard", monitoring: { whitelist: [], exportersOnAllInterfaces: false }, backupKeepSeconds: 1 },
+    bootSecrets: [],
+    applicationSettings: {},
+    tags: {},
+    webIngressSources: sources,
+  });
+  return Testing.synth(stack);
+}
 
 describe("GitLabServer on aws", () => {
   it("runs the configured instance type from the one Canonical image the config names, deprecated or not", () => {
@@ -64,11 +89,37 @@ describe("GitLabServer on aws", () => {
     expect(onlyResource(stack, "aws_eip_association").instance_id).toMatch(/^\$\{aws_instance\./);
   });
 
-  it("opens only git SSH, HTTP and HTTPS; no admin SSH port", () => {
+  it("proxied (the examples): HTTP and HTTPS only from Cloudflare's ranges, in a group of their own; git SSH from anywhere; no admin SSH port", () => {
+    const groups = Object.fromEntries(Object.entries(stack.resource.aws_security_group ?? {}).map(([k, v]) => [k, v as any]));
+    const server = Object.keys(groups).find((k) => groups[k].name === "staging-gitlab-server")!;
+    const web = Object.keys(groups).find((k) => groups[k].name === "staging-gitlab-web-cloudflare")!;
+    expect(web).toBeDefined();
+    expect(groups[web].tags["gitlab-platform:role"]).toBe("gitlab-server");
     const ingress = resources(stack, "aws_vpc_security_group_ingress_rule");
-    const ports = ingress.map((r) => `${r.from_port}-${r.to_port}/${r.ip_protocol} ${r.cidr_ipv4 ?? r.cidr_ipv6}`).sort();
-    expect(ports).toEqual(["22-22/tcp 0.0.0.0/0", "22-22/tcp ::/0", "443-443/tcp 0.0.0.0/0", "443-443/tcp ::/0", "80-80/tcp 0.0.0.0/0", "80-80/tcp ::/0"]);
+    const of = (group: string) =>
+      ingress
+        .filter((r) => r.security_group_id === `\${aws_security_group.${group}.id}`)
+        .map((r) => `${r.from_port}-${r.to_port}/${r.ip_protocol} ${r.cidr_ipv4 ?? r.cidr_ipv6}`)
+        .sort();
+    expect(of(server)).toEqual(["22-22/tcp 0.0.0.0/0", "22-22/tcp ::/0"]);
+    expect(of(web)).toEqual(CLOUDFLARE_IP_RANGES.flatMap((cidr) => [`443-443/tcp ${cidr}`, `80-80/tcp ${cidr}`]).sort());
+    expect(ingress.some((r) => [80, 443].includes(r.from_port) && /\/0$/.test(r.cidr_ipv4 ?? r.cidr_ipv6))).toBe(false);
+    expect(instance.vpc_security_group_ids).toEqual([`\${aws_security_group.${server}.id}`, `\${aws_security_group.${web}.id}`]);
     expect(instance.key_name).toBeUndefined();
+  });
+
+  it("DNS-only: HTTP, HTTPS and git SSH from anywhere, on the server's group alone", () => {
+    const c = exampleYaml("staging");
+    c.dns.proxied = false;
+    const s = synthEnvironment(validEnvironment(c, "staging"));
+    const ports = resources(s, "aws_vpc_security_group_ingress_rule").map((r) => `${r.from_port}-${r.to_port}/${r.ip_protocol} ${r.cidr_ipv4 ?? r.cidr_ipv6}`).sort();
+    expect(ports).toEqual(["22-22/tcp 0.0.0.0/0", "22-22/tcp ::/0", "443-443/tcp 0.0.0.0/0", "443-443/tcp ::/0", "80-80/tcp 0.0.0.0/0", "80-80/tcp ::/0"]);
+    expect(resources(s, "aws_security_group").map((g) => g.name).filter((n: string) => n.startsWith("staging-gitlab-") && n !== "staging-gitlab-runner")).toEqual(["staging-gitlab-server"]);
+  });
+
+  it("refuses more proxy ranges than a security group takes rules (60 inbound per address family)", () => {
+    const many = Array.from({ length: 31 }, (_, i) => `10.${i}.0.0/16`);
+    expect(() => synthWithWebSources(many)).toThrow(/web ingress needs 62 inbound IPv4 rules, but a security group takes at most 60/);
   });
 
   it("has an instance role with SSM core and read access to exactly this environment's boot secrets", () => {

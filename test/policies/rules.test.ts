@@ -8,9 +8,9 @@ const rule = (id: string) => {
   if (!r) throw new Error(`no rule ${id}`);
   return r;
 };
-const check = (id: string, resources: Parameters<typeof view>[0], port?: number) =>
+const check = (id: string, resources: Parameters<typeof view>[0], port?: number, context?: Parameters<typeof view>[2]) =>
   rule(id)
-    .check(view(resources, port))
+    .check(view(resources, port, context))
     .map((v) => `${v.resource.path}: ${v.message}`);
 
 const ref = (type: string, name: string, attr = "id") => `\${${type}.${name}.${attr}}`;
@@ -117,6 +117,27 @@ describe("policy rules", () => {
       "test/db: only the GitLab server may be open to the internet, on tcp 80, 443, 22: restrict the source or the port",
     ]);
     expect(check("AWS-SG-INGRESS", { ...bad, aws_security_group: groups, aws_vpc_security_group_ingress_rule: { ssh: rule("server", 2222) } }, 2222)).toEqual([]);
+  });
+
+  it("AWS-SG-INGRESS: behind Cloudflare's proxy, 80 and 443 are open to its ranges only, never to the world", () => {
+    const groups = { server: { tags: { "gitlab-platform:role": "gitlab-server" } } };
+    const rule = (port: number, cidr: Record<string, string>) => ({ security_group_id: ref("aws_security_group", "server"), ip_protocol: "tcp", from_port: port, to_port: port, ...cidr });
+    const proxied = { webBehindCloudflare: true };
+    const cloudflare = {
+      aws_security_group: groups,
+      aws_vpc_security_group_ingress_rule: {
+        git: rule(22, { cidr_ipv4: "0.0.0.0/0" }),
+        gitv6: rule(22, { cidr_ipv6: "::/0" }),
+        https: rule(443, { cidr_ipv4: "173.245.48.0/20" }),
+        httpv6: rule(80, { cidr_ipv6: "2400:cb00::/32" }),
+      },
+    };
+    expect(check("AWS-SG-INGRESS", cloudflare, 22, proxied)).toEqual([]);
+    const world = { aws_security_group: groups, aws_vpc_security_group_ingress_rule: { https: rule(443, { cidr_ipv4: "0.0.0.0/0" }), http: rule(80, { cidr_ipv6: "::/0" }), git: rule(22, { cidr_ipv4: "0.0.0.0/0" }) } };
+    const message = "the web host names are proxied by Cloudflare (dns.proxied): open 80 and 443 to Cloudflare's ranges only (constructs/dns-tls/cloudflare-ip-ranges.ts), or anyone can reach the origin around its WAF and rate limits";
+    expect(check("AWS-SG-INGRESS", world, 22, proxied)).toEqual([`test/https: ${message}`, `test/http: ${message}`]);
+    // DNS-only, the world is how clients reach the server.
+    expect(check("AWS-SG-INGRESS", world, 22, { webBehindCloudflare: false })).toEqual([]);
   });
 
   it("AWS-SG-INGRESS: aws_security_group_rule and inline ingress blocks are checked like ingress rule resources", () => {
