@@ -125,6 +125,7 @@ export class AwsEnvironmentStack extends TerraformStack {
     this.backups.grantBackupWriter(this.gitlab.role);
     this.observability.grantAgent(this.gitlab.role);
     this.observability.watchServer(this.gitlab.instance, SERVER_DISKS);
+    this.observability.watchBootstrap("server", this.gitlab.bootstrapMetricHost);
 
     const r = env.runners;
     this.runners = new AwsRunnerFleet(this, "runner-fleet", {
@@ -154,6 +155,7 @@ export class AwsEnvironmentStack extends TerraformStack {
       tags: env.aws.tags,
     });
     this.observability.watchRunners(this.runners.autoScalingGroup.name, r.maxSize);
+    this.observability.watchBootstrap("runner", this.runners.bootstrapMetricHost);
 
     new AwsDnsTls(this, "dns-tls", {
       zoneId: env.dns.zoneId,

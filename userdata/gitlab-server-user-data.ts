@@ -15,6 +15,8 @@ export interface BootSecret {
 export interface GitlabServerUserDataProps {
   readonly gitlabVersion: string;
   readonly region: string;
+  /** The Host dimension of the BootstrapFailed metric a failed bootstrap sends. */
+  readonly metricHost: string;
   /** EBS volume id (a Terraform reference at synth time) mounted at /var/opt/gitlab. */
   readonly dataVolumeId: string;
   readonly omnibus: OmnibusSettings;
@@ -66,6 +68,7 @@ export function renderGitlabServerUserData(p: GitlabServerUserDataProps): string
     `GITLAB_VERSION=${shellValue(p.gitlabVersion)}`,
     `AWS_REGION=${shellValue(p.region)}`,
     `DATA_VOLUME_ID=${shellValue(p.dataVolumeId)}`,
+    `METRIC_HOST=${shellValue(p.metricHost)}`,
     `ENABLE_UNITS="${(p.enableUnits ?? []).map(unitName).join(" ")}"`,
   ];
   const secretsList = p.secrets.map((s) => `${secretName(s.name)} ${shellValue(s.arn)}`);

@@ -9,7 +9,6 @@ import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
@@ -22,6 +21,8 @@ import type { OmnibusSettings } from "../../userdata/gitlab-rb";
 import type { WriteFile } from "../../userdata/cloud-config";
 import { renderGitlabServerUserData, type BootSecret } from "../../userdata/gitlab-server-user-data";
 import { gzippedUserData } from "../ec2-user-data";
+import { BOOTSTRAP_METRICS_STATEMENT } from "../observability/aws";
+import { allowSessionManager } from "../session-manager";
 
 
 /** Canonical's account, which publishes the official Ubuntu AMIs. */
@@ -81,6 +82,8 @@ export class AwsGitLabServer extends Construct {
   readonly webSecurityGroup?: SecurityGroup;
   /** The instance role; other constructs grant it access to their buckets and log groups. */
   readonly role: IamRole;
+  /** The Host dimension of the BootstrapFailed metric its bootstrap sends. */
+  readonly bootstrapMetricHost: string;
 
 
   constructor(scope: Construct, id: string, props: AwsGitLabServerProps) {
@@ -148,9 +151,11 @@ export class AwsGitLabServer extends Construct {
       }),
       tags: tags("server"),
     });
-    new IamRolePolicyAttachment(this, "ssm-core", {
-      role: this.role.name,
-      policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    allowSessionManager(this, this.role);
+    new IamRolePolicy(this, "report-bootstrap", {
+      role: this.role.id,
+      name: "report-bootstrap",
+      policy: JSON.stringify({ Version: "2012-10-17", Statement: [BOOTSTRAP_METRICS_STATEMENT] }),
     });
     if (props.bootSecrets.length > 0) {
       new IamRolePolicy(this, "read-boot-secrets", {
@@ -171,8 +176,10 @@ export class AwsGitLabServer extends Construct {
     }
     const profile = new IamInstanceProfile(this, "profile", { name: `${props.namePrefix}-server`, role: this.role.name });
 
+    this.bootstrapMetricHost = `${props.namePrefix}-server`;
     const userData = renderGitlabServerUserData({
       gitlabVersion: props.gitlabVersion,
+      metricHost: this.bootstrapMetricHost,
       region: props.region,
       dataVolumeId: this.dataVolume.id,
       omnibus: props.omnibus,

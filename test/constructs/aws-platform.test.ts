@@ -2,6 +2,7 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { compactScript, hostScript } from "../../userdata/host-scripts";
+import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
 import { exampleEnvironment, exampleYaml, resources, synthEnvironment, userDataText, validEnvironment } from "../helpers";
 
 const stack = synthEnvironment(exampleEnvironment("staging"));
@@ -219,6 +220,35 @@ describe("observability on aws", () => {
     const [disk] = byAddress("aws_cloudwatch_metric_alarm", "server-disk-var-opt-gitlab");
     expect(disk).toMatchObject({ namespace: "CWAgent", metric_name: "disk_used_percent", threshold: 85 });
     expect(disk.dimensions.path).toBe("/var/opt/gitlab");
+  });
+
+  it("alarms when a runner's or the GitLab server's bootstrap fails, on the metric their bootstraps send", () => {
+    for (const [id, host] of [["runner-bootstrap-failed", "staging-gitlab-runner"], ["server-bootstrap-failed", "staging-gitlab-server"]] as const) {
+      const [alarm] = byAddress("aws_cloudwatch_metric_alarm", id);
+      expect(alarm, id).toMatchObject({
+        alarm_name: `staging-gitlab-${id}`,
+        namespace: BOOTSTRAP_FAILED_METRIC.namespace,
+        metric_name: BOOTSTRAP_FAILED_METRIC.name,
+        dimensions: { Host: host },
+        statistic: "Sum",
+        period: 300,
+        evaluation_periods: 1,
+        comparison_operator: "GreaterThanOrEqualToThreshold",
+        threshold: 1,
+        // Silence is no failure: the alarm clears once boots succeed again.
+        treat_missing_data: "notBreaching",
+      });
+    }
+    expect(file("/etc/gitlab-platform/bootstrap.env")).toContain("METRIC_HOST=staging-gitlab-server\n");
+    const runnerUserData = parse(userDataText(resources(stack, "aws_launch_template")[0]));
+    const runnerEnv = runnerUserData.write_files.find((f: any) => f.path === "/etc/gitlab-runner-fleet/bootstrap.env").content;
+    expect(runnerEnv).toContain("METRIC_HOST=staging-gitlab-runner\n");
+    for (const name of ["gitlab-bootstrap.sh", "runner-bootstrap.sh"] as const) {
+      expect(hostScript(name), name).toContain(`--namespace ${BOOTSTRAP_FAILED_METRIC.namespace} --metric-name ${BOOTSTRAP_FAILED_METRIC.name}`);
+    }
+    expect(policy("report-bootstrap").Statement).toEqual([
+      { Sid: "ReportBootstrapFailure", Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "GitLab/Bootstrap" } } },
+    ]);
   });
 
   it("notifies an optional e-mail topic", () => {

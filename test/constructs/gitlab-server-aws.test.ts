@@ -122,11 +122,15 @@ describe("GitLabServer on aws", () => {
     expect(() => synthWithWebSources(many)).toThrow(/web ingress needs 62 inbound IPv4 rules, but a security group takes at most 60/);
   });
 
-  it("has an instance role with SSM core and read access to exactly this environment's boot secrets", () => {
+  it("has an instance role with Session Manager's own actions (no managed policy) and read access to exactly this environment's boot secrets", () => {
     const role = resources(stack, "aws_iam_role").find((r) => r.name === "staging-gitlab-server");
     expect(JSON.parse(role.assume_role_policy).Statement[0].Principal).toEqual({ Service: "ec2.amazonaws.com" });
     const server = resources(stack, "aws_iam_role_policy_attachment").filter((a) => a.role.includes("gitlab-server"));
-    expect(server.map((a) => a.policy_arn)).toEqual(["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]);
+    expect(server).toEqual([]);
+    const session = JSON.parse(resources(stack, "aws_iam_role_policy").find((p) => p.name === "ssm-session" && p.role.includes("gitlab-server")).policy);
+    expect(session.Statement.map((s: any) => s.Action)).toEqual([
+      ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+    ]);
     const policy = JSON.parse(resources(stack, "aws_iam_role_policy").find((p) => p.name === "read-boot-secrets").policy);
     expect(policy.Statement).toHaveLength(1);
     expect(policy.Statement[0].Action).toEqual(["secretsmanager:GetSecretValue"]);

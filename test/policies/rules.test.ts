@@ -280,11 +280,17 @@ describe("policy rules", () => {
       expect(
         managed({
           aws_iam_policy: { own: { policy: "{}" } },
-          aws_iam_role_policy_attachment: { ssm: attach("server", SSM), snap: attach("dlm", DLM), own: attach("server", ref("aws_iam_policy", "own", "arn")) },
+          aws_iam_role_policy_attachment: { snap: attach("dlm", DLM), own: attach("server", ref("aws_iam_policy", "own", "arn")) },
           aws_iam_user_policy_attachment: { u: { user: "ci", policy_arn: ref("aws_iam_policy", "own", "arn") } },
         }),
       ).toEqual([]);
-      expect(check("AWS-IAM-MANAGED-POLICY", { aws_iam_role: { r: { assume_role_policy: trust("ec2.amazonaws.com"), managed_policy_arns: [SSM] } } })).toEqual([]);
+      expect(check("AWS-IAM-MANAGED-POLICY", { aws_iam_role: { r: { assume_role_policy: trust("dlm.amazonaws.com"), managed_policy_arns: [DLM] } } })).toEqual([]);
+    });
+
+    it("fails AmazonSSMManagedInstanceCore, even on an EC2 role: it reads every SSM parameter in the account", () => {
+      expect(managed({ aws_iam_role_policy_attachment: { ssm: attach("server", SSM) } })).toEqual([
+        `test/ssm: AWS managed policy "${SSM}" is not on the allow-list (policies/rules/aws-iam.ts): write an inline policy with the actions needed`,
+      ]);
     });
 
     it("fails any other managed policy: AWS ones off the list, customer ARNs and data sources the stack does not define", () => {
@@ -306,7 +312,7 @@ describe("policy rules", () => {
     it("reads aws_iam_role.managed_policy_arns and aws_iam_policy_attachment too", () => {
       expect(
         check("AWS-IAM-MANAGED-POLICY", {
-          aws_iam_role: { r: { assume_role_policy: trust("ec2.amazonaws.com"), managed_policy_arns: [SSM, "arn:aws:iam::aws:policy/PowerUserAccess"] } },
+          aws_iam_role: { r: { assume_role_policy: trust("dlm.amazonaws.com"), managed_policy_arns: [DLM, "arn:aws:iam::aws:policy/PowerUserAccess"] } },
           aws_iam_policy_attachment: { all: { name: "all", roles: [ref("aws_iam_role", "r", "name")], policy_arn: "arn:aws:iam::aws:policy/ReadOnlyAccess" } },
         }),
       ).toEqual([
@@ -318,13 +324,13 @@ describe("policy rules", () => {
     it("gives an allow-listed policy only to a role of this stack trusted by the service it is for", () => {
       expect(
         managed({
-          aws_iam_role_policy_attachment: { snap: attach("server", DLM), ssm: { role: "someone-elses-role", policy_arn: SSM } },
-          aws_iam_user_policy_attachment: { u: { user: "admin", policy_arn: SSM } },
+          aws_iam_role_policy_attachment: { snap: attach("server", DLM), other: { role: "someone-elses-role", policy_arn: DLM } },
+          aws_iam_user_policy_attachment: { u: { user: "admin", policy_arn: DLM } },
         }),
       ).toEqual([
         'test/snap: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole" is allowed only on roles assumed by dlm.amazonaws.com; test/server is assumed by ec2.amazonaws.com',
-        'test/ssm: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" is allowed only on a role of this stack assumed by ec2.amazonaws.com, not on role someone-elses-role',
-        'test/u: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" is allowed only on a role of this stack assumed by ec2.amazonaws.com, not on user admin',
+        'test/other: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole" is allowed only on a role of this stack assumed by dlm.amazonaws.com, not on role someone-elses-role',
+        'test/u: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole" is allowed only on a role of this stack assumed by dlm.amazonaws.com, not on user admin',
       ]);
     });
   });

@@ -9,6 +9,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
 import { OMNIBUS_ACCOUNTS, renderDataOwnersList } from "../../userdata/omnibus-accounts";
 import { shippedScript } from "../helpers";
 import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
@@ -147,7 +148,7 @@ async function run(options: Options = {}): Promise<Run> {
   writeFileSync(umasks, "");
 
   // The host as cloud-init leaves it: the user data's files, an fstab, Ubuntu's apt dirs.
-  put("/etc/gitlab-platform/bootstrap.env", `GITLAB_VERSION=${VERSION}\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${VOLUME}\nENABLE_UNITS="gitlab-backup.timer x.service"\n`, 0o600);
+  put("/etc/gitlab-platform/bootstrap.env", `GITLAB_VERSION=${VERSION}\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${VOLUME}\nMETRIC_HOST=staging-gitlab-server\nENABLE_UNITS="gitlab-backup.timer x.service"\n`, 0o600);
   put("/etc/gitlab-platform/secrets.list", `smtp_password ${SMTP_ARN}\ntls_private_key ${TLS_ARN}\n`, 0o600);
   put("/etc/gitlab-platform/cloudwatch-agent.json", "{}\n", 0o644);
   put("/etc/gitlab/gitlab.rb", "external_url 'https://gitlab.example.com'\n", 0o600);
@@ -368,7 +369,7 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks
     const r = await run({ env: FAST_RETRIES });
     expect(r.status).not.toBe(0);
     expect(r.failed).toBe("fetch secrets");
-    expect(r.requests.filter((q) => q.action === "GetSecretValue")).toHaveLength(6);
+    expect(r.requests.map((q) => q.action)).toEqual([...Array(6).fill("GetSecretValue"), "PutMetricData"]);
     expect(r.actions.some((a) => a.startsWith("apt-get"))).toBe(false);
     expect(r.done).toBe(false);
   });
@@ -426,9 +427,9 @@ describe.skipIf(!runAwsCliTests || !isRoot)("GitLab bootstrap on a reused data v
     expect(r.log).toContain(`/var/opt/gitlab/postgresql/data: uid is 996, but gitlab-psql's uid is pinned to ${pinned("gitlab-psql")}`);
     expect(r.log).toContain("refusing to start GitLab");
     expect(r.log).toContain("FAILED at step 'check who owns GitLab's data on the volume'");
-    // Nothing that would create accounts or touch the data ran.
+    // Nothing that would create accounts or touch the data ran; the failure was reported.
     expect(r.actions.some((a) => /install -y -q gitlab-ce|^gitlab-ctl|^gitlab-keep-identity/.test(a))).toBe(false);
-    expect(r.requests).toEqual([]);
+    expect(r.requests.map((q) => q.action)).toEqual(["PutMetricData"]);
     expect(r.done).toBe(false);
   });
 
@@ -468,6 +469,42 @@ describe("GitLab bootstrap failure", () => {
     expect(r.actions.at(-1)).toBe(`apt-get ${LOCK} update -q`);
     expect(r.actions.some((a) => /^(apt-get \S+ \S+ install|apt-mark|gitlab-ctl|gitlab-keep-identity save|gitlab-apply-settings)/.test(a))).toBe(false);
     expect(r.done).toBe(false);
+  });
+
+  it.skipIf(!runAwsCliTests)("reports a failure to CloudWatch for the server-bootstrap-failed alarm, and keeps the step's exit status", async () => {
+    const r = await run({ aptUpdateFailures: 99, env: FAST_RETRIES });
+    expect(r.status).toBe(100);
+    expect(r.requests.filter((q) => q.action !== "GetSecretValue").map((q) => [q.service, q.region, q.params])).toEqual([
+      [
+        "monitoring",
+        "eu-west-3",
+        {
+          Action: "PutMetricData",
+          Version: "2010-08-01",
+          Namespace: BOOTSTRAP_FAILED_METRIC.namespace,
+          "MetricData.member.1.MetricName": BOOTSTRAP_FAILED_METRIC.name,
+          "MetricData.member.1.Value": "1",
+          "MetricData.member.1.Unit": "Count",
+          "MetricData.member.1.Dimensions.member.1.Name": "Host",
+          "MetricData.member.1.Dimensions.member.1.Value": "staging-gitlab-server",
+        },
+      ],
+    ]);
+    recorder.fault = (q) => (q.action === "PutMetricData" ? { code: "AccessDenied", message: "not authorized", status: 403 } : undefined);
+    rmSync(at("/var/lib/gitlab-platform"), { recursive: true, force: true });
+    const refused = await run({ aptUpdateFailures: 99, env: FAST_RETRIES });
+    expect(refused.status).toBe(100);
+    expect(refused.log).toContain("could not report the failure to CloudWatch");
+  });
+
+  it("fails, and records it, when bootstrap.env lacks a setting", async () => {
+    put("/etc/gitlab-platform/bootstrap.env", "GITLAB_VERSION=18.5.1-ce.0\n", 0o600);
+    mkdirSync(at("/var/log"), { recursive: true });
+    const child = spawn("bash", [SCRIPT], { env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: join(root, "a.log"), BOOTSTRAP_ROOT: root }, stdio: "ignore" });
+    const status = await new Promise((resolve) => child.on("close", resolve));
+    expect(status).not.toBe(0);
+    expect(readFileSync(at("/var/lib/gitlab-platform/bootstrap.failed"), "utf8").trim()).toBe("read /etc/gitlab-platform/bootstrap.env");
+    expect(readFileSync(at("/var/log/gitlab-bootstrap.log"), "utf8")).toContain("DATA_VOLUME_ID is missing in");
   });
 
   it.skipIf(!runAwsCliTests)("installs a downloaded CloudWatch agent only when its signature is by the key AWS publishes", async () => {

@@ -20,6 +20,7 @@ const omnibus: OmnibusSettings = {
 const props: GitlabServerUserDataProps = {
   gitlabVersion: "18.5.1-ce.0",
   region: "eu-west-3",
+  metricHost: "staging-gitlab-server",
   dataVolumeId: "${aws_ebs_volume.data.id}",
   omnibus,
   secrets: [{ name: "smtp_password", arn: "arn:aws:secretsmanager:eu-west-3:111111111111:secret:smtp-AbCdEf" }],
@@ -48,7 +49,7 @@ describe("GitLab server user data", () => {
     expect(f["/etc/gitlab/gitlab.rb"].permissions).toBe("0600");
     expect(f["/etc/gitlab/gitlab.rb"].content).toContain("external_url 'https://gitlab.example.com'");
     expect(f["/etc/gitlab-platform/bootstrap.env"].content).toBe(
-      'GITLAB_VERSION=18.5.1-ce.0\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${aws_ebs_volume.data.id}\nENABLE_UNITS=""\n',
+      'GITLAB_VERSION=18.5.1-ce.0\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${aws_ebs_volume.data.id}\nMETRIC_HOST=staging-gitlab-server\nENABLE_UNITS=""\n',
     );
     expect(f["/etc/gitlab-platform/secrets.list"].content).toBe("smtp_password arn:aws:secretsmanager:eu-west-3:111111111111:secret:smtp-AbCdEf\n");
     expect(f["/usr/local/sbin/gitlab-bootstrap"]).toMatchObject({ permissions: "0755", content: compactScript("gitlab-bootstrap.sh") });

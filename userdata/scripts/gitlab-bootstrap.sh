@@ -34,11 +34,20 @@ step="start"
 log() { echo "$(date -u +%FT%TZ) gitlab-bootstrap: $*"; }
 on_error() {
   local code=$?
+  trap - ERR
   log "FAILED at step '$step' (exit $code); see $LOG"
   echo "$step" > "$STATE_DIR/bootstrap.failed"
+  report_failure || log "could not report the failure to CloudWatch"
   exit "$code"
 }
 trap on_error ERR
+
+# The metric the server-bootstrap-failed alarm watches (once the AWS CLI is there).
+report_failure() {
+  [ -n "${AWS_REGION:-}" ] && [ -n "${METRIC_HOST:-}" ] && command -v aws > /dev/null &&
+    aws_api cloudwatch put-metric-data --region "$AWS_REGION" --namespace GitLab/Bootstrap --metric-name BootstrapFailed \
+      --value 1 --unit Count --dimensions "Host=$METRIC_HOST"
+}
 
 # Runs "$@" until it succeeds, at most RETRY_ATTEMPTS times; returns its last status. (The
 # command runs as a condition, so neither `set -e` nor the ERR trap stop it half-way: give it
@@ -84,9 +93,13 @@ fetch_gitlab_key() { # <keyring>
   curl -fsSL https://packages.gitlab.com/gitlab/gitlab-ce/gpgkey | gpg --dearmor --yes -o "$1"
 }
 
+step="read /etc/gitlab-platform/bootstrap.env"
 # shellcheck source=/dev/null
 . "$CONFIG"
-: "${GITLAB_VERSION:?missing in $CONFIG}" "${DATA_VOLUME_ID:?missing in $CONFIG}" "${AWS_REGION:?missing in $CONFIG}"
+# One by one, not with ${VAR:?}: that exits past the ERR trap and its failure marker.
+for setting in GITLAB_VERSION DATA_VOLUME_ID AWS_REGION METRIC_HOST; do
+  [ -n "${!setting:-}" ] || { log "$setting is missing in $CONFIG"; false; }
+done
 rm -f "$STATE_DIR/bootstrap.failed"
 
 step="restrict SSH to the git user"
