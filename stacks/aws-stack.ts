@@ -121,9 +121,13 @@ export class AwsEnvironmentStack extends TerraformStack {
         },
       }),
     });
-    this.registry?.grantReadWrite(this.gitlab.role);
-    this.backups.grantBackupWriter(this.gitlab.role);
-    this.observability.grantAgent(this.gitlab.role);
+    // Its first boot uses all of these: the instance is created after them.
+    this.gitlab.bootsAfter(
+      ...(this.registry ? [this.registry.grantReadWrite(this.gitlab.role)] : []),
+      this.backups.grantBackupWriter(this.gitlab.role),
+      this.observability.grantAgent(this.gitlab.role),
+      ...Object.values(this.observability.logGroups),
+    );
     this.observability.watchServer(this.gitlab.instance, SERVER_DISKS);
     this.observability.watchBootstrap("server", this.gitlab.bootstrapMetricHost);
 

@@ -126,8 +126,8 @@ export class AwsBackups extends Construct {
   }
 
   /** Lets the GitLab instance write archives and the config copy, and report success. */
-  grantBackupWriter(role: IamRole): void {
-    new IamRolePolicy(this, "writer", {
+  grantBackupWriter(role: IamRole): IamRolePolicy {
+    return new IamRolePolicy(this, "writer", {
       role: role.id,
       name: "backups",
       policy: JSON.stringify({

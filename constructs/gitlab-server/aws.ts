@@ -14,6 +14,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { dependable, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { ROLE_TAG } from "../../policies/types";
 import type { ApplicationSettings } from "../../userdata/application-settings";
@@ -151,14 +152,14 @@ export class AwsGitLabServer extends Construct {
       }),
       tags: tags("server"),
     });
-    allowSessionManager(this, this.role);
-    new IamRolePolicy(this, "report-bootstrap", {
+    const ownPolicies: IamRolePolicy[] = [allowSessionManager(this, this.role)];
+    ownPolicies.push(new IamRolePolicy(this, "report-bootstrap", {
       role: this.role.id,
       name: "report-bootstrap",
       policy: JSON.stringify({ Version: "2012-10-17", Statement: [BOOTSTRAP_METRICS_STATEMENT] }),
-    });
+    }));
     if (props.bootSecrets.length > 0) {
-      new IamRolePolicy(this, "read-boot-secrets", {
+      ownPolicies.push(new IamRolePolicy(this, "read-boot-secrets", {
         role: this.role.id,
         name: "read-boot-secrets",
         policy: JSON.stringify({
@@ -172,7 +173,7 @@ export class AwsGitLabServer extends Construct {
             },
           ],
         }),
-      });
+      }));
     }
     const profile = new IamInstanceProfile(this, "profile", { name: `${props.namePrefix}-server`, role: this.role.name });
 
@@ -207,6 +208,9 @@ export class AwsGitLabServer extends Construct {
       // A new version, config or aws.ami boots a fresh instance that mounts the same data volume.
       userDataReplaceOnChange: true,
       tags: tags("server"),
+      // The bootstrap reads its secrets first thing: a role without its policy yet means
+      // AccessDenied on the first create (more are added with bootsAfter).
+      dependsOn: ownPolicies,
     });
 
     new VolumeAttachment(this, "data-attachment", {
@@ -222,6 +226,15 @@ export class AwsGitLabServer extends Construct {
       allocationId: this.elasticIp.allocationId,
       instanceId: this.instance.id,
     });
+  }
+
+  /**
+   * Creates the instance only after these: the policies other constructs grant its role
+   * (buckets, log groups, metrics) and the log groups its agent writes, so the first boot
+   * does not race IAM or find its log groups missing.
+   */
+  bootsAfter(...dependencies: readonly ITerraformDependable[]): void {
+    this.instance.dependsOn = [...(this.instance.dependsOn ?? []), ...dependencies.map(dependable)];
   }
 
   /**

@@ -108,8 +108,8 @@ export class AwsObservability extends Construct {
   }
 
   /** Lets the GitLab host's CloudWatch agent write its log groups and host metrics. */
-  grantAgent(role: IamRole): void {
-    new IamRolePolicy(this, "agent", {
+  grantAgent(role: IamRole): IamRolePolicy {
+    return new IamRolePolicy(this, "agent", {
       role: role.id,
       name: "cloudwatch-agent",
       policy: JSON.stringify({

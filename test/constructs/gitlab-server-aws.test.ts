@@ -144,6 +144,19 @@ describe("GitLabServer on aws", () => {
     expect(profile.role).toMatch(/^\$\{aws_iam_role\.gitlab-server_role_/);
   });
 
+  it("boots only once its role may read its secrets and write its logs, buckets and metrics (no AccessDenied on first create)", () => {
+    const serverRole = Object.keys(stack.resource.aws_iam_role!).find((k) => stack.resource.aws_iam_role![k].name === "staging-gitlab-server")!;
+    const policies = Object.entries(stack.resource.aws_iam_role_policy!)
+      .filter(([, p]) => p.role === `\${aws_iam_role.${serverRole}.id}`)
+      .map(([k]) => `aws_iam_role_policy.${k}`);
+    expect(policies.length).toBe(6); // boot secrets, Session Manager, bootstrap metric, registry, backups, agent
+    const logGroups = Object.entries(stack.resource.aws_cloudwatch_log_group!)
+      .filter(([, g]) => g.name.startsWith("/staging/gitlab/"))
+      .map(([k]) => `aws_cloudwatch_log_group.${k}`);
+    expect(logGroups).toHaveLength(4);
+    expect([...instance.depends_on].sort()).toEqual([...policies, ...logGroups].sort());
+  });
+
   it("installs the pinned Omnibus version and fetches secrets at boot instead of embedding them", () => {
     expect(file("/etc/gitlab-platform/bootstrap.env")).toContain("GITLAB_VERSION=18.5.1-ce.0\n");
     expect(file("/etc/gitlab-platform/secrets.list").split("\n").filter(Boolean).map((l) => l.split(" ")[0])).toEqual([
