@@ -38,6 +38,20 @@ describe("private buckets (registry, backups, runner cache)", () => {
     }
   });
 
+  it("versioned ones expire old versions after 30 days and remove expired delete markers; none asks for an S3 Bucket Key it cannot use", () => {
+    for (const purpose of ["backups", "registry"]) {
+      const [lifecycle] = byAddress("aws_s3_bucket_lifecycle_configuration", purpose === "backups" ? "backups" : "registry");
+      const rules = Object.fromEntries(lifecycle.rule.map((r: any) => [r.id, r]));
+      expect(rules["expire-noncurrent-versions"].noncurrent_version_expiration, purpose).toEqual([{ noncurrent_days: 30 }]);
+      expect(rules["remove-expired-delete-markers"], purpose).toMatchObject({ status: "Enabled", expiration: [{ expired_object_delete_marker: true }] });
+    }
+    // Bucket Keys cut KMS requests; with SSE-S3 (AES256) there are none to cut.
+    for (const e of resources(stack, "aws_s3_bucket_server_side_encryption_configuration")) {
+      expect(e.rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("AES256");
+      expect(e.rule[0].bucket_key_enabled).toBeUndefined();
+    }
+  });
+
   it("are versioned; the backup bucket expires archives after the retention", () => {
     expect(resources(stack, "aws_s3_bucket_versioning").map((v) => v.versioning_configuration.status)).toEqual(["Enabled", "Enabled"]);
     const [backupLifecycle] = byAddress("aws_s3_bucket_lifecycle_configuration", "backups");

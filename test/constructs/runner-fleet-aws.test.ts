@@ -304,7 +304,7 @@ describe("AwsRunnerFleet: S3 cache", () => {
 
   it("is encrypted with SSE-S3, private, owner-enforced and TLS-only", () => {
     expect(one(stack, "aws_s3_bucket_server_side_encryption_configuration").rule).toEqual([
-      { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" }, bucket_key_enabled: true },
+      { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } },
     ]);
     expect(one(stack, "aws_s3_bucket_public_access_block")).toMatchObject({
       block_public_acls: true,

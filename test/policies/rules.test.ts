@@ -30,7 +30,16 @@ function bucketResources(purpose: string, drop: string[] = []) {
       },
     },
     aws_s3_bucket_versioning: { v: { bucket: ref("aws_s3_bucket", "b"), versioning_configuration: { status: "Enabled" } } },
-    aws_s3_bucket_lifecycle_configuration: { l: { bucket: ref("aws_s3_bucket", "b"), rule: [{ id: "e", status: "Enabled", expiration: [{ days: 14 }] }] } },
+    aws_s3_bucket_lifecycle_configuration: {
+      l: {
+        bucket: ref("aws_s3_bucket", "b"),
+        rule: [
+          { id: "e", status: "Enabled", expiration: [{ days: 14 }] },
+          { id: "n", status: "Enabled", noncurrent_version_expiration: [{ noncurrent_days: 30 }] },
+          { id: "m", status: "Enabled", expiration: [{ expired_object_delete_marker: true }] },
+        ],
+      },
+    },
   };
   for (const type of drop) delete all[type];
   return all;
@@ -89,8 +98,25 @@ describe("policy rules", () => {
     expect(check("AWS-S3-PUBLIC-ACCESS-BLOCK", r)).toHaveLength(1);
   });
 
+  it("AWS-S3-LIFECYCLE: a versioned bucket expires its old versions and removes expired delete markers, or it grows forever", () => {
+    const without = (id: string, purpose = "registry", drop: string[] = []) => {
+      const r = bucketResources(purpose, drop);
+      const l = r.aws_s3_bucket_lifecycle_configuration!.l as { rule: { id: string }[] };
+      l.rule = l.rule.filter((x) => x.id !== id);
+      return r;
+    };
+    expect(check("AWS-S3-LIFECYCLE", bucketResources("registry"))).toEqual([]);
+    const message = "test/b: versioned: add lifecycle rules expiring noncurrent versions (noncurrent_version_expiration) and removing expired delete markers (expiration.expired_object_delete_marker)";
+    expect(check("AWS-S3-LIFECYCLE", without("n"))).toEqual([message]);
+    expect(check("AWS-S3-LIFECYCLE", without("m"))).toEqual([message]);
+    // Not versioned (the cache): no old versions to expire.
+    const cache = without("n", "cache", ["aws_s3_bucket_versioning"]);
+    (cache.aws_s3_bucket_lifecycle_configuration!.l as { rule: { id: string }[] }).rule.splice(1);
+    expect(check("AWS-S3-LIFECYCLE", cache)).toEqual([]);
+  });
+
   it("AWS-S3-VERSIONED and AWS-S3-LIFECYCLE apply by purpose: the registry needs no expiry, the cache no versions", () => {
-    expect(check("AWS-S3-LIFECYCLE", bucketResources("registry", ["aws_s3_bucket_lifecycle_configuration"]))).toEqual([]);
+    expect(check("AWS-S3-LIFECYCLE", bucketResources("registry", ["aws_s3_bucket_lifecycle_configuration", "aws_s3_bucket_versioning"]))).toEqual([]);
     expect(check("AWS-S3-VERSIONED", bucketResources("cache", ["aws_s3_bucket_versioning"]))).toEqual([]);
     expect(check("AWS-S3-LIFECYCLE", bucketResources("cache", ["aws_s3_bucket_lifecycle_configuration"]))).toHaveLength(1);
   });
