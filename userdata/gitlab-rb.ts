@@ -130,7 +130,7 @@ function tls(t: TlsTermination, hasRegistry: boolean): Line[] {
         set(server, "proxy_set_headers", { "X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on" }),
       );
     }
-    lines.push(...clientAddressFrom(t.trustedProxies));
+    lines.push(...clientAddressFrom(t.trustedProxies, webServers));
   } else {
     for (const server of webServers) {
       lines.push(
@@ -139,17 +139,22 @@ function tls(t: TlsTermination, hasRegistry: boolean): Line[] {
         set(server, "redirect_http_to_https", true),
       );
     }
-    if (t.trustedProxies?.length) lines.push(...clientAddressFrom(t.trustedProxies));
+    if (t.trustedProxies?.length) lines.push(...clientAddressFrom(t.trustedProxies, webServers));
   }
   return lines;
 }
 
-/** The client's address as these proxies forward it (X-Forwarded-For), believed from them only. */
-function clientAddressFrom(proxies: readonly string[]): Line[] {
+/**
+ * The client's address as these proxies forward it (X-Forwarded-For), believed from them
+ * only: by GitLab's nginx and the registry's (its access log and rate limits), and by Rails.
+ */
+function clientAddressFrom(proxies: readonly string[], webServers: readonly string[]): Line[] {
   return [
-    set("nginx", "real_ip_trusted_addresses", proxies),
-    set("nginx", "real_ip_header", "X-Forwarded-For"),
-    set("nginx", "real_ip_recursive", "on"),
+    ...webServers.flatMap((server) => [
+      set(server, "real_ip_trusted_addresses", proxies),
+      set(server, "real_ip_header", "X-Forwarded-For"),
+      set(server, "real_ip_recursive", "on"),
+    ]),
     set("gitlab_rails", "trusted_proxies", proxies),
   ];
 }

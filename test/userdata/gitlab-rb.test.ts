@@ -68,6 +68,23 @@ describe("gitlab.rb renderer", () => {
     expect(rb).toContain("letsencrypt['enable'] = false");
   });
 
+  it("the registry's nginx takes the client's address from the same proxies as GitLab's (both TLS modes)", () => {
+    const cloudflare = ["173.245.48.0/20", "2400:cb00::/32"];
+    for (const rb of [
+      renderGitlabRb(base),
+      renderGitlabRb({ ...base, tls: { mode: "certificate", certificatePath: "/c", keyPath: "/k", trustedProxies: cloudflare } }),
+    ]) {
+      for (const key of ["real_ip_trusted_addresses", "real_ip_header", "real_ip_recursive"]) {
+        const nginx = new RegExp(`^nginx\\['${key}'\\] = ([^\\n]*(\\n  [^\\n]*)*\\n\\]?)`, "m").exec(rb)?.[1];
+        expect(nginx, key).toBeDefined();
+        expect(rb).toContain(`registry_nginx['${key}'] = ${nginx}`);
+      }
+    }
+    // Without a registry, no registry_nginx at all.
+    const { registryExternalUrl: _, ...withoutRegistry } = base;
+    expect(renderGitlabRb(withoutRegistry)).not.toContain("registry_nginx");
+  });
+
   it("with a certificate: nginx serves it and redirects HTTP", () => {
     const rb = renderGitlabRb({ ...base, tls: { mode: "certificate", certificatePath: "/etc/gitlab/secrets.d/tls_certificate", keyPath: "/etc/gitlab/secrets.d/tls_private_key" } });
     expect(rb).toContain("nginx['ssl_certificate'] = '/etc/gitlab/secrets.d/tls_certificate'");
