@@ -10,6 +10,7 @@ import {
   pinnedImage,
   runnerVersion,
 } from "./primitives";
+import { instanceMemoryMiB, memoryMiB, MIN_JOB_MEMORY_MIB, RUNNER_FAMILIES, RUNNER_SYSTEM_RESERVE_MIB } from "./instance-memory";
 import { secretsManagerRef } from "./secrets";
 import { retentionDays } from "./shared";
 
@@ -73,7 +74,11 @@ export const awsRunnersSection = z
     jobImage: pinnedImage.default("node:20-alpine").describe("Default job image. @default 'node:20-alpine'"),
     privileged: z.boolean().default(true).describe("Privileged job containers (docker builds). @default true"),
     mountDockerSocket: z.boolean().default(true).describe("Give jobs the host's Docker socket. @default true"),
-    jobMemory: memorySize.default("6g").describe("@default '6g'"),
+    jobMemory: memorySize
+      .optional()
+      .describe(
+        "Memory limit per job container. concurrent × jobMemory must fit the smallest of instanceTypes, less 1 GiB for the system, Docker and the runner. @default that remainder / concurrent (t3a.large, 2 jobs: '3584m')",
+      ),
     jobCpus: z.string().regex(/^\d+(\.\d+)?$/, "must be a number of CPUs like '1.5'").default("1.5").describe("@default '1.5'"),
   })
   .refine(
@@ -85,7 +90,49 @@ export const awsRunnersSection = z
     },
     { message: "must satisfy minSize <= desiredCapacity <= maxSize", path: ["desiredCapacity"], when: () => true },
   )
+  .superRefine((r, ctx) => {
+    // Every job at its limit at once must fit the smallest instance the group may launch.
+    const sized = r.instanceTypes.map((type, i) => ({ type, i, mib: instanceMemoryMiB(type) }));
+    const unknown = sized.filter((s) => s.mib === undefined);
+    for (const { type, i } of unknown) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["instanceTypes", i],
+        message: `no memory size known for ${type} to fit the jobs in; runners use the x86 families ${RUNNER_FAMILIES.join(", ")} (config/schema/instance-memory.ts)`,
+      });
+    }
+    if (unknown.length > 0) return;
+    const smallest = sized.reduce((a, b) => (b.mib! < a.mib! ? b : a));
+    const available = smallest.mib! - RUNNER_SYSTEM_RESERVE_MIB;
+    const perJob = Math.floor(available / r.concurrent);
+    const reserve = `${smallest.mib! / 1024} GiB less ${RUNNER_SYSTEM_RESERVE_MIB / 1024} GiB for the system, Docker and the runner`;
+    if (r.jobMemory === undefined) {
+      if (perJob < MIN_JOB_MEMORY_MIB) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["concurrent"],
+          message: `${r.concurrent} jobs on a ${smallest.type} leave ${perJob} MiB each (${reserve}); a job needs at least ${MIN_JOB_MEMORY_MIB} MiB: lower concurrent or choose larger instanceTypes`,
+        });
+      }
+      return;
+    }
+    const asked = memoryMiB(r.jobMemory) * r.concurrent;
+    if (asked > available) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["jobMemory"],
+        message: `${r.jobMemory} × concurrent ${r.concurrent} = ${asked} MiB, more than the ${available} MiB a ${smallest.type} leaves for jobs (${reserve}): set jobMemory to at most ${perJob}m, lower concurrent, or choose larger instanceTypes`,
+      });
+    }
+  })
+  .transform((r) => ({ ...r, jobMemory: r.jobMemory ?? defaultJobMemory(r.instanceTypes, r.concurrent) }))
   .describe("GitLab Runner on a 100 % Spot Auto Scaling group (docker executor, S3 cache).");
+
+/** What the smallest of the types leaves per job, as a Docker memory size ('3584m'). */
+function defaultJobMemory(instanceTypes: readonly string[], concurrent: number): string {
+  const smallest = Math.min(...instanceTypes.map((t) => instanceMemoryMiB(t)!));
+  return `${Math.floor((smallest - RUNNER_SYSTEM_RESERVE_MIB) / concurrent)}m`;
+}
 
 /** The only retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days. */
 export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
