@@ -169,6 +169,8 @@ export const awsTlsSection = z
     strictSslMode: z
       .boolean()
       .default(true)
-      .describe("Set the zone's SSL mode to Full (strict). A zone has one SSL mode: let one environment per zone own it. @default true"),
+      .describe(
+        "Set the zone's SSL mode to Full (strict). A zone has one SSL mode: let one environment per zone own it and deploy it first; the others (false) check at plan that the zone is Full or Full (strict). @default true",
+      ),
   })
   .describe("TLS between Cloudflare and the instance: nginx serves an Origin CA certificate fetched at boot.");

@@ -155,6 +155,25 @@ describe("DNS and TLS on aws", () => {
     ]);
   });
 
+  it("leaving the zone's SSL mode to another environment, checks at plan that the zone is Full or Full (strict): Flexible would loop redirects", () => {
+    // Staging (strictSslMode: false) alone on a Flexible zone: Cloudflare would fetch over
+    // HTTP and nginx redirect to HTTPS, forever. The plan reads the zone's mode and stops.
+    const [check] = Object.values(stack.data?.cloudflare_zone_setting ?? {}) as any[];
+    expect(check).toMatchObject({ zone_id: "00000000000000000000000000000000", setting_id: "ssl" });
+    expect(check.lifecycle.postcondition).toEqual([
+      {
+        condition: '${contains(["full", "strict"], self.value)}',
+        error_message: expect.stringMatching(/^The zone's SSL mode is not Full \(strict\).*tls\.strictSslMode: true.*first/),
+      },
+    ]);
+    // The environment that sets the mode, and a DNS-only one, need no check.
+    const production = synthEnvironment(exampleEnvironment("production"));
+    expect(production.data?.cloudflare_zone_setting).toBeUndefined();
+    const c = exampleYaml("staging");
+    c.dns.proxied = false;
+    expect(synthEnvironment(validEnvironment(c, "staging")).data?.cloudflare_zone_setting).toBeUndefined();
+  });
+
   it("proxied, nginx and Rails take the client's address from Cloudflare's ranges only; DNS-only, from nobody", () => {
     const rb = file("/etc/gitlab/gitlab.rb");
     expect(rb).toContain("nginx['real_ip_trusted_addresses'] = [\n  '173.245.48.0/20',");
