@@ -69,6 +69,7 @@ export class AwsEnvironmentStack extends TerraformStack {
       environment: env.name,
       region: env.aws.region,
       bucketName: `${bucketPrefix}-backups`,
+      ...(env.backups.existingBucket ? { existingBucket: env.backups.existingBucket } : {}),
       retentionDays: env.backups.retentionDays,
       schedule: env.backups.schedule,
       snapshotRetentionDays: env.backups.snapshotRetentionDays,
@@ -182,7 +183,7 @@ export class AwsEnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "data_volume_id", { value: this.gitlab.dataVolume.id });
     new TerraformOutput(this, "server_security_group_id", { value: this.gitlab.securityGroup.id });
     if (this.registry) new TerraformOutput(this, "registry_bucket", { value: this.registry.bucket.bucket });
-    new TerraformOutput(this, "backup_bucket", { value: this.backups.bucket.bucket });
+    new TerraformOutput(this, "backup_bucket", { value: this.backups.bucketName });
     new TerraformOutput(this, "runner_autoscaling_group", {
       value: this.runners.autoScalingGroup.name,
       description: "Recycle runners: aws autoscaling start-instance-refresh --auto-scaling-group-name <this>",

@@ -138,10 +138,24 @@ function defaultJobMemory(instanceTypes: readonly string[], concurrent: number):
 export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 const logRetentionDays = z.literal(CLOUDWATCH_RETENTION_DAYS);
 
+const existingBackupBucket = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name").describe("The bucket, in the environment's region."),
+    prefix: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/, "must be a key prefix like 'gitlab' or 'teams/gitlab' (no leading or trailing '/')")
+      .default("gitlab")
+      .describe("Archives go under <prefix>/, the gitlab.rb/secrets copy under <prefix>/config/. @default 'gitlab'"),
+  })
+  .describe(
+    "Back up into this existing bucket under a prefix (seed 004: nex-staging-backups/gitlab/) instead of a dedicated one. Its versioning, encryption, public access and lifecycle are its owner's: retentionDays does not apply. The instance may list, read and write under the prefix only.",
+  );
+
 export const awsBackupsSection = z
   .strictObject({
+    existingBucket: existingBackupBucket.optional(),
     schedule: onCalendar.default("*-*-* 02:00:00").describe("When `gitlab-backup create` runs (UTC). @default '*-*-* 02:00:00'"),
-    retentionDays: retentionDays.default(30).describe("Backup objects in S3 are expired after this. @default 30"),
+    retentionDays: retentionDays.default(30).describe("Backup objects in the dedicated bucket are expired after this (not with existingBucket). @default 30"),
     snapshotRetentionDays: retentionDays.default(14).describe("Daily EBS snapshots of the data volume kept. @default 14"),
     maxAgeHours: z
       .int()

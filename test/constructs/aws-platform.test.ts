@@ -132,6 +132,37 @@ describe("backups on aws", () => {
   });
 });
 
+describe("backups to an existing bucket and prefix (seed 004: nex-staging-backups/gitlab/)", () => {
+  const c = exampleYaml("staging");
+  c.backups.existingBucket = { name: "example-shared-backups", prefix: "gitlab" };
+  const shared = synthEnvironment(validEnvironment(c, "staging"));
+  const sharedUserData = parse(userDataText(resources(shared, "aws_instance")[0]));
+  const sharedFile = (path: string) => sharedUserData.write_files.find((f: any) => f.path === path)?.content as string;
+
+  it("creates no backups bucket, and finds the existing one at plan (a missing bucket fails the plan, not the first backup)", () => {
+    expect(resources(shared, "aws_s3_bucket").map((b) => b.bucket).sort()).toEqual(["staging-gitlab-registry", "staging-gitlab-runner-cache"]);
+    expect(Object.values(shared.data?.aws_s3_bucket ?? {})).toEqual([expect.objectContaining({ bucket: "example-shared-backups" })]);
+    expect(shared.output.backup_bucket.value).toBe("example-shared-backups");
+  });
+
+  it("writes archives under <prefix>/ and the config copy under <prefix>/config/, and may touch nothing else in the bucket", () => {
+    expect(sharedFile("/etc/gitlab/gitlab.rb")).toContain("gitlab_rails['backup_upload_remote_directory'] = 'example-shared-backups'\n");
+    const service = sharedFile("/etc/systemd/system/gitlab-backup.service");
+    expect(service).toContain('Environment="BACKUP_BUCKET=example-shared-backups"');
+    expect(service).toContain('Environment="ARCHIVE_PREFIX=gitlab"');
+    expect(service).toContain('Environment="CONFIG_PREFIX=gitlab/config"');
+    const statements = JSON.parse(resources(shared, "aws_iam_role_policy").find((p) => p.name === "backups").policy).Statement;
+    const bucketArn = expect.stringMatching(/^\$\{data\.aws_s3_bucket\.[^.]+\.arn\}$/);
+    expect(statements[0]).toMatchObject({ Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": ["gitlab/*"] } } });
+    expect(statements[1]).toMatchObject({ Action: ["s3:GetBucketLocation"], Resource: [bucketArn] });
+    expect(statements[2].Resource).toEqual([expect.stringMatching(/^\$\{data\.aws_s3_bucket\.[^.]+\.arn\}\/gitlab\/\*$/)]);
+  });
+
+  it("keeps the dedicated bucket's layout by default: archives under gitlab/, the config copy under config/", () => {
+    expect(file("/etc/systemd/system/gitlab-backup.service")).toContain('Environment="CONFIG_PREFIX=config"');
+  });
+});
+
 describe("DNS and TLS on aws", () => {
   const records = Object.fromEntries(resources(stack, "cloudflare_dns_record").map((r) => [r.name, r]));
 

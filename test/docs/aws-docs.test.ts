@@ -151,3 +151,12 @@ describe("the GitLab instance's AMI (README, Upgrades; operations.md 3.2)", () =
     });
   });
 });
+
+describe("deviations from seed 004 (README)", () => {
+  it("owns up to each one, with the option that does as the seed does where there is one", () => {
+    const deviations = section(README, "Deviations from seed 004 (aws)");
+    for (const point of [/Ubuntu 24\.04, not 22\.04/, /Names from the environment/, /backups\.existingBucket/, /protected branches/, /admin personal access token/, /AmazonSSMManagedInstanceCore/, /3584m per job, not 6g/]) {
+      expect(deviations).toMatch(point);
+    }
+  });
+});

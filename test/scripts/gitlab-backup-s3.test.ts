@@ -121,7 +121,7 @@ function makeLayout(): Layout {
 /** Runs the script; an env value of \`undefined\` unsets that variable. */
 async function run(env: Record<string, string | undefined> = {}): Promise<Run> {
   const base: Record<string, string | undefined> = { ...process.env };
-  for (const k of ["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "ARCHIVE_PREFIX", "AWS_CLI", "SSH_ETC", "METRIC_NAMESPACE", "FAKE_FAIL", "TZ"]) {
+  for (const k of ["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "ARCHIVE_PREFIX", "CONFIG_PREFIX", "AWS_CLI", "SSH_ETC", "METRIC_NAMESPACE", "FAKE_FAIL", "TZ"]) {
     delete base[k];
   }
   const merged: Record<string, string | undefined> = {
@@ -137,6 +137,7 @@ async function run(env: Record<string, string | undefined> = {}): Promise<Run> {
     AWS_REGION: REGION,
     ENVIRONMENT: ENV_NAME,
     ARCHIVE_PREFIX: "gitlab",
+    CONFIG_PREFIX: "config",
     SSH_ETC: layout.ssh,
     ...env,
   };
@@ -226,6 +227,13 @@ describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a successful run", () => 
     expect(put.headers["x-amz-server-side-encryption"]).toBe("AES256");
     expect(put.region).toBe("us-west-2");
     expect(r.requests.every((q) => q.region === "us-west-2")).toBe(true);
+  });
+
+  it("in a shared bucket, keeps both under the environment's prefix (gitlab-backup's DIRECTORY=, CONFIG_PREFIX)", async () => {
+    const r = await run({ BACKUP_BUCKET: "shared-backups", ARCHIVE_PREFIX: "teams/gitlab", CONFIG_PREFIX: "teams/gitlab/config" });
+    expect(r.status).toBe(0);
+    expect(r.actions).toEqual(["gitlab-backup create CRON=1 DIRECTORY=teams/gitlab"]);
+    expect(objects(r, "shared-backups")).toEqual([expect.stringMatching(/^teams\/gitlab\/config\/gitlab-config-\d{8}T\d{6}Z\.tar\.gz$/)]);
   });
 
   it("names the tarball after the current time in UTC, whatever the host's time zone", async () => {
@@ -336,7 +344,7 @@ describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: success is reported only 
 });
 
 describe("gitlab-backup-s3.sh: required settings", () => {
-  it.each(["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "ARCHIVE_PREFIX"])("refuses to run without %s, doing nothing", async (name) => {
+  it.each(["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "ARCHIVE_PREFIX", "CONFIG_PREFIX"])("refuses to run without %s, doing nothing", async (name) => {
     for (const value of [undefined, ""]) {
       const r = await run({ [name]: value });
       expect(r.status).not.toBe(0);
