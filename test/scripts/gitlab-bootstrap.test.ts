@@ -72,6 +72,11 @@ interface Options {
   readonly agent?: "installed" | { readonly key: "aws" | "other"; readonly signature: "good" | "bad" };
   /** Environment for the bootstrap beyond the harness's own (e.g. BOOTSTRAP_RETRY_DELAY_MS). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Whether secrets.list names the two secrets. Tests of other steps leave it empty: each
+   * secret is an AWS CLI run (~1 s), and they have nothing to say about it. @default true
+   */
+  readonly secrets?: boolean;
 }
 
 /** The fingerprint AWS publishes for the CloudWatch agent's signing key. */
@@ -149,7 +154,7 @@ async function run(options: Options = {}): Promise<Run> {
 
   // The host as cloud-init leaves it: the user data's files, an fstab, Ubuntu's apt dirs.
   put("/etc/gitlab-platform/bootstrap.env", `GITLAB_VERSION=${VERSION}\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${VOLUME}\nMETRIC_HOST=staging-gitlab-server\nENABLE_UNITS="gitlab-backup.timer x.service"\n`, 0o600);
-  put("/etc/gitlab-platform/secrets.list", `smtp_password ${SMTP_ARN}\ntls_private_key ${TLS_ARN}\n`, 0o600);
+  put("/etc/gitlab-platform/secrets.list", options.secrets === false ? "" : `smtp_password ${SMTP_ARN}\ntls_private_key ${TLS_ARN}\n`, 0o600);
   put("/etc/gitlab-platform/cloudwatch-agent.json", "{}\n", 0o644);
   put("/etc/gitlab/gitlab.rb", "external_url 'https://gitlab.example.com'\n", 0o600);
   put("/etc/fstab", "LABEL=cloudimg-rootfs / ext4 discard,errors=remount-ro 0 1\n");
@@ -300,7 +305,7 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap, start to finish", () => {
 
   it("finds a volume attached as /dev/xvdf and keeps an existing filesystem and fstab entry", async () => {
     put("/etc/fstab", `UUID=${UUID} /var/opt/gitlab ext4 defaults,nofail,x-systemd.device-timeout=120 0 2\n`);
-    const r = await run({ volume: "xvdf", probe: 0 });
+    const r = await run({ volume: "xvdf", probe: 0, secrets: false });
     expect(r.status).toBe(0);
     expect(r.actions).toContain("blkid -p /dev/xvdf");
     expect(r.actions.some((a) => a.startsWith("mkfs"))).toBe(false);
@@ -312,7 +317,7 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks
   it("waits for the dpkg lock unattended-upgrades holds at first boot, and installs GitLab once it is released", async () => {
     await holdLock(DPKG_LOCK, 1500);
     const started = Date.now();
-    const r = await run();
+    const r = await run({ secrets: false });
     expect(r.output).not.toContain("FAILED");
     expect(r.status).toBe(0);
     expect(r.done).toBe(true);
@@ -323,7 +328,7 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks
   });
 
   it("passes the lock timeout to every apt call, and installs the CloudWatch agent's .deb through apt, never dpkg -i", async () => {
-    const r = await run({ agent: { key: "aws", signature: "good" } });
+    const r = await run({ agent: { key: "aws", signature: "good" }, secrets: false });
     expect(r.status).toBe(0);
     const apt = r.actions.filter((a) => /^(apt-get|apt-mark|dpkg) /.test(a));
     expect(apt.length).toBeGreaterThanOrEqual(4);
@@ -333,7 +338,7 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks
 
   it("retries apt-get update while the package lists' lock is held or the repository is unreachable, with growing delays", async () => {
     await holdLock(LISTS_LOCK, 300);
-    const r = await run({ aptUpdateFailures: 2, env: FAST_RETRIES });
+    const r = await run({ aptUpdateFailures: 2, env: FAST_RETRIES, secrets: false });
     expect(r.output).not.toContain("FAILED");
     expect(r.status).toBe(0);
     const updates = r.actions.filter((a) => a === `apt-get ${LOCK} update -q`);
@@ -343,7 +348,7 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks
   });
 
   it("gives up after 6 attempts about 2 minutes apart in all (5 s, doubling, at most 60 s), keeping apt's exit status", async () => {
-    const r = await run({ aptUpdateFailures: 99 });
+    const r = await run({ aptUpdateFailures: 99, secrets: false });
     expect(r.status).toBe(100);
     expect(r.failed).toBe("add GitLab package repository");
     expect(r.actions.filter((a) => a === `apt-get ${LOCK} update -q`)).toHaveLength(6);
@@ -377,14 +382,14 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks
 
 describe("GitLab bootstrap, data volume safety", () => {
   it.skipIf(!runAwsCliTests)("formats a volume only when blkid finds no signature at all (exit 2)", async () => {
-    const r = await run({ probe: 2 });
+    const r = await run({ probe: 2, secrets: false });
     expect(r.status).toBe(0);
     expect(r.actions.filter((a) => a.startsWith("mkfs"))).toEqual([`mkfs.ext4 -q -L gitlab-data ${DEVICE}`]);
     expect(r.log).toContain("data volume is blank: creating ext4 filesystem");
   });
 
   it.skipIf(!runAwsCliTests)("never formats a volume that has a filesystem (exit 0)", async () => {
-    const r = await run({ probe: 0 });
+    const r = await run({ probe: 0, secrets: false });
     expect(r.status).toBe(0);
     expect(r.actions.some((a) => a.startsWith("mkfs"))).toBe(false);
     expect(r.actions).toContain("mount /var/opt/gitlab");
@@ -420,7 +425,7 @@ describe.skipIf(!runAwsCliTests || !isRoot)("GitLab bootstrap on a reused data v
 
   it("refuses to start GitLab when the volume's files belong to other ids: a clear log line, the failure recorded", async () => {
     reusedVolume(998, 996);
-    const r = await run({ probe: 0 });
+    const r = await run({ probe: 0, secrets: false });
     expect(r.status).not.toBe(0);
     expect(r.failed).toBe("check who owns GitLab's data on the volume");
     expect(r.log).toContain(`/var/opt/gitlab/git-data/repositories: uid is 998, but git:git's uid is pinned to ${pinned("git")}`);
@@ -435,13 +440,13 @@ describe.skipIf(!runAwsCliTests || !isRoot)("GitLab bootstrap on a reused data v
 
   it("starts GitLab on a volume written by the pinned accounts, and on a blank one", async () => {
     reusedVolume(pinned("git"), pinned("gitlab-psql"));
-    const reused = await run({ probe: 0 });
+    const reused = await run({ probe: 0, secrets: false });
     expect(reused.output).not.toContain("FAILED");
     expect(reused.status).toBe(0);
     expect(reused.log).toContain("the data volume's owners match the pinned accounts");
     rmSync(at("/var/opt/gitlab"), { recursive: true, force: true });
     rmSync(at("/var/lib/gitlab-platform"), { recursive: true, force: true });
-    const blank = await run({ probe: 2 });
+    const blank = await run({ probe: 2, secrets: false });
     expect(blank.status).toBe(0);
     expect(blank.done).toBe(true);
   });
@@ -462,7 +467,7 @@ describe("GitLab bootstrap failure", () => {
   });
 
   it.skipIf(!runAwsCliTests)("stops at the package repository when apt-get update keeps failing: no install, no reconfigure", async () => {
-    const r = await run({ aptUpdateFailures: 99, env: FAST_RETRIES });
+    const r = await run({ aptUpdateFailures: 99, env: FAST_RETRIES, secrets: false });
     expect(r.status).toBe(100);
     expect(r.failed).toBe("add GitLab package repository");
     expect(r.log).toContain("FAILED at step 'add GitLab package repository' (exit 100)");
@@ -508,7 +513,7 @@ describe("GitLab bootstrap failure", () => {
   });
 
   it.skipIf(!runAwsCliTests)("installs a downloaded CloudWatch agent only when its signature is by the key AWS publishes", async () => {
-    const good = await run({ agent: { key: "aws", signature: "good" } });
+    const good = await run({ agent: { key: "aws", signature: "good" }, secrets: false });
     expect(good.output).not.toContain("FAILED");
     expect(good.status).toBe(0);
     const agentSteps = good.actions
@@ -533,7 +538,7 @@ describe("GitLab bootstrap failure", () => {
     ] as const) {
       // A fresh host again: no agent from the run before, no markers.
       for (const dir of ["/var/lib/gitlab-platform", "/opt/aws"]) rmSync(at(dir), { recursive: true, force: true });
-      const r = await run({ agent });
+      const r = await run({ agent, secrets: false });
       expect(r.status).not.toBe(0);
       expect(r.failed).toBe("start the CloudWatch agent");
       expect(r.output).toContain(reason);
@@ -544,7 +549,7 @@ describe("GitLab bootstrap failure", () => {
 
   it.skipIf(!runAwsCliTests)("clears an earlier failure marker when it is run again and succeeds", async () => {
     put("/var/lib/gitlab-platform/bootstrap.failed", "wait for data volume\n");
-    const r = await run();
+    const r = await run({ secrets: false });
     expect(r.status).toBe(0);
     expect(r.failed).toBeUndefined();
     expect(r.done).toBe(true);

@@ -19,7 +19,7 @@ readonly LOG="$ROOT/var/log/gitlab-bootstrap.log"
 readonly SBIN="$ROOT/usr/local/sbin"
 readonly DATA_DIR=/var/opt/gitlab
 # On a fresh Ubuntu image unattended-upgrades and apt-daily hold the dpkg lock for minutes
-# after boot: every apt and dpkg call waits for it (seconds) instead of failing at once.
+# after boot: every apt call waits for it (up to this many seconds) instead of failing at once.
 readonly DPKG_LOCK_TIMEOUT=900
 # Network steps are retried with bounded exponential backoff: in an instance's first minutes
 # mirrors, Secrets Manager and IAM (a new role's policy reaching every endpoint) come and go.
