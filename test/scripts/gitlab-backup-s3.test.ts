@@ -11,7 +11,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BACKUP_METRIC } from "../../constructs/backups/aws";
 import { shippedScript } from "../helpers";
 import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
@@ -202,9 +202,25 @@ const PUT_METRIC = {
   "MetricData.member.1.Dimensions.member.1.Value": ENV_NAME,
 };
 
-describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a successful run", () => {
-  it("runs gitlab-backup create, then uploads the config tarball, then reports success, in that order", async () => {
-    const r = await run();
+// One nightly run as the timer starts it (default settings), shared by the assertions on it:
+// each run is two AWS CLI processes.
+describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a nightly run", () => {
+  let nightly: Run;
+  let nightlyLayout: Layout;
+  let nightlyRecorder: AwsRecorder;
+  beforeAll(async () => {
+    // run() works on the current layout and recorder; these are this block's own.
+    layout = nightlyLayout = makeLayout();
+    recorder = nightlyRecorder = await new AwsRecorder().start();
+    nightly = await run();
+  });
+  afterAll(async () => {
+    await nightlyRecorder.stop();
+    rmSync(nightlyLayout.root, { recursive: true, force: true });
+  });
+
+  it("runs gitlab-backup create, then uploads the config tarball, then reports success, in that order", () => {
+    const r = nightly;
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     // Nothing skipped; CRON=1 keeps the output to errors only; DIRECTORY= is the bucket folder.
@@ -216,6 +232,39 @@ describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a successful run", () => 
     expect(r.stdout).toContain(`gitlab-backup-s3: backup complete: archive and config uploaded to s3://${BUCKET}`);
   });
 
+  it("the tarball holds exactly gitlab.rb, gitlab-secrets.json and the SSH host keys, unchanged, and is private (0600)", () => {
+    const r = nightly;
+    expect(r.status).toBe(0);
+    const tarball = objectFile(r, objects(r)[0]!);
+    const entries = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n");
+    expect(entries.sort()).toEqual(["gitlab-secrets.json", "gitlab.rb", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"]);
+    for (const name of entries) {
+      const inside = execFileSync("tar", ["-xzOf", tarball, name], { encoding: "utf8" });
+      expect(inside).toBe(readFileSync(join(name.startsWith("ssh_host_") ? nightlyLayout.ssh : nightlyLayout.etc, name), "utf8"));
+    }
+    expect(r.uploads.map((u) => u.mode)).toEqual(["600"]);
+  });
+
+  it("uses the AWS CLI named by AWS_CLI, never the one on PATH", () => {
+    const r = nightly;
+    expect(r.status).toBe(0);
+    expect(r.actions.filter((a) => a.startsWith("PATH-aws"))).toEqual([]);
+    expect(r.requests).toHaveLength(2);
+  });
+
+  it("builds the tarball in a work directory under TMPDIR and removes it afterwards", () => {
+    const r = nightly;
+    expect(r.status).toBe(0);
+    expect(r.uploads).toHaveLength(1);
+    const local = r.uploads[0]!.path;
+    expect(relative(nightlyLayout.tmp, local).startsWith("..")).toBe(false);
+    expect(basename(local)).toBe(basename(objects(r)[0]!));
+    expect(existsSync(local)).toBe(false);
+    expect(readdirSync(nightlyLayout.tmp)).toEqual([]);
+  });
+});
+
+describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a successful run", () => {
   it("uploads one tarball to s3://$BACKUP_BUCKET/config/, encrypted (SSE-S3), in AWS_REGION", async () => {
     const r = await run({ BACKUP_BUCKET: "other-bucket", AWS_REGION: "us-west-2" });
     expect(r.status).toBe(0);
@@ -248,19 +297,6 @@ describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a successful run", () => 
     expect(stamp).toBeLessThanOrEqual(r.finishedAt + 1);
   });
 
-  it("the tarball holds exactly gitlab.rb, gitlab-secrets.json and the SSH host keys, unchanged, and is private (0600)", async () => {
-    const r = await run();
-    expect(r.status).toBe(0);
-    const tarball = objectFile(r, objects(r)[0]!);
-    const entries = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n");
-    expect(entries.sort()).toEqual(["gitlab-secrets.json", "gitlab.rb", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"]);
-    for (const name of entries) {
-      const inside = execFileSync("tar", ["-xzOf", tarball, name], { encoding: "utf8" });
-      expect(inside).toBe(readFileSync(join(name.startsWith("ssh_host_") ? layout.ssh : layout.etc, name), "utf8"));
-    }
-    expect(r.uploads.map((u) => u.mode)).toEqual(["600"]);
-  });
-
   it("still archives gitlab.rb and gitlab-secrets.json on an instance without SSH host keys", async () => {
     for (const f of ["ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"]) rmSync(join(layout.ssh, f));
     const r = await run();
@@ -279,23 +315,6 @@ describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a successful run", () => 
     expect(puts[0]!.params).toEqual({ ...PUT_METRIC, "MetricData.member.1.Dimensions.member.1.Value": "production" });
   });
 
-  it("uses the AWS CLI named by AWS_CLI, never the one on PATH", async () => {
-    const r = await run();
-    expect(r.status).toBe(0);
-    expect(r.actions.filter((a) => a.startsWith("PATH-aws"))).toEqual([]);
-    expect(r.requests).toHaveLength(2);
-  });
-
-  it("builds the tarball in a work directory under TMPDIR and removes it afterwards", async () => {
-    const r = await run();
-    expect(r.status).toBe(0);
-    expect(r.uploads).toHaveLength(1);
-    const local = r.uploads[0]!.path;
-    expect(relative(layout.tmp, local).startsWith("..")).toBe(false);
-    expect(basename(local)).toBe(basename(objects(r)[0]!));
-    expect(existsSync(local)).toBe(false);
-    expect(readdirSync(layout.tmp)).toEqual([]);
-  });
 });
 
 describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: success is reported only when every step succeeded", () => {
