@@ -180,7 +180,8 @@ function describeIssue(issue: z.core.$ZodIssue, platform: unknown, raw: unknown)
 }
 
 function humanize(issue: z.core.$ZodIssue): string {
-  if (issue.code === "invalid_type" && issue.input === undefined) return `is required (${issue.expected})`;
+  // A schema may explain how to fill in a required field (its message starts "is required").
+  if (issue.code === "invalid_type" && issue.input === undefined) return issue.message.startsWith("is required") ? issue.message : `is required (${issue.expected})`;
   if (issue.code === "invalid_type") return `must be ${issue.expected}, got ${describeValue(issue.input)}`;
   if (issue.code === "too_small" && issue.origin === "number") return `must be at least ${issue.minimum}${issue.input !== undefined ? `, got ${String(issue.input)}` : ""}`;
   if (issue.code === "too_big" && issue.origin === "number") return `must be at most ${issue.maximum}${issue.input !== undefined ? `, got ${String(issue.input)}` : ""}`;

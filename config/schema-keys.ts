@@ -1,5 +1,6 @@
 // The keys the schema allows at a place in a file, for "did you mean" on an unknown key.
 import type { z } from "zod";
+import { editDistance } from "./schema/did-you-mean";
 
 type Def = { type: string; shape?: Record<string, z.ZodType>; innerType?: z.ZodType; in?: z.ZodType; element?: z.ZodType; options?: z.ZodType[]; discriminator?: string };
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
@@ -53,21 +54,6 @@ function unwrapArray(schema: z.ZodType): z.ZodType | undefined {
   if (def.innerType) return unwrapArray(def.innerType);
   if (def.type === "pipe" && def.in) return unwrapArray(def.in);
   return undefined;
-}
-
-/** Edit distance (insertions, deletions, substitutions, adjacent swaps), case-insensitive. */
-export function editDistance(a: string, b: string): number {
-  const s = a.toLowerCase();
-  const t = b.toLowerCase();
-  const d: number[][] = Array.from({ length: s.length + 1 }, (_, i) => Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= s.length; i++) {
-    for (let j = 1; j <= t.length; j++) {
-      const cost = s[i - 1] === t[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
-    }
-  }
-  return d[s.length]![t.length]!;
 }
 
 /** The known key `key` most likely misspells, if one is close enough to suggest. */

@@ -19,6 +19,8 @@ export interface PolicyContext {
   readonly gitSshPort: number;
   /** Config asks for privileged CI job pods (kubernetes: runners.privileged). @default false */
   readonly privilegedJobs?: boolean;
+  /** The web host names are proxied by Cloudflare: 80/443 must be open to its ranges only. @default false */
+  readonly webBehindCloudflare?: boolean;
 }
 
 /** Everything a rule sees: all resources of the stack, by type, and the context. */

@@ -4,7 +4,8 @@
 # all when every one is present (CI runs this on every build).
 set -euo pipefail
 
-# binary:package — the binary verify runs, and the Debian package that ships it.
+# binary:package — the binary verify or the tests run, and the Debian package that ships it.
+# The AWS CLI by full path: the host script tests use Debian's, whatever `aws` PATH finds first.
 readonly VALIDATORS=(
   cloud-init:cloud-init
   shellcheck:shellcheck
@@ -14,6 +15,7 @@ readonly VALIDATORS=(
   systemd-analyze:systemd
   logrotate:logrotate
   sshd:openssh-server
+  /usr/bin/aws:awscli
 )
 
 # systemd-analyze & co. may live in sbin dirs that a non-root PATH lacks.

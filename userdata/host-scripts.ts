@@ -7,6 +7,7 @@ export const HOST_SCRIPTS = [
   "gitlab-bootstrap.sh",
   "gitlab-apply-settings.sh",
   "gitlab-keep-identity.sh",
+  "gitlab-data-owners.sh",
   "runner-entrypoint.sh",
   "docker-cleanup.sh",
   "runner-bootstrap.sh",

@@ -51,7 +51,8 @@ describe("example environments", () => {
       rootVolumeGb: 100,
       cpuTargetPercent: 60,
       jobImage: "node:20-alpine",
-      jobMemory: "6g",
+      // Seed 004's 6g × 2 jobs does not fit a t3a.large's 8 GiB: derived, (8 GiB − 1 GiB) / 2.
+      jobMemory: "3584m",
       jobCpus: "1.5",
     });
     expect(env.backups.schedule).toBe("*-*-* 02:00:00");

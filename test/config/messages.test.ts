@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigDirectoryError } from "../../config/errors";
 import { loadEnvironments } from "../../config/load";
-import { didYouMean, editDistance } from "../../config/schema-keys";
+import { didYouMean } from "../../config/schema-keys";
+import { editDistance } from "../../config/schema/did-you-mean";
 import { CONFIG_DIR, exampleYaml, parseConfig, problemsOf } from "../helpers";
 
 const staging = readFileSync(join(CONFIG_DIR, "staging.yaml"), "utf8");
@@ -65,7 +66,7 @@ describe("YAML indentation errors name the field they broke", () => {
       what: "a nested key under a scalar",
       text: staging.replace("  dataVolumeGb: 200", "  dataVolumeGb: 200\n    rootVolumeGb: 40"),
       line: lineOf(staging, "  dataVolumeGb: 200") + 1,
-      expected: "config/staging.yaml: aws.rootVolumeGb: YAML: 'rootVolumeGb' (line 24) is indented deeper than 'dataVolumeGb' above it, so it reads as part of dataVolumeGb's value: start it in column 3, like dataVolumeGb",
+      expected: `config/staging.yaml: aws.rootVolumeGb: YAML: 'rootVolumeGb' (line ${lineOf(staging, "  dataVolumeGb: 200") + 1}) is indented deeper than 'dataVolumeGb' above it, so it reads as part of dataVolumeGb's value: start it in column 3, like dataVolumeGb`,
     },
     {
       what: "no space after the colon",

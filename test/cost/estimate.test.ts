@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { estimate, type CostReport } from "../../cost/estimate";
 import { formatSummaryLine, formatText } from "../../cost/format";
 import { loadRates, RatesError } from "../../cost/rates";
-import { deepClone, exampleEnvironment, exampleYaml, synthToDisk, validEnvironment, type SynthesizedStack } from "../helpers";
+import { deepClone, exampleEnvironment, exampleYaml, resources, synthToDisk, validEnvironment, type SynthesizedStack } from "../helpers";
 import { cli } from "../support/cli";
 import { scratchWithExamples } from "../support/run-app";
 
@@ -59,8 +59,10 @@ describe("aws estimate of the staging example", () => {
     // 200 GB, half used, 14 kept with 2 % changing a day: 100 × (1 + 0.02 × 13).
     expect(lineOf(report, "backups/snapshots", /14 kept/).quantity).toBeCloseTo(126, 3);
     expect(report.lines.filter((l) => l.item.startsWith("S3 Standard"))).toHaveLength(3);
-    expect(report.lines.filter((l) => l.item === "alarm")).toHaveLength(6);
-    expect(lineOf(report, "custom metrics", /watched by alarms/).quantity).toBe(4);
+    // One line per alarm the stack declares (status checks, disk, backup age, runners at max, bootstraps failed…).
+    expect(report.lines.filter((l) => l.item === "alarm")).toHaveLength(resources(staging, "aws_cloudwatch_metric_alarm").length);
+    // disk (root, data), runner disk, backup age, and the two hosts' BootstrapFailed metrics.
+    expect(lineOf(report, "custom metrics", /watched by alarms/).quantity).toBe(6);
     expect(lineOf(report, "6 log groups", /ingested/).quantity).toBe(1);
     expect(lineOf(report, "gitlab-server/eip", /public IPv4/)).toMatchObject({ quantity: 730, rate: 0.005 });
     expect(report.lines.some((l) => /NAT/.test(l.item))).toBe(false);
