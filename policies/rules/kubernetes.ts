@@ -9,8 +9,21 @@ import type { ResourceView, Rule, StackView, Violation } from "../types";
 const STATEFUL_LABEL = "gitlab-platform/stateful";
 const SHARED_NAMESPACES = new Set(["default", "kube-system", "kube-public", "kube-node-lease"]);
 
+type ReleaseValues = { docs: Record<string, any>[]; problem?: string };
+/** Three rules read each release's values, which are large: parsed once per release. */
+const parsedValues = new WeakMap<object, ReleaseValues>();
+
 /** A release's values documents as objects (Terraform's escapes undone); unreadable ones as a violation. */
-function valuesOf(release: ResourceView): { docs: Record<string, any>[]; problem?: string } {
+function valuesOf(release: ResourceView): ReleaseValues {
+  let parsed = parsedValues.get(release.config);
+  if (!parsed) {
+    parsed = parseValues(release);
+    parsedValues.set(release.config, parsed);
+  }
+  return parsed;
+}
+
+function parseValues(release: ResourceView): ReleaseValues {
   const docs: Record<string, any>[] = [];
   for (const text of (release.config.values ?? []) as unknown[]) {
     if (typeof text !== "string" || text.includes("${")) return { docs, problem: "its values must be a literal YAML document (no Terraform expressions): a policy cannot read them otherwise" };
