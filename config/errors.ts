@@ -28,3 +28,17 @@ export class ConfigError extends Error {
 export function joinPath(path: readonly PropertyKey[]): string {
   return path.map((k) => (typeof k === "number" ? `[${k}]` : String(k))).join(".").replace(/\.\[/g, "[");
 }
+
+/** The directory of environment files is missing: one line says so, nothing else can be checked. */
+export class ConfigDirectoryError extends Error {
+  constructor(
+    readonly directory: string,
+    readonly reason: string,
+  ) {
+    super(
+      `${directory}: ${reason}; it should hold the environment files (<env>.yaml)` +
+        (process.env.GITLAB_CONFIG_DIR ? " — GITLAB_CONFIG_DIR points there: fix it, or unset it to use config/" : ""),
+    );
+    this.name = "ConfigDirectoryError";
+  }
+}

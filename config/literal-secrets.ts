@@ -48,5 +48,7 @@ export function howToReference(platform: unknown): string {
     "write it to a root-only file under <docker.dataRoot>/secrets/ on the Docker host and write { hostFile: <file name> } (the Cloudflare token Terraform uses, dns.apiToken, is a sensitive Terraform variable: { terraformVariable: <name> })";
   if (platform === "aws") return `${aws} (the Cloudflare token is a Terraform variable on every platform)`;
   if (platform === "docker") return docker;
-  return `on aws: ${aws}; on docker: ${docker}`;
+  const kubernetes = `${docker}, or name an existing Secret with { kubernetesSecret: { name: <secret>, key: <key> } }`;
+  if (platform === "kubernetes") return kubernetes;
+  return `on aws: ${aws}; on docker: ${docker}; on kubernetes: ${kubernetes}`;
 }

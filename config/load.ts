@@ -4,7 +4,10 @@ import { closeSync, openSync, readSync, readdirSync, statSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { LineCounter, isCollection, isMap, isScalar, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
-import { ConfigError, joinPath, type ConfigProblem } from "./errors";
+import { crossEnvironmentProblems, foreignSuppressions, type LoadedEnvironment } from "./cross-environment";
+import { ConfigDirectoryError, ConfigError, joinPath, type ConfigProblem } from "./errors";
+import { didYouMean, keysAt } from "./schema-keys";
+import { describeYamlStructureError, STRUCTURE_ERRORS } from "./yaml-structure";
 import { findLiteralSecrets, howToReference } from "./literal-secrets";
 import { environmentSchema, platformOnlySections, type EnvironmentConfig } from "./schema/index";
 
@@ -20,7 +23,10 @@ export type Environment = EnvironmentConfig & {
 export const MAX_CONFIG_BYTES = 256 * 1024;
 const ENV_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 
-type Result = { environment: Environment; problems: [] } | { environment: undefined; problems: ConfigProblem[] };
+/** Line and column of a field, or of its closest ancestor written in the file. */
+export type Locate = (path: readonly PropertyKey[]) => { line?: number; column?: number };
+
+type Result = { environment: Environment; problems: []; locate: Locate } | { environment: undefined; problems: ConfigProblem[] };
 
 export function parseEnvironment(file: string, bytes: Uint8Array): Result {
   const name = basename(file).replace(/\.ya?ml$/, "");
@@ -53,6 +59,13 @@ export function parseEnvironment(file: string, bytes: Uint8Array): Result {
     const pos = lines.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
+  // A misplaced indentation cascades into errors on every line after it: the first one, said
+  // in terms of the field it broke, is the one to fix.
+  const structure = doc.errors[0];
+  if (structure && STRUCTURE_ERRORS.has(structure.code)) {
+    const described = describeYamlStructureError(text, lines.linePos(structure.pos[0]).line, structure.code);
+    if (described) return fail([{ file, ...described }]);
+  }
   const yamlProblems = [...doc.errors, ...doc.warnings].map((e) => ({
     file,
     // Only a duplicate key has a meaningful field path; other syntax errors have a position.
@@ -75,6 +88,7 @@ export function parseEnvironment(file: string, bytes: Uint8Array): Result {
   }
 
   const locate = (path: readonly PropertyKey[], atKey = false) => locateInDocument(doc, path, at, atKey);
+  const locateField: Locate = (path) => locate(path);
   const problems: ConfigProblem[] = [...yamlProblems];
 
   const secrets = findLiteralSecrets(raw);
@@ -91,10 +105,10 @@ export function parseEnvironment(file: string, bytes: Uint8Array): Result {
 
   const parsed = environmentSchema.safeParse(raw, { reportInput: true });
   if (parsed.success && problems.length === 0) {
-    return { environment: { ...parsed.data, name, sourceFile: file }, problems: [] };
+    return { environment: { ...parsed.data, name, sourceFile: file }, problems: [], locate: locateField };
   }
   for (const issue of parsed.error?.issues ?? []) {
-    for (const p of describeIssue(issue, platform)) {
+    for (const p of describeIssue(issue, platform, raw)) {
       const path = joinPath(p.path);
       if (secretPaths.some((s) => path === s || path.startsWith(`${s}.`))) continue;
       problems.push({ file, path, message: p.message, ...locate(p.path, p.atKey) });
@@ -146,24 +160,28 @@ export function nestingDepth(text: string): number {
 }
 
 /** Turns one zod issue into user-facing problems (unknown keys become one problem per key). */
-function describeIssue(issue: z.core.$ZodIssue, platform: unknown): { path: PropertyKey[]; message: string; atKey?: boolean }[] {
+function describeIssue(issue: z.core.$ZodIssue, platform: unknown, raw: unknown): { path: PropertyKey[]; message: string; atKey?: boolean }[] {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
       const only = issue.path.length === 0 ? platformOnlySections[key] : undefined;
+      const suggestion = only ? undefined : didYouMean(key, keysAt(environmentSchema, raw, issue.path));
       const message = only
         ? `only valid when platform is '${only}' (this environment's platform is '${String(platform)}')`
-        : "unknown key; check its spelling against config/environment.schema.json";
+        : suggestion
+          ? `unknown key; did you mean '${suggestion}'?`
+          : "unknown key; check its spelling against config/environment.schema.json";
       return { path: [...issue.path, key], message, atKey: true };
     });
   }
   if (issue.code === "invalid_union" && issue.path.length === 1 && issue.path[0] === "platform") {
-    return [{ path: issue.path, message: "must be 'aws' or 'docker'" }];
+    return [{ path: issue.path, message: "must be 'aws', 'docker' or 'kubernetes'" }];
   }
   return [{ path: issue.path, message: humanize(issue) }];
 }
 
 function humanize(issue: z.core.$ZodIssue): string {
-  if (issue.code === "invalid_type" && issue.input === undefined) return `is required (${issue.expected})`;
+  // A schema may explain how to fill in a required field (its message starts "is required").
+  if (issue.code === "invalid_type" && issue.input === undefined) return issue.message.startsWith("is required") ? issue.message : `is required (${issue.expected})`;
   if (issue.code === "invalid_type") return `must be ${issue.expected}, got ${describeValue(issue.input)}`;
   if (issue.code === "too_small" && issue.origin === "number") return `must be at least ${issue.minimum}${issue.input !== undefined ? `, got ${String(issue.input)}` : ""}`;
   if (issue.code === "too_big" && issue.origin === "number") return `must be at most ${issue.maximum}${issue.input !== undefined ? `, got ${String(issue.input)}` : ""}`;
@@ -238,32 +256,45 @@ export function loadEnvironmentFile(file: string): Environment {
 
 /**
  * Loads every `*.yaml` in `dir` (or just the named ones) and reports the problems of all
- * files together.
+ * files together. Every file of the directory is read, selected or not: environments must not
+ * collide with any other (config/cross-environment.ts); only the selected ones' problems
+ * are reported.
  */
 export function loadEnvironments(dir: string, only?: readonly string[]): Environment[] {
-  const all = readdirSync(dir).sort();
+  let all: string[];
+  try {
+    all = readdirSync(dir).sort();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw new ConfigDirectoryError(dir, code === "ENOENT" ? "no such directory" : "not a directory");
+    throw error;
+  }
   const files = all.filter((f) => f.endsWith(".yaml"));
   const names = new Map(files.map((f) => [f.replace(/\.yaml$/, ""), f]));
+  const shown = (f: string) => relative(process.cwd(), join(dir, f)) || f;
   // The pipeline plans config/<env>.yaml: a .yml file would be synthesized but never planned.
   const problems: ConfigProblem[] = all
     .filter((f) => f.endsWith(".yml"))
-    .map((f) => ({ file: relative(process.cwd(), join(dir, f)) || f, path: "", message: "environment files end in .yaml (the pipeline plans and applies config/<env>.yaml): rename it" }));
+    .map((f) => ({ file: shown(f), path: "", message: "environment files end in .yaml (the pipeline plans and applies config/<env>.yaml): rename it" }));
   for (const wanted of only ?? []) {
     if (!names.has(wanted)) {
-      problems.push({ file: relative(process.cwd(), join(dir, `${wanted}.yaml`)) || wanted, path: "", message: `no such environment; known: ${[...names.keys()].join(", ") || "none"}` });
+      problems.push({ file: shown(`${wanted}.yaml`), path: "", message: `no such environment; known: ${[...names.keys()].join(", ") || "none"}` });
     }
   }
-  const selected = only ? files.filter((f) => only.includes(f.replace(/\.yaml$/, ""))) : files;
-  const environments: Environment[] = [];
-  for (const f of selected) {
+  const selected = only ? new Set(only) : undefined;
+  const loaded: LoadedEnvironment[] = [];
+  for (const f of files) {
     const path = join(dir, f);
-    const shown = relative(process.cwd(), path) || path;
-    if (!statSync(path).isFile()) continue;
-    const result = parseEnvironment(shown, readBounded(path));
-    if (result.environment) environments.push(result.environment);
-    else problems.push(...result.problems);
+    const stat = statSync(path);
+    if (!stat.isFile()) continue;
+    const result = parseEnvironment(shown(f), readBounded(path));
+    const isSelected = !selected || selected.has(f.replace(/\.yaml$/, ""));
+    if (result.environment) loaded.push({ environment: result.environment, locate: result.locate, mtimeMs: stat.mtimeMs });
+    else if (isSelected) problems.push(...result.problems);
   }
+  problems.push(...crossEnvironmentProblems(loaded, selected), ...foreignSuppressions(loaded, selected));
   if (problems.length > 0) throw new ConfigError(problems);
+  const environments = loaded.map((l) => l.environment).filter((e) => !selected || selected.has(e.name));
   if (environments.length === 0) throw new ConfigError([{ file: dir, path: "", message: "no environment files (*.yaml) found" }]);
   return environments;
 }

@@ -17,6 +17,10 @@ export interface ResourceView {
 export interface PolicyContext {
   /** The git SSH port published or opened to the world. */
   readonly gitSshPort: number;
+  /** Config asks for privileged CI job pods (kubernetes: runners.privileged). @default false */
+  readonly privilegedJobs?: boolean;
+  /** The web host names are proxied by Cloudflare: 80/443 must be open to its ranges only. @default false */
+  readonly webBehindCloudflare?: boolean;
 }
 
 /** Everything a rule sees: all resources of the stack, by type, and the context. */

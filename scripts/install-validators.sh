@@ -4,7 +4,8 @@
 # all when every one is present (CI runs this on every build).
 set -euo pipefail
 
-# binary:package — the binary verify runs, and the Debian package that ships it.
+# binary:package — the binary verify or the tests run, and the Debian package that ships it.
+# The AWS CLI by full path: the host script tests use Debian's, whatever `aws` PATH finds first.
 readonly VALIDATORS=(
   cloud-init:cloud-init
   shellcheck:shellcheck
@@ -22,6 +23,7 @@ readonly VALIDATORS=(
   ip:iproute2
   # What a script really opens (the backup's O_DIRECT read-back).
   strace:strace
+  /usr/bin/aws:awscli
 )
 
 # systemd-analyze & co. may live in sbin dirs that a non-root PATH lacks.
@@ -37,6 +39,9 @@ for pair in "${VALIDATORS[@]}"; do
     missing+=("$package")
   fi
 done
+# Debian's AWS CLI by its own path: the kubernetes secrets-export test runs it against a local
+# recorder, and another `aws` earlier on PATH must not stand in for it.
+if [ -x /usr/bin/aws ]; then echo "install-validators: aws already installed (/usr/bin/aws)"; else missing+=(awscli); fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-validators: all validators present, nothing to install"
@@ -61,4 +66,5 @@ for pair in "${VALIDATORS[@]}"; do
   binary=${pair%%:*}
   command -v "$binary" > /dev/null 2>&1 || { echo "install-validators: $binary still missing after install" >&2; exit 1; }
 done
+[ -x /usr/bin/aws ] || { echo "install-validators: /usr/bin/aws still missing after install" >&2; exit 1; }
 echo "install-validators: done"

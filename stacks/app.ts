@@ -1,11 +1,21 @@
 // Builds one stack per environment, by platform, and synthesizes them so that a failure
-// leaves the previous output untouched.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
+// leaves the previous output untouched and nothing that was there before is lost.
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { App } from "cdktf";
+import { App, TerraformStack } from "cdktf";
 import type { Environment } from "../config/load";
 import { AwsEnvironmentStack, type AwsEnvironment } from "./aws-stack";
 import { DockerEnvironmentStack, type DockerEnvironment } from "./docker-stack";
+import { KubernetesEnvironmentStack, type KubernetesEnvironment } from "./kubernetes-stack";
+import { keepEarlierStacks, type KeptStack } from "./manifest";
+
+/**
+ * The stacks an environment is deployed as, in the order they are applied. One today; an
+ * environment's second stack (what lives inside GitLab, `<env>-gitlab`) will follow it here.
+ */
+export function environmentStackNames(env: Pick<Environment, "name">): string[] {
+  return [env.name];
+}
 
 export function addEnvironmentStack(app: App, env: Environment): void {
   switch (env.platform) {
@@ -14,6 +24,9 @@ export function addEnvironmentStack(app: App, env: Environment): void {
       return;
     case "docker":
       new DockerEnvironmentStack(app, env as DockerEnvironment);
+      return;
+    case "kubernetes":
+      new KubernetesEnvironmentStack(app, env as KubernetesEnvironment);
       return;
   }
 }
@@ -39,26 +52,98 @@ export function asValidationError(error: unknown): unknown {
   return new SynthValidationError(problems);
 }
 
+/** One stack written by a synth: its name, its directory and how many resources it declares. */
+export interface SynthesizedStack {
+  readonly name: string;
+  /** The environment it belongs to. */
+  readonly environment: string;
+  readonly directory: string;
+  readonly resources: number;
+}
+
+export interface SynthResult {
+  readonly synthesized: readonly SynthesizedStack[];
+  /** Stacks of earlier runs left in the output directory as they were. */
+  readonly kept: readonly KeptStack[];
+}
+
+export interface SynthOptions {
+  /** The cdktf CLI runs the app: a stack directory it would delete is an error. */
+  readonly underCdktfCli?: boolean;
+}
+
 /**
  * Synthesizes into a scratch directory beside `outdir` and moves the generated files into
  * place only when every stack synthesized: an error never leaves half-written output.
- * Files the app does not generate (a stack's .terraform/, lock file, plans) are kept.
+ * Nothing else in `outdir` is touched: other environments' stack directories stay, with
+ * what Terraform keeps there (.terraform/, lock file, plans, errored.tfstate), and the
+ * manifest keeps listing them, so the cdktf CLI (which deletes every stack directory the
+ * manifest does not name) leaves them too.
  */
-export function synthEnvironments(environments: readonly Environment[], outdir: string): void {
+export function synthEnvironments(environments: readonly Environment[], outdir: string, options: SynthOptions = {}): SynthResult {
   mkdirSync(dirname(outdir), { recursive: true });
   const scratch = mkdtempSync(join(dirname(outdir), `.${basename(outdir)}.tmp-`));
   try {
     const app = new App({ outdir: scratch });
     for (const env of environments) addEnvironmentStack(app, env);
+    for (const env of environments) {
+      const stacks = environmentStackNames(env).map((name) => app.node.findChild(name) as TerraformStack);
+      for (const stack of stacks) resolveOnce(stack);
+      if (stacks.length === 1) skipCrossStackPreparation(stacks[0]!);
+    }
     try {
       app.synth();
     } catch (error) {
       throw asValidationError(error);
     }
+    const synthesized = environments.flatMap((env) => environmentStackNames(env).map((stack) => describeStack(scratch, outdir, stack, env.name)));
+    const kept = keepEarlierStacks(scratch, outdir, options.underCdktfCli);
     moveInto(scratch, outdir);
+    return { synthesized, kept };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+function describeStack(scratch: string, outdir: string, name: string, environment: string): SynthesizedStack {
+  const json = JSON.parse(readFileSync(join(scratch, "stacks", name, "cdk.tf.json"), "utf8")) as { resource?: Record<string, Record<string, unknown>> };
+  const resources = Object.values(json.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+  return { name, environment, directory: join(outdir, "stacks", name), resources };
+}
+
+/**
+ * The policy aspect resolves each stack to check it, then synth resolves it again to write
+ * it: a tenth of the run. Nothing changes a stack between the two (aspects have run; what
+ * follows is validation, asset copying and writing), so the second call returns the first
+ * result, frozen so that a check that mutated it would fail loudly instead of changing the
+ * output.
+ */
+function resolveOnce(stack: TerraformStack): void {
+  const resolve = stack.toTerraform.bind(stack);
+  let resolved: ReturnType<TerraformStack["toTerraform"]> | undefined;
+  stack.toTerraform = () => (resolved ??= deepFreeze(resolve()));
+}
+
+/**
+ * Before writing, cdktf resolves every stack twice: a "preparing" pass whose one job is to
+ * turn references between stacks into outputs and remote state (cdktf's Reference.resolve,
+ * `context.preparing`), then the real one. An environment's only stack references no other
+ * (environments never reference each other), so the first pass finds nothing: skipping it
+ * saves a sixth of synth. Its other step, adding the default backend when a stack declares
+ * none, stays. An environment with a second stack keeps the whole preparation.
+ */
+function skipCrossStackPreparation(stack: TerraformStack): void {
+  const internals = stack as unknown as { ensureBackendExists?: () => void };
+  if (typeof internals.ensureBackendExists !== "function") return; // another cdktf: keep its preparation
+  stack.prepareStack = () => internals.ensureBackendExists!.call(stack);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 function moveInto(from: string, to: string): void {

@@ -14,6 +14,7 @@ import { AwsObservability, SERVER_DISKS } from "../constructs/observability/aws"
 import { AwsRegistry } from "../constructs/registry/aws";
 import { AwsRunnerFleet } from "../constructs/runner-fleet/aws";
 import { bootSecretFile, type BootSecret } from "../userdata/gitlab-server-user-data";
+import { pinnedAccountIds } from "../userdata/omnibus-accounts";
 import { PolicyAspect } from "../policies/aspect";
 import { useStateBackend } from "./backend";
 import { hostNames } from "./host-names";
@@ -38,7 +39,7 @@ export class AwsEnvironmentStack extends TerraformStack {
     const bucketPrefix = env.aws.bucketPrefix ?? namePrefix;
     const snapshotTag = { key: "gitlab-platform:snapshots", value: `${namePrefix}-data` };
     useStateBackend(this, env.name, env.state);
-    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, env.policy.suppressions));
+    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort, webBehindCloudflare: env.dns.proxied }, env.policy.suppressions));
 
     new AwsProvider(this, "aws", {
       region: env.aws.region,
@@ -68,6 +69,7 @@ export class AwsEnvironmentStack extends TerraformStack {
       environment: env.name,
       region: env.aws.region,
       bucketName: `${bucketPrefix}-backups`,
+      ...(env.backups.existingBucket ? { existingBucket: env.backups.existingBucket } : {}),
       retentionDays: env.backups.retentionDays,
       schedule: env.backups.schedule,
       snapshotRetentionDays: env.backups.snapshotRetentionDays,
@@ -89,7 +91,7 @@ export class AwsEnvironmentStack extends TerraformStack {
       vpcId: env.aws.vpcId,
       subnetId: env.aws.publicSubnetId,
       instanceType: env.aws.instanceType,
-      ubuntuRelease: env.aws.ubuntuRelease,
+      ami: env.aws.ami,
       rootVolumeGb: env.aws.rootVolumeGb,
       dataVolumeGb: env.aws.dataVolumeGb,
       bootSecrets,
@@ -98,6 +100,8 @@ export class AwsEnvironmentStack extends TerraformStack {
       hostFiles: [...this.backups.hostFiles, ...this.observability.hostFiles],
       hostUnits: [...this.backups.hostUnits],
       dataVolumeSnapshotTag: snapshotTag,
+      // Proxied, the origin answers Cloudflare only: nobody skips its WAF and rate limits.
+      ...(env.dns.proxied ? { webIngressSources: CLOUDFLARE_IP_RANGES } : {}),
       omnibus: omnibusSettings(env, {
         tls: {
           mode: "certificate",
@@ -113,13 +117,20 @@ export class AwsEnvironmentStack extends TerraformStack {
         extra: {
           ...(this.registry ? { registryS3: { bucket: this.registry.bucket.bucket, region: env.aws.region } } : {}),
           backupUpload: this.backups.upload,
+          // The data volume outlives the instance: the files' owners must not move.
+          accountIds: pinnedAccountIds(),
         },
       }),
     });
-    this.registry?.grantReadWrite(this.gitlab.role);
-    this.backups.grantBackupWriter(this.gitlab.role);
-    this.observability.grantAgent(this.gitlab.role);
+    // Its first boot uses all of these: the instance is created after them.
+    this.gitlab.bootsAfter(
+      ...(this.registry ? [this.registry.grantReadWrite(this.gitlab.role)] : []),
+      this.backups.grantBackupWriter(this.gitlab.role),
+      this.observability.grantAgent(this.gitlab.role),
+      ...Object.values(this.observability.logGroups),
+    );
     this.observability.watchServer(this.gitlab.instance, SERVER_DISKS);
+    this.observability.watchBootstrap("server", this.gitlab.bootstrapMetricHost);
 
     const r = env.runners;
     this.runners = new AwsRunnerFleet(this, "runner-fleet", {
@@ -149,6 +160,7 @@ export class AwsEnvironmentStack extends TerraformStack {
       tags: env.aws.tags,
     });
     this.observability.watchRunners(this.runners.autoScalingGroup.name, r.maxSize);
+    this.observability.watchBootstrap("runner", this.runners.bootstrapMetricHost);
 
     new AwsDnsTls(this, "dns-tls", {
       zoneId: env.dns.zoneId,
@@ -171,7 +183,7 @@ export class AwsEnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "data_volume_id", { value: this.gitlab.dataVolume.id });
     new TerraformOutput(this, "server_security_group_id", { value: this.gitlab.securityGroup.id });
     if (this.registry) new TerraformOutput(this, "registry_bucket", { value: this.registry.bucket.bucket });
-    new TerraformOutput(this, "backup_bucket", { value: this.backups.bucket.bucket });
+    new TerraformOutput(this, "backup_bucket", { value: this.backups.bucketName });
     new TerraformOutput(this, "runner_autoscaling_group", {
       value: this.runners.autoScalingGroup.name,
       description: "Recycle runners: aws autoscaling start-instance-refresh --auto-scaling-group-name <this>",

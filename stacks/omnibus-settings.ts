@@ -34,7 +34,7 @@ export interface PlatformOmnibusInputs {
   /** Where reconfigure reads the named secret from on this platform. */
   readonly secretSource: (name: GitlabSecretName) => SecretSource;
   readonly backupKeepSeconds: number;
-  readonly extra?: Pick<OmnibusSettings, "objectStorage" | "registryS3" | "backupUpload">;
+  readonly extra?: Pick<OmnibusSettings, "objectStorage" | "registryS3" | "backupUpload" | "accountIds">;
 }
 
 export function omnibusSettings(env: Environment, platform: PlatformOmnibusInputs): OmnibusSettings {

@@ -28,8 +28,8 @@ describe("main.ts", () => {
     const r = runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(readdirSync(join(s.outdir, "stacks")).sort()).toEqual(["homelab", "production", "staging"]);
-    expect(Object.keys(JSON.parse(readFileSync(join(s.outdir, "manifest.json"), "utf8")).stacks).sort()).toEqual(["homelab", "production", "staging"]);
+    expect(readdirSync(join(s.outdir, "stacks")).sort()).toEqual(["cluster", "homelab", "k3s-homelab", "production", "staging"]);
+    expect(Object.keys(JSON.parse(readFileSync(join(s.outdir, "manifest.json"), "utf8")).stacks).sort()).toEqual(["cluster", "homelab", "k3s-homelab", "production", "staging"]);
   });
 
   it("synthesizes only the environments named in GITLAB_ENVIRONMENTS", () => {
@@ -43,7 +43,7 @@ describe("main.ts", () => {
     const s = scratch();
     const r = runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir, GITLAB_ENVIRONMENTS: "qa" });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/qa\.yaml: \(file\): no such environment; known: homelab, production, staging/);
+    expect(r.stderr).toMatch(/qa\.yaml: \(file\): no such environment; known: cluster, homelab, k3s-homelab, production, staging/);
   });
 
   it("refuses a .yml environment file, which the pipeline would never plan", () => {
@@ -78,7 +78,7 @@ describe("main.ts", () => {
     writeFileSync(join(s.configDir, "staging.yaml"), "platform: aws\n");
     expect(runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(1);
     expect(readFileSync(join(s.outdir, "stacks/staging/cdk.tf.json"), "utf8")).toBe(before);
-    expect(readdirSync(join(s.outdir, "stacks")).sort()).toEqual(["homelab", "production", "staging"]);
+    expect(readdirSync(join(s.outdir, "stacks")).sort()).toEqual(["cluster", "homelab", "k3s-homelab", "production", "staging"]);
     expect(readdirSync(s.dir).sort()).toEqual(["cdktf.out", "config"]);
   });
 

@@ -9,6 +9,8 @@ export interface BackupUnitsProps {
   readonly environment: string;
   /** Folder of the bucket the archives go to. */
   readonly archivePrefix: string;
+  /** Folder of the bucket the gitlab.rb/secrets archive goes to. */
+  readonly configPrefix: string;
   /** Where the backup script is installed. */
   readonly scriptPath: string;
 }
@@ -29,6 +31,7 @@ export function renderBackupUnits(p: BackupUnitsProps): { service: string; timer
         AWS_REGION: p.region,
         ENVIRONMENT: p.environment,
         ARCHIVE_PREFIX: p.archivePrefix,
+        CONFIG_PREFIX: p.configPrefix,
         // The AWS CLI is the image's own or, where it has none, the snap the bootstrap
         // installed: both are found on this PATH (systemd's default lacks /snap/bin).
         PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin",

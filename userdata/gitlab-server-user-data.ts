@@ -4,6 +4,7 @@ import { renderApplicationSettings, type ApplicationSettings } from "./applicati
 import { renderCloudConfig, type WriteFile } from "./cloud-config";
 import { renderGitlabRb, type OmnibusSettings } from "./gitlab-rb";
 import { compactScript } from "./host-scripts";
+import { renderDataOwnersList } from "./omnibus-accounts";
 
 /** A secret fetched from Secrets Manager at boot into /etc/gitlab/secrets.d/<name>. */
 export interface BootSecret {
@@ -14,6 +15,8 @@ export interface BootSecret {
 export interface GitlabServerUserDataProps {
   readonly gitlabVersion: string;
   readonly region: string;
+  /** The Host dimension of the BootstrapFailed metric a failed bootstrap sends. */
+  readonly metricHost: string;
   /** EBS volume id (a Terraform reference at synth time) mounted at /var/opt/gitlab. */
   readonly dataVolumeId: string;
   readonly omnibus: OmnibusSettings;
@@ -65,6 +68,7 @@ export function renderGitlabServerUserData(p: GitlabServerUserDataProps): string
     `GITLAB_VERSION=${shellValue(p.gitlabVersion)}`,
     `AWS_REGION=${shellValue(p.region)}`,
     `DATA_VOLUME_ID=${shellValue(p.dataVolumeId)}`,
+    `METRIC_HOST=${shellValue(p.metricHost)}`,
     `ENABLE_UNITS="${(p.enableUnits ?? []).map(unitName).join(" ")}"`,
   ];
   const secretsList = p.secrets.map((s) => `${secretName(s.name)} ${shellValue(s.arn)}`);
@@ -74,11 +78,14 @@ export function renderGitlabServerUserData(p: GitlabServerUserDataProps): string
       { path: "/etc/gitlab-platform/bootstrap.env", permissions: "0600", content: `${env.join("\n")}\n` },
       { path: "/etc/gitlab-platform/secrets.list", permissions: "0600", content: secretsList.length ? `${secretsList.join("\n")}\n` : "" },
       { path: "/etc/gitlab/gitlab.rb", permissions: "0600", content: renderGitlabRb(p.omnibus) },
+      // Who must own GitLab's data on the volume (the ids gitlab.rb pins), checked before reconfigure.
+      { path: "/etc/gitlab-platform/data-owners.list", permissions: "0644", content: renderDataOwnersList() },
       { path: SSHD_GIT_ONLY_PATH, permissions: "0644", content: SSHD_GIT_ONLY_CONFIG },
       ...(settings ? [{ path: "/etc/gitlab/application-settings.rb", permissions: "0600", content: settings }] : []),
       { path: "/usr/local/sbin/gitlab-bootstrap", permissions: "0755", content: compactScript("gitlab-bootstrap.sh") },
       { path: "/usr/local/sbin/gitlab-apply-settings", permissions: "0755", content: compactScript("gitlab-apply-settings.sh") },
       { path: "/usr/local/sbin/gitlab-keep-identity", permissions: "0755", content: compactScript("gitlab-keep-identity.sh") },
+      { path: "/usr/local/sbin/gitlab-data-owners", permissions: "0755", content: compactScript("gitlab-data-owners.sh") },
       ...(p.extraFiles ?? []),
     ],
     runcmd: [["/usr/local/sbin/gitlab-bootstrap"]],

@@ -7,6 +7,7 @@ export const HOST_SCRIPTS = [
   "gitlab-bootstrap.sh",
   "gitlab-apply-settings.sh",
   "gitlab-keep-identity.sh",
+  "gitlab-data-owners.sh",
   "runner-entrypoint.sh",
   "docker-cleanup.sh",
   "runner-docker-cleanup.sh",
@@ -17,6 +18,7 @@ export const HOST_SCRIPTS = [
   "runner-termination-handler.sh",
   "gitlab-backup-to-nfs.sh",
   "gitlab-backup-s3.sh",
+  "gitlab-secrets-export.sh",
 ] as const;
 export type HostScript = (typeof HOST_SCRIPTS)[number];
 

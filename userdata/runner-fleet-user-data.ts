@@ -87,6 +87,8 @@ export function renderRunnerFleetUserData(p: RunnerFleetUserDataProps): string {
     envValue("RUNNER_VERSION", p.runnerVersion),
     envValue("AWS_REGION", p.region),
     envValue("TOKEN_SECRET_ARN", p.tokenSecretArn),
+    // The Host dimension of the BootstrapFailed metric: the group's name.
+    envValue("METRIC_HOST", p.autoScalingGroupName),
   ];
   const cloudwatch = renderCloudWatchAgentConfig({
     runAsUser: "root",

@@ -10,8 +10,29 @@ import {
   pinnedImage,
   runnerVersion,
 } from "./primitives";
+import { instanceMemoryMiB, memoryMiB, MIN_JOB_MEMORY_MIB, RUNNER_FAMILIES, RUNNER_SYSTEM_RESERVE_MIB } from "./instance-memory";
 import { secretsManagerRef } from "./secrets";
 import { retentionDays } from "./shared";
+
+/** The command README and docs/operations.md give for finding the newest Ubuntu 24.04 image. */
+const FIND_UBUNTU_AMI =
+  "aws ec2 describe-images --region <region> --owners 099720109477 --filters 'Name=name,Values=ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*' --query 'sort_by(Images, &CreationDate)[-1].[ImageId, Name]' --output text";
+
+/** Canonical's names for its Ubuntu LTS amd64 server images, dated (no wildcard: one image). */
+export const UBUNTU_IMAGE_NAME = /^ubuntu\/images\/hvm-ssd(-gp3)?\/ubuntu-(jammy-22\.04|noble-24\.04)-amd64-server-\d{8}(\.\d+)?$/;
+const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+const gitlabAmi = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? `is required: pin the image of the GitLab instance, so that replacing it (a GitLab upgrade) never boots a newer image by itself; find the current one with \`${FIND_UBUNTU_AMI}\` (README, Upgrades and data safety)`
+        : undefined,
+  })
+  .refine(
+    (v) => AMI_ID.test(v) || UBUNTU_IMAGE_NAME.test(v),
+    "must be an AMI id like 'ami-0123456789abcdef0' or an exact dated Canonical Ubuntu LTS image name like 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20240423' (no wildcard: it must name one image)",
+  );
 
 const subnetId = z.string().regex(/^subnet-[a-f0-9]{8,17}$/, "must be a subnet id like 'subnet-0123456789abcdef0'");
 
@@ -30,10 +51,10 @@ export const awsSection = z
       .regex(/^[a-z0-9][a-z0-9-]{2,40}[a-z0-9]$/, "must be 4-42 lower-case letters, digits or '-' (S3 bucket names are global)")
       .optional()
       .describe("Prefix of the S3 bucket names (<prefix>-registry, -backups, -runner-cache); make it globally unique. @default '<environment>-gitlab'"),
-    ubuntuRelease: z
-      .enum(["22.04", "24.04"])
-      .default("24.04")
-      .describe("Ubuntu LTS release of the GitLab instance's AMI (looked up, Canonical's). @default '24.04'"),
+    ami: gitlabAmi.describe(
+      "Image of the GitLab instance, pinned: an AMI id ('ami-…', regional) or an exact dated Canonical Ubuntu LTS (22.04, 24.04) amd64 server image name, which must match exactly one image. Changing it replaces the instance (the data volume stays). Find the current one: " +
+        FIND_UBUNTU_AMI,
+    ),
     tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/), z.string().max(256)).default({}).describe("Extra tags on every resource."),
   })
   .describe("Where on AWS the environment lives.");
@@ -53,28 +74,88 @@ export const awsRunnersSection = z
     jobImage: pinnedImage.default("node:20-alpine").describe("Default job image. @default 'node:20-alpine'"),
     privileged: z.boolean().default(true).describe("Privileged job containers (docker builds). @default true"),
     mountDockerSocket: z.boolean().default(true).describe("Give jobs the host's Docker socket. @default true"),
-    jobMemory: memorySize.default("6g").describe("@default '6g'"),
+    jobMemory: memorySize
+      .optional()
+      .describe(
+        "Memory limit per job container. concurrent × jobMemory must fit the smallest of instanceTypes, less 1 GiB for the system, Docker and the runner. @default that remainder / concurrent (t3a.large, 2 jobs: '3584m')",
+      ),
     jobCpus: z.string().regex(/^\d+(\.\d+)?$/, "must be a number of CPUs like '1.5'").default("1.5").describe("@default '1.5'"),
   })
   .refine(
     (r) => {
-      const { minSize: min, desiredCapacity: desired, maxSize: max } = r as Partial<typeof r>;
+      const { minSize: min, desiredCapacity: desired, maxSize: max } = (r ?? {}) as Partial<typeof r>;
       // Judged only once all three are numbers; each field reports its own type problem.
       if (typeof min !== "number" || typeof desired !== "number" || typeof max !== "number") return true;
       return min <= desired && desired <= max;
     },
     { message: "must satisfy minSize <= desiredCapacity <= maxSize", path: ["desiredCapacity"], when: () => true },
   )
+  .superRefine((r, ctx) => {
+    // Every job at its limit at once must fit the smallest instance the group may launch.
+    const sized = r.instanceTypes.map((type, i) => ({ type, i, mib: instanceMemoryMiB(type) }));
+    const unknown = sized.filter((s) => s.mib === undefined);
+    for (const { type, i } of unknown) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["instanceTypes", i],
+        message: `no memory size known for ${type} to fit the jobs in; runners use the x86 families ${RUNNER_FAMILIES.join(", ")} (config/schema/instance-memory.ts)`,
+      });
+    }
+    if (unknown.length > 0) return;
+    const smallest = sized.reduce((a, b) => (b.mib! < a.mib! ? b : a));
+    const available = smallest.mib! - RUNNER_SYSTEM_RESERVE_MIB;
+    const perJob = Math.floor(available / r.concurrent);
+    const reserve = `${smallest.mib! / 1024} GiB less ${RUNNER_SYSTEM_RESERVE_MIB / 1024} GiB for the system, Docker and the runner`;
+    if (r.jobMemory === undefined) {
+      if (perJob < MIN_JOB_MEMORY_MIB) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["concurrent"],
+          message: `${r.concurrent} jobs on a ${smallest.type} leave ${perJob} MiB each (${reserve}); a job needs at least ${MIN_JOB_MEMORY_MIB} MiB: lower concurrent or choose larger instanceTypes`,
+        });
+      }
+      return;
+    }
+    const asked = memoryMiB(r.jobMemory) * r.concurrent;
+    if (asked > available) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["jobMemory"],
+        message: `${r.jobMemory} × concurrent ${r.concurrent} = ${asked} MiB, more than the ${available} MiB a ${smallest.type} leaves for jobs (${reserve}): set jobMemory to at most ${perJob}m, lower concurrent, or choose larger instanceTypes`,
+      });
+    }
+  })
+  .transform((r) => ({ ...r, jobMemory: r.jobMemory ?? defaultJobMemory(r.instanceTypes, r.concurrent) }))
   .describe("GitLab Runner on a 100 % Spot Auto Scaling group (docker executor, S3 cache).");
+
+/** What the smallest of the types leaves per job, as a Docker memory size ('3584m'). */
+function defaultJobMemory(instanceTypes: readonly string[], concurrent: number): string {
+  const smallest = Math.min(...instanceTypes.map((t) => instanceMemoryMiB(t)!));
+  return `${Math.floor((smallest - RUNNER_SYSTEM_RESERVE_MIB) / concurrent)}m`;
+}
 
 /** The only retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days. */
 export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 const logRetentionDays = z.literal(CLOUDWATCH_RETENTION_DAYS);
 
+const existingBackupBucket = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name").describe("The bucket, in the environment's region."),
+    prefix: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/, "must be a key prefix like 'gitlab' or 'teams/gitlab' (no leading or trailing '/')")
+      .default("gitlab")
+      .describe("Archives go under <prefix>/, the gitlab.rb/secrets copy under <prefix>/config/. @default 'gitlab'"),
+  })
+  .describe(
+    "Back up into this existing bucket under a prefix (seed 004: nex-staging-backups/gitlab/) instead of a dedicated one. Its versioning, encryption, public access and lifecycle are its owner's: retentionDays does not apply. The instance may list, read and write under the prefix only.",
+  );
+
 export const awsBackupsSection = z
   .strictObject({
+    existingBucket: existingBackupBucket.optional(),
     schedule: onCalendar.default("*-*-* 02:00:00").describe("When `gitlab-backup create` runs (UTC). @default '*-*-* 02:00:00'"),
-    retentionDays: retentionDays.default(30).describe("Backup objects in S3 are expired after this. @default 30"),
+    retentionDays: retentionDays.default(30).describe("Backup objects in the dedicated bucket are expired after this (not with existingBucket). @default 30"),
     snapshotRetentionDays: retentionDays.default(14).describe("Daily EBS snapshots of the data volume kept. @default 14"),
     maxAgeHours: z
       .int()
@@ -102,6 +183,8 @@ export const awsTlsSection = z
     strictSslMode: z
       .boolean()
       .default(true)
-      .describe("Set the zone's SSL mode to Full (strict). A zone has one SSL mode: let one environment per zone own it. @default true"),
+      .describe(
+        "Set the zone's SSL mode to Full (strict). A zone has one SSL mode: let one environment per zone own it and deploy it first; the others (false) check at plan that the zone is Full or Full (strict). @default true",
+      ),
   })
   .describe("TLS between Cloudflare and the instance: nginx serves an Origin CA certificate fetched at boot.");

@@ -16,13 +16,14 @@ const always = { when: () => true } as const;
  * filled in the defaults of every section that parsed; a section that did not has no names
  * here (its own problems are reported). Only the SSH name's default depends on another field.
  */
-function hostFields(env: Value): { field: string; host: string | undefined }[] {
+export function hostFields(env: Value): { field: string; host: string | undefined }[] {
   const web = label(at(env, "gitlab", "hostname"));
   return [
     { field: "gitlab.hostname", host: web },
     { field: "gitlab.sshHostname", host: label(at(env, "gitlab", "sshHostname")) ?? (web && defaultSshHostname(web)) },
     { field: "registry.hostname", host: at(env, "registry", "enabled") === false ? undefined : label(at(env, "registry", "hostname")) },
     { field: "observability.grafanaHostname", host: label(at(env, "observability", "grafanaHostname")) },
+    { field: "kubernetes.argocd.hostname", host: at(env, "kubernetes", "argocd", "enabled") === true ? label(at(env, "kubernetes", "argocd", "hostname")) : undefined },
   ];
 }
 

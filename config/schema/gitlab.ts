@@ -8,7 +8,14 @@ const RESERVED_EMAIL_DOMAIN = /@(?:[a-z0-9-]+\.)*(?:invalid|test|localhost|examp
 /** The git SSH host name when config names none: derived from the web host name. */
 export const defaultSshHostname = (webHostname: string): string => `ssh-${webHostname}`;
 
-export function gitlabSection<S extends z.ZodType>(secretRef: S, platform: { readonly defaultSshPort: number }) {
+export function gitlabSection<S extends z.ZodType>(
+  secretRef: S,
+  platform: {
+    readonly defaultSshPort: number;
+    /** How this platform pins GitLab. @default an Omnibus package version (aws, docker) */
+    readonly version?: z.ZodString;
+  },
+) {
   const smtp = z
     .strictObject({
       host: hostOrIp.describe("SMTP relay host, e.g. 'smtp-relay.example.com'."),
@@ -82,7 +89,9 @@ export function gitlabSection<S extends z.ZodType>(secretRef: S, platform: { rea
 
   return z
     .strictObject({
-      version: omnibusVersion.describe("Exact GitLab CE version: the Omnibus package on aws, the image tag on docker."),
+      version: (platform.version ?? omnibusVersion).describe(
+        platform.version ? "Exact GitLab CE version the pinned chart ships (its images are tagged v<version>)." : "Exact GitLab CE version: the Omnibus package on aws, the image tag on docker.",
+      ),
       hostname: dnsLabel.default("gitlab").describe("Web host name under the domain. @default 'gitlab'"),
       sshHostname: dnsLabel
         .optional()

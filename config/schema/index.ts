@@ -11,6 +11,17 @@ import {
 import { at, crossCheck, crossCheckWith, withUniqueHostNames } from "./cross-checks";
 import { grafanaAccessProblem } from "./grafana-access";
 import { gitlabSection } from "./gitlab";
+import { withKubernetesChecks } from "./kubernetes-checks";
+import {
+  kubernetesBackupsSection,
+  kubernetesDnsNote,
+  kubernetesGitlabSection,
+  kubernetesObservabilitySection,
+  kubernetesRunnersSection,
+  kubernetesSection,
+  kubernetesTlsSection,
+  objectStorageSection,
+} from "./kubernetes";
 import { domainName } from "./primitives";
 import { hostFileRef, secretsManagerRef, terraformVariableRef } from "./secrets";
 import { dnsSection, policySection, registrySection, stateSection } from "./shared";
@@ -72,15 +83,36 @@ export const dockerEnvironmentSchema = crossCheckWith(
   grafanaAccessProblem,
 );
 
+const kubernetesEnvironmentObject = z.strictObject({
+  platform: z.literal("kubernetes").describe("GitLab's Helm chart and the gitlab-runner chart on an existing cluster, from one k3s node to a production cluster."),
+  ...common,
+  kubernetes: kubernetesSection,
+  gitlab: kubernetesGitlabSection,
+  objectStorage: objectStorageSection,
+  dns: dnsSection(terraformVariableRef, { proxiedByDefault: false, proxiedNote: kubernetesDnsNote }),
+  tls: kubernetesTlsSection,
+  runners: kubernetesRunnersSection,
+  backups: kubernetesBackupsSection,
+  observability: kubernetesObservabilitySection.prefault({}),
+});
+
+export const kubernetesEnvironmentSchema = withKubernetesChecks(withUniqueHostNames(kubernetesEnvironmentObject, HOST_NAME_FIELDS));
+
 export const environmentSchema = z
-  .discriminatedUnion("platform", [awsEnvironmentSchema, dockerEnvironmentSchema], {
-    error: "must be 'aws' or 'docker'",
+  .discriminatedUnion("platform", [awsEnvironmentSchema, dockerEnvironmentSchema, kubernetesEnvironmentSchema], {
+    error: "must be 'aws', 'docker' or 'kubernetes'",
   })
   .describe("One environment of the GitLab platform. The file name (without .yaml) is the environment's name.");
 
 export type AwsEnvironmentConfig = z.infer<typeof awsEnvironmentSchema>;
 export type DockerEnvironmentConfig = z.infer<typeof dockerEnvironmentSchema>;
+export type KubernetesEnvironmentConfig = z.infer<typeof kubernetesEnvironmentSchema>;
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;
 
 /** Top-level sections that belong to one platform only, for a clearer message than "unrecognized key". */
-export const platformOnlySections: Record<string, "aws" | "docker"> = { aws: "aws", docker: "docker" };
+export const platformOnlySections: Record<string, "aws" | "docker" | "kubernetes"> = {
+  aws: "aws",
+  docker: "docker",
+  kubernetes: "kubernetes",
+  objectStorage: "kubernetes",
+};

@@ -1,6 +1,8 @@
 // Small reusable field types. Each carries the message a user sees when it is wrong.
 import { z } from "zod";
 import { cronScheduleProblem } from "../../userdata/crontab";
+import { didYouMean } from "./did-you-mean";
+import { EC2_INSTANCE_TYPES } from "./ec2-instance-types";
 
 export const dnsLabel = z
   .string()
@@ -67,9 +69,19 @@ export const awsRegion = z
   .string()
   .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region like 'eu-west-3'");
 
-export const instanceType = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type like 't3a.large'");
+const KNOWN_INSTANCE_TYPES = new Set(EC2_INSTANCE_TYPES);
+/** The sizes of a type's family ('t3.huge' → every 't3.' type). */
+const sameFamily = (type: string) => EC2_INSTANCE_TYPES.filter((t) => t.startsWith(`${type.split(".")[0]}.`));
+
+/** An EC2 instance type that exists (ec2-instance-types.ts, generated from the AWS SDK). */
+export const instanceType = z.string().check((ctx) => {
+  if (KNOWN_INSTANCE_TYPES.has(ctx.value)) return;
+  ctx.issues.push({
+    code: "custom",
+    input: ctx.value,
+    message: `unknown EC2 instance type '${ctx.value}'${didYouMean(ctx.value, EC2_INSTANCE_TYPES, sameFamily)} (known types: config/schema/ec2-instance-types.ts, from the AWS SDK)`,
+  });
+});
 
 export const memorySize = z
   .string()

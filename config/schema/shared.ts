@@ -22,7 +22,7 @@ export function dnsSection<S extends z.ZodType>(secretRef: S, platform: { readon
         .boolean()
         .default(platform.proxiedByDefault)
         .describe(
-          "Proxy the web and registry records through Cloudflare. The git SSH record is always DNS-only. Cloudflare's Free and Pro plans refuse request bodies over 100 MB, so a registry push with a larger layer fails while proxied. " +
+          "Proxy the web and registry records through Cloudflare. The git SSH record is always DNS-only. Cloudflare's Free and Pro plans refuse request bodies over 100 MB while proxied: a registry layer, job artifacts, LFS objects or a git push over HTTPS larger than that fails. " +
             `${platform.proxiedNote} @default ${platform.proxiedByDefault}`,
         ),
     })

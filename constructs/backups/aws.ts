@@ -1,11 +1,13 @@
-// Backups on aws (seed 004): a versioned S3 bucket receiving GitLab's nightly archive and,
-// separately, /etc/gitlab; daily DLM snapshots of the data volume; an alarm when no backup
-// has succeeded for too long.
+// Backups on aws (seed 004): a versioned S3 bucket (or a prefix of an existing one, as the
+// seed's nex-staging-backups/gitlab/) receiving GitLab's nightly archive and, separately,
+// /etc/gitlab; daily DLM snapshots of the data volume; an alarm when no backup has
+// succeeded for too long.
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DlmLifecyclePolicy } from "@cdktf/provider-aws/lib/dlm-lifecycle-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { DataAwsS3Bucket } from "@cdktf/provider-aws/lib/data-aws-s3-bucket";
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { Construct } from "constructs";
 import type { WriteFile } from "../../userdata/cloud-config";
@@ -14,8 +16,9 @@ import { compactScript } from "../../userdata/host-scripts";
 import { PrivateBucket } from "../private-bucket/aws";
 
 export const BACKUP_METRIC = { namespace: "GitLab/Backups", name: "BackupSucceeded" } as const;
-/** Where in the bucket GitLab's archives go (gitlab-backup create DIRECTORY=…); /etc/gitlab goes to config/. */
+/** Where in the dedicated bucket GitLab's archives go (gitlab-backup create DIRECTORY=…); /etc/gitlab goes to config/. */
 export const ARCHIVE_PREFIX = "gitlab";
+const CONFIG_PREFIX = "config";
 const SCRIPT_PATH = "/usr/local/sbin/gitlab-backup-s3";
 
 export interface AwsBackupsProps {
@@ -24,8 +27,13 @@ export interface AwsBackupsProps {
   /** Environment name: the backup metric's dimension. */
   readonly environment: string;
   readonly region: string;
-  /** Backup bucket name (globally unique). */
+  /** Name of the dedicated backup bucket this creates (globally unique). */
   readonly bucketName: string;
+  /**
+   * Back up under this prefix of an existing bucket instead (its settings are its owner's):
+   * archives under <prefix>/, /etc/gitlab under <prefix>/config/. @default a dedicated bucket
+   */
+  readonly existingBucket?: { readonly name: string; readonly prefix: string };
   /** Backup objects are expired after this many days. */
   readonly retentionDays: number;
   /** When the backup runs (systemd OnCalendar, UTC). */
@@ -41,7 +49,13 @@ export interface AwsBackupsProps {
 }
 
 export class AwsBackups extends Construct {
-  readonly bucket: S3Bucket;
+  /** The dedicated bucket, when this construct created one. */
+  readonly bucket?: S3Bucket;
+  /** Name of the bucket the backups go to. */
+  readonly bucketName: string;
+  private readonly bucketArn: string;
+  /** The prefix the instance may write under, in an existing bucket. */
+  private readonly prefix?: string;
   /** Files the GitLab host needs (script, service, timer) and the unit to enable. */
   readonly hostFiles: readonly WriteFile[];
   readonly hostUnits: readonly string[] = [BACKUP_TIMER];
@@ -51,22 +65,33 @@ export class AwsBackups extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsBackupsProps) {
     super(scope, id);
-    this.bucket = new PrivateBucket(this, "storage", {
-      bucketName: props.bucketName,
-      purpose: "backups",
-      holdsData: true,
-      expireAfterDays: props.retentionDays,
-    }).bucket;
+    if (props.existingBucket) {
+      // Looked up, so a missing or misspelt bucket fails the plan, not the first backup.
+      const existing = new DataAwsS3Bucket(this, "existing", { bucket: props.existingBucket.name });
+      this.bucketName = props.existingBucket.name;
+      this.bucketArn = existing.arn;
+      this.prefix = props.existingBucket.prefix;
+    } else {
+      this.bucket = new PrivateBucket(this, "storage", {
+        bucketName: props.bucketName,
+        purpose: "backups",
+        holdsData: true,
+        expireAfterDays: props.retentionDays,
+      }).bucket;
+      this.bucketName = this.bucket.bucket;
+      this.bucketArn = this.bucket.arn;
+    }
     // The remote directory is the bucket alone: fog takes all of it as a bucket name, so a
     // "bucket/prefix" there is not a prefix. The script asks for the prefix (DIRECTORY=).
-    this.upload = { bucket: this.bucket.bucket, region: props.region };
+    this.upload = { bucket: this.bucketName, region: props.region };
 
     const units = renderBackupUnits({
       onCalendar: props.schedule,
-      bucket: this.bucket.bucket,
+      bucket: this.bucketName,
       region: props.region,
       environment: props.environment,
-      archivePrefix: ARCHIVE_PREFIX,
+      archivePrefix: this.prefix ?? ARCHIVE_PREFIX,
+      configPrefix: this.prefix ? `${this.prefix}/${CONFIG_PREFIX}` : CONFIG_PREFIX,
       scriptPath: SCRIPT_PATH,
     });
     this.hostFiles = [
@@ -126,19 +151,25 @@ export class AwsBackups extends Construct {
   }
 
   /** Lets the GitLab instance write archives and the config copy, and report success. */
-  grantBackupWriter(role: IamRole): void {
-    new IamRolePolicy(this, "writer", {
+  grantBackupWriter(role: IamRole): IamRolePolicy {
+    return new IamRolePolicy(this, "writer", {
       role: role.id,
       name: "backups",
       policy: JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-          { Sid: "ListBackupBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: [this.bucket.arn] },
+          ...(this.prefix
+            ? [
+                // A shared bucket: this environment's prefix and nothing else of it.
+                { Sid: "ListBackupPrefix", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [this.bucketArn], Condition: { StringLike: { "s3:prefix": [`${this.prefix}/*`] } } },
+                { Sid: "BackupBucketLocation", Effect: "Allow", Action: ["s3:GetBucketLocation"], Resource: [this.bucketArn] },
+              ]
+            : [{ Sid: "ListBackupBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: [this.bucketArn] }]),
           {
             Sid: "WriteBackups",
             Effect: "Allow",
             Action: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-            Resource: [`${this.bucket.arn}/*`],
+            Resource: [this.prefix ? `${this.bucketArn}/${this.prefix}/*` : `${this.bucketArn}/*`],
           },
           {
             Sid: "ReportBackupSuccess",

@@ -2,6 +2,7 @@
 // (proxied per config) and the git SSH host (always DNS-only) pointing at the Elastic IP;
 // the zone's SSL mode Full (strict), so Cloudflare checks the Origin CA certificate nginx
 // serves (fetched from Secrets Manager at boot by the GitLab server).
+import { DataCloudflareZoneSetting } from "@cdktf/provider-cloudflare/lib/data-cloudflare-zone-setting";
 import { ZoneSetting } from "@cdktf/provider-cloudflare/lib/zone-setting";
 import { Construct } from "constructs";
 import { CloudflareRecords, type HostRecord } from "./records";
@@ -36,6 +37,23 @@ export class AwsDnsTls extends Construct {
         settingId: "ssl",
         // The provider types `value` as a map, but the ssl setting's value is a plain string.
         value: "strict" as unknown as Record<string, unknown>,
+      });
+    } else if (props.proxied) {
+      // Another environment owns the zone's SSL mode. Deployed alone on a Flexible zone,
+      // Cloudflare would fetch over HTTP and nginx redirect to HTTPS in a loop: the plan reads
+      // the mode and stops (Full also works: the origin serves HTTPS).
+      new DataCloudflareZoneSetting(this, "ssl-mode", {
+        zoneId: props.zoneId,
+        settingId: "ssl",
+        lifecycle: {
+          postcondition: [
+            {
+              condition: '${contains(["full", "strict"], self.value)}',
+              errorMessage:
+                "The zone's SSL mode is not Full (strict) or Full, and this environment leaves it to another one (tls.strictSslMode: false): proxied requests would loop between Cloudflare's HTTP fetch and nginx's redirect to HTTPS. Set tls.strictSslMode: true here, or deploy the environment that owns the zone's SSL mode first.",
+            },
+          ],
+        },
       });
     }
   }

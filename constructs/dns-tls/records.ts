@@ -3,6 +3,9 @@
 import { DnsRecord } from "@cdktf/provider-cloudflare/lib/dns-record";
 import { Construct } from "constructs";
 
+/** A literal host name (a load balancer's): the record is a CNAME. Anything else (an IPv4 address, an Elastic IP's reference) is an A record. */
+const HOST_NAME = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
 export interface HostRecord {
   /** Stable id of the record's role, e.g. 'gitlab' (part of the Terraform address). */
   readonly id: string;
@@ -10,11 +13,16 @@ export interface HostRecord {
   readonly name: string;
   /** Through Cloudflare's proxy (HTTP/HTTPS only) or DNS-only. */
   readonly proxied: boolean;
+  /** Where this record points, when not at the shared address (e.g. git SSH's own load balancer). */
+  readonly address?: string;
 }
 
 export interface CloudflareRecordsProps {
   readonly zoneId: string;
-  /** IPv4 address every record points at (the host's public address, or the Elastic IP). */
+  /**
+   * Where the records point: an IPv4 address (an A record: the host's public address, the
+   * Elastic IP) or a host name (a CNAME record: a cloud load balancer's).
+   */
   readonly address: string;
   readonly records: readonly HostRecord[];
 }
@@ -32,8 +40,8 @@ export class CloudflareRecords extends Construct {
         new DnsRecord(this, r.id, {
           zoneId: props.zoneId,
           name: r.name,
-          type: "A",
-          content: props.address,
+          type: HOST_NAME.test(r.address ?? props.address) ? "CNAME" : "A",
+          content: r.address ?? props.address,
           proxied: r.proxied,
           ttl: 1, // automatic
           comment: "managed by gitlab-platform",

@@ -1,6 +1,6 @@
 // GitLab CE (Omnibus) on one EC2 instance. Its data lives on a separate encrypted EBS
-// volume mounted at /var/opt/gitlab, so the instance can be replaced (new AMI, new user
-// data, new GitLab version) without losing repositories.
+// volume mounted at /var/opt/gitlab, so the instance can be replaced (new AMI in config, new
+// user data, new GitLab version) without losing repositories.
 import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
 import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
@@ -9,12 +9,12 @@ import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VolumeAttachment } from "@cdktf/provider-aws/lib/volume-attachment";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { dependable, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { ROLE_TAG } from "../../policies/types";
 import type { ApplicationSettings } from "../../userdata/application-settings";
@@ -22,11 +22,12 @@ import type { OmnibusSettings } from "../../userdata/gitlab-rb";
 import type { WriteFile } from "../../userdata/cloud-config";
 import { renderGitlabServerUserData, type BootSecret } from "../../userdata/gitlab-server-user-data";
 import { gzippedUserData } from "../ec2-user-data";
+import { BOOTSTRAP_METRICS_STATEMENT } from "../observability/aws";
+import { allowSessionManager } from "../session-manager";
 
 
 /** Canonical's account, which publishes the official Ubuntu AMIs. */
 const CANONICAL_OWNER_ID = "099720109477";
-const UBUNTU_CODENAMES = { "22.04": "jammy", "24.04": "noble" } as const;
 
 export interface AwsGitLabServerProps {
   /** Prefix of every resource name, e.g. 'staging-gitlab'. */
@@ -39,8 +40,11 @@ export interface AwsGitLabServerProps {
   /** Public subnet of the instance; its availability zone also holds the data volume. */
   readonly subnetId: string;
   readonly instanceType: string;
-  /** Ubuntu LTS release of the looked-up AMI. */
-  readonly ubuntuRelease: keyof typeof UBUNTU_CODENAMES;
+  /**
+   * The image, pinned in config: an AMI id, or the exact name of one Canonical Ubuntu LTS
+   * image (looked up by name; a name matching two images fails the plan).
+   */
+  readonly ami: string;
   readonly rootVolumeGb: number;
   readonly dataVolumeGb: number;
   /** gitlab.rb settings; secrets in them must be boot secrets' files. */
@@ -57,7 +61,15 @@ export interface AwsGitLabServerProps {
   readonly hostUnits?: readonly string[];
   /** Tag that selects the data volume for scheduled snapshots. @default no snapshots */
   readonly dataVolumeSnapshotTag?: { readonly key: string; readonly value: string };
+  /**
+   * Where HTTP and HTTPS may come from: a proxy's published ranges (Cloudflare's, when the
+   * web records are proxied), in a security group of their own. @default anywhere
+   */
+  readonly webIngressSources?: readonly string[];
 }
+
+/** Inbound rules a security group takes per address family (AWS's default quota). */
+export const SECURITY_GROUP_INBOUND_RULES = 60;
 
 export class AwsGitLabServer extends Construct {
   /** The EC2 instance running Omnibus. */
@@ -67,26 +79,28 @@ export class AwsGitLabServer extends Construct {
   /** The Elastic IP every DNS record points at. */
   readonly elasticIp: Eip;
   readonly securityGroup: SecurityGroup;
+  /** HTTP and HTTPS from the proxy's ranges only, when webIngressSources is set. */
+  readonly webSecurityGroup?: SecurityGroup;
   /** The instance role; other constructs grant it access to their buckets and log groups. */
   readonly role: IamRole;
+  /** The Host dimension of the BootstrapFailed metric its bootstrap sends. */
+  readonly bootstrapMetricHost: string;
 
 
   constructor(scope: Construct, id: string, props: AwsGitLabServerProps) {
     super(scope, id);
     const tags = (name: string) => ({ ...props.tags, Name: `${props.namePrefix}-${name}` });
 
-    const ami = new DataAwsAmi(this, "ubuntu", {
-      owners: [CANONICAL_OWNER_ID],
-      mostRecent: true,
-      filter: [
-        {
-          name: "name",
-          values: [`ubuntu/images/hvm-ssd*/ubuntu-${UBUNTU_CODENAMES[props.ubuntuRelease]}-${props.ubuntuRelease}-amd64-server-*`],
-        },
-        { name: "virtualization-type", values: ["hvm"] },
-        { name: "architecture", values: ["x86_64"] },
-      ],
-    });
+    // The image changes only when config names another one: no most_recent, no wildcard.
+    // Deprecated images are included: Canonical deprecates its images after a while, and a
+    // pinned environment must still plan.
+    const imageId = props.ami.startsWith("ami-")
+      ? props.ami
+      : new DataAwsAmi(this, "ubuntu", {
+          owners: [CANONICAL_OWNER_ID],
+          includeDeprecated: true,
+          filter: [{ name: "name", values: [props.ami] }],
+        }).id;
     const subnet = new DataAwsSubnet(this, "subnet", { id: props.subnetId });
 
     this.dataVolume = new EbsVolume(this, "data", {
@@ -105,12 +119,12 @@ export class AwsGitLabServer extends Construct {
       vpcId: props.vpcId,
       tags: { ...tags("server"), [ROLE_TAG]: "gitlab-server" },
     });
-    const ingress: [string, number][] = [
-      ["git-ssh", props.omnibus.sshPort],
+    const web: [string, number][] = [
       ["http", 80],
       ["https", 443],
     ];
-    for (const [name, port] of ingress) {
+    const fromAnywhere: [string, number][] = [["git-ssh", props.omnibus.sshPort], ...(props.webIngressSources ? [] : web)];
+    for (const [name, port] of fromAnywhere) {
       for (const [family, cidr] of [["ipv4", "0.0.0.0/0"], ["ipv6", "::/0"]] as const) {
         new VpcSecurityGroupIngressRule(this, `ingress-${name}-${family}`, {
           securityGroupId: this.securityGroup.id,
@@ -122,6 +136,7 @@ export class AwsGitLabServer extends Construct {
         });
       }
     }
+    if (props.webIngressSources) this.webSecurityGroup = this.webFrom(props, tags, web, props.webIngressSources);
     new VpcSecurityGroupEgressRule(this, "egress-all", {
       securityGroupId: this.securityGroup.id,
       description: "packages, Secrets Manager, S3, SMTP, database",
@@ -137,12 +152,14 @@ export class AwsGitLabServer extends Construct {
       }),
       tags: tags("server"),
     });
-    new IamRolePolicyAttachment(this, "ssm-core", {
-      role: this.role.name,
-      policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-    });
+    const ownPolicies: IamRolePolicy[] = [allowSessionManager(this, this.role)];
+    ownPolicies.push(new IamRolePolicy(this, "report-bootstrap", {
+      role: this.role.id,
+      name: "report-bootstrap",
+      policy: JSON.stringify({ Version: "2012-10-17", Statement: [BOOTSTRAP_METRICS_STATEMENT] }),
+    }));
     if (props.bootSecrets.length > 0) {
-      new IamRolePolicy(this, "read-boot-secrets", {
+      ownPolicies.push(new IamRolePolicy(this, "read-boot-secrets", {
         role: this.role.id,
         name: "read-boot-secrets",
         policy: JSON.stringify({
@@ -156,12 +173,14 @@ export class AwsGitLabServer extends Construct {
             },
           ],
         }),
-      });
+      }));
     }
     const profile = new IamInstanceProfile(this, "profile", { name: `${props.namePrefix}-server`, role: this.role.name });
 
+    this.bootstrapMetricHost = `${props.namePrefix}-server`;
     const userData = renderGitlabServerUserData({
       gitlabVersion: props.gitlabVersion,
+      metricHost: this.bootstrapMetricHost,
       region: props.region,
       dataVolumeId: this.dataVolume.id,
       omnibus: props.omnibus,
@@ -172,10 +191,10 @@ export class AwsGitLabServer extends Construct {
     });
 
     this.instance = new Instance(this, "instance", {
-      ami: ami.id,
+      ami: imageId,
       instanceType: props.instanceType,
       subnetId: props.subnetId,
-      vpcSecurityGroupIds: [this.securityGroup.id],
+      vpcSecurityGroupIds: [this.securityGroup.id, ...(this.webSecurityGroup ? [this.webSecurityGroup.id] : [])],
       iamInstanceProfile: profile.name,
       metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
       rootBlockDevice: {
@@ -186,12 +205,12 @@ export class AwsGitLabServer extends Construct {
         tags: tags("server-root"),
       },
       userDataBase64: gzippedUserData(userData, "GitLab server"),
-      // A new version or config boots a fresh instance that mounts the same data volume.
+      // A new version, config or aws.ami boots a fresh instance that mounts the same data volume.
       userDataReplaceOnChange: true,
       tags: tags("server"),
-      // A newer AMI must never replace the server behind the operator's back: the lookup
-      // is ignored after creation; upgrading the OS is a deliberate `-replace` (README).
-      lifecycle: { ignoreChanges: ["ami"] },
+      // The bootstrap reads its secrets first thing: a role without its policy yet means
+      // AccessDenied on the first create (more are added with bootsAfter).
+      dependsOn: ownPolicies,
     });
 
     new VolumeAttachment(this, "data-attachment", {
@@ -207,5 +226,48 @@ export class AwsGitLabServer extends Construct {
       allocationId: this.elasticIp.allocationId,
       instanceId: this.instance.id,
     });
+  }
+
+  /**
+   * Creates the instance only after these: the policies other constructs grant its role
+   * (buckets, log groups, metrics) and the log groups its agent writes, so the first boot
+   * does not race IAM or find its log groups missing.
+   */
+  bootsAfter(...dependencies: readonly ITerraformDependable[]): void {
+    this.instance.dependsOn = [...(this.instance.dependsOn ?? []), ...dependencies.map(dependable)];
+  }
+
+  /**
+   * HTTP and HTTPS from these ranges only, one rule per range and port, in a group of their
+   * own: the proxy's ranges alone use half of a group's inbound rules. (A managed prefix list
+   * would not save any: a rule that references one counts as its maximum entries.)
+   */
+  private webFrom(props: AwsGitLabServerProps, tags: (name: string) => Record<string, string>, ports: readonly [string, number][], sources: readonly string[]): SecurityGroup {
+    for (const [family, v6] of [["IPv4", false], ["IPv6", true]] as const) {
+      const rules = sources.filter((c) => c.includes(":") === v6).length * ports.length;
+      if (rules > SECURITY_GROUP_INBOUND_RULES) {
+        throw new Error(`web ingress needs ${rules} inbound ${family} rules, but a security group takes at most ${SECURITY_GROUP_INBOUND_RULES}: split the ranges over more groups`);
+      }
+    }
+    const group = new SecurityGroup(this, "web-sg", {
+      name: `${props.namePrefix}-web-cloudflare`,
+      description: "GitLab server: HTTP and HTTPS from Cloudflare's proxy only",
+      vpcId: props.vpcId,
+      tags: { ...tags("web-cloudflare"), [ROLE_TAG]: "gitlab-server" },
+    });
+    for (const cidr of sources) {
+      for (const [name, port] of ports) {
+        // Named after the range, so a range Cloudflare adds or retires changes one rule each.
+        new VpcSecurityGroupIngressRule(this, `web-${name}-${cidr.replace(/[^0-9a-f]+/gi, "-").replace(/-$/, "")}`, {
+          securityGroupId: group.id,
+          description: `${name} from Cloudflare`,
+          ipProtocol: "tcp",
+          fromPort: port,
+          toPort: port,
+          ...(cidr.includes(":") ? { cidrIpv6: cidr } : { cidrIpv4: cidr }),
+        });
+      }
+    }
+    return group;
   }
 }

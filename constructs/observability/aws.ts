@@ -12,6 +12,7 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { Construct } from "constructs";
 import type { WriteFile } from "../../userdata/cloud-config";
 import { CLOUDWATCH_AGENT_NAMESPACE, renderCloudWatchAgentConfig, type CloudWatchLogFile } from "../../userdata/cloudwatch-agent";
+import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
 import { SERVER_AGENT_CONFIG_PATH, SERVER_BOOTSTRAP_LOG } from "../../userdata/gitlab-server-user-data";
 
 /** The GitLab host's log groups, by short name; `system` keeps the shorter retention. */
@@ -49,6 +50,18 @@ export const AGENT_METRICS_STATEMENT = {
   Action: ["cloudwatch:PutMetricData"],
   Resource: "*",
   Condition: { StringEquals: { "cloudwatch:namespace": CLOUDWATCH_AGENT_NAMESPACE } },
+} as const;
+
+/**
+ * What a failed bootstrap needs to report itself (the alarm per host reads it). Namespaced
+ * like the agent's: a job on a runner could send a false failure (an alarm), nothing more.
+ */
+export const BOOTSTRAP_METRICS_STATEMENT = {
+  Sid: "ReportBootstrapFailure",
+  Effect: "Allow",
+  Action: ["cloudwatch:PutMetricData"],
+  Resource: "*",
+  Condition: { StringEquals: { "cloudwatch:namespace": BOOTSTRAP_FAILED_METRIC.namespace } },
 } as const;
 
 export interface AwsObservabilityProps {
@@ -95,8 +108,8 @@ export class AwsObservability extends Construct {
   }
 
   /** Lets the GitLab host's CloudWatch agent write its log groups and host metrics. */
-  grantAgent(role: IamRole): void {
-    new IamRolePolicy(this, "agent", {
+  grantAgent(role: IamRole): IamRolePolicy {
+    return new IamRolePolicy(this, "agent", {
       role: role.id,
       name: "cloudwatch-agent",
       policy: JSON.stringify({
@@ -161,14 +174,40 @@ export class AwsObservability extends Construct {
     });
   }
 
+  /**
+   * A failed bootstrap on this host (the GitLab server, or any runner of the group): its
+   * script sends BootstrapFailed with the host's name. No datapoint is no failure.
+   */
+  watchBootstrap(kind: "server" | "runner", host: string): void {
+    this.alarm(
+      `${kind}-bootstrap-failed`,
+      {
+        alarmDescription:
+          kind === "server"
+            ? "The GitLab instance's bootstrap failed: GitLab may not be running (/var/log/gitlab-bootstrap.log, the system log group's <instance-id>-bootstrap stream)"
+            : "A runner's bootstrap failed; it powered itself off and Auto Scaling replaces it (the runner system log group's <instance-id>-bootstrap stream)",
+        namespace: BOOTSTRAP_FAILED_METRIC.namespace,
+        metricName: BOOTSTRAP_FAILED_METRIC.name,
+        dimensions: { Host: host },
+        statistic: "Sum",
+        period: 300,
+        evaluationPeriods: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        threshold: 1,
+      },
+      "notBreaching",
+    );
+  }
+
   private alarm(
     id: string,
     config: Omit<ConstructorParameters<typeof CloudwatchMetricAlarm>[2], "alarmName" | "alarmActions" | "okActions" | "treatMissingData">,
+    treatMissingData: "missing" | "notBreaching" = "missing",
   ): CloudwatchMetricAlarm {
     return new CloudwatchMetricAlarm(this, id, {
       ...config,
       alarmName: `${this.props.namePrefix}-${id}`,
-      treatMissingData: "missing",
+      treatMissingData,
       alarmActions: [...this.alarmActions],
       okActions: [...this.alarmActions],
     });

@@ -20,8 +20,8 @@ export class AwsRegistry extends Construct {
   }
 
   /** Lets the role (the GitLab instance) read and write images; the registry needs list, multipart and delete. */
-  grantReadWrite(role: IamRole): void {
-    new IamRolePolicy(this, "read-write", {
+  grantReadWrite(role: IamRole): IamRolePolicy {
+    return new IamRolePolicy(this, "read-write", {
       role: role.id,
       name: "registry-storage",
       policy: JSON.stringify({

@@ -10,7 +10,6 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
@@ -20,11 +19,20 @@ import { Construct } from "constructs";
 import { ROLE_TAG } from "../../policies/types";
 import { renderRunnerFleetUserData, TERMINATION_HOOK_NAME } from "../../userdata/runner-fleet-user-data";
 import { gzippedUserData } from "../ec2-user-data";
-import { AGENT_METRICS_STATEMENT, agentLogsStatement } from "../observability/aws";
+import { AGENT_METRICS_STATEMENT, agentLogsStatement, BOOTSTRAP_METRICS_STATEMENT } from "../observability/aws";
+import { allowSessionManager } from "../session-manager";
 import { PrivateBucket } from "../private-bucket/aws";
 
 /** Seconds the Auto Scaling group waits for the instance to finish its jobs and unregister. */
 export const TERMINATION_HOOK_TIMEOUT_SECONDS = 600;
+/**
+ * How long Auto Scaling waits before acting on a new instance's failed EC2 status checks. The
+ * group uses EC2 checks only, and a runner whose bootstrap fails powers itself off, which
+ * Auto Scaling acts on at once even within this period (an instance no longer running is
+ * replaced immediately): so it only spares an instance whose status checks stumble while it
+ * boots, and is short. (Terraform's default is 300 s.)
+ */
+export const RUNNER_HEALTH_CHECK_GRACE_SECONDS = 120;
 /** Amazon's own account, which publishes the Amazon Linux AMIs. */
 const AMAZON_OWNER = "amazon";
 
@@ -97,6 +105,8 @@ export class AwsRunnerFleet extends Construct {
   readonly securityGroup: SecurityGroup;
   /** The instances' role. */
   readonly role: IamRole;
+  /** The Host dimension of the BootstrapFailed metric a failed bootstrap sends: the group's name. */
+  readonly bootstrapMetricHost: string;
   readonly launchTemplate: LaunchTemplate;
 
   constructor(scope: Construct, id: string, props: AwsRunnerFleetProps) {
@@ -166,10 +176,7 @@ export class AwsRunnerFleet extends Construct {
       }),
       tags: tags(),
     });
-    const ssm = new IamRolePolicyAttachment(this, "ssm-core", {
-      role: this.role.name,
-      policyArn: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-    });
+    const ssm = allowSessionManager(this, this.role);
     const policy = new IamRolePolicy(this, "runner-policy", {
       role: this.role.id,
       name: "gitlab-runner",
@@ -185,9 +192,11 @@ export class AwsRunnerFleet extends Construct {
           },
           agentLogsStatement([this.logGroups.runner.arn, this.logGroups.system.arn]),
           { Sid: "RunnerToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [p.tokenSecretArn] },
-          // Completing its own termination hook; marking itself unhealthy when its bootstrap failed.
-          { Sid: "OwnGroupLifecycle", Effect: "Allow", Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:SetInstanceHealth"], Resource: [asgArn] },
+          // Completing its termination hook. Not SetInstanceHealth: it cannot be limited to the
+          // caller's own instance, and every job with the Docker socket holds this role.
+          { Sid: "OwnGroupLifecycle", Effect: "Allow", Action: ["autoscaling:CompleteLifecycleAction"], Resource: [asgArn] },
           AGENT_METRICS_STATEMENT,
+          BOOTSTRAP_METRICS_STATEMENT,
         ],
       }),
     });
@@ -206,6 +215,7 @@ export class AwsRunnerFleet extends Construct {
         { name: "virtualization-type", values: ["hvm"] },
       ],
     });
+    this.bootstrapMetricHost = name;
     const userData = renderRunnerFleetUserData({
       runnerVersion: p.runnerVersion,
       region: p.region,
@@ -241,6 +251,8 @@ export class AwsRunnerFleet extends Construct {
       ],
       networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
       userData: gzippedUserData(userData, "runner"),
+      // A runner whose bootstrap failed powers itself off: that is its termination.
+      instanceInitiatedShutdownBehavior: "terminate",
       updateDefaultVersion: true,
       tagSpecifications: [
         { resourceType: "instance", tags: tags() },
@@ -259,6 +271,7 @@ export class AwsRunnerFleet extends Construct {
       capacityRebalance: true,
       defaultInstanceWarmup: 300,
       healthCheckType: "EC2",
+      healthCheckGracePeriod: RUNNER_HEALTH_CHECK_GRACE_SECONDS,
       // Group metrics are off unless asked for; the "runners at maximum" alarm reads these.
       enabledMetrics: ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMaxSize", "GroupPendingInstances", "GroupTerminatingInstances"],
       mixedInstancesPolicy: {

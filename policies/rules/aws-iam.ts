@@ -9,6 +9,12 @@ export const ACTIONS_REQUIRING_ANY_RESOURCE: Readonly<Record<string, string>> = 
   "ec2:DescribeTags": "Describe* calls have no resource-level permissions (CloudWatch agent)",
   "ec2:DescribeVolumes": "Describe* calls have no resource-level permissions (CloudWatch agent)",
   "ec2:DescribeInstances": "Describe* calls have no resource-level permissions",
+  // Session Manager, as AWS's custom instance profile for it grants them (constructs/session-manager.ts).
+  "ssm:UpdateInstanceInformation": "the SSM agent registers its own instance; no condition names the calling instance, and AWS grants it on *",
+  "ssmmessages:CreateControlChannel": "Session Manager's channels have no resource-level permissions",
+  "ssmmessages:CreateDataChannel": "Session Manager's channels have no resource-level permissions",
+  "ssmmessages:OpenControlChannel": "Session Manager's channels have no resource-level permissions",
+  "ssmmessages:OpenDataChannel": "Session Manager's channels have no resource-level permissions",
 };
 
 /** Actions whose "*" resource is only acceptable with a condition on this key. */
@@ -16,13 +22,11 @@ const NEEDS_CONDITION: Readonly<Record<string, string>> = { "cloudwatch:PutMetri
 
 /**
  * The AWS managed policies a role may have, why, and which service principals the role must
- * trust (the policy is broad, so it goes only to the identity it was written for).
+ * trust (the policy is broad, so it goes only to the identity it was written for). Not
+ * AmazonSSMManagedInstanceCore: it reads every SSM parameter in the account; the instance
+ * roles get Session Manager's own actions inline (constructs/session-manager.ts).
  */
 export const ALLOWED_MANAGED_POLICIES: Readonly<Record<string, { readonly reason: string; readonly assumedBy: readonly string[] }>> = {
-  "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore": {
-    reason: "Session Manager is the admins' only way onto the GitLab server and runners (no SSH ingress)",
-    assumedBy: ["ec2.amazonaws.com"],
-  },
   "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole": {
     reason: "DLM's own service role, to create and expire the data volume's EBS snapshots",
     assumedBy: ["dlm.amazonaws.com"],

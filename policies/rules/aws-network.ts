@@ -1,4 +1,5 @@
-// Security groups: the world may reach only the GitLab server, and only on 80, 443 and git SSH.
+// Security groups: the world may reach only the GitLab server, and only on 80, 443 and git SSH
+// (80 and 443 only from Cloudflare's ranges when the web records are proxied).
 // Ingress is checked wherever Terraform can declare it: aws_vpc_security_group_ingress_rule,
 // the older aws_security_group_rule (type = "ingress") and inline `ingress` blocks.
 import { ROLE_TAG, type ResourceView, type Rule, type StackView, type Violation } from "../types";
@@ -23,6 +24,9 @@ function problem(stack: StackView, group: ResourceView | undefined, ingress: Ing
   if (!ingress.cidrs.some(isWorld)) return undefined;
   const tcp = ["tcp", "6"].includes(String(ingress.protocol).toLowerCase());
   const single = ingress.fromPort === ingress.toPort && tcp;
+  if (stack.context.webBehindCloudflare && role === "gitlab-server" && single && [80, 443].includes(ingress.fromPort as number)) {
+    return "the web host names are proxied by Cloudflare (dns.proxied): open 80 and 443 to Cloudflare's ranges only (constructs/dns-tls/cloudflare-ip-ranges.ts), or anyone can reach the origin around its WAF and rate limits";
+  }
   if (role === "gitlab-server" && single && allowed.has(ingress.fromPort as number)) return undefined;
   return `only the GitLab server may be open to the internet, on tcp ${[...allowed].join(", ")}: restrict the source or the port`;
 }

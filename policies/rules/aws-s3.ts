@@ -1,4 +1,5 @@
-// S3: private, encrypted, TLS-only; data buckets versioned; cache and backups expire.
+// S3: private, encrypted, TLS-only; data buckets versioned; cache and backups expire; old
+// versions and expired delete markers of versioned buckets go too.
 import { PURPOSE_TAG, type ResourceView, type Rule, type StackView } from "../types";
 
 /** The bucket-level resources that point at `bucket` through their `bucket` attribute. */
@@ -69,16 +70,25 @@ const versioned: Rule = {
 
 const lifecycle: Rule = {
   id: "AWS-S3-LIFECYCLE",
-  rationale: "Caches and backups grow forever without an expiry: cost, and old backups kept past their retention.",
+  rationale: "Caches and backups grow forever without an expiry, and a versioned bucket keeps every old version and delete marker: cost, and data kept past its retention.",
   check: (stack) =>
-    stack
-      .ofType("aws_s3_bucket")
-      .filter((b) => ["backups", "cache"].includes(purpose(b) ?? ""))
-      .flatMap((bucket) => {
-        const rules = attached(stack, "aws_s3_bucket_lifecycle_configuration", bucket).flatMap((l) => l.config.rule ?? []);
-        const expires = rules.some((r: any) => r.status === "Enabled" && (r.expiration ?? []).some((e: any) => typeof e.days === "number"));
-        return expires ? [] : [{ resource: bucket, message: "add a lifecycle rule expiring objects after the retention (days)" }];
-      }),
+    stack.ofType("aws_s3_bucket").flatMap((bucket) => {
+      const rules = attached(stack, "aws_s3_bucket_lifecycle_configuration", bucket)
+        .flatMap((l) => l.config.rule ?? [])
+        .filter((r: any) => r.status === "Enabled");
+      const has = (test: (r: any) => boolean) => rules.some(test);
+      const problems: string[] = [];
+      if (["backups", "cache"].includes(purpose(bucket) ?? "") && !has((r) => (r.expiration ?? []).some((e: any) => typeof e.days === "number"))) {
+        problems.push("add a lifecycle rule expiring objects after the retention (days)");
+      }
+      const versioned = attached(stack, "aws_s3_bucket_versioning", bucket).some((v) => v.config.versioning_configuration?.status === "Enabled");
+      const expiresOldVersions = has((r) => (r.noncurrent_version_expiration ?? []).some((e: any) => typeof e.noncurrent_days === "number"));
+      const removesMarkers = has((r) => (r.expiration ?? []).some((e: any) => e.expired_object_delete_marker === true));
+      if (versioned && !(expiresOldVersions && removesMarkers)) {
+        problems.push("versioned: add lifecycle rules expiring noncurrent versions (noncurrent_version_expiration) and removing expired delete markers (expiration.expired_object_delete_marker)");
+      }
+      return problems.length ? [{ resource: bucket, message: problems.join("; ") }] : [];
+    }),
 };
 
 export const s3Rules = [publicAccess, encryption, tlsOnly, versioned, lifecycle];

@@ -8,6 +8,7 @@
 /** Paths whose change can alter every environment's Terraform. */
 export const SHARED_PATHS = [
   "main.ts",
+  "cli/**/*",
   "cdktf.json",
   "package.json",
   "package-lock.json",
@@ -25,7 +26,9 @@ export const SHARED_PATHS = [
 /** Paths that never change what gets deployed. */
 export const IRRELEVANT_PATHS = [
   "*.md",
+  "LICENSE",
   "docs/**/*",
+  "cost/**/*",
   "test/**/*",
   "scripts/**/*",
   ".ci/**/*",

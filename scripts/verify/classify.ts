@@ -20,6 +20,8 @@ export type Kind =
   | "yaml"
   | "json"
   | "iptables"
+  | "helm-values"
+  | "kubernetes-manifest"
   | "unchecked";
 
 /** One generated file (or user data document) and where it came from. */
@@ -30,6 +32,8 @@ export interface Artifact {
   /** Destination path on the target, or a pseudo path like "user_data" for whole documents. */
   readonly path: string;
   readonly content: string;
+  /** For Helm values: the chart they are for (its key list checks them). */
+  readonly chart?: { readonly name: string; readonly version: string };
 }
 
 // Host scripts are installed without an extension (/usr/local/sbin/gitlab-bootstrap), so the

@@ -21,6 +21,7 @@ import {
   checkToml,
   checkYaml,
 } from "./checkers";
+import { checkHelmValues, checkKubernetesManifest } from "./kubernetes-checkers";
 import type { CheckResult } from "./result";
 
 export interface Row {
@@ -73,6 +74,7 @@ const SINGLE: Partial<Record<Kind, (content: string, label: string) => Promise<C
   crontab: checkCrontab,
   yaml: checkYaml,
   json: checkJson,
+  "kubernetes-manifest": checkKubernetesManifest,
   logrotate: checkLogrotate,
   "sshd-config": checkSshdConfig,
   iptables: checkIptablesRules,
@@ -83,6 +85,7 @@ export async function checkArtifacts(artifacts: readonly Artifact[]): Promise<Ro
   for (const a of artifacts) {
     const check = SINGLE[a.kind];
     if (check) tasks.push(async () => [toRow(a.origin, await check(a.content, a.path))]);
+    if (a.kind === "helm-values") tasks.push(async () => [toRow(a.origin, await checkHelmValues(a.content, a.chart ?? { name: "", version: "" }, a.path))]);
     if (a.kind === "unchecked") tasks.push(async () => [{ origin: a.origin, tool: "-", status: "unchecked", findings: [], notes: [] }]);
   }
   for (const group of groupBy(artifacts, installation).values()) {

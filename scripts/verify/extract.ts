@@ -4,6 +4,7 @@
 import { gunzipSync } from "node:zlib";
 import { parse } from "yaml";
 import { classifyFile, classifyMimePart, classifyUserData, type Artifact, type Kind } from "./classify";
+import { kubernetesArtifacts } from "./kubernetes";
 import { parseMultipart } from "./mime";
 import { unescapeTemplate } from "./terraform";
 
@@ -134,6 +135,7 @@ export function extractArtifacts(env: string, stack: unknown): Artifact[] {
           if (content !== undefined) artifacts.push(fileArtifact(`${id} upload → ${file}`, file, content));
         }
       }
+      artifacts.push(...kubernetesArtifacts(id, type, resource));
       if (type === "local_file" || type === "local_sensitive_file") {
         const filename = asString(resource.filename);
         const content = asString(resource.content);

@@ -100,6 +100,9 @@ describe(".gitlab-ci.yml", () => {
     for (const env of environments) expect(ci[`apply:${env}`].rules[0]).toEqual({ if: "$CI_COMMIT_BRANCH != $CI_DEFAULT_BRANCH", when: "never" });
     expect(ci["apply:production"].rules.slice(1).map((r: any) => r.when)).toEqual(["manual", "manual"]);
     expect(ci["apply:staging"].rules.slice(1).map((r: any) => r.when)).toEqual([undefined, undefined]);
+    // The kubernetes production shape waits for a click too; the k3s homelab applies like the docker one.
+    expect(ci["apply:cluster"].rules.slice(1).map((r: any) => r.when)).toEqual(["manual", "manual"]);
+    expect(ci["apply:k3s-homelab"].rules.slice(1).map((r: any) => r.when)).toEqual([undefined, undefined]);
   });
 
   it("publishes each plan as GitLab's Terraform report, and keeps state credentials in CI variables", () => {

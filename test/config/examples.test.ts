@@ -4,10 +4,12 @@ import { describe, expect, it } from "vitest";
 import { CONFIG_DIR, exampleEnvironment, exampleEnvironments } from "../helpers";
 
 describe("example environments", () => {
-  it("are homelab (docker), staging and production (aws), all valid", () => {
+  it("are homelab (docker), staging and production (aws), k3s-homelab and cluster (kubernetes), all valid", () => {
     const envs = exampleEnvironments();
     expect(envs.map((e) => [e.name, e.platform])).toEqual([
+      ["cluster", "kubernetes"],
       ["homelab", "docker"],
+      ["k3s-homelab", "kubernetes"],
       ["production", "aws"],
       ["staging", "aws"],
     ]);
@@ -49,7 +51,8 @@ describe("example environments", () => {
       rootVolumeGb: 100,
       cpuTargetPercent: 60,
       jobImage: "node:20-alpine",
-      jobMemory: "6g",
+      // Seed 004's 6g × 2 jobs does not fit a t3a.large's 8 GiB: derived, (8 GiB − 1 GiB) / 2.
+      jobMemory: "3584m",
       jobCpus: "1.5",
     });
     expect(env.backups.schedule).toBe("*-*-* 02:00:00");

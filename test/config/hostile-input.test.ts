@@ -1,7 +1,7 @@
 // Hostile and malformed environment files, run through the real app as cdktf runs it.
 //
-// Each case writes one bad file next to the three valid examples in a fresh directory and
-// runs `node --require tsx/cjs main.ts`. Whatever the file holds, the app must exit 1 with
+// Each case writes one bad file next to the valid examples in a fresh directory and
+// runs cdktf.json's `node cli/run.cjs app`. Whatever the file holds, the app must exit 1 with
 // one `<file>: <field.path or (file)>: <message>` line per problem, no stack trace, and
 // write nothing at all (one bad file blocks every environment).
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -235,9 +235,9 @@ const cases: HostileCase[] = [
   },
   {
     what: "wrong platform value",
-    content: homelabWith(/^platform: docker$/m, "platform: kubernetes"),
+    content: homelabWith(/^platform: docker$/m, "platform: openshift"),
     path: "platform",
-    message: /must be 'aws' or 'docker'/,
+    message: /must be 'aws', 'docker' or 'kubernetes'/,
   },
   {
     what: "a list instead of a mapping at the root",
@@ -446,7 +446,8 @@ beforeAll(async () => {
     ...cases,
     // Not a failure: a UTF-8 BOM is legal YAML (YAML 1.2, 5.2), editors on Windows add it,
     // and the decoder strips it, so such a file is accepted like any other (checked below).
-    { what: BOM_VALID, file: "bom.yaml", content: () => `\uFEFF${example("homelab")}`, path: "", message: /^$/ },
+    // Its own host names and Docker host: a plain copy would collide with homelab.yaml.
+    { what: BOM_VALID, file: "bom.yaml", content: () => `\uFEFF${example("homelab").replace(/^domain: .*$/m, "domain: bom.example.com").replace("publicAddress: 192.0.2.10", "publicAddress: 192.0.2.30")}`, path: "", message: /^$/ },
   ];
   const results = await inPool(all, 2, runCase);
   all.forEach((c, i) => runs.set(c.what, results[i]!));
@@ -511,7 +512,7 @@ describe("hostile environment files, through the real app", () => {
     if (!r) throw new Error("no run for the BOM case");
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(readdirSync(join(r.scratch.outdir, "stacks")).sort()).toEqual(["bom", "homelab", "production", "staging"]);
+    expect(readdirSync(join(r.scratch.outdir, "stacks")).sort()).toEqual(["bom", "cluster", "homelab", "k3s-homelab", "production", "staging"]);
     expect(r.left).toEqual(["cdktf.out", "config"]);
   });
 });

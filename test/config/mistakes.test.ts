@@ -17,7 +17,7 @@ const mistakes: Mistake[] = [
   {
     what: "a suppression of a rule that does not exist",
     config: () => ({ ...staging(), policy: { suppressions: [{ rule: "AWS-IMDS", path: "staging/gitlab-server/instance", reason: "vendor agent still needs IMDSv1 here" }] } }),
-    expected: [/^config\/test\.yaml: policy\.suppressions\[0\]\.rule: must be one of 'AWS-EC2-IMDSV2', .*'DOCKER-PUBLISHED-PORTS'$/],
+    expected: [/^config\/test\.yaml: policy\.suppressions\[0\]\.rule: must be one of 'AWS-EC2-IMDSV2', .*'DOCKER-PUBLISHED-PORTS', .*'K8S-NAMESPACE-PROTECTED'$/],
   },
   {
     what: "a suppression for a whole stack instead of one resource",
@@ -35,9 +35,50 @@ const mistakes: Mistake[] = [
     expected: [/^config\/test\.yaml: backups\.maxAgeHours: must be at most 168, got 200/],
   },
   {
+    what: "no AMI for the GitLab instance (a replacement must not pick a newer image by itself)",
+    config: () => {
+      const c = staging();
+      delete c.aws.ami;
+      return c;
+    },
+    expected: [/^config\/test\.yaml: aws\.ami: is required: pin the image of the GitLab instance, .*`aws ec2 describe-images.*README/],
+  },
+  {
+    what: "an AMI name with a wildcard (it would match every newer image)",
+    config: () => ({ ...staging(), aws: { ...staging().aws, ami: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*" } }),
+    expected: [/^config\/test\.yaml: aws\.ami: must be an AMI id like 'ami-0123456789abcdef0' or an exact dated Canonical Ubuntu LTS image name/],
+  },
+  {
+    what: "a misspelt instance type (the pattern alone accepted it)",
+    config: () => ({ ...staging(), aws: { ...staging().aws, instanceType: "t3a.xlrage" } }),
+    expected: [/^config\/test\.yaml: aws\.instanceType: unknown EC2 instance type 't3a\.xlrage'; did you mean 't3a\.xlarge'\?/],
+  },
+  {
+    what: "an instance type that does not exist, in the runners' list",
+    config: () => ({ ...staging(), runners: { ...staging().runners, instanceTypes: ["t3a.large", "t3.huge"] } }),
+    expected: [/^config\/test\.yaml: runners\.instanceTypes\[1\]: unknown EC2 instance type 't3\.huge'; did you mean one of 't3\.2xlarge', 't3\.large', .*'t3\.xlarge'\?/],
+  },
+  {
+    what: "seed 004's 6g per job × 2 jobs on an 8 GiB t3a.large",
+    config: () => ({ ...staging(), runners: { ...staging().runners, jobMemory: "6g" } }),
+    expected: [
+      /^config\/test\.yaml: runners\.jobMemory: 6g × concurrent 2 = 12288 MiB, more than the 7168 MiB a t3a\.large leaves for jobs \(8 GiB less 1 GiB for the system, Docker and the runner\): set jobMemory to at most 3584m, lower concurrent, or choose larger instanceTypes$/,
+    ],
+  },
+  {
+    what: "so many jobs per instance that each would get next to no memory",
+    config: () => ({ ...staging(), runners: { ...staging().runners, concurrent: 16 } }),
+    expected: [/^config\/test\.yaml: runners\.concurrent: 16 jobs on a t3a\.large leave 448 MiB each \(8 GiB less 1 GiB for the system, Docker and the runner\); a job needs at least 512 MiB: lower concurrent or choose larger instanceTypes$/],
+  },
+  {
+    what: "a runner instance type whose memory the platform cannot check jobs against",
+    config: () => ({ ...staging(), runners: { ...staging().runners, instanceTypes: ["g4dn.xlarge"] } }),
+    expected: [/^config\/test\.yaml: runners\.instanceTypes\[0\]: no memory size known for g4dn\.xlarge to fit the jobs in; runners use the x86 families t2, t3, t3a, .* \(config\/schema\/instance-memory\.ts\)$/],
+  },
+  {
     what: "misspelled key",
     config: () => ({ ...homelab(), gitlab: { ...homelab().gitlab, hostnmae: "git" } }),
-    expected: [/^config\/test\.yaml: gitlab\.hostnmae: unknown key; check its spelling/],
+    expected: [/^config\/test\.yaml: gitlab\.hostnmae: unknown key; did you mean 'hostname'\?/],
   },
   {
     what: "unknown top-level key",
@@ -51,8 +92,8 @@ const mistakes: Mistake[] = [
   },
   {
     what: "unknown platform",
-    config: () => ({ ...homelab(), platform: "kubernetes" }),
-    expected: [/^config\/test\.yaml: platform: must be 'aws' or 'docker'/],
+    config: () => ({ ...homelab(), platform: "openshift" }),
+    expected: [/^config\/test\.yaml: platform: must be 'aws', 'docker' or 'kubernetes'/],
   },
   {
     what: "wrong type",
@@ -272,6 +313,12 @@ describe("config mistakes", () => {
     const problems = parseConfig(`platform: docker\ndomain: example.com\ngitlab:\n${lines}\n`).problems;
     expect(problems).toHaveLength(31);
     expect(problems[30]?.message).toMatch(/^… and \d+ more problem\(s\)/);
+  });
+
+  it("points a misspelt instance type at its line", () => {
+    const text = stringify(staging()).replace("instanceType: t3a.xlarge", "instanceType: t3a.xlrage");
+    const problem = parseConfig(text).problems.find((p) => p.path === "aws.instanceType");
+    expect(problem?.line).toBe(text.split("\n").findIndex((l) => l.includes("t3a.xlrage")) + 1);
   });
 
   it("gives the line and column of each problem", () => {

@@ -2,6 +2,7 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { compactScript, hostScript } from "../../userdata/host-scripts";
+import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
 import { exampleEnvironment, exampleYaml, resources, synthEnvironment, userDataText, validEnvironment } from "../helpers";
 
 const stack = synthEnvironment(exampleEnvironment("staging"));
@@ -34,6 +35,20 @@ describe("private buckets (registry, backups, runner cache)", () => {
       expect(statement).toMatchObject({ Effect: "Deny", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } });
       // Created after the public access block: S3 refuses both at once now and then.
       expect(p.depends_on).toEqual([expect.stringMatching(/^aws_s3_bucket_public_access_block\./)]);
+    }
+  });
+
+  it("versioned ones expire old versions after 30 days and remove expired delete markers; none asks for an S3 Bucket Key it cannot use", () => {
+    for (const purpose of ["backups", "registry"]) {
+      const [lifecycle] = byAddress("aws_s3_bucket_lifecycle_configuration", purpose === "backups" ? "backups" : "registry");
+      const rules = Object.fromEntries(lifecycle.rule.map((r: any) => [r.id, r]));
+      expect(rules["expire-noncurrent-versions"].noncurrent_version_expiration, purpose).toEqual([{ noncurrent_days: 30 }]);
+      expect(rules["remove-expired-delete-markers"], purpose).toMatchObject({ status: "Enabled", expiration: [{ expired_object_delete_marker: true }] });
+    }
+    // Bucket Keys cut KMS requests; with SSE-S3 (AES256) there are none to cut.
+    for (const e of resources(stack, "aws_s3_bucket_server_side_encryption_configuration")) {
+      expect(e.rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("AES256");
+      expect(e.rule[0].bucket_key_enabled).toBeUndefined();
     }
   });
 
@@ -117,6 +132,37 @@ describe("backups on aws", () => {
   });
 });
 
+describe("backups to an existing bucket and prefix (seed 004: nex-staging-backups/gitlab/)", () => {
+  const c = exampleYaml("staging");
+  c.backups.existingBucket = { name: "example-shared-backups", prefix: "gitlab" };
+  const shared = synthEnvironment(validEnvironment(c, "staging"));
+  const sharedUserData = parse(userDataText(resources(shared, "aws_instance")[0]));
+  const sharedFile = (path: string) => sharedUserData.write_files.find((f: any) => f.path === path)?.content as string;
+
+  it("creates no backups bucket, and finds the existing one at plan (a missing bucket fails the plan, not the first backup)", () => {
+    expect(resources(shared, "aws_s3_bucket").map((b) => b.bucket).sort()).toEqual(["staging-gitlab-registry", "staging-gitlab-runner-cache"]);
+    expect(Object.values(shared.data?.aws_s3_bucket ?? {})).toEqual([expect.objectContaining({ bucket: "example-shared-backups" })]);
+    expect(shared.output.backup_bucket.value).toBe("example-shared-backups");
+  });
+
+  it("writes archives under <prefix>/ and the config copy under <prefix>/config/, and may touch nothing else in the bucket", () => {
+    expect(sharedFile("/etc/gitlab/gitlab.rb")).toContain("gitlab_rails['backup_upload_remote_directory'] = 'example-shared-backups'\n");
+    const service = sharedFile("/etc/systemd/system/gitlab-backup.service");
+    expect(service).toContain('Environment="BACKUP_BUCKET=example-shared-backups"');
+    expect(service).toContain('Environment="ARCHIVE_PREFIX=gitlab"');
+    expect(service).toContain('Environment="CONFIG_PREFIX=gitlab/config"');
+    const statements = JSON.parse(resources(shared, "aws_iam_role_policy").find((p) => p.name === "backups").policy).Statement;
+    const bucketArn = expect.stringMatching(/^\$\{data\.aws_s3_bucket\.[^.]+\.arn\}$/);
+    expect(statements[0]).toMatchObject({ Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": ["gitlab/*"] } } });
+    expect(statements[1]).toMatchObject({ Action: ["s3:GetBucketLocation"], Resource: [bucketArn] });
+    expect(statements[2].Resource).toEqual([expect.stringMatching(/^\$\{data\.aws_s3_bucket\.[^.]+\.arn\}\/gitlab\/\*$/)]);
+  });
+
+  it("keeps the dedicated bucket's layout by default: archives under gitlab/, the config copy under config/", () => {
+    expect(file("/etc/systemd/system/gitlab-backup.service")).toContain('Environment="CONFIG_PREFIX=config"');
+  });
+});
+
 describe("DNS and TLS on aws", () => {
   const records = Object.fromEntries(resources(stack, "cloudflare_dns_record").map((r) => [r.name, r]));
 
@@ -138,6 +184,25 @@ describe("DNS and TLS on aws", () => {
     expect(resources(synthEnvironment(validEnvironment(c, "staging")), "cloudflare_zone_setting")).toEqual([
       expect.objectContaining({ setting_id: "ssl", value: "strict" }),
     ]);
+  });
+
+  it("leaving the zone's SSL mode to another environment, checks at plan that the zone is Full or Full (strict): Flexible would loop redirects", () => {
+    // Staging (strictSslMode: false) alone on a Flexible zone: Cloudflare would fetch over
+    // HTTP and nginx redirect to HTTPS, forever. The plan reads the zone's mode and stops.
+    const [check] = Object.values(stack.data?.cloudflare_zone_setting ?? {}) as any[];
+    expect(check).toMatchObject({ zone_id: "00000000000000000000000000000000", setting_id: "ssl" });
+    expect(check.lifecycle.postcondition).toEqual([
+      {
+        condition: '${contains(["full", "strict"], self.value)}',
+        error_message: expect.stringMatching(/^The zone's SSL mode is not Full \(strict\).*tls\.strictSslMode: true.*first/),
+      },
+    ]);
+    // The environment that sets the mode, and a DNS-only one, need no check.
+    const production = synthEnvironment(exampleEnvironment("production"));
+    expect(production.data?.cloudflare_zone_setting).toBeUndefined();
+    const c = exampleYaml("staging");
+    c.dns.proxied = false;
+    expect(synthEnvironment(validEnvironment(c, "staging")).data?.cloudflare_zone_setting).toBeUndefined();
   });
 
   it("proxied, nginx and Rails take the client's address from Cloudflare's ranges only; DNS-only, from nobody", () => {
@@ -219,6 +284,35 @@ describe("observability on aws", () => {
     const [disk] = byAddress("aws_cloudwatch_metric_alarm", "server-disk-var-opt-gitlab");
     expect(disk).toMatchObject({ namespace: "CWAgent", metric_name: "disk_used_percent", threshold: 85 });
     expect(disk.dimensions.path).toBe("/var/opt/gitlab");
+  });
+
+  it("alarms when a runner's or the GitLab server's bootstrap fails, on the metric their bootstraps send", () => {
+    for (const [id, host] of [["runner-bootstrap-failed", "staging-gitlab-runner"], ["server-bootstrap-failed", "staging-gitlab-server"]] as const) {
+      const [alarm] = byAddress("aws_cloudwatch_metric_alarm", id);
+      expect(alarm, id).toMatchObject({
+        alarm_name: `staging-gitlab-${id}`,
+        namespace: BOOTSTRAP_FAILED_METRIC.namespace,
+        metric_name: BOOTSTRAP_FAILED_METRIC.name,
+        dimensions: { Host: host },
+        statistic: "Sum",
+        period: 300,
+        evaluation_periods: 1,
+        comparison_operator: "GreaterThanOrEqualToThreshold",
+        threshold: 1,
+        // Silence is no failure: the alarm clears once boots succeed again.
+        treat_missing_data: "notBreaching",
+      });
+    }
+    expect(file("/etc/gitlab-platform/bootstrap.env")).toContain("METRIC_HOST=staging-gitlab-server\n");
+    const runnerUserData = parse(userDataText(resources(stack, "aws_launch_template")[0]));
+    const runnerEnv = runnerUserData.write_files.find((f: any) => f.path === "/etc/gitlab-runner-fleet/bootstrap.env").content;
+    expect(runnerEnv).toContain("METRIC_HOST=staging-gitlab-runner\n");
+    for (const name of ["gitlab-bootstrap.sh", "runner-bootstrap.sh"] as const) {
+      expect(hostScript(name), name).toContain(`--namespace ${BOOTSTRAP_FAILED_METRIC.namespace} --metric-name ${BOOTSTRAP_FAILED_METRIC.name}`);
+    }
+    expect(policy("report-bootstrap").Statement).toEqual([
+      { Sid: "ReportBootstrapFailure", Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "GitLab/Bootstrap" } } },
+    ]);
   });
 
   it("notifies an optional e-mail topic", () => {

@@ -30,8 +30,8 @@ describe("DNS and TLS on docker", () => {
 
   it("routes GitLab and the registry by host to GitLab's plain-HTTP nginx", () => {
     const routes = parse(upload(traefik, "/etc/traefik/dynamic/routes.yml"));
-    expect(routes.http.routers.gitlab.rule).toBe("Host(`gitlab.example.com`)");
-    expect(routes.http.routers.registry.rule).toBe("Host(`registry.example.com`)");
+    expect(routes.http.routers.gitlab.rule).toBe("Host(`gitlab.home.example.com`)");
+    expect(routes.http.routers.registry.rule).toBe("Host(`registry.home.example.com`)");
     expect(routes.http.services.gitlab.loadBalancer.servers).toEqual([{ url: "http://gitlab:80" }]);
     expect(routes.http.services.registry.loadBalancer.servers).toEqual([{ url: "http://gitlab:80" }]);
     const rb = upload(byName("gitlab"), "/etc/gitlab/gitlab.rb");
@@ -70,15 +70,15 @@ describe("DNS and TLS on docker", () => {
 
   it("creates records for GitLab, the registry, Grafana and git SSH; SSH is always DNS-only", () => {
     const records = Object.fromEntries(resources(stack, "cloudflare_dns_record").map((r) => [r.name, r]));
-    expect(Object.keys(records).sort()).toEqual(["gitlab.example.com", "grafana.example.com", "registry.example.com", "ssh-gitlab.example.com"]);
+    expect(Object.keys(records).sort()).toEqual(["gitlab.home.example.com", "grafana.home.example.com", "registry.home.example.com", "ssh-gitlab.home.example.com"]);
     for (const r of Object.values(records)) expect(r).toMatchObject({ type: "A", content: "192.0.2.10", ttl: 1, zone_id: "00000000000000000000000000000000" });
-    expect(records["ssh-gitlab.example.com"].proxied).toBe(false);
-    expect(records["gitlab.example.com"].proxied).toBe(false);
+    expect(records["ssh-gitlab.home.example.com"].proxied).toBe(false);
+    expect(records["gitlab.home.example.com"].proxied).toBe(false);
 
     const proxiedConfig = exampleYaml("homelab");
     proxiedConfig.dns.proxied = true;
     const proxied = Object.fromEntries(resources(synthEnvironment(validEnvironment(proxiedConfig, "homelab")), "cloudflare_dns_record").map((r) => [r.name, r.proxied]));
-    expect(proxied).toEqual({ "gitlab.example.com": true, "grafana.example.com": true, "registry.example.com": true, "ssh-gitlab.example.com": false });
+    expect(proxied).toEqual({ "gitlab.home.example.com": true, "grafana.home.example.com": true, "registry.home.example.com": true, "ssh-gitlab.home.example.com": false });
   });
 
   it("configures the Cloudflare provider with the token variable only", () => {

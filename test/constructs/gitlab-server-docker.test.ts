@@ -46,8 +46,8 @@ describe("GitLabServer on docker", () => {
   it("gets gitlab.rb from the shared renderer: behind Traefik, SSH on 2222, small memory profile", () => {
     const rb = upload("/etc/gitlab/gitlab.rb");
     expect(rb.permissions).toBe("0600");
-    expect(rb.content).toContain("external_url 'https://gitlab.example.com'");
-    expect(rb.content).toContain("registry_external_url 'https://registry.example.com'");
+    expect(rb.content).toContain("external_url 'https://gitlab.home.example.com'");
+    expect(rb.content).toContain("registry_external_url 'https://registry.home.example.com'");
     expect(rb.content).toContain("gitlab_rails['gitlab_shell_ssh_port'] = 2222");
     expect(rb.content).toContain("nginx['listen_https'] = false");
     expect(rb.content).toContain("puma['worker_processes'] = 2");
@@ -71,8 +71,8 @@ describe("GitLabServer on docker", () => {
   });
 
   it("outputs the URLs, SSH host and port and where the data lives", () => {
-    expect(stack.output.web_url.value).toBe("https://gitlab.example.com");
-    expect(stack.output.git_ssh_host.value).toBe("ssh-gitlab.example.com");
+    expect(stack.output.web_url.value).toBe("https://gitlab.home.example.com");
+    expect(stack.output.git_ssh_host.value).toBe("ssh-gitlab.home.example.com");
     expect(stack.output.git_ssh_port.value).toBe(2222);
     expect(stack.output.gitlab_data_paths.value).toEqual([
       "/srv/gitlab/gitlab/config",

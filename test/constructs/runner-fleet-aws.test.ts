@@ -159,8 +159,14 @@ describe("AwsRunnerFleet: Auto Scaling group", () => {
     expect(asg.tag).toContainEqual({ key: "Environment", value: "staging", propagate_at_launch: true });
   });
 
-  it("launches instances only once their policy and log groups exist", () => {
-    expect(asg.depends_on.join(" ")).toMatch(/aws_iam_role_policy\./);
+  it("takes a failed runner out at once: it powers itself off (terminate), which Auto Scaling acts on even within a deliberate grace period", () => {
+    expect(lt.instance_initiated_shutdown_behavior).toBe("terminate");
+    expect(asg.health_check_type).toBe("EC2");
+    expect(asg.health_check_grace_period).toBe(120);
+  });
+
+  it("launches instances only once their policies and log groups exist", () => {
+    expect(asg.depends_on.filter((d: string) => d.startsWith("aws_iam_role_policy."))).toHaveLength(2);
     expect(asg.depends_on.filter((d: string) => d.startsWith("aws_cloudwatch_log_group."))).toHaveLength(2);
   });
 
@@ -178,18 +184,31 @@ describe("AwsRunnerFleet: Auto Scaling group", () => {
 
 describe("AwsRunnerFleet: IAM", () => {
   const role = one(stack, "aws_iam_role");
-  const statements: any[] = JSON.parse(one(stack, "aws_iam_role_policy").policy).Statement;
+  const policies = all(stack, "aws_iam_role_policy");
+  const statements: any[] = JSON.parse(policies.find((p) => p.name === "gitlab-runner").policy).Statement;
   const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
 
-  it("is assumed by EC2 and has SSM core (no SSH)", () => {
+  it("is assumed by EC2, with Session Manager's own actions only (no SSH): no managed policy, no SSM parameter", () => {
     expect(JSON.parse(role.assume_role_policy).Statement).toEqual([
       { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
     ]);
-    expect(one(stack, "aws_iam_role_policy_attachment").policy_arn).toBe("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore");
+    // AmazonSSMManagedInstanceCore grants ssm:GetParameter(s) on every parameter of the
+    // account, and every job with the Docker socket reaches this role.
+    expect(stack.resource.aws_iam_role_policy_attachment).toBeUndefined();
+    const session = JSON.parse(policies.find((p) => p.name === "ssm-session").policy).Statement;
+    expect(session).toEqual([
+      {
+        Sid: "SessionManager",
+        Effect: "Allow",
+        Action: ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+        Resource: "*",
+      },
+    ]);
+    expect(JSON.stringify(policies)).not.toMatch(/ssm:GetParameter|ssm:\*/);
   });
 
-  it("has exactly the six statements of the fleet, all Allow, no wildcard action", () => {
-    expect(statements.map((s) => s.Sid)).toEqual(["CacheBucketList", "CacheObjects", "OwnLogGroups", "RunnerToken", "OwnGroupLifecycle", "AgentMetrics"]);
+  it("has exactly the seven statements of the fleet, all Allow, no wildcard action", () => {
+    expect(statements.map((s) => s.Sid)).toEqual(["CacheBucketList", "CacheObjects", "OwnLogGroups", "RunnerToken", "OwnGroupLifecycle", "AgentMetrics", "ReportBootstrapFailure"]);
     for (const s of statements) {
       expect(s.Effect).toBe("Allow");
       for (const action of s.Action) expect(action).not.toContain("*");
@@ -219,9 +238,12 @@ describe("AwsRunnerFleet: IAM", () => {
     expect(bySid("RunnerToken")).toMatchObject({ Action: ["secretsmanager:GetSecretValue"], Resource: [TOKEN_ARN] });
   });
 
-  it("completes lifecycle actions and sets instance health in its own group only", () => {
+  it("completes lifecycle actions in its own group only, and cannot mark any runner unhealthy", () => {
+    // SetInstanceHealth names no instance IAM could check against the caller: a job on one
+    // runner could take its siblings down. A failed bootstrap powers its own instance off.
+    expect(JSON.stringify(stack)).not.toContain("SetInstanceHealth");
     expect(bySid("OwnGroupLifecycle")).toMatchObject({
-      Action: ["autoscaling:CompleteLifecycleAction", "autoscaling:SetInstanceHealth"],
+      Action: ["autoscaling:CompleteLifecycleAction"],
       Resource: [
         expect.stringMatching(
           /^arn:aws:autoscaling:eu-west-3:\$\{data\.aws_caller_identity\.[^.]+\.account_id\}:autoScalingGroup:\*:autoScalingGroupName\/staging-gitlab-runner$/,
@@ -230,13 +252,20 @@ describe("AwsRunnerFleet: IAM", () => {
     });
   });
 
-  it("puts metrics only in the CloudWatch agent's namespace (the action has no resource-level scoping)", () => {
+  it("puts metrics only in the CloudWatch agent's namespace and the bootstrap's (the action has no resource-level scoping)", () => {
     expect(bySid("AgentMetrics")).toEqual({
       Sid: "AgentMetrics",
       Effect: "Allow",
       Action: ["cloudwatch:PutMetricData"],
       Resource: "*",
       Condition: { StringEquals: { "cloudwatch:namespace": "CWAgent" } },
+    });
+    expect(bySid("ReportBootstrapFailure")).toEqual({
+      Sid: "ReportBootstrapFailure",
+      Effect: "Allow",
+      Action: ["cloudwatch:PutMetricData"],
+      Resource: "*",
+      Condition: { StringEquals: { "cloudwatch:namespace": "GitLab/Bootstrap" } },
     });
   });
 });
@@ -275,7 +304,7 @@ describe("AwsRunnerFleet: S3 cache", () => {
 
   it("is encrypted with SSE-S3, private, owner-enforced and TLS-only", () => {
     expect(one(stack, "aws_s3_bucket_server_side_encryption_configuration").rule).toEqual([
-      { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" }, bucket_key_enabled: true },
+      { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } },
     ]);
     expect(one(stack, "aws_s3_bucket_public_access_block")).toMatchObject({
       block_public_acls: true,
@@ -331,7 +360,7 @@ describe("AwsRunnerFleet: user data", () => {
   });
 
   it("installs the pinned runner and fetches exactly its token secret", () => {
-    expect(file("/etc/gitlab-runner-fleet/bootstrap.env")).toBe(`RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ARN=${TOKEN_ARN}\n`);
+    expect(file("/etc/gitlab-runner-fleet/bootstrap.env")).toBe(`RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ARN=${TOKEN_ARN}\nMETRIC_HOST=staging-gitlab-runner\n`);
   });
 
   it("writes seed 004's config.toml with a token placeholder, never a token", () => {

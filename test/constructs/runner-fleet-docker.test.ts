@@ -17,17 +17,17 @@ describe("runners on docker", () => {
   it("build runner: docker executor, every job in a fresh container without Docker access by default", () => {
     const config = runnerConfig(build);
     expect(config.runners).toHaveLength(1);
-    expect(config.runners[0]).toMatchObject({ executor: "docker", url: "https://gitlab.example.com", token: "@@RUNNER_TOKEN@@" });
+    expect(config.runners[0]).toMatchObject({ executor: "docker", url: "https://gitlab.home.example.com", token: "@@RUNNER_TOKEN@@" });
     expect(config.runners[0].docker).toMatchObject({ image: "alpine:3.20", privileged: false, volumes: ["/cache"] });
     expect(config.concurrent).toBe(4);
   });
 
   it("build jobs reach GitLab and the registry through the Docker host's Traefik, not through the router", () => {
-    expect(runnerConfig(build).runners[0].docker.extra_hosts).toEqual(["gitlab.example.com:host-gateway", "registry.example.com:host-gateway"]);
+    expect(runnerConfig(build).runners[0].docker.extra_hosts).toEqual(["gitlab.home.example.com:host-gateway", "registry.home.example.com:host-gateway"]);
     const c = exampleYaml("homelab");
     c.registry = { enabled: false };
     const noRegistry = byName(synthEnvironment(validEnvironment(c, "homelab")), "gitlab-runner-build");
-    expect(runnerConfig(noRegistry).runners[0].docker.extra_hosts).toEqual(["gitlab.example.com:host-gateway"]);
+    expect(runnerConfig(noRegistry).runners[0].docker.extra_hosts).toEqual(["gitlab.home.example.com:host-gateway"]);
   });
 
   it("build jobs get the host's Docker socket only when config asks for it", () => {

@@ -8,9 +8,9 @@ const rule = (id: string) => {
   if (!r) throw new Error(`no rule ${id}`);
   return r;
 };
-const check = (id: string, resources: Parameters<typeof view>[0], port?: number) =>
+const check = (id: string, resources: Parameters<typeof view>[0], port?: number, context?: Parameters<typeof view>[2]) =>
   rule(id)
-    .check(view(resources, port))
+    .check(view(resources, port, context))
     .map((v) => `${v.resource.path}: ${v.message}`);
 
 const ref = (type: string, name: string, attr = "id") => `\${${type}.${name}.${attr}}`;
@@ -30,7 +30,16 @@ function bucketResources(purpose: string, drop: string[] = []) {
       },
     },
     aws_s3_bucket_versioning: { v: { bucket: ref("aws_s3_bucket", "b"), versioning_configuration: { status: "Enabled" } } },
-    aws_s3_bucket_lifecycle_configuration: { l: { bucket: ref("aws_s3_bucket", "b"), rule: [{ id: "e", status: "Enabled", expiration: [{ days: 14 }] }] } },
+    aws_s3_bucket_lifecycle_configuration: {
+      l: {
+        bucket: ref("aws_s3_bucket", "b"),
+        rule: [
+          { id: "e", status: "Enabled", expiration: [{ days: 14 }] },
+          { id: "n", status: "Enabled", noncurrent_version_expiration: [{ noncurrent_days: 30 }] },
+          { id: "m", status: "Enabled", expiration: [{ expired_object_delete_marker: true }] },
+        ],
+      },
+    },
   };
   for (const type of drop) delete all[type];
   return all;
@@ -89,8 +98,25 @@ describe("policy rules", () => {
     expect(check("AWS-S3-PUBLIC-ACCESS-BLOCK", r)).toHaveLength(1);
   });
 
+  it("AWS-S3-LIFECYCLE: a versioned bucket expires its old versions and removes expired delete markers, or it grows forever", () => {
+    const without = (id: string, purpose = "registry", drop: string[] = []) => {
+      const r = bucketResources(purpose, drop);
+      const l = r.aws_s3_bucket_lifecycle_configuration!.l as { rule: { id: string }[] };
+      l.rule = l.rule.filter((x) => x.id !== id);
+      return r;
+    };
+    expect(check("AWS-S3-LIFECYCLE", bucketResources("registry"))).toEqual([]);
+    const message = "test/b: versioned: add lifecycle rules expiring noncurrent versions (noncurrent_version_expiration) and removing expired delete markers (expiration.expired_object_delete_marker)";
+    expect(check("AWS-S3-LIFECYCLE", without("n"))).toEqual([message]);
+    expect(check("AWS-S3-LIFECYCLE", without("m"))).toEqual([message]);
+    // Not versioned (the cache): no old versions to expire.
+    const cache = without("n", "cache", ["aws_s3_bucket_versioning"]);
+    (cache.aws_s3_bucket_lifecycle_configuration!.l as { rule: { id: string }[] }).rule.splice(1);
+    expect(check("AWS-S3-LIFECYCLE", cache)).toEqual([]);
+  });
+
   it("AWS-S3-VERSIONED and AWS-S3-LIFECYCLE apply by purpose: the registry needs no expiry, the cache no versions", () => {
-    expect(check("AWS-S3-LIFECYCLE", bucketResources("registry", ["aws_s3_bucket_lifecycle_configuration"]))).toEqual([]);
+    expect(check("AWS-S3-LIFECYCLE", bucketResources("registry", ["aws_s3_bucket_lifecycle_configuration", "aws_s3_bucket_versioning"]))).toEqual([]);
     expect(check("AWS-S3-VERSIONED", bucketResources("cache", ["aws_s3_bucket_versioning"]))).toEqual([]);
     expect(check("AWS-S3-LIFECYCLE", bucketResources("cache", ["aws_s3_bucket_lifecycle_configuration"]))).toHaveLength(1);
   });
@@ -117,6 +143,27 @@ describe("policy rules", () => {
       "test/db: only the GitLab server may be open to the internet, on tcp 80, 443, 22: restrict the source or the port",
     ]);
     expect(check("AWS-SG-INGRESS", { ...bad, aws_security_group: groups, aws_vpc_security_group_ingress_rule: { ssh: rule("server", 2222) } }, 2222)).toEqual([]);
+  });
+
+  it("AWS-SG-INGRESS: behind Cloudflare's proxy, 80 and 443 are open to its ranges only, never to the world", () => {
+    const groups = { server: { tags: { "gitlab-platform:role": "gitlab-server" } } };
+    const rule = (port: number, cidr: Record<string, string>) => ({ security_group_id: ref("aws_security_group", "server"), ip_protocol: "tcp", from_port: port, to_port: port, ...cidr });
+    const proxied = { webBehindCloudflare: true };
+    const cloudflare = {
+      aws_security_group: groups,
+      aws_vpc_security_group_ingress_rule: {
+        git: rule(22, { cidr_ipv4: "0.0.0.0/0" }),
+        gitv6: rule(22, { cidr_ipv6: "::/0" }),
+        https: rule(443, { cidr_ipv4: "173.245.48.0/20" }),
+        httpv6: rule(80, { cidr_ipv6: "2400:cb00::/32" }),
+      },
+    };
+    expect(check("AWS-SG-INGRESS", cloudflare, 22, proxied)).toEqual([]);
+    const world = { aws_security_group: groups, aws_vpc_security_group_ingress_rule: { https: rule(443, { cidr_ipv4: "0.0.0.0/0" }), http: rule(80, { cidr_ipv6: "::/0" }), git: rule(22, { cidr_ipv4: "0.0.0.0/0" }) } };
+    const message = "the web host names are proxied by Cloudflare (dns.proxied): open 80 and 443 to Cloudflare's ranges only (constructs/dns-tls/cloudflare-ip-ranges.ts), or anyone can reach the origin around its WAF and rate limits";
+    expect(check("AWS-SG-INGRESS", world, 22, proxied)).toEqual([`test/https: ${message}`, `test/http: ${message}`]);
+    // DNS-only, the world is how clients reach the server.
+    expect(check("AWS-SG-INGRESS", world, 22, { webBehindCloudflare: false })).toEqual([]);
   });
 
   it("AWS-SG-INGRESS: aws_security_group_rule and inline ingress blocks are checked like ingress rule resources", () => {
@@ -259,11 +306,17 @@ describe("policy rules", () => {
       expect(
         managed({
           aws_iam_policy: { own: { policy: "{}" } },
-          aws_iam_role_policy_attachment: { ssm: attach("server", SSM), snap: attach("dlm", DLM), own: attach("server", ref("aws_iam_policy", "own", "arn")) },
+          aws_iam_role_policy_attachment: { snap: attach("dlm", DLM), own: attach("server", ref("aws_iam_policy", "own", "arn")) },
           aws_iam_user_policy_attachment: { u: { user: "ci", policy_arn: ref("aws_iam_policy", "own", "arn") } },
         }),
       ).toEqual([]);
-      expect(check("AWS-IAM-MANAGED-POLICY", { aws_iam_role: { r: { assume_role_policy: trust("ec2.amazonaws.com"), managed_policy_arns: [SSM] } } })).toEqual([]);
+      expect(check("AWS-IAM-MANAGED-POLICY", { aws_iam_role: { r: { assume_role_policy: trust("dlm.amazonaws.com"), managed_policy_arns: [DLM] } } })).toEqual([]);
+    });
+
+    it("fails AmazonSSMManagedInstanceCore, even on an EC2 role: it reads every SSM parameter in the account", () => {
+      expect(managed({ aws_iam_role_policy_attachment: { ssm: attach("server", SSM) } })).toEqual([
+        `test/ssm: AWS managed policy "${SSM}" is not on the allow-list (policies/rules/aws-iam.ts): write an inline policy with the actions needed`,
+      ]);
     });
 
     it("fails any other managed policy: AWS ones off the list, customer ARNs and data sources the stack does not define", () => {
@@ -285,7 +338,7 @@ describe("policy rules", () => {
     it("reads aws_iam_role.managed_policy_arns and aws_iam_policy_attachment too", () => {
       expect(
         check("AWS-IAM-MANAGED-POLICY", {
-          aws_iam_role: { r: { assume_role_policy: trust("ec2.amazonaws.com"), managed_policy_arns: [SSM, "arn:aws:iam::aws:policy/PowerUserAccess"] } },
+          aws_iam_role: { r: { assume_role_policy: trust("dlm.amazonaws.com"), managed_policy_arns: [DLM, "arn:aws:iam::aws:policy/PowerUserAccess"] } },
           aws_iam_policy_attachment: { all: { name: "all", roles: [ref("aws_iam_role", "r", "name")], policy_arn: "arn:aws:iam::aws:policy/ReadOnlyAccess" } },
         }),
       ).toEqual([
@@ -297,13 +350,13 @@ describe("policy rules", () => {
     it("gives an allow-listed policy only to a role of this stack trusted by the service it is for", () => {
       expect(
         managed({
-          aws_iam_role_policy_attachment: { snap: attach("server", DLM), ssm: { role: "someone-elses-role", policy_arn: SSM } },
-          aws_iam_user_policy_attachment: { u: { user: "admin", policy_arn: SSM } },
+          aws_iam_role_policy_attachment: { snap: attach("server", DLM), other: { role: "someone-elses-role", policy_arn: DLM } },
+          aws_iam_user_policy_attachment: { u: { user: "admin", policy_arn: DLM } },
         }),
       ).toEqual([
         'test/snap: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole" is allowed only on roles assumed by dlm.amazonaws.com; test/server is assumed by ec2.amazonaws.com',
-        'test/ssm: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" is allowed only on a role of this stack assumed by ec2.amazonaws.com, not on role someone-elses-role',
-        'test/u: "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" is allowed only on a role of this stack assumed by ec2.amazonaws.com, not on user admin',
+        'test/other: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole" is allowed only on a role of this stack assumed by dlm.amazonaws.com, not on role someone-elses-role',
+        'test/u: "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole" is allowed only on a role of this stack assumed by dlm.amazonaws.com, not on user admin',
       ]);
     });
   });

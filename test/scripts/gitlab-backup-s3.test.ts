@@ -1,17 +1,21 @@
 // Runs the real nightly AWS backup script with bash, with a fake `gitlab-backup` first on PATH
-// and a fake `aws` passed through AWS_CLI (the script's seam for it; the unit finds it on PATH). The
-// fake aws records its argv and "uploads" by copying into a directory standing in for S3. The
-// script archives /etc/gitlab by that path; a pass-through `tar` on PATH points that one path
-// at a temporary stand-in and runs the real tar. TMPDIR points at an empty directory so the
-// script's work directory can be watched. Needs bash, tar, gzip, stat and coreutils.
-import { execFileSync, spawnSync } from "node:child_process";
+// and the real AWS CLI (/usr/bin/aws) passed through AWS_CLI (the script's seam for it; the
+// unit finds it on PATH), sending its API requests to a local recorder (AWS_ENDPOINT_URL): the
+// CLI checks every option and parameter, the tests assert on the S3 and CloudWatch requests
+// that arrive. A thin wrapper in front of the CLI notes the mode of the file it uploads (the
+// work file is gone after the run). The script archives /etc/gitlab by that path; a
+// pass-through `tar` on PATH points that one path at a temporary stand-in and runs the real
+// tar. TMPDIR points at an empty directory so the script's work directory can be watched.
+// Needs bash, tar, gzip, stat, coreutils and the AWS CLI.
+import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BACKUP_METRIC } from "../../constructs/backups/aws";
 import { shippedScript } from "../helpers";
-import { filesUnder } from "../support/files";
+import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { AwsRecorder, type AwsRequest } from "../support/aws-recorder";
 
 // Run as shipped in the user data (comments stripped).
 const SCRIPT = shippedScript("gitlab-backup-s3.sh");
@@ -27,25 +31,14 @@ printf 'gitlab-backup %s\\n' "$*" >> "$ACTIONS_LOG"
 if [ "\${FAKE_FAIL:-}" = gitlab-backup ]; then echo "fake gitlab-backup: pg_dump failed" >&2; exit 1; fi
 `;
 
-// Stands in for the AWS CLI: records its argv; \`s3 cp SRC s3://B/KEY\` copies SRC to $S3_DIR/B/KEY
-// and notes SRC's path and mode (the work file is gone after the run); either call can fail.
-const FAKE_AWS = `#!/bin/sh
-printf 'aws %s\\n' "$*" >> "$ACTIONS_LOG"
-case "$1 $2" in
-  "s3 cp")
-    if [ "\${FAKE_FAIL:-}" = s3 ]; then echo "upload failed: Access Denied" >&2; exit 1; fi
-    src="" dst=""
-    for a in "$@"; do src=$dst; dst=$a; done
-    key=\${dst#s3://}
-    mkdir -p "$S3_DIR/$(dirname "$key")"
-    cp "$src" "$S3_DIR/$key"
-    printf '%s %s\\n' "$src" "$(stat -c %a "$src")" >> "$UPLOADS_LOG"
-    ;;
-  "cloudwatch put-metric-data")
-    if [ "\${FAKE_FAIL:-}" = cloudwatch ]; then echo "An error occurred (Throttling)" >&2; exit 255; fi
-    ;;
-  *) echo "fake aws: unexpected call" >&2; exit 2 ;;
-esac
+// In front of the real AWS CLI: notes the local source of \`s3 cp\` and its mode, then runs the CLI.
+const CLI_WRAPPER = `#!/bin/sh
+if [ "$3 $4" = "s3 cp" ]; then
+  src="" prev=""
+  for a in "$@"; do case "$a" in s3://*) src=$prev ;; esac; prev=$a; done
+  printf '%s %s\\n' "$src" "$(stat -c %a "$src")" >> "$UPLOADS_LOG"
+fi
+exec ${AWS_CLI} "$@"
 `;
 
 // The real tar, with /etc/gitlab (and paths under it) in its arguments moved to $FAKE_GITLAB_ETC.
@@ -68,7 +61,6 @@ interface Layout {
   root: string;
   etc: string;
   ssh: string;
-  s3: string;
   tmp: string;
   bin: string;
   aws: string;
@@ -82,13 +74,16 @@ interface Run {
   stderr: string;
   /** The fake commands' calls, in order. */
   actions: string[];
-  /** What the fake `aws s3 cp` was given: local path and its octal mode at upload time. */
+  /** The AWS API requests that reached the recorder, in order. */
+  requests: AwsRequest[];
+  /** What \`aws s3 cp\` was given: local path and its octal mode at upload time. */
   uploads: { path: string; mode: string }[];
   startedAt: number;
   finishedAt: number;
 }
 
 let layout: Layout;
+let recorder: AwsRecorder;
 
 function makeLayout(): Layout {
   const root = mkdtempSync(join(tmpdir(), "gitlab-backup-s3-test-"));
@@ -96,14 +91,13 @@ function makeLayout(): Layout {
     root,
     etc: join(root, "etc-gitlab"),
     ssh: join(root, "etc-ssh"),
-    s3: join(root, "s3"),
     tmp: join(root, "tmp"),
     bin: join(root, "bin"),
     aws: join(root, "aws-cli", "aws"),
     actions: join(root, "actions.log"),
     uploads: join(root, "uploads.log"),
   };
-  for (const dir of [l.etc, l.ssh, l.s3, l.tmp, l.bin, join(root, "aws-cli"), join(l.etc, "secrets.d")]) mkdirSync(dir);
+  for (const dir of [l.etc, l.ssh, l.tmp, l.bin, join(root, "aws-cli"), join(l.etc, "secrets.d")]) mkdirSync(dir);
   writeFileSync(join(l.ssh, "ssh_host_ed25519_key"), "private host key\n", { mode: 0o600 });
   writeFileSync(join(l.ssh, "ssh_host_ed25519_key.pub"), "ssh-ed25519 public host key\n");
   writeFileSync(join(l.ssh, "sshd_config"), "# not part of the archive\n");
@@ -116,7 +110,7 @@ function makeLayout(): Layout {
     [join(l.bin, "gitlab-backup"), FAKE_GITLAB_BACKUP],
     [join(l.bin, "aws"), PATH_AWS],
     [join(l.bin, "tar"), PASS_THROUGH_TAR],
-    [l.aws, FAKE_AWS],
+    [l.aws, CLI_WRAPPER],
   ] as const) {
     writeFileSync(path, text);
     chmodSync(path, 0o755);
@@ -124,32 +118,42 @@ function makeLayout(): Layout {
   return l;
 }
 
-/** Runs the script; an env value of `undefined` unsets that variable. */
-function run(env: Record<string, string | undefined> = {}): Run {
+/** Runs the script; an env value of \`undefined\` unsets that variable. */
+async function run(env: Record<string, string | undefined> = {}): Promise<Run> {
   const base: Record<string, string | undefined> = { ...process.env };
-  for (const k of ["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "ARCHIVE_PREFIX", "AWS_CLI", "SSH_ETC", "METRIC_NAMESPACE", "FAKE_FAIL", "TZ"]) {
+  for (const k of ["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "ARCHIVE_PREFIX", "CONFIG_PREFIX", "AWS_CLI", "SSH_ETC", "METRIC_NAMESPACE", "FAKE_FAIL", "TZ"]) {
     delete base[k];
   }
   const merged: Record<string, string | undefined> = {
     ...base,
+    ...awsCliEnv(recorder),
     PATH: `${layout.bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
     TMPDIR: layout.tmp,
     ACTIONS_LOG: layout.actions,
     UPLOADS_LOG: layout.uploads,
-    S3_DIR: layout.s3,
     FAKE_GITLAB_ETC: layout.etc,
     AWS_CLI: layout.aws,
     BACKUP_BUCKET: BUCKET,
     AWS_REGION: REGION,
     ENVIRONMENT: ENV_NAME,
     ARCHIVE_PREFIX: "gitlab",
+    CONFIG_PREFIX: "config",
     SSH_ETC: layout.ssh,
     ...env,
   };
   const finalEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(merged)) if (v !== undefined) finalEnv[k] = v;
   const startedAt = Math.floor(Date.now() / 1000);
-  const result = spawnSync("bash", [SCRIPT], { encoding: "utf8", env: finalEnv });
+  const before = recorder.requests.length;
+  const result = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn("bash", [SCRIPT], { env: finalEnv, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
   const finishedAt = Math.ceil(Date.now() / 1000);
   const lines = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter(Boolean) : []);
   const actions = lines(layout.actions);
@@ -159,65 +163,133 @@ function run(env: Record<string, string | undefined> = {}): Run {
   });
   rmSync(layout.actions, { force: true });
   rmSync(layout.uploads, { force: true });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, actions, uploads, startedAt, finishedAt };
+  return { ...result, actions, requests: recorder.requests.slice(before), uploads, startedAt, finishedAt };
 }
 
-/** Objects "uploaded" to the backup bucket, as keys. */
-const objects = () => filesUnder(join(layout.s3, BUCKET));
+/** Objects PUT into the backup bucket, as keys. */
+const objects = (r: Run, bucket = BUCKET) => r.requests.filter((q) => q.action === "PutObject" && q.params.Bucket === bucket).map((q) => String(q.params.Key));
+
+/** The body of the object PUT under \`key\`, written to a file (for tar). */
+function objectFile(r: Run, key: string): string {
+  const put = r.requests.find((q) => q.action === "PutObject" && q.params.Key === key);
+  if (!put) throw new Error(`no PutObject for ${key}`);
+  const file = join(layout.root, basename(key));
+  writeFileSync(file, put.body);
+  return file;
+}
 
 /** Everything the script printed, stdout and stderr (both end up in the journal). */
 const output = (r: Run) => `${r.stdout}\n${r.stderr}`;
 
-/** An argv as the fakes logged it, split on spaces (no argument here contains one). */
-const argv = (action: string) => action.split(" ");
-
-/** The value following `flag` in an argv. */
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
-beforeEach(() => {
+beforeEach(async () => {
   layout = makeLayout();
+  recorder = await new AwsRecorder().start();
 });
 
-afterEach(() => {
+afterEach(async () => {
+  await recorder.stop();
   rmSync(layout.root, { recursive: true, force: true });
 });
 
-describe("gitlab-backup-s3.sh: a successful run", () => {
+const PUT_METRIC = {
+  Action: "PutMetricData",
+  Version: "2010-08-01",
+  Namespace: BACKUP_METRIC.namespace,
+  "MetricData.member.1.MetricName": BACKUP_METRIC.name,
+  "MetricData.member.1.Value": "1",
+  "MetricData.member.1.Unit": "Count",
+  "MetricData.member.1.Dimensions.member.1.Name": "Environment",
+  "MetricData.member.1.Dimensions.member.1.Value": ENV_NAME,
+};
+
+// One nightly run as the timer starts it (default settings), shared by the assertions on it:
+// each run is two AWS CLI processes.
+describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a nightly run", () => {
+  let nightly: Run;
+  let nightlyLayout: Layout;
+  let nightlyRecorder: AwsRecorder;
+  beforeAll(async () => {
+    // run() works on the current layout and recorder; these are this block's own.
+    layout = nightlyLayout = makeLayout();
+    recorder = nightlyRecorder = await new AwsRecorder().start();
+    nightly = await run();
+  });
+  afterAll(async () => {
+    await nightlyRecorder.stop();
+    rmSync(nightlyLayout.root, { recursive: true, force: true });
+  });
+
   it("runs gitlab-backup create, then uploads the config tarball, then reports success, in that order", () => {
-    const r = run();
+    const r = nightly;
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    const [key] = objects();
+    // Nothing skipped; CRON=1 keeps the output to errors only; DIRECTORY= is the bucket folder.
+    expect(r.actions).toEqual(["gitlab-backup create CRON=1 DIRECTORY=gitlab"]);
+    const [key] = objects(r);
     expect(key).toMatch(CONFIG_KEY);
-    expect(r.actions).toEqual([
-      // Nothing skipped; CRON=1 keeps the output to errors only; DIRECTORY= is the bucket folder.
-      "gitlab-backup create CRON=1 DIRECTORY=gitlab",
-      `aws s3 cp --only-show-errors --region ${REGION} --sse AES256 ${r.uploads[0]?.path} s3://${BUCKET}/${key}`,
-      `aws cloudwatch put-metric-data --region ${REGION} --namespace ${BACKUP_METRIC.namespace} --metric-name ${BACKUP_METRIC.name} --value 1 --unit Count --dimensions Environment=${ENV_NAME}`,
-    ]);
+    expect(r.requests.map((q) => `${q.service} ${q.action}`)).toEqual(["s3 PutObject", "monitoring PutMetricData"]);
+    expect(r.requests[1]!.params).toEqual(PUT_METRIC);
     expect(r.stdout).toContain(`gitlab-backup-s3: backup complete: archive and config uploaded to s3://${BUCKET}`);
   });
 
-  it("uploads one tarball to s3://$BACKUP_BUCKET/config/, encrypted (--sse AES256), in AWS_REGION", () => {
-    const r = run({ BACKUP_BUCKET: "other-bucket", AWS_REGION: "us-west-2" });
+  it("the tarball holds exactly gitlab.rb, gitlab-secrets.json and the SSH host keys, unchanged, and is private (0600)", () => {
+    const r = nightly;
     expect(r.status).toBe(0);
-    const cp = r.actions.filter((a) => a.startsWith("aws s3 cp")).map(argv);
-    expect(cp).toHaveLength(1);
-    const args = cp[0]!;
-    expect(flag(args, "--sse")).toBe("AES256");
-    expect(flag(args, "--region")).toBe("us-west-2");
-    expect(args.at(-1)).toMatch(/^s3:\/\/other-bucket\/config\/gitlab-config-\d{8}T\d{6}Z\.tar\.gz$/);
-    expect(filesUnder(layout.s3).map((f) => f.split("/")[0])).toEqual(["other-bucket"]);
+    const tarball = objectFile(r, objects(r)[0]!);
+    const entries = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n");
+    expect(entries.sort()).toEqual(["gitlab-secrets.json", "gitlab.rb", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"]);
+    for (const name of entries) {
+      const inside = execFileSync("tar", ["-xzOf", tarball, name], { encoding: "utf8" });
+      expect(inside).toBe(readFileSync(join(name.startsWith("ssh_host_") ? nightlyLayout.ssh : nightlyLayout.etc, name), "utf8"));
+    }
+    expect(r.uploads.map((u) => u.mode)).toEqual(["600"]);
   });
 
-  it("names the tarball after the current time in UTC, whatever the host's time zone", () => {
-    // UTC+14: a local-time stamp would be 14 hours off.
-    const r = run({ TZ: "Pacific/Kiritimati" });
+  it("uses the AWS CLI named by AWS_CLI, never the one on PATH", () => {
+    const r = nightly;
     expect(r.status).toBe(0);
-    const m = CONFIG_KEY.exec(objects()[0] ?? "");
+    expect(r.actions.filter((a) => a.startsWith("PATH-aws"))).toEqual([]);
+    expect(r.requests).toHaveLength(2);
+  });
+
+  it("builds the tarball in a work directory under TMPDIR and removes it afterwards", () => {
+    const r = nightly;
+    expect(r.status).toBe(0);
+    expect(r.uploads).toHaveLength(1);
+    const local = r.uploads[0]!.path;
+    expect(relative(nightlyLayout.tmp, local).startsWith("..")).toBe(false);
+    expect(basename(local)).toBe(basename(objects(r)[0]!));
+    expect(existsSync(local)).toBe(false);
+    expect(readdirSync(nightlyLayout.tmp)).toEqual([]);
+  });
+});
+
+describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a successful run", () => {
+  it("uploads one tarball to s3://$BACKUP_BUCKET/config/, encrypted (SSE-S3), in AWS_REGION", async () => {
+    const r = await run({ BACKUP_BUCKET: "other-bucket", AWS_REGION: "us-west-2" });
+    expect(r.status).toBe(0);
+    const puts = r.requests.filter((q) => q.action === "PutObject");
+    expect(puts).toHaveLength(1);
+    const put = puts[0]!;
+    expect(put.params.Bucket).toBe("other-bucket");
+    expect(put.params.Key).toMatch(/^config\/gitlab-config-\d{8}T\d{6}Z\.tar\.gz$/);
+    expect(put.headers["x-amz-server-side-encryption"]).toBe("AES256");
+    expect(put.region).toBe("us-west-2");
+    expect(r.requests.every((q) => q.region === "us-west-2")).toBe(true);
+  });
+
+  it("in a shared bucket, keeps both under the environment's prefix (gitlab-backup's DIRECTORY=, CONFIG_PREFIX)", async () => {
+    const r = await run({ BACKUP_BUCKET: "shared-backups", ARCHIVE_PREFIX: "teams/gitlab", CONFIG_PREFIX: "teams/gitlab/config" });
+    expect(r.status).toBe(0);
+    expect(r.actions).toEqual(["gitlab-backup create CRON=1 DIRECTORY=teams/gitlab"]);
+    expect(objects(r, "shared-backups")).toEqual([expect.stringMatching(/^teams\/gitlab\/config\/gitlab-config-\d{8}T\d{6}Z\.tar\.gz$/)]);
+  });
+
+  it("names the tarball after the current time in UTC, whatever the host's time zone", async () => {
+    // UTC+14: a local-time stamp would be 14 hours off.
+    const r = await run({ TZ: "Pacific/Kiritimati" });
+    expect(r.status).toBe(0);
+    const m = CONFIG_KEY.exec(objects(r)[0] ?? "");
     expect(m).not.toBeNull();
     const [, y, mo, d, h, mi, s] = m!.map(Number);
     const stamp = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!) / 1000;
@@ -225,97 +297,65 @@ describe("gitlab-backup-s3.sh: a successful run", () => {
     expect(stamp).toBeLessThanOrEqual(r.finishedAt + 1);
   });
 
-  it("the tarball holds exactly gitlab.rb, gitlab-secrets.json and the SSH host keys, unchanged, and is private (0600)", () => {
-    const r = run();
-    expect(r.status).toBe(0);
-    const [key] = objects();
-    const tarball = join(layout.s3, BUCKET, key!);
-    const entries = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n");
-    expect(entries.sort()).toEqual(["gitlab-secrets.json", "gitlab.rb", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"]);
-    for (const name of entries) {
-      const inside = execFileSync("tar", ["-xzOf", tarball, name], { encoding: "utf8" });
-      expect(inside).toBe(readFileSync(join(name.startsWith("ssh_host_") ? layout.ssh : layout.etc, name), "utf8"));
-    }
-    expect(r.uploads.map((u) => u.mode)).toEqual(["600"]);
-  });
-
-  it("still archives gitlab.rb and gitlab-secrets.json on an instance without SSH host keys", () => {
+  it("still archives gitlab.rb and gitlab-secrets.json on an instance without SSH host keys", async () => {
     for (const f of ["ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"]) rmSync(join(layout.ssh, f));
-    const r = run();
+    const r = await run();
     expect(r.status).toBe(0);
-    const tarball = join(layout.s3, BUCKET, objects()[0]!);
+    const tarball = objectFile(r, objects(r)[0]!);
     expect(execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n").sort()).toEqual(["gitlab-secrets.json", "gitlab.rb"]);
   });
 
-  it("reports the metric the backup-too-old alarm watches, with this environment as dimension", () => {
-    const r = run({ ENVIRONMENT: "production" });
+  it("reports the metric the backup-too-old alarm watches, with this environment as dimension", async () => {
+    const r = await run({ ENVIRONMENT: "production" });
     expect(r.status).toBe(0);
-    const puts = r.actions.filter((a) => a.startsWith("aws cloudwatch put-metric-data")).map(argv);
+    const puts = r.requests.filter((q) => q.action === "PutMetricData");
     expect(puts).toHaveLength(1);
-    const args = puts[0]!;
-    expect(flag(args, "--namespace")).toBe(BACKUP_METRIC.namespace);
-    expect(flag(args, "--metric-name")).toBe(BACKUP_METRIC.name);
-    expect(flag(args, "--value")).toBe("1");
-    expect(flag(args, "--dimensions")).toBe("Environment=production");
-    expect(flag(args, "--region")).toBe(REGION);
+    expect(puts[0]!.service).toBe("monitoring");
+    expect(puts[0]!.region).toBe(REGION);
+    expect(puts[0]!.params).toEqual({ ...PUT_METRIC, "MetricData.member.1.Dimensions.member.1.Value": "production" });
   });
 
-  it("uses the AWS CLI named by AWS_CLI, never the one on PATH", () => {
-    const r = run();
-    expect(r.status).toBe(0);
-    expect(r.actions.filter((a) => a.startsWith("PATH-aws"))).toEqual([]);
-    expect(r.actions.filter((a) => a.startsWith("aws "))).toHaveLength(2);
-  });
-
-  it("builds the tarball in a work directory under TMPDIR and removes it afterwards", () => {
-    const r = run();
-    expect(r.status).toBe(0);
-    expect(r.uploads).toHaveLength(1);
-    const local = r.uploads[0]!.path;
-    expect(relative(layout.tmp, local).startsWith("..")).toBe(false);
-    expect(basename(local)).toBe(basename(objects()[0]!));
-    expect(existsSync(local)).toBe(false);
-    expect(readdirSync(layout.tmp)).toEqual([]);
-  });
 });
 
-describe("gitlab-backup-s3.sh: success is reported only when every step succeeded", () => {
+describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: success is reported only when every step succeeded", () => {
   /** A failed run: non-zero, a log line naming the step, no metric, no work dir left. */
   function expectFailedRun(r: Run, step: string): void {
     expect(r.status).not.toBe(0);
     expect(output(r)).toMatch(new RegExp(`^gitlab-backup-s3: FAILED at step: ${step}$`, "m"));
-    expect(r.actions.filter((a) => a.includes("put-metric-data"))).toEqual([]);
+    expect(r.requests.filter((q) => q.action === "PutMetricData")).toEqual([]);
     expect(output(r)).not.toContain("backup complete");
     expect(readdirSync(layout.tmp)).toEqual([]);
   }
 
-  it("gitlab-backup create fails: nothing is uploaded and no metric is sent", () => {
-    const r = run({ FAKE_FAIL: "gitlab-backup" });
+  it("gitlab-backup create fails: nothing is uploaded and no metric is sent", async () => {
+    const r = await run({ FAKE_FAIL: "gitlab-backup" });
     expectFailedRun(r, "gitlab-backup create");
     expect(r.actions).toEqual(["gitlab-backup create CRON=1 DIRECTORY=gitlab"]);
-    expect(objects()).toEqual([]);
+    expect(r.requests).toEqual([]);
   });
 
-  it("the config upload fails: no metric, and the work directory is still removed", () => {
-    const r = run({ FAKE_FAIL: "s3" });
+  it("the config upload fails: no metric, and the work directory is still removed", async () => {
+    recorder.fault = (q) => (q.action === "PutObject" ? { code: "AccessDenied", message: "Access Denied", status: 403 } : undefined);
+    const r = await run();
     expectFailedRun(r, "upload /etc/gitlab archive");
-    expect(r.actions).toHaveLength(2);
-    expect(r.actions[0]).toBe("gitlab-backup create CRON=1 DIRECTORY=gitlab");
-    expect(r.actions[1]).toMatch(/^aws s3 cp /);
+    expect(r.actions).toEqual(["gitlab-backup create CRON=1 DIRECTORY=gitlab"]);
+    expect(r.requests.map((q) => q.action)).toEqual(["PutObject"]);
     expect(r.stderr).toContain("Access Denied");
   });
 
-  it("gitlab-secrets.json is missing: the run fails before uploading (a restore would be impossible)", () => {
+  it("gitlab-secrets.json is missing: the run fails before uploading (a restore would be impossible)", async () => {
     rmSync(join(layout.etc, "gitlab-secrets.json"));
-    const r = run();
+    const r = await run();
     expectFailedRun(r, "archive /etc/gitlab");
     expect(r.actions).toEqual(["gitlab-backup create CRON=1 DIRECTORY=gitlab"]);
-    expect(objects()).toEqual([]);
+    expect(r.requests).toEqual([]);
   });
 
-  it("the metric cannot be sent: the run still fails, so systemd shows the unit failed", () => {
-    const r = run({ FAKE_FAIL: "cloudwatch" });
+  it("the metric cannot be sent: the run still fails, so systemd shows the unit failed", async () => {
+    recorder.fault = (q) => (q.action === "PutMetricData" ? { code: "Throttling", message: "Rate exceeded" } : undefined);
+    const r = await run();
     expect(r.status).not.toBe(0);
+    expect(r.requests.map((q) => q.action)).toEqual(["PutObject", "PutMetricData"]);
     expect(output(r)).toMatch(/^gitlab-backup-s3: FAILED at step: report success$/m);
     expect(output(r)).not.toContain("backup complete");
     expect(readdirSync(layout.tmp)).toEqual([]);
@@ -323,13 +363,13 @@ describe("gitlab-backup-s3.sh: success is reported only when every step succeede
 });
 
 describe("gitlab-backup-s3.sh: required settings", () => {
-  it.each(["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "ARCHIVE_PREFIX"])("refuses to run without %s, doing nothing", (name) => {
+  it.each(["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "ARCHIVE_PREFIX", "CONFIG_PREFIX"])("refuses to run without %s, doing nothing", async (name) => {
     for (const value of [undefined, ""]) {
-      const r = run({ [name]: value });
+      const r = await run({ [name]: value });
       expect(r.status).not.toBe(0);
       expect(r.stderr).toContain(`${name} is not set`);
       expect(r.actions).toEqual([]);
-      expect(filesUnder(layout.s3)).toEqual([]);
+      expect(r.requests).toEqual([]);
       expect(readdirSync(layout.tmp)).toEqual([]);
     }
   });

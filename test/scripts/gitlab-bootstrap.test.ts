@@ -1,15 +1,22 @@
 // Runs the real GitLab server bootstrap, as shipped in the user data, against a scratch tree
-// (BOOTSTRAP_ROOT) with fake system commands first on PATH: every step in order, files created
-// with the right modes (secrets root-only, apt's keyring readable by apt's _apt user), and a
-// failed step that stops everything after it and says where.
-import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+// (BOOTSTRAP_ROOT) with fake system commands first on PATH and the real AWS CLI talking to a
+// local recorder (AWS_ENDPOINT_URL): every step in order, files created with the right modes
+// (secrets root-only, apt's keyring readable by apt's _apt user), a failed step that stops
+// everything after it and says where, apt that waits for the dpkg lock, and network steps
+// retried with bounded backoff (BOOTSTRAP_RETRY_DELAY_MS shortens the delays here).
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
+import { OMNIBUS_ACCOUNTS, renderDataOwnersList } from "../../userdata/omnibus-accounts";
 import { shippedScript } from "../helpers";
+import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { AwsRecorder, type AwsRequest } from "../support/aws-recorder";
 
 const SCRIPT = shippedScript("gitlab-bootstrap.sh");
+const DATA_OWNERS_SCRIPT = shippedScript("gitlab-data-owners.sh");
 
 const VERSION = "18.5.1-ce.0";
 const VOLUME = "vol-0123456789abcdef0";
@@ -20,11 +27,19 @@ const TLS_ARN = "arn:aws:secretsmanager:eu-west-3:111111111111:secret:tls-AbCdEf
 
 let root: string;
 let bin: string;
-beforeEach(() => {
+let recorder: AwsRecorder;
+/** Processes a test starts beside the bootstrap (a dpkg lock holder); stopped after each test. */
+const companions: ChildProcess[] = [];
+beforeEach(async () => {
   root = mkdtempSync(join(tmpdir(), "gitlab-bootstrap-"));
   bin = mkdtempSync(join(tmpdir(), "gitlab-bootstrap-bin-"));
+  recorder = await new AwsRecorder().start();
+  recorder.secrets.set(SMTP_ARN, "smtp-secret");
+  recorder.secrets.set(TLS_ARN, "tls-secret");
 });
-afterEach(() => {
+afterEach(async () => {
+  for (const c of companions.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
+  await recorder.stop();
   rmSync(root, { recursive: true, force: true });
   rmSync(bin, { recursive: true, force: true });
 });
@@ -51,25 +66,95 @@ interface Options {
   readonly probe?: number;
   /** Whether the data volume's device ever appears. @default "nvme" */
   readonly volume?: "nvme" | "xvdf" | "never";
-  /** Make `apt-get update` fail. @default false */
-  readonly aptFails?: boolean;
+  /** Make `apt-get update` fail this many times (the repository is unreachable). @default 0 */
+  readonly aptUpdateFailures?: number;
   /** The CloudWatch agent: already on the image, or downloaded with a key and signature. @default "installed" */
   readonly agent?: "installed" | { readonly key: "aws" | "other"; readonly signature: "good" | "bad" };
+  /** Environment for the bootstrap beyond the harness's own (e.g. BOOTSTRAP_RETRY_DELAY_MS). */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Whether secrets.list names the two secrets. Tests of other steps leave it empty: each
+   * secret is an AWS CLI run (~1 s), and they have nothing to say about it. @default true
+   */
+  readonly secrets?: boolean;
 }
 
 /** The fingerprint AWS publishes for the CloudWatch agent's signing key. */
 const AGENT_KEY = "937616F3450B7D806CBD9725D58167303B789C72";
 const CWAGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl";
+/** The locks apt takes, in the scratch tree: the dpkg frontend lock and the package lists' lock. */
+const DPKG_LOCK = "/var/lib/dpkg/lock-frontend";
+const LISTS_LOCK = "/var/lib/apt/lists/lock";
+/** Retry delays in the tests: 50 ms, then doubled (production: 5 s, doubled, at most 60 s). */
+const FAST_RETRIES = { BOOTSTRAP_RETRY_DELAY_MS: "50" };
 
-function run(options: Options = {}) {
+/**
+ * Holds one of apt's locks the way unattended-upgrades or apt-daily do at first boot (flock on
+ * the lock file), for `ms`; resolves once the lock is really held.
+ */
+function holdLock(hostPath: string, ms: number): Promise<void> {
+  mkdirSync(dirname(at(hostPath)), { recursive: true });
+  writeFileSync(at(hostPath), "");
+  const holder = spawn("flock", ["--exclusive", at(hostPath), "sh", "-c", `echo held; sleep ${ms / 1000}`], { stdio: ["ignore", "pipe", "inherit"] });
+  companions.push(holder);
+  return new Promise((resolve, reject) => {
+    holder.stdout!.once("data", () => resolve());
+    holder.once("error", reject);
+  });
+}
+
+/**
+ * apt-get as it behaves on the host: `install` takes the dpkg frontend lock, waiting up to
+ * DPkg::Lock::Timeout (0 without the option: it fails at once, as apt does); `update` takes the
+ * lists lock and does not wait. A .deb path as argument installs the CloudWatch agent's package.
+ */
+const FAKE_APT_GET = (umasks: string, updateFailures: number) => `echo "apt-get $(umask)" >> "${umasks}"
+wait=0 cmd=""
+for a in "$@"; do
+  case "$a" in
+    DPkg::Lock::Timeout=*) wait=\${a#*=} ;;
+    update | install) [ -n "$cmd" ] || cmd=$a ;;
+  esac
+done
+take() { # <lock file> <seconds to wait>
+  mkdir -p "$(dirname "$1")"
+  if [ "$2" -gt 0 ]; then flock --exclusive --wait "$2" "$1" true; else flock --exclusive --nonblock "$1" true; fi ||
+    { echo "E: Could not get lock $1. It is held by process 4242 (unattended-upgr)" >&2; exit 100; }
+}
+case "$cmd" in
+  update)
+    take "$BOOTSTRAP_ROOT${LISTS_LOCK}" 0
+    n=$(cat "$BOOTSTRAP_ROOT/apt-update-failures" 2>/dev/null || echo 0)
+    if [ "$n" -lt ${updateFailures} ]; then echo $((n + 1)) > "$BOOTSTRAP_ROOT/apt-update-failures"; echo "E: Failed to fetch https://packages.gitlab.com/ (Could not resolve host)" >&2; exit 100; fi ;;
+  install)
+    take "$BOOTSTRAP_ROOT${DPKG_LOCK}" "$wait"
+    case "$*" in
+      *.deb*) mkdir -p "$BOOTSTRAP_ROOT${dirname(CWAGENT_CTL)}" && printf '#!/bin/sh\\nprintf "amazon-cloudwatch-agent-ctl %%s\\\\n" "$*" >> "$ACTIONS"\\n' > "$BOOTSTRAP_ROOT${CWAGENT_CTL}" && chmod +x "$BOOTSTRAP_ROOT${CWAGENT_CTL}" ;;
+      *) [ -e "$BOOTSTRAP_ROOT/etc/gitlab/skip-auto-reconfigure" ] || { echo "installed before skip-auto-reconfigure" >&2; exit 1; } ;;
+    esac ;;
+esac`;
+
+interface Run {
+  readonly status: number | null;
+  readonly output: string;
+  readonly log: string;
+  readonly actions: string[];
+  readonly umasks: string[];
+  /** The AWS API requests the real CLI sent, in order. */
+  readonly requests: AwsRequest[];
+  readonly failed: string | undefined;
+  readonly done: boolean;
+}
+
+async function run(options: Options = {}): Promise<Run> {
   const actions = join(root, "actions.log");
   const umasks = join(root, "umask.log");
   writeFileSync(actions, "");
   writeFileSync(umasks, "");
 
   // The host as cloud-init leaves it: the user data's files, an fstab, Ubuntu's apt dirs.
-  put("/etc/gitlab-platform/bootstrap.env", `GITLAB_VERSION=${VERSION}\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${VOLUME}\nENABLE_UNITS="gitlab-backup.timer x.service"\n`, 0o600);
-  put("/etc/gitlab-platform/secrets.list", `smtp_password ${SMTP_ARN}\ntls_private_key ${TLS_ARN}\n`, 0o600);
+  put("/etc/gitlab-platform/bootstrap.env", `GITLAB_VERSION=${VERSION}\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${VOLUME}\nMETRIC_HOST=staging-gitlab-server\nENABLE_UNITS="gitlab-backup.timer x.service"\n`, 0o600);
+  put("/etc/gitlab-platform/secrets.list", options.secrets === false ? "" : `smtp_password ${SMTP_ARN}\ntls_private_key ${TLS_ARN}\n`, 0o600);
   put("/etc/gitlab-platform/cloudwatch-agent.json", "{}\n", 0o644);
   put("/etc/gitlab/gitlab.rb", "external_url 'https://gitlab.example.com'\n", 0o600);
   put("/etc/fstab", "LABEL=cloudimg-rootfs / ext4 discard,errors=remount-ro 0 1\n");
@@ -80,18 +165,22 @@ function run(options: Options = {}) {
   // Programs the bootstrap runs by absolute path, installed in the scratch tree.
   fakeAt(at("/usr/local/sbin/gitlab-keep-identity"), "gitlab-keep-identity", "exit 0");
   fakeAt(at("/usr/local/sbin/gitlab-apply-settings"), "gitlab-apply-settings", "exit 0");
+  // The owners check is the real script, with the list the user data ships.
+  put("/usr/local/sbin/gitlab-data-owners", readFileSync(DATA_OWNERS_SCRIPT, "utf8"), 0o755);
+  put("/etc/gitlab-platform/data-owners.list", renderDataOwnersList(), 0o644);
   const agent = options.agent ?? "installed";
   if (agent === "installed") fakeAt(at(CWAGENT_CTL), "amazon-cloudwatch-agent-ctl", "exit 0");
 
-  // Commands found on PATH.
-  fake("sleep"); // the volume wait: 60 x 5 s on a host, instant here
+  // Commands found on PATH: the real AWS CLI, and fakes for what changes the host.
+  if (!existsSync(join(bin, "aws"))) symlinkSync(AWS_CLI, join(bin, "aws"));
+  // The volume wait's 60 x 5 s is instant here; the retries' short test delays really pass.
+  fake("sleep", 'case "$1" in 0.*) exec /bin/sleep "$1" ;; esac');
   fake("rsyslogd");
   fake("systemctl");
   fake("blkid", `case "$1" in -p) exit ${options.probe ?? 2} ;; -s) echo ${UUID} ;; *) exit 9 ;; esac`);
   fake("mkfs.ext4");
   fake("mount", `touch "${join(root, "mounted")}"`);
   fake("mountpoint", `[ -e "${join(root, "mounted")}" ]`);
-  fake("aws", `case "$*" in *get-secret-value*" --secret-id ${SMTP_ARN} "*) echo smtp-secret ;; *get-secret-value*) echo tls-secret ;; *) exit 1 ;; esac`);
   fake(
     "curl",
     `out=""; prev=""; for a in "$@"; do [ "$prev" = "-o" ] && out="$a"; prev="$a"; done
@@ -114,46 +203,47 @@ esac`,
   *) out=""; prev=""; for a in "$@"; do [ "$prev" = "-o" ] && out="$a"; prev="$a"; done; cat > "$out" ;;
 esac`,
   );
-  fake(
-    "apt-get",
-    `echo "apt-get $(umask)" >> "${umasks}"
-case "$1" in
-  update) ${options.aptFails ? 'echo "E: The repository is not signed." >&2; exit 100' : "exit 0"} ;;
-  install) [ -e "$BOOTSTRAP_ROOT/etc/gitlab/skip-auto-reconfigure" ] || { echo "installed before skip-auto-reconfigure" >&2; exit 1; } ;;
-esac`,
-  );
+  fake("apt-get", FAKE_APT_GET(umasks, options.aptUpdateFailures ?? 0));
   fake("apt-mark");
   fake("gitlab-ctl", `echo "gitlab-ctl $(umask)" >> "${umasks}"`);
   fake("snap", "exit 1");
-  // Installing the agent's package puts its control program in place.
-  fake(
-    "dpkg",
-    agent === "installed"
-      ? "exit 1"
-      : `mkdir -p "$BOOTSTRAP_ROOT${dirname(CWAGENT_CTL)}" && printf '#!/bin/sh\\nprintf "amazon-cloudwatch-agent-ctl %%s\\\\n" "$*" >> "$ACTIONS"\\n' > "$BOOTSTRAP_ROOT${CWAGENT_CTL}" && chmod +x "$BOOTSTRAP_ROOT${CWAGENT_CTL}"`,
-  );
+  fake("dpkg", 'echo "dpkg does not wait for the lock: install through apt" >&2; exit 2');
 
-  const r = spawnSync("bash", [SCRIPT], {
-    encoding: "utf8",
-    env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: root },
+  const before = recorder.requests.length;
+  const child = spawn("bash", [SCRIPT], {
+    env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: root, ...awsCliEnv(recorder), ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (output += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (output += d));
+  const status = await new Promise<number | null>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve(code));
   });
   const read = (p: string) => (existsSync(p) ? readFileSync(p, "utf8") : "");
   return {
-    status: r.status,
-    output: `${r.stdout}${r.stderr}`,
+    status,
+    output,
     log: read(at("/var/log/gitlab-bootstrap.log")),
     actions: read(actions).trim().split("\n").map((a) => a.trimEnd()).filter(Boolean),
     umasks: read(umasks).trim().split("\n").filter(Boolean),
+    requests: recorder.requests.slice(before),
     failed: existsSync(at("/var/lib/gitlab-platform/bootstrap.failed")) ? read(at("/var/lib/gitlab-platform/bootstrap.failed")).trim() : undefined,
     done: existsSync(at("/var/lib/gitlab-platform/bootstrap.done")),
   };
 }
 
+/** A GetSecretValue request for `arn`, as Secrets Manager receives it. */
+const secretRequest = (arn: string) => expect.objectContaining({ service: "secretsmanager", region: "eu-west-3", action: "GetSecretValue", params: { SecretId: arn } });
+
 const mode = (hostPath: string) => statSync(at(hostPath)).mode & 0o777;
 
-describe("GitLab bootstrap, start to finish", () => {
-  it("locks sshd to git, mounts the volume, installs and configures GitLab, then enables the host units, in that order", () => {
-    const r = run();
+const LOCK = `-o DPkg::Lock::Timeout=900`;
+
+describe.skipIf(!runAwsCliTests)("GitLab bootstrap, start to finish", () => {
+  it("locks sshd to git, mounts the volume, installs and configures GitLab, then enables the host units, in that order", async () => {
+    const r = await run();
     expect(r.output).not.toContain("FAILED");
     expect(r.status).toBe(0);
     expect(r.done).toBe(true);
@@ -171,23 +261,23 @@ describe("GitLab bootstrap, start to finish", () => {
       "mount /var/opt/gitlab",
       "mountpoint -q /var/opt/gitlab",
       "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/etc/gitlab-platform/cloudwatch-agent.json",
-      `aws secretsmanager get-secret-value --region eu-west-3 --secret-id ${SMTP_ARN} --query SecretString --output text`,
-      `aws secretsmanager get-secret-value --region eu-west-3 --secret-id ${TLS_ARN} --query SecretString --output text`,
       "gitlab-keep-identity restore",
       "systemctl try-restart ssh.service",
-      "curl -fsSL --retry 5 https://packages.gitlab.com/gitlab/gitlab-ce/gpgkey",
-      "apt-get update -q",
-      `apt-get install -y -q gitlab-ce=${VERSION}`,
-      "apt-mark hold gitlab-ce",
+      "curl -fsSL https://packages.gitlab.com/gitlab/gitlab-ce/gpgkey",
+      `apt-get ${LOCK} update -q`,
+      `apt-get ${LOCK} install -y -q gitlab-ce=${VERSION}`,
+      `apt-mark ${LOCK} hold gitlab-ce`,
       "gitlab-ctl reconfigure",
       "gitlab-keep-identity save",
       "gitlab-apply-settings",
       "systemctl daemon-reload",
       "systemctl enable --now gitlab-backup.timer x.service",
     ]);
+    // The secrets, through the real AWS CLI, between the agent's start and the identity restore.
+    expect(r.requests).toEqual([secretRequest(SMTP_ARN), secretRequest(TLS_ARN)]);
     const gpg = r.actions.indexOf(`gpg --dearmor --yes -o ${at("/etc/apt/keyrings/gitlab-ce.gpg")}`);
     expect(gpg).toBeGreaterThan(r.actions.indexOf("systemctl try-restart ssh.service"));
-    expect(gpg).toBeLessThan(r.actions.indexOf("apt-get update -q"));
+    expect(gpg).toBeLessThan(r.actions.indexOf(`apt-get ${LOCK} update -q`));
     expect(readFileSync(at("/etc/fstab"), "utf8")).toBe(
       `LABEL=cloudimg-rootfs / ext4 discard,errors=remount-ro 0 1\nUUID=${UUID} /var/opt/gitlab ext4 defaults,nofail,x-systemd.device-timeout=120 0 2\n`,
     );
@@ -196,8 +286,8 @@ describe("GitLab bootstrap, start to finish", () => {
     );
   });
 
-  it("creates only the secret files root-only: apt's keyring and source, apt and reconfigure get the usual umask", () => {
-    const r = run();
+  it("creates only the secret files root-only: apt's keyring and source, apt and reconfigure get the usual umask", async () => {
+    const r = await run();
     expect(r.status).toBe(0);
     expect(mode("/etc/gitlab/secrets.d")).toBe(0o700);
     expect(readFileSync(at("/etc/gitlab/secrets.d/smtp_password"), "utf8")).toBe("smtp-secret\n");
@@ -213,9 +303,9 @@ describe("GitLab bootstrap, start to finish", () => {
     expect(r.log).not.toMatch(/smtp-secret|tls-secret/);
   });
 
-  it("finds a volume attached as /dev/xvdf and keeps an existing filesystem and fstab entry", () => {
+  it("finds a volume attached as /dev/xvdf and keeps an existing filesystem and fstab entry", async () => {
     put("/etc/fstab", `UUID=${UUID} /var/opt/gitlab ext4 defaults,nofail,x-systemd.device-timeout=120 0 2\n`);
-    const r = run({ volume: "xvdf", probe: 0 });
+    const r = await run({ volume: "xvdf", probe: 0, secrets: false });
     expect(r.status).toBe(0);
     expect(r.actions).toContain("blkid -p /dev/xvdf");
     expect(r.actions.some((a) => a.startsWith("mkfs"))).toBe(false);
@@ -223,24 +313,91 @@ describe("GitLab bootstrap, start to finish", () => {
   });
 });
 
+describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks and a network that comes and goes", () => {
+  it("waits for the dpkg lock unattended-upgrades holds at first boot, and installs GitLab once it is released", async () => {
+    await holdLock(DPKG_LOCK, 1500);
+    const started = Date.now();
+    const r = await run({ secrets: false });
+    expect(r.output).not.toContain("FAILED");
+    expect(r.status).toBe(0);
+    expect(r.done).toBe(true);
+    expect(r.actions).toContain(`apt-get ${LOCK} install -y -q gitlab-ce=${VERSION}`);
+    // It waited for the lock rather than failing: the install ended after the holder let go.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(r.log).not.toContain("Could not get lock");
+  });
+
+  it("passes the lock timeout to every apt call, and installs the CloudWatch agent's .deb through apt, never dpkg -i", async () => {
+    const r = await run({ agent: { key: "aws", signature: "good" }, secrets: false });
+    expect(r.status).toBe(0);
+    const apt = r.actions.filter((a) => /^(apt-get|apt-mark|dpkg) /.test(a));
+    expect(apt.length).toBeGreaterThanOrEqual(4);
+    for (const a of apt) expect(a).toMatch(/^apt-(get|mark) -o DPkg::Lock::Timeout=900 /);
+    expect(apt).toContainEqual(expect.stringMatching(/^apt-get -o DPkg::Lock::Timeout=900 install -y -q \/\S+\/agent\.deb$/));
+  });
+
+  it("retries apt-get update while the package lists' lock is held or the repository is unreachable, with growing delays", async () => {
+    await holdLock(LISTS_LOCK, 300);
+    const r = await run({ aptUpdateFailures: 2, env: FAST_RETRIES, secrets: false });
+    expect(r.output).not.toContain("FAILED");
+    expect(r.status).toBe(0);
+    const updates = r.actions.filter((a) => a === `apt-get ${LOCK} update -q`);
+    expect(updates.length).toBeGreaterThanOrEqual(3);
+    expect(r.log).toMatch(/apt-get update failed \(exit 100, attempt 1 of 6\); retrying in 0\.050s/);
+    expect(r.log).toMatch(/apt-get update failed \(exit 100, attempt 2 of 6\); retrying in 0\.100s/);
+  });
+
+  it("gives up after 6 attempts about 2 minutes apart in all (5 s, doubling, at most 60 s), keeping apt's exit status", async () => {
+    const r = await run({ aptUpdateFailures: 99, secrets: false });
+    expect(r.status).toBe(100);
+    expect(r.failed).toBe("add GitLab package repository");
+    expect(r.actions.filter((a) => a === `apt-get ${LOCK} update -q`)).toHaveLength(6);
+    // The production delays (the harness's sleep is instant for whole seconds).
+    expect(r.actions.filter((a) => a.startsWith("sleep "))).toEqual(["sleep 5.000", "sleep 10.000", "sleep 20.000", "sleep 40.000", "sleep 60.000"]);
+    expect(r.log).toContain("apt-get update failed 6 times (last exit 100); giving up");
+    expect(r.actions.some((a) => /install -y -q gitlab-ce/.test(a))).toBe(false);
+  });
+
+  it("retries a secret its new role may not read yet (IAM still propagating), then goes on", async () => {
+    recorder.failFirst("GetSecretValue", 2, { code: "AccessDeniedException", message: "User is not authorized to perform: secretsmanager:GetSecretValue" });
+    const r = await run({ env: FAST_RETRIES });
+    expect(r.output).not.toContain("FAILED");
+    expect(r.status).toBe(0);
+    expect(r.requests).toEqual([secretRequest(SMTP_ARN), secretRequest(SMTP_ARN), secretRequest(SMTP_ARN), secretRequest(TLS_ARN)]);
+    expect(r.log).toContain("fetching secret 'smtp_password' failed (exit 254, attempt 2 of 6)");
+    expect(readFileSync(at("/etc/gitlab/secrets.d/smtp_password"), "utf8")).toBe("smtp-secret\n");
+    expect(existsSync(at("/etc/gitlab/secrets.d/smtp_password.tmp"))).toBe(false);
+  });
+
+  it("stops when a secret stays unreadable: nothing installed, the failure recorded", async () => {
+    recorder.failFirst("GetSecretValue", 99, { code: "AccessDeniedException", message: "not authorized" });
+    const r = await run({ env: FAST_RETRIES });
+    expect(r.status).not.toBe(0);
+    expect(r.failed).toBe("fetch secrets");
+    expect(r.requests.map((q) => q.action)).toEqual([...Array(6).fill("GetSecretValue"), "PutMetricData"]);
+    expect(r.actions.some((a) => a.startsWith("apt-get"))).toBe(false);
+    expect(r.done).toBe(false);
+  });
+});
+
 describe("GitLab bootstrap, data volume safety", () => {
-  it("formats a volume only when blkid finds no signature at all (exit 2)", () => {
-    const r = run({ probe: 2 });
+  it.skipIf(!runAwsCliTests)("formats a volume only when blkid finds no signature at all (exit 2)", async () => {
+    const r = await run({ probe: 2, secrets: false });
     expect(r.status).toBe(0);
     expect(r.actions.filter((a) => a.startsWith("mkfs"))).toEqual([`mkfs.ext4 -q -L gitlab-data ${DEVICE}`]);
     expect(r.log).toContain("data volume is blank: creating ext4 filesystem");
   });
 
-  it("never formats a volume that has a filesystem (exit 0)", () => {
-    const r = run({ probe: 0 });
+  it.skipIf(!runAwsCliTests)("never formats a volume that has a filesystem (exit 0)", async () => {
+    const r = await run({ probe: 0, secrets: false });
     expect(r.status).toBe(0);
     expect(r.actions.some((a) => a.startsWith("mkfs"))).toBe(false);
     expect(r.actions).toContain("mount /var/opt/gitlab");
     expect(r.log).toContain("data volume already has a filesystem: keeping it");
   });
 
-  it.each([1, 4, 8])("refuses to touch the volume when blkid exits %i, and installs nothing", (probe) => {
-    const r = run({ probe });
+  it.each([1, 4, 8])("refuses to touch the volume when blkid exits %i, and installs nothing", async (probe) => {
+    const r = await run({ probe });
     expect(r.status).not.toBe(0);
     expect(r.failed).toBe("format data volume (only if blank)");
     expect(r.log).toContain(`blkid failed on ${DEVICE} (exit ${probe}); refusing to touch it`);
@@ -249,9 +406,55 @@ describe("GitLab bootstrap, data volume safety", () => {
   });
 });
 
+const isRoot = process.getuid?.() === 0;
+
+describe.skipIf(!runAwsCliTests || !isRoot)("GitLab bootstrap on a reused data volume: who owns the files (chown needs root)", () => {
+  const pinned = (name: string) => OMNIBUS_ACCOUNTS.find((a) => a.name === name)!.id;
+  /** GitLab's data as an earlier instance left it, owned by git and gitlab-psql with these ids. */
+  function reusedVolume(git: number, psql: number): void {
+    for (const [path, uid, gid] of [
+      ["/var/opt/gitlab/git-data/repositories", git, git],
+      ["/var/opt/gitlab/gitlab-rails", git, 0],
+      ["/var/opt/gitlab/postgresql/data", psql, psql],
+      ["/var/opt/gitlab/postgresql", psql, psql],
+    ] as const) {
+      mkdirSync(at(path), { recursive: true });
+      chownSync(at(path), uid, gid);
+    }
+  }
+
+  it("refuses to start GitLab when the volume's files belong to other ids: a clear log line, the failure recorded", async () => {
+    reusedVolume(998, 996);
+    const r = await run({ probe: 0, secrets: false });
+    expect(r.status).not.toBe(0);
+    expect(r.failed).toBe("check who owns GitLab's data on the volume");
+    expect(r.log).toContain(`/var/opt/gitlab/git-data/repositories: uid is 998, but git:git's uid is pinned to ${pinned("git")}`);
+    expect(r.log).toContain(`/var/opt/gitlab/postgresql/data: uid is 996, but gitlab-psql's uid is pinned to ${pinned("gitlab-psql")}`);
+    expect(r.log).toContain("refusing to start GitLab");
+    expect(r.log).toContain("FAILED at step 'check who owns GitLab's data on the volume'");
+    // Nothing that would create accounts or touch the data ran; the failure was reported.
+    expect(r.actions.some((a) => /install -y -q gitlab-ce|^gitlab-ctl|^gitlab-keep-identity/.test(a))).toBe(false);
+    expect(r.requests.map((q) => q.action)).toEqual(["PutMetricData"]);
+    expect(r.done).toBe(false);
+  });
+
+  it("starts GitLab on a volume written by the pinned accounts, and on a blank one", async () => {
+    reusedVolume(pinned("git"), pinned("gitlab-psql"));
+    const reused = await run({ probe: 0, secrets: false });
+    expect(reused.output).not.toContain("FAILED");
+    expect(reused.status).toBe(0);
+    expect(reused.log).toContain("the data volume's owners match the pinned accounts");
+    rmSync(at("/var/opt/gitlab"), { recursive: true, force: true });
+    rmSync(at("/var/lib/gitlab-platform"), { recursive: true, force: true });
+    const blank = await run({ probe: 2, secrets: false });
+    expect(blank.status).toBe(0);
+    expect(blank.done).toBe(true);
+  });
+});
+
 describe("GitLab bootstrap failure", () => {
-  it("stops when the data volume never appears: no format, no mount, no GitLab on the root disk", () => {
-    const r = run({ volume: "never" });
+  it("stops when the data volume never appears: no format, no mount, no GitLab on the root disk", async () => {
+    const r = await run({ volume: "never" });
     expect(r.status).not.toBe(0);
     expect(r.failed).toBe("wait for data volume");
     expect(r.log).toContain(`data volume ${VOLUME} never appeared`);
@@ -263,21 +466,59 @@ describe("GitLab bootstrap failure", () => {
     expect(r.done).toBe(false);
   });
 
-  it("stops at the package repository when apt-get update fails: no install, no reconfigure", () => {
-    const r = run({ aptFails: true });
+  it.skipIf(!runAwsCliTests)("stops at the package repository when apt-get update keeps failing: no install, no reconfigure", async () => {
+    const r = await run({ aptUpdateFailures: 99, env: FAST_RETRIES, secrets: false });
     expect(r.status).toBe(100);
     expect(r.failed).toBe("add GitLab package repository");
     expect(r.log).toContain("FAILED at step 'add GitLab package repository' (exit 100)");
-    expect(r.actions.at(-1)).toBe("apt-get update -q");
-    expect(r.actions.some((a) => /^(apt-get install|apt-mark|gitlab-ctl|gitlab-keep-identity save|gitlab-apply-settings)/.test(a))).toBe(false);
+    expect(r.actions.at(-1)).toBe(`apt-get ${LOCK} update -q`);
+    expect(r.actions.some((a) => /^(apt-get \S+ \S+ install|apt-mark|gitlab-ctl|gitlab-keep-identity save|gitlab-apply-settings)/.test(a))).toBe(false);
     expect(r.done).toBe(false);
   });
 
-  it("installs a downloaded CloudWatch agent only when its signature is by the key AWS publishes", () => {
-    const good = run({ agent: { key: "aws", signature: "good" } });
+  it.skipIf(!runAwsCliTests)("reports a failure to CloudWatch for the server-bootstrap-failed alarm, and keeps the step's exit status", async () => {
+    const r = await run({ aptUpdateFailures: 99, env: FAST_RETRIES });
+    expect(r.status).toBe(100);
+    expect(r.requests.filter((q) => q.action !== "GetSecretValue").map((q) => [q.service, q.region, q.params])).toEqual([
+      [
+        "monitoring",
+        "eu-west-3",
+        {
+          Action: "PutMetricData",
+          Version: "2010-08-01",
+          Namespace: BOOTSTRAP_FAILED_METRIC.namespace,
+          "MetricData.member.1.MetricName": BOOTSTRAP_FAILED_METRIC.name,
+          "MetricData.member.1.Value": "1",
+          "MetricData.member.1.Unit": "Count",
+          "MetricData.member.1.Dimensions.member.1.Name": "Host",
+          "MetricData.member.1.Dimensions.member.1.Value": "staging-gitlab-server",
+        },
+      ],
+    ]);
+    recorder.fault = (q) => (q.action === "PutMetricData" ? { code: "AccessDenied", message: "not authorized", status: 403 } : undefined);
+    rmSync(at("/var/lib/gitlab-platform"), { recursive: true, force: true });
+    const refused = await run({ aptUpdateFailures: 99, env: FAST_RETRIES });
+    expect(refused.status).toBe(100);
+    expect(refused.log).toContain("could not report the failure to CloudWatch");
+  });
+
+  it("fails, and records it, when bootstrap.env lacks a setting", async () => {
+    put("/etc/gitlab-platform/bootstrap.env", "GITLAB_VERSION=18.5.1-ce.0\n", 0o600);
+    mkdirSync(at("/var/log"), { recursive: true });
+    const child = spawn("bash", [SCRIPT], { env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: join(root, "a.log"), BOOTSTRAP_ROOT: root }, stdio: "ignore" });
+    const status = await new Promise((resolve) => child.on("close", resolve));
+    expect(status).not.toBe(0);
+    expect(readFileSync(at("/var/lib/gitlab-platform/bootstrap.failed"), "utf8").trim()).toBe("read /etc/gitlab-platform/bootstrap.env");
+    expect(readFileSync(at("/var/log/gitlab-bootstrap.log"), "utf8")).toContain("DATA_VOLUME_ID is missing in");
+  });
+
+  it.skipIf(!runAwsCliTests)("installs a downloaded CloudWatch agent only when its signature is by the key AWS publishes", async () => {
+    const good = await run({ agent: { key: "aws", signature: "good" }, secrets: false });
     expect(good.output).not.toContain("FAILED");
     expect(good.status).toBe(0);
-    const agentSteps = good.actions.filter((a) => /amazoncloudwatch-agent|^gpg --homedir|^dpkg|^amazon-cloudwatch-agent-ctl/.test(a)).map((a) => a.split(" ").slice(0, 2).join(" "));
+    const agentSteps = good.actions
+      .filter((a) => /amazoncloudwatch-agent|^gpg --homedir|agent\.deb$|^amazon-cloudwatch-agent-ctl/.test(a))
+      .map((a) => (a.startsWith("apt-get") ? a.replace(/ \S+agent\.deb$/, " <agent.deb>") : a.split(" ").slice(0, 2).join(" ")));
     expect(agentSteps).toEqual([
       "curl -fsSL", // the package
       "curl -fsSL", // its signature
@@ -285,7 +526,7 @@ describe("GitLab bootstrap failure", () => {
       "gpg --homedir",
       "gpg --homedir",
       "gpg --homedir",
-      "dpkg -i",
+      `apt-get ${LOCK} install -y -q <agent.deb>`,
       "amazon-cloudwatch-agent-ctl -a",
     ]);
     expect(good.actions).toContainEqual(expect.stringMatching(/^gpg --homedir \S+ --batch --verify \S+agent\.deb\.sig \S+agent\.deb$/));
@@ -297,18 +538,18 @@ describe("GitLab bootstrap failure", () => {
     ] as const) {
       // A fresh host again: no agent from the run before, no markers.
       for (const dir of ["/var/lib/gitlab-platform", "/opt/aws"]) rmSync(at(dir), { recursive: true, force: true });
-      const r = run({ agent });
+      const r = await run({ agent, secrets: false });
       expect(r.status).not.toBe(0);
       expect(r.failed).toBe("start the CloudWatch agent");
       expect(r.output).toContain(reason);
-      expect(r.actions.some((a) => a.startsWith("dpkg"))).toBe(false);
-      expect(r.actions.some((a) => a.startsWith("apt-get install"))).toBe(false);
+      expect(r.actions.some((a) => a.startsWith("apt-get") && a.endsWith("agent.deb"))).toBe(false);
+      expect(r.actions.some((a) => /install -y -q gitlab-ce/.test(a))).toBe(false);
     }
   });
 
-  it("clears an earlier failure marker when it is run again and succeeds", () => {
+  it.skipIf(!runAwsCliTests)("clears an earlier failure marker when it is run again and succeeds", async () => {
     put("/var/lib/gitlab-platform/bootstrap.failed", "wait for data volume\n");
-    const r = run();
+    const r = await run({ secrets: false });
     expect(r.status).toBe(0);
     expect(r.failed).toBeUndefined();
     expect(r.done).toBe(true);

@@ -1,23 +1,35 @@
-// Runs the real runner bootstrap with fake system commands first on PATH: a failed bootstrap
-// must say where it stopped and take the instance out of the group (EC2's own health checks
-// would keep it); a successful one must install only a verified runner and write its token
-// into config.toml and nowhere else.
-import { spawnSync } from "node:child_process";
+// Runs the real runner bootstrap with fake system commands first on PATH and the real AWS CLI
+// talking to a local recorder (AWS_ENDPOINT_URL): a failed bootstrap must say where it
+// stopped, report the failure to CloudWatch and take its own instance out (a power-off the
+// launch template turns into a termination: no IAM permission a job could use on another
+// runner); a successful one must install only a verified runner and write its token into
+// config.toml and nowhere else.
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { shippedScript } from "../helpers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
+import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { AwsRecorder, type AwsRequest } from "../support/aws-recorder";
 
 // Run as shipped in the user data (comments stripped).
 const SCRIPT = shippedScript("runner-bootstrap.sh");
+const TOKEN_ARN = "arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf";
+const GROUP = "staging-gitlab-runner";
 
 let root: string;
-beforeEach(() => {
+let recorder: AwsRecorder;
+beforeEach(async () => {
   root = mkdtempSync(join(tmpdir(), "runner-bootstrap-"));
+  recorder = await new AwsRecorder().start();
 });
-afterEach(() => rmSync(root, { recursive: true, force: true }));
+afterEach(async () => {
+  await recorder.stop();
+  rmSync(root, { recursive: true, force: true });
+});
 
 /** The scratch tree the script sees as / (BOOTSTRAP_ROOT), with the directories an AL2023 host has. */
 function hostTree(): { tree: string; at: (hostPath: string) => string } {
@@ -33,64 +45,97 @@ function fake(bin: string, name: string, body: string): void {
   chmodSync(join(bin, name), 0o755);
 }
 
-function run(options: { imds: "up" | "down"; region?: boolean }) {
-  const bin = join(root, "bin");
+/** The real AWS CLI as `aws` on the script's PATH. */
+function realAws(bin: string): void {
   mkdirSync(bin, { recursive: true });
+  if (!existsSync(join(bin, "aws"))) symlinkSync(AWS_CLI, join(bin, "aws"));
+}
+
+interface Run {
+  readonly status: number | null;
+  readonly output: string;
+  readonly log: string;
+  readonly actions: string[];
+  readonly requests: AwsRequest[];
+  readonly state: string;
+}
+
+async function runScript(tree: string, bin: string, actions: string, env: Record<string, string> = {}): Promise<Omit<Run, "log" | "state">> {
+  const before = recorder.requests.length;
+  const child = spawn("bash", [SCRIPT], {
+    env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: tree, ...awsCliEnv(recorder), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => (output += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (output += d));
+  const status = await new Promise<number | null>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve(code));
+  });
+  return { status, output, actions: readFileSync(actions, "utf8").trim().split("\n").filter(Boolean), requests: recorder.requests.slice(before) };
+}
+
+const BOOTSTRAP_ENV = `RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ARN=${TOKEN_ARN}\nMETRIC_HOST=${GROUP}\n`;
+
+/** A bootstrap whose package install fails (dnf cannot reach its repository). */
+async function runFailing(options: { region?: boolean; metric?: "refused" } = {}): Promise<Run> {
+  const bin = join(root, "bin");
   const actions = join(root, "actions.log");
   writeFileSync(actions, "");
   fake(bin, "dnf", 'echo "dnf: cannot reach the repository" >&2; exit 1');
-  fake(bin, "aws", "exit 0");
-  fake(
-    bin,
-    "curl",
-    options.imds === "down"
-      ? "exit 7"
-      : 'case "$*" in *api/token*) echo TOKEN ;; *instance-id*) echo i-0123456789abcdef0 ;; *) exit 22 ;; esac',
-  );
+  fake(bin, "shutdown", "exit 0");
+  fake(bin, "curl", "exit 7");
+  realAws(bin);
+  if (options.metric === "refused") recorder.fault = (q) => (q.action === "PutMetricData" ? { code: "AccessDenied", message: "not authorized", status: 403 } : undefined);
   const { tree, at } = hostTree();
-  writeFileSync(
-    at("/etc/gitlab-runner-fleet/bootstrap.env"),
-    `RUNNER_VERSION=18.5.0\n${options.region === false ? "" : "AWS_REGION=eu-west-3\n"}TOKEN_SECRET_ARN=arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf\n`,
-  );
-  const r = spawnSync("bash", [SCRIPT], {
-    encoding: "utf8",
-    env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: tree },
-  });
-  return { status: r.status, output: `${r.stdout}${r.stderr}`, actions: readFileSync(actions, "utf8").trim().split("\n").filter(Boolean), state: at("/var/lib/runner-fleet") };
+  writeFileSync(at("/etc/gitlab-runner-fleet/bootstrap.env"), options.region === false ? BOOTSTRAP_ENV.replace("AWS_REGION=eu-west-3\n", "") : BOOTSTRAP_ENV);
+  const r = await runScript(tree, bin, actions);
+  const log = at("/var/log/runner-bootstrap.log");
+  return { ...r, log: existsSync(log) ? readFileSync(log, "utf8") : "", state: at("/var/lib/runner-fleet") };
 }
 
-describe("runner bootstrap failure", () => {
-  it("stops at the failed step, records it, and marks the instance unhealthy through IMDSv2", () => {
-    const r = run({ imds: "up" });
+const FAILURE_METRIC = {
+  Action: "PutMetricData",
+  Version: "2010-08-01",
+  Namespace: BOOTSTRAP_FAILED_METRIC.namespace,
+  "MetricData.member.1.MetricName": BOOTSTRAP_FAILED_METRIC.name,
+  "MetricData.member.1.Value": "1",
+  "MetricData.member.1.Unit": "Count",
+  "MetricData.member.1.Dimensions.member.1.Name": "Host",
+  "MetricData.member.1.Dimensions.member.1.Value": GROUP,
+};
+
+describe.skipIf(!runAwsCliTests)("runner bootstrap failure", () => {
+  it("stops at the failed step, records it, reports it to CloudWatch and powers its own instance off", async () => {
+    const r = await runFailing();
     expect(r.status).not.toBe(0);
     expect(readFileSync(join(r.state, "bootstrap.failed"), "utf8").trim()).toBe("install packages");
     expect(r.output).toContain("FAILED at step 'install packages'");
-    // The failed step, then the health report, and nothing of the bootstrap after it.
-    expect(r.actions).toEqual([
-      "dnf install -y docker amazon-cloudwatch-agent rsyslog logrotate",
-      "curl -fs --max-time 2 -X PUT -H X-aws-ec2-metadata-token-ttl-seconds: 60 http://169.254.169.254/latest/api/token",
-      "curl -fs --max-time 2 -H X-aws-ec2-metadata-token: TOKEN http://169.254.169.254/latest/meta-data/instance-id",
-      "aws autoscaling set-instance-health --region eu-west-3 --instance-id i-0123456789abcdef0 --health-status Unhealthy",
-    ]);
-    // Nothing after the failed step ran (no runner download, no systemctl).
-    expect(r.actions.filter((a) => !/^(dnf|curl|aws) /.test(a))).toEqual([]);
-    expect(r.actions.filter((a) => a.startsWith("curl")).every((a) => a.includes("X-aws-ec2-metadata-token"))).toBe(true);
-    expect(r.output).toContain("marked this instance unhealthy");
+    // The failed step, then the power-off, and nothing of the bootstrap after it.
+    expect(r.actions).toEqual(["dnf install -y docker amazon-cloudwatch-agent rsyslog logrotate", "shutdown -P +1 runner bootstrap failed at step 'install packages'"]);
+    // One API call: the metric the bootstrap-failed alarm watches. No SetInstanceHealth:
+    // the role cannot mark any runner unhealthy, this one included.
+    expect(r.requests.map((q) => [q.service, q.region, q.params])).toEqual([["monitoring", "eu-west-3", FAILURE_METRIC]]);
+    expect(r.output).toContain("powering off in 1 minute");
   });
 
-  it("keeps the step's failure as the exit status when the metadata service is down", () => {
-    const r = run({ imds: "down" });
+  it("still powers off when CloudWatch refuses the metric, keeping the step's failure as the exit status", async () => {
+    const r = await runFailing({ metric: "refused" });
     expect(r.status).toBe(1);
-    expect(r.actions.some((a) => a.startsWith("aws "))).toBe(false);
-    expect(r.output).toContain("could not mark this instance unhealthy");
+    expect(r.requests.map((q) => q.action)).toEqual(["PutMetricData"]);
+    expect(r.output).toContain("could not report the failure to CloudWatch");
+    expect(r.actions.at(-1)).toMatch(/^shutdown -P \+1 /);
     expect(existsSync(join(r.state, "bootstrap.failed"))).toBe(true);
   });
 
-  it("fails on a config without a region, without calling AWS", () => {
-    const r = run({ imds: "up", region: false });
+  it("fails on a config without a region, without calling AWS or installing anything, and takes the instance out", async () => {
+    const r = await runFailing({ region: false });
     expect(r.status).not.toBe(0);
     expect(r.output).toContain("AWS_REGION");
-    expect(r.actions.some((a) => a.startsWith("aws ") || a.startsWith("dnf "))).toBe(false);
+    expect(r.requests).toEqual([]);
+    expect(r.actions.some((a) => a.startsWith("dnf "))).toBe(false);
+    expect(r.actions.at(-1)).toMatch(/^shutdown -P \+1 /);
   });
 });
 
@@ -101,7 +146,7 @@ const TOKEN = "glrt-t1_AbCdEfGhIjKlMnOpQrSt";
 /** Installed by the agent's package (dnf is faked: the test puts it there). */
 const CWAGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl";
 
-function runToCompletion(options: { checksum?: "good" | "bad"; download?: "fails"; token?: string } = {}) {
+async function runToCompletion(options: { checksum?: "good" | "bad"; download?: "fails"; token?: string; env?: Record<string, string> } = {}) {
   const bin = join(root, "bin");
   mkdirSync(bin, { recursive: true });
   const { tree, at } = hostTree();
@@ -115,7 +160,9 @@ function runToCompletion(options: { checksum?: "good" | "bad"; download?: "fails
   fake(bin, "systemctl", "exit 0");
   fake(bin, "useradd", "exit 0");
   fake(dirname(at(CWAGENT_CTL)), "amazon-cloudwatch-agent-ctl", "exit 0");
-  fake(bin, "aws", `case "$*" in *get-secret-value*) echo '${options.token ?? TOKEN}' ;; esac`);
+  fake(bin, "shutdown", "exit 0");
+  realAws(bin);
+  recorder.secrets.set(TOKEN_ARN, options.token ?? TOKEN);
   fake(
     bin,
     "curl",
@@ -128,17 +175,12 @@ esac`,
   );
   // Real install into the scratch tree; anything else (/var/log/…) is only recorded.
   fake(bin, "install", `for a in "$@"; do case "$a" in ${root}/*) exec /usr/bin/install "$@" ;; esac; done`);
-  writeFileSync(at("/etc/gitlab-runner-fleet/bootstrap.env"), "RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ARN=arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf\n");
-  const r = spawnSync("bash", [SCRIPT], {
-    encoding: "utf8",
-    env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: tree },
-  });
+  writeFileSync(at("/etc/gitlab-runner-fleet/bootstrap.env"), BOOTSTRAP_ENV);
+  const r = await runScript(tree, bin, actions, options.env);
   const log = at("/var/log/runner-bootstrap.log");
   return {
-    status: r.status,
-    output: `${r.stdout}${r.stderr}`,
+    ...r,
     log: existsSync(log) ? readFileSync(log, "utf8") : "",
-    actions: readFileSync(actions, "utf8").trim().split("\n").filter(Boolean),
     state: at("/var/lib/runner-fleet"),
     configPath: at("/etc/gitlab-runner/config.toml"),
     installedRunner: at("/usr/local/bin/gitlab-runner"),
@@ -146,9 +188,11 @@ esac`,
 }
 
 
-describe("runner bootstrap, start to finish", () => {
-  it("installs the verified runner, writes config.toml with the token, then starts the services in order", () => {
-    const r = runToCompletion();
+const SECRET_READ = { service: "secretsmanager", region: "eu-west-3", action: "GetSecretValue", params: { SecretId: TOKEN_ARN } };
+
+describe.skipIf(!runAwsCliTests)("runner bootstrap, start to finish", () => {
+  it("installs the verified runner, writes config.toml with the token, then starts the services in order", async () => {
+    const r = await runToCompletion();
     expect(r.output).not.toContain("FAILED");
     expect(r.status).toBe(0);
     expect(existsSync(join(r.state, "bootstrap.done"))).toBe(true);
@@ -163,12 +207,13 @@ describe("runner bootstrap, start to finish", () => {
     expect(r.log).not.toContain(TOKEN);
     expect(r.output).not.toContain(TOKEN);
     expect(r.actions.join("\n")).not.toContain(TOKEN);
+    // Exactly one API call: its own token, through the real AWS CLI.
+    expect(r.requests).toEqual([expect.objectContaining(SECRET_READ)]);
 
     const order = [
       "dnf install -y docker amazon-cloudwatch-agent rsyslog logrotate",
       "systemctl enable --now rsyslog",
       "systemctl enable --now docker",
-      "aws secretsmanager get-secret-value --region eu-west-3 --secret-id arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf --query SecretString --output text",
       "gitlab-runner install --user=gitlab-runner --working-directory=/home/gitlab-runner",
       "systemctl enable --now gitlab-runner",
       "systemctl enable --now docker-cleanup.timer spot-interruption-watcher.service",
@@ -176,30 +221,41 @@ describe("runner bootstrap, start to finish", () => {
     const at = order.map((a) => r.actions.indexOf(a));
     expect(at.every((i) => i >= 0), r.actions.join("\n")).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(r.actions.some((a) => a.startsWith("shutdown"))).toBe(false);
   });
 
-  it("refuses a runner binary whose checksum does not match, before it is installed or given a token", () => {
-    const r = runToCompletion({ checksum: "bad" });
+  it("retries its token while the new role's policy propagates (AccessDenied), then goes on", async () => {
+    recorder.failFirst("GetSecretValue", 2, { code: "AccessDeniedException", message: "not authorized to perform: secretsmanager:GetSecretValue" });
+    const r = await runToCompletion({ env: { BOOTSTRAP_RETRY_DELAY_MS: "50" } });
+    expect(r.output).not.toContain("FAILED");
+    expect(r.status).toBe(0);
+    expect(r.requests).toEqual([0, 1, 2].map(() => expect.objectContaining(SECRET_READ)));
+    expect(r.log).toContain("fetching the runner token failed (exit 254, attempt 2 of 6)");
+    expect(readFileSync(r.configPath, "utf8")).toContain(`token = "${TOKEN}"`);
+  });
+
+  it("refuses a runner binary whose checksum does not match, before it is installed or given a token", async () => {
+    const r = await runToCompletion({ checksum: "bad" });
     expect(r.status).not.toBe(0);
     expect(readFileSync(join(r.state, "bootstrap.failed"), "utf8").trim()).toBe("install gitlab-runner 18.5.0");
     expect(r.log).toContain("checksum mismatch");
     expect(existsSync(r.installedRunner)).toBe(false);
-    expect(r.actions.some((a) => a.includes("get-secret-value"))).toBe(false);
+    expect(r.requests.filter((q) => q.action === "GetSecretValue")).toEqual([]);
     expect(existsSync(r.configPath)).toBe(false);
   });
 
-  it("never installs a runner binary it could not download", () => {
-    const r = runToCompletion({ download: "fails" });
+  it("never installs a runner binary it could not download", async () => {
+    const r = await runToCompletion({ download: "fails", env: { BOOTSTRAP_RETRY_DELAY_MS: "10" } });
     expect(r.status).not.toBe(0);
     expect(readFileSync(join(r.state, "bootstrap.failed"), "utf8").trim()).toBe("install gitlab-runner 18.5.0");
-    expect(r.actions.some((a) => a.startsWith("aws secretsmanager"))).toBe(false);
+    expect(r.requests.filter((q) => q.action === "GetSecretValue")).toEqual([]);
     expect(r.actions.some((a) => a.startsWith("install -m 0755"))).toBe(false);
     expect(existsSync(r.installedRunner)).toBe(false);
   });
 
-  it("refuses a secret that is not a token, and never writes it anywhere", () => {
+  it("refuses a secret that is not a token, and never writes it anywhere", async () => {
     const junk = 'not a token"; rm -rf /';
-    const r = runToCompletion({ token: junk });
+    const r = await runToCompletion({ token: junk });
     expect(r.status).not.toBe(0);
     expect(readFileSync(join(r.state, "bootstrap.failed"), "utf8").trim()).toBe("write config.toml");
     expect(existsSync(r.configPath)).toBe(false);

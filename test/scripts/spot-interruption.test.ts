@@ -1,7 +1,9 @@
 // Runs the real Spot interruption watcher and termination handler against a fake instance
 // metadata service (IMDSv2: token PUT with TTL, token-checked GETs) that also serves the
-// runner's Prometheus metrics, with fake gitlab-runner, aws and systemctl commands that log
-// what they are asked to do. Intervals and caps are shortened through the scripts' env.
+// runner's Prometheus metrics, with fake gitlab-runner and systemctl commands that log what
+// they are asked to do, and the real AWS CLI sending its API requests to a local recorder
+// (the CLI checks every option and parameter; the tests assert on the request that arrives).
+// Intervals and caps are shortened through the scripts' env.
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -10,6 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { shippedScript } from "../helpers";
+import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { AwsRecorder } from "../support/aws-recorder";
 
 // Run as shipped in the user data (comments stripped); the commented source is what is read.
 const WATCHER = shippedScript("spot-interruption-watcher.sh");
@@ -105,7 +109,11 @@ interface Action {
   readonly argv: string;
 }
 
-/** A scratch dir with fake gitlab-runner, aws and systemctl that log their argv with a timestamp. */
+/**
+ * A scratch dir with fake gitlab-runner and systemctl that log their argv with a timestamp,
+ * and the recorder the real AWS CLI talks to; actions() merges both, in time order, an API
+ * request rendered as `API <service> <Action> <Param>=<value>…` (parameters sorted).
+ */
 class Sandbox {
   readonly dir = mkdtempSync(join(tmpdir(), "spot-"));
   readonly actionsLog = join(this.dir, "actions.log");
@@ -113,8 +121,11 @@ class Sandbox {
   /** The handler as the watcher runs it: an executable (the checkout's .sh may not be one). */
   readonly handler = join(this.dir, "runner-termination-handler");
 
-  constructor(failing: string[] = []) {
-    for (const name of ["gitlab-runner", "aws", "systemctl"]) {
+  constructor(
+    readonly recorder: AwsRecorder,
+    failing: string[] = [],
+  ) {
+    for (const name of ["gitlab-runner", "systemctl"]) {
       const exit = failing.some((f) => f === name || f.startsWith(`${name} `)) ? failing.find((f) => f.startsWith(name)) : undefined;
       const failCase = exit === name ? "exit 1" : exit ? `case "$*" in ${exit.slice(name.length + 1)}*) exit 1 ;; esac` : "";
       writeFileSync(join(this.dir, name), `#!/bin/sh\nprintf '%s %s\\n' "$(date +%s%3N)" "${name} $*" >> "${this.actionsLog}"\n${failCase}\nexit 0\n`);
@@ -125,17 +136,28 @@ class Sandbox {
   }
 
   actions(): Action[] {
-    if (!existsSync(this.actionsLog)) return [];
-    return readFileSync(this.actionsLog, "utf8")
-      .trim()
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => ({ at: Number(line.slice(0, line.indexOf(" "))), argv: line.slice(line.indexOf(" ") + 1) }));
+    const commands = existsSync(this.actionsLog)
+      ? readFileSync(this.actionsLog, "utf8")
+          .trim()
+          .split("\n")
+          .filter(Boolean)
+          .map((line) => ({ at: Number(line.slice(0, line.indexOf(" "))), argv: line.slice(line.indexOf(" ") + 1) }))
+      : [];
+    const api = this.recorder.requests.map((r) => {
+      const params = Object.entries(r.params)
+        .filter(([k]) => k !== "Action" && k !== "Version")
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .sort();
+      return { at: r.at, argv: [`API ${r.service} ${r.action}`, ...params].join(" ") };
+    });
+    return [...commands, ...api].sort((a, b) => a.at - b.at);
   }
 
   env(imds: string, extra: Record<string, string> = {}): Record<string, string> {
     return {
       PATH: `${this.dir}:/usr/bin:/bin`,
+      ...awsCliEnv(this.recorder),
+      AWS: AWS_CLI,
       IMDS_URL: imds,
       METRICS_URL: `${imds}/metrics`,
       STATE_DIR: this.stateDir,
@@ -204,15 +226,17 @@ afterEach(async () => {
 
 async function setup(failing: string[] = []) {
   const imds = await new FakeMetadata().start();
-  const box = new Sandbox(failing);
-  cleanups.push(() => box.remove(), () => imds.stop());
+  const recorder = await new AwsRecorder().start();
+  const box = new Sandbox(recorder, failing);
+  cleanups.push(() => box.remove(), () => imds.stop(), () => recorder.stop());
   return { imds, box };
 }
 
-const COMPLETE = `aws autoscaling complete-lifecycle-action --region eu-west-3 --auto-scaling-group-name ${ASG} --lifecycle-hook-name termination-wait --instance-id ${INSTANCE_ID} --lifecycle-action-result CONTINUE`;
+/** CompleteLifecycleAction as the Auto Scaling API receives it (parameters sorted). */
+const COMPLETE = `API autoscaling CompleteLifecycleAction AutoScalingGroupName=${ASG} InstanceId=${INSTANCE_ID} LifecycleActionResult=CONTINUE LifecycleHookName=termination-wait`;
 const SEQUENCE = ["systemctl kill --kill-who=main --signal=SIGQUIT gitlab-runner", "gitlab-runner stop", "gitlab-runner unregister --all-runners", COMPLETE];
 
-describe("spot-interruption-watcher + runner-termination-handler", () => {
+describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination-handler", () => {
   it("on scale-in: stops taking jobs, waits for them, stops, unregisters, completes the hook with CONTINUE — once", async () => {
     const { imds, box } = await setup();
     imds.jobs = 2;
@@ -222,7 +246,7 @@ describe("spot-interruption-watcher + runner-termination-handler", () => {
     expect(box.actions()).toEqual([]);
 
     imds.lifecycleState = "Terminated";
-    await waitFor(() => box.actions().some((a) => a.argv.startsWith("aws ")), 10_000, "complete-lifecycle-action");
+    await waitFor(() => box.actions().some((a) => a.argv.startsWith("API ")), 10_000, "complete-lifecycle-action");
     const actions = box.actions();
     expect(actions.map((a) => a.argv)).toEqual(SEQUENCE);
 
@@ -344,7 +368,7 @@ describe("spot-interruption-watcher + runner-termination-handler", () => {
   });
 });
 
-describe("runner-termination-handler", () => {
+describe.skipIf(!runAwsCliTests)("runner-termination-handler", () => {
   it("waits at most 5 minutes by default for running jobs", () => {
     const source = readFileSync(HANDLER, "utf8");
     expect(source).toContain('JOB_WAIT_SECONDS="${JOB_WAIT_SECONDS:-300}"');
@@ -372,7 +396,8 @@ describe("runner-termination-handler", () => {
     expect(await idle.exited).toBe(0);
     expect(idle.output()).toContain("no job running");
 
-    const box2 = new Sandbox();
+    const box2 = new Sandbox(await new AwsRecorder().start());
+    cleanups.push(() => box2.recorder.stop());
     cleanups.push(() => box2.remove());
     const gone = start(HANDLER, { ...box2.env(imds.url, { JOB_WAIT_SECONDS: "10" }), METRICS_URL: "http://127.0.0.1:9/metrics" });
     expect(await gone.exited).toBe(0);

@@ -44,12 +44,18 @@ describe("aws data safety", () => {
     expect(script).toContain("readonly DATA_DIR=/var/opt/gitlab");
     expect(script).toMatch(/blkid -p "\$device"[\s\S]*if \[ "\$probe" -eq 2 \]; then[\s\S]*mkfs\.ext4/);
     // GitLab is installed only after the mount succeeded: a failed mount never leaves data on the root disk.
-    expect(script.indexOf('mountpoint -q "$DATA_DIR"\n')).toBeLessThan(script.indexOf("apt-get install -y -q"));
+    expect(script.indexOf('mountpoint -q "$DATA_DIR"\n')).toBeGreaterThan(0);
+    expect(script.indexOf('mountpoint -q "$DATA_DIR"\n')).toBeLessThan(script.indexOf('apt_get install -y -q "gitlab-ce='));
   });
 
-  it("never replaces the server for a newer AMI by itself", () => {
-    const [, instance] = only(base, "aws_instance");
-    expect(instance.lifecycle).toEqual({ ignore_changes: ["ami"] });
+  it("boots the replacement from the same image: the AMI comes from config, never from a newest-image lookup", () => {
+    const [, before] = only(base, "aws_instance");
+    const [, after] = only(upgraded, "aws_instance");
+    expect(after.ami).toBe(before.ami);
+    for (const stack of [base, upgraded]) {
+      const lookups = Object.entries(stack.data?.aws_ami ?? {}).filter(([k]) => k.startsWith("gitlab-server")).map(([, v]) => v as any);
+      expect(lookups.map((l) => [l.most_recent, l.filter])).toEqual([[undefined, [{ name: "name", values: [exampleYaml("staging").aws.ami] }]]]);
+    }
   });
 
   it("protects the Elastic IP and every data bucket, and snapshots the volume", () => {

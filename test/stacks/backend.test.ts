@@ -17,12 +17,14 @@ describe("state backends", () => {
     expect(synthEnvironment(validEnvironment(c, name)).terraform.backend).toEqual({ local: { path: `../../../terraform.${name}.tfstate` } });
   });
 
-  it("the examples keep their state where the pipeline can reach it: GitLab for homelab, S3 on aws — one backend each, as cdktf synth writes them", () => {
+  it("the examples keep their state where the pipeline can reach it: GitLab for the homelabs, S3 on aws and the cluster — one backend each, as cdktf synth writes them", () => {
     // A full synth: cdktf adds a default local backend to any stack without a backend construct.
     const stacks = synthToDisk(exampleEnvironments());
     const backends = Object.fromEntries(Object.entries(stacks).map(([name, stack]) => [name, stack.terraform.backend]));
     expect(backends).toEqual({
+      cluster: { s3: expect.objectContaining({ bucket: "example-gitlab-platform-tfstate", key: "gitlab-platform/cluster.tfstate" }) },
       homelab: { http: {} },
+      "k3s-homelab": { http: {} },
       production: { s3: expect.objectContaining({ bucket: "example-gitlab-platform-tfstate", key: "gitlab-platform/production.tfstate" }) },
       staging: { s3: expect.objectContaining({ bucket: "example-gitlab-platform-tfstate", key: "gitlab-platform/staging.tfstate" }) },
     });

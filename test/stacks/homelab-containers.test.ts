@@ -19,7 +19,7 @@ const runnerHosts = ["gitlab-runner-build", "gitlab-runner-deploy"].flatMap((nam
 
 describe("host names on the private Docker network", () => {
   it("the runners talk to GitLab by its public https URL", () => {
-    expect(runnerHosts.map((u) => u.href)).toEqual(["https://gitlab.example.com/", "https://gitlab.example.com/"]);
+    expect(runnerHosts.map((u) => u.href)).toEqual(["https://gitlab.home.example.com/", "https://gitlab.home.example.com/"]);
   });
 
   it("each runner URL's host is an alias of exactly one container, the one serving 443 (Traefik)", () => {
@@ -31,7 +31,7 @@ describe("host names on the private Docker network", () => {
   });
 
   it("gives Traefik every routed host name and the GitLab container none, not even as its hostname", () => {
-    expect(aliasesOf(byName("traefik")).sort()).toEqual(["gitlab.example.com", "grafana.example.com", "registry.example.com"]);
+    expect(aliasesOf(byName("traefik")).sort()).toEqual(["gitlab.home.example.com", "grafana.home.example.com", "registry.home.example.com"]);
     expect(aliasesOf(byName("gitlab"))).toEqual([]);
     // Docker puts a container's hostname in its /etc/hosts: GitLab calling its own URL would reach itself on 443.
     const publicNames = aliasesOf(byName("traefik"));
@@ -42,7 +42,7 @@ describe("host names on the private Docker network", () => {
   it("scrapes Rails metrics over HTTPS by GitLab's host name, through Traefik", () => {
     const prometheus = parse(upload("prometheus", "/etc/prometheus/prometheus.yml"));
     const rails = prometheus.scrape_configs.find((j: any) => j.job_name === "gitlab-rails");
-    expect(rails).toMatchObject({ scheme: "https", metrics_path: "/-/metrics", static_configs: [{ targets: ["gitlab.example.com:443"] }] });
+    expect(rails).toMatchObject({ scheme: "https", metrics_path: "/-/metrics", static_configs: [{ targets: ["gitlab.home.example.com:443"] }] });
   });
 });
 

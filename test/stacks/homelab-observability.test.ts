@@ -15,7 +15,7 @@ const scrape = (s: typeof stack) =>
 describe("homelab observability", () => {
   it("scrapes GitLab's exporters, the runners and Traefik on the private network", () => {
     expect(scrape(stack)).toMatchObject({
-      "gitlab-rails": ["gitlab.example.com:443"], // over HTTPS, through Traefik
+      "gitlab-rails": ["gitlab.home.example.com:443"], // over HTTPS, through Traefik
       "gitlab-sidekiq": ["gitlab:8082"],
       "gitlab-node": ["gitlab:9100"],
       "gitlab-exporter": ["gitlab:9168"],
@@ -37,7 +37,7 @@ describe("homelab observability", () => {
     expect(routes.http.services.grafana.loadBalancer.servers).toEqual([{ url: "http://grafana:3000" }]);
     expect(container(stack, "grafana").ports).toBeUndefined();
     expect(container(stack, "grafana").env).toContain("GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana_admin_password");
-    expect(stack.output.grafana_url.value).toBe("https://grafana.example.com");
+    expect(stack.output.grafana_url.value).toBe("https://grafana.home.example.com");
   });
 
   it("sends alerts to the configured e-mail receiver", () => {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsEnvironmentSchema, dockerEnvironmentSchema } from "../../config/schema/index";
+import { awsEnvironmentSchema, dockerEnvironmentSchema, kubernetesEnvironmentSchema } from "../../config/schema/index";
 import { deepClone, exampleYaml } from "../helpers";
 import { runApp, scratchWithExamples, type AppRun, type Scratch } from "../support/run-app";
 import { filesUnder } from "../support/files";
@@ -75,18 +75,53 @@ function dockerWithMailLogin(): Config {
   return c;
 }
 
+let nextPublicAddress = 100;
+/** Names of its own (domain, state key, Docker host's address): environments of one directory must not collide. */
+function ownNames(name: string, config: Config): Config {
+  const c = structuredClone(config);
+  c.domain = `${name}.example.com`;
+  if (c.state?.backend === "s3") c.state.key = `gitlab-platform/${name}.tfstate`;
+  if (c.docker) c.docker.publicAddress = `192.0.2.${nextPublicAddress++}`;
+  if (c.tls && c.platform === "aws") c.tls.strictSslMode = false;
+  if (c.kubernetes) c.kubernetes.kubeconfig.context = name;
+  return c;
+}
+
+/** kubernetes with every secret as a variable: SMTP, SSO, external PostgreSQL and Redis, S3 keys, runner token, Cloudflare, Argo CD's SSO. */
+function kubernetesWithEverySecret(): Config {
+  const c = deepClone(exampleYaml("k3s-homelab"));
+  c.gitlab.hostname = "gitlab-hygiene-k8s";
+  c.gitlab.sshHostname = "ssh-gitlab-hygiene-k8s";
+  c.registry = { hostname: "registry-hygiene-k8s" };
+  c.kubernetes.argocd.hostname = "argocd-hygiene-k8s";
+  c.objectStorage.bucketPrefix = "hygiene-k8s-gitlab";
+  c.backups.secretsBucket = "hygiene-k8s-restore-secrets";
+  c.gitlab.smtp.password = tfVar("hygiene_k8s_smtp_password");
+  c.gitlab.sso.clientSecret = tfVar("hygiene_k8s_oidc_client_secret");
+  c.gitlab.externalDatabase = { host: "db.example.com", password: tfVar("hygiene_k8s_db_password") };
+  c.gitlab.externalRedis = { host: "redis.example.com", password: tfVar("hygiene_k8s_redis_password") };
+  c.objectStorage.credentials = { accessKeyId: tfVar("hygiene_k8s_s3_access_key_id"), secretAccessKey: tfVar("hygiene_k8s_s3_secret_access_key") };
+  c.runners.token = tfVar("hygiene_k8s_runner_token");
+  c.dns.apiToken = tfVar("hygiene_k8s_cloudflare_api_token");
+  c.kubernetes.argocd.sso.clientSecret = tfVar("hygiene_k8s_argocd_client_secret");
+  return c;
+}
+
 const EXTRA: Record<string, Config> = {
-  "hygiene-aws": awsWithEverySecret(),
-  "hygiene-docker": dockerWithEverySecret(),
-  "hygiene-docker-mail": dockerWithMailLogin(),
+  "hygiene-aws": ownNames("hygiene-aws", awsWithEverySecret()),
+  "hygiene-docker": ownNames("hygiene-docker", dockerWithEverySecret()),
+  "hygiene-docker-mail": ownNames("hygiene-docker-mail", dockerWithMailLogin()),
+  "hygiene-kubernetes": ownNames("hygiene-kubernetes", kubernetesWithEverySecret()),
 };
-const STACKS = ["homelab", "staging", "production", "hygiene-aws", "hygiene-docker", "hygiene-docker-mail"];
+const STACKS = ["homelab", "staging", "production", "k3s-homelab", "cluster", "hygiene-aws", "hygiene-docker", "hygiene-docker-mail", "hygiene-kubernetes"];
 
 interface SecretRef {
   readonly path: string;
   readonly terraformVariable?: string;
   readonly secretsManagerArn?: string;
   readonly hostFile?: string;
+  /** An existing Kubernetes Secret (kubernetes platform): named, never written. */
+  readonly kubernetesSecret?: { readonly name: string; readonly key: string };
 }
 
 /** Every secret reference in a config object, wherever it is. */
@@ -97,6 +132,7 @@ function secretRefs(value: unknown, path: string[] = []): SecretRef[] {
   if (typeof o.terraformVariable === "string") return [{ path: path.join("."), terraformVariable: o.terraformVariable }];
   if (typeof o.secretsManagerArn === "string") return [{ path: path.join("."), secretsManagerArn: o.secretsManagerArn }];
   if (typeof o.hostFile === "string") return [{ path: path.join("."), hostFile: o.hostFile }];
+  if (o.kubernetesSecret && typeof o.kubernetesSecret === "object") return [{ path: path.join("."), kubernetesSecret: o.kubernetesSecret as SecretRef["kubernetesSecret"] }];
   return Object.entries(o).flatMap(([k, v]) => secretRefs(v, [...path, k]));
 }
 
@@ -154,6 +190,8 @@ beforeAll(async () => {
     homelab: exampleYaml("homelab"),
     staging: exampleYaml("staging"),
     production: exampleYaml("production"),
+    "k3s-homelab": exampleYaml("k3s-homelab"),
+    cluster: exampleYaml("cluster"),
     ...EXTRA,
   };
   run = await runApp(scratch.configDir, scratch.outdir);
@@ -173,6 +211,13 @@ describe("secret hygiene of cdktf.out", () => {
     expect(schemaSecretPaths(awsEnvironmentSchema)).toEqual(covered(EXTRA["hygiene-aws"]!));
     const dockerCovered = [...new Set([...covered(EXTRA["hygiene-docker"]!), ...covered(EXTRA["hygiene-docker-mail"]!)])].sort();
     expect(schemaSecretPaths(dockerEnvironmentSchema)).toEqual(dockerCovered);
+    expect(schemaSecretPaths(kubernetesEnvironmentSchema)).toEqual(covered(EXTRA["hygiene-kubernetes"]!));
+    // The production example names existing Secrets instead, for every field that may.
+    expect(secretRefs(configs.cluster).filter((r) => r.kubernetesSecret).map((r) => r.path).sort()).toEqual([
+      "gitlab.externalDatabase.password",
+      "gitlab.externalRedis.password",
+      "gitlab.smtp.password",
+    ]);
   });
 
   it("synthesizes every example and every extra environment", () => {
@@ -248,6 +293,19 @@ describe("secret hygiene of cdktf.out", () => {
   );
 
   it.each(STACKS)(
+    "%s: an existing Kubernetes Secret is only named where a chart reads it, and never written",
+    (name) => {
+      const written = Object.values((stacks[name].resource?.kubernetes_secret_v1 ?? {}) as Record<string, any>).map((s) => s.metadata.name);
+      const values = Object.values((stacks[name].resource?.helm_release ?? {}) as Record<string, any>).map((r) => r.values.join("\n")).join("\n");
+      for (const ref of secretRefs(configs[name])) {
+        if (!ref.kubernetesSecret) continue;
+        expect(written, `${ref.path}: ${ref.kubernetesSecret.name} must not be created here`).not.toContain(ref.kubernetesSecret.name);
+        expect(values, `${ref.path} is not named in the chart's values`).toMatch(new RegExp(`secret: ${ref.kubernetesSecret.name}\\n\\s*key: ${ref.kubernetesSecret.key}\\n`));
+      }
+    },
+  );
+
+  it.each(STACKS)(
     "%s: a Secrets Manager secret appears only as its exact ARN, and no secret value is read into Terraform",
     (name) => {
       const text = JSON.stringify(stacks[name]);
@@ -289,6 +347,22 @@ describe("the secret scanner can fail", () => {
     );
     // A finding does not repeat the secret whole in test logs.
     expect(formatFindings(findings)).not.toContain("glpat-0123456789abcdefghij");
+  });
+
+  it("catches a password written into a Helm release's values of a kubernetes stack, where a Secret's name belongs", () => {
+    const dir = mkdtempSync(join(tmpdir(), "secret-scan-helm-"));
+    try {
+      cpSync(join(scratch.outdir, "stacks", "k3s-homelab"), dir, { recursive: true });
+      expect(scanTree(dir)).toEqual([]);
+      const stack = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8"));
+      const release = Object.values(stack.resource.helm_release).find((r: any) => r.chart === "gitlab") as { values: string[] };
+      release.values[0] = release.values[0]!.replace("    password:\n      secret: gitlab-smtp-password\n      key: password\n", "    password: hunter2-but-longer\n");
+      expect(release.values[0]).toContain("hunter2-but-longer");
+      writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(stack, null, 2));
+      expect(scanTree(dir).map((f) => f.kind)).toContain("literal secret in YAML");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("catches a YAML-style secret inside gzipped EC2 user data, where only the decoded lines show it", () => {

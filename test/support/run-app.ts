@@ -1,5 +1,7 @@
-// Runs the app the way cdktf does (`node --require tsx/cjs main.ts`, cwd the project root)
-// as a child process, asynchronously, so several runs can share a small pool.
+// Runs the app as cdktf does (cdktf.json's `node cli/run.cjs app`, the bundled app, cwd the
+// project root), or from its TypeScript sources (`node --require tsx/cjs main.ts`;
+// test/cli/bundle.test.ts keeps the two equal), as a child process, asynchronously, so
+// several runs can share a small pool.
 import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,14 +18,14 @@ export interface AppRun {
   readonly ms: number;
 }
 
-/** A fresh scratch directory holding `config/` with the three examples; `outdir` is not created. */
+/** A fresh scratch directory holding `config/` with the examples; `outdir` is not created. */
 export interface Scratch {
   readonly dir: string;
   readonly configDir: string;
   readonly outdir: string;
 }
 
-export const EXAMPLES = ["homelab.yaml", "production.yaml", "staging.yaml"] as const;
+export const EXAMPLES = ["cluster.yaml", "homelab.yaml", "k3s-homelab.yaml", "production.yaml", "staging.yaml"] as const;
 
 export function scratchWithExamples(prefix: string): Scratch {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -33,13 +35,16 @@ export function scratchWithExamples(prefix: string): Scratch {
   return { dir, configDir, outdir: join(dir, "cdktf.out") };
 }
 
-/** `node --require tsx/cjs main.ts` in the project root with GITLAB_CONFIG_DIR and CDKTF_OUTDIR set. */
-export function runApp(configDir: string, outdir: string, timeoutMs = 60_000): Promise<AppRun> {
+/** The app as cdktf runs it, or from the TypeScript sources. */
+const APP_ARGS = { bundle: ["cli/run.cjs", "app"], sources: ["--require", "tsx/cjs", "main.ts"] } as const;
+
+/** The app in the project root with GITLAB_CONFIG_DIR and CDKTF_OUTDIR set. */
+export function runApp(configDir: string, outdir: string, timeoutMs = 60_000, from: keyof typeof APP_ARGS = "bundle"): Promise<AppRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, GITLAB_CONFIG_DIR: configDir, CDKTF_OUTDIR: outdir };
   delete env.GITLAB_ENVIRONMENTS;
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ["--require", "tsx/cjs", "main.ts"], {
+    const child = spawn(process.execPath, [...APP_ARGS[from]], {
       cwd: REPO_ROOT,
       env,
       stdio: ["ignore", "pipe", "pipe"],

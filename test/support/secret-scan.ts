@@ -20,14 +20,32 @@ export interface SecretFinding {
 const GITLAB_PREFIXES = "glrt|glpat|gldt|glptt|glft|glimt|glagent|glcbt|glsoat|gloas|glffct|glwt";
 const SECRET_KEY = String.raw`[A-Za-z0-9_.-]*(?:password|passwd|passphrase|secret|token|api_?key|private_?key|access_?key)`;
 
-/** A value that is a reference or a placeholder, not a secret: ${var.x}, $VAR, $1, $(cmd), @@VAR@@, <name>, empty. */
-const REFERENCE_LIKE = /^(?:\$\{.*\}|\$\$?[{(]?[A-Za-z0-9_@*#?!].*|@@[A-Z0-9_]+@@|<[^>]*>|\s*)$/;
+/** A value that is a reference or a placeholder, not a secret: ${var.x}, $VAR, $1, $(cmd), @@VAR@@, <name>, empty, a boolean. */
+const REFERENCE_LIKE = /^(?:\$\{.*\}|\$\$?[{(]?[A-Za-z0-9_@*#?!].*|@@[A-Z0-9_]+@@|<[^>]*>|\s*|true|false)$/;
+
+/**
+ * A Helm chart's way of naming a Kubernetes Secret: `secret: <name>` with `key: <key>` on the
+ * line just before or after, at the same level (`- secret: x` / `  key: y` in a list). The
+ * value is the Secret's name, not a secret.
+ */
+function isSecretKeyPair(text: string, index: number): boolean {
+  const start = text.lastIndexOf("\n", index) + 1;
+  const end = text.indexOf("\n", index);
+  const line = text.slice(start, end === -1 ? undefined : end);
+  const m = /^([ \t]*)(- )?secret:[ \t]+([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(line);
+  if (!m) return false;
+  const indent = `${m[1]}${m[2] ? "  " : ""}`;
+  const previous = text.slice(text.lastIndexOf("\n", start - 2) + 1, Math.max(start - 1, 0));
+  const next = end === -1 ? "" : text.slice(end + 1, text.indexOf("\n", end + 1) === -1 ? undefined : text.indexOf("\n", end + 1));
+  const keyLine = (l: string) => new RegExp(`^(${indent}|${m[1]}- )key:[ \\t]+\\S+$`).test(l);
+  return keyLine(next) || (!m[2] && keyLine(previous));
+}
 
 interface Rule {
   readonly kind: string;
   readonly re: RegExp;
   /** Return false to drop a match (e.g. the value is a reference). */
-  readonly keep?: (m: RegExpExecArray) => boolean;
+  readonly keep?: (m: RegExpExecArray, secretNames: ReadonlySet<string>) => boolean;
 }
 
 const RULES: readonly Rule[] = [
@@ -53,7 +71,8 @@ const RULES: readonly Rule[] = [
     // password: x (a YAML block mapping entry with a plain scalar)
     kind: "literal secret in YAML",
     re: new RegExp(String.raw`^[ \t]*-?[ \t]*(${SECRET_KEY}):[ \t]+(?![|>"'&*!#])([^\s][^\n]*)$`, "gim"),
-    keep: (m) => !REFERENCE_LIKE.test(m[2] ?? ""),
+    // A Secret's name where the chart wants one (runners.secret), or a { secret, key } pair, names a Secret.
+    keep: (m, secretNames) => !REFERENCE_LIKE.test(m[2] ?? "") && !isSecretKeyPair(m.input, m.index) && !(/secret$/i.test(m[1] ?? "") && secretNames.has((m[2] ?? "").trim())),
   },
   {
     // SMTP_PASSWORD=x in an environment list, a shell script or an env file
@@ -85,18 +104,21 @@ function base64Texts(text: string): string[] {
   return out;
 }
 
-/** Every secret-looking thing in `text`. Pure. */
-export function scanText(text: string, where = "<text>"): SecretFinding[] {
+/**
+ * Every secret-looking thing in `text`. Pure. `secretNames` are the Kubernetes Secrets the
+ * scanned stack writes: a `secret: <one of them>` is a reference to it.
+ */
+export function scanText(text: string, where = "<text>", secretNames: ReadonlySet<string> = new Set()): SecretFinding[] {
   const findings: SecretFinding[] = [];
   for (const rule of RULES) {
     rule.re.lastIndex = 0;
     for (let m = rule.re.exec(text); m !== null; m = rule.re.exec(text)) {
-      if (rule.keep && !rule.keep(m)) continue;
+      if (rule.keep && !rule.keep(m, secretNames)) continue;
       findings.push({ where, line: lineOf(text, m.index), kind: rule.kind, excerpt: excerpt(m[0]) });
     }
   }
   for (const decoded of base64Texts(text)) {
-    findings.push(...scanText(decoded, `${where} (base64-decoded)`));
+    findings.push(...scanText(decoded, `${where} (base64-decoded)`, secretNames));
   }
   return findings;
 }
@@ -110,6 +132,13 @@ function jsonStrings(value: unknown, path: string, out: { path: string; text: st
       jsonStrings(v, `${path}.${k}`, out);
     }
   }
+}
+
+/** The names of the Kubernetes Secrets a synthesized stack writes (kubernetes_secret[_v1]). */
+function kubernetesSecretNames(stack: unknown): Set<string> {
+  const resources = (stack as { resource?: Record<string, Record<string, { metadata?: { name?: unknown } }>> })?.resource ?? {};
+  const names = [...Object.values(resources.kubernetes_secret_v1 ?? {}), ...Object.values(resources.kubernetes_secret ?? {})].map((s) => s.metadata?.name);
+  return new Set(names.filter((n): n is string => typeof n === "string"));
 }
 
 /** Scans every file under `root` (and each string of every JSON file, EC2 user data decoded). */
@@ -127,8 +156,9 @@ export function scanTree(root: string): SecretFinding[] {
       }
       const strings: { path: string; text: string }[] = [];
       jsonStrings(parsed, "$", strings);
+      const secretNames = kubernetesSecretNames(parsed);
       for (const s of strings) {
-        findings.push(...scanText(s.text, `${file} ${s.path}`));
+        findings.push(...scanText(s.text, `${file} ${s.path}`, secretNames));
         // EC2 user data is a base64gzip(join(…)) expression: its lines only exist decoded.
         if (/\.user_data(?:_base64)?$/.test(s.path)) {
           const decoded = decodeUserData(s.text, true);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderGitlabRb, type OmnibusSettings } from "../../userdata/gitlab-rb";
+import { OMNIBUS_ACCOUNTS, pinnedAccountIds } from "../../userdata/omnibus-accounts";
 import { extractArtifacts } from "../../scripts/verify/extract";
 import { exampleEnvironments, REPO_ROOT, synthEnvironment } from "../helpers";
 
@@ -35,6 +36,7 @@ const full: OmnibusSettings = {
   },
   registryS3: { region: "eu-west-3", bucket: "staging-registry" },
   backupUpload: { region: "eu-west-3", bucket: "staging-backups" },
+  accountIds: pinnedAccountIds(),
 };
 
 /** Keys omnibus-gitlab knows (vendored from its gitlab.rb template and cookbooks). */
@@ -64,6 +66,23 @@ describe("gitlab.rb renderer", () => {
     expect(rb).toContain("nginx['real_ip_trusted_addresses'] = [\n  '172.30.0.0/24'\n]");
     expect(rb).toContain("gitlab_rails['trusted_proxies'] = [\n  '172.30.0.0/24'\n]");
     expect(rb).toContain("letsencrypt['enable'] = false");
+  });
+
+  it("the registry's nginx takes the client's address from the same proxies as GitLab's (both TLS modes)", () => {
+    const cloudflare = ["173.245.48.0/20", "2400:cb00::/32"];
+    for (const rb of [
+      renderGitlabRb(base),
+      renderGitlabRb({ ...base, tls: { mode: "certificate", certificatePath: "/c", keyPath: "/k", trustedProxies: cloudflare } }),
+    ]) {
+      for (const key of ["real_ip_trusted_addresses", "real_ip_header", "real_ip_recursive"]) {
+        const nginx = new RegExp(`^nginx\\['${key}'\\] = ([^\\n]*(\\n  [^\\n]*)*\\n\\]?)`, "m").exec(rb)?.[1];
+        expect(nginx, key).toBeDefined();
+        expect(rb).toContain(`registry_nginx['${key}'] = ${nginx}`);
+      }
+    }
+    // Without a registry, no registry_nginx at all.
+    const { registryExternalUrl: _, ...withoutRegistry } = base;
+    expect(renderGitlabRb(withoutRegistry)).not.toContain("registry_nginx");
   });
 
   it("with a certificate: nginx serves it and redirects HTTP", () => {
@@ -129,6 +148,18 @@ describe("gitlab.rb renderer", () => {
     expect(rb).toContain("'bucket' => 'staging-registry'");
     expect(rb).toContain("gitlab_rails['backup_upload_remote_directory'] = 'staging-backups'\n");
     expect(rb).not.toMatch(/aws_access_key_id|aws_secret_access_key/);
+  });
+
+  it("pins every Omnibus account's uid and gid when asked (data that outlives the instance), and not otherwise", () => {
+    const rb = renderGitlabRb(full);
+    for (const a of OMNIBUS_ACCOUNTS) {
+      expect(rb).toContain(`${a.key}['uid'] = ${a.id}\n`);
+      expect(rb).toContain(`${a.key}['gid'] = ${a.id}\n`);
+    }
+    expect(assignedKeys(rb).filter((k) => /\['(uid|gid)'\]$/.test(k)).sort()).toEqual(
+      OMNIBUS_ACCOUNTS.flatMap((a) => [`${a.key}['gid']`, `${a.key}['uid']`]).sort(),
+    );
+    expect(renderGitlabRb(base)).not.toMatch(/\['(uid|gid)'\]/);
   });
 
   it("is deterministic", () => {

@@ -1,4 +1,5 @@
 import { parse } from "yaml";
+import { gzippedUserDataBytes } from "../../constructs/ec2-user-data";
 import { describe, expect, it } from "vitest";
 import { compactScript, hostScript } from "../../userdata/host-scripts";
 import { renderGitlabServerUserData, type GitlabServerUserDataProps } from "../../userdata/gitlab-server-user-data";
@@ -19,6 +20,7 @@ const omnibus: OmnibusSettings = {
 const props: GitlabServerUserDataProps = {
   gitlabVersion: "18.5.1-ce.0",
   region: "eu-west-3",
+  metricHost: "staging-gitlab-server",
   dataVolumeId: "${aws_ebs_volume.data.id}",
   omnibus,
   secrets: [{ name: "smtp_password", arn: "arn:aws:secretsmanager:eu-west-3:111111111111:secret:smtp-AbCdEf" }],
@@ -34,18 +36,20 @@ describe("GitLab server user data", () => {
     const f = files(doc);
     expect(Object.keys(f).sort()).toEqual([
       "/etc/gitlab-platform/bootstrap.env",
+      "/etc/gitlab-platform/data-owners.list",
       "/etc/gitlab-platform/secrets.list",
       "/etc/gitlab/application-settings.rb",
       "/etc/gitlab/gitlab.rb",
       "/etc/ssh/sshd_config.d/10-gitlab-git-only.conf",
       "/usr/local/sbin/gitlab-apply-settings",
       "/usr/local/sbin/gitlab-bootstrap",
+      "/usr/local/sbin/gitlab-data-owners",
       "/usr/local/sbin/gitlab-keep-identity",
     ]);
     expect(f["/etc/gitlab/gitlab.rb"].permissions).toBe("0600");
     expect(f["/etc/gitlab/gitlab.rb"].content).toContain("external_url 'https://gitlab.example.com'");
     expect(f["/etc/gitlab-platform/bootstrap.env"].content).toBe(
-      'GITLAB_VERSION=18.5.1-ce.0\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${aws_ebs_volume.data.id}\nENABLE_UNITS=""\n',
+      'GITLAB_VERSION=18.5.1-ce.0\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${aws_ebs_volume.data.id}\nMETRIC_HOST=staging-gitlab-server\nENABLE_UNITS=""\n',
     );
     expect(f["/etc/gitlab-platform/secrets.list"].content).toBe("smtp_password arn:aws:secretsmanager:eu-west-3:111111111111:secret:smtp-AbCdEf\n");
     expect(f["/usr/local/sbin/gitlab-bootstrap"]).toMatchObject({ permissions: "0755", content: compactScript("gitlab-bootstrap.sh") });
@@ -79,8 +83,8 @@ describe("GitLab server user data", () => {
     expect(parse(doc).runcmd).toEqual([["/usr/local/sbin/gitlab-bootstrap"]]);
   });
 
-  it("stays under EC2's 16 KB user data limit with every option on", () => {
-    expect(Buffer.byteLength(doc)).toBeLessThan(16 * 1024);
+  it("stays under EC2's 16 KB user data limit as Terraform sends it (gzipped)", () => {
+    expect(gzippedUserDataBytes(doc)).toBeLessThan(8 * 1024);
   });
 
   it("refuses values that would break the env file", () => {
@@ -129,8 +133,8 @@ describe("bootstrap script", () => {
   });
 
   it("pins the package and lets only itself reconfigure", () => {
-    expect(script).toContain('apt-get install -y -q "gitlab-ce=$GITLAB_VERSION"');
-    expect(script).toContain("apt-mark hold gitlab-ce");
-    expect(script.indexOf('touch "$ROOT/etc/gitlab/skip-auto-reconfigure"')).toBeLessThan(script.indexOf('apt-get install -y -q "gitlab-ce='));
+    expect(script).toContain('apt_get install -y -q "gitlab-ce=$GITLAB_VERSION"');
+    expect(script).toContain("apt_mark hold gitlab-ce");
+    expect(script.indexOf('touch "$ROOT/etc/gitlab/skip-auto-reconfigure"')).toBeLessThan(script.indexOf('apt_get install -y -q "gitlab-ce='));
   });
 });

@@ -1,6 +1,7 @@
 import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { gzippedUserDataBytes } from "../../constructs/ec2-user-data";
 import { hostScript } from "../../userdata/host-scripts";
 import {
   DOCKER_CLEANUP_SCHEDULE,
@@ -41,7 +42,8 @@ describe("renderRunnerFleetUserData", () => {
     expect(text.startsWith("#cloud-config\n")).toBe(true);
     expect(Object.keys(doc).sort()).toEqual(["runcmd", "write_files"]);
     expect(doc.runcmd).toEqual([["/usr/local/sbin/runner-bootstrap"]]);
-    expect(Buffer.byteLength(text)).toBeLessThan(16 * 1024);
+    // Terraform sends it gzipped: far under EC2's 16 KB.
+    expect(gzippedUserDataBytes(text)).toBeLessThan(8 * 1024);
   });
 
   it("keeps secrets and config root-only and scripts executable", () => {
@@ -109,7 +111,16 @@ describe("runner-bootstrap.sh", () => {
   });
 
   it("installs Docker, the agent and a checksum-verified pinned runner, in that order", () => {
-    const order = ["dnf install -y docker", '"$CWAGENT_CTL" -a fetch-config', "systemctl enable --now docker", "/binaries/gitlab-runner-linux-amd64", "release.sha256", "secretsmanager get-secret-value", "systemctl enable --now gitlab-runner", "docker-cleanup.timer"];
+    const order = [
+      "dnf install -y docker",
+      '"$CWAGENT_CTL" -a fetch-config',
+      "systemctl enable --now docker",
+      'retry "downloading gitlab-runner $RUNNER_VERSION" download_runner',
+      "sha256sum",
+      'retry "fetching the runner token" fetch_token',
+      "systemctl enable --now gitlab-runner",
+      "docker-cleanup.timer",
+    ];
     const at = order.map((s) => script.indexOf(s));
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);

@@ -4,14 +4,18 @@
 #    and uploads the archive to s3://<bucket>/$ARCHIVE_PREFIX/ itself (gitlab.rb's
 #    backup_upload_connection; DIRECTORY= names the folder, which gitlab.rb cannot);
 # 2. separately, gitlab.rb and gitlab-secrets.json (and the SSH host keys) go to
-#    s3://<bucket>/config/ — without them no restore is possible;
+#    s3://<bucket>/$CONFIG_PREFIX/ (config/ in a dedicated bucket) — without them no restore
+#    is possible;
 # 3. only then is success reported to CloudWatch; the "backup too old" alarm fires when
 #    no success arrives in time, so a failure anywhere is visible.
 set -Eeuo pipefail
 
 : "${BACKUP_BUCKET:?BACKUP_BUCKET is not set}" "${AWS_REGION:?AWS_REGION is not set}" "${ENVIRONMENT:?ENVIRONMENT is not set}"
-: "${ARCHIVE_PREFIX:?ARCHIVE_PREFIX is not set}"
+: "${ARCHIVE_PREFIX:?ARCHIVE_PREFIX is not set}" "${CONFIG_PREFIX:?CONFIG_PREFIX is not set}"
 aws_cli="${AWS_CLI:-aws}"
+# Tests send the API calls to a local recorder; AWS CLI 2.13+ also reads AWS_ENDPOINT_URL itself.
+endpoint=()
+[ -z "${AWS_ENDPOINT_URL:-}" ] || endpoint=(--endpoint-url "$AWS_ENDPOINT_URL")
 namespace="${METRIC_NAMESPACE:-GitLab/Backups}"
 SSH_ETC="${SSH_ETC:-/etc/ssh}"
 
@@ -38,10 +42,10 @@ if [ "${#host_keys[@]}" -gt 0 ]; then members+=(-C "$SSH_ETC" "${host_keys[@]##*
 tar -czf "$work/gitlab-config-$stamp.tar.gz" "${members[@]}"
 
 step="upload /etc/gitlab archive"
-"$aws_cli" s3 cp --only-show-errors --region "$AWS_REGION" --sse AES256 \
-  "$work/gitlab-config-$stamp.tar.gz" "s3://$BACKUP_BUCKET/config/gitlab-config-$stamp.tar.gz"
+"$aws_cli" "${endpoint[@]}" s3 cp --only-show-errors --region "$AWS_REGION" --sse AES256 \
+  "$work/gitlab-config-$stamp.tar.gz" "s3://$BACKUP_BUCKET/$CONFIG_PREFIX/gitlab-config-$stamp.tar.gz"
 
 step="report success"
-"$aws_cli" cloudwatch put-metric-data --region "$AWS_REGION" --namespace "$namespace" \
+"$aws_cli" "${endpoint[@]}" cloudwatch put-metric-data --region "$AWS_REGION" --namespace "$namespace" \
   --metric-name BackupSucceeded --value 1 --unit Count --dimensions "Environment=$ENVIRONMENT"
 log "backup complete: archive and config uploaded to s3://$BACKUP_BUCKET"

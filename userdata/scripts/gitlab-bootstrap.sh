@@ -18,6 +18,14 @@ readonly STATE_DIR="$ROOT/var/lib/gitlab-platform"
 readonly LOG="$ROOT/var/log/gitlab-bootstrap.log"
 readonly SBIN="$ROOT/usr/local/sbin"
 readonly DATA_DIR=/var/opt/gitlab
+# On a fresh Ubuntu image unattended-upgrades and apt-daily hold the dpkg lock for minutes
+# after boot: every apt call waits for it (up to this many seconds) instead of failing at once.
+readonly DPKG_LOCK_TIMEOUT=900
+# Network steps are retried with bounded exponential backoff: in an instance's first minutes
+# mirrors, Secrets Manager and IAM (a new role's policy reaching every endpoint) come and go.
+# 6 attempts, 5 s before the second, doubling, at most 60 s apart: about 2 minutes in all.
+readonly RETRY_ATTEMPTS=6
+readonly RETRY_FIRST_DELAY_MS="${BOOTSTRAP_RETRY_DELAY_MS:-5000}"
 
 mkdir -p "$STATE_DIR"
 exec > >(tee -a "$LOG") 2>&1
@@ -26,15 +34,72 @@ step="start"
 log() { echo "$(date -u +%FT%TZ) gitlab-bootstrap: $*"; }
 on_error() {
   local code=$?
+  trap - ERR
   log "FAILED at step '$step' (exit $code); see $LOG"
   echo "$step" > "$STATE_DIR/bootstrap.failed"
+  report_failure || log "could not report the failure to CloudWatch"
   exit "$code"
 }
 trap on_error ERR
 
+# The metric the server-bootstrap-failed alarm watches (once the AWS CLI is there).
+report_failure() {
+  [ -n "${AWS_REGION:-}" ] && [ -n "${METRIC_HOST:-}" ] && command -v aws > /dev/null &&
+    aws_api cloudwatch put-metric-data --region "$AWS_REGION" --namespace GitLab/Bootstrap --metric-name BootstrapFailed \
+      --value 1 --unit Count --dimensions "Host=$METRIC_HOST"
+}
+
+# Runs "$@" until it succeeds, at most RETRY_ATTEMPTS times; returns its last status. (The
+# command runs as a condition, so neither `set -e` nor the ERR trap stop it half-way: give it
+# one command, or a function whose every step is chained with &&.)
+retry() {
+  local what="$1" attempt=1 delay="$RETRY_FIRST_DELAY_MS" status seconds
+  shift
+  until "$@"; do
+    status=$?
+    if [ "$attempt" -ge "$RETRY_ATTEMPTS" ]; then
+      log "$what failed $attempt times (last exit $status); giving up"
+      return "$status"
+    fi
+    seconds="$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
+    log "$what failed (exit $status, attempt $attempt of $RETRY_ATTEMPTS); retrying in ${seconds}s"
+    sleep "$seconds"
+    attempt=$((attempt + 1))
+    delay=$((delay * 2 > 60000 ? 60000 : delay * 2))
+  done
+}
+
+# apt-get and apt-mark wait for the dpkg lock; DEBIAN_FRONTEND keeps them from prompting.
+apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o "DPkg::Lock::Timeout=$DPKG_LOCK_TIMEOUT" "$@"; }
+apt_mark() { apt-mark -o "DPkg::Lock::Timeout=$DPKG_LOCK_TIMEOUT" "$@"; }
+
+# Tests send the API calls to a local recorder; AWS CLI 2.13+ also reads AWS_ENDPOINT_URL itself.
+aws_api() {
+  if [ -n "${AWS_ENDPOINT_URL:-}" ]; then aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; else aws "$@"; fi
+}
+
+# The network steps, each one command or a chain of &&, for retry.
+install_rsyslog() { apt_get update -q && apt_get install -y -q rsyslog; }
+download_agent() { # <dir> <package url>
+  curl -fsSL -o "$1/agent.deb" "$2" &&
+    curl -fsSL -o "$1/agent.deb.sig" "$2.sig" &&
+    curl -fsSL -o "$1/agent.gpg" https://amazoncloudwatch-agent.s3.amazonaws.com/assets/amazon-cloudwatch-agent.gpg
+}
+fetch_secret() { # <arn> <file>
+  aws_api secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$1" \
+    --query SecretString --output text > "$2"
+}
+fetch_gitlab_key() { # <keyring>
+  curl -fsSL https://packages.gitlab.com/gitlab/gitlab-ce/gpgkey | gpg --dearmor --yes -o "$1"
+}
+
+step="read /etc/gitlab-platform/bootstrap.env"
 # shellcheck source=/dev/null
 . "$CONFIG"
-: "${GITLAB_VERSION:?missing in $CONFIG}" "${DATA_VOLUME_ID:?missing in $CONFIG}" "${AWS_REGION:?missing in $CONFIG}"
+# One by one, not with ${VAR:?}: that exits past the ERR trap and its failure marker.
+for setting in GITLAB_VERSION DATA_VOLUME_ID AWS_REGION METRIC_HOST; do
+  [ -n "${!setting:-}" ] || { log "$setting is missing in $CONFIG"; false; }
+done
 rm -f "$STATE_DIR/bootstrap.failed"
 
 step="restrict SSH to the git user"
@@ -79,7 +144,7 @@ mountpoint -q "$DATA_DIR"
 
 step="install AWS CLI"
 if ! command -v aws > /dev/null; then
-  snap install aws-cli --classic
+  retry "snap install aws-cli" snap install aws-cli --classic
   export PATH="/snap/bin:$PATH"
 fi
 
@@ -88,7 +153,7 @@ step="start the CloudWatch agent"
 readonly CWAGENT_CONFIG=/etc/gitlab-platform/cloudwatch-agent.json
 readonly CWAGENT_CTL=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
 if [ -f "$ROOT$CWAGENT_CONFIG" ]; then
-  command -v rsyslogd > /dev/null || { apt-get update -q && apt-get install -y -q rsyslog; }
+  command -v rsyslogd > /dev/null || retry "installing rsyslog" install_rsyslog
   if [ ! -x "$ROOT$CWAGENT_CTL" ]; then
     # AWS ships the agent for Ubuntu as a .deb in a bucket per region (no apt repository),
     # signed with the agent's key: installed only if the signature is by that key, whose
@@ -96,20 +161,25 @@ if [ -f "$ROOT$CWAGENT_CONFIG" ]; then
     readonly CWAGENT_KEY_FINGERPRINT=937616F3450B7D806CBD9725D58167303B789C72
     agent=$(mktemp -d)
     url="https://amazoncloudwatch-agent-$AWS_REGION.s3.$AWS_REGION.amazonaws.com/ubuntu/amd64/latest/amazon-cloudwatch-agent.deb"
-    curl -fsSL --retry 5 -o "$agent/agent.deb" "$url"
-    curl -fsSL --retry 5 -o "$agent/agent.deb.sig" "$url.sig"
-    curl -fsSL --retry 5 -o "$agent/agent.gpg" https://amazoncloudwatch-agent.s3.amazonaws.com/assets/amazon-cloudwatch-agent.gpg
+    retry "downloading the CloudWatch agent" download_agent "$agent" "$url"
     install -d -m 0700 "$agent/gnupg"
     gpg --homedir "$agent/gnupg" --batch --quiet --import "$agent/agent.gpg"
     fingerprints=$(gpg --homedir "$agent/gnupg" --batch --with-colons --fingerprint)
     [[ "$fingerprints" == *"fpr:::::::::$CWAGENT_KEY_FINGERPRINT:"* ]] ||
       { log "the CloudWatch agent's signing key is not the one AWS publishes"; false; }
     gpg --homedir "$agent/gnupg" --batch --verify "$agent/agent.deb.sig" "$agent/agent.deb"
-    dpkg -i -E "$agent/agent.deb"
+    # Through apt (not dpkg -i), which waits for the dpkg lock; readable by apt's _apt user.
+    chmod 0755 "$agent" && chmod 0644 "$agent/agent.deb"
+    apt_get install -y -q "$agent/agent.deb"
     rm -rf "$agent"
   fi
   "$ROOT$CWAGENT_CTL" -a fetch-config -m ec2 -s -c "file:$CWAGENT_CONFIG"
 fi
+
+step="check who owns GitLab's data on the volume"
+# gitlab.rb pins every Omnibus account's uid and gid; a volume written by other ids (an
+# instance from before the ids were pinned) must be re-owned first, never started on.
+env DATA_DIR="$ROOT$DATA_DIR" OWNERS_LIST="$ROOT/etc/gitlab-platform/data-owners.list" "$SBIN/gitlab-data-owners" check
 
 step="fetch secrets"
 install -d -m 0700 "$SECRETS_DIR"
@@ -120,8 +190,7 @@ if [ -s "$SECRETS_LIST" ]; then
   while read -r name arn; do
     [ -n "$name" ] || continue
     log "fetching secret '$name' from Secrets Manager"
-    aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$arn" \
-      --query SecretString --output text > "$SECRETS_DIR/$name.tmp"
+    retry "fetching secret '$name'" fetch_secret "$arn" "$SECRETS_DIR/$name.tmp"
     [ -s "$SECRETS_DIR/$name.tmp" ] || { log "secret '$name' is empty"; false; }
     mv "$SECRETS_DIR/$name.tmp" "$SECRETS_DIR/$name"
   done < "$SECRETS_LIST"
@@ -138,19 +207,18 @@ codename=$(. "$ROOT/etc/os-release" && echo "$VERSION_CODENAME")
 readonly KEYRING=/etc/apt/keyrings/gitlab-ce.gpg
 readonly APT_SOURCE=/etc/apt/sources.list.d/gitlab-ce.list
 install -d -m 0755 "$ROOT/etc/apt/keyrings"
-curl -fsSL --retry 5 https://packages.gitlab.com/gitlab/gitlab-ce/gpgkey \
-  | gpg --dearmor --yes -o "$ROOT$KEYRING"
+retry "downloading GitLab's package signing key" fetch_gitlab_key "$ROOT$KEYRING"
 echo "deb [signed-by=$KEYRING] https://packages.gitlab.com/gitlab/gitlab-ce/ubuntu/ $codename main" \
   > "$ROOT$APT_SOURCE"
 # apt verifies signatures as the unprivileged _apt user: both must be world-readable.
 chmod 0644 "$ROOT$KEYRING" "$ROOT$APT_SOURCE"
-apt-get update -q
+retry "apt-get update" apt_get update -q
 
 step="install gitlab-ce $GITLAB_VERSION"
 # We run reconfigure ourselves, after the config and secrets are in place.
 touch "$ROOT/etc/gitlab/skip-auto-reconfigure"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q "gitlab-ce=$GITLAB_VERSION"
-apt-mark hold gitlab-ce
+retry "installing gitlab-ce $GITLAB_VERSION" apt_get install -y -q "gitlab-ce=$GITLAB_VERSION"
+apt_mark hold gitlab-ce
 
 step="gitlab-ctl reconfigure"
 gitlab-ctl reconfigure

@@ -15,35 +15,84 @@ readonly LOG="$ROOT/var/log/runner-bootstrap.log"
 readonly RUNNER_BIN="$ROOT/usr/local/bin/gitlab-runner"
 readonly RUNNER_ETC="$ROOT/etc/gitlab-runner"
 readonly CWAGENT_CTL="$ROOT/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
-readonly IMDS_URL=http://169.254.169.254
 
 mkdir -p "$STATE_DIR"
 exec > >(tee -a "$LOG") 2>&1
 
+# Network steps are retried with bounded backoff (as the GitLab server's bootstrap does):
+# 6 attempts, 5 s before the second, doubling, at most 60 s apart.
+readonly RETRY_ATTEMPTS=6
+readonly RETRY_FIRST_DELAY_MS="${BOOTSTRAP_RETRY_DELAY_MS:-5000}"
+
 step="start"
 log() { echo "$(date -u +%FT%TZ) runner-bootstrap: $*"; }
-# A runner that cannot take jobs must not hold a place in the group (EC2's own checks pass):
-# marked unhealthy, Auto Scaling replaces it, and the failure shows in the group's activity.
-mark_unhealthy() {
-  local token id
-  [ -n "${AWS_REGION:-}" ] || return 1
-  token=$(curl -fs --max-time 2 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" "$IMDS_URL/latest/api/token") &&
-    id=$(curl -fs --max-time 2 -H "X-aws-ec2-metadata-token: $token" "$IMDS_URL/latest/meta-data/instance-id") &&
-    aws autoscaling set-instance-health --region "$AWS_REGION" --instance-id "$id" --health-status Unhealthy
+
+# Tests send the API calls to a local recorder; AWS CLI 2.13+ also reads AWS_ENDPOINT_URL itself.
+aws_api() {
+  if [ -n "${AWS_ENDPOINT_URL:-}" ]; then aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; else aws "$@"; fi
 }
+
+# Runs "$@" until it succeeds, at most RETRY_ATTEMPTS times; returns its last status.
+retry() {
+  local what="$1" attempt=1 delay="$RETRY_FIRST_DELAY_MS" status seconds
+  shift
+  until "$@"; do
+    status=$?
+    if [ "$attempt" -ge "$RETRY_ATTEMPTS" ]; then
+      log "$what failed $attempt times (last exit $status); giving up"
+      return "$status"
+    fi
+    seconds="$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
+    log "$what failed (exit $status, attempt $attempt of $RETRY_ATTEMPTS); retrying in ${seconds}s"
+    sleep "$seconds"
+    attempt=$((attempt + 1))
+    delay=$((delay * 2 > 60000 ? 60000 : delay * 2))
+  done
+}
+
+# The metric the runner-bootstrap-failed alarm watches.
+report_failure() {
+  [ -n "${AWS_REGION:-}" ] && [ -n "${METRIC_HOST:-}" ] &&
+    aws_api cloudwatch put-metric-data --region "$AWS_REGION" --namespace GitLab/Bootstrap --metric-name BootstrapFailed \
+      --value 1 --unit Count --dimensions "Host=$METRIC_HOST"
+}
+
+# A runner that cannot take jobs must not hold a place in the group (EC2's own checks pass).
+# It powers itself off; the launch template makes that a termination, and Auto Scaling
+# replaces an instance that is no longer running at once, even within the health check grace
+# period. No IAM permission is involved (SetInstanceHealth cannot be limited to the caller's
+# own instance, so any job could have taken the other runners down with it). The minute's
+# delay lets the CloudWatch agent ship this log.
 on_error() {
   local code=$?
   trap - ERR
   log "FAILED at step '$step' (exit $code); see $LOG"
   echo "$step" > "$STATE_DIR/bootstrap.failed"
-  if mark_unhealthy; then log "marked this instance unhealthy: Auto Scaling replaces it"; else log "could not mark this instance unhealthy"; fi
+  report_failure || log "could not report the failure to CloudWatch"
+  log "powering off in 1 minute: the instance terminates and Auto Scaling launches a replacement"
+  shutdown -P +1 "runner bootstrap failed at step '$step'" || log "could not schedule the power-off"
   exit "$code"
 }
 trap on_error ERR
 
+# The network steps, each one command or a chain of &&, for retry.
+download_runner() { # <dir> <release url>
+  curl -fsSL -o "$1/gitlab-runner" "$2/binaries/gitlab-runner-linux-amd64" &&
+    curl -fsSL -o "$1/release.sha256" "$2/release.sha256"
+}
+fetch_token() { # <file>
+  aws_api secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$TOKEN_SECRET_ARN" \
+    --query SecretString --output text > "$1"
+}
+
+step="read $CONFIG"
 # shellcheck source=/dev/null
 . "$CONFIG"
-: "${RUNNER_VERSION:?missing in $CONFIG}" "${AWS_REGION:?missing in $CONFIG}" "${TOKEN_SECRET_ARN:?missing in $CONFIG}"
+# Checked one by one, not with ${VAR:?}: that exits past the ERR trap, and a runner with a
+# broken config must leave the group like any other failed one.
+for setting in RUNNER_VERSION AWS_REGION TOKEN_SECRET_ARN METRIC_HOST; do
+  [ -n "${!setting:-}" ] || { log "$setting is missing in $CONFIG"; false; }
+done
 rm -f "$STATE_DIR/bootstrap.failed"
 
 step="install packages"
@@ -62,8 +111,7 @@ step="install gitlab-runner $RUNNER_VERSION"
 # The official binary of exactly this release, checked against the release's sha256 list.
 url="https://gitlab-runner-downloads.s3.amazonaws.com/v$RUNNER_VERSION"
 tmp=$(mktemp -d)
-curl -fsSL --retry 5 -o "$tmp/gitlab-runner" "$url/binaries/gitlab-runner-linux-amd64"
-curl -fsSL --retry 5 -o "$tmp/release.sha256" "$url/release.sha256"
+retry "downloading gitlab-runner $RUNNER_VERSION" download_runner "$tmp" "$url"
 expected=$(awk '$2 ~ /^[*]?(\.\/)?binaries\/gitlab-runner-linux-amd64$/ { print $1 }' "$tmp/release.sha256")
 actual=$(sha256sum "$tmp/gitlab-runner" | cut -d' ' -f1)
 if [ -z "$expected" ] || [ "$expected" != "$actual" ]; then
@@ -76,9 +124,11 @@ id gitlab-runner > /dev/null 2>&1 || useradd --system --create-home --home-dir /
 
 step="write config.toml"
 # The token goes from Secrets Manager into the root-only config file; never to argv or logs.
-token=$(aws secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$TOKEN_SECRET_ARN" --query SecretString --output text)
-[[ "$token" =~ ^[A-Za-z0-9_.-]+$ ]] || { log "the runner token secret is empty or not a token"; false; }
 umask 077
+retry "fetching the runner token" fetch_token "$RUNNER_ETC/token.tmp"
+token=$(< "$RUNNER_ETC/token.tmp")
+rm -f "$RUNNER_ETC/token.tmp"
+[[ "$token" =~ ^[A-Za-z0-9_.-]+$ ]] || { log "the runner token secret is empty or not a token"; false; }
 config=$(< "$RUNNER_ETC/config.toml.template")
 config="${config//@@RUNNER_TOKEN@@/$token}"
 config="${config//\{hostname\}/$(hostname -s)}"

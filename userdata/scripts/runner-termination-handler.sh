@@ -23,6 +23,9 @@ SPOT_JOB_WAIT_SECONDS="${SPOT_JOB_WAIT_SECONDS:-90}"
 JOB_POLL_SECONDS="${JOB_POLL_SECONDS:-5}"
 GITLAB_RUNNER="${GITLAB_RUNNER:-gitlab-runner}"
 AWS="${AWS:-aws}"
+# Tests send the API call to a local recorder; AWS CLI 2.13+ also reads AWS_ENDPOINT_URL itself.
+endpoint=()
+[ -z "${AWS_ENDPOINT_URL:-}" ] || endpoint=(--endpoint-url "$AWS_ENDPOINT_URL")
 SYSTEMCTL="${SYSTEMCTL:-systemctl}"
 LIFECYCLE_HOOK_NAME="${LIFECYCLE_HOOK_NAME:-termination-wait}"
 : "${ASG_NAME:?ASG_NAME is not set}" "${AWS_REGION:?AWS_REGION is not set}"
@@ -93,7 +96,7 @@ attempt "unregister this runner manager" "$GITLAB_RUNNER" unregister --all-runne
 
 if id=$(instance_id); then
   attempt "complete lifecycle hook $LIFECYCLE_HOOK_NAME of $ASG_NAME for $id" \
-    "$AWS" autoscaling complete-lifecycle-action --region "$AWS_REGION" \
+    "$AWS" "${endpoint[@]}" autoscaling complete-lifecycle-action --region "$AWS_REGION" \
     --auto-scaling-group-name "$ASG_NAME" --lifecycle-hook-name "$LIFECYCLE_HOOK_NAME" \
     --instance-id "$id" --lifecycle-action-result CONTINUE
 else

@@ -1,0 +1,75 @@
+// The merge request's plan job prints what the change does to the monthly cost: the delta
+// between a synth of the target branch and this branch's, both made by their own code.
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../helpers";
+
+const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.email=ci@example.com", "-c", "user.name=ci", ...args], { cwd, encoding: "utf8" }).trim();
+
+/** The repository's files as they are now, committed as a target branch, in a scratch repository. */
+function repositoryCopy(): { dir: string; base: string } {
+  const dir = mkdtempSync(join(tmpdir(), "cost-line-"));
+  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
+  for (const f of files) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    try {
+      cpSync(join(REPO_ROOT, f), join(dir, f));
+    } catch {
+      // Deleted in the working tree: not part of it.
+    }
+  }
+  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
+  writeFileSync(join(dir, ".gitignore"), "node_modules\ncdktf.out/\n.bundle-cache/\n");
+  git(dir, "init", "-q", "-b", "main");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-qm", "target branch");
+  return { dir, base: git(dir, "rev-parse", "HEAD") };
+}
+
+function costLine(dir: string, env: string, ci: NodeJS.ProcessEnv) {
+  const run = (args: string[]) => spawnSync(args[0]!, args.slice(1), { cwd: dir, env: { ...process.env, GITLAB_PLATFORM_CACHE_DIR: join(dir, ".bundle-cache"), ...ci }, encoding: "utf8" });
+  const synth = run([process.execPath, "cli/run.cjs", "synth", env]);
+  expect(synth.status, synth.stderr).toBe(0);
+  return run(["bash", "scripts/ci/cost-line.sh", env]);
+}
+
+describe("the plan job's cost line", () => {
+  it("shows the monthly delta against the target branch", () => {
+    const { dir, base } = repositoryCopy();
+    const file = join(dir, "config", "staging.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace("instanceType: t3a.xlarge", "instanceType: t3a.2xlarge"));
+    git(dir, "commit", "-qam", "bigger GitLab server");
+    const r = costLine(dir, "staging", { CI_MERGE_REQUEST_DIFF_BASE_SHA: base });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    // t3a.2xlarge 0.3392/h against t3a.xlarge 0.1696/h, 730 h: +123.81.
+    expect(r.stdout).toMatch(/^cost: staging: \+123\.81 USD\/month vs the target branch \((\d+\.\d\d) → (\d+\.\d\d)\)\n$/);
+    const [, before, after] = /\((\d+\.\d\d) → (\d+\.\d\d)\)/.exec(r.stdout)!;
+    expect(Number(after) - Number(before)).toBeCloseTo(123.81, 2);
+  }, 120_000);
+
+  it("shows the new total, and says so, when there is nothing to compare with", () => {
+    const { dir, base } = repositoryCopy();
+    cpSync(join(dir, "config", "staging.yaml"), join(dir, "config", "qa.yaml"));
+    const qa = join(dir, "config", "qa.yaml");
+    writeFileSync(
+      qa,
+      readFileSync(qa, "utf8")
+        .replace("staging.tfstate", "qa.tfstate")
+        .replace("hostname: gitlab-staging", "hostname: gitlab-qa")
+        .replace("sshHostname: ssh-gitlab-staging", "sshHostname: ssh-gitlab-qa")
+        .replace("hostname: registry-staging", "hostname: registry-qa"),
+    );
+    git(dir, "add", "-A");
+    git(dir, "commit", "-qm", "new environment");
+    const newEnvironment = costLine(dir, "qa", { CI_MERGE_REQUEST_DIFF_BASE_SHA: base });
+    expect(newEnvironment.stdout).toMatch(/^cost: qa: \d+\.\d\d USD\/month \(new total; no synth of the target branch to compare with\)\n$/);
+    const defaultBranch = costLine(dir, "staging", {});
+    expect(defaultBranch.stdout).toMatch(/^cost: staging: \d+\.\d\d USD\/month \(new total; no synth of the target branch to compare with\)\n$/);
+    const docker = costLine(dir, "homelab", { CI_MERGE_REQUEST_DIFF_BASE_SHA: base });
+    expect(docker.stdout).toMatch(/^cost: homelab: docker host \(ssh:\/\/deploy@gitlab-vm\.example\.com\), \d+ containers; no cloud charges\n$/);
+  }, 120_000);
+});

@@ -1,0 +1,90 @@
+// The app runs from a bundle (cli/run.cjs): it must write exactly what the TypeScript
+// sources write, find the files read at synth time beside its sources, and be rebuilt when
+// (and only when) a source changed.
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../helpers";
+import { runApp, scratchWithExamples } from "../support/run-app";
+import { cli } from "../support/cli";
+
+/** Every file under `dir`, relative, with its bytes. */
+function tree(dir: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else files.set(relative(dir, p), readFileSync(p));
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+describe("the bundled app", () => {
+  it("writes byte for byte what the TypeScript sources write (node --require tsx/cjs main.ts)", async () => {
+    const s = scratchWithExamples("bundle-same-");
+    const unbundled = await runApp(s.configDir, join(s.dir, "from-sources"), 60_000, "sources");
+    expect(unbundled.status, unbundled.stderr).toBe(0);
+    const app = (JSON.parse(readFileSync(join(REPO_ROOT, "cdktf.json"), "utf8")) as { app: string }).app;
+    expect(app).toBe("node cli/run.cjs app");
+    const bundled = cli(["app"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: join(s.dir, "from-bundle") });
+    expect(bundled.status, bundled.stderr).toBe(0);
+    const a = tree(join(s.dir, "from-sources"));
+    const b = tree(join(s.dir, "from-bundle"));
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const [file, bytes] of a) expect(b.get(file)?.equals(bytes), file).toBe(true);
+    // What is read from disk at synth time made it in: host scripts, dashboards, the image context.
+    const homelab = readFileSync(join(s.dir, "from-bundle", "stacks", "homelab", "cdk.tf.json"), "utf8");
+    expect(homelab).toContain("gitlab-backup-to-nfs");
+    expect(homelab).toContain('\\"title\\"');
+    expect([...b.keys()].some((f) => f.startsWith("stacks/homelab/assets/") && f.endsWith("Dockerfile"))).toBe(true);
+    const staging = readFileSync(join(s.dir, "from-bundle", "stacks", "staging", "cdk.tf.json"), "utf8");
+    expect(staging).toContain("user_data");
+  }, 120_000);
+
+  it("is rebuilt when a source changed, and only then", () => {
+    // A copy of the repository sharing node_modules, with its own bundle cache.
+    const copy = mkdtempSync(join(tmpdir(), "bundle-rebuild-"));
+    for (const entry of readdirSync(REPO_ROOT)) {
+      if ([".git", "node_modules", "cdktf.out", "verify.out"].includes(entry)) continue;
+      cpSync(join(REPO_ROOT, entry), join(copy, entry), { recursive: true });
+    }
+    symlinkSync(join(REPO_ROOT, "node_modules"), join(copy, "node_modules"));
+    const cache = join(copy, ".bundle-cache");
+    const env = { ...process.env, GITLAB_PLATFORM_CACHE_DIR: cache, CDKTF_OUTDIR: join(copy, "cdktf.out") };
+    const synth = () => {
+      const r = spawnSync(process.execPath, ["cli/run.cjs", "synth", "staging"], { cwd: copy, env, encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(join(copy, "cdktf.out", "stacks", "staging", "cdk.tf.json"), "utf8");
+    };
+    const bundle = join(cache, "cli.cjs");
+    const first = synth();
+    const built = statSync(bundle).mtimeMs;
+    expect(synth()).toBe(first);
+    expect(statSync(bundle).mtimeMs).toBe(built);
+    // A changed source: rebuilt, and the change is in the output.
+    const hostNames = join(copy, "stacks", "host-names.ts");
+    writeFileSync(hostNames, readFileSync(hostNames, "utf8").replace("web: fqdn(env.gitlab.hostname)", 'web: fqdn(`${env.gitlab.hostname}-changed`)'));
+    const changed = synth();
+    expect(statSync(bundle).mtimeMs).not.toBe(built);
+    expect(changed).toContain("gitlab-staging-changed.example.com");
+    expect(readdirSync(cache).filter((f) => f.endsWith(".v8cache"))).toHaveLength(1);
+  }, 120_000);
+
+  it("says in one line that esbuild cannot run, when it cannot", () => {
+    const s = scratchWithExamples("bundle-broken-");
+    const r = cli(["synth", "staging"], {
+      GITLAB_CONFIG_DIR: s.configDir,
+      CDKTF_OUTDIR: s.outdir,
+      GITLAB_PLATFORM_CACHE_DIR: join(s.dir, "cache"),
+      // A binary that exits at once: what a broken or foreign-platform install looks like.
+      ESBUILD_BINARY_PATH: "/bin/false",
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^could not bundle the app with esbuild \(.+\)\. esbuild runs a binary from @esbuild\/[a-z0-9]+-[a-z0-9]+: reinstall with npm ci\.\n$/);
+  }, 120_000);
+});

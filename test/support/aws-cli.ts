@@ -1,0 +1,41 @@
+// The real AWS CLI (Debian's awscli, installed by scripts/install-validators.sh) for host
+// script tests. Always by full path: another `aws` (a pyenv shim, a v1 CLI) may come first
+// on PATH. Outside CI a machine without it skips those tests with a message; with CI=true a
+// missing CLI is a failure, like any missing validator.
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AwsRecorder } from "./aws-recorder";
+
+export const AWS_CLI = "/usr/bin/aws";
+
+/** Run the real-CLI tests: the CLI is there, or CI demands it (and the tests then fail loudly). */
+export const runAwsCliTests = existsSync(AWS_CLI) || process.env.CI === "true";
+if (!runAwsCliTests) console.warn(`skipping host script tests against the real AWS CLI: ${AWS_CLI} is missing (run scripts/install-validators.sh)`);
+
+/**
+ * Environment for the CLI: dummy credentials, no config or credentials files, no instance
+ * metadata, and the scripts' seam AWS_ENDPOINT_URL pointing at the recorder.
+ */
+export function awsCliEnv(recorder: AwsRecorder): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: recorder.url,
+    AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+    AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    AWS_CONFIG_FILE: "/nonexistent/aws-config",
+    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_PAGER: "",
+    // One attempt: a test that makes the recorder fail a call sees exactly the script's retries.
+    AWS_MAX_ATTEMPTS: "1",
+    AWS_RETRY_MODE: "standard",
+  };
+}
+
+/** A directory holding only `aws` → the real CLI, to put first on a script's PATH. */
+export function awsCliBinDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "aws-cli-"));
+  mkdirSync(dir, { recursive: true });
+  symlinkSync(AWS_CLI, join(dir, "aws"));
+  return dir;
+}
