@@ -122,25 +122,19 @@ function kubernetesClaims(env: Environment): Claim[] {
 }
 
 /**
- * The machine behind a Docker host URL: users and ports aside (ssh://a@host and
- * ssh://b@host:2222 are one machine, whose ports 80 and 443 one Traefik can publish).
+ * A docker environment is one Docker host behind one public address: its ports 80 and 443
+ * (Traefik) and its git SSH port are forwarded there, and its containers have fixed names.
+ * Terraform reaches the daemon through DOCKER_HOST, which config does not name, so the
+ * address the records point at is what tells two hosts apart.
  */
-export function dockerMachine(url: string): string {
-  const m = /^([a-z]+):\/\/(?:[^@/]*@)?(\[[^\]]+\]|[^:/]+)?(.*)$/.exec(url.trim());
-  if (!m) return url;
-  const [, scheme, host, rest] = m;
-  if (scheme === "unix") return `unix:${rest || host}`;
-  return `host:${(host ?? "").toLowerCase()}`;
-}
-
 function dockerClaims(env: Environment): Claim[] {
   if (env.platform !== "docker") return [];
   return [
     {
-      key: `docker:${dockerMachine(env.docker.host)}`,
-      field: "docker.host",
-      what: `Docker host ${env.docker.host}`,
-      fix: "both would create the same containers there (their names are fixed) and publish ports 80 and 443: give each environment its own Docker host",
+      key: `docker:${env.docker.publicAddress}`,
+      field: "docker.publicAddress",
+      what: `the Docker host at ${env.docker.publicAddress}`,
+      fix: "one environment per Docker host: two would create the same containers (their names are fixed) and both need ports 80 and 443 there: give this environment its own host and its address",
     },
   ];
 }

@@ -44,7 +44,8 @@ export function findLiteralSecrets(value: unknown, path: (string | number)[] = [
 
 export function howToReference(platform: unknown): string {
   const aws = "store it in AWS Secrets Manager and write { secretsManagerArn: arn:aws:secretsmanager:<region>:<account>:secret:<name> }";
-  const docker = "pass it as a sensitive Terraform variable (TF_VAR_<name>) and write { terraformVariable: <name> }";
+  const docker =
+    "write it to a root-only file under <docker.dataRoot>/secrets/ on the Docker host and write { hostFile: <file name> } (the Cloudflare token Terraform uses, dns.apiToken, is a sensitive Terraform variable: { terraformVariable: <name> })";
   if (platform === "aws") return `${aws} (the Cloudflare token is a Terraform variable on every platform)`;
   if (platform === "docker") return docker;
   const kubernetes = `${docker}, or name an existing Secret with { kubernetesSecret: { name: <secret>, key: <key> } }`;

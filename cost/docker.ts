@@ -14,6 +14,7 @@ export interface ContainerNeeds {
 }
 
 export interface DockerHostReport {
+  /** The host's public address, as its DNS records give it (which daemon Terraform reaches is DOCKER_HOST's business). */
   readonly host?: string;
   readonly containers: readonly ContainerNeeds[];
   readonly publishedPorts: readonly string[];
@@ -48,7 +49,7 @@ export function dockerHostReport(stack: StackJson): DockerHostReport {
       const options = one(r.config.driver_opts) ?? r.config.driver_opts ?? {};
       return `${String(r.config.name)}${options.device ? ` (${String(options.type ?? "mount")} ${String(options.o ?? "").split(",").find((o) => o.startsWith("addr=")) ?? ""}:${String(options.device).replace(/^:/, "")})` : ""}`;
     });
-  const host = one(stack.provider?.docker)?.host;
+  const host = resources.find((r) => r.type === "cloudflare_dns_record" && (r.config.type === "A" || r.config.type === "AAAA"))?.config.content;
   return {
     ...(typeof host === "string" ? { host } : {}),
     containers,

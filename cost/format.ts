@@ -41,7 +41,7 @@ const signed = (n: number) => `${n >= 0 ? "+" : "−"}${Math.abs(n).toFixed(2)}`
 
 /** The line the merge request's plan job prints. */
 export function formatSummaryLine(report: CostReport): string {
-  if (report.platform === "docker") return `cost: ${report.environment}: docker host (${report.host ?? "local"}), ${report.containers.length} containers; no cloud charges`;
+  if (report.platform === "docker") return `cost: ${report.environment}: docker host (${report.host ?? "no public address"}), ${report.containers.length} containers; no cloud charges`;
   const base = report.base ? `${signed(report.base.delta)} ${report.rates.currency}/month vs the target branch (${money(report.base.total)} → ${money(report.total)})` : `${money(report.total)} ${report.rates.currency}/month (new total; no synth of the target branch to compare with)`;
   return `cost: ${report.environment}: ${base}${report.unpriced.length ? `; ${report.unpriced.length} item(s) not priced` : ""}`;
 }

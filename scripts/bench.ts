@@ -55,7 +55,7 @@ function generatedConfigDir(count: number): string {
     const name = `env-${String(i).padStart(2, "0")}`;
     const env = structuredClone(examples[i % 2]);
     env.domain = `${name}.example.com`;
-    if (env.docker) env.docker.host = `ssh://deploy@${name}-vm.example.com`;
+    if (env.docker) env.docker.publicAddress = `198.51.100.${i + 1}`;
     if (env.state?.backend === "s3") env.state.key = `gitlab-platform/${name}.tfstate`;
     if (env.tls && "strictSslMode" in env.tls) env.tls.strictSslMode = false;
     writeFileSync(join(dir, `${name}.yaml`), stringify(env));

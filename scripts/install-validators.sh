@@ -15,6 +15,14 @@ readonly VALIDATORS=(
   systemd-analyze:systemd
   logrotate:logrotate
   sshd:openssh-server
+  # Tests that need real Docker behaviour start a private dockerd (test/support/docker-engine.ts)
+  # with busybox-static as the only image; firewall rules go through iptables-restore --test.
+  dockerd:docker.io
+  busybox:busybox-static
+  iptables-restore:iptables
+  ip:iproute2
+  # What a script really opens (the backup's O_DIRECT read-back).
+  strace:strace
   /usr/bin/aws:awscli
 )
 

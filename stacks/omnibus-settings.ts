@@ -71,6 +71,8 @@ export function omnibusSettings(env: Environment, platform: PlatformOmnibusInput
             clientId: g.sso.clientId,
             clientSecret: platform.secretSource("oidc_client_secret"),
             autoSignIn: g.sso.autoSignIn,
+            blockAutoCreatedUsers: g.sso.blockAutoCreatedUsers,
+            autoLinkUsers: g.sso.autoLinkUsers,
           },
         }
       : {}),
@@ -95,10 +97,16 @@ export function omnibusSettings(env: Environment, platform: PlatformOmnibusInput
  * keep passwords, and nobody signs up with a password either: accounts come from SSO.
  */
 export function applicationSettings(env: Environment): ApplicationSettings {
-  return env.gitlab.sso ? { disablePasswordForSsoUsers: true, signupEnabled: false } : {};
+  const sso = env.gitlab.sso;
+  if (!sso) return {};
+  return {
+    disablePasswordForSsoUsers: true,
+    signupEnabled: false,
+    ...(sso.autoLinkUsers && sso.breakGlassAdminEmail ? { breakGlassAdminEmail: sso.breakGlassAdminEmail } : {}),
+  };
 }
 
-/** Local loopback plus the given network may read GitLab's metrics and health endpoints. */
+/** Local loopback plus the given scraper (a network or one address) may read GitLab's metrics and health endpoints. */
 export function monitoringWhitelist(cidr: string): string[] {
   return ["127.0.0.0/8", "::1/128", cidr];
 }

@@ -7,6 +7,11 @@ export interface ApplicationSettings {
   readonly disablePasswordForSsoUsers?: boolean;
   /** The sign-up form; off when accounts come from SSO, so none is made outside it. */
   readonly signupEnabled?: boolean;
+  /**
+   * With SSO auto-linking on: the break-glass admin's e-mail. After every reconfigure the
+   * script warns, in the container's log, unless an active admin has it and no SSO identity.
+   */
+  readonly breakGlassAdminEmail?: string;
 }
 
 export function renderApplicationSettings(s: ApplicationSettings): string | undefined {
@@ -21,6 +26,20 @@ export function renderApplicationSettings(s: ApplicationSettings): string | unde
     "settings = ApplicationSetting.current_without_cache || ApplicationSetting.create_from_defaults",
     `settings.update!(${toRuby(changes)})`,
     `puts ${rubyString("gitlab-platform: application settings applied")}`,
+    ...(s.breakGlassAdminEmail ? breakGlassCheck(s.breakGlassAdminEmail) : []),
     "",
   ].join("\n");
+}
+
+/** Ruby that warns when the break-glass admin is missing, not an admin, or linked to an SSO identity. */
+function breakGlassCheck(email: string): string[] {
+  return [
+    "# SSO auto-linking is on: the break-glass admin must keep its password, so it must have no SSO identity.",
+    `break_glass = User.find_by(email: ${rubyString(email)})`,
+    "problem = if break_glass.nil? then 'no account has this e-mail'",
+    "          elsif !break_glass.admin? || !break_glass.active? then 'the account is not an active admin'",
+    "          elsif break_glass.identities.any? then 'the account is linked to an SSO identity and can no longer sign in with its password'",
+    "          end",
+    `puts "gitlab-platform: WARNING break-glass admin ${email}: #{problem}" if problem`,
+  ];
 }

@@ -33,6 +33,10 @@ export interface OidcSettings {
   readonly clientId: string;
   readonly clientSecret: SecretSource;
   readonly autoSignIn: boolean;
+  /** New SSO accounts wait for an admin's approval. */
+  readonly blockAutoCreatedUsers: boolean;
+  /** Link existing accounts to the IdP user with the same e-mail. */
+  readonly autoLinkUsers: boolean;
 }
 
 export interface ExternalDatabaseSettings {
@@ -219,8 +223,9 @@ function oidc(o: OidcSettings, externalUrl: string): Line[] {
   const lines = [
     set("gitlab_rails", "omniauth_enabled", true),
     set("gitlab_rails", "omniauth_allow_single_sign_on", ["openid_connect"]),
-    set("gitlab_rails", "omniauth_block_auto_created_users", false),
-    set("gitlab_rails", "omniauth_auto_link_user", ["openid_connect"]),
+    set("gitlab_rails", "omniauth_block_auto_created_users", o.blockAutoCreatedUsers),
+    // Linked, an account loses its password login: never by default (seed 000's break-glass admin).
+    set("gitlab_rails", "omniauth_auto_link_user", o.autoLinkUsers ? ["openid_connect"] : false),
     set("gitlab_rails", "omniauth_providers", [provider]),
   ];
   if (o.autoSignIn) lines.push(set("gitlab_rails", "omniauth_auto_sign_in_with_provider", "openid_connect"));

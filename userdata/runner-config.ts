@@ -25,6 +25,8 @@ export interface DockerExecutorSettings {
   readonly networkMode?: string;
   /** /etc/hosts entries of job containers, e.g. 'gitlab.example.com:host-gateway'. */
   readonly extraHosts?: readonly string[];
+  /** DNS servers of job containers. @default the Docker host's */
+  readonly dns?: readonly string[];
 }
 
 export interface S3CacheSettings {
@@ -38,6 +40,8 @@ export interface RunnerSettings {
   readonly url: string;
   readonly token: TokenFromHost;
   readonly executor: "docker" | "shell";
+  /** Where jobs check out and build, in the executor's view (a docker executor's job container). @default the executor's */
+  readonly buildsDir?: string;
   /** Jobs this runner takes at once; 0 means only the global limit applies. */
   readonly limit?: number;
   readonly docker?: DockerExecutorSettings;
@@ -61,6 +65,7 @@ function runnerTable(r: RunnerSettings): Record<string, unknown> {
     executor: r.executor,
   };
   if (r.limit !== undefined) table.limit = r.limit;
+  if (r.buildsDir !== undefined) table.builds_dir = r.buildsDir;
   if (r.executor === "shell") table.shell = "bash";
   if (r.docker) {
     const d = r.docker;
@@ -76,6 +81,7 @@ function runnerTable(r: RunnerSettings): Record<string, unknown> {
     if (d.cpus) docker.cpus = d.cpus;
     if (d.networkMode) docker.network_mode = d.networkMode;
     if (d.extraHosts?.length) docker.extra_hosts = [...d.extraHosts];
+    if (d.dns?.length) docker.dns = [...d.dns];
     table.docker = docker;
   }
   if (r.s3Cache) {

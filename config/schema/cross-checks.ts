@@ -53,6 +53,15 @@ export function withUniqueHostNames<S extends z.ZodType>(schema: S, fields: read
   );
 }
 
+/** A refinement that runs even when other fields have problems; `problem` says what is wrong, or nothing. */
+export function crossCheckWith<S extends z.ZodType>(schema: S, path: string, problem: (env: Value) => string | undefined): S {
+  return schema.refine((env) => problem(env as Value) === undefined, {
+    ...always,
+    path: path.split("."),
+    error: (issue) => problem(issue.input as Value) ?? "",
+  }) as S;
+}
+
 /** A refinement that runs even when other fields have problems. */
 export function crossCheck<S extends z.ZodType>(schema: S, path: string, ok: (env: Value) => boolean, message: string): S {
   return schema.refine((env) => ok(env as Value), { ...always, path: path.split("."), message }) as S;

@@ -2,6 +2,9 @@
 import { z } from "zod";
 import { dnsLabel, emailAddress, hostOrIp, httpsUrl, omnibusVersion, port } from "./primitives";
 
+/** Top-level domains reserved so that no real mailbox, or IdP account verified by mail, can use them (RFC 2606, RFC 6761). */
+const RESERVED_EMAIL_DOMAIN = /@(?:[a-z0-9-]+\.)*(?:invalid|test|localhost|example)$/i;
+
 /** The git SSH host name when config names none: derived from the web host name. */
 export const defaultSshHostname = (webHostname: string): string => `ssh-${webHostname}`;
 
@@ -39,6 +42,35 @@ export function gitlabSection<S extends z.ZodType>(
         .describe(
           "Send the sign-in page straight to the provider. Admins reach the password form at /users/sign_in?auto_sign_in=false. @default true",
         ),
+      blockAutoCreatedUsers: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Hold accounts created by a first SSO sign-in until an admin approves them. Off: the IdP is the gate (bind GitLab's application in the IdP to the group allowed in). @default false",
+        ),
+      autoLinkUsers: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Link an existing GitLab account to the IdP user with the same e-mail at sign-in. A linked account can no longer use its password, and whoever controls that e-mail in the IdP gets the account: needs breakGlassAdminEmail. @default false",
+        ),
+      breakGlassAdminEmail: emailAddress
+        .optional()
+        .describe(
+          "With autoLinkUsers: the e-mail of the local admin kept for when the IdP is down, at a reserved domain no IdP user can have (e.g. break-glass@gitlab.invalid). Checked after every reconfigure.",
+        ),
+    })
+    .superRefine((sso, ctx) => {
+      if (!sso.autoLinkUsers) return;
+      if (!sso.breakGlassAdminEmail) {
+        ctx.addIssue({ code: "custom", path: ["breakGlassAdminEmail"], message: "required when autoLinkUsers is true: the local admin must keep its password" });
+      } else if (!RESERVED_EMAIL_DOMAIN.test(sso.breakGlassAdminEmail)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["breakGlassAdminEmail"],
+          message: "must be at a reserved domain no mailbox or IdP account can have (.invalid, .test, .localhost, .example)",
+        });
+      }
     })
     .describe(
       "OpenID Connect single sign-on. Users with an SSO identity cannot use a password and the sign-up form is off; local admin accounts keep password login for break-glass access.",

@@ -8,7 +8,8 @@ import {
   dockerSection,
   dockerTlsSection,
 } from "./docker";
-import { at, crossCheck, withUniqueHostNames } from "./cross-checks";
+import { at, crossCheck, crossCheckWith, withUniqueHostNames } from "./cross-checks";
+import { grafanaAccessProblem } from "./grafana-access";
 import { gitlabSection } from "./gitlab";
 import { withKubernetesChecks } from "./kubernetes-checks";
 import {
@@ -22,7 +23,7 @@ import {
   objectStorageSection,
 } from "./kubernetes";
 import { domainName } from "./primitives";
-import { secretsManagerRef, terraformVariableRef } from "./secrets";
+import { hostFileRef, secretsManagerRef, terraformVariableRef } from "./secrets";
 import { dnsSection, policySection, registrySection, stateSection } from "./shared";
 
 const common = {
@@ -58,7 +59,8 @@ const dockerEnvironmentObject = z.strictObject({
   ...common,
   docker: dockerSection,
   // Not 22 by default: the Docker host's own OpenSSH has it.
-  gitlab: gitlabSection(terraformVariableRef, { defaultSshPort: 2222 }),
+  // Secrets are files on the Docker host: the state (in GitLab, readable by Developers) holds none.
+  gitlab: gitlabSection(hostFileRef, { defaultSshPort: 2222 }),
   dns: dnsSection(terraformVariableRef, {
     proxiedByDefault: false,
     proxiedNote:
@@ -70,11 +72,15 @@ const dockerEnvironmentObject = z.strictObject({
   observability: dockerObservabilitySection,
 });
 
-export const dockerEnvironmentSchema = crossCheck(
-  withUniqueHostNames(dockerEnvironmentObject, HOST_NAME_FIELDS),
-  "gitlab.sshPort",
-  (env) => ![80, 443].includes(at(env, "gitlab", "sshPort") as number),
-  "must not be 80 or 443: Traefik publishes those on the Docker host",
+export const dockerEnvironmentSchema = crossCheckWith(
+  crossCheck(
+    withUniqueHostNames(dockerEnvironmentObject, HOST_NAME_FIELDS),
+    "gitlab.sshPort",
+    (env) => ![80, 443].includes(at(env, "gitlab", "sshPort") as number),
+    "must not be 80 or 443: Traefik publishes those on the Docker host",
+  ),
+  "observability.grafanaAllowFrom",
+  grafanaAccessProblem,
 );
 
 const kubernetesEnvironmentObject = z.strictObject({

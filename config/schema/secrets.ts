@@ -1,5 +1,7 @@
 // Secrets never appear in config: a field that needs one holds a reference, resolved at
-// boot (Secrets Manager on aws) or at apply time (a sensitive Terraform variable on docker).
+// boot (Secrets Manager on aws), by the container that reads it (a file on the Docker host on
+// docker), or at apply time (a sensitive Terraform variable: the Cloudflare token Terraform
+// itself uses).
 import { z } from "zod";
 
 export const secretsManagerRef = z
@@ -23,6 +25,18 @@ export const terraformVariableRef = z
   })
   .describe("Reference to a sensitive Terraform variable; the value is supplied at plan/apply time.");
 
+export const hostFileRef = z
+  .strictObject({
+    hostFile: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, "must be a file name (lower case, digits, '_', '.', '-'), e.g. 'gitlab_smtp_password'")
+      .describe("Name of the file under <docker.dataRoot>/secrets/ on the Docker host that holds the value (root-only, 0600)."),
+  })
+  .describe(
+    "Reference to a secret in a file on the Docker host, mounted read-only into the one container that reads it: never in Terraform's variables or state.",
+  );
+
 export type SecretsManagerRef = z.infer<typeof secretsManagerRef>;
+export type HostFileRef = z.infer<typeof hostFileRef>;
 export type TerraformVariableRef = z.infer<typeof terraformVariableRef>;
-export type SecretRef = SecretsManagerRef | TerraformVariableRef;
+export type SecretRef = SecretsManagerRef | TerraformVariableRef | HostFileRef;

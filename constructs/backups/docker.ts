@@ -30,6 +30,8 @@ export const BACKUP_CONTAINER_PATHS = {
   textfile: "/textfile",
   /** The backup script. */
   script: "/usr/local/bin/gitlab-backup-to-nfs",
+  /** The share check (every 5 minutes: is the NFS share mounted and writable?). */
+  shareCheck: "/usr/local/bin/gitlab-backup-share-check",
   /** busybox crond's crontab for root. */
   crontab: "/etc/crontabs/root",
 } as const;
@@ -95,9 +97,23 @@ export class DockerBackups extends Construct {
       name: this.containerName,
       image: props.image,
       network: props.network,
+      // A run stopped halfway removes its partial copy and records the failure (its TERM trap).
+      stopGraceSeconds: 30,
       files: [
-        { path: paths.crontab, content: renderCrontab([{ schedule: props.schedule, command: paths.script }], "GitLab backup to NFS"), permissions: "0600" },
+        {
+          path: paths.crontab,
+          content: renderCrontab(
+            [
+              { schedule: props.schedule, command: paths.script },
+              // A missing share alerts within minutes, not when the next backup is overdue.
+              { schedule: "*/5 * * * *", command: paths.shareCheck },
+            ],
+            "GitLab backup to NFS",
+          ),
+          permissions: "0600",
+        },
         { path: paths.script, content: hostScript("gitlab-backup-to-nfs.sh"), executable: true },
+        { path: paths.shareCheck, content: hostScript("gitlab-backup-share-check.sh"), executable: true },
       ],
       container: {
         // crond in the foreground: its log and the jobs' output go to the container's log.

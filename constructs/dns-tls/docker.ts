@@ -4,12 +4,14 @@
 import type { Network } from "@cdktf/provider-docker/lib/network";
 import { Construct } from "constructs";
 import { renderTraefikRoutes, renderTraefikStatic, TRAEFIK_INTERNAL_PORT, type TraefikRoute } from "../../userdata/traefik/traefik-config";
-import { PlatformContainer } from "../docker-conventions";
+import { PlatformContainer, type HostSecretFile } from "../docker-conventions";
 import { CLOUDFLARE_IP_RANGES } from "./cloudflare-ip-ranges";
 import { CloudflareRecords } from "./records";
 
 export interface DockerDnsTlsProps {
   readonly network: Network;
+  /** Traefik's fixed address on the private network: GitLab trusts the client address it forwards, from it alone. */
+  readonly address: string;
   /** Host directory for persistent data; certificates go to <dataRoot>/traefik. */
   readonly dataRoot: string;
   /** Pinned Traefik image. */
@@ -18,8 +20,11 @@ export interface DockerDnsTlsProps {
   readonly acmeEmail: string;
   /** Use Let's Encrypt's staging CA. */
   readonly acmeStaging: boolean;
-  /** Cloudflare API token (a sensitive Terraform variable reference), for DNS-01. */
-  readonly cloudflareApiToken: string;
+  /**
+   * The host file holding Traefik's own Cloudflare token for DNS-01 (Zone:DNS:Edit and
+   * Zone:Read on this zone): not Terraform's, since Traefik faces the internet.
+   */
+  readonly dnsApiToken: HostSecretFile;
   readonly zoneId: string;
   /** Address the records point at. */
   readonly publicAddress: string;
@@ -43,6 +48,10 @@ export class DockerDnsTls extends Construct {
       name: "traefik",
       image: props.image,
       network: props.network,
+      ipv4Address: props.address,
+      secretFiles: [props.dnsApiToken],
+      // In-flight requests (a long push) get time to finish.
+      stopGraceSeconds: 30,
       // Every routed host name resolves to Traefik on the private network too, so runners,
       // Prometheus and GitLab itself reach https://<host> exactly as the outside does.
       aliases: props.routes.map((r) => r.host),
@@ -59,10 +68,11 @@ export class DockerDnsTls extends Construct {
             ...(props.proxied ? { trustedProxies: CLOUDFLARE_IP_RANGES } : {}),
           }),
         },
-        { path: "/etc/traefik/dynamic/routes.yml", content: renderTraefikRoutes(props.routes) },
+        { path: "/etc/traefik/dynamic/routes.yml", content: renderTraefikRoutes(props.routes, props.domain) },
       ],
       container: {
-        env: [`CF_DNS_API_TOKEN=${props.cloudflareApiToken}`],
+        // lego (Traefik's ACME client) reads any of its variables from a file with _FILE.
+        env: [`CF_DNS_API_TOKEN_FILE=${props.dnsApiToken.containerPath}`],
         ports: [
           { internal: 80, external: 80, protocol: "tcp" },
           { internal: 443, external: 443, protocol: "tcp" },

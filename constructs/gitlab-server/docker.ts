@@ -6,7 +6,7 @@ import { Construct } from "constructs";
 import { renderApplicationSettings, type ApplicationSettings } from "../../userdata/application-settings";
 import { renderGitlabRb, type OmnibusSettings } from "../../userdata/gitlab-rb";
 import { hostScript } from "../../userdata/host-scripts";
-import { PlatformContainer, type ContainerFile } from "../docker-conventions";
+import { PlatformContainer, type ContainerFile, type HostSecretFile } from "../docker-conventions";
 
 /** Host sub-directories under the data root and where they are mounted in the container. */
 export const GITLAB_MOUNTS = [
@@ -16,6 +16,8 @@ export const GITLAB_MOUNTS = [
 ] as const;
 
 const APPLY_SETTINGS_PATH = "/usr/local/bin/gitlab-apply-settings";
+/** Seconds GitLab gets between SIGTERM and SIGKILL. */
+export const GITLAB_STOP_GRACE_SECONDS = 120;
 
 /** A host directory mounted into the container. */
 export interface BindMount {
@@ -33,8 +35,8 @@ export interface DockerGitLabServerProps {
   readonly network: Network;
   /** /dev/shm size in MB. */
   readonly shmSizeMb: number;
-  /** Secrets gitlab.rb reads with ENV.fetch: variable name → value (a sensitive Terraform variable reference). */
-  readonly secretEnvironment: Readonly<Record<string, string>>;
+  /** Secret files on the host that gitlab.rb reads (File.read) at reconfigure: SMTP, OIDC, database passwords. */
+  readonly secretFiles: readonly HostSecretFile[];
   /** More host directories to mount (e.g. registry storage). @default none */
   readonly extraMounts?: readonly BindMount[];
 }
@@ -56,10 +58,7 @@ export class DockerGitLabServer extends Construct {
     this.hostPaths = mounts.map((m) => m.hostPath);
 
     const settings = renderApplicationSettings(props.applicationSettings);
-    const env = Object.entries(props.secretEnvironment)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([name, value]) => `${name}=${value}`);
-    if (settings) env.push(`GITLAB_POST_RECONFIGURE_SCRIPT=${APPLY_SETTINGS_PATH}`);
+    const env = settings ? [`GITLAB_POST_RECONFIGURE_SCRIPT=${APPLY_SETTINGS_PATH}`] : [];
 
     const files: ContainerFile[] = [{ path: "/etc/gitlab/gitlab.rb", content: renderGitlabRb(props.omnibus), permissions: "0600" }];
     if (settings) {
@@ -73,17 +72,19 @@ export class DockerGitLabServer extends Construct {
       name: this.containerName,
       image: `gitlab/gitlab-ce:${props.gitlabVersion}`,
       network: props.network,
+      // Give PostgreSQL, Gitaly and Redis time to shut down cleanly (the image's SIGTERM
+      // handler runs `gitlab-ctl stop`), on an upgrade as on a host shutdown.
+      stopGraceSeconds: GITLAB_STOP_GRACE_SECONDS,
       // No alias for the web host name: on the private network it belongs to Traefik, which
       // serves it with TLS (GitLab's nginx listens on plain HTTP only).
       files,
+      secretFiles: props.secretFiles,
       container: {
         // Not the web host name: Docker writes the hostname into the container's /etc/hosts,
         // and GitLab's calls to its own URL must reach Traefik (TLS), not its plain-HTTP nginx.
         hostname: this.containerName,
         shmSize: props.shmSizeMb,
-        // Give PostgreSQL and Gitaly time to shut down cleanly before a replacement.
-        stopTimeout: 120,
-        env,
+        ...(env.length ? { env } : {}),
         volumes: mounts.map((m) => ({ hostPath: m.hostPath, containerPath: m.containerPath })),
         ports: [{ internal: 22, external: props.omnibus.sshPort, protocol: "tcp" }],
         healthcheck: {

@@ -42,7 +42,15 @@ export interface KubernetesGitLabServerProps {
     readonly smtp?: { readonly host: string; readonly port: number; readonly username: string; readonly password: SecretInput; readonly security: "starttls" | "tls" | "none"; readonly domain: string };
   };
   /** OpenID Connect; the client secret is a Terraform reference. */
-  readonly sso?: { readonly label: string; readonly issuer: string; readonly clientId: string; readonly clientSecret: string; readonly autoSignIn: boolean };
+  readonly sso?: {
+    readonly label: string;
+    readonly issuer: string;
+    readonly clientId: string;
+    readonly clientSecret: string;
+    readonly autoSignIn: boolean;
+    readonly autoLinkUsers: boolean;
+    readonly blockAutoCreatedUsers: boolean;
+  };
   /** The registry, when enabled. */
   readonly registry?: KubernetesRegistry;
   readonly backups: KubernetesBackups;
@@ -80,7 +88,7 @@ export class KubernetesGitLabServer extends Construct {
         },
         objectStorage: { connection: secrets.objectStorage.ref("connection"), bucketPrefix: props.objectStorage.bucketPrefix, iamRoleArn: props.objectStorage.iamRoleArn },
         mail: { emailFrom: props.mail.emailFrom, ...(props.mail.smtp ? { smtp: { ...props.mail.smtp, password: secrets.smtp!.ref } } : {}) },
-        ...(props.sso ? { sso: { provider: secrets.sso!.ref("provider"), autoSignIn: props.sso.autoSignIn } } : {}),
+        ...(props.sso ? { sso: { provider: secrets.sso!.ref("provider"), autoSignIn: props.sso.autoSignIn, autoLinkUsers: props.sso.autoLinkUsers, blockAutoCreatedUsers: props.sso.blockAutoCreatedUsers } } : {}),
       },
       [props.registry?.chartValues ?? DISABLED_REGISTRY_VALUES, props.backups.chartValues, props.metrics?.chartValues ?? {}],
     );

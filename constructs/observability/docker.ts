@@ -4,7 +4,6 @@
 // volumes, so `docker system prune --volumes` cannot touch it). Nothing is published: Grafana
 // is reached through Traefik (see `route`), the rest only on the private network.
 import type { Network } from "@cdktf/provider-docker/lib/network";
-import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { alertThresholds, gitlabAlertRules, renderAlertRules, renderAlertRuleTests, type AlertThresholds } from "../../userdata/monitoring/alert-rules";
 import { renderAlertmanagerConfig, type AlertmanagerReceiver } from "../../userdata/monitoring/alertmanager-config";
@@ -18,7 +17,7 @@ import {
   renderPrometheusConfig,
   type ScrapeJob,
 } from "../../userdata/monitoring/prometheus-config";
-import { PlatformContainer, type ContainerFile } from "../docker-conventions";
+import { PlatformContainer, type ContainerFile, type HostSecretFile } from "../docker-conventions";
 
 /** Container names, which are also their host names on the private network. */
 export const OBSERVABILITY_CONTAINERS = { prometheus: "prometheus", alertmanager: "alertmanager", grafana: "grafana" } as const;
@@ -34,8 +33,6 @@ export const OBSERVABILITY_PATHS = {
   },
   alertmanager: {
     config: "/etc/alertmanager/alertmanager.yml",
-    webhookUrl: "/etc/alertmanager/secrets/webhook-url",
-    smtpPassword: "/etc/alertmanager/secrets/smtp-password",
     data: "/alertmanager",
   },
   grafana: {
@@ -64,15 +61,31 @@ const RUN_AS = {
 /** An SMTP login for the alert e-mail. */
 export interface ObservabilityEmailAuth {
   readonly username: string;
-  /** A Terraform reference to the password (a sensitive variable's value), never the password itself. */
-  readonly password: string;
+  /** The host file holding the password. */
+  readonly password: HostSecretFile;
 }
 
 /** Where alerts go. */
 export type ObservabilityAlertReceiver =
   | { readonly email: { readonly to: string; readonly from: string; readonly smarthost: string; readonly auth?: ObservabilityEmailAuth } }
-  /** A Terraform reference to the URL (e.g. a sensitive variable's value), never the URL itself. */
-  | { readonly webhookUrl: string };
+  /** The host file holding the URL (it often embeds a token). */
+  | { readonly webhookUrl: HostSecretFile };
+
+/** Grafana's sign-in through the IdP (generic OAuth), its groups mapped to Grafana's roles. */
+export interface GrafanaSso {
+  /** Button label. */
+  readonly label: string;
+  readonly authUrl: string;
+  readonly tokenUrl: string;
+  readonly userinfoUrl: string;
+  readonly clientId: string;
+  /** The host file holding the client secret. */
+  readonly clientSecret: HostSecretFile;
+  /** IdP group of Grafana Admins. */
+  readonly adminGroup: string;
+  /** IdP group of Grafana Editors; everyone else the IdP lets in is a Viewer. */
+  readonly editorGroup: string;
+}
 
 export interface ObservabilityImages {
   /** e.g. prom/prometheus:v3.7.3 */
@@ -94,6 +107,8 @@ export interface ObservabilityRoute {
 export interface DockerObservabilityProps {
   /** The private network; GitLab and the runners are reachable on it by container name. */
   readonly network: Network;
+  /** Prometheus's fixed address on it: GitLab lets that address, and no other, read its metrics. */
+  readonly prometheusAddress: string;
   /** Host directory under which prometheus/, alertmanager/ and grafana/ hold the data. */
   readonly dataRoot: string;
   /** The environment's domain; Grafana answers at <grafanaHostname>.<domain>. */
@@ -106,8 +121,10 @@ export interface DockerObservabilityProps {
   readonly retentionDays: number;
   /** Where Alertmanager sends alerts. */
   readonly alertReceiver: ObservabilityAlertReceiver;
-  /** Grafana's admin password: a Terraform reference (sensitive variable), never the password. */
-  readonly grafanaAdminPassword: string;
+  /** The host file holding Grafana's admin password. */
+  readonly grafanaAdminPassword: HostSecretFile;
+  /** Sign-in through the IdP. @default the admin's password only (keep Grafana off the internet then) */
+  readonly grafanaSso?: GrafanaSso;
   /** host:port of each runner's metrics listener, e.g. 'gitlab-runner-build:9252'. @default [] */
   readonly runnerTargets?: readonly string[];
   /** Hours after the last successful backup at which GitLabBackupTooOld fires. */
@@ -126,11 +143,28 @@ export interface DockerObservabilityProps {
   readonly extraScrapeJobs?: readonly ScrapeJob[];
 }
 
-function requireReference(value: string, what: string): string {
-  if (!Token.isUnresolved(value)) {
-    throw new Error(`${what} must be a Terraform reference (a sensitive variable's value), not a literal: secrets are never written into the configuration`);
-  }
-  return value;
+/** Grafana's settings for signing in through the IdP; the client secret comes from its file. */
+function grafanaOAuthEnv(sso: GrafanaSso): string[] {
+  // JMESPath over the userinfo: the IdP's groups claim decides the role; no group, Viewer.
+  const role = `contains(groups[*], '${sso.adminGroup}') && 'Admin' || contains(groups[*], '${sso.editorGroup}') && 'Editor' || 'Viewer'`;
+  return [
+    "GF_AUTH_GENERIC_OAUTH_ENABLED=true",
+    `GF_AUTH_GENERIC_OAUTH_NAME=${sso.label}`,
+    `GF_AUTH_GENERIC_OAUTH_CLIENT_ID=${sso.clientId}`,
+    `GF_AUTH_GENERIC_OAUTH_CLIENT_SECRET__FILE=${sso.clientSecret.containerPath}`,
+    "GF_AUTH_GENERIC_OAUTH_SCOPES=openid profile email",
+    `GF_AUTH_GENERIC_OAUTH_AUTH_URL=${sso.authUrl}`,
+    `GF_AUTH_GENERIC_OAUTH_TOKEN_URL=${sso.tokenUrl}`,
+    `GF_AUTH_GENERIC_OAUTH_API_URL=${sso.userinfoUrl}`,
+    "GF_AUTH_GENERIC_OAUTH_USE_PKCE=true",
+    "GF_AUTH_GENERIC_OAUTH_LOGIN_ATTRIBUTE_PATH=preferred_username",
+    "GF_AUTH_GENERIC_OAUTH_EMAIL_ATTRIBUTE_PATH=email",
+    `GF_AUTH_GENERIC_OAUTH_ROLE_ATTRIBUTE_PATH=${role}`,
+    // The IdP is the gate (its application bound to the group allowed in): those it lets in get an account.
+    "GF_AUTH_GENERIC_OAUTH_ALLOW_SIGN_UP=true",
+    // The admin's password form stays, for when the IdP is down.
+    "GF_AUTH_DISABLE_LOGIN_FORM=false",
+  ];
 }
 
 function requirePinned(image: string, what: string): string {
@@ -157,10 +191,9 @@ export class DockerObservability extends Construct {
     const gitlabHost = props.gitlabContainerName ?? "gitlab";
     const grafanaHost = `${props.grafanaHostname ?? "grafana"}.${props.domain}`;
     if (!Number.isInteger(props.retentionDays) || props.retentionDays < 1) throw new Error(`retentionDays must be a whole number of days ≥ 1, got ${props.retentionDays}`);
-    const adminPassword = requireReference(props.grafanaAdminPassword, "grafanaAdminPassword");
-    const webhookUrl = "webhookUrl" in props.alertReceiver ? requireReference(props.alertReceiver.webhookUrl, "alertReceiver.webhookUrl") : undefined;
+    const webhookUrl = "webhookUrl" in props.alertReceiver ? props.alertReceiver.webhookUrl : undefined;
     const email = "email" in props.alertReceiver ? props.alertReceiver.email : undefined;
-    const smtpPassword = email?.auth ? requireReference(email.auth.password, "alertReceiver.email.auth.password") : undefined;
+    const smtpPassword = email?.auth?.password;
 
     const hostDir = (name: string) => `${props.dataRoot.replace(/\/+$/, "")}/${name}`;
     this.hostPaths = [hostDir("prometheus"), hostDir("alertmanager"), hostDir("grafana")];
@@ -186,6 +219,9 @@ export class DockerObservability extends Construct {
       name: OBSERVABILITY_CONTAINERS.prometheus,
       image: requirePinned(props.images.prometheus, "prometheus"),
       network: props.network,
+      ipv4Address: props.prometheusAddress,
+      // Let Prometheus write its head block out on shutdown instead of replaying the WAL.
+      stopGraceSeconds: 120,
       files: [
         {
           path: P.config,
@@ -211,30 +247,28 @@ export class DockerObservability extends Construct {
         volumes: [{ hostPath: hostDir("prometheus"), containerPath: P.data }],
         // 127.0.0.1, not localhost: busybox wget may try ::1 first, where nothing listens without IPv6.
         healthcheck: health(["CMD", "wget", "-q", "--spider", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`]),
-        // Let Prometheus write its head block out on shutdown instead of replaying the WAL.
-        stopTimeout: 120,
       },
     });
 
     // Alertmanager. A webhook URL usually embeds a token, so it is not in alertmanager.yml:
-    // url_file names a file uploaded with the variable's value. That keeps it out of the
+    // url_file names its file on the host, mounted read-only. That keeps it out of the
     // config (shown in Alertmanager's status page), out of `docker inspect` (where an
-    // environment variable would show it) and out of cdk.tf.json (only ${var.…} is there);
-    // Terraform marks the upload sensitive because the variable is. An SMTP password takes
+    // environment variable would show it) and out of Terraform's state. An SMTP password takes
     // the same path, through auth_password_file.
     const A = OBSERVABILITY_PATHS.alertmanager;
     const receiver: AlertmanagerReceiver = email
-      ? { email: { to: email.to, from: email.from, smarthost: email.smarthost, ...(email.auth ? { auth: { username: email.auth.username, passwordFile: A.smtpPassword } } : {}) } }
-      : { webhook: { urlFile: A.webhookUrl } };
+      ? { email: { to: email.to, from: email.from, smarthost: email.smarthost, ...(email.auth ? { auth: { username: email.auth.username, passwordFile: email.auth.password.containerPath } } : {}) } }
+      : { webhook: { urlFile: (webhookUrl as HostSecretFile).containerPath } };
     this.alertmanager = new PlatformContainer(this, "alertmanager", {
       name: OBSERVABILITY_CONTAINERS.alertmanager,
       image: requirePinned(props.images.alertmanager, "alertmanager"),
       network: props.network,
+      // Silences and the notification log are written to its data directory on shutdown.
+      stopGraceSeconds: 30,
       files: [
         { path: A.config, content: renderAlertmanagerConfig({ receiver }) },
-        ...(webhookUrl ? [{ path: A.webhookUrl, content: webhookUrl, permissions: "0400" }] : []),
-        ...(smtpPassword ? [{ path: A.smtpPassword, content: smtpPassword, permissions: "0400" }] : []),
       ],
+      secretFiles: [...(webhookUrl ? [webhookUrl] : []), ...(smtpPassword ? [smtpPassword] : [])],
       container: {
         ...RUN_AS,
         command: [
@@ -249,8 +283,9 @@ export class DockerObservability extends Construct {
       },
     });
 
-    // Grafana: data sources and dashboards provisioned from files; the admin password from a
-    // sensitive variable (Grafana uses it when it creates the admin user, on first start).
+    // Grafana: data sources and dashboards provisioned from files; the admin password from its
+    // host file (Grafana uses it when it creates the admin user, on first start); sign-in
+    // through the IdP when configured.
     const G = OBSERVABILITY_PATHS.grafana;
     const grafanaFiles: ContainerFile[] = [
       {
@@ -269,12 +304,15 @@ export class DockerObservability extends Construct {
       name: OBSERVABILITY_CONTAINERS.grafana,
       image: requirePinned(props.images.grafana, "grafana"),
       network: props.network,
+      // Its SQLite database (users, sessions, preferences) closes cleanly.
+      stopGraceSeconds: 30,
       files: grafanaFiles,
+      secretFiles: [props.grafanaAdminPassword, ...(props.grafanaSso ? [props.grafanaSso.clientSecret] : [])],
       container: {
         ...RUN_AS,
         env: [
           "GF_SECURITY_ADMIN_USER=admin",
-          `GF_SECURITY_ADMIN_PASSWORD=${adminPassword}`,
+          `GF_SECURITY_ADMIN_PASSWORD__FILE=${props.grafanaAdminPassword.containerPath}`,
           "GF_AUTH_ANONYMOUS_ENABLED=false",
           "GF_USERS_ALLOW_SIGN_UP=false",
           `GF_SERVER_DOMAIN=${grafanaHost}`,
@@ -286,6 +324,7 @@ export class DockerObservability extends Construct {
           "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES=false",
           `GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH=${G.dashboards}/overview.json`,
           "GF_LOG_MODE=console",
+          ...(props.grafanaSso ? grafanaOAuthEnv(props.grafanaSso) : []),
         ],
         volumes: [{ hostPath: hostDir("grafana"), containerPath: G.data }],
         healthcheck: health(["CMD-SHELL", `wget -q --spider http://127.0.0.1:${GRAFANA_PORT}/api/health || exit 1`]),

@@ -1,37 +1,38 @@
 // Seed 000's two runners as a security boundary, on one Docker host:
 // - build ('docker' tag): docker executor, every job in a fresh container that by default
 //   cannot reach any Docker daemon;
-// - deploy ('deploy' tag): shell executor with the host's Docker, registered in GitLab as
-//   protected so only protected refs (main after merge) run there.
-// Plus the periodic Docker cleanup that keeps the disk from filling up.
-import type { Network } from "@cdktf/provider-docker/lib/network";
-import { AssetType, TerraformAsset } from "cdktf";
+// - deploy ('deploy' tag): registered in GitLab as protected, so only protected refs (main
+//   after merge) run there; its jobs get the host's Docker. Seed 000 ran it as a shell
+//   executor on the host; here the runner is itself a container, so its jobs run in job
+//   containers of a stock, pinned image (the Docker CLI with Compose by default; what else a
+//   job needs it installs itself, e.g. `apk add ansible`). Nothing is built on the host.
+// Plus the periodic Docker cleanup that keeps the disk from filling up with what the runners
+// leave behind, and only that: the host is shared with other services.
+import { Network } from "@cdktf/provider-docker/lib/network";
 import { Construct } from "constructs";
-import { join } from "node:path";
 import { renderCrontab } from "../../userdata/crontab";
 import { hostScript } from "../../userdata/host-scripts";
 import { renderRunnerConfig, type RunnerSettings } from "../../userdata/runner-config";
-import { PlatformContainer, SCHEDULER_HEALTHCHECK } from "../docker-conventions";
+import { KEEP_LABEL, PlatformContainer, SCHEDULER_HEALTHCHECK, type HostSecretFile } from "../docker-conventions";
 
 const DOCKER_SOCKET = "/var/run/docker.sock";
 const ENTRYPOINT = "/usr/local/bin/runner-entrypoint";
 /** The runner image's own command, kept as the arguments of our entry point. */
 const RUNNER_COMMAND = ["run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner"];
 export const RUNNER_METRICS_PORT = 9252;
+/** Seconds a runner gets to finish its running jobs when stopped or replaced. */
+const RUNNER_STOP_GRACE_SECONDS = 300;
 /**
- * The deploy runner's container name. Its jobs run inside it, so an apply that replaces it
- * kills itself: scripts/ci/apply-guard.ts refuses such plans in CI.
+ * The deploy runner's container name. The pipeline's apply jobs are its jobs, so an apply that
+ * replaces it stops the runner that runs it: scripts/ci/apply-guard.ts refuses such plans in CI.
  */
 export const DEPLOY_RUNNER_CONTAINER_NAME = "gitlab-runner-deploy";
-/**
- * Tells runner-entrypoint.sh to put the job user in the group owning the host's Docker
- * socket: the deploy runner's shell jobs run `docker compose` as gitlab-runner, not root.
- */
-const JOBS_USE_DOCKER_SOCKET = "JOBS_USE_DOCKER_SOCKET=1";
+/** The deploy jobs' own network: not the build jobs' filtered bridge, as deploys reach the LAN. */
+export const DEPLOY_JOBS_NETWORK = "gitlab-deploy-jobs";
 
 export interface DockerBuildRunnerProps {
-  /** Runner authentication token (a sensitive Terraform variable reference). */
-  readonly token: string;
+  /** The host file holding the runner authentication token. */
+  readonly token: HostSecretFile;
   /** Default job image. */
   readonly jobImage: string;
   /** 'none': jobs cannot reach a Docker daemon; 'socket': jobs get the host's socket (host access). */
@@ -46,6 +47,22 @@ export interface DockerBuildRunnerProps {
    * @default none
    */
   readonly hostsViaDockerHost?: readonly string[];
+  /** DNS servers of job containers: public ones, as jobs may not reach the LAN's. @default the host's */
+  readonly dns?: readonly string[];
+}
+
+export interface DockerDeployRunnerProps {
+  /** The host file holding the runner authentication token. */
+  readonly token: HostSecretFile;
+  /** Default image of deploy jobs: the Docker CLI with Compose, e.g. 'docker:28.5.1-cli'. */
+  readonly jobImage: string;
+  /**
+   * Host directory deploy jobs check out into, mounted into them at the same path: a
+   * `docker compose` bind mount of ./conf then names a path that exists on the host.
+   */
+  readonly buildsDir: string;
+  /** Host names deploy jobs reach through the Docker host's published ports (Traefik). @default none */
+  readonly hostsViaDockerHost?: readonly string[];
 }
 
 export interface DockerRunnerFleetProps {
@@ -59,19 +76,23 @@ export interface DockerRunnerFleetProps {
   /** Jobs the build runner runs at once. */
   readonly concurrent: number;
   readonly build: DockerBuildRunnerProps;
-  /** The deploy runner's token; no deploy runner without it. @default no deploy runner */
-  readonly deployToken?: string;
+  /** The protected deploy runner. @default no deploy runner */
+  readonly deploy?: DockerDeployRunnerProps;
   /** Image of the cleanup scheduler (Docker CLI + busybox crond). */
   readonly schedulerImage: string;
   /** When the cleanup runs (cron, UTC). */
   readonly cleanupSchedule: string;
-  /** Only data older than this is pruned, e.g. '4h'. */
+  /** Only the runners' stopped containers, dangling images and build cache older than this are pruned, e.g. '4h'. */
   readonly cleanupOlderThan: string;
+  /** The runners' unused cache volumes created longer ago than this are removed, e.g. '168h'. */
+  readonly cleanupCacheOlderThan: string;
 }
 
 export class DockerRunnerFleet extends Construct {
   readonly buildRunner: PlatformContainer;
   readonly deployRunner?: PlatformContainer;
+  /** The deploy jobs' network, when there is a deploy runner. */
+  readonly deployJobsNetwork?: Network;
   readonly cleanup: PlatformContainer;
   /** Prometheus targets of the runners' metrics. */
   readonly metricsTargets: readonly string[];
@@ -100,39 +121,54 @@ export class DockerRunnerFleet extends Construct {
           ...(props.build.jobMemory ? { memory: props.build.jobMemory } : {}),
           // host-gateway: the daemon's own address on the job's bridge (Docker ≥ 20.10).
           ...(props.build.hostsViaDockerHost?.length ? { extraHosts: props.build.hostsViaDockerHost.map((h) => `${h}:host-gateway`) } : {}),
+          ...(props.build.dns?.length ? { dns: props.build.dns } : {}),
         },
       },
     });
 
-    if (props.deployToken) {
-      const context = new TerraformAsset(this, "deploy-runner-image", {
-        path: join(__dirname, "..", "..", "userdata", "images", "deploy-runner"),
-        type: AssetType.DIRECTORY,
+    if (props.deploy) {
+      const deploy = props.deploy;
+      this.deployJobsNetwork = new Network(this, "deploy-jobs-network", {
+        name: DEPLOY_JOBS_NETWORK,
+        driver: "bridge",
+        labels: [{ label: KEEP_LABEL, value: "true" }],
       });
       this.deployRunner = this.runner("deploy", {
         name: DEPLOY_RUNNER_CONTAINER_NAME,
-        image: `gitlab-platform/deploy-runner:${props.runnerVersion}`,
-        build: { context: context.path, args: { RUNNER_VERSION: props.runnerVersion } },
+        image: runnerImage,
         network: props.network,
-        token: props.deployToken,
-        env: [JOBS_USE_DOCKER_SOCKET],
+        token: deploy.token,
         // Deploys run one at a time.
         concurrent: 1,
         settings: {
           name: `${props.namePrefix}-deploy-{hostname}`,
           url: props.gitlabUrl,
           token: { envVar: "RUNNER_TOKEN" },
-          executor: "shell",
+          executor: "docker",
+          buildsDir: deploy.buildsDir,
+          docker: {
+            image: deploy.jobImage,
+            privileged: false,
+            pullPolicy: ["if-not-present"],
+            // The host's Docker (seed 000's boundary: protected refs only), and the checkout at
+            // the same path as on the host.
+            volumes: [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`, `${deploy.buildsDir}:${deploy.buildsDir}`, "/cache"],
+            networkMode: DEPLOY_JOBS_NETWORK,
+            ...(deploy.hostsViaDockerHost?.length ? { extraHosts: deploy.hostsViaDockerHost.map((h) => `${h}:host-gateway`) } : {}),
+          },
         },
       });
+      // The network exists before the first job needs it.
+      this.deployRunner.container.node.addDependency(this.deployJobsNetwork);
     }
 
     this.cleanup = new PlatformContainer(this, "cleanup", {
       name: "docker-cleanup",
       image: props.schedulerImage,
       network: props.network,
+      stopGraceSeconds: 10,
       files: [
-        { path: "/usr/local/bin/docker-cleanup", content: hostScript("docker-cleanup.sh"), executable: true },
+        { path: "/usr/local/bin/docker-cleanup", content: hostScript("runner-docker-cleanup.sh"), executable: true },
         {
           path: "/etc/crontabs/root",
           content: renderCrontab([{ schedule: props.cleanupSchedule, command: "/usr/local/bin/docker-cleanup" }], "Docker cleanup"),
@@ -142,7 +178,7 @@ export class DockerRunnerFleet extends Construct {
       container: {
         entrypoint: ["crond", "-f", "-d", "8"],
         healthcheck: SCHEDULER_HEALTHCHECK,
-        env: [`CLEANUP_OLDER_THAN=${props.cleanupOlderThan}`, "TZ=UTC"],
+        env: [`CLEANUP_OLDER_THAN=${props.cleanupOlderThan}`, `CLEANUP_CACHE_OLDER_THAN=${props.cleanupCacheOlderThan}`, "TZ=UTC"],
         volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
       },
     });
@@ -155,11 +191,8 @@ export class DockerRunnerFleet extends Construct {
     r: {
       name: string;
       image: string;
-      build?: { context: string; args: Record<string, string> };
       network: Network;
-      token: string;
-      /** Extra environment of the runner container. */
-      env?: readonly string[];
+      token: HostSecretFile;
       concurrent: number;
       settings: RunnerSettings;
     },
@@ -168,8 +201,12 @@ export class DockerRunnerFleet extends Construct {
     return new PlatformContainer(this, id, {
       name: r.name,
       image: r.image,
-      ...(r.build ? { build: r.build } : {}),
       network: r.network,
+      secretFiles: [r.token],
+      // SIGQUIT: the runner takes no new jobs and waits for running ones (SIGTERM would abort
+      // them), for as long as the AWS fleet waits on a scale-in.
+      stopSignal: "SIGQUIT",
+      stopGraceSeconds: RUNNER_STOP_GRACE_SECONDS,
       files: [
         { path: "/etc/gitlab-runner/config.toml.template", content: config, permissions: "0600" },
         { path: ENTRYPOINT, content: hostScript("runner-entrypoint.sh"), executable: true },
@@ -177,7 +214,8 @@ export class DockerRunnerFleet extends Construct {
       container: {
         entrypoint: [ENTRYPOINT],
         command: RUNNER_COMMAND,
-        env: [`RUNNER_TOKEN=${r.token}`, ...(r.env ?? [])],
+        // The entry point reads the token from the file into config.toml at start.
+        env: [`RUNNER_TOKEN_FILE=${r.token.containerPath}`],
         // The runner manager starts job containers (build) or runs docker commands (deploy).
         volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
         healthcheck: {

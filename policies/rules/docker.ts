@@ -1,5 +1,6 @@
-// Docker host: pinned images, no privileged platform containers, and nothing published
-// except Traefik's 80/443 and GitLab's git SSH port (and no container on the host's network).
+// Docker host: pinned images, no privileged platform containers, no capabilities beyond
+// Docker's default set, and nothing published except Traefik's 80/443 and GitLab's git SSH
+// port (and no container on the host's network).
 import type { Rule } from "../types";
 
 /** Why an image name is not pinned, or undefined when it has a version tag or a digest. */
@@ -40,6 +41,25 @@ const noPrivileged: Rule = {
       .map((resource) => ({ resource, message: "remove privileged = true" })),
 };
 
+/** Capabilities Docker gives every container unless told otherwise (moby's default set). */
+const DEFAULT_CAPABILITIES = new Set([
+  "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+  "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+]);
+
+const capabilities: Rule = {
+  id: "DOCKER-CAPABILITIES",
+  rationale: "Capabilities beyond Docker's default set (NET_ADMIN, SYS_ADMIN, SYS_PTRACE…) let a container change the host or escape it.",
+  check: (stack) =>
+    stack.ofType("docker_container").flatMap((c) => {
+      const blocks = [c.config.capabilities ?? []].flat() as { add?: string[] }[];
+      const added = blocks.flatMap((b) => b.add ?? []).map((cap) => String(cap).toUpperCase().replace(/^CAP_/, ""));
+      return [...new Set(added)]
+        .filter((cap) => !DEFAULT_CAPABILITIES.has(cap))
+        .map((cap) => ({ resource: c, message: `capability ${cap} is not in Docker's default set: remove it, or suppress with the reason the container needs it` }));
+    }),
+};
+
 const publishedPorts: Rule = {
   id: "DOCKER-PUBLISHED-PORTS",
   rationale: "Only Traefik (80/443) and GitLab's git SSH port face the network; everything else stays on the private network.",
@@ -60,4 +80,4 @@ const publishedPorts: Rule = {
     }),
 };
 
-export const dockerRules = [pinnedImages, noPrivileged, publishedPorts];
+export const dockerRules = [pinnedImages, noPrivileged, capabilities, publishedPorts];

@@ -1,7 +1,7 @@
 // Refuses, in CI, to apply a plan that deletes or replaces the deploy runner's own container:
-// the apply job runs inside that container (homelab: the shell executor of
-// gitlab-runner-deploy), so the apply would kill itself half-way, leaving resources
-// half-replaced, the state unwritten and its lock held. Such a change (a runner version
+// the apply job is a job of that runner (homelab: gitlab-runner-deploy), so stopping the
+// runner stops the apply half-way (after the runner's grace period, which it spends waiting
+// for this very job), leaving resources half-replaced, the state unwritten and its lock held. Such a change (a runner version
 // bump, a rotated deploy token) is applied from a workstation instead.
 //   npx tsx scripts/ci/apply-guard.ts <environment> <terraform show -json of the plan>
 import { readFileSync } from "node:fs";

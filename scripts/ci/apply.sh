@@ -5,6 +5,11 @@ set -euo pipefail
 
 env="${1:?usage: apply.sh <environment>}"
 stack="cdktf.out/stacks/$env"
+
+# PLAN_BEFORE_APPLY=true: plan here and now, with the refresh and the lock (the homelab's
+# apply runs on the only runner that can reach its Docker daemon), then apply that plan.
+if [ "${PLAN_BEFORE_APPLY:-}" = true ]; then bash "$(dirname "$0")/plan.sh" "$env"; fi
+
 [ -f "$stack/plan.tfplan" ] || { echo "apply: no saved plan for '$env' (did its plan job run in this pipeline?)" >&2; exit 1; }
 
 # A CI job's workspace is discarded: its state must live elsewhere (s3 or gitlab).

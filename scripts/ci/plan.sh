@@ -10,9 +10,17 @@ stack="cdktf.out/stacks/$env"
 # A CI job's workspace is discarded: its state must live elsewhere (s3 or gitlab).
 if [ -n "${CI:-}" ]; then npx tsx scripts/ci/require-remote-state.ts "$env"; fi
 
+# A merge request's plan only reads: it does not take the state lock, which GitLab-managed
+# state grants to Maintainers only (a Developer's job token may read the state, not lock it).
+# PLAN_REFRESH=false plans from the state alone, where there is nothing to refresh from (the
+# homelab's merge requests run without any Docker daemon).
+args=(-input=false -no-color -out=plan.tfplan)
+if [ "${CI_PIPELINE_SOURCE:-}" = merge_request_event ]; then args+=(-lock=false); else args+=(-lock-timeout=5m); fi
+if [ "${PLAN_REFRESH:-true}" = false ]; then args+=(-refresh=false); fi
+
 cd "$stack"
 terraform init -input=false -no-color
-terraform plan -input=false -no-color -lock-timeout=5m -out=plan.tfplan
+terraform plan "${args[@]}"
 terraform show -json plan.tfplan > plan.json
 cd - > /dev/null
 npx tsx scripts/ci/plan-summary.ts "$stack/plan.json" "$stack/plan-report.json"

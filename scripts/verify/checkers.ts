@@ -5,7 +5,7 @@ import { posix } from "node:path";
 import { TomlError, parse as parseToml } from "smol-toml";
 import { isMap, isScalar, parse as parseYaml, parseDocument, stringify } from "yaml";
 import { CLOUD_CONFIG_KEYS } from "./cloud-config-keys";
-import { inScratch, ok, relabel, verdict, withTool, writeScratch, type CheckResult } from "./result";
+import { inScratch, missing, ok, relabel, verdict, withTool, writeScratch, type CheckResult } from "./result";
 import { stackTemplateProblems } from "./terraform";
 import { findTool, outputLines, run } from "./tools";
 
@@ -196,6 +196,32 @@ export function checkSshdConfig(content: string, label = "/etc/ssh/sshd_config.d
         // A non-zero exit explained by nothing but the missing directory is fine; otherwise it is a finding.
         if (r.code !== 0 && findings.length === 0 && findings.length === lines.length) findings.push(`${tool} exited ${r.code}`);
         return verdict(tool, findings);
+      }),
+    ),
+  );
+}
+
+/** Said by iptables when it may not touch netfilter: a fact about this build machine (not root), not the rules. */
+const NOT_PERMITTED = /Permission denied|Operation not permitted|you must be root/i;
+
+/**
+ * `iptables-restore --test` (or ip6tables-restore for a .ip6tables file), as the jobs firewall
+ * loads the file, in a network namespace of its own (`unshare --net`): --test asks the kernel,
+ * and nothing of this machine's own firewall is read or touched. Needs root; without it the
+ * check is skipped outside CI, like a missing validator.
+ */
+export function checkIptablesRules(content: string, label = "rules.iptables"): Promise<CheckResult> {
+  const binary = label.endsWith(".ip6tables") ? "ip6tables-restore" : "iptables-restore";
+  const tool = `${binary} --test`;
+  return withTool(binary, (bin) =>
+    withTool("unshare", (unshare) =>
+      inScratch(async (dir) => {
+        const file = writeScratch(dir, scratchName(label), content);
+        const r = await run(unshare, ["--net", bin, "--test", file]);
+        const lines = relabel(outputLines(r.stdout, r.stderr), file, label);
+        if (r.code !== 0 && lines.some((l) => NOT_PERMITTED.test(l))) return { ...missing(`root for ${tool}`), tool };
+        if (r.code !== 0 && lines.length === 0) lines.push(`${tool} exited ${r.code}`);
+        return verdict(tool, r.code === 0 ? [] : lines);
       }),
     ),
   );

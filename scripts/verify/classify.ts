@@ -19,6 +19,7 @@ export type Kind =
   | "crontab"
   | "yaml"
   | "json"
+  | "iptables"
   | "helm-values"
   | "kubernetes-manifest"
   | "unchecked";
@@ -62,6 +63,8 @@ export function classifyFile(path: string, content: string): Kind {
   if (base.endsWith(".toml") || base.endsWith(".toml.template")) return "toml";
   if (dirs.includes("crontabs") || base === "crontab") return "crontab";
   if (base.endsWith(".json")) return "json";
+  // iptables-restore files (the jobs firewall's), one per address family.
+  if (base.endsWith(".iptables") || base.endsWith(".ip6tables")) return "iptables";
   if (/^alertmanager.*\.ya?ml$/.test(base)) return "alertmanager";
   if (isYaml) {
     const underRules = dirs.includes("rules") && path.includes("prometheus");

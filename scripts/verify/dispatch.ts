@@ -7,6 +7,7 @@ import {
   checkAlertmanager,
   checkCloudConfig,
   checkCrontab,
+  checkIptablesRules,
   checkJson,
   checkLogrotate,
   checkPrometheusConfig,
@@ -76,6 +77,7 @@ const SINGLE: Partial<Record<Kind, (content: string, label: string) => Promise<C
   "kubernetes-manifest": checkKubernetesManifest,
   logrotate: checkLogrotate,
   "sshd-config": checkSshdConfig,
+  iptables: checkIptablesRules,
 };
 
 export async function checkArtifacts(artifacts: readonly Artifact[]): Promise<Row[]> {

@@ -51,8 +51,8 @@ function mail(env: KubernetesEnvironment, vars: StackVariables): KubernetesGitLa
 /** The schema accepts only a variable for the OIDC client secret on kubernetes (the chart needs the whole provider block). */
 function sso(g: Gitlab, vars: StackVariables): Pick<KubernetesGitLabServerProps, "sso"> {
   if (!g.sso || !("terraformVariable" in g.sso.clientSecret)) return {};
-  const { label, issuer, clientId, autoSignIn } = g.sso;
-  return { sso: { label, issuer, clientId, autoSignIn, clientSecret: vars.variable(g.sso.clientSecret.terraformVariable) } };
+  const { label, issuer, clientId, autoSignIn, autoLinkUsers, blockAutoCreatedUsers } = g.sso;
+  return { sso: { label, issuer, clientId, autoSignIn, autoLinkUsers, blockAutoCreatedUsers, clientSecret: vars.variable(g.sso.clientSecret.terraformVariable) } };
 }
 
 export function gitlabServerProps(env: KubernetesEnvironment, vars: StackVariables, parts: ServerParts): KubernetesGitLabServerProps {

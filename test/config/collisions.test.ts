@@ -6,7 +6,6 @@ import { cpSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { dockerMachine } from "../../config/cross-environment";
 import { ConfigError } from "../../config/errors";
 import { loadEnvironments } from "../../config/load";
 import { CONFIG_DIR, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
@@ -73,10 +72,11 @@ describe("environments cannot collide", () => {
     const dir = examplesDir();
     copy(dir, "homelab", "lab2");
     const found = problems(dir);
+    const line = (file: string) => lineOf(dir, file, "publicAddress:");
     expect(found).toContain(
-      `config/lab2.yaml: docker.host: Docker host ssh://deploy@gitlab-vm.example.com is also config/homelab.yaml's (docker.host, line ${lineOf(dir, "homelab.yaml", "host: ssh://")}): both would create the same containers there (their names are fixed) and publish ports 80 and 443: give each environment its own Docker host (line ${lineOf(dir, "lab2.yaml", "host: ssh://")}, column 9)`,
+      `config/lab2.yaml: docker.publicAddress: the Docker host at 192.0.2.10 is also config/homelab.yaml's (docker.publicAddress, line ${line("homelab.yaml")}): one environment per Docker host: two would create the same containers (their names are fixed) and both need ports 80 and 443 there: give this environment its own host and its address (line ${line("lab2.yaml")}, column 18)`,
     );
-    expect(found.map((l) => l.split(": ")[1])).toEqual(["gitlab.hostname", "gitlab.sshHostname", "registry.hostname", "observability.grafanaHostname", "docker.host"]);
+    expect(found.map((l) => l.split(": ")[1])).toEqual(["gitlab.hostname", "gitlab.sshHostname", "registry.hostname", "observability.grafanaHostname", "docker.publicAddress"]);
   });
 
   it("an unedited copy of k3s-homelab fails on its host names, buckets and namespaces on the same cluster context", () => {
@@ -116,7 +116,7 @@ describe("environments cannot collide", () => {
         .replace("sshHostname: ssh-gitlab-staging", "sshHostname: ssh-gitlab-qa")
         .replace("hostname: registry-staging", "hostname: registry-qa"),
     );
-    copy(dir, "homelab", "lab2", (t) => t.replace(/^domain: .*$/m, "domain: lab2.example.com").replace("gitlab-vm.example.com", "lab2-vm.example.com"));
+    copy(dir, "homelab", "lab2", (t) => t.replace(/^domain: .*$/m, "domain: lab2.example.com").replace("publicAddress: 192.0.2.10", "publicAddress: 192.0.2.20"));
     expect(problems(dir)).toEqual([]);
   });
 
@@ -141,13 +141,6 @@ describe("environments cannot collide", () => {
     expect(found.length).toBeGreaterThan(0);
     expect(found.every((l) => l.startsWith("config/staging.yaml: ") && l.includes("is also config/qa.yaml's"))).toBe(true);
     expect(problems(dir, ["homelab"])).toEqual([]);
-  });
-
-  it("reads a Docker host URL as the machine it names", () => {
-    expect(dockerMachine("ssh://deploy@gitlab-vm.example.com")).toBe(dockerMachine("ssh://root@GitLab-VM.example.com:2222"));
-    expect(dockerMachine("tcp://gitlab-vm.example.com:2376")).toBe(dockerMachine("ssh://deploy@gitlab-vm.example.com"));
-    expect(dockerMachine("unix:///var/run/docker.sock")).toBe("unix:/var/run/docker.sock");
-    expect(dockerMachine("ssh://a@host-a")).not.toBe(dockerMachine("ssh://a@host-b"));
   });
 
   it("two docker environments on one host would indeed share container names and ports 80/443", () => {

@@ -91,7 +91,7 @@ interface HostileCase {
 
 const homelabWith = (from: string | RegExp, to: string) => () => edit(example("homelab"), from, to);
 const stagingWith = (from: string | RegExp, to: string) => () => edit(example("staging"), from, to);
-const REFERENCE_HINT_DOCKER = /pass it as a sensitive Terraform variable \(TF_VAR_<name>\) and write \{ terraformVariable: <name> \}/;
+const REFERENCE_HINT_DOCKER = /write it to a root-only file under <docker\.dataRoot>\/secrets\/ on the Docker host and write \{ hostFile: <file name> \}/;
 const REFERENCE_HINT_AWS = /store it in AWS Secrets Manager and write \{ secretsManagerArn: arn:aws:secretsmanager:/;
 
 const cases: HostileCase[] = [
@@ -191,8 +191,8 @@ const cases: HostileCase[] = [
     message: /unknown key/,
   },
   {
-    what: "unknown key inside a Terraform variable reference",
-    content: homelabWith("password: { terraformVariable: gitlab_smtp_password }", "password: { terraformVariable: gitlab_smtp_password, default: x }"),
+    what: "unknown key inside a host file reference",
+    content: homelabWith("password: { hostFile: gitlab_smtp_password }", "password: { hostFile: gitlab_smtp_password, default: x }"),
     path: "gitlab.smtp.password.default",
     message: /unknown key/,
   },
@@ -332,7 +332,7 @@ const cases: HostileCase[] = [
   // ---- secrets pasted as literals ----
   {
     what: "runner token pasted as a literal (glrt-)",
-    content: homelabWith("token: { terraformVariable: runner_token_build }", "token: glrt-AbCdEfGhIjKlMnOpQrSt"),
+    content: homelabWith("token: { hostFile: runner_token_build }", "token: glrt-AbCdEfGhIjKlMnOpQrSt"),
     path: "runners.build.token",
     message: new RegExp(`looks like a GitLab runner authentication token pasted into config; secrets are never written in config — ${REFERENCE_HINT_DOCKER.source}`),
   },
@@ -356,7 +356,7 @@ const cases: HostileCase[] = [
   },
   {
     what: "plain password where a reference belongs",
-    content: homelabWith("password: { terraformVariable: gitlab_smtp_password }", 'password: "correct horse battery staple"'),
+    content: homelabWith("password: { hostFile: gitlab_smtp_password }", 'password: "correct horse battery staple"'),
     path: "gitlab.smtp.password",
     message: /looks like a literal value for the secret field 'password' pasted into config/,
   },
@@ -447,7 +447,7 @@ beforeAll(async () => {
     // Not a failure: a UTF-8 BOM is legal YAML (YAML 1.2, 5.2), editors on Windows add it,
     // and the decoder strips it, so such a file is accepted like any other (checked below).
     // Its own host names and Docker host: a plain copy would collide with homelab.yaml.
-    { what: BOM_VALID, file: "bom.yaml", content: () => `\uFEFF${example("homelab").replace(/^domain: .*$/m, "domain: bom.example.com").replace("gitlab-vm.example.com", "bom-vm.example.com")}`, path: "", message: /^$/ },
+    { what: BOM_VALID, file: "bom.yaml", content: () => `\uFEFF${example("homelab").replace(/^domain: .*$/m, "domain: bom.example.com").replace("publicAddress: 192.0.2.10", "publicAddress: 192.0.2.30")}`, path: "", message: /^$/ },
   ];
   const results = await inPool(all, 2, runCase);
   all.forEach((c, i) => runs.set(c.what, results[i]!));

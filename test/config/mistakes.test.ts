@@ -145,7 +145,7 @@ const mistakes: Mistake[] = [
       return c;
     },
     expected: [
-      /^config\/test\.yaml: runners\.build\.token: looks like a GitLab runner authentication token pasted into config; secrets are never written in config — pass it as a sensitive Terraform variable \(TF_VAR_<name>\) and write \{ terraformVariable: <name> \}/,
+      /^config\/test\.yaml: runners\.build\.token: looks like a GitLab runner authentication token pasted into config; secrets are never written in config — write it to a root-only file under <docker\.dataRoot>\/secrets\/ on the Docker host and write \{ hostFile: <file name> \}/,
     ],
   },
   {

@@ -136,11 +136,17 @@ describe("DockerBackups: the scheduler container", () => {
 });
 
 describe("DockerBackups: crontab and script", () => {
-  it("installs root's crontab running the script on the schedule", () => {
+  it("installs root's crontab running the backup on the schedule, and the share check every 5 minutes", () => {
     const crontab = upload("/etc/crontabs/root");
     expect(crontab.permissions).toBe("0600");
     expect(unescapeTemplate(crontab.content)).toBe(
-      renderCrontab([{ schedule: "0 2 * * *", command: "/usr/local/bin/gitlab-backup-to-nfs" }], "GitLab backup to NFS"),
+      renderCrontab(
+        [
+          { schedule: "0 2 * * *", command: "/usr/local/bin/gitlab-backup-to-nfs" },
+          { schedule: "*/5 * * * *", command: "/usr/local/bin/gitlab-backup-share-check" },
+        ],
+        "GitLab backup to NFS",
+      ),
     );
     expect(crontab.content).toContain("\n0 2 * * * /usr/local/bin/gitlab-backup-to-nfs\n");
   });
@@ -162,7 +168,7 @@ describe("DockerBackups: crontab and script", () => {
   });
 
   it("uploads nothing else", () => {
-    expect(scheduler.upload.map((u: any) => u.file).sort()).toEqual(["/etc/crontabs/root", "/usr/local/bin/gitlab-backup-to-nfs"]);
+    expect(scheduler.upload.map((u: any) => u.file).sort()).toEqual(["/etc/crontabs/root", "/usr/local/bin/gitlab-backup-share-check", "/usr/local/bin/gitlab-backup-to-nfs"]);
   });
 });
 

@@ -19,8 +19,10 @@ describe("DNS and TLS on docker", () => {
     expect(published).toEqual(["gitlab:2222", "traefik:443", "traefik:80"]);
   });
 
-  it("Traefik gets the Cloudflare token from the sensitive variable and keeps certificates on the host", () => {
-    expect(traefik.env).toEqual(["CF_DNS_API_TOKEN=${var.cloudflare_api_token}"]);
+  it("Traefik gets its own DNS-only Cloudflare token from its host file and keeps certificates on the host", () => {
+    expect(traefik.env).toEqual(["CF_DNS_API_TOKEN_FILE=/run/secrets/traefik_cloudflare_dns_token"]);
+    expect(traefik.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/traefik_cloudflare_dns_token", target: "/run/secrets/traefik_cloudflare_dns_token", read_only: true }]);
+    // Terraform's token stays Terraform's.
     expect(stack.variable!.cloudflare_api_token).toEqual({ type: "string", sensitive: true, nullable: false });
     expect(traefik.volumes).toEqual([{ host_path: "/srv/gitlab/traefik/letsencrypt", container_path: "/letsencrypt" }]);
     expect(JSON.stringify(traefik)).not.toContain("docker.sock");
@@ -34,7 +36,19 @@ describe("DNS and TLS on docker", () => {
     expect(routes.http.services.registry.loadBalancer.servers).toEqual([{ url: "http://gitlab:80" }]);
     const rb = upload(byName("gitlab"), "/etc/gitlab/gitlab.rb");
     expect(rb).toContain("registry_nginx['listen_port'] = 80");
-    expect(rb).toContain("nginx['real_ip_trusted_addresses'] = [\n  '172.30.0.0/24'\n]");
+  });
+
+  it("GitLab trusts Traefik's fixed address as its proxy, and only Prometheus's may read metrics, never the whole network", () => {
+    // The private network's gateway (172.30.0.1) is where build jobs arrive from, through
+    // Docker's userland proxy on Traefik's published port.
+    const ip = (name: string) => byName(name).networks_advanced[0].ipv4_address;
+    expect(ip("traefik")).toBe("172.30.0.254");
+    expect(ip("prometheus")).toBe("172.30.0.253");
+    const rb = upload(byName("gitlab"), "/etc/gitlab/gitlab.rb");
+    expect(rb).toContain("nginx['real_ip_trusted_addresses'] = [\n  '172.30.0.254/32'\n]");
+    expect(rb).toContain("gitlab_rails['trusted_proxies'] = [\n  '172.30.0.254/32'\n]");
+    expect(rb).toContain("gitlab_rails['monitoring_whitelist'] = [\n  '127.0.0.0/8',\n  '::1/128',\n  '172.30.0.253/32'\n]");
+    expect(rb).not.toContain("172.30.0.0/24");
   });
 
   it("behind Cloudflare's proxy, Traefik and GitLab take the client's address from Cloudflare, and only from it", () => {
@@ -50,7 +64,7 @@ describe("DNS and TLS on docker", () => {
     expect(trusted).toContain("173.245.48.0/20");
     expect(trusted).toContain("2606:4700::/32");
     const rb = rbOf(proxied);
-    expect(rb).toContain("nginx['real_ip_trusted_addresses'] = [\n  '172.30.0.0/24',\n  '173.245.48.0/20',");
+    expect(rb).toContain("nginx['real_ip_trusted_addresses'] = [\n  '172.30.0.254/32',\n  '173.245.48.0/20',");
     expect(rb).toContain("nginx['real_ip_recursive'] = 'on'");
   });
 

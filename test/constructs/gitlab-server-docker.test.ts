@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exampleEnvironment, onlyResource, resources, synthEnvironment } from "../helpers";
+import { exampleEnvironment, resources, synthEnvironment } from "../helpers";
 
 const stack = synthEnvironment(exampleEnvironment("homelab"));
 const container = resources(stack, "docker_container").find((c) => c.name === "gitlab");
@@ -36,7 +36,7 @@ describe("GitLabServer on docker", () => {
   });
 
   it("joins the private network under its container name only (the web host name is Traefik's)", () => {
-    const network = onlyResource(stack, "docker_network");
+    const network = resources(stack, "docker_network").find((n) => n.name === "gitlab");
     expect(network).toMatchObject({ name: "gitlab", ipam_config: [{ subnet: "172.30.0.0/24" }] });
     expect(container.networks_advanced).toHaveLength(1);
     expect(container.networks_advanced[0].name).toMatch(/^\$\{docker_network\.[^.]+\.name\}$/);
@@ -51,18 +51,15 @@ describe("GitLabServer on docker", () => {
     expect(rb.content).toContain("gitlab_rails['gitlab_shell_ssh_port'] = 2222");
     expect(rb.content).toContain("nginx['listen_https'] = false");
     expect(rb.content).toContain("puma['worker_processes'] = 2");
-    expect(rb.content).toContain("gitlab_rails['monitoring_whitelist'] = [\n  '127.0.0.0/8',\n  '::1/128',\n  '172.30.0.0/24'\n]");
+    expect(rb.content).toContain("gitlab_rails['monitoring_whitelist'] = [\n  '127.0.0.0/8',\n  '::1/128',\n  '172.30.0.253/32'\n]");
   });
 
-  it("passes secrets as sensitive variables, read by gitlab.rb from the environment", () => {
-    expect(stack.variable!.gitlab_oidc_client_secret).toEqual({ type: "string", sensitive: true, nullable: false });
-    expect(stack.variable!.gitlab_smtp_password).toEqual({ type: "string", sensitive: true, nullable: false });
-    expect(container.env).toEqual([
-      "GITLAB_OIDC_CLIENT_SECRET=${var.gitlab_oidc_client_secret}",
-      "GITLAB_SMTP_PASSWORD=${var.gitlab_smtp_password}",
-      "GITLAB_POST_RECONFIGURE_SCRIPT=/usr/local/bin/gitlab-apply-settings",
-    ]);
-    expect(upload("/etc/gitlab/gitlab.rb").content).toContain("ENV.fetch('GITLAB_SMTP_PASSWORD')");
+  it("mounts its secrets from host files, read by gitlab.rb at reconfigure, never through Terraform", () => {
+    expect(stack.variable!.gitlab_oidc_client_secret).toBeUndefined();
+    expect(stack.variable!.gitlab_smtp_password).toBeUndefined();
+    expect(container.env).toEqual(["GITLAB_POST_RECONFIGURE_SCRIPT=/usr/local/bin/gitlab-apply-settings"]);
+    expect(container.mounts.map((m: any) => m.source)).toEqual(["/srv/gitlab/secrets/gitlab_smtp_password", "/srv/gitlab/secrets/gitlab_oidc_client_secret"]);
+    expect(upload("/etc/gitlab/gitlab.rb").content).toContain("File.read('/run/secrets/gitlab_smtp_password').strip");
   });
 
   it("keeps password sign-in for local admins only when SSO is on (seed 000's break-glass rule)", () => {
@@ -85,7 +82,7 @@ describe("GitLabServer on docker", () => {
     ]);
   });
 
-  it("talks to the configured Docker host", () => {
-    expect(stack.provider.docker![0]).toEqual({ host: "ssh://deploy@gitlab-vm.example.com" });
+  it("talks to whichever Docker daemon DOCKER_HOST names where Terraform runs (test/stacks/docker-provider.test.ts)", () => {
+    expect(stack.provider.docker![0]).toEqual({ disable_docker_daemon_check: true });
   });
 });

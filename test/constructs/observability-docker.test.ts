@@ -1,9 +1,10 @@
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
-import { Testing, TerraformVariable } from "cdktf";
+import { Testing } from "cdktf";
 import type { Construct } from "constructs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { hostSecretFile } from "../../constructs/docker-conventions";
 import { DockerObservability, type DockerObservabilityProps } from "../../constructs/observability/docker";
 import { extractArtifacts } from "../../scripts/verify/extract";
 import { stackTemplateProblems } from "../../scripts/verify/terraform";
@@ -13,9 +14,9 @@ import type { SynthesizedStack } from "../helpers";
 const IMAGES = { prometheus: "prom/prometheus:v3.7.3", alertmanager: "prom/alertmanager:v0.28.1", grafana: "grafana/grafana:12.2.1" };
 
 type Overrides = Partial<Omit<DockerObservabilityProps, "network" | "grafanaAdminPassword">> & {
-  /** Replaces the receiver with a webhook whose URL is the variable alertmanager_webhook_url. */
+  /** Replaces the receiver with a webhook whose URL is in the host file alertmanager_webhook_url. */
   webhook?: boolean;
-  /** Gives the e-mail receiver an SMTP login whose password is the variable alertmanager_smtp_password. */
+  /** Gives the e-mail receiver an SMTP login whose password is in the host file alertmanager_smtp_password. */
   smtpAuth?: boolean;
 };
 
@@ -25,20 +26,18 @@ function synth(overrides: Overrides = {}): { stack: SynthesizedStack; construct:
   const json = Testing.synthScope((scope: Construct) => {
     new DockerProvider(scope, "docker", {});
     const network = new Network(scope, "n", { name: "gitlab" });
-    const password = new TerraformVariable(scope, "grafana_admin_password", { type: "string", sensitive: true });
-    const webhookUrl = new TerraformVariable(scope, "alertmanager_webhook_url", { type: "string", sensitive: true });
-    const smtpPassword = new TerraformVariable(scope, "alertmanager_smtp_password", { type: "string", sensitive: true });
-    const auth = smtpAuth ? { auth: { username: "alertmanager@example.com", password: smtpPassword.stringValue } } : {};
+    const auth = smtpAuth ? { auth: { username: "alertmanager@example.com", password: hostSecretFile("/srv/gitlab", "alertmanager_smtp_password") } } : {};
     construct = new DockerObservability(scope, "obs", {
       network,
+      prometheusAddress: "172.30.0.253",
       dataRoot: "/srv/gitlab",
       domain: "example.com",
       images: IMAGES,
       retentionDays: 15,
       alertReceiver: webhook
-        ? { webhookUrl: webhookUrl.stringValue }
+        ? { webhookUrl: hostSecretFile("/srv/gitlab", "alertmanager_webhook_url") }
         : { email: { to: "ops@example.com", from: "alertmanager@example.com", smarthost: "smtp.example.com:587", ...auth } },
-      grafanaAdminPassword: password.stringValue,
+      grafanaAdminPassword: hostSecretFile("/srv/gitlab", "grafana_admin_password"),
       runnerTargets: ["gitlab-runner-build:9252", "gitlab-runner-deploy:9252"],
       backupMaxAgeHours: 26,
       ...props,
@@ -71,7 +70,7 @@ describe("DockerObservability", () => {
       expect(c.image).toMatch(/^\$\{docker_image\.[^.]+\.image_id\}$/);
       expect(c.restart).toBe("unless-stopped");
       expect(c.labels).toEqual([{ label: "gitlab-platform.keep", value: "true" }]);
-      expect(c.networks_advanced).toEqual([{ name: "${docker_network.n.name}" }]);
+      expect(c.networks_advanced).toEqual([{ name: "${docker_network.n.name}", ...(c.name === "prometheus" ? { ipv4_address: "172.30.0.253" } : {}) }]);
     }
   });
 
@@ -93,7 +92,8 @@ describe("DockerObservability", () => {
     expect(container("grafana").volumes).toEqual([{ host_path: "/srv/gitlab/grafana", container_path: "/var/lib/grafana" }]);
     for (const c of containers) {
       for (const v of c.volumes) expect(v.volume_name, c.name).toBeUndefined();
-      expect(c.mounts, c.name).toBeUndefined();
+      // Bind mounts only for secret files, read-only.
+      for (const m of c.mounts ?? []) expect(m, c.name).toMatchObject({ type: "bind", source: expect.stringMatching(/^\/srv\/gitlab\/secrets\//), read_only: true });
     }
     expect(stack.resource.docker_volume).toBeUndefined();
     expect(construct.hostPaths).toEqual(["/srv/gitlab/prometheus", "/srv/gitlab/alertmanager", "/srv/gitlab/grafana"]);
@@ -176,66 +176,42 @@ describe("DockerObservability", () => {
     expect(container("alertmanager").command).toContain("--storage.path=/alertmanager");
   });
 
-  it("delivers a webhook URL only as a reference to its sensitive variable, in a file alertmanager.yml points at", () => {
+  it("delivers a webhook URL only from its host file, mounted read-only where alertmanager.yml points", () => {
     const { stack: s } = synth({ webhook: true });
     const am = Object.values(s.resource.docker_container!).find((c: any) => c.name === "alertmanager") as any;
     const config = am.upload.find((u: any) => u.file === "/etc/alertmanager/alertmanager.yml");
-    const urlFile = am.upload.find((u: any) => u.file === "/etc/alertmanager/secrets/webhook-url");
-    expect(urlFile).toEqual({ file: "/etc/alertmanager/secrets/webhook-url", content: "${var.alertmanager_webhook_url}", permissions: "0400" });
-    expect(parse(config.content).receivers[0].webhook_configs).toEqual([{ url_file: "/etc/alertmanager/secrets/webhook-url", send_resolved: true }]);
-    // The variable is referenced exactly once in the whole stack: as that file's content.
-    expect(JSON.stringify(s).match(/var\.alertmanager_webhook_url/g)).toHaveLength(1);
+    expect(am.upload.map((u: any) => u.file)).toEqual(["/etc/alertmanager/alertmanager.yml"]);
+    expect(am.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/alertmanager_webhook_url", target: "/run/secrets/alertmanager_webhook_url", read_only: true }]);
+    expect(parse(config.content).receivers[0].webhook_configs).toEqual([{ url_file: "/run/secrets/alertmanager_webhook_url", send_resolved: true }]);
+    expect(s.variable).toBeUndefined();
     expect(am.env).toBeUndefined();
   });
 
-  it("logs in to the smarthost with the SMTP password only in a file uploaded from its sensitive variable", () => {
+  it("logs in to the smarthost with the SMTP password only from its host file", () => {
     const { stack: s } = synth({ smtpAuth: true });
     const am = Object.values(s.resource.docker_container!).find((c: any) => c.name === "alertmanager") as any;
     const config = am.upload.find((u: any) => u.file === "/etc/alertmanager/alertmanager.yml");
-    const passwordFile = am.upload.find((u: any) => u.file === "/etc/alertmanager/secrets/smtp-password");
-    expect(passwordFile).toEqual({ file: "/etc/alertmanager/secrets/smtp-password", content: "${var.alertmanager_smtp_password}", permissions: "0400" });
+    expect(am.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/alertmanager_smtp_password", target: "/run/secrets/alertmanager_smtp_password", read_only: true }]);
     expect(parse(config.content).receivers[0].email_configs[0]).toMatchObject({
       smarthost: "smtp.example.com:587",
       auth_username: "alertmanager@example.com",
-      auth_password_file: "/etc/alertmanager/secrets/smtp-password",
+      auth_password_file: "/run/secrets/alertmanager_smtp_password",
       require_tls: true,
     });
-    // The variable is referenced exactly once in the whole stack: as that file's content.
-    expect(JSON.stringify(s).match(/var\.alertmanager_smtp_password/g)).toHaveLength(1);
-    expect(s.variable!.alertmanager_smtp_password).toMatchObject({ sensitive: true });
+    expect(s.variable).toBeUndefined();
     expect(am.env).toBeUndefined();
     expect(stackTemplateProblems(s)).toEqual([]);
   });
 
-  it("refuses secrets given as literals instead of references", () => {
-    expect(() => synth({ alertReceiver: { webhookUrl: "https://hooks.example.com/T000/B000/XXXX" } })).toThrow(
-      "alertReceiver.webhookUrl must be a Terraform reference",
-    );
-    const literalLogin = { email: { to: "a@example.com", from: "b@example.com", smarthost: "smtp.example.com:587", auth: { username: "u", password: "hunter2" } } };
-    expect(() => synth({ alertReceiver: literalLogin })).toThrow("alertReceiver.email.auth.password must be a Terraform reference");
-    expect(() =>
-      Testing.synthScope((scope) => {
-        new DockerObservability(scope, "obs", {
-          network: new Network(scope, "n", { name: "gitlab" }),
-          dataRoot: "/srv/gitlab",
-          domain: "example.com",
-          images: IMAGES,
-          retentionDays: 15,
-          alertReceiver: { email: { to: "a@example.com", from: "b@example.com", smarthost: "smtp.example.com:587" } },
-          grafanaAdminPassword: "hunter2",
-          backupMaxAgeHours: 26,
-        });
-      }),
-    ).toThrow("grafanaAdminPassword must be a Terraform reference");
-  });
-
-  it("gives Grafana its admin password from the variable, no anonymous access, and its public URL", () => {
+  it("gives Grafana its admin password from its host file, no anonymous access, and its public URL", () => {
     const env: string[] = container("grafana").env;
-    expect(env).toContain("GF_SECURITY_ADMIN_PASSWORD=${var.grafana_admin_password}");
+    expect(env).toContain("GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana_admin_password");
+    expect(container("grafana").mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/grafana_admin_password", target: "/run/secrets/grafana_admin_password", read_only: true }]);
     expect(env).toContain("GF_AUTH_ANONYMOUS_ENABLED=false");
     expect(env).toContain("GF_USERS_ALLOW_SIGN_UP=false");
     expect(env).toContain("GF_SERVER_ROOT_URL=https://grafana.example.com/");
-    expect(stack.variable!.grafana_admin_password).toMatchObject({ sensitive: true });
+    expect(env.filter((e) => e.startsWith("GF_AUTH_GENERIC_OAUTH_"))).toEqual([]);
+    expect(stack.variable).toBeUndefined();
   });
 
   it("provisions the Prometheus data source and all five dashboards", () => {

@@ -1,11 +1,9 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
 import { DEPLOY_RUNNER_CONTAINER_NAME } from "../../constructs/runner-fleet/docker";
 import { hostScript } from "../../userdata/host-scripts";
-import { REPO_ROOT, exampleEnvironment, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
+import { exampleEnvironment, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
 
 const stack = synthEnvironment(exampleEnvironment("homelab"));
 const byName = (s: typeof stack, name: string) => resources(s, "docker_container").find((c) => c.name === name);
@@ -39,20 +37,43 @@ describe("runners on docker", () => {
     expect(runnerConfig(withSocket).runners[0].docker.volumes).toEqual(["/cache", "/var/run/docker.sock:/var/run/docker.sock"]);
   });
 
-  it("deploy runner: shell executor with the host's Docker CLI, built from the repo's Dockerfile, one job at a time", () => {
+  it("builds no image on the Docker host: every image is a stock, pinned one (docker_image.build needs the classic image store)", () => {
+    for (const image of resources(stack, "docker_image")) {
+      expect(image.build, image.name).toBeUndefined();
+      expect(image.name).toMatch(/:[\w][\w.-]*$|@sha256:[a-f0-9]{64}$/);
+    }
+    expect(deploy.image).toMatch(/^\$\{docker_image\./);
+    expect(resources(stack, "docker_image").map((i) => i.name)).toContain("gitlab/gitlab-runner:alpine-v18.5.0");
+  });
+
+  it("deploy runner: docker executor whose jobs get the host's Docker, one job at a time, unprivileged", () => {
     const config = runnerConfig(deploy);
     expect(config.concurrent).toBe(1);
-    expect(config.runners[0]).toMatchObject({ executor: "shell", shell: "bash" });
-    expect(config.runners[0].docker).toBeUndefined();
-    const image = resources(stack, "docker_image").find((i) => i.name === "gitlab-platform/deploy-runner:18.5.0");
-    expect(image.build.build_args).toEqual({ RUNNER_VERSION: "18.5.0" });
-    expect(image.build.context).toMatch(/^assets\//);
+    expect(config.runners[0]).toMatchObject({ executor: "docker" });
+    expect(config.runners[0].docker).toMatchObject({ image: "docker:28.5.1-cli", privileged: false });
+    expect(config.runners[0].docker.volumes).toContain("/var/run/docker.sock:/var/run/docker.sock");
+    // The runner manager itself needs only the socket.
     expect(deploy.volumes).toEqual([{ host_path: "/var/run/docker.sock", container_path: "/var/run/docker.sock" }]);
   });
 
-  it("each runner gets its own token from its own sensitive variable, filled in at start", () => {
-    expect(build.env).toEqual(["RUNNER_TOKEN=${var.runner_token_build}"]);
-    expect(deploy.env[0]).toBe("RUNNER_TOKEN=${var.runner_token_deploy}");
+  it("deploy jobs keep their checkout at the same path on the host, so `docker compose` bind mounts resolve", () => {
+    const runner = runnerConfig(deploy).runners[0];
+    expect(runner.builds_dir).toBe("/srv/gitlab/deploy-builds");
+    expect(runner.docker.volumes).toContain("/srv/gitlab/deploy-builds:/srv/gitlab/deploy-builds");
+  });
+
+  it("deploy jobs are not on the build jobs' filtered bridge: they may reach the LAN (Ansible)", () => {
+    expect(runnerConfig(deploy).runners[0].docker.network_mode).toBe("gitlab-deploy-jobs");
+    const network = resources(stack, "docker_network").find((n) => n.name === "gitlab-deploy-jobs");
+    expect(network).toBeDefined();
+    expect(network.labels).toContainEqual({ label: "gitlab-platform.keep", value: "true" });
+  });
+
+  it("each runner gets its own token from its own host file, filled in at start", () => {
+    expect(build.env).toEqual(["RUNNER_TOKEN_FILE=/run/secrets/runner_token_build"]);
+    expect(deploy.env).toEqual(["RUNNER_TOKEN_FILE=/run/secrets/runner_token_deploy"]);
+    expect(build.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/runner_token_build", target: "/run/secrets/runner_token_build", read_only: true }]);
+    expect(deploy.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/runner_token_deploy", target: "/run/secrets/runner_token_deploy", read_only: true }]);
     for (const c of [build, deploy]) {
       expect(c.entrypoint).toEqual(["/usr/local/bin/runner-entrypoint"]);
       expect(c.command).toEqual(["run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner"]);
@@ -62,17 +83,8 @@ describe("runners on docker", () => {
     expect(resources(stack, "docker_image").map((i) => i.name)).toContain("gitlab/gitlab-runner:alpine-v18.5.0");
   });
 
-  it("only the deploy runner's jobs get the host's Docker socket: its entry point puts the job user in the socket's group", () => {
-    expect(deploy.env).toContain("JOBS_USE_DOCKER_SOCKET=1");
-    expect(build.env.filter((e: string) => e.startsWith("JOBS_USE_DOCKER_SOCKET"))).toEqual([]);
+  it("the deploy runner's container is the one the apply guard protects", () => {
     expect(deploy.name).toBe(DEPLOY_RUNNER_CONTAINER_NAME);
-  });
-
-  it("deploy runner image has what the repository's own apply jobs need (node, npm, curl; busybox unzip/sha256sum)", () => {
-    const dockerfile = readFileSync(join(REPO_ROOT, "userdata/images/deploy-runner/Dockerfile"), "utf8");
-    const apk = dockerfile.split("\n").find((l) => l.startsWith("RUN apk add --no-cache "));
-    const packages = apk!.replace("RUN apk add --no-cache ", "").split(/\s+/);
-    expect(packages).toEqual(expect.arrayContaining(["docker-cli", "docker-cli-compose", "bash", "git", "nodejs", "npm", "curl"]));
   });
 
   it("there is no deploy runner without a deploy token", () => {
@@ -80,7 +92,7 @@ describe("runners on docker", () => {
     delete c.runners.deploy;
     const s = synthEnvironment(validEnvironment(c, "homelab"));
     expect(byName(s, "gitlab-runner-deploy")).toBeUndefined();
-    expect(s.variable!.runner_token_deploy).toBeUndefined();
+    expect(JSON.stringify(s)).not.toContain("runner_token_deploy");
   });
 
   it("runners expose metrics on 9252 and are health-checked through them", () => {
@@ -88,11 +100,12 @@ describe("runners on docker", () => {
     expect(build.healthcheck.test).toEqual(["CMD-SHELL", "wget -q -O /dev/null http://localhost:9252/metrics || exit 1"]);
   });
 
-  it("prunes Docker every 6 hours, keeping the last 4 hours, from a crond scheduler", () => {
+  it("prunes what the runners leave every 6 hours, keeping the last 4 hours and a week of caches, from a crond scheduler", () => {
     const cleanup = byName(stack, "docker-cleanup");
     expect(cleanup.entrypoint).toEqual(["crond", "-f", "-d", "8"]);
     expect(upload(cleanup, "/etc/crontabs/root")).toContain("\n0 */6 * * * /usr/local/bin/docker-cleanup\n");
-    expect(cleanup.env).toEqual(["CLEANUP_OLDER_THAN=4h", "TZ=UTC"]);
-    expect(upload(cleanup, "/usr/local/bin/docker-cleanup")).toBe(hostScript("docker-cleanup.sh"));
+    expect(cleanup.env).toEqual(["CLEANUP_OLDER_THAN=4h", "CLEANUP_CACHE_OLDER_THAN=168h", "TZ=UTC"]);
+    // The shared host's cleanup, not seed 004's broad prune of dedicated runner hosts.
+    expect(upload(cleanup, "/usr/local/bin/docker-cleanup")).toBe(hostScript("runner-docker-cleanup.sh"));
   });
 });

@@ -143,7 +143,7 @@ describe("docker environments", () => {
     const report = estimate("homelab", stacks.homelab!, rates);
     expect(report.platform).toBe("docker");
     if (report.platform !== "docker") return;
-    expect(report.host).toBe("ssh://deploy@gitlab-vm.example.com");
+    expect(report.host).toBe("192.0.2.10");
     expect(report.containers.map((c) => c.name)).toEqual(expect.arrayContaining(["gitlab", "traefik", "prometheus", "grafana", "gitlab-runner-build"]));
     expect(report.publishedPorts).toEqual(["80/tcp", "443/tcp", "2222/tcp"]);
     expect(report.hostDirectories).toEqual(expect.arrayContaining(["/srv/gitlab/gitlab/data", "/srv/gitlab/gitlab/config"]));

@@ -431,6 +431,15 @@ describe("policy rules", () => {
     expect(check("DOCKER-IMAGE-PINNED", images("alpine", "alpine:latest", "registry.example.com:5000/a/b"))).toHaveLength(3);
   });
 
+  it("DOCKER-CAPABILITIES: no capability beyond Docker's default set (NET_ADMIN, SYS_ADMIN… change the host)", () => {
+    expect(check("DOCKER-CAPABILITIES", { docker_container: { c: { name: "grafana", capabilities: [{ drop: ["ALL"], add: ["DAC_OVERRIDE"] }] }, d: { name: "x" } } })).toEqual([]);
+    expect(check("DOCKER-CAPABILITIES", { docker_container: { c: { name: "x", capabilities: [{ add: ["NET_ADMIN", "CHOWN", "CAP_SYS_ADMIN"] }] } } })).toEqual([
+      "test/c: capability NET_ADMIN is not in Docker's default set: remove it, or suppress with the reason the container needs it",
+      "test/c: capability SYS_ADMIN is not in Docker's default set: remove it, or suppress with the reason the container needs it",
+    ]);
+    expect(check("DOCKER-CAPABILITIES", { docker_container: { c: { name: "x", capabilities: { add: ["ALL"] } } } })).toHaveLength(1);
+  });
+
   it("DOCKER-NO-PRIVILEGED: platform containers are never privileged", () => {
     expect(check("DOCKER-NO-PRIVILEGED", { docker_container: { c: { privileged: false } } })).toEqual([]);
     expect(check("DOCKER-NO-PRIVILEGED", { docker_container: { c: { privileged: true } } })).toEqual(["test/c: remove privileged = true"]);

@@ -372,7 +372,7 @@ describe("gitlab-backup-to-nfs.sh: failures are visible and leave nothing half-w
   it("a copy that silently lands short is caught by the verification and removed", () => {
     const r = run({ FAKE_CP_MODE: "truncate" });
     expectFailedRun(r, "copy archive to NFS");
-    expect(r.stderr).toContain("copy differs from the source");
+    expect(r.stderr).toContain("copy read back from the share differs from the source");
     expect(filesUnder(join(layout.nfs, "gitlab"))).toEqual([]);
   });
 

@@ -177,6 +177,8 @@ describe("classifyFile", () => {
     ["/etc/prometheus/rules/gitlab.test.yml", "prometheus-rules-test", ""],
     ["/etc/alertmanager/alertmanager.yml", "alertmanager", ""],
     ["/etc/gitlab-platform/secrets.list", "unchecked", ""],
+    ["/etc/gitlab-platform/jobs-egress.iptables", "iptables", "*filter\nCOMMIT\n"],
+    ["/etc/gitlab-platform/jobs-egress.ip6tables", "iptables", "*filter\nCOMMIT\n"],
   ])("%s → %s", (path, kind, content) => {
     expect(classifyFile(path, content)).toBe(kind);
   });

@@ -40,6 +40,12 @@ describe("docker data safety", () => {
     }
   });
 
+  it("a plan never deletes a stopped container (the restore stops GitLab and the backup scheduler)", () => {
+    // must_run = true (the provider's default) makes every refresh delete a container it finds
+    // stopped: kreuzwerker/docker v3.6.2 resourceDockerContainerRead → resourceDockerContainerDelete.
+    for (const c of containers) expect(c.must_run, c.name).toBe(false);
+  });
+
   it("mounts the NFS share only into the backup scheduler, so GitLab keeps running when the NAS is down", () => {
     const [nfs] = resources(stack, "docker_volume");
     expect(nfs.driver_opts.type).toBe("nfs");

@@ -10,7 +10,7 @@ import { exampleEnvironment, resources, synthEnvironment } from "../helpers";
 const stack = synthEnvironment(exampleEnvironment("homelab"));
 const containers = resources(stack, "docker_container");
 const byName = (name: string) => containers.find((c) => c.name === name);
-const aliasesOf = (c: any): string[] => c.networks_advanced.flatMap((n: any) => n.aliases ?? []);
+const aliasesOf = (c: any): string[] => (c.networks_advanced ?? []).flatMap((n: any) => n.aliases ?? []);
 const upload = (container: string, file: string): string => byName(container).upload.find((u: any) => u.file === file).content;
 const runnerHosts = ["gitlab-runner-build", "gitlab-runner-deploy"].flatMap((name) => {
   const config = parseToml(upload(name, "/etc/gitlab-runner/config.toml.template")) as { runners: { url: string }[] };

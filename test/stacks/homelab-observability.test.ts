@@ -28,16 +28,15 @@ describe("homelab observability", () => {
 
   it("does not scrape a bundled PostgreSQL that an external database replaced", () => {
     const c = exampleYaml("homelab");
-    c.gitlab.externalDatabase = { host: "db.example.com", password: { terraformVariable: "gitlab_db_password" } };
+    c.gitlab.externalDatabase = { host: "db.example.com", password: { hostFile: "gitlab_db_password" } };
     expect(scrape(synthEnvironment(validEnvironment(c, "homelab")))["gitlab-postgres"]).toBeUndefined();
   });
 
-  it("reaches Grafana only through Traefik, with its admin password from a sensitive variable", () => {
+  it("reaches Grafana only through Traefik, with its admin password from its host file", () => {
     const routes = parse(upload(container(stack, "traefik"), "/etc/traefik/dynamic/routes.yml"));
     expect(routes.http.services.grafana.loadBalancer.servers).toEqual([{ url: "http://grafana:3000" }]);
     expect(container(stack, "grafana").ports).toBeUndefined();
-    expect(container(stack, "grafana").env).toContain("GF_SECURITY_ADMIN_PASSWORD=${var.grafana_admin_password}");
-    expect(stack.variable!.grafana_admin_password).toEqual({ type: "string", sensitive: true, nullable: false });
+    expect(container(stack, "grafana").env).toContain("GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana_admin_password");
     expect(stack.output.grafana_url.value).toBe("https://grafana.home.example.com");
   });
 
@@ -46,24 +45,23 @@ describe("homelab observability", () => {
     expect(JSON.stringify(am.receivers)).toContain("ops@example.com");
   });
 
-  it("logs in to the example's relay on 587 with the password from a sensitive variable, uploaded as a file", () => {
+  it("logs in to the example's relay on 587 with the password from its host file", () => {
     const am = container(stack, "alertmanager");
     expect(parse(upload(am, "/etc/alertmanager/alertmanager.yml")).receivers[0].email_configs[0]).toMatchObject({
       smarthost: "smtp.example.com:587",
       auth_username: "alertmanager@example.com",
-      auth_password_file: "/etc/alertmanager/secrets/smtp-password",
+      auth_password_file: "/run/secrets/alertmanager_smtp_password",
       require_tls: true,
     });
-    expect(upload(am, "/etc/alertmanager/secrets/smtp-password")).toBe("${var.alertmanager_smtp_password}");
-    expect(stack.variable!.alertmanager_smtp_password).toEqual({ type: "string", sensitive: true, nullable: false });
+    expect(am.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/alertmanager_smtp_password", target: "/run/secrets/alertmanager_smtp_password", read_only: true }]);
   });
 
   it("keeps the webhook URL out of alertmanager.yml when a webhook receives alerts", () => {
     const c = exampleYaml("homelab");
-    c.observability.alertReceiver = { webhook: { url: { terraformVariable: "alert_webhook_url" } } };
+    c.observability.alertReceiver = { webhook: { url: { hostFile: "alert_webhook_url" } } };
     const s = synthEnvironment(validEnvironment(c, "homelab"));
     const am = container(s, "alertmanager");
-    expect(upload(am, "/etc/alertmanager/alertmanager.yml")).toContain("url_file:");
-    expect(s.variable!.alert_webhook_url).toEqual({ type: "string", sensitive: true, nullable: false });
+    expect(upload(am, "/etc/alertmanager/alertmanager.yml")).toContain("url_file: /run/secrets/alert_webhook_url");
+    expect(am.mounts[0].source).toBe("/srv/gitlab/secrets/alert_webhook_url");
   });
 });

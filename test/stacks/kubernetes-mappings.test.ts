@@ -85,7 +85,7 @@ describe("gitlab-server", () => {
     expect(props.database).toEqual({ host: "cluster-db.abcdefghijkl.eu-west-3.rds.amazonaws.com", port: 5432, name: "gitlabhq_production", username: "gitlab", sslMode: "require", password: { existing: { secret: "gitlab-postgresql", key: "password" } } });
     expect(props.redis).toEqual({ host: "cluster-redis.abcdef.ng.0001.euw3.cache.amazonaws.com", port: 6379, tls: true, password: { existing: { secret: "gitlab-redis", key: "password" } } });
     expect(props.mail.smtp).toMatchObject({ domain: "example.com", password: { existing: { secret: "gitlab-smtp", key: "password" } } });
-    expect(props.sso).toEqual({ label: "Okta", issuer: "https://auth.example.com/oauth2/default", clientId: "0oa1b2c3d4e5f6g7h8i9", clientSecret: "${var.gitlab_oidc_client_secret}", autoSignIn: true });
+    expect(props.sso).toEqual({ label: "Okta", issuer: "https://auth.example.com/oauth2/default", clientId: "0oa1b2c3d4e5f6g7h8i9", clientSecret: "${var.gitlab_oidc_client_secret}", autoSignIn: true, autoLinkUsers: false, blockAutoCreatedUsers: false });
     expect(props.objectStorage).toMatchObject({ bucketPrefix: "cluster-gitlab", iamRoleArn: "arn:aws:iam::222222222222:role/cluster-gitlab" });
     expect([props.chartVersion, props.gitlabVersion]).toEqual(["9.9.1", "18.9.1"]);
     const bare = gitlabServerProps(k3s, vars, parts);

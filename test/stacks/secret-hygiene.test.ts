@@ -2,7 +2,8 @@
 // kind of secret the schema supports are synthesized by the real app (as cdktf runs it);
 // then every file it wrote is scanned for anything secret-shaped, and the stacks are checked
 // structurally: variables are sensitive, outputs do not expose them, and a secret reference
-// shows up only as `${var.<name>}` (Terraform) or as its Secrets Manager ARN.
+// shows up only as `${var.<name>}` (Terraform), as its Secrets Manager ARN, or as a read-only
+// bind mount of its file on the Docker host.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,7 @@ const arn = (name: string) => ({
   secretsManagerArn: `arn:aws:secretsmanager:eu-west-3:333333333333:secret:hygiene/${name}-AbCdEf`,
 });
 const tfVar = (name: string) => ({ terraformVariable: name });
+const hostFile = (name: string) => ({ hostFile: name });
 
 /** aws with every secret: SMTP, SSO, external database, runner token, TLS certificate and key, Cloudflare token. */
 function awsWithEverySecret(): Config {
@@ -43,22 +45,24 @@ function awsWithEverySecret(): Config {
   return c;
 }
 
-/** docker with every secret: SMTP, SSO, external database, both runner tokens, Cloudflare, Grafana, webhook URL. */
+/** docker with every secret: SMTP, SSO, external database, both runner tokens, both Cloudflare tokens, Grafana (password, OAuth), webhook URL. */
 function dockerWithEverySecret(): Config {
   const c = deepClone(exampleYaml("homelab"));
-  c.gitlab.smtp = { host: "smtp.example.com", username: "gitlab@example.com", password: tfVar("hygiene_smtp_password") };
+  c.gitlab.smtp = { host: "smtp.example.com", username: "gitlab@example.com", password: hostFile("hygiene_smtp_password") };
   c.gitlab.sso = {
     label: "Authentik",
     issuer: "https://auth.example.com/application/o/gitlab/",
     clientId: "gitlab",
-    clientSecret: tfVar("hygiene_oidc_client_secret"),
+    clientSecret: hostFile("hygiene_oidc_client_secret"),
   };
-  c.gitlab.externalDatabase = { host: "db.example.com", password: tfVar("hygiene_db_password") };
+  c.gitlab.externalDatabase = { host: "db.example.com", password: hostFile("hygiene_db_password") };
   c.dns.apiToken = tfVar("hygiene_cloudflare_api_token");
-  c.runners.build.token = tfVar("hygiene_runner_token_build");
-  c.runners.deploy = { token: tfVar("hygiene_runner_token_deploy") };
-  c.observability.grafanaAdminPassword = tfVar("hygiene_grafana_admin_password");
-  c.observability.alertReceiver = { webhook: { url: tfVar("hygiene_alert_webhook_url") } };
+  c.tls.dnsApiToken = hostFile("hygiene_traefik_dns_token");
+  c.runners.build.token = hostFile("hygiene_runner_token_build");
+  c.runners.deploy = { token: hostFile("hygiene_runner_token_deploy") };
+  c.observability.grafanaAdminPassword = hostFile("hygiene_grafana_admin_password");
+  c.observability.grafanaSso.clientSecret = hostFile("hygiene_grafana_oauth_secret");
+  c.observability.alertReceiver = { webhook: { url: hostFile("hygiene_alert_webhook_url") } };
   return c;
 }
 
@@ -66,17 +70,18 @@ function dockerWithEverySecret(): Config {
 function dockerWithMailLogin(): Config {
   const c = deepClone(exampleYaml("homelab"));
   c.observability.alertReceiver = {
-    email: { to: "ops@example.com", from: "alertmanager@example.com", smarthost: "smtp.example.com:587", auth: { username: "alertmanager@example.com", password: tfVar("hygiene_alert_smtp_password") } },
+    email: { to: "ops@example.com", from: "alertmanager@example.com", smarthost: "smtp.example.com:587", auth: { username: "alertmanager@example.com", password: hostFile("hygiene_alert_smtp_password") } },
   };
   return c;
 }
 
-/** Names of its own (domain, state key, Docker host): environments of one directory must not collide. */
+let nextPublicAddress = 100;
+/** Names of its own (domain, state key, Docker host's address): environments of one directory must not collide. */
 function ownNames(name: string, config: Config): Config {
   const c = structuredClone(config);
   c.domain = `${name}.example.com`;
   if (c.state?.backend === "s3") c.state.key = `gitlab-platform/${name}.tfstate`;
-  if (c.docker) c.docker.host = `ssh://deploy@${name}-vm.example.com`;
+  if (c.docker) c.docker.publicAddress = `192.0.2.${nextPublicAddress++}`;
   if (c.tls && c.platform === "aws") c.tls.strictSslMode = false;
   if (c.kubernetes) c.kubernetes.kubeconfig.context = name;
   return c;
@@ -114,6 +119,7 @@ interface SecretRef {
   readonly path: string;
   readonly terraformVariable?: string;
   readonly secretsManagerArn?: string;
+  readonly hostFile?: string;
   /** An existing Kubernetes Secret (kubernetes platform): named, never written. */
   readonly kubernetesSecret?: { readonly name: string; readonly key: string };
 }
@@ -125,6 +131,7 @@ function secretRefs(value: unknown, path: string[] = []): SecretRef[] {
   const o = value as Record<string, unknown>;
   if (typeof o.terraformVariable === "string") return [{ path: path.join("."), terraformVariable: o.terraformVariable }];
   if (typeof o.secretsManagerArn === "string") return [{ path: path.join("."), secretsManagerArn: o.secretsManagerArn }];
+  if (typeof o.hostFile === "string") return [{ path: path.join("."), hostFile: o.hostFile }];
   if (o.kubernetesSecret && typeof o.kubernetesSecret === "object") return [{ path: path.join("."), kubernetesSecret: o.kubernetesSecret as SecretRef["kubernetesSecret"] }];
   return Object.entries(o).flatMap(([k, v]) => secretRefs(v, [...path, k]));
 }
@@ -136,7 +143,7 @@ function schemaSecretPaths(schema: z.ZodType): string[] {
     if (node === null || typeof node !== "object") return;
     if (node.$ref) throw new Error(`unexpected $ref at ${path.join(".")}: inline it in the walk`);
     const props = (node.properties ?? {}) as Record<string, unknown>;
-    if ("terraformVariable" in props || "secretsManagerArn" in props) {
+    if ("terraformVariable" in props || "secretsManagerArn" in props || "hostFile" in props) {
       out.push(path.join("."));
       return;
     }
@@ -218,11 +225,12 @@ describe("secret hygiene of cdktf.out", () => {
     expect(Object.keys(stacks).sort()).toEqual([...STACKS].sort());
   });
 
-  it("no file under cdktf.out (stacks, manifest, assets) holds anything secret-looking", () => {
+  it("no file under cdktf.out (stacks, manifest) holds anything secret-looking", () => {
     const files = filesUnder(scratch.outdir);
     expect(files).toContain("manifest.json");
     for (const name of Object.keys(stacks)) expect(files).toContain(join("stacks", name, "cdk.tf.json"));
-    expect(files.some((f) => f.split(/[\\/]/).includes("assets")), "no asset files were scanned").toBe(true);
+    // Nothing is built on a Docker host, so no build context is copied into cdktf.out.
+    expect(files.filter((f) => f.split(/[\\/]/).includes("assets"))).toEqual([]);
     const findings = scanTree(scratch.outdir);
     expect(findings, formatFindings(findings)).toEqual([]);
   });
@@ -261,6 +269,25 @@ describe("secret hygiene of cdktf.out", () => {
         expect(misuse.map((s) => `${s.path}: ${s.text.slice(0, 200)}`), `${ref.path} (${ref.terraformVariable})`).toEqual([]);
         const uses = strings.filter((s) => s.text.includes(`var.${ref.terraformVariable}`));
         expect(uses.length, `${ref.path}: var.${ref.terraformVariable} is never used`).toBeGreaterThan(0);
+      }
+    },
+  );
+
+  it.each(STACKS)(
+    "%s: a host secret file appears only as read-only bind mounts of <dataRoot>/secrets/<file>, and is used",
+    (name) => {
+      const containers = Object.values((stacks[name].resource?.docker_container ?? {}) as Record<string, any>);
+      const text = JSON.stringify(stacks[name].resource);
+      const listed = (stacks[name].output?.host_secret_files?.value ?? []) as string[];
+      for (const ref of secretRefs(configs[name])) {
+        if (!ref.hostFile) continue;
+        expect(listed, `${ref.path}: not in the host_secret_files output`).toContain(`/srv/gitlab/secrets/${ref.hostFile}`);
+        const source = `/srv/gitlab/secrets/${ref.hostFile}`;
+        const mounts = containers.flatMap((c) => (c.mounts ?? []).filter((m: any) => m.source === source));
+        expect(mounts.length, `${ref.path}: ${source} is never mounted`).toBeGreaterThan(0);
+        for (const m of mounts) expect(m, ref.path).toEqual({ type: "bind", source, target: `/run/secrets/${ref.hostFile}`, read_only: true });
+        // Mentioned only as that mount and where the program is told to read it.
+        expect(text.split(source).length - 1, `${ref.path}: ${source} outside its mounts`).toBe(mounts.length);
       }
     },
   );
@@ -310,13 +337,13 @@ describe("the secret scanner can fail", () => {
     planted = mkdtempSync(join(tmpdir(), "secret-scan-control-"));
     cpSync(scratch.outdir, planted, { recursive: true });
     expect(scanTree(planted)).toEqual([]);
-    writeFileSync(join(planted, "stacks", "homelab", "assets", "notes.txt"), "runner token: glpat-0123456789abcdefghij\n");
+    writeFileSync(join(planted, "stacks", "homelab", "notes.txt"), "runner token: glpat-0123456789abcdefghij\n");
     const stack = JSON.parse(readFileSync(join(planted, "stacks", "staging", "cdk.tf.json"), "utf8"));
     stack.output.web_url.description = 'debug: password = "hunter2-but-longer"';
     writeFileSync(join(planted, "stacks", "staging", "cdk.tf.json"), JSON.stringify(stack, null, 2));
     const findings = scanTree(planted);
     expect(findings.map((f) => `${f.where.split(" ")[0]} ${f.kind}`).sort()).toEqual(
-      expect.arrayContaining([join("stacks", "homelab", "assets", "notes.txt") + " GitLab token", join("stacks", "staging", "cdk.tf.json") + " literal secret assignment"]),
+      expect.arrayContaining([join("stacks", "homelab", "notes.txt") + " GitLab token", join("stacks", "staging", "cdk.tf.json") + " literal secret assignment"]),
     );
     // A finding does not repeat the secret whole in test logs.
     expect(formatFindings(findings)).not.toContain("glpat-0123456789abcdefghij");

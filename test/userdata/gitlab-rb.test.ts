@@ -25,7 +25,7 @@ const full: OmnibusSettings = {
   ...base,
   memoryProfile: "small",
   smtp: { host: "smtp.example.com", port: 587, username: "gitlab", password: { env: "GITLAB_SMTP_PASSWORD" }, security: "starttls", domain: "example.com" },
-  oidc: { label: "Authentik", issuer: "https://auth.example.com/application/o/gitlab/", clientId: "gitlab", clientSecret: { file: "/etc/gitlab/secrets.d/oidc_client_secret" }, autoSignIn: true },
+  oidc: { label: "Authentik", issuer: "https://auth.example.com/application/o/gitlab/", clientId: "gitlab", clientSecret: { file: "/etc/gitlab/secrets.d/oidc_client_secret" }, autoSignIn: true, blockAutoCreatedUsers: false, autoLinkUsers: false },
   externalDatabase: { host: "db.example.com", port: 5432, name: "gitlab", username: "gitlab", password: { file: "/etc/gitlab/secrets.d/db_password" }, sslMode: "require" },
   objectStorage: {
     region: "eu-west-3",

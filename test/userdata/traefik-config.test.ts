@@ -39,25 +39,35 @@ describe("Traefik static configuration", () => {
 });
 
 describe("Traefik routes", () => {
-  it("routes each host to its container over the private network", () => {
-    const routes = parse(
-      renderTraefikRoutes([
+  const routes = parse(
+    renderTraefikRoutes(
+      [
         { name: "gitlab", host: "gitlab.example.com", containerName: "gitlab", port: 80 },
         { name: "grafana", host: "grafana.example.com", containerName: "grafana", port: 3000 },
-      ]),
-    );
-    expect(routes.http.routers.gitlab).toEqual({
-      rule: "Host(`gitlab.example.com`)",
-      entryPoints: ["websecure"],
-      service: "gitlab",
-      tls: { certResolver: "letsencrypt" },
-    });
+      ],
+      "example.com",
+    ),
+  );
+
+  it("routes each host to its container over the private network", () => {
+    expect(routes.http.routers.gitlab).toMatchObject({ rule: "Host(`gitlab.example.com`)", entryPoints: ["websecure"], service: "gitlab" });
     expect(routes.http.services.grafana).toEqual({ loadBalancer: { servers: [{ url: "http://grafana:3000" }], passHostHeader: true } });
   });
 
-  it("refuses duplicate names and hosts that could break the rule", () => {
+  it("asks for the one wildcard certificate on every router: a router's own tls replaces the entry point's domains", () => {
+    // Without domains, Traefik requests one certificate per router for its Host rule (and
+    // the entry point's wildcard is never requested): one certificate per host name, each
+    // published in Certificate Transparency logs, each counting against Let's Encrypt's limits.
+    for (const name of ["gitlab", "grafana"]) {
+      expect(routes.http.routers[name].tls).toEqual({ certResolver: "letsencrypt", domains: [{ main: "example.com", sans: ["*.example.com"] }] });
+    }
+  });
+
+  it("refuses duplicate names, hosts that could break the rule, and hosts the wildcard does not cover", () => {
     const r = { name: "a", host: "a.example.com", containerName: "a", port: 80 };
-    expect(() => renderTraefikRoutes([r, r])).toThrow(/duplicate Traefik route names/);
-    expect(() => renderTraefikRoutes([{ ...r, host: "a.example.com`) || Host(`evil" }])).toThrow(/invalid host name/);
+    expect(() => renderTraefikRoutes([r, r], "example.com")).toThrow(/duplicate Traefik route names/);
+    expect(() => renderTraefikRoutes([{ ...r, host: "a.example.com`) || Host(`evil" }], "example.com")).toThrow(/invalid host name/);
+    expect(() => renderTraefikRoutes([{ ...r, host: "a.b.example.com" }], "example.com")).toThrow(/not covered by the certificate for example.com and \*\.example\.com/);
+    expect(() => renderTraefikRoutes([{ ...r, host: "a.example.org" }], "example.com")).toThrow(/not covered/);
   });
 });

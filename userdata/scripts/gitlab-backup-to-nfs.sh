@@ -9,7 +9,9 @@
 #   1. `gitlab-backup create` inside the GitLab container (repositories, database, uploads,
 #      registry: nothing skipped); GitLab writes the archive to its own data directory;
 #   2. copies that new archive to $NFS_DIR/gitlab/ under a temporary name, verifies it
-#      (sha256 of the copy read back), then renames it into place;
+#      (sha256 of the copy read back from the NAS with O_DIRECT, past this host's page cache:
+#      the bytes the NAS serves match the source; whether they reached its disks is the
+#      export's sync setting), then renames it into place;
 #   3. archives gitlab.rb, gitlab-secrets.json and the git SSH host keys (the image keeps them
 #      in /etc/gitlab; without them a restored GitLab greets every client with a new host key)
 #      into $NFS_DIR/config/ (mode 0600), the same way;
@@ -42,6 +44,13 @@ metrics_tmp=""
 archive_size=""
 
 log() { printf '%s gitlab-backup-to-nfs: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
+
+# File $1's bytes as the NFS server serves them: O_DIRECT reads bypass this host's page
+# cache, which still holds what cp just wrote (a plain read would check the cache against
+# itself). On a read error the output ends in a marker, so a checksum of it never matches.
+read_from_server() {
+  dd if="$1" iflag=direct bs=1048576 2> /dev/null || echo "gitlab-backup-to-nfs: read back failed"
+}
 fail() {
   log "ERROR: $*" >&2
   exit 1
@@ -145,12 +154,12 @@ begin "copy archive to NFS"
 mkdir -p "$ARCHIVE_DIR" || fail "cannot create $ARCHIVE_DIR"
 partial=$ARCHIVE_DIR/.$name.partial
 cp "$archive" "$partial" || fail "copying $archive to $partial failed"
-# Read the copy back from the share and compare checksums (and so sizes) before it gets its
+# Read the copy back from the NAS and compare checksums (and so sizes) before it gets its
 # real name: a file with an archive's name on the share is always complete.
 source_sum=$(sha256sum < "$archive") || fail "cannot read $archive"
-copy_sum=$(sha256sum < "$partial") || fail "cannot read back $partial"
-[ "$source_sum" = "$copy_sum" ] || fail "copy differs from the source (sha256 ${copy_sum%% *}, expected ${source_sum%% *})"
-archive_size=$(wc -c < "$partial") || fail "cannot read back $partial"
+copy_sum=$(read_from_server "$partial" | sha256sum) || fail "cannot read back $partial"
+[ "$source_sum" = "$copy_sum" ] || fail "copy read back from the share differs from the source (sha256 ${copy_sum%% *}, expected ${source_sum%% *})"
+archive_size=$(stat -c %s "$partial") || fail "cannot stat $partial"
 archive_size=$((archive_size + 0))
 chmod 0600 "$partial" || fail "chmod $partial failed"
 mv -f "$partial" "$ARCHIVE_DIR/$name" || fail "renaming $partial into place failed"
@@ -170,7 +179,7 @@ mkdir -p "$CONFIG_ARCHIVE_DIR" || fail "cannot create $CONFIG_ARCHIVE_DIR"
 config_name=gitlab-config-$(date -u +%Y%m%dT%H%M%SZ).tar.gz
 partial=$CONFIG_ARCHIVE_DIR/.$config_name.partial
 tar -czf "$partial" -C "$GITLAB_CONFIG_DIR" "$@" || fail "tar of $GITLAB_CONFIG_DIR failed"
-listing=$(tar -tzf "$partial") || fail "cannot read back $partial"
+listing=$(read_from_server "$partial" | tar -tz) || fail "cannot read back $partial"
 expected_listing=$(printf '%s\n' "$@")
 [ "$listing" = "$expected_listing" ] || fail "config archive holds unexpected entries: $listing"
 chmod 0600 "$partial" || fail "chmod $partial failed"

@@ -10,6 +10,8 @@ export interface TraefikRoute {
   /** Container name on the private network and its plain-HTTP port. */
   readonly containerName: string;
   readonly port: number;
+  /** Only clients from these networks (CIDRs) get through; others get 403. @default anyone */
+  readonly allowFrom?: readonly string[];
 }
 
 export interface TraefikStaticSettings {
@@ -69,15 +71,27 @@ export function renderTraefikStatic(s: TraefikStaticSettings): string {
   return stringify(config);
 }
 
-export function renderTraefikRoutes(routes: readonly TraefikRoute[]): string {
+/**
+ * The routes, each served with the one certificate for `domain` and `*.domain`. A router's own
+ * `tls` replaces the entry point's, so each router names the wildcard's domains itself;
+ * without them Traefik would request one certificate per host name instead.
+ */
+export function renderTraefikRoutes(routes: readonly TraefikRoute[], domain: string): string {
   const names = routes.map((r) => r.name);
   if (new Set(names).size !== names.length) throw new Error(`duplicate Traefik route names: ${names.join(", ")}`);
   const routers: Record<string, unknown> = {};
   const services: Record<string, unknown> = {};
+  const middlewares: Record<string, unknown> = {};
   for (const r of routes) {
     if (!/^[a-z0-9.-]+$/.test(r.host)) throw new Error(`invalid host name '${r.host}' for route ${r.name}`);
-    routers[r.name] = { rule: `Host(\`${r.host}\`)`, entryPoints: ["websecure"], service: r.name, tls: { certResolver: "letsencrypt" } };
+    if (!(r.host === domain || (r.host.endsWith(`.${domain}`) && !r.host.slice(0, -domain.length - 1).includes(".")))) {
+      throw new Error(`route ${r.name}: host ${r.host} is not covered by the certificate for ${domain} and *.${domain}`);
+    }
+    const tls = { certResolver: "letsencrypt", domains: [{ main: domain, sans: [`*.${domain}`] }] };
+    const allowList = r.allowFrom?.length ? `${r.name}-allow-list` : undefined;
+    if (allowList) middlewares[allowList] = { ipAllowList: { sourceRange: [...(r.allowFrom ?? [])] } };
+    routers[r.name] = { rule: `Host(\`${r.host}\`)`, entryPoints: ["websecure"], service: r.name, tls, ...(allowList ? { middlewares: [allowList] } : {}) };
     services[r.name] = { loadBalancer: { servers: [{ url: `http://${r.containerName}:${r.port}` }], passHostHeader: true } };
   }
-  return stringify({ http: { routers, services } });
+  return stringify({ http: { routers, services, ...(Object.keys(middlewares).length ? { middlewares } : {}) } });
 }

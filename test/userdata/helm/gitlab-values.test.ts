@@ -27,7 +27,7 @@ const small: GitLabChartSettings = {
   data: { gitaly: { storageClass: "retain", sizeGi: 50 }, database: { bundled: { storageClass: "retain", sizeGi: 20 } }, redis: { bundled: { storageClass: "retain", sizeGi: 5 } } },
   objectStorage: { connection: ref("gitlab-object-storage", "connection"), bucketPrefix: "p" },
   mail: { emailFrom: "gitlab@example.com", smtp: { host: "smtp.example.com", port: 587, username: "u", password: ref("smtp"), security: "starttls", domain: "example.com" } },
-  sso: { provider: ref("oidc", "provider"), autoSignIn: true },
+  sso: { provider: ref("oidc", "provider"), autoSignIn: true, autoLinkUsers: false, blockAutoCreatedUsers: false },
 };
 
 /** A production shape: external services, IRSA, bundled ingress, replicas from config. */
@@ -167,10 +167,12 @@ describe("GitLab chart values", () => {
     expect(rendered(production).global.serviceAccount).toEqual({ enabled: true, create: true, annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::222222222222:role/gitlab" } });
   });
 
-  it("SSO as on the other platforms: linked, let in, auto sign-in, no sign-up", () => {
+  it("SSO as on the other platforms: let in, auto sign-in, no sign-up, existing accounts never linked by e-mail unless asked", () => {
     expect(gitlabServerValues(small)).toMatchObject({
-      global: { appConfig: { omniauth: { enabled: true, allowSingleSignOn: ["openid_connect"], autoLinkUser: ["openid_connect"], blockAutoCreatedUsers: false, autoSignInWithProvider: "openid_connect" }, initialDefaults: { signupEnabled: false } } },
+      global: { appConfig: { omniauth: { enabled: true, allowSingleSignOn: ["openid_connect"], autoLinkUser: [], blockAutoCreatedUsers: false, autoSignInWithProvider: "openid_connect" }, initialDefaults: { signupEnabled: false } } },
     });
+    const asked = { ...small, sso: { ...small.sso!, autoLinkUsers: true, blockAutoCreatedUsers: true } };
+    expect(gitlabServerValues(asked)).toMatchObject({ global: { appConfig: { omniauth: { autoLinkUser: ["openid_connect"], blockAutoCreatedUsers: true } } } });
   });
 
   it("refuses parts that contradict each other, naming the key", () => {

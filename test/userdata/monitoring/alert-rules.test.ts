@@ -42,6 +42,8 @@ describe("alert rules", () => {
       "GitLabBackupTooOld",
       "GitLabBackupFailed",
       "GitLabBackupMissing",
+      "GitLabBackupShareUnavailable",
+      "GitLabBackupShareCheckStale",
     ]);
   });
 
@@ -63,6 +65,13 @@ describe("alert rules", () => {
     expect(r.GitLabBackupTooOld!.expr).toBe('time() - max(gitlab_backup_last_success_timestamp_seconds{job="gitlab-node"}) > 93600');
     expect(r.GitLabBackupFailed).toMatchObject({ expr: 'gitlab_backup_last_status{job="gitlab-node"} == 0', for: "5m", labels: { severity: "critical" } });
     expect(r.GitLabBackupMissing!.expr).toBe('absent(gitlab_backup_last_success_timestamp_seconds{job="gitlab-node"})');
+    // A missing NFS share alerts within minutes, not when the next backup is a day overdue.
+    expect(r.GitLabBackupShareUnavailable).toMatchObject({ expr: 'gitlab_backup_share_up{job="gitlab-node"} == 0', for: "10m", labels: { severity: "critical" } });
+    expect(r.GitLabBackupShareCheckStale).toMatchObject({
+      expr: 'time() - max(gitlab_backup_share_check_timestamp_seconds{job="gitlab-node"}) > 900 or absent(gitlab_backup_share_check_timestamp_seconds{job="gitlab-node"})',
+      for: "5m",
+      labels: { severity: "critical" },
+    });
   });
 
   it("each have a severity, a summary and a description naming the threshold", () => {
@@ -77,6 +86,8 @@ describe("alert rules", () => {
       GitLabBackupTooOld: "26 hours",
       GitLabBackupFailed: "gitlab_backup_last_status == 0 for 5m",
       GitLabBackupMissing: "30 minutes",
+      GitLabBackupShareUnavailable: "gitlab_backup_share_up == 0 for 10m",
+      GitLabBackupShareCheckStale: "15 minutes",
     };
     for (const rule of Object.values(rendered())) {
       expect(["warning", "critical"], rule.alert).toContain(rule.labels.severity);
@@ -144,7 +155,7 @@ describe.runIf(promtool !== undefined || process.env.CI === "true")("promtool", 
     const file = join(scratch, "gitlab.rules.yml");
     writeFileSync(file, rulesFor(THRESHOLDS));
     const r = await run(promtool as string, ["check", "rules", file]);
-    expect(r.stdout + r.stderr).toContain("SUCCESS: 10 rules found");
+    expect(r.stdout + r.stderr).toContain("SUCCESS: 12 rules found");
     expect(r.code).toBe(0);
   });
 

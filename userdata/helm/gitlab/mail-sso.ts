@@ -22,9 +22,10 @@ export function mailValues(m: ChartMail): HelmValues {
 }
 
 /**
- * Seed 000's rule as far as the chart can say it: SSO users are linked and let in, nobody
- * signs up with a password. (Turning passwords off for SSO users is an application setting
- * outside the chart's reach.)
+ * Seed 000's rule as far as the chart can say it: SSO users are let in (or wait for approval),
+ * nobody signs up with a password, and existing accounts are linked by e-mail only when
+ * config asks (a linked account loses its password). Turning passwords off for SSO users is
+ * an application setting outside the chart's reach.
  */
 export function ssoValues(s: ChartSso): HelmValues {
   return {
@@ -33,8 +34,8 @@ export function ssoValues(s: ChartSso): HelmValues {
         omniauth: {
           enabled: true,
           allowSingleSignOn: ["openid_connect"],
-          blockAutoCreatedUsers: false,
-          autoLinkUser: ["openid_connect"],
+          blockAutoCreatedUsers: s.blockAutoCreatedUsers,
+          autoLinkUser: s.autoLinkUsers ? ["openid_connect"] : [],
           ...(s.autoSignIn ? { autoSignInWithProvider: "openid_connect" } : {}),
           providers: [{ secret: s.provider.secret, key: s.provider.key }],
         },

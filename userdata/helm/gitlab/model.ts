@@ -104,6 +104,10 @@ export interface ChartSso {
   readonly provider: SecretKeyRef;
   /** Send the sign-in page straight to the provider. */
   readonly autoSignIn: boolean;
+  /** Link an IdP user to the existing account with the same e-mail (off: see the README's "Single sign-on"). */
+  readonly autoLinkUsers: boolean;
+  /** New SSO accounts wait for an admin's approval. */
+  readonly blockAutoCreatedUsers: boolean;
 }
 
 /** The GitLab server's own part of the chart's values. */

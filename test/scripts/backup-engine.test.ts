@@ -1,0 +1,143 @@
+// The homelab's backup scheduler against a real Docker engine: its scripts as the stack uploads
+// them, run with busybox's tools and the docker CLI (as in the docker:*-cli image), driving a
+// stand-in GitLab container whose `gitlab-backup` writes an archive into the directory the
+// scheduler reads (GitLab's backups directory, a bind mount on the host).
+//
+// Also what the copy's verification reads: under strace, the copy on the share is read back
+// with O_DIRECT, so the checksum is of what the NAS serves, not of this host's page cache.
+// And the share check that alerts when the NFS share is missing: inside a container, a
+// mounted volume at /nfs is up, a plain directory is not.
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, expect, it } from "vitest";
+import { unescapeTemplate } from "../../scripts/verify/terraform";
+import { exampleEnvironment, resources, synthEnvironment } from "../helpers";
+import { BUSYBOX_IMAGE, busyboxBin, describeWithDockerEngine, type DockerEngine } from "../support/docker-engine";
+
+const stack = synthEnvironment(exampleEnvironment("homelab"));
+const scheduler = resources(stack, "docker_container").find((c) => c.name === "gitlab-backup-scheduler");
+const uploaded = (path: string) => unescapeTemplate(scheduler.upload.find((u: any) => u.file === path)?.content as string);
+const env = Object.fromEntries((scheduler.env as string[]).map((e) => e.split("=", 2) as [string, string]));
+const crontab = uploaded("/etc/crontabs/root");
+/** The command of the crontab line whose command starts with `prefix`. */
+const cronCommand = (prefix: string) => crontab.split("\n").find((l) => l.split(/\s+/)[5]?.startsWith(prefix))?.split(/\s+/)[5] as string;
+
+// Stands in for GitLab's `gitlab-backup create CRON=1`: records the call, writes an archive.
+const FAKE_GITLAB_BACKUP = `#!/bin/sh
+echo "$*" >> /var/opt/gitlab/backups/.calls
+ts=$(date +%s)
+head -c 300000 /dev/urandom > "/var/opt/gitlab/backups/\${ts}_2026_01_15_18.5.1_gitlab_backup.tar"
+`;
+
+interface Layout {
+  readonly root: string;
+  readonly source: string;
+  readonly config: string;
+  readonly nfs: string;
+  readonly textfile: string;
+}
+
+function layoutIn(engine: DockerEngine, name: string): Layout {
+  const root = join(engine.scratch, name);
+  const l = { root, source: join(root, "backups"), config: join(root, "config"), nfs: join(root, "nfs"), textfile: join(root, "textfile") };
+  for (const d of [l.source, l.config, l.nfs, l.textfile]) mkdirSync(d, { recursive: true });
+  writeFileSync(join(l.config, "gitlab.rb"), "external_url 'https://gitlab.example.com'\n", { mode: 0o600 });
+  writeFileSync(join(l.config, "gitlab-secrets.json"), "{}\n", { mode: 0o600 });
+  return l;
+}
+
+function startStandIn(engine: DockerEngine, l: Layout): void {
+  const bin = join(l.root, "gitlab-bin");
+  mkdirSync(bin);
+  writeFileSync(join(bin, "gitlab-backup"), FAKE_GITLAB_BACKUP);
+  chmodSync(join(bin, "gitlab-backup"), 0o755);
+  engine.dockerOk([
+    "run", "-d", "--name", env.GITLAB_CONTAINER as string, "--network", "none",
+    "-v", `${bin}:/usr/local/bin:ro`, "-v", `${l.source}:/var/opt/gitlab/backups`,
+    BUSYBOX_IMAGE, "sleep", "3600",
+  ]);
+}
+
+/** Runs one of the scheduler's scripts with the container's environment, its paths mapped to the layout. */
+function runScript(engine: DockerEngine, l: Layout, containerPath: string, trace?: string) {
+  const bin = busyboxBin(join(engine.scratch, "bin"));
+  const script = join(l.root, containerPath.replace(/\//g, "_"));
+  writeFileSync(script, uploaded(containerPath));
+  const paths = { BACKUP_SOURCE_DIR: l.source, GITLAB_CONFIG_DIR: l.config, NFS_DIR: l.nfs, TEXTFILE_DIR: l.textfile };
+  const command = [join(bin, "sh"), script];
+  const r = trace
+    ? spawnSync(STRACE, ["-f", "-e", "trace=open,openat", "-o", trace, ...command], { encoding: "utf8", env: { ...env, ...paths, PATH: bin, DOCKER_HOST: engine.host } })
+    : spawnSync(command[0] as string, command.slice(1), { encoding: "utf8", env: { ...env, ...paths, PATH: bin, DOCKER_HOST: engine.host } });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+const metric = (l: Layout, file: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(readFileSync(join(l.textfile, file), "utf8"))?.[1]);
+const STRACE = spawnSync("sh", ["-c", "command -v strace"], { encoding: "utf8" }).stdout.trim();
+const hasStrace = () => STRACE !== "";
+
+describeWithDockerEngine("the backup scheduler's scripts against a real engine", (engine) => {
+  let l: Layout;
+  let run: ReturnType<typeof runScript>;
+  const trace = () => join(l.root, "strace.log");
+
+  beforeAll(() => {
+    l = layoutIn(engine(), "ok");
+    startStandIn(engine(), l);
+    if (!hasStrace() && process.env.CI === "true") throw new Error("strace is required with CI=true (scripts/install-validators.sh)");
+    run = runScript(engine(), l, cronCommand("/usr/local/bin/gitlab-backup-to-nfs"), hasStrace() ? trace() : undefined);
+  }, 120_000);
+
+  it("creates the backup inside the GitLab container with docker exec, then copies it and the config to the share", () => {
+    expect(run.status, run.output).toBe(0);
+    expect(readFileSync(join(l.source, ".calls"), "utf8")).toBe("create CRON=1\n");
+    const archives = readdirSync(join(l.nfs, "gitlab"));
+    expect(archives).toHaveLength(1);
+    expect(readFileSync(join(l.nfs, "gitlab", archives[0] as string))).toEqual(readFileSync(join(l.source, archives[0] as string)));
+    expect(readdirSync(join(l.nfs, "config"))[0]).toMatch(/^gitlab-config-\d{8}T\d{6}Z\.tar\.gz$/);
+    expect(metric(l, "gitlab_backup.prom", "gitlab_backup_last_status")).toBe(1);
+  });
+
+  it.skipIf(!hasStrace() && process.env.CI !== "true")("reads the copy back from the share with O_DIRECT, past this host's page cache", () => {
+    const opens = readFileSync(trace(), "utf8").split("\n").filter((line) => line.includes(".partial"));
+    const archiveReads = opens.filter((line) => /_gitlab_backup\.tar\.partial"/.test(line) && /O_RDONLY/.test(line));
+    expect(archiveReads.length, opens.join("\n")).toBeGreaterThan(0);
+    expect(archiveReads.every((line) => line.includes("O_DIRECT")), archiveReads.join("\n")).toBe(true);
+    const configReads = opens.filter((line) => /gitlab-config-.*\.tar\.gz\.partial"/.test(line) && /O_RDONLY/.test(line));
+    expect(configReads.length).toBeGreaterThan(0);
+    expect(configReads.every((line) => line.includes("O_DIRECT")), configReads.join("\n")).toBe(true);
+  });
+
+  it("fails, naming the step, when the GitLab container is not running", () => {
+    engine().dockerOk(["stop", "-t", "1", env.GITLAB_CONTAINER as string]);
+    const r = runScript(engine(), l, cronCommand("/usr/local/bin/gitlab-backup-to-nfs"));
+    expect(r.status).not.toBe(0);
+    expect(r.output).toMatch(/FAILED at step 'gitlab-backup create'/);
+    expect(metric(l, "gitlab_backup.prom", "gitlab_backup_last_status")).toBe(0);
+  }, 60_000);
+
+  it("checks the share every few minutes and says whether it is there: a mounted volume is, a plain directory is not", () => {
+    const check = cronCommand("/usr/local/bin/gitlab-backup-share-check");
+    expect(crontab).toMatch(/^\*\/5 \* \* \* \* \/usr\/local\/bin\/gitlab-backup-share-check$/m);
+    const script = join(l.root, "share-check.sh");
+    writeFileSync(script, uploaded(check));
+    const textfile = join(l.root, "share-textfile");
+    mkdirSync(textfile);
+    engine().dockerOk(["volume", "create", "share"]);
+    const inContainer = (mount: string[]) =>
+      engine().docker([
+        "run", "--rm", "--network", "none", ...mount, "-v", `${script}:/check.sh:ro`, "-v", `${textfile}:/textfile`,
+        "-e", "NFS_DIR=/nfs", "-e", "TEXTFILE_DIR=/textfile", BUSYBOX_IMAGE, "sh", "/check.sh",
+      ]);
+    const up = inContainer(["-v", "share:/nfs"]);
+    expect(up.status, up.stdout + up.stderr).toBe(0);
+    const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(readFileSync(join(textfile, "gitlab_backup_share.prom"), "utf8"))?.[1]);
+    expect(read("gitlab_backup_share_up")).toBe(1);
+    expect(read("gitlab_backup_share_check_timestamp_seconds")).toBeGreaterThan(Date.now() / 1000 - 120);
+    const down = inContainer([]);
+    expect(down.status).not.toBe(0);
+    expect(down.stdout + down.stderr).toMatch(/\/nfs is not a mounted share/);
+    expect(read("gitlab_backup_share_up")).toBe(0);
+    expect(existsSync(join(textfile, "gitlab_backup.prom"))).toBe(false);
+  }, 60_000);
+});
