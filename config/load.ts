@@ -7,8 +7,10 @@ import type { z } from "zod";
 import { crossEnvironmentProblems, foreignSuppressions, type LoadedEnvironment } from "./cross-environment";
 import { ConfigDirectoryError, ConfigError, joinPath, type ConfigProblem } from "./errors";
 import { didYouMean, keysAt } from "./schema-keys";
+import { at } from "./schema/cross-checks";
 import { describeYamlStructureError, STRUCTURE_ERRORS } from "./yaml-structure";
 import { findLiteralSecrets, howToReference } from "./literal-secrets";
+import { SCALING_COUNTERPARTS, SCALING_ONLY_KEYS } from "./schema/aws-runners";
 import { environmentSchema, platformOnlySections, type EnvironmentConfig } from "./schema/index";
 
 /** A validated environment: its config with defaults applied, and where it came from. */
@@ -164,10 +166,13 @@ function describeIssue(issue: z.core.$ZodIssue, platform: unknown, raw: unknown)
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
       const only = issue.path.length === 0 ? platformOnlySections[key] : undefined;
-      const suggestion = only ? undefined : didYouMean(key, keysAt(environmentSchema, raw, issue.path));
+      const scaling = platform === "aws" && joinPath(issue.path) === "runners" ? SCALING_ONLY_KEYS[key] : undefined;
+      const suggestion = only || scaling ? undefined : didYouMean(key, keysAt(environmentSchema, raw, issue.path));
       const message = only
         ? `only valid when platform is '${only}' (this environment's platform is '${String(platform)}')`
-        : suggestion
+        : scaling
+          ? `only valid with runners.scaling: ${scaling} (this environment's is '${String(at(raw, "runners", "scaling") ?? "cpu")}'${SCALING_COUNTERPARTS[key] ? `; its counterpart there is ${SCALING_COUNTERPARTS[key]}` : ""})`
+          : suggestion
           ? `unknown key; did you mean '${suggestion}'?`
           : "unknown key; check its spelling against config/environment.schema.json";
       return { path: [...issue.path, key], message, atKey: true };

@@ -1,7 +1,8 @@
 // Monthly cost of an aws stack, resource by resource, from the rate table. Each priced
 // resource type has one function; the types below it cost nothing by themselves.
 import type { RateTable } from "./rates";
-import { runnerCapacity } from "./runner-capacity";
+import { autoscaledGroups } from "./autoscaled-groups";
+import { runnerCapacity, type AutoscaledGroup, type Capacity, type RunnerGroup } from "./runner-capacity";
 import { list, num, one, referenced, resourcesOf, type Resource, type StackJson } from "./stack";
 
 export interface CostLine {
@@ -21,6 +22,8 @@ export interface CostLine {
 interface Context {
   readonly rates: RateTable;
   readonly resources: readonly Resource[];
+  /** Worker groups a runner manager's fleeting plugin scales, by name. */
+  readonly autoscaled: ReadonlyMap<string, AutoscaledGroup>;
 }
 
 type Pricer = (r: Resource, ctx: Context) => CostLine[];
@@ -65,7 +68,8 @@ const natGateway: Pricer = (r, ctx) => [
   line(r.path, "NAT gateway, data processed (assumed)", ctx.rates.usage.natGbPerMonth, "GB", ctx.rates.vpc.natGatewayProcessedGb),
 ];
 
-const autoScalingGroup: Pricer = (r, ctx) => {
+/** What an Auto Scaling group launches: its launch template, the type priced, its purchase options. */
+function groupShape(r: Resource, ctx: Context) {
   const mixed = one(r.config.mixed_instances_policy);
   const distribution = one(mixed?.instances_distribution) ?? {};
   const spec = one(one(mixed?.launch_template)?.launch_template_specification) ?? one(r.config.launch_template);
@@ -73,8 +77,6 @@ const autoScalingGroup: Pricer = (r, ctx) => {
   const overrides = list(one(mixed?.launch_template)?.override).map((o) => o.instance_type as string | undefined);
   // The allocation strategy picks among the types; the first listed is the one priced.
   const type = overrides.find(Boolean) ?? (template?.config.instance_type as string | undefined);
-  if (!type) return [];
-  const capacity = runnerCapacity({ minSize: num(r.config.min_size) ?? 0, maxSize: num(r.config.max_size) ?? 0 }, ctx.rates.usage.runners);
   const onDemandBase = num(distribution.on_demand_base_capacity) ?? 0;
   const onDemandShare = (num(distribution.on_demand_percentage_above_base_capacity) ?? 100) / 100;
   // The group fills its on-demand base first: the always-on instances take it, the scale-up what is left.
@@ -82,25 +84,59 @@ const autoScalingGroup: Pricer = (r, ctx) => {
     const od = Math.min(count, onDemandBase) + Math.max(0, count - onDemandBase) * onDemandShare;
     return { onDemand: od, spot: count - od };
   };
-  const always = purchase(capacity.baseInstances);
-  const all = purchase(capacity.baseInstances + capacity.extraInstances);
+  const disk = list(template?.config.block_device_mappings).map((m) => one(m.ebs))[0];
+  const credits = one(template?.config.credit_specification)?.cpu_credits;
+  return { type, purchase, disk, unlimitedCredits: type !== undefined && isBurstable(type) && credits !== "standard" };
+}
+
+/** The group's kind: a worker group a runner manager's plugin scales, or a fleet. */
+function runnerGroup(r: Resource, ctx: Context): RunnerGroup {
+  const autoscaled = ctx.autoscaled.get(String(r.config.name));
+  const maxSize = num(r.config.max_size) ?? 0;
+  if (!autoscaled) return { kind: "fleet", minSize: num(r.config.min_size) ?? 0, maxSize };
+  // max_instances 0 is "no limit": the group's own maximum is then the limit.
+  return { kind: "jobs", ...autoscaled, maxInstances: autoscaled.maxInstances > 0 ? Math.min(autoscaled.maxInstances, maxSize) : maxSize };
+}
+
+const autoScalingGroup: Pricer = (r, ctx) => {
+  const shape = groupShape(r, ctx);
+  const type = shape.type;
+  if (!type) return [];
+  const group = runnerGroup(r, ctx);
+  const capacity = runnerCapacity(group, ctx.rates.usage.runners);
+  const always = shape.purchase(capacity.baseInstances);
+  const all = shape.purchase(capacity.baseInstances + capacity.extraInstances);
   const lines: CostLine[] = [];
-  const group = (label: string, p: { onDemand: number; spot: number }) => {
+  const priced = (label: string, p: { onDemand: number; spot: number }) => {
     if (p.spot > 0) lines.push(line(r.path, `${label}: ${round(p.spot)} × ${type}, Spot (${Math.round(ctx.rates.ec2.spotDiscount * 100)} % under on-demand, assumed)`, p.spot * hours(ctx), "instance-hours", spot(ctx, type)));
     if (p.onDemand > 0) lines.push(line(r.path, `${label}: ${round(p.onDemand)} × ${type}, on-demand`, p.onDemand * hours(ctx), "instance-hours", onDemand(ctx, type)));
   };
-  group("always on", always);
-  group(`scale-up (${capacity.explanation})`, { onDemand: all.onDemand - always.onDemand, spot: all.spot - always.spot });
+  priced("always on", always);
+  priced(`${group.kind === "jobs" ? "workers" : "scale-up"} (${capacity.explanation})`, { onDemand: all.onDemand - always.onDemand, spot: all.spot - always.spot });
   const average = capacity.baseInstances + capacity.extraInstances;
-  const disk = list(template?.config.block_device_mappings).map((m) => one(m.ebs))[0];
-  lines.push(...ebsLine(r.path, "instance volumes", disk, average, ctx));
-  const credits = one(template?.config.credit_specification)?.cpu_credits;
-  if (isBurstable(type) && credits !== "standard" && ctx.rates.usage.runners.model === "fleet") {
-    const surplus = ctx.rates.usage.runners.burstSurplusVcpuHoursPerInstance * average;
-    lines.push(line(r.path, `CPU above the ${type} baseline (unlimited mode), ${ctx.rates.usage.runners.burstSurplusVcpuHoursPerInstance} vCPU-hours per instance (assumed)`, surplus, "vCPU-hours", ctx.rates.ec2.burstSurplusPerVcpuHour));
-  }
+  lines.push(...ebsLine(r.path, "instance volumes", shape.disk, average, ctx));
+  if (shape.unlimitedCredits) lines.push(...burstLines(r, type, group, capacity, average, ctx));
   return lines;
 };
+
+/** CPU above a burstable type's baseline, billed in unlimited mode. */
+function burstLines(r: Resource, type: string, group: RunnerGroup, capacity: Capacity, average: number, ctx: Context): CostLine[] {
+  const usage = ctx.rates.usage.runners;
+  if (group.kind === "fleet") {
+    const surplus = usage.fleet.burstSurplusVcpuHoursPerInstance * average;
+    return [line(r.path, `CPU above the ${type} baseline (unlimited mode), ${usage.fleet.burstSurplusVcpuHoursPerInstance} vCPU-hours per instance (assumed)`, surplus, "vCPU-hours", ctx.rates.ec2.burstSurplusPerVcpuHour)];
+  }
+  const busyHours = (capacity.busyInstances ?? 0) * hours(ctx);
+  return [
+    line(
+      r.path,
+      `CPU above the ${type} baseline (unlimited mode), ${usage.jobs.burstSurplusVcpuPerBusyInstanceHour} vCPU-hours per busy instance-hour, ${round(busyHours, 1)} busy hours (assumed)`,
+      busyHours * usage.jobs.burstSurplusVcpuPerBusyInstanceHour,
+      "vCPU-hours",
+      ctx.rates.ec2.burstSurplusPerVcpuHour,
+    ),
+  ];
+}
 
 const snapshotPolicy: Pricer = (r, ctx) => {
   const details = one(r.config.policy_details) ?? {};
@@ -183,7 +219,7 @@ export interface AwsEstimate {
 
 export function estimateAws(stack: StackJson, rates: RateTable): AwsEstimate {
   const resources = resourcesOf(stack);
-  const ctx: Context = { rates, resources };
+  const ctx: Context = { rates, resources, autoscaled: autoscaledGroups(resources) };
   // Grouped by construct path (the stack's own structure), shared lines last.
   const perResource = resources
     .filter((r) => PRICERS[r.type])

@@ -2,6 +2,7 @@
 // (the README's), and as the one line the merge-request plan job prints.
 import { round } from "./aws";
 import type { CostReport } from "./estimate";
+import type { ModesComparison } from "./modes";
 
 const money = (n: number | undefined) => (n === undefined ? "?" : n.toFixed(2));
 const singular = (unit: string) => unit.replace(/s$/, "");
@@ -66,4 +67,31 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
       .join("  ")
       .trimEnd();
   return [fmt(header), ...rows.map(fmt)].join("\n");
+}
+
+/** Both scaling modes side by side (npm run cost -- <env> --modes). */
+export function formatModesText(c: ModesComparison): string {
+  const rows = c.modes.map((m) => [`${m.mode}${m.configured ? " (configured)" : ""}`, m.shape, money(m.runners), money(m.total)]);
+  return [
+    `${c.environment} (aws): runners in both scaling modes at equal peak capacity (${c.peakJobs} jobs at once), ${c.currency} a month`,
+    table(["mode", "runners", "runners' lines", "environment"], rows),
+    `jobs / cpu: ${c.runnerRatio.toFixed(2)} for the runners, ${c.totalRatio.toFixed(2)} for the environment`,
+    ...c.assumptions,
+    ...c.modes.flatMap((m) => [`${m.mode}:`, ...m.runnerLines.map((l) => `  ${l.resource}: ${l.item}: ${quantityText(l.quantity, l.unit)} × ${rateText(l.rate, l.unit)} = ${money(l.monthly)}`)]),
+  ].join("\n");
+}
+
+/** The README's table of both modes: each mode's runner lines, its subtotal and the environment's total. */
+export function formatModesMarkdown(c: ModesComparison): string {
+  const rows = c.modes.flatMap((m) => [
+    ...m.runnerLines.map((l) => `| ${m.mode} | ${l.resource} | ${l.item} | ${quantityText(l.quantity, l.unit)} | ${money(l.monthly)} |`),
+    `| **${m.mode}** | **runners** | ${m.shape} | | **${money(m.runners)}** |`,
+    `| ${m.mode} | environment | everything else as in the table above | | ${money(m.total)} |`,
+  ]);
+  return [
+    `| mode | resource | what | quantity | ${c.currency} / month |`,
+    "|---|---|---|---|---:|",
+    ...rows,
+    `| **jobs / cpu** | | runners ${c.runnerRatio.toFixed(2)}, environment ${c.totalRatio.toFixed(2)} | | |`,
+  ].join("\n");
 }

@@ -7,13 +7,24 @@ import { z } from "zod";
 const price = z.number().nonnegative();
 const share = z.number().min(0).max(1);
 
-const runnersUsage = z.discriminatedUnion("model", [
-  z.strictObject({
-    model: z.literal("fleet"),
+/** How busy the runners are: one block per kind of group (cost/runner-capacity.ts). */
+const runnersUsage = z.strictObject({
+  fleet: z.strictObject({
     extraCapacityShare: share,
     burstSurplusVcpuHoursPerInstance: z.number().nonnegative(),
   }),
-]);
+  jobs: z
+    .strictObject({
+      workDaysPerWeek: z.int().min(1).max(7),
+      workStartHour: z.int().min(0).max(23),
+      workHoursPerDay: z.int().min(1).max(24),
+      jobsPerHour: z.number().nonnegative(),
+      jobMinutes: z.number().positive(),
+      instanceBootMinutes: z.number().nonnegative(),
+      burstSurplusVcpuPerBusyInstanceHour: z.number().nonnegative(),
+    })
+    .refine((j) => j.workStartHour + j.workHoursPerDay <= 24, { message: "workStartHour + workHoursPerDay must end within the day (at most 24)", path: ["workHoursPerDay"] }),
+});
 
 export const rateTableSchema = z.strictObject({
   date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date like 2026-11-23"),

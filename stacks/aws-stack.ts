@@ -12,10 +12,10 @@ import { CLOUDFLARE_IP_RANGES } from "../constructs/dns-tls/cloudflare-ip-ranges
 import { AwsGitLabServer } from "../constructs/gitlab-server/aws";
 import { AwsObservability, SERVER_DISKS } from "../constructs/observability/aws";
 import { AwsRegistry } from "../constructs/registry/aws";
-import { AwsRunnerFleet } from "../constructs/runner-fleet/aws";
 import { bootSecretFile, type BootSecret } from "../userdata/gitlab-server-user-data";
 import { pinnedAccountIds } from "../userdata/omnibus-accounts";
 import { PolicyAspect } from "../policies/aspect";
+import { awsRunners, runnerOutputs, type AwsRunners } from "./aws/runner-fleet";
 import { useStateBackend } from "./backend";
 import { hostNames } from "./host-names";
 import { applicationSettings, DAY_SECONDS, gitlabSecrets, monitoringWhitelist, omnibusSettings } from "./omnibus-settings";
@@ -30,7 +30,7 @@ export class AwsEnvironmentStack extends TerraformStack {
   readonly registry?: AwsRegistry;
   readonly backups: AwsBackups;
   readonly observability: AwsObservability;
-  readonly runners: AwsRunnerFleet;
+  readonly runners: AwsRunners;
 
   constructor(scope: Construct, env: AwsEnvironment) {
     super(scope, env.name);
@@ -132,35 +132,7 @@ export class AwsEnvironmentStack extends TerraformStack {
     this.observability.watchServer(this.gitlab.instance, SERVER_DISKS);
     this.observability.watchBootstrap("server", this.gitlab.bootstrapMetricHost);
 
-    const r = env.runners;
-    this.runners = new AwsRunnerFleet(this, "runner-fleet", {
-      namePrefix,
-      environment: env.name,
-      region: env.aws.region,
-      vpcId: env.aws.vpcId,
-      subnetIds: env.aws.privateSubnetIds,
-      cacheBucketName: `${bucketPrefix}-runner-cache`,
-      gitlabUrl: `https://${hosts.web}`,
-      runnerVersion: r.version,
-      tokenSecretArn: r.token.secretsManagerArn,
-      concurrent: r.concurrent,
-      instanceTypes: r.instanceTypes,
-      minSize: r.minSize,
-      maxSize: r.maxSize,
-      desiredCapacity: r.desiredCapacity,
-      rootVolumeGb: r.rootVolumeGb,
-      cpuTargetPercent: r.cpuTargetPercent,
-      cacheExpirationDays: r.cacheExpirationDays,
-      jobImage: r.jobImage,
-      privileged: r.privileged,
-      mountDockerSocket: r.mountDockerSocket,
-      jobMemory: r.jobMemory,
-      jobCpus: r.jobCpus,
-      logRetentionDays: { runner: env.observability.appLogRetentionDays, system: env.observability.systemLogRetentionDays },
-      tags: env.aws.tags,
-    });
-    this.observability.watchRunners(this.runners.autoScalingGroup.name, r.maxSize);
-    this.observability.watchBootstrap("runner", this.runners.bootstrapMetricHost);
+    this.runners = awsRunners(this, env, { namePrefix, bucketPrefix, gitlabUrl: `https://${hosts.web}` }, this.observability);
 
     new AwsDnsTls(this, "dns-tls", {
       zoneId: env.dns.zoneId,
@@ -184,11 +156,7 @@ export class AwsEnvironmentStack extends TerraformStack {
     new TerraformOutput(this, "server_security_group_id", { value: this.gitlab.securityGroup.id });
     if (this.registry) new TerraformOutput(this, "registry_bucket", { value: this.registry.bucket.bucket });
     new TerraformOutput(this, "backup_bucket", { value: this.backups.bucketName });
-    new TerraformOutput(this, "runner_autoscaling_group", {
-      value: this.runners.autoScalingGroup.name,
-      description: "Recycle runners: aws autoscaling start-instance-refresh --auto-scaling-group-name <this>",
-    });
-    new TerraformOutput(this, "runner_cache_bucket", { value: this.runners.cacheBucket.bucket });
+    runnerOutputs(this, this.runners);
     new TerraformOutput(this, "log_groups", {
       value: [...Object.values(this.observability.logGroups), ...Object.values(this.runners.logGroups)].map((g) => g.name),
     });

@@ -34,18 +34,50 @@ export interface S3CacheSettings {
   readonly region: string;
 }
 
+/** One [[runners.autoscaler.policy]]: idle capacity while its periods match (the last match wins). */
+export interface AutoscalerPolicy {
+  /** Five-field cron expressions. */
+  readonly periods: readonly string[];
+  /** IANA time zone of the periods. */
+  readonly timezone: string;
+  /** Idle capacity, in jobs. */
+  readonly idleCount: number;
+  /** Go duration an unused instance is kept, e.g. '20m'. */
+  readonly idleTime: string;
+}
+
+/** [runners.autoscaler] of a docker-autoscaler runner (fleeting). */
+export interface AutoscalerSettings {
+  /** Fleeting plugin reference, e.g. 'aws:1.1'. */
+  readonly plugin: string;
+  /** [runners.autoscaler.plugin_config]: free-form, the plugin's own keys. */
+  readonly pluginConfig: Readonly<Record<string, string>>;
+  readonly capacityPerInstance: number;
+  readonly maxUseCount: number;
+  readonly maxInstances: number;
+  /** Runs on each new instance over the connector; the instance is removed when it fails. */
+  readonly instanceReadyCommand?: string;
+  /** Remove the instances when the runner shuts down. */
+  readonly deleteInstancesOnShutdown: boolean;
+  /** [runners.autoscaler.connector_config]: how the manager reaches an instance. */
+  readonly connector: { readonly os: "linux"; readonly arch: "amd64" | "arm64"; readonly protocol: "ssh"; readonly username: string; readonly useExternalAddr: boolean };
+  readonly policies: readonly AutoscalerPolicy[];
+}
+
 export interface RunnerSettings {
   /** Shown in GitLab's runner list; `{hostname}` is replaced on the host. */
   readonly name: string;
   readonly url: string;
   readonly token: TokenFromHost;
-  readonly executor: "docker" | "shell";
+  readonly executor: "docker" | "docker-autoscaler" | "shell";
   /** Where jobs check out and build, in the executor's view (a docker executor's job container). @default the executor's */
   readonly buildsDir?: string;
   /** Jobs this runner takes at once; 0 means only the global limit applies. */
   readonly limit?: number;
   readonly docker?: DockerExecutorSettings;
   readonly s3Cache?: S3CacheSettings;
+  /** docker-autoscaler only. */
+  readonly autoscaler?: AutoscalerSettings;
 }
 
 export interface RunnerConfig {
@@ -55,9 +87,32 @@ export interface RunnerConfig {
   readonly runners: readonly RunnerSettings[];
 }
 
+function autoscalerTable(a: AutoscalerSettings): Record<string, unknown> {
+  return {
+    plugin: a.plugin,
+    capacity_per_instance: a.capacityPerInstance,
+    max_use_count: a.maxUseCount,
+    max_instances: a.maxInstances,
+    ...(a.instanceReadyCommand ? { instance_ready_command: a.instanceReadyCommand } : {}),
+    delete_instances_on_shutdown: a.deleteInstancesOnShutdown,
+    plugin_config: { ...a.pluginConfig },
+    connector_config: {
+      os: a.connector.os,
+      arch: a.connector.arch,
+      protocol: a.connector.protocol,
+      username: a.connector.username,
+      use_external_addr: a.connector.useExternalAddr,
+    },
+    policy: a.policies.map((p) => ({ periods: [...p.periods], timezone: p.timezone, idle_count: p.idleCount, idle_time: p.idleTime })),
+  };
+}
+
 function runnerTable(r: RunnerSettings): Record<string, unknown> {
-  if (r.executor === "docker" && !r.docker) throw new Error(`runner '${r.name}' uses the docker executor but has no docker settings`);
+  if (r.executor !== "shell" && !r.docker) throw new Error(`runner '${r.name}' uses the ${r.executor} executor but has no docker settings`);
   if (r.executor === "shell" && r.docker) throw new Error(`runner '${r.name}' is a shell runner; docker settings do not apply`);
+  if ((r.executor === "docker-autoscaler") !== (r.autoscaler !== undefined)) {
+    throw new Error(`runner '${r.name}': autoscaler settings go with the docker-autoscaler executor, and only with it`);
+  }
   const table: Record<string, unknown> = {
     name: r.name,
     url: r.url,
@@ -91,6 +146,7 @@ function runnerTable(r: RunnerSettings): Record<string, unknown> {
       s3: { BucketName: r.s3Cache.bucket, BucketLocation: r.s3Cache.region, AuthenticationType: "iam" },
     };
   }
+  if (r.autoscaler) table.autoscaler = autoscalerTable(r.autoscaler);
   return table;
 }
 

@@ -19,9 +19,9 @@ export const DOCKER_CLEANUP_SCHEDULE = "*-*-* 00/6:00:00";
 export const DOCKER_CLEANUP_OLDER_THAN = "4h";
 export const RUNNER_TOKEN_ENV = "RUNNER_TOKEN";
 
-const DOCKER_SOCKET = "/var/run/docker.sock";
-const SBIN = "/usr/local/sbin";
-const UNITS = "/etc/systemd/system";
+export const DOCKER_SOCKET = "/var/run/docker.sock";
+export const SBIN = "/usr/local/sbin";
+export const UNITS = "/etc/systemd/system";
 
 export interface RunnerFleetUserDataProps {
   /** Exact gitlab-runner release, e.g. '18.5.0' (its official binary, checksum-verified). */
@@ -51,7 +51,7 @@ export interface RunnerFleetUserDataProps {
   readonly logGroups: { readonly runner: string; readonly system: string };
 }
 
-function envValue(name: string, value: string): string {
+export function envValue(name: string, value: string): string {
   // Versions, regions and ARNs only; anything else is a bug upstream.
   if (!/^[A-Za-z0-9_.:/+=@-]+$/.test(value)) throw new Error(`unsafe value for ${name}: '${value}'`);
   return `${name}=${value}`;
@@ -82,6 +82,59 @@ export function runnerFleetConfigToml(p: RunnerFleetUserDataProps): string {
   return renderRunnerConfig(config);
 }
 
+/** Seed 004's docker-cleanup service and its 6-hourly timer, for any host that runs jobs. */
+export function dockerCleanupUnits(): { readonly service: string; readonly timer: string } {
+  return {
+    service: renderService({
+      description: "Prune unused Docker data (seed 004: a full disk fails every job)",
+      type: "oneshot",
+      execStart: [`${SBIN}/docker-cleanup`],
+      requires: ["docker.service"],
+      after: ["docker.service"],
+      environment: { CLEANUP_OLDER_THAN: DOCKER_CLEANUP_OLDER_THAN },
+    }),
+    timer: renderTimer({ description: "Docker cleanup every 6 hours", onCalendar: DOCKER_CLEANUP_SCHEDULE, persistent: true }),
+  };
+}
+
+/** The CloudWatch agent on a runner host: its runner, system and bootstrap logs; disk and memory by group. */
+export function runnerAgentConfig(groupName: string, logGroups: { readonly runner: string; readonly system: string }): string {
+  return renderCloudWatchAgentConfig({
+    runAsUser: "root",
+    logFiles: [
+      { filePath: RUNNER_LOG_FILE, logGroupName: logGroups.runner },
+      { filePath: "/var/log/messages", logGroupName: logGroups.system },
+      { filePath: "/var/log/runner-bootstrap.log", logGroupName: logGroups.system, logStreamName: "{instance_id}-bootstrap" },
+    ],
+    metrics: {
+      namespace: CLOUDWATCH_AGENT_NAMESPACE,
+      diskPaths: ["/"],
+      memory: true,
+      dimensions: { AutoScalingGroupName: groupName },
+      ec2Dimensions: ["InstanceId"],
+      aggregationDimensions: [["AutoScalingGroupName"]],
+    },
+  });
+}
+
+/** The watcher that drains a runner host (its group's termination hook) on Spot interruption or scale-in. */
+export function drainWatcherUnit(groupName: string, region: string): string {
+  return renderService({
+    description: "Take the runner out of service on Spot interruption or scale-in",
+    execStart: [`${SBIN}/spot-interruption-watcher`],
+    wants: ["network-online.target"],
+    after: ["network-online.target"],
+    environment: { ASG_NAME: groupName, AWS_REGION: region, LIFECYCLE_HOOK_NAME: TERMINATION_HOOK_NAME },
+    restart: "always",
+    restartSec: 5,
+    wantedBy: "multi-user.target",
+  });
+}
+
+/** gitlab-runner writes to stderr; into a file the CloudWatch agent ships (rotated by RUNNER_LOGROTATE). */
+export const RUNNER_LOG_DROPIN = `[Service]\nStandardOutput=append:${RUNNER_LOG_FILE}\nStandardError=append:${RUNNER_LOG_FILE}\n`;
+export const RUNNER_LOGROTATE = `${RUNNER_LOG_FILE} {\n  daily\n  rotate 7\n  compress\n  missingok\n  notifempty\n  copytruncate\n}\n`;
+
 export function renderRunnerFleetUserData(p: RunnerFleetUserDataProps): string {
   const bootstrapEnv = [
     envValue("RUNNER_VERSION", p.runnerVersion),
@@ -90,55 +143,18 @@ export function renderRunnerFleetUserData(p: RunnerFleetUserDataProps): string {
     // The Host dimension of the BootstrapFailed metric: the group's name.
     envValue("METRIC_HOST", p.autoScalingGroupName),
   ];
-  const cloudwatch = renderCloudWatchAgentConfig({
-    runAsUser: "root",
-    logFiles: [
-      { filePath: RUNNER_LOG_FILE, logGroupName: p.logGroups.runner },
-      { filePath: "/var/log/messages", logGroupName: p.logGroups.system },
-      { filePath: "/var/log/runner-bootstrap.log", logGroupName: p.logGroups.system, logStreamName: "{instance_id}-bootstrap" },
-    ],
-    metrics: {
-      namespace: CLOUDWATCH_AGENT_NAMESPACE,
-      diskPaths: ["/"],
-      memory: true,
-      dimensions: { AutoScalingGroupName: p.autoScalingGroupName },
-      ec2Dimensions: ["InstanceId"],
-      aggregationDimensions: [["AutoScalingGroupName"]],
-    },
-  });
-  const cleanupService = renderService({
-    description: "Prune unused Docker data (seed 004: a full disk fails every job)",
-    type: "oneshot",
-    execStart: [`${SBIN}/docker-cleanup`],
-    requires: ["docker.service"],
-    after: ["docker.service"],
-    environment: { CLEANUP_OLDER_THAN: DOCKER_CLEANUP_OLDER_THAN },
-  });
-  const cleanupTimer = renderTimer({ description: "Docker cleanup every 6 hours", onCalendar: DOCKER_CLEANUP_SCHEDULE, persistent: true });
-  const watcher = renderService({
-    description: "Take the runner out of service on Spot interruption or scale-in",
-    execStart: [`${SBIN}/spot-interruption-watcher`],
-    wants: ["network-online.target"],
-    after: ["network-online.target"],
-    environment: { ASG_NAME: p.autoScalingGroupName, AWS_REGION: p.region, LIFECYCLE_HOOK_NAME: TERMINATION_HOOK_NAME },
-    restart: "always",
-    restartSec: 5,
-    wantedBy: "multi-user.target",
-  });
-  // gitlab-runner writes to stderr; into a file the CloudWatch agent ships (rotated below).
-  const runnerLogging = `[Service]\nStandardOutput=append:${RUNNER_LOG_FILE}\nStandardError=append:${RUNNER_LOG_FILE}\n`;
-  const logrotate = `${RUNNER_LOG_FILE} {\n  daily\n  rotate 7\n  compress\n  missingok\n  notifempty\n  copytruncate\n}\n`;
+  const { service: cleanupService, timer: cleanupTimer } = dockerCleanupUnits();
 
   return renderCloudConfig({
     writeFiles: [
       { path: "/etc/gitlab-runner-fleet/bootstrap.env", permissions: "0600", content: `${bootstrapEnv.join("\n")}\n` },
       { path: "/etc/gitlab-runner/config.toml.template", permissions: "0600", content: runnerFleetConfigToml(p) },
-      { path: "/etc/gitlab-runner-fleet/cloudwatch-agent.json", permissions: "0644", content: cloudwatch },
-      { path: `${UNITS}/gitlab-runner.service.d/log-file.conf`, permissions: "0644", content: runnerLogging },
-      { path: "/etc/logrotate.d/gitlab-runner", permissions: "0644", content: logrotate },
+      { path: "/etc/gitlab-runner-fleet/cloudwatch-agent.json", permissions: "0644", content: runnerAgentConfig(p.autoScalingGroupName, p.logGroups) },
+      { path: `${UNITS}/gitlab-runner.service.d/log-file.conf`, permissions: "0644", content: RUNNER_LOG_DROPIN },
+      { path: "/etc/logrotate.d/gitlab-runner", permissions: "0644", content: RUNNER_LOGROTATE },
       { path: `${UNITS}/docker-cleanup.service`, permissions: "0644", content: cleanupService },
       { path: `${UNITS}/docker-cleanup.timer`, permissions: "0644", content: cleanupTimer },
-      { path: `${UNITS}/spot-interruption-watcher.service`, permissions: "0644", content: watcher },
+      { path: `${UNITS}/spot-interruption-watcher.service`, permissions: "0644", content: drainWatcherUnit(p.autoScalingGroupName, p.region) },
       { path: `${SBIN}/docker-cleanup`, permissions: "0755", content: compactScript("docker-cleanup.sh") },
       { path: `${SBIN}/spot-interruption-watcher`, permissions: "0755", content: compactScript("spot-interruption-watcher.sh") },
       { path: `${SBIN}/runner-termination-handler`, permissions: "0755", content: compactScript("runner-termination-handler.sh") },

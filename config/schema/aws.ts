@@ -1,16 +1,6 @@
-// The aws platform (seed 004): GitLab on EC2, runners on a Spot Auto Scaling group, S3, CloudWatch.
+// The aws platform (seed 004): GitLab on EC2, S3, CloudWatch (the runners: aws-runners.ts).
 import { z } from "zod";
-import {
-  awsRegion,
-  cidr,
-  emailAddress,
-  instanceType,
-  memorySize,
-  onCalendar,
-  pinnedImage,
-  runnerVersion,
-} from "./primitives";
-import { instanceMemoryMiB, memoryMiB, MIN_JOB_MEMORY_MIB, RUNNER_FAMILIES, RUNNER_SYSTEM_RESERVE_MIB } from "./instance-memory";
+import { awsRegion, cidr, emailAddress, instanceType, onCalendar } from "./primitives";
 import { secretsManagerRef } from "./secrets";
 import { retentionDays } from "./shared";
 
@@ -58,81 +48,6 @@ export const awsSection = z
     tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/), z.string().max(256)).default({}).describe("Extra tags on every resource."),
   })
   .describe("Where on AWS the environment lives.");
-
-export const awsRunnersSection = z
-  .strictObject({
-    version: runnerVersion.describe("gitlab-runner package version installed on the instances."),
-    token: secretsManagerRef.describe("Runner authentication token (glrt-…) in Secrets Manager."),
-    concurrent: z.int().min(1).max(64).default(2).describe("Jobs per instance. @default 2"),
-    instanceTypes: z.array(instanceType).min(1).default(["t3a.large", "t3.large"]).describe("Spot instance types. @default ['t3a.large', 't3.large']"),
-    minSize: z.int().min(0).max(100).default(1).describe("@default 1"),
-    maxSize: z.int().min(1).max(100).default(3).describe("@default 3"),
-    desiredCapacity: z.int().min(0).max(100).default(1).describe("@default 1"),
-    rootVolumeGb: z.int().min(20).max(2048).default(100).describe("Runner volume; images and layers live here. @default 100"),
-    cpuTargetPercent: z.int().min(10).max(95).default(60).describe("Target-tracking CPU utilisation. @default 60"),
-    cacheExpirationDays: retentionDays.default(14).describe("Objects in the shared S3 cache expire after this. @default 14"),
-    jobImage: pinnedImage.default("node:20-alpine").describe("Default job image. @default 'node:20-alpine'"),
-    privileged: z.boolean().default(true).describe("Privileged job containers (docker builds). @default true"),
-    mountDockerSocket: z.boolean().default(true).describe("Give jobs the host's Docker socket. @default true"),
-    jobMemory: memorySize
-      .optional()
-      .describe(
-        "Memory limit per job container. concurrent × jobMemory must fit the smallest of instanceTypes, less 1 GiB for the system, Docker and the runner. @default that remainder / concurrent (t3a.large, 2 jobs: '3584m')",
-      ),
-    jobCpus: z.string().regex(/^\d+(\.\d+)?$/, "must be a number of CPUs like '1.5'").default("1.5").describe("@default '1.5'"),
-  })
-  .refine(
-    (r) => {
-      const { minSize: min, desiredCapacity: desired, maxSize: max } = (r ?? {}) as Partial<typeof r>;
-      // Judged only once all three are numbers; each field reports its own type problem.
-      if (typeof min !== "number" || typeof desired !== "number" || typeof max !== "number") return true;
-      return min <= desired && desired <= max;
-    },
-    { message: "must satisfy minSize <= desiredCapacity <= maxSize", path: ["desiredCapacity"], when: () => true },
-  )
-  .superRefine((r, ctx) => {
-    // Every job at its limit at once must fit the smallest instance the group may launch.
-    const sized = r.instanceTypes.map((type, i) => ({ type, i, mib: instanceMemoryMiB(type) }));
-    const unknown = sized.filter((s) => s.mib === undefined);
-    for (const { type, i } of unknown) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["instanceTypes", i],
-        message: `no memory size known for ${type} to fit the jobs in; runners use the x86 families ${RUNNER_FAMILIES.join(", ")} (config/schema/instance-memory.ts)`,
-      });
-    }
-    if (unknown.length > 0) return;
-    const smallest = sized.reduce((a, b) => (b.mib! < a.mib! ? b : a));
-    const available = smallest.mib! - RUNNER_SYSTEM_RESERVE_MIB;
-    const perJob = Math.floor(available / r.concurrent);
-    const reserve = `${smallest.mib! / 1024} GiB less ${RUNNER_SYSTEM_RESERVE_MIB / 1024} GiB for the system, Docker and the runner`;
-    if (r.jobMemory === undefined) {
-      if (perJob < MIN_JOB_MEMORY_MIB) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["concurrent"],
-          message: `${r.concurrent} jobs on a ${smallest.type} leave ${perJob} MiB each (${reserve}); a job needs at least ${MIN_JOB_MEMORY_MIB} MiB: lower concurrent or choose larger instanceTypes`,
-        });
-      }
-      return;
-    }
-    const asked = memoryMiB(r.jobMemory) * r.concurrent;
-    if (asked > available) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["jobMemory"],
-        message: `${r.jobMemory} × concurrent ${r.concurrent} = ${asked} MiB, more than the ${available} MiB a ${smallest.type} leaves for jobs (${reserve}): set jobMemory to at most ${perJob}m, lower concurrent, or choose larger instanceTypes`,
-      });
-    }
-  })
-  .transform((r) => ({ ...r, jobMemory: r.jobMemory ?? defaultJobMemory(r.instanceTypes, r.concurrent) }))
-  .describe("GitLab Runner on a 100 % Spot Auto Scaling group (docker executor, S3 cache).");
-
-/** What the smallest of the types leaves per job, as a Docker memory size ('3584m'). */
-function defaultJobMemory(instanceTypes: readonly string[], concurrent: number): string {
-  const smallest = Math.min(...instanceTypes.map((t) => instanceMemoryMiB(t)!));
-  return `${Math.floor((smallest - RUNNER_SYSTEM_RESERVE_MIB) / concurrent)}m`;
-}
 
 /** The only retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days. */
 export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;

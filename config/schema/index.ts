@@ -1,6 +1,7 @@
 // The environment schema: the single source of truth for config/<env>.yaml and its JSON Schema.
 import { z } from "zod";
-import { awsBackupsSection, awsObservabilitySection, awsRunnersSection, awsSection, awsTlsSection } from "./aws";
+import { awsBackupsSection, awsObservabilitySection, awsSection, awsTlsSection } from "./aws";
+import { awsRunnersSection } from "./aws-runners";
 import {
   dockerBackupsSection,
   dockerObservabilitySection,

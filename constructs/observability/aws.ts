@@ -175,6 +175,50 @@ export class AwsObservability extends Construct {
   }
 
   /**
+   * A jobs-mode fleet: the worker group stuck at max_instances (jobs queue), the manager's
+   * disk, and no manager in service (no job runs at all without one).
+   */
+  watchRunnerAutoscaler(groups: { readonly manager: string; readonly workers: string }, maxInstances: number): void {
+    this.alarm("runners-at-max", {
+      alarmDescription: `The runner worker group has run at its maximum of ${maxInstances} instances (max_instances) for 30 minutes: jobs are queueing`,
+      namespace: "AWS/AutoScaling",
+      metricName: "GroupInServiceInstances",
+      dimensions: { AutoScalingGroupName: groups.workers },
+      statistic: "Minimum",
+      period: 600,
+      evaluationPeriods: 3,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: maxInstances,
+    });
+    this.alarm("runner-manager-disk", {
+      alarmDescription: `The runner manager's disk is over ${this.props.diskUsageAlarmPercent} % full (its logs?)`,
+      namespace: CLOUDWATCH_AGENT_NAMESPACE,
+      metricName: "disk_used_percent",
+      dimensions: { AutoScalingGroupName: groups.manager },
+      statistic: "Maximum",
+      period: 300,
+      evaluationPeriods: 2,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: this.props.diskUsageAlarmPercent,
+    });
+    this.alarm(
+      "runner-manager-missing",
+      {
+        alarmDescription: "No runner manager has been in service for 15 minutes: no CI job runs (the group's activity history says why)",
+        namespace: "AWS/AutoScaling",
+        metricName: "GroupInServiceInstances",
+        dimensions: { AutoScalingGroupName: groups.manager },
+        statistic: "Maximum",
+        period: 300,
+        evaluationPeriods: 3,
+        comparisonOperator: "LessThanThreshold",
+        threshold: 1,
+      },
+      "breaching",
+    );
+  }
+
+  /**
    * A failed bootstrap on this host (the GitLab server, or any runner of the group): its
    * script sends BootstrapFailed with the host's name. No datapoint is no failure.
    */
@@ -202,7 +246,7 @@ export class AwsObservability extends Construct {
   private alarm(
     id: string,
     config: Omit<ConstructorParameters<typeof CloudwatchMetricAlarm>[2], "alarmName" | "alarmActions" | "okActions" | "treatMissingData">,
-    treatMissingData: "missing" | "notBreaching" = "missing",
+    treatMissingData: "missing" | "notBreaching" | "breaching" = "missing",
   ): CloudwatchMetricAlarm {
     return new CloudwatchMetricAlarm(this, id, {
       ...config,

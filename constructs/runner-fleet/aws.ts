@@ -4,8 +4,7 @@
 // lifecycle hook the instance completes itself once its jobs are done).
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
+import type { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -21,7 +20,8 @@ import { renderRunnerFleetUserData, TERMINATION_HOOK_NAME } from "../../userdata
 import { gzippedUserData } from "../ec2-user-data";
 import { AGENT_METRICS_STATEMENT, agentLogsStatement, BOOTSTRAP_METRICS_STATEMENT } from "../observability/aws";
 import { allowSessionManager } from "../session-manager";
-import { PrivateBucket } from "../private-bucket/aws";
+import { latestAmazonLinux2023 } from "./al2023";
+import { runnerStorage } from "./aws-storage";
 
 /** Seconds the Auto Scaling group waits for the instance to finish its jobs and unregister. */
 export const TERMINATION_HOOK_TIMEOUT_SECONDS = 600;
@@ -33,8 +33,6 @@ export const TERMINATION_HOOK_TIMEOUT_SECONDS = 600;
  * boots, and is short. (Terraform's default is 300 s.)
  */
 export const RUNNER_HEALTH_CHECK_GRACE_SECONDS = 120;
-/** Amazon's own account, which publishes the Amazon Linux AMIs. */
-const AMAZON_OWNER = "amazon";
 
 export interface AwsRunnerFleetProps {
   /** Prefix of every resource name, e.g. 'staging-gitlab'. */
@@ -115,30 +113,17 @@ export class AwsRunnerFleet extends Construct {
     const name = `${p.namePrefix}-runner`;
     const tags = (suffix = "") => ({ ...p.tags, Name: `${name}${suffix}` });
 
-    // ---- S3 cache: shared by every instance, disposable ----
-    // It only holds what a pipeline can rebuild (pnpm store, build caches): not versioned,
-    // no prevent_destroy, emptied on destroy; objects expire after cacheExpirationDays.
-    this.cacheBucket = new PrivateBucket(this, "cache", {
-      bucketName: p.cacheBucketName,
-      purpose: "cache",
-      holdsData: false,
-      expireAfterDays: p.cacheExpirationDays,
-    }).bucket;
-
-    // ---- CloudWatch log groups ----
-    const logGroupNames = { runner: `/${p.environment}/gitlab-runner/runner`, system: `/${p.environment}/gitlab-runner/system` };
-    this.logGroups = {
-      runner: new CloudwatchLogGroup(this, "log-runner", {
-        name: logGroupNames.runner,
-        retentionInDays: p.logRetentionDays.runner,
-        tags: tags(),
-      }),
-      system: new CloudwatchLogGroup(this, "log-system", {
-        name: logGroupNames.system,
-        retentionInDays: p.logRetentionDays.system,
-        tags: tags(),
-      }),
-    };
+    // ---- The cache bucket and the log groups (kept when the scaling mode changes) ----
+    const storage = runnerStorage(this, {
+      environment: p.environment,
+      cacheBucketName: p.cacheBucketName,
+      cacheExpirationDays: p.cacheExpirationDays,
+      logRetentionDays: p.logRetentionDays,
+      tags: tags(),
+    });
+    this.cacheBucket = storage.cacheBucket;
+    this.logGroups = storage.logGroups;
+    const logGroupNames = storage.logGroupNames;
 
     // ---- Security group: no ingress at all ----
     this.securityGroup = new SecurityGroup(this, "sg", {
@@ -206,15 +191,7 @@ export class AwsRunnerFleet extends Construct {
     // Looked up at every plan; the group does NOT refresh its instances by itself: a newer
     // AMI (or new user data) becomes a new template version that applies to instances
     // launched from then on — the next scale-out, Spot replacement or a manual recycle.
-    const ami = new DataAwsAmi(this, "al2023", {
-      owners: [AMAZON_OWNER],
-      mostRecent: true,
-      filter: [
-        { name: "name", values: ["al2023-ami-2023.*-x86_64"] },
-        { name: "architecture", values: ["x86_64"] },
-        { name: "virtualization-type", values: ["hvm"] },
-      ],
-    });
+    const ami = latestAmazonLinux2023(this, "al2023");
     this.bootstrapMetricHost = name;
     const userData = renderRunnerFleetUserData({
       runnerVersion: p.runnerVersion,

@@ -9,6 +9,11 @@ export const ACTIONS_REQUIRING_ANY_RESOURCE: Readonly<Record<string, string>> = 
   "ec2:DescribeTags": "Describe* calls have no resource-level permissions (CloudWatch agent)",
   "ec2:DescribeVolumes": "Describe* calls have no resource-level permissions (CloudWatch agent)",
   "ec2:DescribeInstances": "Describe* calls have no resource-level permissions",
+  // The fleeting plugin for AWS on the runner manager (scaling: jobs): it reads its worker group.
+  "autoscaling:DescribeAutoScalingGroups": "Describe* calls have no resource-level permissions (the runner manager's fleeting plugin reads its worker group)",
+  "autoscaling:DescribeAutoScalingInstances": "Describe* calls have no resource-level permissions (the runner manager's fleeting plugin lists its workers)",
+  "ec2-instance-connect:SendSSHPublicKey":
+    "the worker group launches its instances at any time, so no ARN can name them in advance; scope it to the group's instances with a condition on their aws:autoscaling:groupName tag",
   // Session Manager, as AWS's custom instance profile for it grants them (constructs/session-manager.ts).
   "ssm:UpdateInstanceInformation": "the SSM agent registers its own instance; no condition names the calling instance, and AWS grants it on *",
   "ssmmessages:CreateControlChannel": "Session Manager's channels have no resource-level permissions",
@@ -18,7 +23,10 @@ export const ACTIONS_REQUIRING_ANY_RESOURCE: Readonly<Record<string, string>> = 
 };
 
 /** Actions whose "*" resource is only acceptable with a condition on this key. */
-const NEEDS_CONDITION: Readonly<Record<string, string>> = { "cloudwatch:PutMetricData": "cloudwatch:namespace" };
+const NEEDS_CONDITION: Readonly<Record<string, string>> = {
+  "cloudwatch:PutMetricData": "cloudwatch:namespace",
+  "ec2-instance-connect:SendSSHPublicKey": "ec2:ResourceTag/aws:autoscaling:groupName",
+};
 
 /**
  * The AWS managed policies a role may have, why, and which service principals the role must

@@ -3,6 +3,7 @@
 // a bad file. Validators only read files, so each check writes a scratch copy first.
 import { posix } from "node:path";
 import { TomlError, parse as parseToml } from "smol-toml";
+import { isRunnerConfig, runnerConfigKeyProblems } from "./runner-config-keys";
 import { isMap, isScalar, parse as parseYaml, parseDocument, stringify } from "yaml";
 import { CLOUD_CONFIG_KEYS } from "./cloud-config-keys";
 import { inScratch, missing, ok, relabel, verdict, withTool, writeScratch, type CheckResult } from "./result";
@@ -96,11 +97,15 @@ export function checkRuby(content: string, label = "file.rb"): Promise<CheckResu
   );
 }
 
-/** TOML is parsed in-process: the consumers (gitlab-runner, …) use strict TOML 1.0 parsers too. */
+/**
+ * TOML is parsed in-process: the consumers (gitlab-runner, …) use strict TOML 1.0 parsers too.
+ * gitlab-runner's config.toml also has its key names checked (it ignores unknown ones).
+ */
 export async function checkToml(content: string, label = "file.toml"): Promise<CheckResult> {
   try {
-    parseToml(content);
-    return ok("smol-toml");
+    const parsed = parseToml(content);
+    if (!isRunnerConfig(label)) return ok("smol-toml");
+    return verdict("smol-toml + gitlab-runner keys", runnerConfigKeyProblems(parsed).map((p) => `${label}: ${p}`));
   } catch (error) {
     if (!(error instanceof TomlError)) throw error;
     const message = error.message.split("\n")[0] ?? error.message;

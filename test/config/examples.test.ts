@@ -43,18 +43,19 @@ describe("example environments", () => {
     expect(env.aws.dataVolumeGb).toBe(200);
     expect(env.runners).toMatchObject({
       instanceTypes: ["t3a.large", "t3.large"],
-      minSize: 1,
-      maxSize: 3,
-      desiredCapacity: 1,
-      concurrent: 2,
       cacheExpirationDays: 14,
       rootVolumeGb: 100,
-      cpuTargetPercent: 60,
       jobImage: "node:20-alpine",
       // Seed 004's 6g × 2 jobs does not fit a t3a.large's 8 GiB: derived, (8 GiB − 1 GiB) / 2.
       jobMemory: "3584m",
       jobCpus: "1.5",
     });
+    // Staging keeps seed 004's CPU-scaled group; production follows the job queue at the same peak.
+    if (name === "staging") {
+      expect(env.runners).toMatchObject({ scaling: "cpu", minSize: 1, maxSize: 3, desiredCapacity: 1, concurrent: 2, cpuTargetPercent: 60 });
+    } else {
+      expect(env.runners).toMatchObject({ scaling: "jobs", capacityPerInstance: 2, maxInstances: 3, maxUseCount: 20, manager: { instanceType: "t3a.small", purchaseOption: "on-demand" } });
+    }
     expect(env.backups.schedule).toBe("*-*-* 02:00:00");
     expect(env.backups.snapshotRetentionDays).toBe(14);
     expect(env.observability.appLogRetentionDays).toBe(30);

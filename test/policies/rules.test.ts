@@ -145,6 +145,42 @@ describe("policy rules", () => {
     expect(check("AWS-SG-INGRESS", { ...bad, aws_security_group: groups, aws_vpc_security_group_ingress_rule: { ssh: rule("server", 2222) } }, 2222)).toEqual([]);
   });
 
+  it("AWS-SG-INGRESS: a jobs-mode manager takes nothing; its workers take SSH from the manager's group and nothing else", () => {
+    const groups = {
+      manager: { tags: { "gitlab-platform:role": "runner-manager" } },
+      workers: { tags: { "gitlab-platform:role": "runner-worker" } },
+      server: { tags: { "gitlab-platform:role": "gitlab-server" } },
+    };
+    const from = (target: string, source: { group?: string; cidr?: string }, port = 22) => ({
+      security_group_id: ref("aws_security_group", target),
+      ip_protocol: "tcp",
+      from_port: port,
+      to_port: port,
+      ...(source.group ? { referenced_security_group_id: ref("aws_security_group", source.group) } : {}),
+      ...(source.cidr ? { cidr_ipv4: source.cidr } : {}),
+    });
+    const ok = { aws_security_group: groups, aws_vpc_security_group_ingress_rule: { ssh: from("workers", { group: "manager" }) } };
+    expect(check("AWS-SG-INGRESS", ok)).toEqual([]);
+    const bad = {
+      aws_security_group: groups,
+      aws_vpc_security_group_ingress_rule: {
+        vpc: from("workers", { cidr: "10.0.0.0/16" }),
+        server: from("workers", { group: "server" }),
+        docker: from("workers", { group: "manager" }, 2375),
+        manager: from("manager", { group: "workers" }),
+      },
+      aws_security_group_rule: { legacy: { type: "ingress", security_group_id: ref("aws_security_group", "workers"), protocol: "tcp", from_port: 22, to_port: 22, cidr_blocks: ["10.0.0.0/8"] } },
+    };
+    const only = "runner workers take SSH (tcp 22) from the runner manager's security group only: no address range, no other port or source";
+    expect(check("AWS-SG-INGRESS", bad)).toEqual([
+      `test/vpc: ${only}`,
+      `test/server: ${only}`,
+      `test/docker: ${only}`,
+      "test/manager: runners take no inbound connections: remove this ingress rule",
+      `test/legacy: ${only}`,
+    ]);
+  });
+
   it("AWS-SG-INGRESS: behind Cloudflare's proxy, 80 and 443 are open to its ranges only, never to the world", () => {
     const groups = { server: { tags: { "gitlab-platform:role": "gitlab-server" } } };
     const rule = (port: number, cidr: Record<string, string>) => ({ security_group_id: ref("aws_security_group", "server"), ip_protocol: "tcp", from_port: port, to_port: port, ...cidr });
@@ -271,6 +307,62 @@ describe("policy rules", () => {
     // IAM action names are case-insensitive: another spelling is the same exception, with the same condition.
     expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "CloudWatch:putMetricData", Resource: "*" }))[0]).toMatch(/add a condition on cloudwatch:namespace/);
     expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "CloudWatch:putMetricData", Resource: "*", Condition: namespace }))).toEqual([]);
+  });
+
+  it("AWS-IAM-WILDCARD-RESOURCE: the runner manager's plugin reads groups on *, and pushes SSH keys only to its worker group's instances", () => {
+    const describe = { Action: ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances", "ec2:DescribeInstances"], Resource: "*" };
+    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam(describe))).toEqual([]);
+    const instances = "arn:aws:ec2:eu-west-3:111111111111:instance/*";
+    const tag = { StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "staging-gitlab-runner-workers", "ec2:osuser": "ec2-user" } };
+    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "ec2-instance-connect:SendSSHPublicKey", Resource: instances, Condition: tag }))).toEqual([]);
+    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "ec2-instance-connect:SendSSHPublicKey", Resource: instances, Condition: { StringEquals: { "ec2:osuser": "ec2-user" } } }))).toEqual([
+      "test/p: statement S: add a condition on ec2:ResourceTag/aws:autoscaling:groupName (ec2-instance-connect:SendSSHPublicKey: the worker group launches its instances at any time, so no ARN can name them in advance; scope it to the group's instances with a condition on their aws:autoscaling:groupName tag)",
+    ]);
+    // Scaling and terminating name the group itself: never on *.
+    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"], Resource: "*" }))).toEqual([
+      'test/p: resource "*" for autoscaling:SetDesiredCapacity, autoscaling:TerminateInstanceInAutoScalingGroup in statement S: scope it to this environment\'s ARNs',
+    ]);
+  });
+
+  it("AWS-RUNNER-WORKER-GROUP: the plugin alone scales the worker group, and its launch template has no role", () => {
+    const role = { key: "gitlab-platform:role", value: "runner-worker", propagate_at_launch: false };
+    const template = (extra: Record<string, unknown> = {}) => ({ aws_launch_template: { lt: { metadata_options: { http_tokens: "required" }, ...extra } } });
+    const group = (extra: Record<string, unknown> = {}) => ({
+      min_size: 0,
+      max_size: 3,
+      protect_from_scale_in: true,
+      suspended_processes: ["AZRebalance"],
+      capacity_rebalance: false,
+      lifecycle: { ignore_changes: ["desired_capacity"] },
+      mixed_instances_policy: { launch_template: { launch_template_specification: { launch_template_id: ref("aws_launch_template", "lt") } } },
+      tag: [role],
+      ...extra,
+    });
+    expect(check("AWS-RUNNER-WORKER-GROUP", { ...template(), aws_autoscaling_group: { workers: group() } })).toEqual([]);
+    // A cpu fleet (no role tag) scales itself on CPU: not this rule's business.
+    expect(check("AWS-RUNNER-WORKER-GROUP", { aws_autoscaling_group: { fleet: group({ min_size: 1, tag: [], lifecycle: undefined }) } })).toEqual([]);
+    const bad = {
+      ...template({ iam_instance_profile: { arn: "arn:aws:iam::111111111111:instance-profile/x" } }),
+      aws_autoscaling_group: {
+        workers: group({ min_size: 1, protect_from_scale_in: false, suspended_processes: [], capacity_rebalance: true, lifecycle: { ignore_changes: ["tag"] }, initial_lifecycle_hook: [{ name: "h" }] }),
+      },
+      aws_autoscaling_policy: { cpu: { autoscaling_group_name: ref("aws_autoscaling_group", "workers", "name") } },
+      aws_autoscaling_lifecycle_hook: { hook: { autoscaling_group_name: ref("aws_autoscaling_group", "workers", "name") } },
+    };
+    expect(check("AWS-RUNNER-WORKER-GROUP", bad).map((m) => m.replace(/ \(.*$/, ""))).toEqual([
+      "test/workers: runner worker group: set min_size = 0",
+      "test/workers: runner worker group: add desired_capacity to lifecycle.ignore_changes",
+      "test/workers: runner worker group: set protect_from_scale_in = true",
+      "test/workers: runner worker group: suspend AZRebalance",
+      "test/workers: runner worker group: set capacity_rebalance = false",
+      "test/workers: runner worker group: remove initial_lifecycle_hook",
+      "test/workers: runner worker group: remove test/cpu",
+      "test/workers: runner worker group: remove test/hook",
+      "test/workers: runner worker group: remove iam_instance_profile from test/lt: CI jobs run on the workers",
+    ]);
+    expect(check("AWS-RUNNER-WORKER-GROUP", { aws_autoscaling_group: { workers: group({ mixed_instances_policy: undefined }) } })).toEqual([
+      "test/workers: runner worker group: launch from an aws_launch_template of this stack, so its role can be checked",
+    ]);
   });
 
   it("AWS-IAM-WILDCARD-*: inline_policy blocks on aws_iam_role, user and group policies are checked like role policies", () => {

@@ -252,6 +252,26 @@ describe("TOML", () => {
     expect(bad.status).toBe("FAIL");
     expect(bad.findings[0]).toMatch(/^\/etc\/gitlab-runner\/config\.toml:3:\d+: /);
   });
+
+  it("checks gitlab-runner's config.toml key names, the docker-autoscaler's section by section (the runner ignores unknown keys)", async () => {
+    // The jobs-mode manager's file as the renderer writes it.
+    const file = "/etc/gitlab-runner/config.toml.template";
+    const autoscaler = (extra: string, policy = "idle_count = 1", plugin = 'name = "w"') =>
+      `concurrent = 6\n[[runners]]\nname = "m"\nexecutor = "docker-autoscaler"\n[runners.docker]\nimage = "node:20-alpine"\n[runners.autoscaler]\nplugin = "aws:1.1"\ncapacity_per_instance = 2\nmax_instances = 3\n${extra}\n[runners.autoscaler.plugin_config]\n${plugin}\n[runners.autoscaler.connector_config]\nusername = "ec2-user"\n[[runners.autoscaler.policy]]\nperiods = ["* * * * *"]\n${policy}\n`;
+    expect(await checkToml(autoscaler("max_use_count = 20"), file)).toMatchObject({ status: "ok" });
+    const bad = await checkToml(autoscaler("max_use = 20", "idle_instances = 1", 'name = "w"\nregion = "eu-west-3"'), file);
+    expect(bad.findings).toEqual([
+      `${file}: runners[0].autoscaler.max_use: unknown key in [runners.autoscaler]`,
+      `${file}: runners[0].autoscaler.policy[0].idle_instances: unknown key in [runners.autoscaler.policy]`,
+      `${file}: runners[0].autoscaler.plugin_config.region: unknown key in [runners.autoscaler.plugin_config(aws)]`,
+    ]);
+    // Outside the autoscaler: the runner's whole key list.
+    expect((await checkToml('concurrent = 2\n[[runners]]\nname = "d"\nexecuter = "docker"\n', "config.toml")).findings).toEqual([
+      "config.toml: runners[0].executer: unknown gitlab-runner config.toml key",
+    ]);
+    // Other TOML files are only parsed.
+    expect(await checkToml("anything_goes = 1\n", "/etc/containerd/other.toml")).toMatchObject({ status: "ok" });
+  });
 });
 
 describe("cloud-config", () => {

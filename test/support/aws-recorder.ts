@@ -39,6 +39,13 @@ export interface AwsError {
 /** Decides the answer to one request: an error, or undefined for the normal result. */
 export type Fault = (request: AwsRequest) => AwsError | undefined;
 
+/** An instance of an Auto Scaling group as DescribeAutoScalingGroups returns it. */
+export interface GroupInstance {
+  readonly instanceId: string;
+  /** Pending, InService, Terminating:Wait, Terminated… */
+  readonly lifecycleState: string;
+}
+
 /** An image as DescribeImages returns it. */
 export interface RecordedImage {
   readonly imageId: string;
@@ -60,6 +67,12 @@ export class AwsRecorder {
   readonly secrets = new Map<string, string>();
   /** What DescribeImages returns (filters are recorded, not applied). */
   images: RecordedImage[] = [];
+  /**
+   * The instances of a group for DescribeAutoScalingGroups, by group name; `call` counts that
+   * group's describes from 1, so a test can let instances come and go. Unknown groups are absent.
+   */
+  groupInstances: (group: string, call: number) => readonly GroupInstance[] | undefined = () => undefined;
+  private readonly describes = new Map<string, number>();
   /** Consulted first for every request; return an error to fail it. */
   fault: Fault = () => undefined;
   url = "";
@@ -152,11 +165,27 @@ export class AwsRecorder {
   private sendQuery(res: ServerResponse, r: AwsRequest): void {
     const ns = QUERY_NAMESPACES[r.service] ?? "";
     const requestId = randomUUID();
+    const result = r.action === "DescribeAutoScalingGroups" ? `<${r.action}Result>${this.groupsResult(r)}</${r.action}Result>` : `<${r.action}Result/>`;
     const xml =
       r.service === "ec2"
         ? `<${r.action}Response xmlns="${ns}"><requestId>${requestId}</requestId>${this.ec2Result(r)}</${r.action}Response>`
-        : `<${r.action}Response xmlns="${ns}"><${r.action}Result/><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${r.action}Response>`;
+        : `<${r.action}Response xmlns="${ns}">${result}<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${r.action}Response>`;
     res.writeHead(200, { "content-type": "text/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?>\n${xml}`);
+  }
+
+  private groupsResult(r: AwsRequest): string {
+    const names = Object.entries(r.params)
+      .filter(([k]) => k.startsWith("AutoScalingGroupNames.member."))
+      .map(([, v]) => String(v));
+    const members = names.flatMap((name) => {
+      const call = (this.describes.get(name) ?? 0) + 1;
+      this.describes.set(name, call);
+      const instances = this.groupInstances(name, call);
+      if (!instances) return [];
+      const items = instances.map((i) => `<member><InstanceId>${xmlText(i.instanceId)}</InstanceId><LifecycleState>${xmlText(i.lifecycleState)}</LifecycleState><HealthStatus>Healthy</HealthStatus></member>`);
+      return [`<member><AutoScalingGroupName>${xmlText(name)}</AutoScalingGroupName><Instances>${items.join("")}</Instances></member>`];
+    });
+    return `<AutoScalingGroups>${members.join("")}</AutoScalingGroups>`;
   }
 
   private ec2Result(r: AwsRequest): string {

@@ -96,3 +96,85 @@ describe("runner config.toml renderer", () => {
     expect(keys.filter((k) => !knownKeys.has(k))).toEqual([]);
   });
 });
+
+/** A docker-autoscaler runner as the jobs-mode manager renders it. */
+const autoscaling: RunnerConfig = {
+  concurrent: 6,
+  runners: [
+    {
+      ...seed004.runners[0]!,
+      executor: "docker-autoscaler",
+      autoscaler: {
+        plugin: "aws:1.1",
+        pluginConfig: { name: "staging-gitlab-runner-workers" },
+        capacityPerInstance: 2,
+        maxUseCount: 20,
+        maxInstances: 3,
+        instanceReadyCommand: "/usr/local/bin/runner-worker-ready",
+        deleteInstancesOnShutdown: true,
+        connector: { os: "linux", arch: "amd64", protocol: "ssh", username: "ec2-user", useExternalAddr: false },
+        policies: [
+          { periods: ["* * * * *"], timezone: "UTC", idleCount: 0, idleTime: "20m" },
+          { periods: ["* 8-18 * * mon-fri"], timezone: "Europe/Paris", idleCount: 1, idleTime: "30m" },
+        ],
+      },
+    },
+  ],
+};
+
+/** "<section> <key>" pairs of the autoscaler notes (test/fixtures/runner-autoscaler-keys.txt). */
+const autoscalerKeys = new Set(
+  readFileSync(join(REPO_ROOT, "test/fixtures/runner-autoscaler-keys.txt"), "utf8")
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#")),
+);
+
+describe("runner config.toml renderer: docker-autoscaler", () => {
+  const toml = parse(renderRunnerConfig(autoscaling)) as any;
+  const runner = toml.runners[0];
+
+  it("renders [runners.autoscaler] with the pinned AWS plugin, capacity, use count, instances and the worker group", () => {
+    expect(runner.executor).toBe("docker-autoscaler");
+    expect(runner.autoscaler).toMatchObject({
+      plugin: "aws:1.1",
+      capacity_per_instance: 2,
+      max_use_count: 20,
+      max_instances: 3,
+      instance_ready_command: "/usr/local/bin/runner-worker-ready",
+      delete_instances_on_shutdown: true,
+      plugin_config: { name: "staging-gitlab-runner-workers" },
+      connector_config: { os: "linux", arch: "amd64", protocol: "ssh", username: "ec2-user", use_external_addr: false },
+    });
+    // The docker executor's settings and the S3 cache still apply: the jobs run in Docker on the workers.
+    expect(runner.docker).toMatchObject({ image: "node:20-alpine", privileged: true });
+    expect(runner.cache.s3).toMatchObject({ AuthenticationType: "iam" });
+  });
+
+  it("renders each idle policy as a [[runners.autoscaler.policy]] in order (the last matching wins)", () => {
+    expect(runner.autoscaler.policy).toEqual([
+      { periods: ["* * * * *"], timezone: "UTC", idle_count: 0, idle_time: "20m" },
+      { periods: ["* 8-18 * * mon-fri"], timezone: "Europe/Paris", idle_count: 1, idle_time: "30m" },
+    ]);
+  });
+
+  it("uses only keys gitlab-runner knows: the runner's list, and the autoscaler notes section by section", () => {
+    expect(allKeys(toml).filter((k) => !knownKeys.has(k))).toEqual([]);
+    const a = runner.autoscaler;
+    const unknown = [
+      ...Object.keys(a).filter((k) => !autoscalerKeys.has(`autoscaler ${k}`)),
+      ...Object.keys(a.connector_config).filter((k) => !autoscalerKeys.has(`autoscaler.connector_config ${k}`)),
+      ...a.policy.flatMap((p: object) => Object.keys(p).filter((k) => !autoscalerKeys.has(`autoscaler.policy ${k}`))),
+      ...Object.keys(a.plugin_config).filter((k) => !autoscalerKeys.has(`autoscaler.plugin_config(aws) ${k}`)),
+    ];
+    expect(unknown).toEqual([]);
+  });
+
+  it("refuses autoscaler settings without the docker-autoscaler executor, and the executor without them", () => {
+    const dockerWithAutoscaler = { ...autoscaling.runners[0]!, executor: "docker" as const };
+    expect(() => renderRunnerConfig({ concurrent: 1, runners: [dockerWithAutoscaler] })).toThrow(/autoscaler settings go with the docker-autoscaler executor/);
+    const autoscalerWithout = { ...autoscaling.runners[0]!, autoscaler: undefined };
+    expect(() => renderRunnerConfig({ concurrent: 1, runners: [autoscalerWithout] })).toThrow(/autoscaler settings go with the docker-autoscaler executor/);
+    const withoutDocker = { ...autoscaling.runners[0]!, docker: undefined };
+    expect(() => renderRunnerConfig({ concurrent: 1, runners: [withoutDocker] })).toThrow(/uses the docker-autoscaler executor but has no docker settings/);
+  });
+});

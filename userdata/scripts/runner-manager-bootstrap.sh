@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Bootstraps the runner manager of a jobs-mode fleet (runners.scaling: jobs) on Amazon Linux
+# 2023: gitlab-runner with the docker-autoscaler executor, which drives the worker group
+# through GitLab's fleeting plugin for AWS. Run once by cloud-init. The manager runs no job
+# itself: no Docker here; the workers have it.
+#
+# As runner-bootstrap.sh: every step must succeed; a failure logs its step, leaves it in
+# $STATE_DIR/bootstrap.failed, reports BootstrapFailed to CloudWatch and powers the instance
+# off (its launch template makes that a termination; the one-instance group replaces it).
+set -Eeuo pipefail
+
+# Tests run this script against a scratch tree: BOOTSTRAP_ROOT (empty on the host) prefixes
+# every path the script itself reads, writes or runs.
+readonly ROOT="${BOOTSTRAP_ROOT:-}"
+readonly CONFIG="$ROOT/etc/gitlab-runner-fleet/bootstrap.env"
+readonly STATE_DIR="$ROOT/var/lib/runner-fleet"
+readonly LOG="$ROOT/var/log/runner-bootstrap.log"
+readonly RUNNER_BIN="$ROOT/usr/local/bin/gitlab-runner"
+readonly RUNNER_ETC="$ROOT/etc/gitlab-runner"
+readonly CWAGENT_CTL="$ROOT/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
+readonly IMDS_URL="${IMDS_URL:-http://169.254.169.254}"
+# A replaced manager drains for up to the termination hook's 600 s; its successor waits that
+# long and a little more before it takes the worker group over (see "wait for the previous
+# manager" below).
+readonly PREDECESSOR_WAIT_SECONDS="${PREDECESSOR_WAIT_SECONDS:-720}"
+readonly PREDECESSOR_POLL_SECONDS="${PREDECESSOR_POLL_SECONDS:-10}"
+
+mkdir -p "$STATE_DIR"
+exec > >(tee -a "$LOG") 2>&1
+
+# Network steps are retried with bounded backoff: 6 attempts, 5 s before the second,
+# doubling, at most 60 s apart.
+readonly RETRY_ATTEMPTS=6
+readonly RETRY_FIRST_DELAY_MS="${BOOTSTRAP_RETRY_DELAY_MS:-5000}"
+
+step="start"
+log() { echo "$(date -u +%FT%TZ) runner-manager-bootstrap: $*"; }
+
+# Tests send the API calls to a local recorder; AWS CLI 2.13+ also reads AWS_ENDPOINT_URL itself.
+aws_api() {
+  if [ -n "${AWS_ENDPOINT_URL:-}" ]; then aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; else aws "$@"; fi
+}
+
+# Runs "$@" until it succeeds, at most RETRY_ATTEMPTS times; returns its last status.
+retry() {
+  local what="$1" attempt=1 delay="$RETRY_FIRST_DELAY_MS" status seconds
+  shift
+  until "$@"; do
+    status=$?
+    if [ "$attempt" -ge "$RETRY_ATTEMPTS" ]; then
+      log "$what failed $attempt times (last exit $status); giving up"
+      return "$status"
+    fi
+    seconds="$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
+    log "$what failed (exit $status, attempt $attempt of $RETRY_ATTEMPTS); retrying in ${seconds}s"
+    sleep "$seconds"
+    attempt=$((attempt + 1))
+    delay=$((delay * 2 > 60000 ? 60000 : delay * 2))
+  done
+}
+
+report_failure() {
+  [ -n "${AWS_REGION:-}" ] && [ -n "${METRIC_HOST:-}" ] &&
+    aws_api cloudwatch put-metric-data --region "$AWS_REGION" --namespace GitLab/Bootstrap --metric-name BootstrapFailed \
+      --value 1 --unit Count --dimensions "Host=$METRIC_HOST"
+}
+
+on_error() {
+  local code=$?
+  trap - ERR
+  log "FAILED at step '$step' (exit $code); see $LOG"
+  echo "$step" > "$STATE_DIR/bootstrap.failed"
+  report_failure || log "could not report the failure to CloudWatch"
+  log "powering off in 1 minute: the instance terminates and Auto Scaling launches a replacement"
+  shutdown -P +1 "runner manager bootstrap failed at step '$step'" || log "could not schedule the power-off"
+  exit "$code"
+}
+trap on_error ERR
+
+# The network steps, each one command or a chain of &&, for retry.
+download_runner() { # <dir> <release url>
+  curl -fsSL -o "$1/gitlab-runner" "$2/binaries/gitlab-runner-linux-amd64" &&
+    curl -fsSL -o "$1/release.sha256" "$2/release.sha256"
+}
+fetch_token() { # <file>
+  aws_api secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$TOKEN_SECRET_ARN" \
+    --query SecretString --output text > "$1"
+}
+# From registry.gitlab.com (an OCI artifact), into FLEETING_PLUGIN_PATH: the version that
+# config.toml's `plugin = "aws:<major.minor>"` allows, newest patch first.
+install_plugin() {
+  "$RUNNER_BIN" fleeting -c /etc/gitlab-runner/config.toml install
+}
+# Results go to files, not through $(…): a failure inside a command substitution would run
+# the ERR trap twice (set -E).
+instance_id() { # <file>
+  local token
+  token=$(curl -fs --max-time 2 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" "$IMDS_URL/latest/api/token") &&
+    curl -fs --max-time 2 -H "X-aws-ec2-metadata-token: $token" "$IMDS_URL/latest/meta-data/instance-id" > "$1" &&
+    [ -s "$1" ]
+}
+# The manager group's other instances and their lifecycle states, one per line (none: empty).
+other_managers() { # <own instance id> <file>
+  aws_api autoscaling describe-auto-scaling-groups --region "$AWS_REGION" --auto-scaling-group-names "$MANAGER_GROUP" \
+    --query "AutoScalingGroups[0].Instances[?InstanceId!='$1'].[InstanceId,LifecycleState]" --output text > "$2"
+}
+
+step="read $CONFIG"
+# shellcheck source=/dev/null
+. "$CONFIG"
+# Checked one by one, not with ${VAR:?}: that exits past the ERR trap.
+for setting in RUNNER_VERSION AWS_REGION TOKEN_SECRET_ARN METRIC_HOST MANAGER_GROUP FLEETING_PLUGIN_PATH; do
+  [ -n "${!setting:-}" ] || { log "$setting is missing in $CONFIG"; false; }
+done
+export FLEETING_PLUGIN_PATH
+rm -f "$STATE_DIR/bootstrap.failed"
+
+step="install packages"
+dnf install -y amazon-cloudwatch-agent rsyslog logrotate
+command -v aws > /dev/null || dnf install -y awscli-2
+
+step="start rsyslog and the CloudWatch agent"
+systemctl enable --now rsyslog
+"$CWAGENT_CTL" -a fetch-config -m ec2 -s -c file:/etc/gitlab-runner-fleet/cloudwatch-agent.json
+
+step="install gitlab-runner $RUNNER_VERSION"
+# The official binary of exactly this release, checked against the release's sha256 list.
+url="https://gitlab-runner-downloads.s3.amazonaws.com/v$RUNNER_VERSION"
+tmp=$(mktemp -d)
+retry "downloading gitlab-runner $RUNNER_VERSION" download_runner "$tmp" "$url"
+expected=$(awk '$2 ~ /^[*]?(\.\/)?binaries\/gitlab-runner-linux-amd64$/ { print $1 }' "$tmp/release.sha256")
+actual=$(sha256sum "$tmp/gitlab-runner" | cut -d' ' -f1)
+if [ -z "$expected" ] || [ "$expected" != "$actual" ]; then
+  log "checksum mismatch: expected '$expected', got '$actual'"
+  false
+fi
+install -m 0755 "$tmp/gitlab-runner" "$RUNNER_BIN"
+rm -rf "$tmp"
+id gitlab-runner > /dev/null 2>&1 || useradd --system --create-home --home-dir /home/gitlab-runner --shell /sbin/nologin gitlab-runner
+
+step="write config.toml"
+# The token goes from Secrets Manager into the root-only config file; never to argv or logs.
+umask 077
+retry "fetching the runner token" fetch_token "$RUNNER_ETC/token.tmp"
+token=$(< "$RUNNER_ETC/token.tmp")
+rm -f "$RUNNER_ETC/token.tmp"
+[[ "$token" =~ ^[A-Za-z0-9_.-]+$ ]] || { log "the runner token secret is empty or not a token"; false; }
+config=$(< "$RUNNER_ETC/config.toml.template")
+config="${config//@@RUNNER_TOKEN@@/$token}"
+config="${config//\{hostname\}/$(hostname -s)}"
+[[ "$config" != *@@* ]] || { log "a placeholder is left in config.toml"; false; }
+printf '%s\n' "$config" > "$RUNNER_ETC/config.toml.new"
+chmod 0600 "$RUNNER_ETC/config.toml.new"
+mv "$RUNNER_ETC/config.toml.new" "$RUNNER_ETC/config.toml"
+unset token config
+umask 022
+
+step="install the fleeting plugin"
+# Needs HTTPS to registry.gitlab.com (and the storage it redirects to), through the NAT.
+install -d -m 0755 "$ROOT$FLEETING_PLUGIN_PATH"
+retry "installing the fleeting plugin" install_plugin
+
+step="wait for the previous manager"
+# Two managers must never drive one worker group: a starting manager removes the instances
+# it finds there, and those would be its predecessor's, running jobs. A replaced manager
+# (instance refresh, Spot, a failed health check) drains through the termination hook while
+# Auto Scaling may already boot this one, so this one waits until the group holds no other
+# instance, at most PREDECESSOR_WAIT_SECONDS.
+retry "reading the instance id (IMDSv2)" instance_id "$STATE_DIR/instance-id"
+own_id=$(< "$STATE_DIR/instance-id")
+deadline=$((SECONDS + PREDECESSOR_WAIT_SECONDS))
+while :; do
+  retry "listing the manager group's instances" other_managers "$own_id" "$STATE_DIR/other-managers"
+  others=$(< "$STATE_DIR/other-managers")
+  if [ -z "$others" ] || [ "$others" = "None" ]; then
+    log "no other manager in $MANAGER_GROUP"
+    break
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    log "another manager is still in $MANAGER_GROUP after ${PREDECESSOR_WAIT_SECONDS}s ($(echo "$others" | tr '\t\n' ' ')); taking over"
+    break
+  fi
+  log "waiting for the previous manager to leave $MANAGER_GROUP: $(echo "$others" | tr '\t\n' ' ')"
+  sleep "$PREDECESSOR_POLL_SECONDS"
+done
+
+step="start gitlab-runner"
+install -d -m 0755 "$ROOT/var/log/gitlab-runner"
+[ -e "$ROOT/etc/systemd/system/gitlab-runner.service" ] ||
+  "$RUNNER_BIN" install --user=gitlab-runner --working-directory=/home/gitlab-runner
+systemctl daemon-reload
+systemctl enable --now gitlab-runner
+
+step="start the Spot interruption watcher"
+systemctl enable --now spot-interruption-watcher.service
+
+step="done"
+date -u +%FT%TZ > "$STATE_DIR/bootstrap.done"
+log "gitlab-runner $RUNNER_VERSION (docker-autoscaler) is running"
