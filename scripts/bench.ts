@@ -128,10 +128,12 @@ const c = measure({
   plan: npm(["plan", "--", "staging"], { PATH: `${bin}:${process.env.PATH}` }),
 });
 const over = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>) => a.median - b.median;
-const overCpu = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>) => `CPU +${(a.cpu - b.cpu).toFixed(2)} s`;
-console.log(`${"npm run synth".padEnd(34)} ${fmt(c.synth!)}  +${over(c.synth!, c.app!).toFixed(2)} s over the app, ${overCpu(c.synth!, c.app!)} (target ≤ ${TARGET.commandOverhead} s: ${verdict(over(c.synth!, c.app!) <= TARGET.commandOverhead)})`);
+/** A difference in seconds with its sign: '+0.23 s', '-0.05 s' (a loaded machine can time the wrapper below the app). */
+const signed = (seconds: number) => `${seconds < 0 ? "-" : "+"}${Math.abs(seconds).toFixed(2)} s`;
+const overCpu = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>) => `CPU ${signed(a.cpu - b.cpu)}`;
+console.log(`${"npm run synth".padEnd(34)} ${fmt(c.synth!)}  ${signed(over(c.synth!, c.app!))} over the app, ${overCpu(c.synth!, c.app!)} (target ≤ ${TARGET.commandOverhead} s: ${verdict(over(c.synth!, c.app!) <= TARGET.commandOverhead)})`);
 console.log(
-  `${"npm run plan -- staging (no-op terraform)".padEnd(34)} ${fmt(c.plan!)}  +${over(c.plan!, c.appStaging!).toFixed(2)} s over the app on staging, ${overCpu(c.plan!, c.appStaging!)} (target ≤ ${TARGET.commandOverhead} s: ${verdict(over(c.plan!, c.appStaging!) <= TARGET.commandOverhead)})`,
+  `${"npm run plan -- staging (no-op terraform)".padEnd(34)} ${fmt(c.plan!)}  ${signed(over(c.plan!, c.appStaging!))} over the app on staging, ${overCpu(c.plan!, c.appStaging!)} (target ≤ ${TARGET.commandOverhead} s: ${verdict(over(c.plan!, c.appStaging!) <= TARGET.commandOverhead)})`,
 );
 rmSync(generated, { recursive: true, force: true });
 rmSync(bin, { recursive: true, force: true });
