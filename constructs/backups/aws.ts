@@ -10,6 +10,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { DataAwsS3Bucket } from "@cdktf/provider-aws/lib/data-aws-s3-bucket";
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { Construct } from "constructs";
+import { cronToOnCalendar, isOnCalendarForm } from "../../userdata/systemd-calendar";
 import type { WriteFile } from "../../userdata/cloud-config";
 import { BACKUP_TIMER, renderBackupUnits } from "../../userdata/gitlab-backup-units";
 import { compactScript } from "../../userdata/host-scripts";
@@ -36,7 +37,7 @@ export interface AwsBackupsProps {
   readonly existingBucket?: { readonly name: string; readonly prefix: string };
   /** Backup objects are expired after this many days. */
   readonly retentionDays: number;
-  /** When the backup runs (systemd OnCalendar, UTC). */
+  /** When the backup runs: cron in UTC, or a systemd OnCalendar expression. */
   readonly schedule: string;
   /** Daily snapshots of the data volume are kept this many days. */
   readonly snapshotRetentionDays: number;
@@ -86,7 +87,8 @@ export class AwsBackups extends Construct {
     this.upload = { bucket: this.bucketName, region: props.region };
 
     const units = renderBackupUnits({
-      onCalendar: props.schedule,
+      // Cron from config, as on every platform; a deprecated OnCalendar expression as it is.
+      onCalendar: isOnCalendarForm(props.schedule) ? props.schedule : cronToOnCalendar(props.schedule),
       bucket: this.bucketName,
       region: props.region,
       environment: props.environment,

@@ -22,7 +22,7 @@ export function gitlabServerProps(env: DockerEnvironment, parts: GitLabServerPar
     gitlabVersion: env.gitlab.version,
     dataRoot: env.docker.dataRoot,
     network: network.network,
-    shmSizeMb: env.docker.shmSize,
+    shmSizeMb: env.docker.shmSizeMb,
     secretFiles: [...secretFiles.values()],
     applicationSettings: applicationSettings(env),
     extraMounts: parts.registry ? [parts.registry.storageMount] : [],

