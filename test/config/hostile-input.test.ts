@@ -86,10 +86,9 @@ interface HostileCase {
   /** The problem's line in the file, when it must be reported. */
   readonly line?: (text: string) => number;
   /**
-   * Longest acceptable wall time of the child-process run, as a multiple of the median one
-   * (every run starts node and the app, which on a busy 2-core machine alone takes seconds;
-   * absolute bounds are flaky). Such a case must be in END_TO_END. The parser's own bound is
-   * measured in-process below.
+   * Longest acceptable time, as a multiple of the median in-process run (the fastest of three
+   * runs of this case: a busy shared machine makes any single run slow; absolute bounds are
+   * flaky). The parser's own bound is measured in-process below.
    */
   readonly maxTimesMedian?: number;
 }
@@ -472,9 +471,8 @@ const bomValid: HostileCase = {
 
 /**
  * The cases also run as a child process of the bundle: ordinary refusals (a schema problem
- * with its line, bytes that are not text, a code-executing tag), whose median wall time is what
- * the costly inputs (a resource-exhaustion attack, a file too big) are measured against, and
- * the valid BOM file that synthesizes.
+ * with its line, bytes that are not text, a code-executing tag), the costly inputs (a
+ * resource-exhaustion attack, a file too big), and the valid BOM file that synthesizes.
  */
 const END_TO_END = [
   "string for a number (quoted port)",
@@ -498,10 +496,9 @@ afterAll(() => {
   for (const r of [...runs.values(), ...childRuns.values()]) rmSync(r.scratch.dir, { recursive: true, force: true });
 });
 
-/** The median wall time of the ordinary child-process refusals (not the costly inputs, nor the one synthesis). */
+/** The median time of the in-process runs. */
 function medianMs(): number {
-  const ordinary = endToEnd.filter((c) => c !== bomValid && !c.maxTimesMedian).map((c) => childRuns.get(c.what)!);
-  const ms = ordinary.map((r) => r.ms).sort((a, b) => a - b);
+  const ms = [...runs.values()].map((r) => r.ms).sort((a, b) => a - b);
   return ms[Math.floor(ms.length / 2)] ?? Number.NaN;
 }
 
@@ -552,11 +549,17 @@ describe("hostile environment files, through the app's entry point", () => {
     const r = runs.get(what);
     if (!r) throw new Error(`no run for ${what}`);
     expectRefused(c, r);
+    if (c.maxTimesMedian) {
+      const again = [runInProcess(c), runInProcess(c)];
+      for (const a of again) rmSync(a.scratch.dir, { recursive: true, force: true });
+      const fastest = Math.min(r.ms, ...again.map((a) => a.ms));
+      expect(fastest, `the fastest of three runs took ${Math.round(fastest)} ms, the median run ${Math.round(medianMs())} ms`).toBeLessThan(c.maxTimesMedian * medianMs());
+    }
   });
 });
 
 describe("hostile environment files, through the real app as cdktf runs it (a child process)", () => {
-  it("END_TO_END names cases, and holds every case with a time bound", () => {
+  it("END_TO_END names cases, among them every costly one", () => {
     expect(endToEnd.map((c) => c.what).sort()).toEqual([...END_TO_END, BOM_VALID].sort());
     for (const c of cases.filter((c) => c.maxTimesMedian)) expect(END_TO_END).toContain(c.what);
   });
@@ -565,7 +568,6 @@ describe("hostile environment files, through the real app as cdktf runs it (a ch
     const r = childRuns.get(what);
     if (!r) throw new Error(`no run for ${what}`);
     expectRefused(c, r);
-    if (c.maxTimesMedian) expect(r.ms, `the run took ${Math.round(r.ms)} ms, the median run ${Math.round(medianMs())} ms`).toBeLessThan(c.maxTimesMedian * medianMs());
   });
 
   it("accepts a UTF-8 BOM before a valid file and synthesizes it like any other", () => {

@@ -76,14 +76,16 @@ export function runApp(configDir: string, outdir: string, timeoutMs = 60_000, fr
 }
 
 /**
- * cli/app.ts's runApp in this process, with GITLAB_CONFIG_DIR and CDKTF_OUTDIR set, its
+ * cli/app.ts's runApp in this process, with GITLAB_CONFIG_DIR and CDKTF_OUTDIR set (and
+ * `extra`, e.g. GITLAB_ENVIRONMENTS), its
  * stdout and stderr captured. An error it lets escape (a bug: the process would die with a
  * stack trace) comes back as Node would print it, exit 1, so the same assertions catch it.
  */
-export function runAppInProcess(configDir: string, outdir: string): AppRun {
+export function runAppInProcess(configDir: string, outdir: string, extra: NodeJS.ProcessEnv = {}): AppRun {
   const env: NodeJS.ProcessEnv = { ...process.env, GITLAB_CONFIG_DIR: configDir, CDKTF_OUTDIR: outdir };
   delete env.GITLAB_ENVIRONMENTS;
   delete env.CDKTF_CONTEXT_JSON;
+  Object.assign(env, extra);
   const captured = { stdout: "", stderr: "" };
   const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
   const capture = (stream: "stdout" | "stderr") =>
