@@ -4,8 +4,9 @@ import { closeSync, openSync, readSync, readdirSync, statSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { LineCounter, isCollection, isMap, isScalar, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
+import { migrateDeprecated, type DeprecationNotice } from "./deprecations";
 import { crossEnvironmentProblems, foreignSuppressions, type LoadedEnvironment } from "./cross-environment";
-import { ConfigDirectoryError, ConfigError, joinPath, type ConfigProblem } from "./errors";
+import { ConfigDirectoryError, ConfigError, formatProblem, joinPath, type ConfigProblem } from "./errors";
 import { didYouMean, keysAt } from "./schema-keys";
 import { at } from "./schema/cross-checks";
 import { describeYamlStructureError, STRUCTURE_ERRORS } from "./yaml-structure";
@@ -28,33 +29,52 @@ const ENV_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 /** Line and column of a field, or of its closest ancestor written in the file. */
 export type Locate = (path: readonly PropertyKey[]) => { line?: number; column?: number };
 
-type Result = { environment: Environment; problems: []; locate: Locate } | { environment: undefined; problems: ConfigProblem[] };
+type Result =
+  | { environment: Environment; problems: []; locate: Locate; notices: ConfigProblem[] }
+  | { environment: undefined; problems: ConfigProblem[] };
+
+const fail = (problems: ConfigProblem[]): Result => ({ environment: undefined, problems });
+const wholeFile = (file: string, message: string, extra: Partial<ConfigProblem> = {}): ConfigProblem => ({ file, path: "", message, ...extra });
 
 export function parseEnvironment(file: string, bytes: Uint8Array): Result {
   const name = basename(file).replace(/\.ya?ml$/, "");
-  const fail = (problems: ConfigProblem[]): Result => ({ environment: undefined, problems });
-  const whole = (message: string, extra: Partial<ConfigProblem> = {}): ConfigProblem => ({ file, path: "", message, ...extra });
+  const text = environmentText(file, name, bytes);
+  if (typeof text !== "string") return fail(text);
+  const yaml = readYaml(file, text);
+  if (!("raw" in yaml)) return fail(yaml);
+  return validate(file, name, yaml);
+}
 
+/** The file's text, or why it cannot be an environment file (name, size, encoding, emptiness, nesting). */
+function environmentText(file: string, name: string, bytes: Uint8Array): string | ConfigProblem[] {
   if (!ENV_NAME.test(name)) {
-    return fail([whole(`the file name '${name}' must be a lower-case environment name (letters, digits, '-'; at most 31) — it becomes the stack name`)]);
+    return [wholeFile(file, `the file name '${name}' must be a lower-case environment name (letters, digits, '-'; at most 31) — it becomes the stack name`)];
   }
-  if (bytes.byteLength > MAX_CONFIG_BYTES) {
-    return fail([whole(`file is larger than ${MAX_CONFIG_BYTES} bytes, the most an environment file may be`)]);
-  }
+  if (bytes.byteLength > MAX_CONFIG_BYTES) return [wholeFile(file, `file is larger than ${MAX_CONFIG_BYTES} bytes, the most an environment file may be`)];
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    return fail([whole("file is not valid UTF-8; save it as UTF-8")]);
+    return [wholeFile(file, "file is not valid UTF-8; save it as UTF-8")];
   }
   if (text.trim() === "" || text.split("\n").every((l) => /^\s*(#.*)?$/.test(l))) {
-    return fail([whole("file is empty; start from one of the examples in config/")]);
+    return [wholeFile(file, "file is empty; start from one of the examples in config/")];
   }
-
   const depth = nestingDepth(text);
-  if (depth > MAX_NESTING) {
-    return fail([whole(`nesting is ${depth} levels deep; an environment file needs fewer than ${MAX_NESTING}`)]);
-  }
+  if (depth > MAX_NESTING) return [wholeFile(file, `nesting is ${depth} levels deep; an environment file needs fewer than ${MAX_NESTING}`)];
+  return text;
+}
+
+interface ParsedYaml {
+  readonly doc: Document;
+  readonly at: (offset: number) => { line: number; column: number };
+  readonly raw: Record<string, unknown>;
+  /** Duplicate keys: reported with the file's other problems (the last value is read meanwhile). */
+  readonly problems: ConfigProblem[];
+}
+
+/** The YAML document and its plain value, or its syntax problems. */
+function readYaml(file: string, text: string): ParsedYaml | ConfigProblem[] {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true, version: "1.2" });
   const at = (offset: number) => {
@@ -66,9 +86,9 @@ export function parseEnvironment(file: string, bytes: Uint8Array): Result {
   const structure = doc.errors[0];
   if (structure && STRUCTURE_ERRORS.has(structure.code)) {
     const described = describeYamlStructureError(text, lines.linePos(structure.pos[0]).line, structure.code);
-    if (described) return fail([{ file, ...described }]);
+    if (described) return [{ file, ...described }];
   }
-  const yamlProblems = [...doc.errors, ...doc.warnings].map((e) => ({
+  const problems = [...doc.errors, ...doc.warnings].map((e) => ({
     file,
     // Only a duplicate key has a meaningful field path; other syntax errors have a position.
     path: e.code === "DUPLICATE_KEY" ? pathOfOffset(doc, e.pos[0]) : "",
@@ -77,40 +97,41 @@ export function parseEnvironment(file: string, bytes: Uint8Array): Result {
   }));
   // A duplicate key still leaves a readable document (the last value wins): go on, so the
   // file's other problems are reported in the same run. Any other syntax error stops here.
-  if (doc.errors.some((e) => e.code !== "DUPLICATE_KEY") || doc.warnings.length > 0) return fail(atMost(yamlProblems));
-
+  if (doc.errors.some((e) => e.code !== "DUPLICATE_KEY") || doc.warnings.length > 0) return atMost(problems);
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    return fail([whole(`YAML: ${firstLine((e as Error).message)}`)]);
+    return [wholeFile(file, `YAML: ${firstLine((e as Error).message)}`)];
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    return fail([whole("must be a YAML mapping of settings (platform:, domain:, gitlab:, …)")]);
+    return [wholeFile(file, "must be a YAML mapping of settings (platform:, domain:, gitlab:, …)")];
   }
+  return { doc, at, raw: raw as Record<string, unknown>, problems };
+}
 
-  const locate = (path: readonly PropertyKey[], atKey = false) => locateInDocument(doc, path, at, atKey);
-  const locateField: Locate = (path) => locate(path);
-  const problems: ConfigProblem[] = [...yamlProblems];
-
-  const secrets = findLiteralSecrets(raw);
-  const platform = (raw as Record<string, unknown>).platform;
+/** The environment with its defaults, or every problem: pasted secrets, schema issues, deprecated keys set twice. */
+function validate(file: string, name: string, yaml: ParsedYaml): Result {
+  const locate = (path: readonly PropertyKey[], atKey = false) => locateInDocument(yaml.doc, path, yaml.at, atKey);
+  const problems: ConfigProblem[] = [...yaml.problems];
+  const platform = yaml.raw.platform;
+  const secrets = findLiteralSecrets(yaml.raw);
   for (const s of secrets) {
-    problems.push({
-      file,
-      path: joinPath(s.path),
-      message: `looks like ${s.what} pasted into config; secrets are never written in config — ${howToReference(platform)}`,
-      ...locate(s.path),
-    });
+    const message = `looks like ${s.what} pasted into config; secrets are never written in config — ${howToReference(platform)}`;
+    problems.push({ file, path: joinPath(s.path), message, ...locate(s.path) });
   }
   const secretPaths = secrets.map((s) => joinPath(s.path));
+  const { config, notices, conflicts, asWritten } = migrateDeprecated(yaml.raw);
+  const located = (n: DeprecationNotice): ConfigProblem => ({ file, path: joinPath(n.path), message: n.message, ...locate(n.path, true) });
+  problems.push(...conflicts.map(located));
 
-  const parsed = environmentSchema.safeParse(raw, { reportInput: true });
+  const parsed = environmentSchema.safeParse(config, { reportInput: true });
   if (parsed.success && problems.length === 0) {
-    return { environment: { ...parsed.data, name, sourceFile: file }, problems: [], locate: locateField };
+    return { environment: { ...parsed.data, name, sourceFile: file }, problems: [], locate: (path) => locate(path), notices: notices.map(located) };
   }
   for (const issue of parsed.error?.issues ?? []) {
-    for (const p of describeIssue(issue, platform, raw)) {
+    for (const described of describeIssue(issue, platform, config)) {
+      const p = { ...described, path: asWritten(described.path) };
       const path = joinPath(p.path);
       if (secretPaths.some((s) => path === s || path.startsWith(`${s}.`))) continue;
       problems.push({ file, path, message: p.message, ...locate(p.path, p.atKey) });
@@ -295,6 +316,7 @@ export function loadEnvironments(dir: string, only?: readonly string[]): Environ
     const result = parseEnvironment(shown(f), readBounded(path));
     const isSelected = !selected || selected.has(f.replace(/\.yaml$/, ""));
     if (result.environment) loaded.push({ environment: result.environment, locate: result.locate, mtimeMs: stat.mtimeMs });
+    if (result.environment && isSelected) for (const n of result.notices) process.stderr.write(`warning: ${formatProblem(n)}\n`);
     else if (isSelected) problems.push(...result.problems);
   }
   problems.push(...crossEnvironmentProblems(loaded, selected), ...foreignSuppressions(loaded, selected));

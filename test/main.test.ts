@@ -1,10 +1,13 @@
-// main.ts as cdktf runs it: a child process, its exit code, stderr and what it writes.
+// main.ts as cdktf runs it: a child process, its exit code, stderr and what it writes. Two
+// runs are child processes (success and failure: the exit code main.ts sets); the rest call
+// the entry point main.ts calls (cli/app.ts's runApp) in this process, with the same checks.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CONFIG_DIR, REPO_ROOT } from "./helpers";
+import { CONFIG_DIR, REPO_ROOT } from "./examples";
+import { runAppInProcess } from "./support/run-app";
 
 function runMain(env: Record<string, string>) {
   const r = spawnSync(process.execPath, ["--require", "tsx/cjs", join(REPO_ROOT, "main.ts")], {
@@ -13,6 +16,12 @@ function runMain(env: Record<string, string>) {
     encoding: "utf8",
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The same run, in this process. */
+function runEntryPoint(env: { GITLAB_CONFIG_DIR: string; CDKTF_OUTDIR: string; GITLAB_ENVIRONMENTS?: string }) {
+  const { GITLAB_CONFIG_DIR, CDKTF_OUTDIR, ...extra } = env;
+  return runAppInProcess(GITLAB_CONFIG_DIR, CDKTF_OUTDIR, extra);
 }
 
 function scratch() {
@@ -34,14 +43,14 @@ describe("main.ts", () => {
 
   it("synthesizes only the environments named in GITLAB_ENVIRONMENTS", () => {
     const s = scratch();
-    const r = runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir, GITLAB_ENVIRONMENTS: "staging" });
+    const r = runEntryPoint({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir, GITLAB_ENVIRONMENTS: "staging" });
     expect(r.status).toBe(0);
     expect(readdirSync(join(s.outdir, "stacks"))).toEqual(["staging"]);
   });
 
   it("names an unknown environment instead of synthesizing nothing", () => {
     const s = scratch();
-    const r = runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir, GITLAB_ENVIRONMENTS: "qa" });
+    const r = runEntryPoint({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir, GITLAB_ENVIRONMENTS: "qa" });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/qa\.yaml: \(file\): no such environment; known: cluster, homelab, k3s-homelab, production, staging/);
   });
@@ -49,7 +58,7 @@ describe("main.ts", () => {
   it("refuses a .yml environment file, which the pipeline would never plan", () => {
     const s = scratch();
     cpSync(join(s.configDir, "staging.yaml"), join(s.configDir, "qa.yml"));
-    const r = runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
+    const r = runEntryPoint({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/qa\.yml: \(file\): environment files end in \.yaml \(the pipeline plans and applies config\/<env>\.yaml\): rename it/);
     expect(existsSync(s.outdir)).toBe(false);
@@ -73,10 +82,10 @@ describe("main.ts", () => {
 
   it("on invalid config leaves a previous synth untouched", () => {
     const s = scratch();
-    expect(runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(0);
+    expect(runEntryPoint({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(0);
     const before = readFileSync(join(s.outdir, "stacks/staging/cdk.tf.json"), "utf8");
     writeFileSync(join(s.configDir, "staging.yaml"), "platform: aws\n");
-    expect(runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(1);
+    expect(runEntryPoint({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(1);
     expect(readFileSync(join(s.outdir, "stacks/staging/cdk.tf.json"), "utf8")).toBe(before);
     expect(readdirSync(join(s.outdir, "stacks")).sort()).toEqual(["cluster", "homelab", "k3s-homelab", "production", "staging"]);
     expect(readdirSync(s.dir).sort()).toEqual(["cdktf.out", "config"]);
@@ -84,11 +93,11 @@ describe("main.ts", () => {
 
   it("keeps what Terraform keeps beside the generated files (.terraform/, lock file)", () => {
     const s = scratch();
-    expect(runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(0);
+    expect(runEntryPoint({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(0);
     const stackDir = join(s.outdir, "stacks/staging");
     cpSync(join(stackDir, "cdk.tf.json"), join(stackDir, ".terraform.lock.hcl"));
     writeFileSync(join(stackDir, "plan.tfplan"), "plan");
-    expect(runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(0);
+    expect(runEntryPoint({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(0);
     expect(readdirSync(stackDir).sort()).toEqual([".terraform.lock.hcl", "cdk.tf.json", "plan.tfplan"]);
   });
 });

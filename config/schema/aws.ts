@@ -1,6 +1,6 @@
 // The aws platform (seed 004): GitLab on EC2, S3, CloudWatch (the runners: aws-runners.ts).
 import { z } from "zod";
-import { awsRegion, cidr, emailAddress, instanceType, onCalendar } from "./primitives";
+import { awsRegion, backupSchedule, cidr, emailAddress, instanceType } from "./primitives";
 import { secretsManagerRef } from "./secrets";
 import { retentionDays } from "./shared";
 
@@ -69,7 +69,9 @@ const existingBackupBucket = z
 export const awsBackupsSection = z
   .strictObject({
     existingBucket: existingBackupBucket.optional(),
-    schedule: onCalendar.default("*-*-* 02:00:00").describe("When `gitlab-backup create` runs (UTC). @default '*-*-* 02:00:00'"),
+    schedule: backupSchedule
+      .default("0 2 * * *")
+      .describe("When `gitlab-backup create` runs: cron in UTC, as on the other platforms (converted for the instance's systemd timer). A systemd OnCalendar expression is still read, deprecated. @default '0 2 * * *'"),
     retentionDays: retentionDays.default(30).describe("Backup objects in the dedicated bucket are expired after this (not with existingBucket). @default 30"),
     snapshotRetentionDays: retentionDays.default(14).describe("Daily EBS snapshots of the data volume kept. @default 14"),
     maxAgeHours: z

@@ -41,7 +41,7 @@ export const dockerSection = z
       .describe(
         "Subnet of the private network. Traefik and Prometheus get the last two usable addresses (GitLab trusts those two, not the network); Docker hands out the others from the start. @default '172.30.0.0/24'",
       ),
-    shmSize: z.int().min(64).max(4096).default(256).describe("GitLab container /dev/shm in MB (Prometheus metrics need it). @default 256"),
+    shmSizeMb: z.int().min(64).max(4096).default(256).describe("GitLab container /dev/shm in MB (Prometheus metrics need it). Was shmSize. @default 256"),
     images: dockerImagesSection.prefault({}),
   })
   .describe("The Docker host everything runs on.");
@@ -137,7 +137,7 @@ const alertReceiver = z.union([
 
 export const dockerObservabilitySection = z
   .strictObject({
-    retentionDays: retentionDays.default(15).describe("Prometheus retention. @default 15"),
+    metricsRetentionDays: retentionDays.default(15).describe("How long Prometheus keeps metrics, in days. Was retentionDays. @default 15"),
     alertReceiver: alertReceiver.describe("Where Alertmanager sends alerts: { email: … } or { webhook: … }."),
     grafanaAdminPassword: hostFileRef.describe("File holding Grafana's admin password (used when Grafana first creates its database)."),
     grafanaHostname: z.string().regex(/^[a-z0-9-]+$/).default("grafana").describe("@default 'grafana'"),

@@ -1,6 +1,7 @@
 // Small reusable field types. Each carries the message a user sees when it is wrong.
 import { z } from "zod";
 import { cronScheduleProblem } from "../../userdata/crontab";
+import { cronToOnCalendar, isOnCalendarForm } from "../../userdata/systemd-calendar";
 import { didYouMean } from "./did-you-mean";
 import { EC2_INSTANCE_TYPES } from "./ec2-instance-types";
 
@@ -91,6 +92,21 @@ export const memorySize = z
 export const cronSchedule = z.string().check((ctx) => {
   const problem = cronScheduleProblem(ctx.value);
   if (problem) ctx.issues.push({ code: "custom", message: `invalid cron schedule: ${problem}`, input: ctx.value });
+});
+
+/**
+ * A backup schedule on a systemd host: cron in UTC (converted to OnCalendar for the timer), or,
+ * deprecated (config/deprecations.ts), the OnCalendar expression itself.
+ */
+export const backupSchedule = z.string().check((ctx) => {
+  if (isOnCalendarForm(ctx.value)) return;
+  const problem = cronScheduleProblem(ctx.value);
+  if (problem) return void ctx.issues.push({ code: "custom", message: `invalid cron schedule: ${problem}`, input: ctx.value });
+  try {
+    cronToOnCalendar(ctx.value);
+  } catch (e) {
+    ctx.issues.push({ code: "custom", message: (e as Error).message.replace(/^cron schedule '[^']*': /, "this cron schedule has no systemd timer equivalent: "), input: ctx.value });
+  }
 });
 
 /** A Docker duration filter such as '4h' or '90m'. */

@@ -10,6 +10,8 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { DataAwsS3Bucket } from "@cdktf/provider-aws/lib/data-aws-s3-bucket";
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { Construct } from "constructs";
+import { RoleGrants } from "../grants";
+import { cronToOnCalendar, isOnCalendarForm } from "../../userdata/systemd-calendar";
 import type { WriteFile } from "../../userdata/cloud-config";
 import { BACKUP_TIMER, renderBackupUnits } from "../../userdata/gitlab-backup-units";
 import { compactScript } from "../../userdata/host-scripts";
@@ -36,7 +38,7 @@ export interface AwsBackupsProps {
   readonly existingBucket?: { readonly name: string; readonly prefix: string };
   /** Backup objects are expired after this many days. */
   readonly retentionDays: number;
-  /** When the backup runs (systemd OnCalendar, UTC). */
+  /** When the backup runs: cron in UTC, or a systemd OnCalendar expression. */
   readonly schedule: string;
   /** Daily snapshots of the data volume are kept this many days. */
   readonly snapshotRetentionDays: number;
@@ -86,7 +88,8 @@ export class AwsBackups extends Construct {
     this.upload = { bucket: this.bucketName, region: props.region };
 
     const units = renderBackupUnits({
-      onCalendar: props.schedule,
+      // Cron from config, as on every platform; a deprecated OnCalendar expression as it is.
+      onCalendar: isOnCalendarForm(props.schedule) ? props.schedule : cronToOnCalendar(props.schedule),
       bucket: this.bucketName,
       region: props.region,
       environment: props.environment,
@@ -152,35 +155,36 @@ export class AwsBackups extends Construct {
 
   /** Lets the GitLab instance write archives and the config copy, and report success. */
   grantBackupWriter(role: IamRole): IamRolePolicy {
-    return new IamRolePolicy(this, "writer", {
-      role: role.id,
-      name: "backups",
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          ...(this.prefix
-            ? [
-                // A shared bucket: this environment's prefix and nothing else of it.
-                { Sid: "ListBackupPrefix", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [this.bucketArn], Condition: { StringLike: { "s3:prefix": [`${this.prefix}/*`] } } },
-                { Sid: "BackupBucketLocation", Effect: "Allow", Action: ["s3:GetBucketLocation"], Resource: [this.bucketArn] },
-              ]
-            : [{ Sid: "ListBackupBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: [this.bucketArn] }]),
-          {
-            Sid: "WriteBackups",
-            Effect: "Allow",
-            Action: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-            Resource: [this.prefix ? `${this.bucketArn}/${this.prefix}/*` : `${this.bucketArn}/*`],
-          },
-          {
-            Sid: "ReportBackupSuccess",
-            Effect: "Allow",
-            Action: ["cloudwatch:PutMetricData"],
-            // PutMetricData does not support resource-level permissions; the namespace condition scopes it.
-            Resource: ["*"],
-            Condition: { StringEquals: { "cloudwatch:namespace": BACKUP_METRIC.namespace } },
-          },
-        ],
-      }),
-    });
+    return this.backupWriters.grant(role);
   }
+
+  private readonly backupWriters = new RoleGrants(this, "writer", () => ({
+    name: "backups",
+    document: {
+      Version: "2012-10-17",
+      Statement: [
+        ...(this.prefix
+          ? [
+              // A shared bucket: this environment's prefix and nothing else of it.
+              { Sid: "ListBackupPrefix", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [this.bucketArn], Condition: { StringLike: { "s3:prefix": [`${this.prefix}/*`] } } },
+              { Sid: "BackupBucketLocation", Effect: "Allow", Action: ["s3:GetBucketLocation"], Resource: [this.bucketArn] },
+            ]
+          : [{ Sid: "ListBackupBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: [this.bucketArn] }]),
+        {
+          Sid: "WriteBackups",
+          Effect: "Allow",
+          Action: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+          Resource: [this.prefix ? `${this.bucketArn}/${this.prefix}/*` : `${this.bucketArn}/*`],
+        },
+        {
+          Sid: "ReportBackupSuccess",
+          Effect: "Allow",
+          Action: ["cloudwatch:PutMetricData"],
+          // PutMetricData does not support resource-level permissions; the namespace condition scopes it.
+          Resource: ["*"],
+          Condition: { StringEquals: { "cloudwatch:namespace": BACKUP_METRIC.namespace } },
+        },
+      ],
+    },
+  }));
 }

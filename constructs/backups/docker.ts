@@ -16,6 +16,7 @@ import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Construct } from "constructs";
 import { renderCrontab } from "../../userdata/crontab";
 import { hostScript } from "../../userdata/host-scripts";
+import type { GitLabContainerRef } from "../gitlab-server/docker";
 import { KEEP_LABEL, PlatformContainer, SCHEDULER_HEALTHCHECK } from "../docker-conventions";
 
 /** Where the scheduler container sees what it works on. */
@@ -41,8 +42,6 @@ const DOCKER_SOCKET = "/var/run/docker.sock";
 export interface DockerBackupsProps {
   /** The platform's private network (the scheduler joins it by convention; it listens on nothing). */
   readonly network: Network;
-  /** Host directory holding every persistent directory of the platform (GitLab's under gitlab/). */
-  readonly dataRoot: string;
   /** Pinned image with the Docker CLI and busybox crond, e.g. 'docker:28.5.1-cli'. */
   readonly image: string;
   /** When the backup runs: five-field cron expression, UTC. */
@@ -51,9 +50,15 @@ export interface DockerBackupsProps {
   readonly nfs: { readonly server: string; readonly export: string };
   /** Archives on the share older than this many days are deleted. */
   readonly retentionDays: number;
-  /** Name of the GitLab container to `docker exec` into. @default 'gitlab' */
-  readonly gitlabContainerName?: string;
+  /** The GitLab container to `docker exec` into, whose backup and config directories it reads. */
+  readonly gitlab: GitLabContainerRef;
 }
+
+/**
+ * What the stack passes to gitlab.rb's backup_keep_time: archives live on the NAS, so GitLab
+ * keeps local ones for a day only (enough to retry a failed copy).
+ */
+export const LOCAL_BACKUP_KEEP_SECONDS = 86400;
 
 export class DockerBackups extends Construct {
   /** The scheduler container (busybox crond running the backup script). */
@@ -64,20 +69,14 @@ export class DockerBackups extends Construct {
   readonly nfsVolume: Volume;
   /** Host path of the Prometheus textfile the script writes (gitlab_backup_* metrics). */
   readonly metricsFile: string;
-  /**
-   * What the stack passes to gitlab.rb's backup_keep_time: archives live on the NAS, so GitLab
-   * keeps local ones for a day only (enough to retry a failed copy).
-   */
-  readonly localKeepSeconds = 86400;
 
   constructor(scope: Construct, id: string, props: DockerBackupsProps) {
     super(scope, id);
     if (!Number.isInteger(props.retentionDays) || props.retentionDays < 1) {
       throw new Error(`backups: retentionDays must be a whole number of days, at least 1 (got ${props.retentionDays})`);
     }
-    const gitlabContainer = props.gitlabContainerName ?? "gitlab";
-    const gitlabRoot = `${props.dataRoot}/gitlab`;
-    const textfileDir = `${gitlabRoot}/data/node-exporter/textfile_collector`;
+    const gitlabDirs = props.gitlab.hostDirs;
+    const textfileDir = `${gitlabDirs.data}/node-exporter/textfile_collector`;
     this.metricsFile = `${textfileDir}/gitlab_backup.prom`;
 
     const mountOptions = `addr=${props.nfs.server},nfsvers=4.1,rw,soft,timeo=600`;
@@ -124,7 +123,7 @@ export class DockerBackups extends Construct {
         env: [
           "TZ=UTC",
           `DOCKER_HOST=unix://${DOCKER_SOCKET}`,
-          `GITLAB_CONTAINER=${gitlabContainer}`,
+          `GITLAB_CONTAINER=${props.gitlab.containerName}`,
           `RETENTION_DAYS=${props.retentionDays}`,
           `BACKUP_SOURCE_DIR=${paths.backupSource}`,
           `GITLAB_CONFIG_DIR=${paths.gitlabConfig}`,
@@ -134,8 +133,8 @@ export class DockerBackups extends Construct {
         volumes: [
           // Root-equivalent on the host: needed for `docker exec gitlab gitlab-backup create`.
           { hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET },
-          { hostPath: `${gitlabRoot}/data/backups`, containerPath: paths.backupSource, readOnly: true },
-          { hostPath: `${gitlabRoot}/config`, containerPath: paths.gitlabConfig, readOnly: true },
+          { hostPath: `${gitlabDirs.data}/backups`, containerPath: paths.backupSource, readOnly: true },
+          { hostPath: gitlabDirs.config, containerPath: paths.gitlabConfig, readOnly: true },
           { hostPath: textfileDir, containerPath: paths.textfile },
           { volumeName: this.nfsVolume.name, containerPath: paths.nfs },
         ],

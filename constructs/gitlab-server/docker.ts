@@ -6,6 +6,7 @@ import { Construct } from "constructs";
 import { renderApplicationSettings, type ApplicationSettings } from "../../userdata/application-settings";
 import { renderGitlabRb, type OmnibusSettings } from "../../userdata/gitlab-rb";
 import { hostScript } from "../../userdata/host-scripts";
+import type { TraefikRoute } from "../../userdata/traefik/traefik-config";
 import { PlatformContainer, type ContainerFile, type HostSecretFile } from "../docker-conventions";
 
 /** Host sub-directories under the data root and where they are mounted in the container. */
@@ -18,6 +19,20 @@ export const GITLAB_MOUNTS = [
 const APPLY_SETTINGS_PATH = "/usr/local/bin/gitlab-apply-settings";
 /** Seconds GitLab gets between SIGTERM and SIGKILL. */
 export const GITLAB_STOP_GRACE_SECONDS = 120;
+
+/**
+ * What other containers need to know of GitLab's (the way aws-cdk passes an IInstance, not an
+ * id): backups exec into it and read its directories, Traefik routes to it, Prometheus scrapes
+ * it. Rename the container and every one of them follows.
+ */
+export interface GitLabContainerRef {
+  /** Its name, which is also its host name on the private network. */
+  readonly containerName: string;
+  /** GitLab's nginx, plain HTTP (Traefik terminates TLS in front of it). */
+  readonly httpPort: number;
+  /** Host directories mounted at /etc/gitlab and /var/opt/gitlab. */
+  readonly hostDirs: { readonly config: string; readonly data: string };
+}
 
 /** A host directory mounted into the container. */
 export interface BindMount {
@@ -39,22 +54,24 @@ export interface DockerGitLabServerProps {
   readonly secretFiles: readonly HostSecretFile[];
   /** More host directories to mount (e.g. registry storage). @default none */
   readonly extraMounts?: readonly BindMount[];
+  /** The container's name on the host and the private network. @default 'gitlab' */
+  readonly containerName?: string;
 }
 
-export class DockerGitLabServer extends Construct {
+export class DockerGitLabServer extends Construct implements GitLabContainerRef {
   readonly container: Container;
-  /** Name other containers reach GitLab by on the private network. */
   readonly containerName: string;
+  readonly httpPort = 80;
+  readonly hostDirs: GitLabContainerRef["hostDirs"];
   /** Host paths of GitLab's persistent directories (config, logs, data and extra mounts). */
   readonly hostPaths: readonly string[];
 
   constructor(scope: Construct, id: string, props: DockerGitLabServerProps) {
     super(scope, id);
-    this.containerName = "gitlab";
-    const mounts: BindMount[] = [
-      ...GITLAB_MOUNTS.map((m) => ({ hostPath: `${props.dataRoot}/${m.hostDir}`, containerPath: m.containerPath })),
-      ...(props.extraMounts ?? []),
-    ];
+    this.containerName = props.containerName ?? "gitlab";
+    const hostDir = (dir: (typeof GITLAB_MOUNTS)[number]["hostDir"]) => `${props.dataRoot}/${dir}`;
+    this.hostDirs = { config: hostDir("gitlab/config"), data: hostDir("gitlab/data") };
+    const mounts: BindMount[] = [...GITLAB_MOUNTS.map((m) => ({ hostPath: hostDir(m.hostDir), containerPath: m.containerPath })), ...(props.extraMounts ?? [])];
     this.hostPaths = mounts.map((m) => m.hostPath);
 
     const settings = renderApplicationSettings(props.applicationSettings);
@@ -97,5 +114,10 @@ export class DockerGitLabServer extends Construct {
         },
       },
     }).container;
+  }
+
+  /** Traefik's route from a host name to GitLab's nginx (the web UI, or the registry's vhost). */
+  route(name: string, host: string): TraefikRoute {
+    return { name, host, containerName: this.containerName, port: this.httpPort };
   }
 }

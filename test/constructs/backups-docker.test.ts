@@ -4,14 +4,22 @@ import { Network } from "@cdktf/provider-docker/lib/network";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
-import { DockerBackups, type DockerBackupsProps } from "../../constructs/backups/docker";
+import { DockerBackups, LOCAL_BACKUP_KEEP_SECONDS, type DockerBackupsProps } from "../../constructs/backups/docker";
+import type { GitLabContainerRef } from "../../constructs/gitlab-server/docker";
 import { KEEP_LABEL } from "../../constructs/docker-conventions";
 import { templateProblems, unescapeTemplate } from "../../scripts/verify/terraform";
 import { renderCrontab } from "../../userdata/crontab";
 import { REPO_ROOT } from "../helpers";
 
+/** A GitLab container as DockerGitLabServer describes itself to others. */
+const gitlabRef = (containerName: string, root = "/srv/gitlab"): GitLabContainerRef => ({
+  containerName,
+  httpPort: 80,
+  hostDirs: { config: `${root}/gitlab/config`, data: `${root}/gitlab/data` },
+});
+
 const PROPS: Omit<DockerBackupsProps, "network"> = {
-  dataRoot: "/srv/gitlab",
+  gitlab: gitlabRef("gitlab"),
   image: "docker:28.5.1-cli",
   schedule: "0 2 * * *",
   nfs: { server: "nas.example.com", export: "/mnt/tank/backups/gitlab" },
@@ -126,8 +134,10 @@ describe("DockerBackups: the scheduler container", () => {
         "TEXTFILE_DIR=/textfile",
       ]),
     );
-    const custom = only(synth({ gitlabContainerName: "gitlab-ce", retentionDays: 30 }).json, "docker_container");
+    const custom = only(synth({ gitlab: gitlabRef("gitlab-ce", "/tank/gitlab"), retentionDays: 30 }).json, "docker_container");
     expect(custom.env).toEqual(expect.arrayContaining(["GITLAB_CONTAINER=gitlab-ce", "RETENTION_DAYS=30"]));
+    // It reads the backups and config of that GitLab, wherever its directories are.
+    expect(custom.volumes.map((v: any) => v.host_path)).toEqual(expect.arrayContaining(["/tank/gitlab/gitlab/data/backups", "/tank/gitlab/gitlab/config"]));
   });
 
   it("refuses a retention that would delete every archive", () => {
@@ -178,6 +188,6 @@ describe("DockerBackups: attributes for the stack", () => {
   });
 
   it("keeps local archives for one day: the NAS holds the history", () => {
-    expect(backups.localKeepSeconds).toBe(86400);
+    expect(LOCAL_BACKUP_KEEP_SECONDS).toBe(86400);
   });
 });

@@ -1,9 +1,9 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { CLOUDFLARE_IP_RANGES } from "../../constructs/dns-tls/cloudflare-ip-ranges";
-import { exampleEnvironment, resources, synthEnvironment, validEnvironment, exampleYaml } from "../helpers";
+import { exampleStack, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
 
-const stack = synthEnvironment(exampleEnvironment("homelab"));
+const stack = exampleStack("homelab");
 const containers = resources(stack, "docker_container");
 const byName = (name: string) => containers.find((c) => c.name === name);
 const traefik = byName("traefik");

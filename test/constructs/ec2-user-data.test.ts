@@ -9,7 +9,7 @@ import { EC2_USER_DATA_LIMIT_BYTES, gzippedUserData, hclString } from "../../con
 import { decodeUserData } from "../../scripts/verify/extract";
 import { templateProblems } from "../../scripts/verify/terraform";
 import { findTool } from "../../scripts/verify/tools";
-import { exampleEnvironment, resources, synthEnvironment, userDataText } from "../helpers";
+import { exampleStack, resources, userDataText } from "../examples";
 
 const NASTY = 'echo "${HOME:-/root}" %{x} \\ back\\slash\ttab\r\n\u0008\u000c ${TfToken[TOKEN.1]} end }{ $$ %% ✓\n';
 
@@ -39,7 +39,7 @@ describe("gzippedUserData", () => {
   });
 
   it("renders references bare in the synthesized stacks, and verify reads the document back with them", () => {
-    const stack = synthEnvironment(exampleEnvironment("staging"));
+    const stack = exampleStack("staging");
     const server = resources(stack, "aws_instance")[0].user_data_base64 as string;
     expect(server).toMatch(/", aws_ebs_volume\.[\w-]+\.id, "/);
     expect(server).not.toMatch(/"[^"]*\$\{aws_/);
@@ -49,7 +49,7 @@ describe("gzippedUserData", () => {
 
   // Terraform itself, where installed (no providers needed): the pieces evaluate to exactly the document.
   it.skipIf(!findTool("terraform"))("evaluates in Terraform to exactly the document verify checks", () => {
-    const stack = synthEnvironment(exampleEnvironment("production"));
+    const stack = exampleStack("production");
     for (const resource of [resources(stack, "aws_instance")[0], resources(stack, "aws_launch_template")[0]]) {
       const raw: string = resource.user_data_base64 ?? resource.user_data;
       const expr = raw

@@ -8,9 +8,9 @@ import { OMNIBUS_ACCOUNTS, renderDataOwnersList } from "../../userdata/omnibus-a
 import { CLOUDFLARE_IP_RANGES } from "../../constructs/dns-tls/cloudflare-ip-ranges";
 import { AwsGitLabServer } from "../../constructs/gitlab-server/aws";
 import { TerraformStack, Testing } from "cdktf";
-import { exampleEnvironment, exampleYaml, onlyResource, REPO_ROOT, resources, synthEnvironment, userDataText, validEnvironment } from "../helpers";
+import { exampleStack, exampleYaml, onlyResource, REPO_ROOT, resources, synthEnvironment, userDataText, validEnvironment } from "../helpers";
 
-const stack = synthEnvironment(exampleEnvironment("staging"));
+const stack = exampleStack("staging");
 const instance = onlyResource(stack, "aws_instance");
 const userData = parse(userDataText(instance));
 const file = (path: string) => userData.write_files.find((f: any) => f.path === path)?.content as string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { exampleEnvironment, resources, synthEnvironment } from "../helpers";
+import { exampleStack, resources } from "../examples";
 
-const stack = synthEnvironment(exampleEnvironment("homelab"));
+const stack = exampleStack("homelab");
 const container = resources(stack, "docker_container").find((c) => c.name === "gitlab");
 const upload = (file: string) => container.upload.find((u: any) => u.file === file);
 

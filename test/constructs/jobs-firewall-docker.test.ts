@@ -9,9 +9,9 @@ import { unescapeTemplate } from "../../scripts/verify/terraform";
 import { hostScript } from "../../userdata/host-scripts";
 import { renderJobsFirewallRules } from "../../userdata/jobs-firewall";
 import { DockerEnvironmentStack, type DockerEnvironment } from "../../stacks/docker-stack";
-import { exampleEnvironment, exampleYaml, resources, synthEnvironment, synthToDisk, validEnvironment } from "../helpers";
+import { exampleEnvironment, exampleStack, exampleYaml, resources, synthEnvironment, synthToDisk, validEnvironment } from "../helpers";
 
-const stack = synthEnvironment(exampleEnvironment("homelab"));
+const stack = exampleStack("homelab");
 const containers = resources(stack, "docker_container");
 const firewall = containers.find((c) => c.name === "gitlab-jobs-firewall");
 const upload = (c: any, file: string) => unescapeTemplate(c.upload.find((u: any) => u.file === file)?.content as string);

@@ -40,6 +40,7 @@ function synth(overrides: Overrides = {}): { stack: SynthesizedStack; construct:
       grafanaAdminPassword: hostSecretFile("/srv/gitlab", "grafana_admin_password"),
       runnerTargets: ["gitlab-runner-build:9252", "gitlab-runner-deploy:9252"],
       backupMaxAgeHours: 26,
+      gitlab: { containerName: "gitlab", httpPort: 80, hostDirs: { config: "/srv/gitlab/gitlab/config", data: "/srv/gitlab/gitlab/data" } },
       ...props,
     });
   });
@@ -148,7 +149,7 @@ describe("DockerObservability", () => {
   });
 
   it("follows the GitLab container's name and leaves out exporters that do not run", () => {
-    const { construct: c } = synth({ gitlabContainerName: "gitlab-ce", scrapePostgres: false, scrapeRegistry: false, runnerTargets: [] });
+    const { construct: c } = synth({ gitlab: { containerName: "gitlab-ce", httpPort: 80, hostDirs: { config: "/c", data: "/d" } }, scrapePostgres: false, scrapeRegistry: false, runnerTargets: [] });
     expect(c.scrapeJobs.find((j) => j.name === "gitlab-node")!.targets).toEqual(["gitlab-ce:9100"]);
     expect(c.scrapeJobs.map((j) => j.name)).not.toContain("gitlab-postgres");
     expect(c.scrapeJobs.map((j) => j.name)).not.toContain("gitlab-registry");

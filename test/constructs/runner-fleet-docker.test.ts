@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
 import { DEPLOY_RUNNER_CONTAINER_NAME } from "../../constructs/runner-fleet/docker";
 import { hostScript } from "../../userdata/host-scripts";
-import { exampleEnvironment, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
+import { exampleStack, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
 
-const stack = synthEnvironment(exampleEnvironment("homelab"));
+const stack = exampleStack("homelab");
 const byName = (s: typeof stack, name: string) => resources(s, "docker_container").find((c) => c.name === name);
 const upload = (c: any, file: string) => unescapeTemplate(c.upload.find((u: any) => u.file === file)?.content as string);
 const runnerConfig = (c: any) => parse(upload(c, "/etc/gitlab-runner/config.toml.template")) as any;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Token } from "cdktf";
 import { terraformLiteral } from "../../constructs/terraform-literal";
 import { stackTemplateProblems, unescapeTemplate } from "../../scripts/verify/terraform";
-import { exampleEnvironments, synthEnvironment } from "../helpers";
+import { exampleEnvironments, exampleStack } from "../examples";
 
 describe("terraformLiteral", () => {
   it("escapes shell and template syntax so Terraform writes it unchanged", () => {
@@ -19,6 +19,6 @@ describe("terraformLiteral", () => {
 
 describe("synthesized examples", () => {
   it.each(exampleEnvironments().map((e) => [e.name, e] as const))("%s holds no string Terraform would misread as a template", (_name, env) => {
-    expect(stackTemplateProblems(synthEnvironment(env))).toEqual([]);
+    expect(stackTemplateProblems(exampleStack(env.name))).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadEnvironments } from "../../config/load";
-import { CONFIG_DIR, exampleEnvironment, REPO_ROOT, synthEnvironment } from "../helpers";
+import { CONFIG_DIR, exampleStack, REPO_ROOT, synthEnvironment } from "../helpers";
 
 const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
 const block = /<!-- homelab-first-deploy -->\n```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
@@ -76,7 +76,7 @@ describe("README: the homelab's first deploy", () => {
     expect(r.status, r.stderr).toBe(0);
     const secrets = join(host.dataRoot, "secrets");
     expect(statSync(secrets).mode & 0o777).toBe(0o700);
-    const expected = (synthEnvironment(exampleEnvironment("homelab")).output.host_secret_files.value as string[]).map((p) => p.replace("/srv/gitlab/secrets/", ""));
+    const expected = (exampleStack("homelab").output.host_secret_files.value as string[]).map((p) => p.replace("/srv/gitlab/secrets/", ""));
     expect(readdirSync(secrets).sort()).toEqual(expected);
     for (const n of names) {
       expect(readFileSync(join(secrets, n), "utf8")).toBe(`value of ${n} with 'quotes' and $dollars`);

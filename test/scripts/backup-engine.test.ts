@@ -12,10 +12,10 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
-import { exampleEnvironment, resources, synthEnvironment } from "../helpers";
+import { exampleStack, resources } from "../examples";
 import { BUSYBOX_IMAGE, busyboxBin, describeWithDockerEngine, type DockerEngine } from "../support/docker-engine";
 
-const stack = synthEnvironment(exampleEnvironment("homelab"));
+const stack = exampleStack("homelab");
 const scheduler = resources(stack, "docker_container").find((c) => c.name === "gitlab-backup-scheduler");
 const uploaded = (path: string) => unescapeTemplate(scheduler.upload.find((u: any) => u.file === path)?.content as string);
 const env = Object.fromEntries((scheduler.env as string[]).map((e) => e.split("=", 2) as [string, string]));

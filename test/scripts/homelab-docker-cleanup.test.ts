@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
 import { hostScript } from "../../userdata/host-scripts";
-import { exampleEnvironment, resources, synthEnvironment } from "../helpers";
+import { exampleStack, resources } from "../examples";
 import { BUSYBOX_IMAGE, busyboxBin, describeWithDockerEngine, type DockerEngine } from "../support/docker-engine";
 
-const stack = synthEnvironment(exampleEnvironment("homelab"));
+const stack = exampleStack("homelab");
 const cleanup = resources(stack, "docker_container").find((c) => c.name === "docker-cleanup");
 const uploaded = (path: string) => unescapeTemplate(cleanup.upload.find((u: any) => u.file === path).content as string);
 const crontab = uploaded("/etc/crontabs/root");

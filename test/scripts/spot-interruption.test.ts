@@ -5,7 +5,7 @@
 // (the CLI checks every option and parameter; the tests assert on the request that arrives).
 // Intervals and caps are shortened through the scripts' env.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -134,6 +134,19 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A `sleep` command for the front of a script's PATH that logs the duration asked for and
+ * sleeps `factor` of it: a script's production intervals, checked in a fraction of the time.
+ */
+function fastClock(parent: string, factor: number): { dir: string; requested(): string[] } {
+  const dir = join(parent, "fast-clock");
+  const log = join(dir, "sleeps.log");
+  mkdirSync(dir);
+  writeFileSync(join(dir, "sleep"), `#!/bin/sh\nprintf '%s\\n' "$1" >> "${log}"\nexec /bin/sleep "$(awk -v s="$1" 'BEGIN { print s * ${factor} }')"\n`);
+  chmodSync(join(dir, "sleep"), 0o755);
+  return { dir, requested: () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : []) };
+}
+
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -200,20 +213,24 @@ describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination
     expect(watcher.output()).toContain('termination detected (spot-interruption: {"action": "terminate"');
   });
 
-  it("polls every 5 s by default", async () => {
+  it("polls every 5 s by default (on a clock ten times faster)", async () => {
     const source = readFileSync(WATCHER, "utf8");
     expect(source).toContain('POLL_INTERVAL="${POLL_INTERVAL:-5}"');
     const { imds, box } = await setup();
-    const env = box.env(imds.url);
+    const clock = fastClock(box.dir, 0.1);
+    const env = { ...box.env(imds.url), PATH: `${clock.dir}:${box.env(imds.url).PATH}` };
     delete (env as Record<string, string | undefined>).POLL_INTERVAL;
     start(WATCHER, env);
-    await waitFor(() => imds.gets("spot/instance-action").length >= 3, 13_000, "three polls");
+    await waitFor(() => imds.gets("spot/instance-action").length >= 4, 5000, "four polls");
+    // The watcher asked for 5 s between polls, every time, and got them (0.5 s on this clock).
+    const polls = imds.gets("spot/instance-action").length;
+    expect(clock.requested().slice(0, polls - 1)).toEqual(Array(polls - 1).fill("5"));
     const at = imds.gets("spot/instance-action").map((r) => r.at);
     for (let i = 1; i < at.length; i++) {
-      expect(at[i]! - at[i - 1]!).toBeGreaterThan(4800);
-      expect(at[i]! - at[i - 1]!).toBeLessThan(6000);
+      expect(at[i]! - at[i - 1]!).toBeGreaterThan(480);
+      expect(at[i]! - at[i - 1]!).toBeLessThan(1500);
     }
-  }, 15_000);
+  });
 
   it("polls about once a second with an interval of 1", async () => {
     const { imds, box } = await setup();

@@ -1,9 +1,9 @@
 // Data safety on aws: the GitLab instance is disposable, its data is not.
 import { describe, expect, it } from "vitest";
 import { hostScript, HOST_SCRIPTS } from "../../userdata/host-scripts";
-import { exampleEnvironment, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
+import { exampleStack, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
 
-const base = synthEnvironment(exampleEnvironment("staging"));
+const base = exampleStack("staging");
 const upgraded = (() => {
   const c = exampleYaml("staging");
   c.gitlab.version = "18.6.0-ce.0";

@@ -4,9 +4,9 @@
 // container ever sees a data directory.
 import { describe, expect, it } from "vitest";
 import { KEEP_LABEL } from "../../constructs/docker-conventions";
-import { exampleEnvironment, resources, synthEnvironment } from "../helpers";
+import { exampleStack, resources } from "../examples";
 
-const stack = synthEnvironment(exampleEnvironment("homelab"));
+const stack = exampleStack("homelab");
 const containers = resources(stack, "docker_container");
 const DATA_ROOT = "/srv/gitlab";
 

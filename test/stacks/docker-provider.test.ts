@@ -7,10 +7,10 @@
 // `configure` pings the daemon only unless disable_docker_daemon_check is set, and no resource
 // type this stack uses has a plan-time CustomizeDiff that calls Docker.
 import { describe, expect, it } from "vitest";
-import { exampleEnvironment, exampleYaml, problemsOf, synthEnvironment } from "../helpers";
+import { exampleStack, exampleYaml, problemsOf } from "../examples";
 
 describe("the docker provider", () => {
-  const provider = synthEnvironment(exampleEnvironment("homelab")).provider.docker[0];
+  const provider = exampleStack("homelab").provider.docker[0];
 
   it("names no host: DOCKER_HOST, or the local socket, decides in each job and on each workstation", () => {
     expect(provider.host).toBeUndefined();

@@ -5,9 +5,9 @@
 import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { exampleEnvironment, resources, synthEnvironment } from "../helpers";
+import { exampleStack, resources } from "../examples";
 
-const stack = synthEnvironment(exampleEnvironment("homelab"));
+const stack = exampleStack("homelab");
 const containers = resources(stack, "docker_container");
 const byName = (name: string) => containers.find((c) => c.name === name);
 const aliasesOf = (c: any): string[] => (c.networks_advanced ?? []).flatMap((n: any) => n.aliases ?? []);

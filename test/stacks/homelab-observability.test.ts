@@ -2,9 +2,9 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
-import { exampleEnvironment, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
+import { exampleStack, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
 
-const stack = synthEnvironment(exampleEnvironment("homelab"));
+const stack = exampleStack("homelab");
 const container = (s: typeof stack, name: string) => resources(s, "docker_container").find((c) => c.name === name);
 const upload = (c: any, file: string) => unescapeTemplate(c.upload.find((u: any) => u.file === file).content as string);
 const scrape = (s: typeof stack) =>

@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
-import { exampleEnvironment, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
+import { exampleStack, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
 import { BUSYBOX_IMAGE, describeWithDockerEngine } from "../support/docker-engine";
 
-const stack = synthEnvironment(exampleEnvironment("homelab"));
+const stack = exampleStack("homelab");
 const containers = resources(stack, "docker_container");
 const byName = (name: string) => containers.find((c) => c.name === name);
 const upload = (c: any, file: string) => unescapeTemplate(c.upload.find((u: any) => u.file === file)?.content as string);

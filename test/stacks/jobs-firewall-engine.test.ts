@@ -15,10 +15,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
-import { exampleEnvironment, resources, synthEnvironment } from "../helpers";
+import { exampleStack, resources } from "../examples";
 import { BUSYBOX_IMAGE, busyboxBin, describeWithDockerEngine, type DockerEngine } from "../support/docker-engine";
 
-const stack = synthEnvironment(exampleEnvironment("homelab"));
+const stack = exampleStack("homelab");
 const firewall = resources(stack, "docker_container").find((c) => c.name === "gitlab-jobs-firewall");
 const uploaded = (path: string) => unescapeTemplate(firewall.upload.find((u: any) => u.file === path).content as string);
 

@@ -9,10 +9,10 @@ import { unescapeTemplate } from "../../scripts/verify/terraform";
 import { KubernetesRunnerFleet } from "../../constructs/runner-fleet/kubernetes";
 import { KubernetesEnvironmentStack, type KubernetesEnvironment } from "../../stacks/kubernetes-stack";
 import { Testing } from "cdktf";
-import { deepClone, exampleEnvironment, exampleYaml, resources, synthEnvironment, validEnvironment, type SynthesizedStack } from "../helpers";
+import { deepClone, exampleEnvironment, exampleStack, exampleYaml, resources, synthEnvironment, type SynthesizedStack, validEnvironment } from "../helpers";
 
-const k3s = synthEnvironment(exampleEnvironment("k3s-homelab"));
-const cluster = synthEnvironment(exampleEnvironment("cluster"));
+const k3s = exampleStack("k3s-homelab");
+const cluster = exampleStack("cluster");
 
 const releases = (stack: SynthesizedStack) => Object.fromEntries(resources(stack, "helm_release").map((r) => [r.name, r]));
 const values = (release: any) => parse(unescapeTemplate(release.values[0])) as Record<string, any>;

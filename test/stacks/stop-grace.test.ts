@@ -11,10 +11,10 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { exampleEnvironment, resources, synthEnvironment } from "../helpers";
+import { exampleStack, resources } from "../examples";
 import { BUSYBOX_IMAGE, describeWithDockerEngine, type DockerEngine } from "../support/docker-engine";
 
-const stack = synthEnvironment(exampleEnvironment("homelab"));
+const stack = exampleStack("homelab");
 const containers = resources(stack, "docker_container");
 const byName = (name: string) => containers.find((c) => c.name === name);
 

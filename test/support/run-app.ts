@@ -1,11 +1,15 @@
 // Runs the app as cdktf does (cdktf.json's `node cli/run.cjs app`, the bundled app, cwd the
 // project root), or from its TypeScript sources (`node --require tsx/cjs main.ts`;
 // test/cli/bundle.test.ts keeps the two equal), as a child process, asynchronously, so
-// several runs can share a small pool.
+// several runs can share a small pool. runAppInProcess calls the same entry point (cli/app.ts's
+// runApp, which main.ts and the bundle's `app` command call) in the test's own process: the
+// many-cases tests use it, and keep a handful of child-process runs for what only a process
+// shows (the exit code, what Node itself prints).
 import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runApp as appEntryPoint } from "../../cli/app";
 import { CONFIG_DIR, REPO_ROOT } from "../helpers";
 
 export interface AppRun {
@@ -69,6 +73,40 @@ export function runApp(configDir: string, outdir: string, timeoutMs = 60_000, fr
       });
     });
   });
+}
+
+/**
+ * cli/app.ts's runApp in this process, with GITLAB_CONFIG_DIR and CDKTF_OUTDIR set (and
+ * `extra`, e.g. GITLAB_ENVIRONMENTS), its
+ * stdout and stderr captured. An error it lets escape (a bug: the process would die with a
+ * stack trace) comes back as Node would print it, exit 1, so the same assertions catch it.
+ */
+export function runAppInProcess(configDir: string, outdir: string, extra: NodeJS.ProcessEnv = {}): AppRun {
+  const env: NodeJS.ProcessEnv = { ...process.env, GITLAB_CONFIG_DIR: configDir, CDKTF_OUTDIR: outdir };
+  delete env.GITLAB_ENVIRONMENTS;
+  delete env.CDKTF_CONTEXT_JSON;
+  Object.assign(env, extra);
+  const captured = { stdout: "", stderr: "" };
+  const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
+  const capture = (stream: "stdout" | "stderr") =>
+    ((chunk: string | Uint8Array) => {
+      captured[stream] += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+      return true;
+    }) as typeof process.stdout.write;
+  process.stdout.write = capture("stdout");
+  process.stderr.write = capture("stderr");
+  const started = performance.now();
+  let status: number;
+  try {
+    status = appEntryPoint(env);
+  } catch (error) {
+    captured.stderr += `${error instanceof Error ? (error.stack ?? String(error)) : String(error)}\n`;
+    status = 1;
+  } finally {
+    process.stdout.write = writes.stdout;
+    process.stderr.write = writes.stderr;
+  }
+  return { status, signal: null, ...captured, ms: performance.now() - started };
 }
 
 /** Maps `items` through `fn` with at most `size` calls in flight; results keep the input order. */

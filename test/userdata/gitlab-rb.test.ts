@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { renderGitlabRb, type OmnibusSettings } from "../../userdata/gitlab-rb";
 import { OMNIBUS_ACCOUNTS, pinnedAccountIds } from "../../userdata/omnibus-accounts";
 import { extractArtifacts } from "../../scripts/verify/extract";
-import { exampleEnvironments, REPO_ROOT, synthEnvironment } from "../helpers";
+import { exampleEnvironments, exampleStack, REPO_ROOT } from "../examples";
 
 const base: OmnibusSettings = {
   externalUrl: "https://gitlab.example.com",
@@ -175,7 +175,7 @@ describe("gitlab.rb renderer", () => {
 
   it("uses only keys omnibus-gitlab knows in every example environment's gitlab.rb, as deployed", () => {
     const files = exampleEnvironments().flatMap((env) =>
-      extractArtifacts(env.name, synthEnvironment(env)).filter((a) => a.path === "/etc/gitlab/gitlab.rb"),
+      extractArtifacts(env.name, exampleStack(env.name)).filter((a) => a.path === "/etc/gitlab/gitlab.rb"),
     );
     expect(files.map((f) => f.origin.split(":")[0]).sort()).toEqual(["homelab", "production", "staging"]);
     for (const f of files) {

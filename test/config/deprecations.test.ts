@@ -1,0 +1,84 @@
+// One name per idea: renamed keys and replaced forms keep working for one release, with a
+// notice that names the new key; setting the old and the new key together is an error.
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { stringify } from "yaml";
+import { loadEnvironments } from "../../config/load";
+import { CONFIG_DIR, exampleYaml, onlyResource, parseConfig, problemsOf, synthEnvironment, userDataText, validEnvironment } from "../helpers";
+
+const homelab = exampleYaml("homelab");
+const staging = exampleYaml("staging");
+const notices = (config: unknown) => {
+  const result = parseConfig(config);
+  if (!result.environment) throw new Error(result.problems.map((p) => p.message).join("\n"));
+  return result.notices.map((n) => `${n.path}: ${n.message} (line ${n.line})`);
+};
+
+describe("renamed keys", () => {
+  it("reads docker.shmSize as docker.shmSizeMb, and says so with the line of the old key", () => {
+    const old = { ...homelab, docker: { ...homelab.docker, shmSize: 512 } };
+    expect((validEnvironment(old) as any).docker.shmSizeMb).toBe(512);
+    expect(notices(old)).toEqual([expect.stringMatching(/^docker\.shmSize: renamed docker\.shmSizeMb \(the unit in the name, like the other sizes\); the old name is read until the next release \(line \d+\)$/)]);
+    expect(notices(homelab)).toEqual([]);
+  });
+
+  it("reads observability.retentionDays as observability.metricsRetentionDays", () => {
+    const old = { ...homelab, observability: { ...homelab.observability, retentionDays: 30 } };
+    expect((validEnvironment(old) as any).observability.metricsRetentionDays).toBe(30);
+    expect(notices(old)[0]).toMatch(/^observability\.retentionDays: renamed observability\.metricsRetentionDays/);
+  });
+
+  it("refuses the old and the new key together, naming the one to remove", () => {
+    const both = { ...homelab, docker: { ...homelab.docker, shmSize: 512, shmSizeMb: 256 } };
+    expect(problemsOf(both)).toEqual(["config/test.yaml: docker.shmSize: renamed docker.shmSizeMb, which is set too: remove this one"]);
+  });
+
+  it("reports a bad value under the old name at the old key", () => {
+    const bad = { ...homelab, docker: { ...homelab.docker, shmSize: 10 } };
+    expect(problemsOf(bad)).toEqual([expect.stringMatching(/^config\/test\.yaml: docker\.shmSize: .*64/)]);
+  });
+
+  it("renames only on the platform that had the key", () => {
+    const aws = { ...staging, observability: { ...staging.observability, retentionDays: 30 } };
+    expect(problemsOf(aws)).toEqual([expect.stringMatching(/^config\/test\.yaml: observability\.retentionDays: unknown key/)]);
+  });
+});
+
+describe("backups.schedule is cron on every platform", () => {
+  const timerOf = (schedule: string) => userDataText(onlyResource(synthEnvironment(validEnvironment({ ...staging, backups: { ...staging.backups, schedule } }, "staging")), "aws_instance"));
+
+  it("converts cron to the instance timer's OnCalendar", () => {
+    expect(timerOf("30 1 * * 1-5")).toContain("OnCalendar=Mon..Fri *-*-* 01:30:00");
+  });
+
+  it("still reads a systemd OnCalendar expression on aws, as it is, with a notice", () => {
+    const old = { ...staging, backups: { ...staging.backups, schedule: "*-*-* 03:15:00" } };
+    expect(notices(old)).toEqual([expect.stringMatching(/^backups\.schedule: a systemd OnCalendar expression is deprecated here: write the schedule as cron in UTC/)]);
+    expect(timerOf("*-*-* 03:15:00")).toContain("OnCalendar=*-*-* 03:15:00");
+  });
+
+  it("refuses cron that a timer cannot express, and what is neither form", () => {
+    expect(problemsOf({ ...staging, backups: { ...staging.backups, schedule: "0 2 1 * 1" } })).toEqual([
+      "config/test.yaml: backups.schedule: this cron schedule has no systemd timer equivalent: a day of month and a weekday together mean either in cron and both in systemd; use one of them",
+    ]);
+    expect(problemsOf({ ...staging, backups: { ...staging.backups, schedule: "nightly" } })).toEqual([
+      "config/test.yaml: backups.schedule: invalid cron schedule: must have five fields (minute hour day month weekday), e.g. '0 2 * * *'",
+    ]);
+  });
+});
+
+describe("synth and check print the notices", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("as one warning line per old key, naming the file, the key and its line", () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "deprecations-")), "config");
+    cpSync(CONFIG_DIR, dir, { recursive: true });
+    writeFileSync(join(dir, "homelab.yaml"), stringify({ ...homelab, docker: { ...homelab.docker, shmSize: 512 } }));
+    const written: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (written.push(String(chunk)), true));
+    loadEnvironments(dir, ["homelab"]);
+    expect(written.filter((w) => w.startsWith("warning:"))).toEqual([expect.stringMatching(/^warning: .*homelab\.yaml: docker\.shmSize: renamed docker\.shmSizeMb .*\(line \d+, column \d+\)\n$/)]);
+  });
+});
