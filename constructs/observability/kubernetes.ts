@@ -1,13 +1,13 @@
 // Observability on the kubernetes platform, where the cluster runs the Prometheus operator:
 // monitors for GitLab's and the runner's metrics (their parts of the charts' values, with
 // the job labels the rules expect) and a PrometheusRule with the platform's alert rules
-// (userdata/monitoring/kubernetes-alert-rules.ts).
+// (userdata/monitoring/rules/).
 import { Construct } from "constructs";
 import { metricsValues } from "../../userdata/helm/gitlab/metrics";
 import type { HelmValues } from "../../userdata/helm/values";
 import { prometheusRule } from "../../userdata/kubernetes/prometheus-rule";
 import { alertThresholds } from "../../userdata/monitoring/alert-rules";
-import { kubernetesAlertRules } from "../../userdata/monitoring/kubernetes-alert-rules";
+import { kubernetesAlertRules } from "../../userdata/monitoring/rules";
 import { PlatformManifest, type PlatformNamespace } from "../kubernetes-conventions";
 
 export interface KubernetesObservabilityProps {
