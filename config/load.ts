@@ -209,10 +209,18 @@ function humanize(issue: z.core.$ZodIssue): string {
   // A schema may explain how to fill in a required field (its message starts "is required").
   if (issue.code === "invalid_type" && issue.input === undefined) return issue.message.startsWith("is required") ? issue.message : `is required (${issue.expected})`;
   if (issue.code === "invalid_type") return `must be ${issue.expected}, got ${describeValue(issue.input)}`;
-  if (issue.code === "too_small" && issue.origin === "number") return `must be at least ${issue.minimum}${issue.input !== undefined ? `, got ${String(issue.input)}` : ""}`;
-  if (issue.code === "too_big" && issue.origin === "number") return `must be at most ${issue.maximum}${issue.input !== undefined ? `, got ${String(issue.input)}` : ""}`;
+  if ((issue.code === "too_small" || issue.code === "too_big") && issue.origin === "number") return numberBound(issue);
   if (issue.code === "invalid_value") return `must be one of ${issue.values.map((v) => `'${String(v)}'`).join(", ")}`;
   return issue.message;
+}
+
+/** "must be at least 2, got 1"; an exclusive bound "must be above 0"; a schema's own message in parentheses is kept as a hint. */
+function numberBound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+  const small = issue.code === "too_small";
+  const bound = small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum;
+  const relation = issue.inclusive === false ? (small ? "above" : "below") : small ? "at least" : "at most";
+  const hint = issue.message.startsWith("(") ? ` ${issue.message}` : "";
+  return `must be ${relation} ${String(bound)}${hint}${issue.input !== undefined ? `, got ${String(issue.input)}` : ""}`;
 }
 
 function describeValue(v: unknown): string {

@@ -124,20 +124,43 @@ class Pool {
   }
 }
 
+/**
+ * Each minute of one kind of day: the policy in force and whether people work. A day's minutes
+ * depend on its date only through which periods' day, weekday and month fields match it (and
+ * its weekday, for work), so a year has only a few kinds of day: each is worked out once.
+ */
+function minutesOfDay(policies: readonly Policy[], u: JobsUsage, date: ReturnType<typeof dayOf>, cache: Map<string, DayMinute[]>): DayMinute[] {
+  const key = `${date.weekday}|${policies.map((p) => p.periods.map((c) => `${c.days.has(date.day)}${c.months.has(date.month)}`).join(",")).join(";")}`;
+  let minutes = cache.get(key);
+  if (!minutes) {
+    minutes = [];
+    for (let minuteOfDay = 0; minuteOfDay < 1440; minuteOfDay++) {
+      const t: LocalTime = { ...date, hour: Math.floor(minuteOfDay / 60), minute: minuteOfDay % 60 };
+      minutes.push({ policy: policyAt(policies, t), working: isWorking(u, t) });
+    }
+    cache.set(key, minutes);
+  }
+  return minutes;
+}
+
+interface DayMinute {
+  readonly policy: Policy | undefined;
+  readonly working: boolean;
+}
+
 function simulateYear(group: AutoscaledGroup, u: JobsUsage): Year {
   const policies = policiesOf(group);
   const busySlots = (u.jobsPerHour * u.jobMinutes) / 60;
   const busyInstances = Math.min(group.maxInstances, Math.ceil(busySlots / group.capacityPerInstance));
   const pool = new Pool(group.maxInstances);
+  const kindsOfDay = new Map<string, DayMinute[]>();
   let instanceMinutes = 0;
   let busyMinutes = 0;
   let workingMinutes = 0;
   for (let d = 0; d < 365; d++) {
-    const date = dayOf(d);
+    const minutes = minutesOfDay(policies, u, dayOf(d), kindsOfDay);
     for (let minuteOfDay = 0; minuteOfDay < 1440; minuteOfDay++) {
-      const t: LocalTime = { ...date, hour: Math.floor(minuteOfDay / 60), minute: minuteOfDay % 60 };
-      const policy = policyAt(policies, t);
-      const working = isWorking(u, t);
+      const { policy, working } = minutes[minuteOfDay]!;
       const needed = Math.min(group.maxInstances, Math.ceil(((working ? busySlots : 0) + (policy?.idleCount ?? 0)) / group.capacityPerInstance));
       instanceMinutes += pool.at(d * 1440 + minuteOfDay, needed, policy?.idleMinutes ?? 0);
       if (working) {

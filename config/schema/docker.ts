@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { absolutePath, cronSchedule, dockerDuration, emailAddress, hostOrIp, httpsUrl, ipv4, memorySize, pinnedImage, runnerVersion } from "./primitives";
 import { hostFileRef } from "./secrets";
-import { retentionDays } from "./shared";
+import { alertThresholdsSection, retentionDays } from "./shared";
 
 const dockerImagesSection = z
   .strictObject({
@@ -110,7 +110,7 @@ export const dockerBackupsSection = z
       })
       .describe("Where archives and the config/secrets copy go."),
     retentionDays: retentionDays.default(14).describe("@default 14"),
-    maxAgeHours: z.int().min(1).max(24 * 14).default(26).describe("Alert when the newest backup is older. @default 26"),
+    maxAgeHours: z.int().min(2).max(24 * 14).default(26).describe("Alert when the newest backup is older. @default 26"),
   })
   .describe("Scheduled `gitlab-backup create` to an NFS share, plus gitlab.rb and gitlab-secrets.json.");
 
@@ -139,6 +139,7 @@ export const dockerObservabilitySection = z
   .strictObject({
     metricsRetentionDays: retentionDays.default(15).describe("How long Prometheus keeps metrics, in days. Was retentionDays. @default 15"),
     alertReceiver: alertReceiver.describe("Where Alertmanager sends alerts: { email: … } or { webhook: … }."),
+    alertThresholds: alertThresholdsSection.prefault({}),
     grafanaAdminPassword: hostFileRef.describe("File holding Grafana's admin password (used when Grafana first creates its database)."),
     grafanaHostname: z.string().regex(/^[a-z0-9-]+$/).default("grafana").describe("@default 'grafana'"),
     grafanaSso: z

@@ -5,6 +5,7 @@ import { gitlabSection } from "./gitlab";
 import { gitlabVersionOfChart, chartOfGitlabVersion } from "./gitlab-chart";
 import { cronSchedule, dnsLabel, emailAddress, hostOrIp, httpsUrl, pinnedImage } from "./primitives";
 import { terraformVariableRef } from "./secrets";
+import { alertThresholdsSection } from "./shared";
 
 /** A Kubernetes object name (DNS-1123 subdomain), e.g. a Secret's. */
 export const kubernetesName = z
@@ -259,6 +260,7 @@ export const kubernetesObservabilitySection = z
       .record(z.string().regex(/^[A-Za-z0-9._/-]{1,63}$/), z.string().max(63))
       .default({})
       .describe("Labels your Prometheus selects monitors and rules by, e.g. { release: kube-prometheus-stack }. @default {}"),
+    alertThresholds: alertThresholdsSection.prefault({}),
   })
   .describe("Metrics and alerts through the cluster's Prometheus operator.");
 

@@ -1,6 +1,7 @@
 // Sections whose shape is the same on both platforms.
 import { z } from "zod";
 import { RULE_IDS } from "../../policies/index";
+import { DEFAULT_ALERT_THRESHOLDS as D } from "../../userdata/monitoring/alert-rules";
 import { dnsLabel } from "./primitives";
 
 export const registrySection = z
@@ -30,6 +31,34 @@ export function dnsSection<S extends z.ZodType>(secretRef: S, platform: { readon
 }
 
 export const retentionDays = z.int().min(1).max(3650);
+
+/** A share between 0 and 1 (exclusive); `example` shows it as a percentage in the error. */
+const ratio = (example: number, description: string) => {
+  const hint = `(a ratio: ${example} is ${Number((example * 100).toPrecision(6))}%)`;
+  return z.number().gt(0, hint).lt(1, hint).default(example).describe(`${description} @default ${example}`);
+};
+
+/** The alert rules' thresholds (userdata/monitoring/alert-rules.ts); the backup age is backups.maxAgeHours. */
+export const alertThresholdsSection = z
+  .strictObject({
+    sidekiqQueueBacklog: z
+      .int()
+      .min(2)
+      .max(1_000_000)
+      .default(D.sidekiqQueueBacklog)
+      .describe(`Jobs waiting in all Sidekiq queues together for 15 minutes before GitLabSidekiqQueueBacklog fires. @default ${D.sidekiqQueueBacklog}`),
+    sidekiqFailureRatio: ratio(D.sidekiqFailureRatio, "Share of Sidekiq jobs failing over 15 minutes at which GitLabSidekiqJobFailureRate fires."),
+    ciJobFailureRatio: ratio(D.ciJobFailureRatio, "Share of CI jobs failing for reasons other than their own script or timeout, over 30 minutes, at which GitLabCiJobFailureRate fires."),
+    pumaSaturationRatio: ratio(D.pumaSaturationRatio, "Busy Puma threads over all Puma threads at which GitLabPumaSaturated fires."),
+    diskFreeWarningRatio: ratio(D.diskFreeWarningRatio, "Free share of a filesystem (docker) or volume (kubernetes) below which GitLabDiskSpaceLow fires (warning)."),
+    diskFreeCriticalRatio: ratio(D.diskFreeCriticalRatio, "Free share below which GitLabDiskNearlyFull fires (critical); below diskFreeWarningRatio."),
+  })
+  .check((ctx) => {
+    const { diskFreeWarningRatio: warning, diskFreeCriticalRatio: critical } = ctx.value;
+    if (critical < warning) return;
+    ctx.issues.push({ code: "custom", input: critical, path: ["diskFreeCriticalRatio"], message: `must be below diskFreeWarningRatio (${warning}), got ${critical}` });
+  })
+  .describe("Thresholds of the alert rules, each defaulted; the backup age is backups.maxAgeHours. @default the defaults of each field");
 
 export const policySection = z
   .strictObject({

@@ -87,6 +87,13 @@ export class AwsBackups extends Construct {
     // "bucket/prefix" there is not a prefix. The script asks for the prefix (DIRECTORY=).
     this.upload = { bucket: this.bucketName, region: props.region };
 
+    this.hostFiles = this.backupHostFiles(props);
+    this.snapshotDaily(props);
+    this.alarm = this.backupTooOld(props);
+  }
+
+  /** The backup script and its systemd timer, for the GitLab instance. */
+  private backupHostFiles(props: AwsBackupsProps): WriteFile[] {
     const units = renderBackupUnits({
       // Cron from config, as on every platform; a deprecated OnCalendar expression as it is.
       onCalendar: isOnCalendarForm(props.schedule) ? props.schedule : cronToOnCalendar(props.schedule),
@@ -97,12 +104,16 @@ export class AwsBackups extends Construct {
       configPrefix: this.prefix ? `${this.prefix}/${CONFIG_PREFIX}` : CONFIG_PREFIX,
       scriptPath: SCRIPT_PATH,
     });
-    this.hostFiles = [
+    return [
       { path: SCRIPT_PATH, permissions: "0755", content: compactScript("gitlab-backup-s3.sh") },
       { path: "/etc/systemd/system/gitlab-backup.service", permissions: "0644", content: units.service },
       { path: `/etc/systemd/system/${BACKUP_TIMER}`, permissions: "0644", content: units.timer },
     ];
 
+  }
+
+  /** Daily EBS snapshots of the data volume (a second line beside the S3 archives). */
+  private snapshotDaily(props: AwsBackupsProps): void {
     const dlmRole = new IamRole(this, "dlm-role", {
       name: `${props.namePrefix}-dlm`,
       assumeRolePolicy: JSON.stringify({
@@ -133,9 +144,12 @@ export class AwsBackups extends Construct {
       },
     });
 
+  }
+
+  private backupTooOld(props: AwsBackupsProps): CloudwatchMetricAlarm {
     // One datapoint per successful backup; every hour without one counts as breaching, and
     // the alarm fires when all of the last maxAgeHours hours were.
-    this.alarm = new CloudwatchMetricAlarm(this, "backup-too-old", {
+    return new CloudwatchMetricAlarm(this, "backup-too-old", {
       alarmName: `${props.namePrefix}-backup-too-old`,
       alarmDescription: `No successful GitLab backup in ${props.maxAgeHours} hours (check journalctl -u gitlab-backup on the instance)`,
       namespace: BACKUP_METRIC.namespace,

@@ -75,24 +75,32 @@ export class DockerBackups extends Construct {
     if (!Number.isInteger(props.retentionDays) || props.retentionDays < 1) {
       throw new Error(`backups: retentionDays must be a whole number of days, at least 1 (got ${props.retentionDays})`);
     }
-    const gitlabDirs = props.gitlab.hostDirs;
-    const textfileDir = `${gitlabDirs.data}/node-exporter/textfile_collector`;
+    const textfileDir = `${props.gitlab.hostDirs.data}/node-exporter/textfile_collector`;
     this.metricsFile = `${textfileDir}/gitlab_backup.prom`;
+    this.nfsVolume = this.nfsShare(props.nfs);
+    this.container = this.scheduler(props, textfileDir);
+  }
 
-    const mountOptions = `addr=${props.nfs.server},nfsvers=4.1,rw,soft,timeo=600`;
-    const device = `:${props.nfs.export}`;
+  private nfsShare(nfs: DockerBackupsProps["nfs"]): Volume {
+    const mountOptions = `addr=${nfs.server},nfsvers=4.1,rw,soft,timeo=600`;
+    const device = `:${nfs.export}`;
     // The options are part of the name: a new NAS or export makes a new volume (and so a new
     // container using it) instead of an in-place replacement Docker refuses while in use.
     const optionsHash = createHash("sha256").update(`${mountOptions}\n${device}`).digest("hex").slice(0, 8);
-    this.nfsVolume = new Volume(this, "nfs", {
+    return new Volume(this, "nfs", {
       name: `gitlab-backups-nfs-${optionsHash}`,
       driver: "local",
       driverOpts: { type: "nfs", o: mountOptions, device },
       labels: [{ label: KEEP_LABEL, value: "true" }],
     });
 
+  }
+
+  /** busybox crond running the backup on its schedule and the share check every 5 minutes. */
+  private scheduler(props: DockerBackupsProps, textfileDir: string): Container {
+    const gitlabDirs = props.gitlab.hostDirs;
     const paths = BACKUP_CONTAINER_PATHS;
-    this.container = new PlatformContainer(this, "scheduler", {
+    return new PlatformContainer(this, "scheduler", {
       name: this.containerName,
       image: props.image,
       network: props.network,

@@ -6,8 +6,8 @@ import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { EipAssociation } from "@cdktf/provider-aws/lib/eip-association";
-import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import type { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
@@ -23,7 +23,7 @@ import type { WriteFile } from "../../userdata/cloud-config";
 import { renderGitlabServerUserData, type BootSecret } from "../../userdata/gitlab-server-user-data";
 import { gzippedUserData } from "../ec2-user-data";
 import { BOOTSTRAP_METRICS_STATEMENT } from "../observability/aws";
-import { allowSessionManager } from "../session-manager";
+import { instanceRole } from "../instance-role";
 
 
 /** Canonical's account, which publishes the official Ubuntu AMIs. */
@@ -90,20 +90,36 @@ export class AwsGitLabServer extends Construct {
   constructor(scope: Construct, id: string, props: AwsGitLabServerProps) {
     super(scope, id);
     const tags = (name: string) => ({ ...props.tags, Name: `${props.namePrefix}-${name}` });
+    this.dataVolume = this.createDataVolume(props, tags);
+    const groups = this.serverSecurityGroups(props, tags);
+    this.securityGroup = groups.server;
+    this.webSecurityGroup = groups.web;
+    const { role, sessionManager, profile } = instanceRole(this, { name: `${props.namePrefix}-server`, tags: tags("server") });
+    this.role = role;
+    const ownPolicies = [sessionManager, ...this.ownPolicies(props)];
+    this.bootstrapMetricHost = `${props.namePrefix}-server`;
+    this.instance = this.serverInstance(props, tags, profile, ownPolicies);
+    this.elasticIp = this.attachDataAndAddress(tags);
+  }
 
-    // The image changes only when config names another one: no most_recent, no wildcard.
+  /** The image changes only when config names another one: no most_recent, no wildcard. */
+  private imageId(props: AwsGitLabServerProps): string {
     // Deprecated images are included: Canonical deprecates its images after a while, and a
     // pinned environment must still plan.
-    const imageId = props.ami.startsWith("ami-")
+    return props.ami.startsWith("ami-")
       ? props.ami
       : new DataAwsAmi(this, "ubuntu", {
           owners: [CANONICAL_OWNER_ID],
           includeDeprecated: true,
           filter: [{ name: "name", values: [props.ami] }],
         }).id;
+  }
+
+  /** GitLab's data, apart from the instance: it outlives every replacement. */
+  private createDataVolume(props: AwsGitLabServerProps, tags: (name: string) => Record<string, string>): EbsVolume {
     const subnet = new DataAwsSubnet(this, "subnet", { id: props.subnetId });
 
-    this.dataVolume = new EbsVolume(this, "data", {
+    return new EbsVolume(this, "data", {
       availabilityZone: subnet.availabilityZone,
       size: props.dataVolumeGb,
       type: "gp3",
@@ -113,7 +129,11 @@ export class AwsGitLabServer extends Construct {
       lifecycle: { preventDestroy: true },
     });
 
-    this.securityGroup = new SecurityGroup(this, "sg", {
+  }
+
+  /** Git SSH from anywhere; the web ports from anywhere, or from the proxy's ranges only (a group of their own). */
+  private serverSecurityGroups(props: AwsGitLabServerProps, tags: (name: string) => Record<string, string>): { server: SecurityGroup; web?: SecurityGroup } {
+    const group = new SecurityGroup(this, "sg", {
       name: `${props.namePrefix}-server`,
       description: "GitLab server: git over SSH, HTTP, HTTPS. Admins use SSM, not SSH.",
       vpcId: props.vpcId,
@@ -127,7 +147,7 @@ export class AwsGitLabServer extends Construct {
     for (const [name, port] of fromAnywhere) {
       for (const [family, cidr] of [["ipv4", "0.0.0.0/0"], ["ipv6", "::/0"]] as const) {
         new VpcSecurityGroupIngressRule(this, `ingress-${name}-${family}`, {
-          securityGroupId: this.securityGroup.id,
+          securityGroupId: group.id,
           description: name,
           ipProtocol: "tcp",
           fromPort: port,
@@ -136,23 +156,20 @@ export class AwsGitLabServer extends Construct {
         });
       }
     }
-    if (props.webIngressSources) this.webSecurityGroup = this.webFrom(props, tags, web, props.webIngressSources);
+    const webGroup = props.webIngressSources ? this.webFrom(props, tags, web, props.webIngressSources) : undefined;
     new VpcSecurityGroupEgressRule(this, "egress-all", {
-      securityGroupId: this.securityGroup.id,
+      securityGroupId: group.id,
       description: "packages, Secrets Manager, S3, SMTP, database",
       ipProtocol: "-1",
       cidrIpv4: "0.0.0.0/0",
     });
 
-    this.role = new IamRole(this, "role", {
-      name: `${props.namePrefix}-server`,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
-      tags: tags("server"),
-    });
-    const ownPolicies: IamRolePolicy[] = [allowSessionManager(this, this.role)];
+    return { server: group, ...(webGroup ? { web: webGroup } : {}) };
+  }
+
+  /** Its bootstrap reports failures and reads this environment's secrets, nothing more. */
+  private ownPolicies(props: AwsGitLabServerProps): IamRolePolicy[] {
+    const ownPolicies: IamRolePolicy[] = [];
     ownPolicies.push(new IamRolePolicy(this, "report-bootstrap", {
       role: this.role.id,
       name: "report-bootstrap",
@@ -175,9 +192,10 @@ export class AwsGitLabServer extends Construct {
         }),
       }));
     }
-    const profile = new IamInstanceProfile(this, "profile", { name: `${props.namePrefix}-server`, role: this.role.name });
+    return ownPolicies;
+  }
 
-    this.bootstrapMetricHost = `${props.namePrefix}-server`;
+  private serverInstance(props: AwsGitLabServerProps, tags: (name: string) => Record<string, string>, profile: IamInstanceProfile, ownPolicies: readonly IamRolePolicy[]): Instance {
     const userData = renderGitlabServerUserData({
       gitlabVersion: props.gitlabVersion,
       metricHost: this.bootstrapMetricHost,
@@ -190,8 +208,8 @@ export class AwsGitLabServer extends Construct {
       enableUnits: props.hostUnits ?? [],
     });
 
-    this.instance = new Instance(this, "instance", {
-      ami: imageId,
+    return new Instance(this, "instance", {
+      ami: this.imageId(props),
       instanceType: props.instanceType,
       subnetId: props.subnetId,
       vpcSecurityGroupIds: [this.securityGroup.id, ...(this.webSecurityGroup ? [this.webSecurityGroup.id] : [])],
@@ -210,9 +228,13 @@ export class AwsGitLabServer extends Construct {
       tags: tags("server"),
       // The bootstrap reads its secrets first thing: a role without its policy yet means
       // AccessDenied on the first create (more are added with bootsAfter).
-      dependsOn: ownPolicies,
+      dependsOn: [...ownPolicies],
     });
 
+  }
+
+  /** The data volume and the Elastic IP follow the instance across replacements. */
+  private attachDataAndAddress(tags: (name: string) => Record<string, string>): Eip {
     new VolumeAttachment(this, "data-attachment", {
       deviceName: "/dev/sdf",
       volumeId: this.dataVolume.id,
@@ -221,11 +243,12 @@ export class AwsGitLabServer extends Construct {
       stopInstanceBeforeDetaching: true,
     });
 
-    this.elasticIp = new Eip(this, "eip", { domain: "vpc", tags: tags("server"), lifecycle: { preventDestroy: true } });
+    const address = new Eip(this, "eip", { domain: "vpc", tags: tags("server"), lifecycle: { preventDestroy: true } });
     new EipAssociation(this, "eip-association", {
-      allocationId: this.elasticIp.allocationId,
+      allocationId: address.allocationId,
       instanceId: this.instance.id,
     });
+    return address;
   }
 
   /**

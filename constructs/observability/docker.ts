@@ -5,7 +5,8 @@
 // is reached through Traefik (see `route`), the rest only on the private network.
 import type { Network } from "@cdktf/provider-docker/lib/network";
 import { Construct } from "constructs";
-import { alertThresholds, gitlabAlertRules, renderAlertRules, renderAlertRuleTests, type AlertThresholds } from "../../userdata/monitoring/alert-rules";
+import { alertThresholds, renderAlertRules, renderAlertRuleTests, type AlertThresholds } from "../../userdata/monitoring/alert-rules";
+import { gitlabAlertRules } from "../../userdata/monitoring/rules";
 import { renderAlertmanagerConfig, type AlertmanagerReceiver } from "../../userdata/monitoring/alertmanager-config";
 import { DASHBOARDS, dashboardText } from "../../userdata/monitoring/dashboards";
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from "../../userdata/monitoring/grafana-provisioning";

@@ -1,13 +1,13 @@
 // Observability on the kubernetes platform, where the cluster runs the Prometheus operator:
 // monitors for GitLab's and the runner's metrics (their parts of the charts' values, with
 // the job labels the rules expect) and a PrometheusRule with the platform's alert rules
-// (userdata/monitoring/kubernetes-alert-rules.ts).
+// (userdata/monitoring/rules/).
 import { Construct } from "constructs";
 import { metricsValues } from "../../userdata/helm/gitlab/metrics";
 import type { HelmValues } from "../../userdata/helm/values";
 import { prometheusRule } from "../../userdata/kubernetes/prometheus-rule";
-import { alertThresholds } from "../../userdata/monitoring/alert-rules";
-import { kubernetesAlertRules } from "../../userdata/monitoring/kubernetes-alert-rules";
+import { alertThresholds, type AlertThresholds } from "../../userdata/monitoring/alert-rules";
+import { kubernetesAlertRules } from "../../userdata/monitoring/rules";
 import { PlatformManifest, type PlatformNamespace } from "../kubernetes-conventions";
 
 export interface KubernetesObservabilityProps {
@@ -18,6 +18,8 @@ export interface KubernetesObservabilityProps {
   readonly selectorLabels: Readonly<Record<string, string>>;
   /** Hours after the last successful backup at which GitLabBackupTooOld fires. */
   readonly backupMaxAgeHours: number;
+  /** Other thresholds than the defaults (DEFAULT_ALERT_THRESHOLDS). @default {} */
+  readonly alertThresholds?: Partial<Omit<AlertThresholds, "backupMaxAgeHours">>;
   /** CronJobs whose last success must be recent. */
   readonly backupCronJobs: readonly string[];
   /** The registry runs (it gets a monitor). */
@@ -35,7 +37,7 @@ export class KubernetesObservability extends Construct {
     super(scope, id);
     this.chartValues = metricsValues({ selectorLabels: props.selectorLabels, registry: props.registry });
     this.runnerMetrics = { selectorLabels: props.selectorLabels };
-    const rules = kubernetesAlertRules(alertThresholds({ backupMaxAgeHours: props.backupMaxAgeHours }), {
+    const rules = kubernetesAlertRules(alertThresholds({ ...props.alertThresholds, backupMaxAgeHours: props.backupMaxAgeHours }), {
       namespace: props.namespace.name,
       runnerNamespace: props.runnerNamespace,
       backupCronJobs: props.backupCronJobs,

@@ -36,6 +36,18 @@ export class PrivateBucket extends Construct {
       forceDestroy: !props.holdsData,
       ...(props.holdsData ? { lifecycle: { preventDestroy: true } } : {}),
     });
+    this.lockDown();
+    if (props.holdsData) {
+      new S3BucketVersioningA(this, "versioning", {
+        bucket: this.bucket.id,
+        versioningConfiguration: { status: "Enabled" },
+      });
+    }
+    new S3BucketLifecycleConfiguration(this, "lifecycle", { bucket: this.bucket.id, rule: lifecycleRules(props) });
+  }
+
+  /** No public access, the bucket owner owns every object, encrypted at rest, TLS only. */
+  private lockDown(): void {
     const publicAccessBlock = new S3BucketPublicAccessBlock(this, "public-access-block", {
       bucket: this.bucket.id,
       blockPublicAcls: true,
@@ -71,41 +83,38 @@ export class PrivateBucket extends Construct {
       // (OperationAborted); creating them in parallel fails the first apply now and then.
       dependsOn: [publicAccessBlock],
     });
-    if (props.holdsData) {
-      new S3BucketVersioningA(this, "versioning", {
-        bucket: this.bucket.id,
-        versioningConfiguration: { status: "Enabled" },
-      });
-    }
-    const rules = [
-      {
-        id: "abort-incomplete-uploads",
-        status: "Enabled",
-        filter: [{ prefix: "" }],
-        abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
-      },
-      ...(props.expireAfterDays !== undefined
-        ? [{ id: "expire-objects", status: "Enabled", filter: [{ prefix: "" }], expiration: [{ days: props.expireAfterDays }] }]
-        : []),
-      ...(props.holdsData
-        ? [
-            {
-              id: "expire-noncurrent-versions",
-              status: "Enabled",
-              filter: [{ prefix: "" }],
-              noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentExpireAfterDays ?? 30 }],
-            },
-            // A delete marker whose older versions have all expired protects nothing; S3
-            // refuses this flag beside days in one expiration, hence a rule of its own.
-            {
-              id: "remove-expired-delete-markers",
-              status: "Enabled",
-              filter: [{ prefix: "" }],
-              expiration: [{ expiredObjectDeleteMarker: true }],
-            },
-          ]
-        : []),
-    ];
-    new S3BucketLifecycleConfiguration(this, "lifecycle", { bucket: this.bucket.id, rule: rules });
   }
+}
+
+/** Incomplete uploads go after a week; objects after expireAfterDays; a data bucket's old versions after their own days. */
+function lifecycleRules(props: PrivateBucketProps) {
+  return [
+    {
+      id: "abort-incomplete-uploads",
+      status: "Enabled",
+      filter: [{ prefix: "" }],
+      abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+    },
+    ...(props.expireAfterDays !== undefined
+      ? [{ id: "expire-objects", status: "Enabled", filter: [{ prefix: "" }], expiration: [{ days: props.expireAfterDays }] }]
+      : []),
+    ...(props.holdsData
+      ? [
+          {
+            id: "expire-noncurrent-versions",
+            status: "Enabled",
+            filter: [{ prefix: "" }],
+            noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentExpireAfterDays ?? 30 }],
+          },
+          // A delete marker whose older versions have all expired protects nothing; S3
+          // refuses this flag beside days in one expiration, hence a rule of its own.
+          {
+            id: "remove-expired-delete-markers",
+            status: "Enabled",
+            filter: [{ prefix: "" }],
+            expiration: [{ expiredObjectDeleteMarker: true }],
+          },
+        ]
+      : []),
+  ];
 }

@@ -6,20 +6,19 @@ import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import { AutoscalingPolicy } from "@cdktf/provider-aws/lib/autoscaling-policy";
 import type { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import type { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
-import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
-import { ROLE_TAG } from "../../policies/types";
 import { renderRunnerFleetUserData, TERMINATION_HOOK_NAME } from "../../userdata/runner-fleet-user-data";
 import { gzippedUserData } from "../ec2-user-data";
 import { AGENT_METRICS_STATEMENT, agentLogsStatement, BOOTSTRAP_METRICS_STATEMENT } from "../observability/aws";
-import { allowSessionManager } from "../session-manager";
+import { egressOnlySecurityGroup } from "../egress-only-security-group";
+import { instanceRole } from "../instance-role";
 import { latestAmazonLinux2023 } from "./al2023";
 import { runnerStorage } from "./aws-storage";
 
@@ -113,7 +112,7 @@ export class AwsRunnerFleet extends Construct {
     const name = `${p.namePrefix}-runner`;
     const tags = (suffix = "") => ({ ...p.tags, Name: `${name}${suffix}` });
 
-    // ---- The cache bucket and the log groups (kept when the scaling mode changes) ----
+    // The cache bucket and the log groups (kept when the scaling mode changes).
     const storage = runnerStorage(this, {
       environment: p.environment,
       cacheBucketName: p.cacheBucketName,
@@ -123,46 +122,27 @@ export class AwsRunnerFleet extends Construct {
     });
     this.cacheBucket = storage.cacheBucket;
     this.logGroups = storage.logGroups;
-    const logGroupNames = storage.logGroupNames;
-
-    // ---- Security group: no ingress at all ----
-    this.securityGroup = new SecurityGroup(this, "sg", {
+    this.securityGroup = egressOnlySecurityGroup(this, {
       name,
       description: "GitLab runners: no ingress (they poll GitLab); egress HTTPS, HTTP, DNS only",
       vpcId: p.vpcId,
-      // The ingress policy refuses any ingress rule on a group with this role.
-      tags: { ...tags(), [ROLE_TAG]: "runner" },
+      tags: tags(),
+      role: "runner",
     });
-    const egress: [string, "tcp" | "udp", number][] = [
-      ["https", "tcp", 443],
-      ["http", "tcp", 80],
-      ["dns-tcp", "tcp", 53],
-      ["dns-udp", "udp", 53],
-    ];
-    for (const [ruleName, protocol, port] of egress) {
-      new VpcSecurityGroupEgressRule(this, `egress-${ruleName}`, {
-        securityGroupId: this.securityGroup.id,
-        description: ruleName,
-        ipProtocol: protocol,
-        fromPort: port,
-        toPort: port,
-        cidrIpv4: "0.0.0.0/0",
-      });
-    }
+    const { role, sessionManager, profile } = instanceRole(this, { name, tags: tags(), profileTags: tags() });
+    this.role = role;
+    const policy = this.runnerPolicy(p, name);
+    this.bootstrapMetricHost = name;
+    this.launchTemplate = this.runnerLaunchTemplate(p, name, profile, storage.logGroupNames);
+    this.autoScalingGroup = this.runnerGroup(p, name, [policy, sessionManager]);
+    this.scaleOnCpu(p, name);
+  }
 
-    // ---- IAM: exactly this fleet's bucket, log groups, token, hook ----
+  /** Exactly this fleet's bucket, log groups, token and termination hook. */
+  private runnerPolicy(p: AwsRunnerFleetProps, name: string): IamRolePolicy {
     const account = new DataAwsCallerIdentity(this, "account");
     const asgArn = `arn:aws:autoscaling:${p.region}:${account.accountId}:autoScalingGroup:*:autoScalingGroupName/${name}`;
-    this.role = new IamRole(this, "role", {
-      name,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
-      tags: tags(),
-    });
-    const ssm = allowSessionManager(this, this.role);
-    const policy = new IamRolePolicy(this, "runner-policy", {
+    return new IamRolePolicy(this, "runner-policy", {
       role: this.role.id,
       name: "gitlab-runner",
       policy: JSON.stringify({
@@ -185,14 +165,16 @@ export class AwsRunnerFleet extends Construct {
         ],
       }),
     });
-    const profile = new IamInstanceProfile(this, "profile", { name, role: this.role.name, tags: tags() });
+  }
 
-    // ---- Launch template ----
-    // Looked up at every plan; the group does NOT refresh its instances by itself: a newer
-    // AMI (or new user data) becomes a new template version that applies to instances
-    // launched from then on — the next scale-out, Spot replacement or a manual recycle.
+  /**
+   * Looked up at every plan; the group does NOT refresh its instances by itself: a newer AMI
+   * (or new user data) becomes a new template version that applies to instances launched
+   * from then on — the next scale-out, Spot replacement or a manual recycle.
+   */
+  private runnerLaunchTemplate(p: AwsRunnerFleetProps, name: string, profile: IamInstanceProfile, logGroupNames: { readonly runner: string; readonly system: string }): LaunchTemplate {
+    const tags = (suffix = "") => ({ ...p.tags, Name: `${name}${suffix}` });
     const ami = latestAmazonLinux2023(this, "al2023");
-    this.bootstrapMetricHost = name;
     const userData = renderRunnerFleetUserData({
       runnerVersion: p.runnerVersion,
       region: p.region,
@@ -210,7 +192,7 @@ export class AwsRunnerFleet extends Construct {
       // Literal names (the group depends on the log groups): keeps the user data readable.
       logGroups: { runner: logGroupNames.runner, system: logGroupNames.system },
     });
-    this.launchTemplate = new LaunchTemplate(this, "launch-template", {
+    return new LaunchTemplate(this, "launch-template", {
       namePrefix: `${name}-`,
       description: "GitLab Runner on Amazon Linux 2023 (Spot)",
       imageId: ami.id,
@@ -238,8 +220,12 @@ export class AwsRunnerFleet extends Construct {
       tags: tags(),
     });
 
-    // ---- Auto Scaling group: 100 % Spot ----
-    this.autoScalingGroup = new AutoscalingGroup(this, "asg", {
+  }
+
+  /** 100 % Spot, several types, the termination hook declared with the group. */
+  private runnerGroup(p: AwsRunnerFleetProps, name: string, grants: readonly IamRolePolicy[]): AutoscalingGroup {
+    const tags = { ...p.tags, Name: name };
+    return new AutoscalingGroup(this, "asg", {
       name,
       vpcZoneIdentifier: [...p.subnetIds],
       minSize: p.minSize,
@@ -272,14 +258,17 @@ export class AwsRunnerFleet extends Construct {
           defaultResult: "CONTINUE",
         },
       ],
-      tag: Object.entries(tags()).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
+      tag: Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
       // Instances boot only once they can read the token and write their logs.
-      dependsOn: [policy, ssm, this.logGroups.runner, this.logGroups.system],
+      dependsOn: [...grants, this.logGroups.runner, this.logGroups.system],
       // The scaling policy moves desired_capacity; without this every apply would reset it
       // to the configured value and undo (or force) a scale-out in the middle of the day.
       lifecycle: { ignoreChanges: ["desired_capacity"] },
     });
 
+  }
+
+  private scaleOnCpu(p: AwsRunnerFleetProps, name: string): void {
     new AutoscalingPolicy(this, "cpu-target", {
       name: `${name}-cpu-target`,
       autoscalingGroupName: this.autoScalingGroup.name,

@@ -31,6 +31,7 @@ export function observabilityProps(env: DockerEnvironment, parts: ObservabilityP
     ...(o.grafanaSso ? { grafanaSso: { ...o.grafanaSso, clientSecret: secrets.file(o.grafanaSso.clientSecret) } } : {}),
     runnerTargets: parts.runners.metricsTargets,
     backupMaxAgeHours: env.backups.maxAgeHours,
+    alertThresholds: o.alertThresholds,
     gitlab: parts.gitlab,
     gitlabWebHost: hostNames(env).web,
     scrapePostgres: !env.gitlab.externalDatabase,

@@ -11,6 +11,7 @@ export function observabilityProps(env: KubernetesEnvironment, namespace: Kubern
     runnerNamespace: env.runners.namespace,
     selectorLabels: env.observability.selectorLabels,
     backupMaxAgeHours: env.backups.maxAgeHours,
+    alertThresholds: env.observability.alertThresholds,
     backupCronJobs: [BACKUP_CRONJOB, SECRETS_EXPORT_CRONJOB],
     registry: env.registry.enabled,
   };

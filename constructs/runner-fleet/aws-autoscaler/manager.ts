@@ -6,19 +6,18 @@
 // drive the worker group at once (the bootstrap also waits for a predecessor to leave).
 import { AutoscalingGroup } from "@cdktf/provider-aws/lib/autoscaling-group";
 import type { DataAwsAmi } from "@cdktf/provider-aws/lib/data-aws-ami";
-import { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import type { IamInstanceProfile } from "@cdktf/provider-aws/lib/iam-instance-profile";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
-import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
-import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Token, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import { ROLE_TAG } from "../../../policies/types";
 import { TERMINATION_HOOK_NAME } from "../../../userdata/runner-fleet-user-data";
 import { gzippedUserData } from "../../ec2-user-data";
 import { AGENT_METRICS_STATEMENT, agentLogsStatement, BOOTSTRAP_METRICS_STATEMENT } from "../../observability/aws";
-import { allowSessionManager } from "../../session-manager";
+import { egressOnlySecurityGroup } from "../../egress-only-security-group";
+import { instanceRole } from "../../instance-role";
 import { RUNNER_HEALTH_CHECK_GRACE_SECONDS, TERMINATION_HOOK_TIMEOUT_SECONDS } from "../aws";
 import { GROUP_METRICS } from "./workers";
 
@@ -56,27 +55,18 @@ export class RunnerManager extends Construct {
     super(scope, id);
     this.props = props;
     this.tags = { ...props.tags, Name: props.name };
-    this.securityGroup = new SecurityGroup(this, "sg", {
+    this.securityGroup = egressOnlySecurityGroup(this, {
       name: props.name,
       description: "GitLab runner manager: no ingress (it polls GitLab); egress HTTPS, HTTP, DNS, and SSH to its workers",
       vpcId: props.vpcId,
-      tags: { ...this.tags, [ROLE_TAG]: "runner-manager" },
-    });
-    for (const [rule, protocol, port] of [["https", "tcp", 443], ["http", "tcp", 80], ["dns-tcp", "tcp", 53], ["dns-udp", "udp", 53]] as const) {
-      new VpcSecurityGroupEgressRule(this, `egress-${rule}`, { securityGroupId: this.securityGroup.id, description: rule, ipProtocol: protocol, fromPort: port, toPort: port, cidrIpv4: "0.0.0.0/0" });
-    }
-    this.role = new IamRole(this, "role", {
-      name: props.name,
-      assumeRolePolicy: JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-      }),
       tags: this.tags,
+      role: "runner-manager",
     });
-    const ssm = allowSessionManager(this, this.role);
-    this.launchTemplate = this.managerLaunchTemplate(new IamInstanceProfile(this, "profile", { name: props.name, role: this.role.name, tags: this.tags }));
+    const { role, sessionManager, profile } = instanceRole(this, { name: props.name, tags: this.tags, profileTags: this.tags });
+    this.role = role;
+    this.launchTemplate = this.managerLaunchTemplate(profile);
     this.autoScalingGroup = this.managerGroup();
-    this.bootsAfter(ssm, this.ownPolicy());
+    this.bootsAfter(sessionManager, this.ownPolicy());
   }
 
   /** The manager boots only once these exist (its grants, its log groups, the worker group). */

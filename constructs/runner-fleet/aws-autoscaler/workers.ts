@@ -10,7 +10,7 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
-import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Token } from "cdktf";
@@ -19,6 +19,7 @@ import { ROLE_TAG } from "../../../policies/types";
 import { WORKER_LOGIN_USER } from "../../../userdata/runner-manager-user-data";
 import { renderRunnerWorkerUserData } from "../../../userdata/runner-worker-user-data";
 import { gzippedUserData } from "../../ec2-user-data";
+import { egressOnlySecurityGroup } from "../../egress-only-security-group";
 
 /** The Auto Scaling group metrics the "runners at maximum" alarm reads. */
 export const GROUP_METRICS = ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMaxSize", "GroupPendingInstances", "GroupTerminatingInstances"];
@@ -51,16 +52,14 @@ export class RunnerWorkerGroup extends Construct {
     super(scope, id);
     this.props = props;
     const tags = { ...props.tags, Name: props.name };
-    this.securityGroup = new SecurityGroup(this, "sg", {
+    // The ingress policy admits SSH from the manager's group, and nothing else, on this role.
+    this.securityGroup = egressOnlySecurityGroup(this, {
       name: props.name,
       description: "GitLab runner workers: SSH from the runner manager only; egress HTTPS, HTTP, DNS",
       vpcId: props.vpcId,
-      // The ingress policy admits SSH from the manager's group, and nothing else, on this role.
-      tags: { ...tags, [ROLE_TAG]: "runner-worker" },
+      tags,
+      role: "runner-worker",
     });
-    for (const [rule, protocol, port] of [["https", "tcp", 443], ["http", "tcp", 80], ["dns-tcp", "tcp", 53], ["dns-udp", "udp", 53]] as const) {
-      new VpcSecurityGroupEgressRule(this, `egress-${rule}`, { securityGroupId: this.securityGroup.id, description: rule, ipProtocol: protocol, fromPort: port, toPort: port, cidrIpv4: "0.0.0.0/0" });
-    }
     this.launchTemplate = this.workerLaunchTemplate(tags);
     this.autoScalingGroup = this.workerGroup(tags);
   }

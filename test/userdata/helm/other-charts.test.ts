@@ -13,7 +13,7 @@ import { argoCdApplication } from "../../../userdata/kubernetes/argocd-applicati
 import { clusterIssuer, LETSENCRYPT } from "../../../userdata/kubernetes/cluster-issuer";
 import { prometheusRule } from "../../../userdata/kubernetes/prometheus-rule";
 import { alertThresholds } from "../../../userdata/monitoring/alert-rules";
-import { kubernetesAlertRules } from "../../../userdata/monitoring/kubernetes-alert-rules";
+import { kubernetesAlertRules } from "../../../userdata/monitoring/rules";
 import { REPO_ROOT } from "../../helpers";
 
 const keys = (chart: string, version: string, values: unknown) => checkValuesKeys(parse(renderValues(values as never, "test")), rulesForChart(chart, version)!.rules).map((f) => f.message);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,13 +7,13 @@ import { findTool, run } from "../../../scripts/verify/tools";
 import {
   alertThresholds,
   DEFAULT_ALERT_THRESHOLDS,
-  gitlabAlertRules,
   humanizeDuration,
   humanizePercentage,
   renderAlertRules,
   renderAlertRuleTests,
   type AlertThresholds,
 } from "../../../userdata/monitoring/alert-rules";
+import { GITLAB_ALERT_RULES, gitlabAlertRules } from "../../../userdata/monitoring/rules";
 
 const THRESHOLDS = alertThresholds({ backupMaxAgeHours: 26 });
 const rules = gitlabAlertRules(THRESHOLDS);
@@ -30,21 +30,31 @@ const rendered = (t: AlertThresholds = THRESHOLDS): Record<string, RenderedRule>
   Object.fromEntries((parse(renderAlertRules(gitlabAlertRules(t))).groups[0].rules as RenderedRule[]).map((r) => [r.alert, r]));
 
 describe("alert rules", () => {
-  it("cover backlog, failure rates, saturation, disk, backups and targets", () => {
-    expect(Object.keys(rendered())).toEqual([
-      "GitLabTargetDown",
-      "GitLabSidekiqQueueBacklog",
-      "GitLabSidekiqJobFailureRate",
-      "GitLabCiJobFailureRate",
-      "GitLabPumaSaturated",
-      "GitLabDiskSpaceLow",
-      "GitLabDiskNearlyFull",
-      "GitLabBackupTooOld",
-      "GitLabBackupFailed",
-      "GitLabBackupMissing",
-      "GitLabBackupShareUnavailable",
-      "GitLabBackupShareCheckStale",
-    ]);
+  it("are the rules of the list, in its order, and cover backlog, failure rates, saturation, disk, backups and targets", () => {
+    expect(Object.keys(rendered())).toEqual(GITLAB_ALERT_RULES.map((d) => d.alert));
+    expect(Object.keys(rendered())).toEqual(
+      expect.arrayContaining([
+        "GitLabTargetDown",
+        "GitLabSidekiqQueueBacklog",
+        "GitLabSidekiqJobFailureRate",
+        "GitLabCiJobFailureRate",
+        "GitLabPumaSaturated",
+        "GitLabDiskSpaceLow",
+        "GitLabDiskNearlyFull",
+        "GitLabBackupTooOld",
+        "GitLabBackupFailed",
+        "GitLabBackupMissing",
+        "GitLabBackupShareUnavailable",
+        "GitLabBackupShareCheckStale",
+      ]),
+    );
+  });
+
+  it("are as many as the README says", () => {
+    const readme = readFileSync(join(__dirname, "../../../README.md"), "utf8");
+    const counts = [...readme.matchAll(/(\d+) alert rules/g)].map((m) => Number(m[1]));
+    expect(counts.length, "README.md states the number of alert rules").toBeGreaterThan(0);
+    for (const n of counts) expect(n, "the count of alert rules in README.md").toBe(GITLAB_ALERT_RULES.length);
   });
 
   it("have the expressions and thresholds the platform promises", () => {
@@ -155,7 +165,7 @@ describe.runIf(promtool !== undefined || process.env.CI === "true")("promtool", 
     const file = join(scratch, "gitlab.rules.yml");
     writeFileSync(file, rulesFor(THRESHOLDS));
     const r = await run(promtool as string, ["check", "rules", file]);
-    expect(r.stdout + r.stderr).toContain("SUCCESS: 12 rules found");
+    expect(r.stdout + r.stderr).toContain(`SUCCESS: ${GITLAB_ALERT_RULES.length} rules found`);
     expect(r.code).toBe(0);
   });
 

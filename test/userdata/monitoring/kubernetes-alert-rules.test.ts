@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { findTool, run } from "../../../scripts/verify/tools";
-import { alertThresholds, gitlabAlertRules, renderAlertRules, renderAlertRuleTests } from "../../../userdata/monitoring/alert-rules";
-import { kubernetesAlertRules, SHARED_RULES } from "../../../userdata/monitoring/kubernetes-alert-rules";
+import { alertThresholds, renderAlertRules, renderAlertRuleTests } from "../../../userdata/monitoring/alert-rules";
+import { gitlabAlertRules, KUBERNETES_ALERT_RULES, kubernetesAlertRules, SHARED_RULES } from "../../../userdata/monitoring/rules";
 import { scopeExpression, scopeSeries } from "../../../userdata/monitoring/promql-scope";
 
 const THRESHOLDS = alertThresholds({ backupMaxAgeHours: 26 });
@@ -36,10 +36,12 @@ describe("scopeExpression", () => {
 
 describe("kubernetes alert rules", () => {
   it("are the docker platform's GitLab rules plus backup and volume rules", () => {
-    expect(rules.map((r) => r.alert)).toEqual([...SHARED_RULES, "GitLabBackupTooOld", "GitLabBackupMissing", "GitLabDiskSpaceLow", "GitLabDiskNearlyFull"]);
+    const shared = SHARED_RULES.map((d) => d.alert);
+    expect(rules.map((r) => r.alert)).toEqual(KUBERNETES_ALERT_RULES.map((d) => d.alert));
+    expect(rules.map((r) => r.alert)).toEqual([...shared, "GitLabBackupTooOld", "GitLabBackupMissing", "GitLabDiskSpaceLow", "GitLabDiskNearlyFull"]);
     // The shared ones are the same rules, only scoped: same thresholds, annotations and severity.
     const docker = Object.fromEntries(gitlabAlertRules(THRESHOLDS).map((r) => [r.alert, r]));
-    for (const name of SHARED_RULES) {
+    for (const name of shared) {
       const r = rules.find((x) => x.alert === name)!;
       expect(r.expr).toBe(scopeExpression(docker[name]!.expr, 'namespace=~"gitlab|gitlab-runner"'));
       expect([r.for, r.severity]).toEqual([docker[name]!.for, docker[name]!.severity]);
