@@ -93,7 +93,7 @@ export function omnibusSettings(env: Environment, platform: PlatformOmnibusInput
 }
 
 /**
- * Seed 000's break-glass rule: with SSO, only accounts without an SSO identity (local admins)
+ * The break-glass rule: with SSO, only accounts without an SSO identity (local admins)
  * keep passwords, and nobody signs up with a password either: accounts come from SSO.
  */
 export function applicationSettings(env: Environment): ApplicationSettings {

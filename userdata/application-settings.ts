@@ -3,7 +3,7 @@
 import { rubyString, toRuby } from "./ruby";
 
 export interface ApplicationSettings {
-  /** Seed 000's break-glass rule: users who sign in through SSO cannot use a password; local admins still can. */
+  /** The break-glass rule: users who sign in through SSO cannot use a password; local admins still can. */
   readonly disablePasswordForSsoUsers?: boolean;
   /** The sign-up form; off when accounts come from SSO, so none is made outside it. */
   readonly signupEnabled?: boolean;

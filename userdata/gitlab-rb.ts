@@ -87,7 +87,7 @@ export interface OmnibusSettings {
   readonly timeZone: string;
   readonly emailFrom: string;
   readonly tls: TlsTermination;
-  /** 'small' applies seed 003's low-memory tuning. */
+  /** 'small' applies the low-memory tuning for a host of 4–8 GB. */
   readonly memoryProfile: "standard" | "small";
   readonly monitoring: MonitoringSettings;
   readonly smtp?: SmtpSettings;
@@ -164,7 +164,7 @@ function clientAddressFrom(proxies: readonly string[], webServers: readonly stri
   ];
 }
 
-/** Seed 003: Puma 2 workers, Sidekiq 5 threads, PostgreSQL 64 MB shared buffers, jemalloc returning memory sooner. */
+/** Low memory: Puma 2 workers, Sidekiq 5 threads, PostgreSQL 64 MB shared buffers, jemalloc returning memory sooner. */
 function memory(s: OmnibusSettings): Line[] {
   if (s.memoryProfile !== "small") return [];
   const malloc = { MALLOC_CONF: "dirty_decay_ms:1000,muzzy_decay_ms:1000" };
@@ -224,7 +224,7 @@ function oidc(o: OidcSettings, externalUrl: string): Line[] {
     set("gitlab_rails", "omniauth_enabled", true),
     set("gitlab_rails", "omniauth_allow_single_sign_on", ["openid_connect"]),
     set("gitlab_rails", "omniauth_block_auto_created_users", o.blockAutoCreatedUsers),
-    // Linked, an account loses its password login: never by default (seed 000's break-glass admin).
+    // Linked, an account loses its password login: never by default (the break-glass admin must keep it).
     set("gitlab_rails", "omniauth_auto_link_user", o.autoLinkUsers ? ["openid_connect"] : false),
     set("gitlab_rails", "omniauth_providers", [provider]),
   ];

@@ -1,6 +1,6 @@
 // The cloud-init user data of a worker of a jobs-mode fleet (Amazon Linux 2023): the setup
 // script (Docker Engine, the login user in the docker group), the readiness check the
-// manager runs over SSH, and seed 004's Docker cleanup timer for workers that live long
+// manager runs over SSH, and the six-hourly Docker cleanup timer for workers that live long
 // (maxUseCount above 1, idle policies). Nothing environment-specific: workers hold no
 // secret, no role and no runner; the manager drives them.
 import { renderCloudConfig } from "./cloud-config";

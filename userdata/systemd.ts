@@ -1,5 +1,5 @@
 // Renders systemd service and timer units from a typed model. Periodic jobs are always
-// timers, never cron: Amazon Linux 2023 has no cron (seed 004's incident).
+// timers, never cron: Amazon Linux 2023 has no cron (cron jobs there silently never ran).
 
 export interface ServiceUnit {
   readonly description: string;

@@ -1,4 +1,4 @@
-// The aws platform (seed 004): GitLab on EC2, S3, CloudWatch (the runners: aws-runners.ts).
+// The aws platform: GitLab on EC2, S3, CloudWatch (the runners: aws-runners.ts).
 import { z } from "zod";
 import { awsRegion, backupSchedule, cidr, emailAddress, instanceType } from "./primitives";
 import { secretsManagerRef } from "./secrets";
@@ -63,7 +63,7 @@ const existingBackupBucket = z
       .describe("Archives go under <prefix>/, the gitlab.rb/secrets copy under <prefix>/config/. @default 'gitlab'"),
   })
   .describe(
-    "Back up into this existing bucket under a prefix (seed 004: nex-staging-backups/gitlab/) instead of a dedicated one. Its versioning, encryption, public access and lifecycle are its owner's: retentionDays does not apply. The instance may list, read and write under the prefix only.",
+    "Back up into this existing bucket under a prefix (e.g. a team's existing backups bucket, under gitlab/) instead of a dedicated one. Its versioning, encryption, public access and lifecycle are its owner's: retentionDays does not apply. The instance may list, read and write under the prefix only.",
   );
 
 export const awsBackupsSection = z
@@ -95,7 +95,7 @@ export const awsObservabilitySection = z
 
 export const awsTlsSection = z
   .strictObject({
-    certificate: secretsManagerRef.describe("PEM certificate nginx serves: a Cloudflare Origin CA certificate for the domain (seed 004)."),
+    certificate: secretsManagerRef.describe("PEM certificate nginx serves: a Cloudflare Origin CA certificate for the domain."),
     privateKey: secretsManagerRef.describe("Its PEM private key."),
     strictSslMode: z
       .boolean()

@@ -1,4 +1,4 @@
-// The kubernetes platform (seeds 001 and 003): GitLab's Helm chart and the gitlab-runner chart
+// The kubernetes platform (a single k3s node up to a production cluster): GitLab's Helm chart and the gitlab-runner chart
 // on an existing cluster, from one k3s node to a production cluster.
 import { z } from "zod";
 import { gitlabSection } from "./gitlab";
@@ -129,7 +129,7 @@ const certManagerSection = z
 
 const argocdSection = z
   .strictObject({
-    enabled: z.boolean().default(false).describe("Install Argo CD (seed 003). @default false"),
+    enabled: z.boolean().default(false).describe("Install Argo CD beside GitLab, signed in through GitLab. @default false"),
     chartVersion: chartVersion.default("10.1.1").describe("argo-cd chart (argoproj). @default '10.1.1' (Argo CD v3.4.4)"),
     namespace: kubernetesNamespace.default("argocd").describe("@default 'argocd'"),
     hostname: dnsLabel.default("argocd").describe("Argo CD's host name under the domain. @default 'argocd'"),

@@ -1,4 +1,4 @@
-// Backups on aws (seed 004): a versioned S3 bucket (or a prefix of an existing one, as the
+// Backups on aws: a versioned S3 bucket (or a prefix of an existing one, as the
 // seed's nex-staging-backups/gitlab/) receiving GitLab's nightly archive and, separately,
 // /etc/gitlab; daily DLM snapshots of the data volume; an alarm when no backup has
 // succeeded for too long.

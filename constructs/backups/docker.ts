@@ -1,4 +1,4 @@
-// Scheduled GitLab backups on the docker platform (seed 000): a small scheduler container runs
+// Scheduled GitLab backups on the docker platform (a homelab with a NAS): a small scheduler container runs
 // `gitlab-backup create` in the GitLab container, copies the archive to an NFS share (a NAS)
 // and, separately, gitlab.rb and gitlab-secrets.json, prunes old archives there and leaves
 // Prometheus textfile metrics for GitLab's node_exporter.

@@ -1,4 +1,4 @@
-// DNS and TLS on aws (seed 004): Cloudflare records for the web and registry hosts
+// DNS and TLS on aws: Cloudflare records for the web and registry hosts
 // (proxied per config) and the git SSH host (always DNS-only) pointing at the Elastic IP;
 // the zone's SSL mode Full (strict), so Cloudflare checks the Origin CA certificate nginx
 // serves (fetched from Secrets Manager at boot by the GitLab server).

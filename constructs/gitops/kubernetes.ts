@@ -1,4 +1,4 @@
-// Argo CD beside GitLab (seed 003, optional): its chart pinned, its ingress with a
+// Argo CD beside GitLab (optional): its chart pinned, its ingress with a
 // cert-manager certificate, OpenID Connect single sign-on (GitLab by default), and the one
 // Application config names. Nothing more: what Argo CD deploys lives in that repository.
 import { Construct } from "constructs";

@@ -1,4 +1,4 @@
-// Observability on aws (seed 004): CloudWatch log groups with retention for the GitLab
+// Observability on aws: CloudWatch log groups with retention for the GitLab
 // host, an optional SNS e-mail topic, and alarms for the server's status checks and disk,
 // the runners' disk, the runner group pinned at its maximum (and, from AwsBackups, the
 // backup age).

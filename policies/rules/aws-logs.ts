@@ -8,7 +8,7 @@ const retention: Rule = {
     stack
       .ofType("aws_cloudwatch_log_group")
       .filter((g) => !(typeof g.config.retention_in_days === "number" && g.config.retention_in_days > 0))
-      .map((resource) => ({ resource, message: "set retention_in_days (seed 004: 30 for application logs, 14 for system logs)" })),
+      .map((resource) => ({ resource, message: "set retention_in_days (the defaults: 30 days for application logs, 14 for system logs)" })),
 };
 
 export const logRules = [retention];

@@ -1,4 +1,4 @@
-// The argo-cd chart's values (seed 003): Argo CD behind the cluster's ingress with a
+// The argo-cd chart's values: Argo CD behind the cluster's ingress with a
 // cert-manager certificate, single sign-on through OpenID Connect (GitLab by default), admins
 // by e-mail, everyone else read-only. The client secret is named ($secret:key), never written.
 import { stringify } from "yaml";

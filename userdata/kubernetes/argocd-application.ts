@@ -1,5 +1,5 @@
 // The one Argo CD Application the platform creates: a path of a repository, synced into a
-// namespace of this cluster (seed 003's GitOps loop). Nothing more: further applications
+// namespace of this cluster (the GitOps loop). Nothing more: further applications
 // belong in that repository.
 import type { KubernetesManifest } from "./manifest";
 

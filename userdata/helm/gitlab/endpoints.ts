@@ -1,5 +1,5 @@
 // Host names, ingress, TLS by cert-manager and git SSH through GitLab Shell's own Service
-// (seed 001's lessons: the ingress controller carries only HTTP(S); SSH needs its own port).
+// (the ingress controller carries only HTTP(S); SSH needs its own port).
 import type { HelmValues } from "../values";
 import type { ChartEndpoints } from "./model";
 

@@ -22,7 +22,7 @@ export function mailValues(m: ChartMail): HelmValues {
 }
 
 /**
- * Seed 000's rule as far as the chart can say it: SSO users are let in (or wait for approval),
+ * The break-glass rule as far as the chart can say it: SSO users are let in (or wait for approval),
  * nobody signs up with a password, and existing accounts are linked by e-mail only when
  * config asks (a linked account loses its password). Turning passwords off for SSO users is
  * an application setting outside the chart's reach.

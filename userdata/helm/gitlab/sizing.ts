@@ -1,7 +1,7 @@
-// Replicas, workers and resource requests. memoryProfile 'small' is seed 003's single 15 GB
+// Replicas, workers and resource requests. memoryProfile 'small' is the single 15 GB
 // node with the settings GitLab documents for small installs (the chart's
 // values-gke-minimum/minikube-minimum examples and the webservice docs): one replica of each
-// service, Puma with 2 workers (seed 003), Sidekiq with 5 threads, small requests, KAS and
+// service, Puma with 2 workers, Sidekiq with 5 threads, small requests, KAS and
 // Pages off, bootsnap off. Anything config sets explicitly wins over the profile.
 import { mergeValues, type HelmValues } from "../values";
 import type { ChartSizing, DeploymentScale, MemoryProfile, ResourceSettings } from "./model";
@@ -63,7 +63,7 @@ export function sizingValues(s: ChartSizing): HelmValues {
   });
 }
 
-/** Seed 003's PostgreSQL tuning for the bundled database on a small node. */
+/** The low-memory PostgreSQL tuning for the bundled database on a small node. */
 export function bundledDatabaseTuning(profile: MemoryProfile): string | undefined {
   return profile === "small" ? "shared_buffers = 64MB\nmax_worker_processes = 4\n" : undefined;
 }
