@@ -2,7 +2,7 @@
 // leaves the previous output untouched and nothing that was there before is lost.
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { App, TerraformStack } from "cdktf";
+import { App, type TerraformStack } from "cdktf";
 import type { Environment } from "../config/load";
 import { AwsEnvironmentStack, type AwsEnvironment } from "./aws-stack";
 import { DockerEnvironmentStack, type DockerEnvironment } from "./docker-stack";

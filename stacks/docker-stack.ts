@@ -44,7 +44,8 @@ export class DockerEnvironmentStack extends TerraformStack {
     const cloudflareToken = new TerraformVariable(this, env.dns.apiToken.terraformVariable, { type: "string", sensitive: true, nullable: false });
     new CloudflareProvider(this, "cloudflare", { apiToken: cloudflareToken.stringValue });
 
-    const secrets = (this.secrets = new HostSecretFiles(env.docker.dataRoot));
+    this.secrets = new HostSecretFiles(env.docker.dataRoot);
+    const secrets = this.secrets;
     const network = new DockerPrivateNetwork(this, "network", { name: env.docker.networkName, cidr: env.docker.networkCidr });
     const hosts = hostNames(env);
     const registry = hosts.registry ? dockerRegistry({ host: hosts.registry, dataRoot: env.docker.dataRoot }) : undefined;

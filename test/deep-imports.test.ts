@@ -17,7 +17,7 @@ function typescriptFiles(dir: string): string[] {
   });
 }
 
-export function barrelImports(text: string): string[] {
+function barrelImports(text: string): string[] {
   return text.split("\n").filter((line) => BARREL.test(line));
 }
 

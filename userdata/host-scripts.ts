@@ -51,5 +51,5 @@ export function compactScriptText(text: string, origin: string): string {
   if (/<<-?\s*['"]?\w/.test(text)) throw new Error(`${origin} has a heredoc; compactScript cannot strip its comments safely`);
   const [shebang, ...rest] = text.split("\n");
   const kept = rest.filter((line) => !/^\s*$/.test(line) && !/^\s*#(?!\s*shellcheck\s)/.test(line));
-  return [shebang, `# ${origin} without comments`, ...kept].join("\n") + "\n";
+  return `${[shebang, `# ${origin} without comments`, ...kept].join("\n")}\n`;
 }

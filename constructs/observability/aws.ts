@@ -4,7 +4,7 @@
 // backup age).
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import type { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import type { Instance } from "@cdktf/provider-aws/lib/instance";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";

@@ -1,6 +1,6 @@
 // GitLab's container registry on aws: Omnibus serves it on its own host name; images live
 // in a private S3 bucket that only the GitLab instance role can reach.
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import type { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { Construct } from "constructs";

@@ -44,7 +44,9 @@ export const environmentFile = (env: string) => `config/${env}.yaml`;
 /** A glob as GitLab's `rules: changes:` reads it: `**` spans directories, `*` does not. */
 export function globToRegExp(glob: string): RegExp {
   const escaped = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  const pattern = escaped.replace(/\*\*\/\*/g, "\u0000").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*");
+  // A placeholder no path contains keeps '**/*' apart from the single '*' replaced next.
+  const ANY_DEPTH = "\u0000";
+  const pattern = escaped.replace(/\*\*\/\*/g, ANY_DEPTH).replace(/\*/g, "[^/]*").replaceAll(ANY_DEPTH, ".*");
   return new RegExp(`^${pattern}$`);
 }
 

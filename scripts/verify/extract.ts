@@ -96,7 +96,7 @@ function fileArtifact(origin: string, path: string, content: string): Artifact {
 function documentArtifacts(origin: string, kind: Kind | "multipart", content: string): Artifact[] {
   if (kind === "cloud-config") return cloudConfigArtifacts(origin, content);
   if (kind !== "multipart") return [{ origin, kind, path: "user_data", content }];
-  let parts;
+  let parts: ReturnType<typeof parseMultipart>;
   try {
     parts = parseMultipart(content);
   } catch (error) {

@@ -8,7 +8,7 @@ import { cli } from "../support/cli";
 import { scratchWithExamples } from "../support/run-app";
 
 const EXAMPLES = exampleEnvironments().map((e) => e.name);
-const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|\u001b\[/;
+const SPINNER = new RegExp(`[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|${String.fromCharCode(27)}\\[`);
 
 function brokenScratch() {
   const s = scratchWithExamples("commands-");
@@ -25,7 +25,7 @@ describe("npm run synth", () => {
     expect(r.status).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
     expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(EXAMPLES);
-    for (const l of lines) expect(l).toMatch(/^[a-z0-9-]+ +\d+ resources  \S+cdktf\.out\/stacks\/[a-z0-9-]+$/);
+    for (const l of lines) expect(l).toMatch(/^[a-z0-9-]+ +\d+ resources {2}\S+cdktf\.out\/stacks\/[a-z0-9-]+$/);
     const staging = JSON.parse(readFileSync(join(s.outdir, "stacks", "staging", "cdk.tf.json"), "utf8"));
     const count = Object.values(staging.resource as Record<string, object>).reduce((n, byName) => n + Object.keys(byName).length, 0);
     expect(lines[EXAMPLES.indexOf("staging")]).toContain(` ${count} resources`);

@@ -77,7 +77,10 @@ describe("synth and check print the notices", () => {
     cpSync(CONFIG_DIR, dir, { recursive: true });
     writeFileSync(join(dir, "homelab.yaml"), stringify({ ...homelab, docker: { ...homelab.docker, shmSize: 512 } }));
     const written: string[] = [];
-    vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (written.push(String(chunk)), true));
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
     loadEnvironments(dir, ["homelab"]);
     expect(written.filter((w) => w.startsWith("warning:"))).toEqual([expect.stringMatching(/^warning: .*homelab\.yaml: docker\.shmSize: renamed docker\.shmSizeMb .*\(line \d+, column \d+\)\n$/)]);
   });

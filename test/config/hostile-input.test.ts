@@ -46,7 +46,7 @@ function lineOf(text: string, marker: string): number {
   return text.slice(0, i).split("\n").length;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** 5 MB of plausible YAML: the homelab example followed by thousands of ordinary-looking keys. */
 function hugeYaml(): string {
@@ -115,7 +115,7 @@ const cases: HostileCase[] = [
   },
   {
     what: "list for a mapping",
-    content: homelabWith(/  nfs:\n    server: .*\n    export: .*\n/, "  nfs: [truenas.example.com, /mnt/tank/backups/gitlab]\n"),
+    content: homelabWith(/ {2}nfs:\n {4}server: .*\n {4}export: .*\n/, "  nfs: [truenas.example.com, /mnt/tank/backups/gitlab]\n"),
     path: "backups.nfs",
     message: /must be object, got a list/,
   },
@@ -134,7 +134,7 @@ const cases: HostileCase[] = [
   // ---- out of range ----
   {
     what: "port 0",
-    content: homelabWith(/(smtp:\n(?:    .*\n)*?)    port: 587/, "$1    port: 0"),
+    content: homelabWith(/(smtp:\n(?: {4}.*\n)*?) {4}port: 587/, "$1    port: 0"),
     path: "gitlab.smtp.port",
     message: /must be at least 1, got 0/,
   },
@@ -146,7 +146,7 @@ const cases: HostileCase[] = [
   },
   {
     what: "negative retention",
-    content: homelabWith(/(backups:\n(?:  .*\n)*?)  retentionDays: \d+/, "$1  retentionDays: -7"),
+    content: homelabWith(/(backups:\n(?: {2}.*\n)*?) {2}retentionDays: \d+/, "$1  retentionDays: -7"),
     path: "backups.retentionDays",
     message: /must be at least 1, got -7/,
   },
@@ -178,7 +178,7 @@ const cases: HostileCase[] = [
   },
   {
     what: "unknown key inside runners.build",
-    content: homelabWith(/(  build:\n)/, "$1    image: alpine:3.20\n"),
+    content: homelabWith(/( {2}build:\n)/, "$1    image: alpine:3.20\n"),
     path: "runners.build.image",
     message: /unknown key/,
   },
@@ -202,7 +202,7 @@ const cases: HostileCase[] = [
   },
   {
     what: "unknown key inside a Secrets Manager reference",
-    content: stagingWith(/(  token: \{ secretsManagerArn: "[^"]+")/, "$1, versionStage: AWSCURRENT"),
+    content: stagingWith(/( {2}token: \{ secretsManagerArn: "[^"]+")/, "$1, versionStage: AWSCURRENT"),
     path: "runners.token.versionStage",
     message: /unknown key/,
   },
@@ -348,7 +348,7 @@ const cases: HostileCase[] = [
   },
   {
     what: "AWS access key id pasted into a tag",
-    content: stagingWith(/(  tags:\n)/, "$1    AccessKey: AKIAIOSFODNN7EXAMPLE\n"),
+    content: stagingWith(/( {2}tags:\n)/, "$1    AccessKey: AKIAIOSFODNN7EXAMPLE\n"),
     path: "aws.tags.AccessKey",
     message: /looks like an AWS access key id pasted into config/,
   },
@@ -489,7 +489,7 @@ const childRuns = new Map<string, CaseRun>();
 beforeAll(async () => {
   for (const c of cases) runs.set(c.what, runInProcess(c));
   const results = await inPool(endToEnd, 2, runAsChildProcess);
-  endToEnd.forEach((c, i) => childRuns.set(c.what, results[i]!));
+  for (const [i, c] of endToEnd.entries()) childRuns.set(c.what, results[i]!);
 }, 180_000);
 
 afterAll(() => {
@@ -518,7 +518,7 @@ function expectRefused(c: HostileCase, r: CaseRun): void {
   expect(r.status, report).toBe(1);
 
   // The expected line: `<file>: <path>: <message>`, with the line number where one is required.
-  const prefix = `^(?:${r.shown.map(escape).join("|")}): ${escape(c.path)}: `;
+  const prefix = `^(?:${r.shown.map(escape).join("|")}): ${escapeRegExp(c.path)}: `;
   const lines = r.stderr.split("\n").filter((l) => l !== "");
   const expected = new RegExp(`${prefix}(?:${c.message.source})`, c.message.flags.replace("g", ""));
   const hit = lines.find((l) => expected.test(l));

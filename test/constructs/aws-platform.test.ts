@@ -65,7 +65,7 @@ describe("registry on aws", () => {
   it("stores images in its bucket through the instance role, never with keys", () => {
     const rb = file("/etc/gitlab/gitlab.rb");
     expect(rb).toContain("registry_external_url 'https://registry-staging.example.com'");
-    expect(rb).toMatch(/registry\['storage'\] = \{\n  'redirect' => \{\n    'disable' => false\n  \},\n  's3' => \{\n    'bucket' => '\$\{aws_s3_bucket\.registry_storage_bucket_[A-F0-9]+\.bucket\}',\n    'region' => 'eu-west-3'\n  \}\n\}/);
+    expect(rb).toMatch(/registry\['storage'\] = \{\n {2}'redirect' => \{\n {4}'disable' => false\n {2}\},\n {2}'s3' => \{\n {4}'bucket' => '\$\{aws_s3_bucket\.registry_storage_bucket_[A-F0-9]+\.bucket\}',\n {4}'region' => 'eu-west-3'\n {2}\}\n\}/);
     const statements = policy("registry-storage").Statement;
     expect(statements.map((s: any) => s.Resource)).toEqual([
       [expect.stringMatching(/^\$\{aws_s3_bucket\.registry_storage_bucket_[A-F0-9]+\.arn\}$/)],
@@ -210,7 +210,7 @@ describe("DNS and TLS on aws", () => {
     expect(rb).toContain("nginx['real_ip_trusted_addresses'] = [\n  '173.245.48.0/20',");
     expect(rb).toContain("'2c0f:f248::/32'\n]");
     expect(rb).toContain("nginx['real_ip_header'] = 'X-Forwarded-For'");
-    expect(rb).toMatch(/gitlab_rails\['trusted_proxies'\] = \[\n  '173\.245\.48\.0\/20',/);
+    expect(rb).toMatch(/gitlab_rails\['trusted_proxies'\] = \[\n {2}'173\.245\.48\.0\/20',/);
     const c = exampleYaml("staging");
     c.dns.proxied = false;
     const direct = parse(userDataText(resources(synthEnvironment(validEnvironment(c, "staging")), "aws_instance")[0]));

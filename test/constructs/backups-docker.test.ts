@@ -71,7 +71,7 @@ describe("DockerBackups: the NFS share", () => {
   });
 
   it("is mounted into the scheduler only, at /nfs", () => {
-    const volumeRef = "${docker_volume." + Object.keys(json.resource.docker_volume)[0] + ".name}";
+    const volumeRef = `\${docker_volume.${Object.keys(json.resource.docker_volume)[0]}.name}`;
     const users = Object.values(json.resource.docker_container).filter((c: any) =>
       (c.volumes ?? []).some((v: any) => v.volume_name === volumeRef),
     );

@@ -43,7 +43,7 @@ describe("gzippedUserData", () => {
     const server = resources(stack, "aws_instance")[0].user_data_base64 as string;
     expect(server).toMatch(/", aws_ebs_volume\.[\w-]+\.id, "/);
     expect(server).not.toMatch(/"[^"]*\$\{aws_/);
-    expect(userDataText(resources(stack, "aws_instance")[0])).toMatch(/^      DATA_VOLUME_ID=\$\{aws_ebs_volume\.[\w-]+\.id\}$/m);
+    expect(userDataText(resources(stack, "aws_instance")[0])).toMatch(/^ {6}DATA_VOLUME_ID=\$\{aws_ebs_volume\.[\w-]+\.id\}$/m);
     expect(decodeUserData('${base64gzip(join("", ["a", aws_x.y.id, bad stuff]))}', true)).toEqual({ unknown: expect.stringContaining("join()") });
   });
 

@@ -13,7 +13,7 @@ const README = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
 const OPERATIONS = readFileSync(join(REPO_ROOT, "docs/operations.md"), "utf8");
 
 /** The text of a markdown section, from its heading to the next heading of the same or a higher level. */
-export function section(doc: string, heading: string): string {
+function section(doc: string, heading: string): string {
   const lines = doc.split("\n");
   const start = lines.findIndex((l) => /^#+ /.test(l) && l.replace(/^#+ /, "") === heading);
   if (start < 0) throw new Error(`no section "${heading}"`);

@@ -72,7 +72,7 @@ describe("README: the homelab's first deploy", () => {
   it("step 1 writes every secret file the example needs, root-only, with the typed values", () => {
     const host = fakeHost();
     const names = ["gitlab_smtp_password", "gitlab_oidc_client_secret", "traefik_cloudflare_dns_token", "grafana_admin_password", "grafana_oauth_client_secret", "alertmanager_smtp_password"];
-    const r = runSteps(step(1), host, names.map((n) => `value of ${n} with 'quotes' and $dollars`).join("\n") + "\n");
+    const r = runSteps(step(1), host, `${names.map((n) => `value of ${n} with 'quotes' and $dollars`).join("\n")}\n`);
     expect(r.status, r.stderr).toBe(0);
     const secrets = join(host.dataRoot, "secrets");
     expect(statSync(secrets).mode & 0o777).toBe(0o700);

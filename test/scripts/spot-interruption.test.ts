@@ -103,7 +103,12 @@ function start(script: string, env: Record<string, string>, args: string[] = [])
   child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
   let done = false;
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => ((done = true), resolve(code))));
+  const exited = new Promise<number | null>((resolve) => {
+    child.on("exit", (code) => {
+      done = true;
+      resolve(code);
+    });
+  });
   const running: Running = {
     child,
     output: () => out,

@@ -343,7 +343,7 @@ describe("the secret scanner can fail", () => {
     writeFileSync(join(planted, "stacks", "staging", "cdk.tf.json"), JSON.stringify(stack, null, 2));
     const findings = scanTree(planted);
     expect(findings.map((f) => `${f.where.split(" ")[0]} ${f.kind}`).sort()).toEqual(
-      expect.arrayContaining([join("stacks", "homelab", "notes.txt") + " GitLab token", join("stacks", "staging", "cdk.tf.json") + " literal secret assignment"]),
+      expect.arrayContaining([`${join("stacks", "homelab", "notes.txt")} GitLab token`, `${join("stacks", "staging", "cdk.tf.json")} literal secret assignment`]),
     );
     // A finding does not repeat the secret whole in test logs.
     expect(formatFindings(findings)).not.toContain("glpat-0123456789abcdefghij");

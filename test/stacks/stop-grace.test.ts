@@ -96,11 +96,11 @@ describeWithDockerEngine("stop grace against a real Docker engine", (engine) => 
   it("a container stopped as the provider's delete stops it gets its stop signal and time to finish", async () => {
     // Each stand-in needs 2 s (less than any grace) to flush; all stopped at once.
     const names = containers.map((c) => `grace-${c.name}`);
-    containers.forEach((c, i) => createStandIn(engine(), names[i] as string, c, 2));
+    for (const [i, c] of containers.entries()) createStandIn(engine(), names[i] as string, c, 2);
     for (const name of names) await waitFor(engine(), name, "started");
     // The CLI stops the containers of one call in parallel: one call per timeout.
     const byTimeout = new Map<number, string[]>();
-    containers.forEach((c, i) => byTimeout.set(providerDeleteTimeout(c), [...(byTimeout.get(providerDeleteTimeout(c)) ?? []), names[i] as string]));
+    for (const [i, c] of containers.entries()) byTimeout.set(providerDeleteTimeout(c), [...(byTimeout.get(providerDeleteTimeout(c)) ?? []), names[i] as string]);
     for (const [timeout, group] of byTimeout) engine().dockerOk(["stop", "-t", String(timeout), ...group]);
     for (const [i, c] of containers.entries()) {
       expect(outcome(engine(), names[i] as string), c.name).toEqual({ exitCode: 0, signal: stopSignal(c), clean: true });

@@ -137,10 +137,19 @@ export class AwsRecorder {
     this.requests.push(request);
 
     const error = this.fault(request) ?? this.defaultError(request);
-    if (error) return this.sendError(res, request, error);
-    if (typeof target === "string") return this.sendJson(res, this.jsonResult(request));
-    if (service === "s3") return this.sendS3(res, request);
-    return this.sendQuery(res, request);
+    if (error) {
+      this.sendError(res, request, error);
+      return;
+    }
+    if (typeof target === "string") {
+      this.sendJson(res, this.jsonResult(request));
+      return;
+    }
+    if (service === "s3") {
+      this.sendS3(res, request);
+      return;
+    }
+    this.sendQuery(res, request);
   }
 
   private defaultError(r: AwsRequest): AwsError | undefined {

@@ -152,7 +152,7 @@ export async function startDockerEngine(options: EngineOptions = {}): Promise<Do
     if (add.status !== 0) throw new Error(`ip netns add ${netns} failed: ${add.stderr}`);
     spawnSync("ip", ["-n", netns, "link", "set", "lo", "up"], { env });
     // nsenter, not `ip netns exec`: the latter remounts /sys, hiding the cgroup mounts dockerd needs.
-    args = ["--net=/run/netns/" + netns, command, ...daemonArgs];
+    args = [`--net=/run/netns/${netns}`, command, ...daemonArgs];
     command = which("nsenter") as string;
   } else {
     args = [...daemonArgs, "--iptables=false", "--ip6tables=false", "--bridge=none"];

@@ -61,23 +61,49 @@ export class FakeMetadata {
       this.requests.push({ method: req.method ?? "", path: req.url ?? "", ...(token ? { token } : {}), ...(ttl ? { ttl } : {}), status, at: now });
       res.writeHead(status, { "content-type": "text/plain" }).end(body);
     };
-    if (this.failWith !== null) return reply(this.failWith, "Internal Server Error");
-    if (req.url === "/metrics") return reply(200, this.metrics(now));
+    if (this.failWith !== null) {
+      reply(this.failWith, "Internal Server Error");
+      return;
+    }
+    if (req.url === "/metrics") {
+      reply(200, this.metrics(now));
+      return;
+    }
     if (req.method === "PUT" && req.url === "/latest/api/token") {
       const seconds = Number(ttl);
-      if (!ttl || !Number.isInteger(seconds) || seconds < 1 || seconds > 21600) return reply(400, "missing or invalid TTL");
+      if (!ttl || !Number.isInteger(seconds) || seconds < 1 || seconds > 21600) {
+        reply(400, "missing or invalid TTL");
+        return;
+      }
       const issued = `token-${++this.issued}`;
       this.tokens.set(issued, now + seconds * 1000);
-      return reply(200, issued);
+      reply(200, issued);
+      return;
     }
-    if (req.method !== "GET" || !req.url?.startsWith("/latest/meta-data/")) return reply(405);
+    if (req.method !== "GET" || !req.url?.startsWith("/latest/meta-data/")) {
+      reply(405);
+      return;
+    }
     const expiry = token ? this.tokens.get(token) : undefined;
-    if (expiry === undefined || expiry < now) return reply(401, "Unauthorized");
+    if (expiry === undefined || expiry < now) {
+      reply(401, "Unauthorized");
+      return;
+    }
     const path = req.url.slice("/latest/meta-data/".length);
-    if (path === "instance-id") return reply(200, this.instanceId);
-    if (path === "spot/instance-action") return this.spotAction ? reply(200, this.spotAction) : reply(404, "Not Found");
-    if (path === "autoscaling/target-lifecycle-state") return reply(200, this.lifecycleState);
-    return reply(404, "Not Found");
+    if (path === "instance-id") {
+      reply(200, this.instanceId);
+      return;
+    }
+    if (path === "spot/instance-action") {
+      if (this.spotAction) reply(200, this.spotAction);
+      else reply(404, "Not Found");
+      return;
+    }
+    if (path === "autoscaling/target-lifecycle-state") {
+      reply(200, this.lifecycleState);
+      return;
+    }
+    reply(404, "Not Found");
   }
 
   private metrics(now: number): string {

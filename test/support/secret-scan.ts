@@ -125,7 +125,9 @@ export function scanText(text: string, where = "<text>", secretNames: ReadonlySe
 
 function jsonStrings(value: unknown, path: string, out: { path: string; text: string }[]): void {
   if (typeof value === "string") out.push({ path, text: value });
-  else if (Array.isArray(value)) value.forEach((v, i) => jsonStrings(v, `${path}[${i}]`, out));
+  else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) jsonStrings(v, `${path}[${i}]`, out);
+  }
   else if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
       out.push({ path: `${path}{key}`, text: k });
