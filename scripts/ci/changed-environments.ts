@@ -35,6 +35,7 @@ export const IRRELEVANT_PATHS = [
   ".gitignore",
   ".nvmrc",
   "vitest.config.ts",
+  "biome.json",
   "config/environment.schema.json",
 ] as const;
 
