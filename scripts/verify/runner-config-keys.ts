@@ -20,7 +20,8 @@ const lines = (file: string) =>
     .filter((l) => l && !l.startsWith("#"));
 
 let lists: { runner: Set<string>; autoscaler: Set<string> } | undefined;
-function keyLists() {
+/** The runner's config.toml key names, and the autoscaler notes' "<section> <key>" pairs (also what the tests check the renderers against). */
+export function keyLists(): { readonly runner: ReadonlySet<string>; readonly autoscaler: ReadonlySet<string> } {
   lists ??= { runner: new Set(lines("gitlab-runner-config-toml-keys.txt")), autoscaler: new Set(lines("runner-autoscaler-keys.txt")) };
   return lists;
 }

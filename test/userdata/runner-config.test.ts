@@ -1,9 +1,7 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { keyLists } from "../../scripts/verify/runner-config-keys";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { renderRunnerConfig, type RunnerConfig } from "../../userdata/runner-config";
-import { REPO_ROOT } from "../helpers";
 
 /** Seed 004's runner, as the aws fleet renders it. */
 const seed004: RunnerConfig = {
@@ -27,7 +25,8 @@ const seed004: RunnerConfig = {
   ],
 };
 
-const knownKeys = new Set(readFileSync(join(REPO_ROOT, "test/fixtures/gitlab-runner-config-toml-keys.txt"), "utf8").split("\n").filter(Boolean));
+// The lists npm run verify checks every config.toml against (scripts/verify/reference/).
+const knownKeys = keyLists().runner;
 
 function allKeys(value: unknown): string[] {
   if (Array.isArray(value)) return value.flatMap(allKeys);
@@ -122,12 +121,8 @@ const autoscaling: RunnerConfig = {
   ],
 };
 
-/** "<section> <key>" pairs of the autoscaler notes (test/fixtures/runner-autoscaler-keys.txt). */
-const autoscalerKeys = new Set(
-  readFileSync(join(REPO_ROOT, "test/fixtures/runner-autoscaler-keys.txt"), "utf8")
-    .split("\n")
-    .filter((l) => l && !l.startsWith("#")),
-);
+/** "<section> <key>" pairs of the autoscaler notes. */
+const autoscalerKeys = keyLists().autoscaler;
 
 describe("runner config.toml renderer: docker-autoscaler", () => {
   const toml = parse(renderRunnerConfig(autoscaling)) as any;

@@ -1,6 +1,5 @@
 // The gitlab-runner, Argo CD and cert-manager values, and the custom resources, as rendered.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { keyLists } from "../../../scripts/verify/runner-config-keys";
 import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -14,10 +13,9 @@ import { clusterIssuer, LETSENCRYPT } from "../../../userdata/kubernetes/cluster
 import { prometheusRule } from "../../../userdata/kubernetes/prometheus-rule";
 import { alertThresholds } from "../../../userdata/monitoring/alert-rules";
 import { kubernetesAlertRules } from "../../../userdata/monitoring/rules";
-import { REPO_ROOT } from "../../helpers";
 
 const keys = (chart: string, version: string, values: unknown) => checkValuesKeys(parse(renderValues(values as never, "test")), rulesForChart(chart, version)!.rules).map((f) => f.message);
-const tomlKeys = new Set(readFileSync(join(REPO_ROOT, "test/fixtures/gitlab-runner-config-toml-keys.txt"), "utf8").split("\n").filter(Boolean));
+const tomlKeys = keyLists().runner;
 const allKeys = (v: unknown): string[] => (Array.isArray(v) ? v.flatMap(allKeys) : v && typeof v === "object" ? Object.entries(v).flatMap(([k, c]) => [k, ...allKeys(c)]) : []);
 
 const runner: RunnerChartSettings = {
