@@ -72,7 +72,10 @@ export function awsRunners(scope: Construct, env: AwsEnvironment, c: RunnerConte
     }
     case "jobs": {
       const autoscaler = new AwsRunnerAutoscaler(scope, "runner-fleet", autoscalerProps(env, r, c));
-      observability.watchRunnerAutoscaler({ manager: autoscaler.manager.autoScalingGroup.name, workers: autoscaler.workers.autoScalingGroup.name }, r.maxInstances);
+      observability.watchRunnerAutoscaler(
+        { manager: autoscaler.manager.autoScalingGroup.name, workers: autoscaler.workers.autoScalingGroup.name },
+        r.maxInstances,
+      );
       observability.watchBootstrap("runner", autoscaler.bootstrapMetricHost);
       return autoscaler;
     }
