@@ -9,6 +9,7 @@ import { z } from "zod";
 import { durationSeconds, matchesAlways, parseCronPeriod, timeZoneProblem } from "./autoscaler-schedule";
 import { instanceMemoryMiB, memoryMiB, MIN_JOB_MEMORY_MIB, RUNNER_FAMILIES, RUNNER_SYSTEM_RESERVE_MIB } from "./instance-memory";
 import { instanceType, memorySize, pinnedImage, runnerVersion } from "./primitives";
+import { registrationFields } from "./runner-registration";
 import { secretsManagerRef } from "./secrets";
 import { retentionDays } from "./shared";
 
@@ -22,7 +23,13 @@ export const MIN_MANAGER_MEMORY_MIB = 1024;
 /** Fields both modes share, with the same meaning. */
 const shared = {
   version: runnerVersion.describe("gitlab-runner package version installed on the instances (jobs: on the manager)."),
-  token: secretsManagerRef.describe("Runner authentication token (glrt-…) in Secrets Manager."),
+  token: secretsManagerRef
+    .optional()
+    .describe(
+      "Manual escape hatch: a Secrets Manager secret you fill with a runner token (glrt-…) you created in GitLab yourself. Then the `<env>-gitlab` stack registers no runner. @default the `<env>-gitlab/runner-token` secret this stack creates, whose versions the `<env>-gitlab` stack writes from its gitlab_user_runner",
+    ),
+  // Untagged jobs run here, as on the seed's runner (registered without tags).
+  ...registrationFields({ tags: ["docker"], protected: false, runUntagged: true }),
   instanceTypes: z
     .array(instanceType)
     .min(1)

@@ -1,6 +1,7 @@
 // The docker platform (seed 000): everything on one Docker host.
 import { z } from "zod";
 import { absolutePath, cronSchedule, dockerDuration, emailAddress, hostOrIp, httpsUrl, ipv4, memorySize, pinnedImage, runnerVersion } from "./primitives";
+import { registrationFields } from "./runner-registration";
 import { hostFileRef } from "./secrets";
 import { alertThresholdsSection, retentionDays } from "./shared";
 
@@ -51,13 +52,24 @@ const jobDockerAccess = z
   .default("none")
   .describe("'none': build jobs cannot reach any Docker daemon (safe). 'socket': mount the host's socket into jobs (they can then control the host). @default 'none'");
 
+/** The runners' host-file tokens: the `<env>-gitlab` stack registers the runners and hands their tokens over. */
+const removedRunnerToken = z
+  .unknown()
+  .refine((v) => v === undefined, {
+    message:
+      "no longer used: the `<env>-gitlab` stack registers this runner (gitlab_user_runner) and uploads its token into the runner's container. Remove this key (and the file under <dataRoot>/secrets/); an existing homelab migrates once from a workstation (docs/operations.md, 'Runners registered by Terraform')",
+  })
+  .optional()
+  .describe("Removed: the runner's token comes from the gitlab_user_runner of the `<env>-gitlab` stack.");
+
 export const dockerRunnersSection = z
   .strictObject({
     version: runnerVersion.describe("gitlab-runner image version (gitlab/gitlab-runner:alpine-v<version>)."),
     concurrent: z.int().min(1).max(64).default(4).describe("Jobs at once on the `docker` build runner (the deploy runner runs one at a time). @default 4"),
     build: z
       .strictObject({
-        token: hostFileRef.describe("File holding the runner authentication token of the 'docker'-tagged runner (`pending` until the runner exists)."),
+        token: removedRunnerToken,
+        ...registrationFields({ tags: ["docker"], protected: false, runUntagged: false }),
         jobImage: pinnedImage.default("alpine:3.20").describe("@default 'alpine:3.20'"),
         dockerAccess: jobDockerAccess,
         privileged: z.boolean().default(false).describe("Privileged job containers. @default false"),
@@ -88,7 +100,8 @@ export const dockerRunnersSection = z
       .describe("Remove the runners' unused cache volumes created longer ago than this (the next job fills the cache again). @default '168h' (7 days)"),
     deploy: z
       .strictObject({
-        token: hostFileRef.describe("File holding the runner authentication token of the protected 'deploy'-tagged runner (`pending` until the runner exists)."),
+        token: removedRunnerToken,
+        ...registrationFields({ tags: ["deploy"], protected: true, runUntagged: false }),
         jobImage: pinnedImage
           .optional()
           .describe("Default image of deploy jobs; jobs install what else they need (e.g. `apk add ansible`). @default docker.images.dockerCli (the Docker CLI with Compose)"),

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { gitlabSection } from "./gitlab";
 import { gitlabVersionOfChart, chartOfGitlabVersion } from "./gitlab-chart";
 import { cronSchedule, dnsLabel, emailAddress, hostOrIp, httpsUrl, pinnedImage } from "./primitives";
+import { registrationFields } from "./runner-registration";
 import { terraformVariableRef } from "./secrets";
 import { alertThresholdsSection } from "./shared";
 
@@ -229,7 +230,16 @@ export const objectStorageSection = z
 export const kubernetesRunnersSection = z
   .strictObject({
     chartVersion: chartVersion.describe("Exact gitlab-runner chart version, e.g. '0.86.0' (gitlab-runner 18.9.0)."),
-    token: terraformVariableRef.describe("Runner authentication token (glrt-…); a Secret in the runner namespace is created from it."),
+    token: z
+      .unknown()
+      .refine((v) => v === undefined, {
+        message:
+          "no longer used: the `<env>-gitlab` stack registers the runner (gitlab_user_runner) and writes its token into the runner's Secret. Remove this key and its TF_VAR_ variable",
+      })
+      .optional()
+      .describe("Removed: the runner's token comes from the gitlab_user_runner of the `<env>-gitlab` stack."),
+    // One runner for the cluster: untagged jobs run here, as on the runner created by hand before.
+    ...registrationFields({ tags: ["kubernetes"], protected: false, runUntagged: true }),
     namespace: kubernetesNamespace.default("gitlab-runner").describe("Namespace of the runner and its job pods, apart from GitLab's secrets. @default 'gitlab-runner'"),
     concurrent: z.int().min(1).max(64).default(4).describe("Jobs at once. @default 4"),
     jobImage: pinnedImage.default("alpine:3.20").describe("@default 'alpine:3.20'"),
