@@ -17,6 +17,7 @@ export const HOST_SCRIPTS = [
   "spot-interruption-watcher.sh",
   "runner-termination-handler.sh",
   "runner-manager-bootstrap.sh",
+  "runner-token-sync.sh",
   "runner-worker-setup.sh",
   "runner-worker-ready.sh",
   "gitlab-backup-to-nfs.sh",

@@ -29,8 +29,8 @@ export interface RunnerFleetUserDataProps {
   readonly region: string;
   /** The instance's Auto Scaling group, whose termination hook the handler completes. */
   readonly autoScalingGroupName: string;
-  /** Secrets Manager ARN of the runner authentication token, fetched at boot. */
-  readonly tokenSecretArn: string;
+  /** The runner token's secret as the instance names it: its ARN, or its name. */
+  readonly tokenSecretId: string;
   /** GitLab's external URL the runner polls. */
   readonly gitlabUrl: string;
   /** Runner name shown in logs; `{hostname}` is replaced on the host. */
@@ -97,6 +97,32 @@ export function dockerCleanupUnits(): { readonly service: string; readonly timer
   };
 }
 
+/** Every 5 minutes: a new version of the token secret reaches config.toml (userdata/scripts/runner-token-sync.sh). */
+export const TOKEN_SYNC_SCHEDULE = "*:0/5";
+
+/** The token sync's service and timer, and the script they run, for every host that runs gitlab-runner. */
+export function tokenSyncFiles(): { readonly path: string; readonly permissions: string; readonly content: string }[] {
+  return [
+    {
+      path: `${UNITS}/runner-token-sync.service`,
+      permissions: "0644",
+      content: renderService({
+        description: "Put a new version of the runner token into config.toml (a rotated token)",
+        type: "oneshot",
+        execStart: [`${SBIN}/runner-token-sync`],
+        wants: ["network-online.target"],
+        after: ["network-online.target"],
+      }),
+    },
+    {
+      path: `${UNITS}/runner-token-sync.timer`,
+      permissions: "0644",
+      content: renderTimer({ description: "Check the runner token's version every 5 minutes", onCalendar: TOKEN_SYNC_SCHEDULE, persistent: false, randomizedDelaySec: 60 }),
+    },
+    { path: `${SBIN}/runner-token-sync`, permissions: "0755", content: compactScript("runner-token-sync.sh") },
+  ];
+}
+
 /** The CloudWatch agent on a runner host: its runner, system and bootstrap logs; disk and memory by group. */
 export function runnerAgentConfig(groupName: string, logGroups: { readonly runner: string; readonly system: string }): string {
   return renderCloudWatchAgentConfig({
@@ -139,7 +165,7 @@ export function renderRunnerFleetUserData(p: RunnerFleetUserDataProps): string {
   const bootstrapEnv = [
     envValue("RUNNER_VERSION", p.runnerVersion),
     envValue("AWS_REGION", p.region),
-    envValue("TOKEN_SECRET_ARN", p.tokenSecretArn),
+    envValue("TOKEN_SECRET_ID", p.tokenSecretId),
     // The Host dimension of the BootstrapFailed metric: the group's name.
     envValue("METRIC_HOST", p.autoScalingGroupName),
   ];
@@ -158,6 +184,7 @@ export function renderRunnerFleetUserData(p: RunnerFleetUserDataProps): string {
       { path: `${SBIN}/docker-cleanup`, permissions: "0755", content: compactScript("docker-cleanup.sh") },
       { path: `${SBIN}/spot-interruption-watcher`, permissions: "0755", content: compactScript("spot-interruption-watcher.sh") },
       { path: `${SBIN}/runner-termination-handler`, permissions: "0755", content: compactScript("runner-termination-handler.sh") },
+      ...tokenSyncFiles(),
       { path: `${SBIN}/runner-bootstrap`, permissions: "0755", content: compactScript("runner-bootstrap.sh") },
     ],
     runcmd: [[`${SBIN}/runner-bootstrap`]],

@@ -16,6 +16,7 @@ import {
   RUNNER_TOKEN_ENV,
   runnerAgentConfig,
   SBIN,
+  tokenSyncFiles,
   UNITS,
 } from "./runner-fleet-user-data";
 
@@ -32,6 +33,8 @@ export interface RunnerManagerUserDataProps {
   readonly region: string;
   /** The manager's own one-instance group (drain hook, BootstrapFailed's Host, the predecessor check). */
   readonly managerGroupName: string;
+  /** The runner token's secret as the instance names it: its ARN, or its name. */
+  readonly tokenSecretId: string;
   /** The worker group the plugin scales. */
   readonly workerGroupName: string;
   /** GitLab's external URL. */
@@ -94,7 +97,7 @@ export function renderRunnerManagerUserData(p: RunnerManagerUserDataProps): stri
   const bootstrapEnv = [
     envValue("RUNNER_VERSION", p.settings.version),
     envValue("AWS_REGION", p.region),
-    envValue("TOKEN_SECRET_ARN", p.settings.token.secretsManagerArn),
+    envValue("TOKEN_SECRET_ID", p.tokenSecretId),
     envValue("METRIC_HOST", p.managerGroupName),
     envValue("MANAGER_GROUP", p.managerGroupName),
     envValue("FLEETING_PLUGIN_PATH", FLEETING_PLUGIN_PATH),
@@ -110,6 +113,7 @@ export function renderRunnerManagerUserData(p: RunnerManagerUserDataProps): stri
       { path: `${UNITS}/spot-interruption-watcher.service`, permissions: "0644", content: drainWatcherUnit(p.managerGroupName, p.region) },
       { path: `${SBIN}/spot-interruption-watcher`, permissions: "0755", content: compactScript("spot-interruption-watcher.sh") },
       { path: `${SBIN}/runner-termination-handler`, permissions: "0755", content: compactScript("runner-termination-handler.sh") },
+      ...tokenSyncFiles(),
       { path: `${SBIN}/runner-manager-bootstrap`, permissions: "0755", content: compactScript("runner-manager-bootstrap.sh") },
     ],
     runcmd: [[`${SBIN}/runner-manager-bootstrap`]],

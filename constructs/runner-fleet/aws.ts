@@ -51,6 +51,8 @@ export interface AwsRunnerFleetProps {
   readonly runnerVersion: string;
   /** Secrets Manager ARN of the runner authentication token (glrt-…); the only secret the instances may read. */
   readonly tokenSecretArn: string;
+  /** How the instances name that secret when they read it: its ARN, or its name when the ARN is only known at apply. @default tokenSecretArn */
+  readonly tokenSecretId?: string;
   // Sizes and settings come from config (config/schema/aws.ts holds seed 004's defaults).
   /** Jobs per instance. */
   readonly concurrent: number;
@@ -179,7 +181,7 @@ export class AwsRunnerFleet extends Construct {
       runnerVersion: p.runnerVersion,
       region: p.region,
       autoScalingGroupName: name,
-      tokenSecretArn: p.tokenSecretArn,
+      tokenSecretId: p.tokenSecretId ?? p.tokenSecretArn,
       gitlabUrl: p.gitlabUrl,
       runnerName: `${name}-{hostname}`,
       concurrent: p.concurrent,

@@ -8,9 +8,16 @@ import type { CpuRunnersConfig, JobsRunnersConfig } from "../../config/schema/aw
 import type { AwsObservability } from "../../constructs/observability/aws";
 import { AwsRunnerAutoscaler, type AwsRunnerAutoscalerProps } from "../../constructs/runner-fleet/aws-autoscaler/index";
 import { AwsRunnerFleet, type AwsRunnerFleetProps } from "../../constructs/runner-fleet/aws";
+import { RunnerTokenSecret, runnerTokenSecretName } from "../../constructs/runner-fleet/aws-token-secret";
 import type { AwsEnvironment } from "../aws-stack";
 
 export type AwsRunners = AwsRunnerFleet | AwsRunnerAutoscaler;
+
+/** The runner token's secret: its ARN (IAM) and how the instances name it. */
+export interface RunnerTokenSecretRef {
+  readonly arn: string;
+  readonly id: string;
+}
 
 /** What the runners take from the rest of the stack. */
 export interface RunnerContext {
@@ -18,6 +25,8 @@ export interface RunnerContext {
   readonly bucketPrefix: string;
   /** GitLab's external URL. */
   readonly gitlabUrl: string;
+  /** The secret the runners read their token from: config's `runners.token`, or the one this stack creates. */
+  readonly tokenSecret: RunnerTokenSecretRef;
 }
 
 /** Where both modes live, from the environment. */
@@ -39,7 +48,8 @@ export function cpuFleetProps(env: AwsEnvironment, r: CpuRunnersConfig, c: Runne
   return {
     ...placement(env, c),
     runnerVersion: r.version,
-    tokenSecretArn: r.token.secretsManagerArn,
+    tokenSecretArn: c.tokenSecret.arn,
+    tokenSecretId: c.tokenSecret.id,
     concurrent: r.concurrent,
     instanceTypes: r.instanceTypes,
     minSize: r.minSize,
@@ -57,12 +67,25 @@ export function cpuFleetProps(env: AwsEnvironment, r: CpuRunnersConfig, c: Runne
 }
 
 export function autoscalerProps(env: AwsEnvironment, r: JobsRunnersConfig, c: RunnerContext): AwsRunnerAutoscalerProps {
-  return { ...placement(env, c), settings: r };
+  return { ...placement(env, c), settings: r, tokenSecretArn: c.tokenSecret.arn, tokenSecretId: c.tokenSecret.id };
+}
+
+/**
+ * The secret the runners read their token from: the one config names (the manual escape
+ * hatch; then the `<env>-gitlab` stack registers no runner), or an empty one created here
+ * that the `<env>-gitlab` stack fills from its gitlab_user_runner.
+ */
+export function runnerTokenSecret(scope: Construct, env: AwsEnvironment): RunnerTokenSecretRef {
+  if (env.runners.token) return { arn: env.runners.token.secretsManagerArn, id: env.runners.token.secretsManagerArn };
+  const secret = new RunnerTokenSecret(scope, "runner-token", { environment: env.name, tags: env.aws.tags });
+  // The instances name it by its name: its ARN (a random suffix) is only known at apply.
+  return { arn: secret.arn, id: runnerTokenSecretName(env.name) };
 }
 
 /** The runners of the environment's mode, with their alarms. */
-export function awsRunners(scope: Construct, env: AwsEnvironment, c: RunnerContext, observability: AwsObservability): AwsRunners {
+export function awsRunners(scope: Construct, env: AwsEnvironment, names: Omit<RunnerContext, "tokenSecret">, observability: AwsObservability): AwsRunners {
   const r = env.runners;
+  const c: RunnerContext = { ...names, tokenSecret: runnerTokenSecret(scope, env) };
   switch (r.scaling) {
     case "cpu": {
       const fleet = new AwsRunnerFleet(scope, "runner-fleet", cpuFleetProps(env, r, c));

@@ -16,7 +16,6 @@ readonly CONFIG="$ROOT/etc/gitlab-runner-fleet/bootstrap.env"
 readonly STATE_DIR="$ROOT/var/lib/runner-fleet"
 readonly LOG="$ROOT/var/log/runner-bootstrap.log"
 readonly RUNNER_BIN="$ROOT/usr/local/bin/gitlab-runner"
-readonly RUNNER_ETC="$ROOT/etc/gitlab-runner"
 readonly CWAGENT_CTL="$ROOT/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
 readonly IMDS_URL="${IMDS_URL:-http://169.254.169.254}"
 # A replaced manager drains for up to the termination hook's 600 s; its successor waits that
@@ -82,10 +81,6 @@ download_runner() { # <dir> <release url>
   curl -fsSL -o "$1/gitlab-runner" "$2/binaries/gitlab-runner-linux-amd64" &&
     curl -fsSL -o "$1/release.sha256" "$2/release.sha256"
 }
-fetch_token() { # <file>
-  aws_api secretsmanager get-secret-value --region "$AWS_REGION" --secret-id "$TOKEN_SECRET_ARN" \
-    --query SecretString --output text > "$1"
-}
 # From registry.gitlab.com (an OCI artifact), into FLEETING_PLUGIN_PATH: the version that
 # config.toml's `plugin = "aws:<major.minor>"` allows, newest patch first.
 install_plugin() {
@@ -109,7 +104,7 @@ step="read $CONFIG"
 # shellcheck source=/dev/null
 . "$CONFIG"
 # Checked one by one, not with ${VAR:?}: that exits past the ERR trap.
-for setting in RUNNER_VERSION AWS_REGION TOKEN_SECRET_ARN METRIC_HOST MANAGER_GROUP FLEETING_PLUGIN_PATH; do
+for setting in RUNNER_VERSION AWS_REGION TOKEN_SECRET_ID METRIC_HOST MANAGER_GROUP FLEETING_PLUGIN_PATH; do
   [ -n "${!setting:-}" ] || { log "$setting is missing in $CONFIG"; false; }
 done
 export FLEETING_PLUGIN_PATH
@@ -139,21 +134,9 @@ rm -rf "$tmp"
 id gitlab-runner > /dev/null 2>&1 || useradd --system --create-home --home-dir /home/gitlab-runner --shell /sbin/nologin gitlab-runner
 
 step="write config.toml"
-# The token goes from Secrets Manager into the root-only config file; never to argv or logs.
-umask 077
-retry "fetching the runner token" fetch_token "$RUNNER_ETC/token.tmp"
-token=$(< "$RUNNER_ETC/token.tmp")
-rm -f "$RUNNER_ETC/token.tmp"
-[[ "$token" =~ ^[A-Za-z0-9_.-]+$ ]] || { log "the runner token secret is empty or not a token"; false; }
-config=$(< "$RUNNER_ETC/config.toml.template")
-config="${config//@@RUNNER_TOKEN@@/$token}"
-config="${config//\{hostname\}/$(hostname -s)}"
-[[ "$config" != *@@* ]] || { log "a placeholder is left in config.toml"; false; }
-printf '%s\n' "$config" > "$RUNNER_ETC/config.toml.new"
-chmod 0600 "$RUNNER_ETC/config.toml.new"
-mv "$RUNNER_ETC/config.toml.new" "$RUNNER_ETC/config.toml"
-unset token config
-umask 022
+# runner-token-sync waits (bounded) for the token the `<env>-gitlab` stack writes, then puts
+# it into the root-only config file; never to argv or logs. Its timer keeps it current.
+"$ROOT/usr/local/sbin/runner-token-sync" --wait
 
 step="install the fleeting plugin"
 # Needs HTTPS to registry.gitlab.com (and the storage it redirects to), through the NAT.
@@ -192,7 +175,7 @@ systemctl daemon-reload
 systemctl enable --now gitlab-runner
 
 step="start the Spot interruption watcher"
-systemctl enable --now spot-interruption-watcher.service
+systemctl enable --now spot-interruption-watcher.service runner-token-sync.timer
 
 step="done"
 date -u +%FT%TZ > "$STATE_DIR/bootstrap.done"

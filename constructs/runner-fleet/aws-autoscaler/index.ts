@@ -19,6 +19,10 @@ import { RunnerWorkerGroup } from "./workers";
 export interface AwsRunnerAutoscalerProps {
   /** The runner settings from config, whole (scaling: jobs). */
   readonly settings: JobsRunnersConfig;
+  /** The Secrets Manager secret holding the runner token: the one secret the manager reads. */
+  readonly tokenSecretArn: string;
+  /** How the manager names that secret when it reads it: its ARN, or its name when the ARN is only known at apply. @default tokenSecretArn */
+  readonly tokenSecretId?: string;
   /** Prefix of every resource name, e.g. 'staging-gitlab'. */
   readonly namePrefix: string;
   /** Environment name; the log groups are /<environment>/gitlab-runner/{runner,system}. */
@@ -65,10 +69,11 @@ export class AwsRunnerAutoscaler extends Construct {
       name: names.manager,
       ...s.manager,
       ami,
-      tokenSecretArn: s.token.secretsManagerArn,
+      tokenSecretArn: props.tokenSecretArn,
       logGroupArns: [this.logGroups.runner.arn, this.logGroups.system.arn],
       userData: renderRunnerManagerUserData({
         settings: s,
+        tokenSecretId: props.tokenSecretId ?? props.tokenSecretArn,
         region: props.region,
         managerGroupName: names.manager,
         workerGroupName: names.workers,
