@@ -4,7 +4,7 @@
 // grace period, honoured when Terraform replaces it too) and plans that never delete it.
 import { Container, type ContainerConfig, type ContainerHealthcheck } from "@cdktf/provider-docker/lib/container";
 import { Image } from "@cdktf/provider-docker/lib/image";
-import type { Network } from "@cdktf/provider-docker/lib/network";
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { terraformLiteral } from "./terraform-literal";
 
@@ -50,6 +50,19 @@ export interface ContainerFile {
   readonly permissions?: string;
 }
 
+/** A network a container joins: a docker_network of this stack, or one looked up by name (data source). */
+export interface ContainerNetwork {
+  readonly name: string;
+}
+
+/** A file whose whole content is a sensitive Terraform value (a token), uploaded root-only. */
+export interface SensitiveContainerFile {
+  /** Absolute path inside the container. */
+  readonly path: string;
+  /** A Terraform reference to a sensitive attribute, never a literal. */
+  readonly reference: string;
+}
+
 export interface PlatformContainerProps {
   /** Container name; also its DNS name on the private network. */
   readonly name: string;
@@ -59,9 +72,14 @@ export interface PlatformContainerProps {
    * The private network it joins, or "host" for the host's network namespace (only for what
    * must act on the host's own network, with a policy suppression saying why).
    */
-  readonly network: Network | "host";
+  readonly network: ContainerNetwork | "host";
   /** Files uploaded into the container (config, scripts); literal text, escaped for Terraform here. Never secrets. */
   readonly files?: readonly ContainerFile[];
+  /**
+   * Files whose content is a sensitive Terraform value (a runner token), 0600: the value stays
+   * marked sensitive in plans; a new value replaces the container. @default none
+   */
+  readonly sensitiveFiles?: readonly SensitiveContainerFile[];
   /**
    * Secret files on the host the container reads, mounted read-only. A bind mount (the Mounts
    * API, not a volume bind) refuses a missing file: the container is not created, and the
@@ -105,6 +123,9 @@ export class PlatformContainer extends Construct {
     if (props.network === "host" && (props.aliases?.length || props.ipv4Address)) {
       throw new Error(`container ${props.name}: a container on the host's network has no aliases or address of its own`);
     }
+    for (const f of props.sensitiveFiles ?? []) {
+      if (!Token.isUnresolved(f.reference)) throw new Error(`container ${props.name}: ${f.path} must get a Terraform reference to a sensitive value, not a literal`);
+    }
     this.name = props.name;
     // Pulled, never built here: docker_image.build needs the classic image store, which
     // Docker 29 no longer uses on fresh installs.
@@ -126,12 +147,15 @@ export class PlatformContainer extends Construct {
             ],
           }),
       labels: [{ label: KEEP_LABEL, value: "true" }],
-      upload: (props.files ?? []).map((f) => ({
-        file: f.path,
-        content: terraformLiteral(f.content),
-        ...(f.executable ? { executable: true } : {}),
-        ...(f.permissions ? { permissions: f.permissions } : {}),
-      })),
+      upload: [
+        ...(props.files ?? []).map((f) => ({
+          file: f.path,
+          content: terraformLiteral(f.content),
+          ...(f.executable ? { executable: true } : {}),
+          ...(f.permissions ? { permissions: f.permissions } : {}),
+        })),
+        ...(props.sensitiveFiles ?? []).map((f) => ({ file: f.path, content: f.reference, permissions: "0600" })),
+      ],
       ...(props.secretFiles?.length
         ? { mounts: props.secretFiles.map((s) => ({ type: "bind", source: s.hostPath, target: s.containerPath, readOnly: true })) }
         : {}),

@@ -112,7 +112,8 @@ export interface PlatformReleaseProps {
   /** Exact chart version (config pins it). */
   readonly version: string;
   readonly name: string;
-  readonly namespace: PlatformNamespace;
+  /** The namespace: this stack's, or one the first stack made (by name). */
+  readonly namespace: PlatformNamespace | { readonly name: string; readonly resource?: ITerraformDependable };
   readonly values: HelmValues;
   /** Where the values come from, for the header of the values document. */
   readonly source: string;
@@ -143,7 +144,7 @@ export class PlatformRelease extends Construct {
       wait: true,
       timeout: props.timeoutSeconds ?? 600,
       maxHistory: 10,
-      dependsOn: [props.namespace.resource, ...(props.dependsOn ?? [])],
+      dependsOn: [...(props.namespace.resource ? [props.namespace.resource] : []), ...(props.dependsOn ?? [])],
     });
   }
 }

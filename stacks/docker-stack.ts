@@ -47,7 +47,7 @@ export class DockerEnvironmentStack extends EnvironmentStack {
     const registry = this.hosts.registry ? dockerRegistry({ host: this.hosts.registry, dataRoot: env.docker.dataRoot }) : undefined;
     this.gitlab = new DockerGitLabServer(this, "gitlab-server", gitlabServerProps(env, { network, secrets, registry }));
     this.backups = new DockerBackups(this, "backups", backupsProps(env, { network, gitlab: this.gitlab }));
-    this.runners = new DockerRunnerFleet(this, "runners", runnerFleetProps(env, { network, secrets }));
+    this.runners = new DockerRunnerFleet(this, "runners", runnerFleetProps(env, { network }));
     this.observability = new DockerObservability(this, "observability", observabilityProps(env, { network, secrets, gitlab: this.gitlab, runners: this.runners }));
     const routed = routes(env, { gitlab: this.gitlab, registry, observability: this.observability });
     this.dnsTls = new DockerDnsTls(this, "dns-tls", dnsTlsProps(env, { network, secrets, routes: routed }));

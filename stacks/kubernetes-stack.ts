@@ -24,7 +24,6 @@ import { gitlabServerProps, storageClassProps } from "./kubernetes/gitlab-server
 import { argoCdProps } from "./kubernetes/gitops";
 import { platformBucket, s3Connection } from "./kubernetes/object-storage";
 import { observabilityProps } from "./kubernetes/observability";
-import { runnerFleetProps } from "./kubernetes/runner-fleet";
 
 export type { KubernetesEnvironment } from "./kubernetes/environment";
 
@@ -62,11 +61,8 @@ export class KubernetesEnvironmentStack extends EnvironmentStack implements Stac
       gitlabServerProps(env, this, { namespace, issuer: this.dnsTls.issuer, storage, registry, backups: this.backups, metrics: this.observability }),
     );
     new GitLabSecretsExport(this, "secrets-export", secretsExportProps(env, { server: this.gitlab, backups: this.backups }));
-    this.runners = new KubernetesRunnerFleet(
-      this,
-      "runners",
-      runnerFleetProps(env, { server: this.gitlab, token: this.variable(env.runners.token.terraformVariable), metrics: this.observability?.runnerMetrics }),
-    );
+    // The runner's namespace; its token Secret and chart are the `<env>-gitlab` stack's.
+    this.runners = new KubernetesRunnerFleet(this, "runners", { namespace: env.runners.namespace });
     const argocd = argoCdProps(env, this, this.dnsTls.issuer);
     if (argocd) this.argocd = new KubernetesArgoCd(this, "argocd", argocd);
 

@@ -6,14 +6,17 @@
 //   as a shell executor on the host; here the runner is itself a container, so its jobs run in job
 //   containers of a stock, pinned image (the Docker CLI with Compose by default; what else a
 //   job needs it installs itself, e.g. `apk add ansible`). Nothing is built on the host.
-// Plus the periodic Docker cleanup that keeps the disk from filling up with what the runners
-// leave behind, and only that: the host is shared with other services.
+// The runner containers (DockerRunners) belong to the `<env>-gitlab` stack, beside the
+// gitlab_user_runner whose token each gets as an uploaded file: a new token (a replaced runner)
+// replaces its container. The first stack keeps what the runners need around them
+// (DockerRunnerFleet): the deploy jobs' network and the periodic Docker cleanup that keeps the
+// disk from filling up with what the runners leave behind, and only that: the host is shared.
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { Construct } from "constructs";
 import { renderCrontab } from "../../userdata/crontab";
 import { hostScript } from "../../userdata/host-scripts";
 import { renderRunnerConfig, type RunnerSettings } from "../../userdata/runner-config";
-import { KEEP_LABEL, PlatformContainer, SCHEDULER_HEALTHCHECK, type HostSecretFile } from "../docker-conventions";
+import { KEEP_LABEL, PlatformContainer, SCHEDULER_HEALTHCHECK, type ContainerNetwork } from "../docker-conventions";
 
 const DOCKER_SOCKET = "/var/run/docker.sock";
 const ENTRYPOINT = "/usr/local/bin/runner-entrypoint";
@@ -27,12 +30,16 @@ const RUNNER_STOP_GRACE_SECONDS = 300;
  * replaces it stops the runner that runs it: scripts/ci/apply-guard.ts refuses such plans in CI.
  */
 export const DEPLOY_RUNNER_CONTAINER_NAME = "gitlab-runner-deploy";
+/** The build runner's container name. */
+export const BUILD_RUNNER_CONTAINER_NAME = "gitlab-runner-build";
+/** Where the runner's token is uploaded in its container (root-only); the entry point reads it. */
+export const RUNNER_TOKEN_FILE = "/etc/gitlab-runner/runner-token";
 /** The deploy jobs' own network: not the build jobs' filtered bridge, as deploys reach the LAN. */
 export const DEPLOY_JOBS_NETWORK = "gitlab-deploy-jobs";
 
 export interface DockerBuildRunnerProps {
-  /** The host file holding the runner authentication token. */
-  readonly token: HostSecretFile;
+  /** The runner authentication token: a reference to a gitlab_user_runner's sensitive token, never a literal. */
+  readonly token: string;
   /** Default job image. */
   readonly jobImage: string;
   /** 'none': jobs cannot reach a Docker daemon; 'socket': jobs get the host's socket (host access). */
@@ -52,8 +59,8 @@ export interface DockerBuildRunnerProps {
 }
 
 export interface DockerDeployRunnerProps {
-  /** The host file holding the runner authentication token. */
-  readonly token: HostSecretFile;
+  /** The runner authentication token: a reference to a gitlab_user_runner's sensitive token, never a literal. */
+  readonly token: string;
   /** Default image of deploy jobs: the Docker CLI with Compose, e.g. 'docker:28.5.1-cli'. */
   readonly jobImage: string;
   /**
@@ -65,8 +72,9 @@ export interface DockerDeployRunnerProps {
   readonly hostsViaDockerHost?: readonly string[];
 }
 
-export interface DockerRunnerFleetProps {
-  readonly network: Network;
+export interface DockerRunnersProps {
+  /** The private network the runners join (the first stack's, looked up by name). */
+  readonly network: ContainerNetwork;
   /** Prefix of the runner names shown in GitLab, e.g. the environment name. */
   readonly namePrefix: string;
   /** gitlab-runner version; the image is gitlab/gitlab-runner:alpine-v<version>. */
@@ -78,48 +86,25 @@ export interface DockerRunnerFleetProps {
   readonly build: DockerBuildRunnerProps;
   /** The protected deploy runner. @default no deploy runner */
   readonly deploy?: DockerDeployRunnerProps;
-  /** Image of the cleanup scheduler (Docker CLI + busybox crond). */
-  readonly schedulerImage: string;
-  /** When the cleanup runs (cron, UTC). */
-  readonly cleanupSchedule: string;
-  /** Only the runners' stopped containers, dangling images and build cache older than this are pruned, e.g. '4h'. */
-  readonly cleanupOlderThan: string;
-  /** The runners' unused cache volumes created longer ago than this are removed, e.g. '168h'. */
-  readonly cleanupCacheOlderThan: string;
 }
 
-export class DockerRunnerFleet extends Construct {
+/** The runner containers, in the `<env>-gitlab` stack. */
+export class DockerRunners extends Construct {
   readonly buildRunner: PlatformContainer;
   readonly deployRunner?: PlatformContainer;
-  /** The deploy jobs' network, when there is a deploy runner. */
-  readonly deployJobsNetwork?: Network;
-  readonly cleanup: PlatformContainer;
-  /** Prometheus targets of the runners' metrics. */
-  readonly metricsTargets: readonly string[];
 
-  constructor(scope: Construct, id: string, props: DockerRunnerFleetProps) {
+  constructor(scope: Construct, id: string, props: DockerRunnersProps) {
     super(scope, id);
     const runnerImage = `gitlab/gitlab-runner:alpine-v${props.runnerVersion}`;
     this.buildRunner = this.addBuildRunner(props, runnerImage);
-    if (props.deploy) {
-      this.deployJobsNetwork = new Network(this, "deploy-jobs-network", {
-        name: DEPLOY_JOBS_NETWORK,
-        driver: "bridge",
-        labels: [{ label: KEEP_LABEL, value: "true" }],
-      });
-      this.deployRunner = this.addDeployRunner(props, props.deploy, runnerImage);
-      // The network exists before the first job needs it.
-      this.deployRunner.container.node.addDependency(this.deployJobsNetwork);
-    }
-    this.cleanup = this.addCleanup(props);
-    this.metricsTargets = [this.buildRunner, ...(this.deployRunner ? [this.deployRunner] : [])].map((r) => `${r.name}:${RUNNER_METRICS_PORT}`);
+    if (props.deploy) this.deployRunner = this.addDeployRunner(props, props.deploy, runnerImage);
   }
 
-  private addBuildRunner(props: DockerRunnerFleetProps, image: string): PlatformContainer {
+  private addBuildRunner(props: DockerRunnersProps, image: string): PlatformContainer {
     const build = props.build;
     const jobVolumes = ["/cache", ...(build.dockerAccess === "socket" ? [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`] : [])];
     return this.runner("build", {
-      name: "gitlab-runner-build",
+      name: BUILD_RUNNER_CONTAINER_NAME,
       image,
       network: props.network,
       token: build.token,
@@ -143,7 +128,7 @@ export class DockerRunnerFleet extends Construct {
     });
   }
 
-  private addDeployRunner(props: DockerRunnerFleetProps, deploy: DockerDeployRunnerProps, image: string): PlatformContainer {
+  private addDeployRunner(props: DockerRunnersProps, deploy: DockerDeployRunnerProps, image: string): PlatformContainer {
     return this.runner("deploy", {
       name: DEPLOY_RUNNER_CONTAINER_NAME,
       image,
@@ -171,6 +156,87 @@ export class DockerRunnerFleet extends Construct {
     });
   }
 
+  private runner(
+    id: string,
+    r: {
+      name: string;
+      image: string;
+      network: ContainerNetwork;
+      token: string;
+      concurrent: number;
+      settings: RunnerSettings;
+    },
+  ): PlatformContainer {
+    const config = renderRunnerConfig({ concurrent: r.concurrent, metricsListenAddress: `:${RUNNER_METRICS_PORT}`, runners: [r.settings] });
+    return new PlatformContainer(this, id, {
+      name: r.name,
+      image: r.image,
+      network: r.network,
+      // The token from the gitlab_user_runner, uploaded root-only: a new token replaces the container.
+      sensitiveFiles: [{ path: RUNNER_TOKEN_FILE, reference: r.token }],
+      // SIGQUIT: the runner takes no new jobs and waits for running ones (SIGTERM would abort
+      // them), for as long as the AWS fleet waits on a scale-in.
+      stopSignal: "SIGQUIT",
+      stopGraceSeconds: RUNNER_STOP_GRACE_SECONDS,
+      files: [
+        { path: "/etc/gitlab-runner/config.toml.template", content: config, permissions: "0600" },
+        { path: ENTRYPOINT, content: hostScript("runner-entrypoint.sh"), executable: true },
+      ],
+      container: {
+        entrypoint: [ENTRYPOINT],
+        command: RUNNER_COMMAND,
+        // The entry point reads the token from the file into config.toml at start.
+        env: [`RUNNER_TOKEN_FILE=${RUNNER_TOKEN_FILE}`],
+        // The runner manager starts job containers (build) or runs docker commands (deploy).
+        volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
+        healthcheck: {
+          test: ["CMD-SHELL", `wget -q -O /dev/null http://localhost:${RUNNER_METRICS_PORT}/metrics || exit 1`],
+          interval: "60s",
+          timeout: "10s",
+          retries: 3,
+        },
+      },
+    });
+  }
+}
+
+export interface DockerRunnerFleetProps {
+  readonly network: Network;
+  /** A deploy runner is configured: its jobs' network is created here. @default false */
+  readonly deployJobsNetwork?: boolean;
+  /** Image of the cleanup scheduler (Docker CLI + busybox crond). */
+  readonly schedulerImage: string;
+  /** When the cleanup runs (cron, UTC). */
+  readonly cleanupSchedule: string;
+  /** Only the runners' stopped containers, dangling images and build cache older than this are pruned, e.g. '4h'. */
+  readonly cleanupOlderThan: string;
+  /** The runners' unused cache volumes created longer ago than this are removed, e.g. '168h'. */
+  readonly cleanupCacheOlderThan: string;
+}
+
+/** What the runners need around them on the host, in the first stack: the deploy jobs' network and the cleanup. */
+export class DockerRunnerFleet extends Construct {
+  /** The deploy jobs' network, when there is a deploy runner. */
+  readonly deployJobsNetwork?: Network;
+  readonly cleanup: PlatformContainer;
+  /** Prometheus targets of the runners' metrics (the containers of the `<env>-gitlab` stack, by name). */
+  readonly metricsTargets: readonly string[];
+
+  constructor(scope: Construct, id: string, props: DockerRunnerFleetProps) {
+    super(scope, id);
+    if (props.deployJobsNetwork) {
+      // Before the deploy runner (second stack) starts its first job.
+      this.deployJobsNetwork = new Network(this, "deploy-jobs-network", {
+        name: DEPLOY_JOBS_NETWORK,
+        driver: "bridge",
+        labels: [{ label: KEEP_LABEL, value: "true" }],
+      });
+    }
+    this.cleanup = this.addCleanup(props);
+    const names = [BUILD_RUNNER_CONTAINER_NAME, ...(props.deployJobsNetwork ? [DEPLOY_RUNNER_CONTAINER_NAME] : [])];
+    this.metricsTargets = names.map((name) => `${name}:${RUNNER_METRICS_PORT}`);
+  }
+
   private addCleanup(props: DockerRunnerFleetProps): PlatformContainer {
     return new PlatformContainer(this, "cleanup", {
       name: "docker-cleanup",
@@ -194,45 +260,4 @@ export class DockerRunnerFleet extends Construct {
     });
   }
 
-  private runner(
-    id: string,
-    r: {
-      name: string;
-      image: string;
-      network: Network;
-      token: HostSecretFile;
-      concurrent: number;
-      settings: RunnerSettings;
-    },
-  ): PlatformContainer {
-    const config = renderRunnerConfig({ concurrent: r.concurrent, metricsListenAddress: `:${RUNNER_METRICS_PORT}`, runners: [r.settings] });
-    return new PlatformContainer(this, id, {
-      name: r.name,
-      image: r.image,
-      network: r.network,
-      secretFiles: [r.token],
-      // SIGQUIT: the runner takes no new jobs and waits for running ones (SIGTERM would abort
-      // them), for as long as the AWS fleet waits on a scale-in.
-      stopSignal: "SIGQUIT",
-      stopGraceSeconds: RUNNER_STOP_GRACE_SECONDS,
-      files: [
-        { path: "/etc/gitlab-runner/config.toml.template", content: config, permissions: "0600" },
-        { path: ENTRYPOINT, content: hostScript("runner-entrypoint.sh"), executable: true },
-      ],
-      container: {
-        entrypoint: [ENTRYPOINT],
-        command: RUNNER_COMMAND,
-        // The entry point reads the token from the file into config.toml at start.
-        env: [`RUNNER_TOKEN_FILE=${r.token.containerPath}`],
-        // The runner manager starts job containers (build) or runs docker commands (deploy).
-        volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
-        healthcheck: {
-          test: ["CMD-SHELL", `wget -q -O /dev/null http://localhost:${RUNNER_METRICS_PORT}/metrics || exit 1`],
-          interval: "60s",
-          timeout: "10s",
-          retries: 3,
-        },
-      },
-    });
-  }
 }

@@ -1,16 +1,15 @@
-// Runner props. The token is a Terraform reference: the sensitive variable config names now;
-// a gitlab_user_runner's token from the day-2 stack can take its place.
-import type { KubernetesRunnerFleetProps } from "../../constructs/runner-fleet/kubernetes";
+// Runner props: the chart's settings from config. The namespace is the first stack's; the token
+// Secret and the chart belong to the `<env>-gitlab` stack (stacks/gitlab-content/runners.ts).
+import type { KubernetesRunnersProps } from "../../constructs/runner-fleet/kubernetes";
 import type { KubernetesEnvironment } from "./environment";
 
 /** A job's build container when config sets nothing: enough for alpine-sized jobs. */
 export const DEFAULT_JOB_RESOURCES = { cpu: "100m", memory: "256Mi" } as const;
 
-export function runnerFleetProps(env: KubernetesEnvironment, parts: Pick<KubernetesRunnerFleetProps, "server" | "token" | "metrics">): KubernetesRunnerFleetProps {
+/** The chart's settings from config (everything but where it runs, its URL and its token). */
+export function runnerFleetProps(env: KubernetesEnvironment): Pick<KubernetesRunnersProps, "chartVersion" | "concurrent" | "jobImage" | "privileged" | "jobResources"> {
   const r = env.runners;
   return {
-    ...parts,
-    namespace: r.namespace,
     chartVersion: r.chartVersion,
     concurrent: r.concurrent,
     jobImage: r.jobImage,

@@ -84,11 +84,11 @@ describe("runner-entrypoint.sh: config.toml and the hand-over", () => {
     }
   });
 
-  it("says which file to write when the token file is missing or empty, before starting the runner", () => {
+  it("says what uploads the token when the token file is missing or empty, before starting the runner", () => {
     expect(run({ env: { RUNNER_TOKEN_FILE: undefined } }).stderr).toContain("RUNNER_TOKEN_FILE is not set");
     const missing = run({ token: null });
     expect(missing.status).not.toBe(0);
-    expect(missing.stderr).toMatch(/cannot read the runner token from \S+runner_token_build: write it to that file under <dataRoot>\/secrets on the Docker host/);
+    expect(missing.stderr).toMatch(/cannot read the runner token from \S+runner_token_build: the `-gitlab` stack uploads it \(npm run deploy -- <env>\)/);
     expect(missing.exec).toBeUndefined();
     const empty = run({ token: "\n" });
     expect(empty.status).not.toBe(0);

@@ -27,7 +27,15 @@ export interface RunnerChartSettings {
   readonly jobResources: RunnerJobResources;
   /** PodMonitor for the cluster's Prometheus operator, with the labels it selects by. */
   readonly metrics?: { readonly selectorLabels: Readonly<Record<string, string>> };
+  /**
+   * Changes whenever the token does (the gitlab_user_runner's id): an annotation of the runner's
+   * pod, so a new token rolls the pod, which reads the Secret only at start. @default none
+   */
+  readonly tokenVersion?: string;
 }
+
+/** The pod annotation that carries RunnerChartSettings.tokenVersion. */
+export const TOKEN_VERSION_ANNOTATION = "gitlab-platform/runner-id";
 
 /** config.toml's [[runners]] section for the Kubernetes executor (keys: gitlab-runner's config.go). */
 export function kubernetesExecutorToml(s: RunnerChartSettings): string {
@@ -52,6 +60,7 @@ export function runnerChartValues(s: RunnerChartSettings): HelmValues {
     concurrent: s.concurrent,
     rbac: { create: true },
     runners: { secret: s.tokenSecret, config: kubernetesExecutorToml(s) },
+    ...(s.tokenVersion ? { podAnnotations: { [TOKEN_VERSION_ANNOTATION]: s.tokenVersion } } : {}),
     // The manager pod itself is never privileged, whatever the jobs are.
     securityContext: { privileged: false, allowPrivilegeEscalation: false, runAsNonRoot: true, readOnlyRootFilesystem: false, capabilities: { drop: ["ALL"] } },
     metrics: s.metrics

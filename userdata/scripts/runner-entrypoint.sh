@@ -1,9 +1,9 @@
 #!/bin/sh
 # Entry point of the runner containers (runs as root): writes config.toml from its template
-# with the runner token read from RUNNER_TOKEN_FILE (a root-only file on the Docker host,
-# mounted read-only: never in the image, the repo or Terraform's state), then hands over to
-# the image's own entry point. A new token: write it to the file on the host, then
-# `docker restart` the runner.
+# with the runner token read from RUNNER_TOKEN_FILE (a root-only file the `<env>-gitlab` stack
+# uploads from its gitlab_user_runner's token: never in the image or the repo), then hands over
+# to the image's own entry point. A new token (a replaced gitlab_user_runner) is a new upload,
+# which replaces the container: this runs again with it.
 #
 # The RUNNER_ENTRYPOINT_* variables exist for the tests only; their defaults are the image's.
 set -eu
@@ -15,12 +15,12 @@ config="$config_dir/config.toml"
 
 token_file="${RUNNER_TOKEN_FILE:?RUNNER_TOKEN_FILE is not set: the file holding the runner authentication token}"
 if [ ! -r "$token_file" ] || [ -d "$token_file" ]; then
-  echo "runner-entrypoint: cannot read the runner token from $token_file: write it to that file under <dataRoot>/secrets on the Docker host" >&2
+  echo "runner-entrypoint: cannot read the runner token from $token_file: the \`-gitlab\` stack uploads it (npm run deploy -- <env>)" >&2
   exit 1
 fi
 RUNNER_TOKEN=$(tr -d ' \t\r\n' < "$token_file")
 if [ -z "$RUNNER_TOKEN" ]; then
-  echo "runner-entrypoint: $token_file is empty: write the runner's token there ('pending' until the runner exists)" >&2
+  echo "runner-entrypoint: $token_file is empty: the \`-gitlab\` stack uploads the gitlab_user_runner's token there" >&2
   exit 1
 fi
 case "$RUNNER_TOKEN" in
