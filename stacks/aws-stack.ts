@@ -19,6 +19,7 @@ import { awsRunners, runnerOutputs, type AwsRunners } from "./aws/runner-fleet";
 import { useStateBackend } from "./backend";
 import { hostNames } from "./host-names";
 import { applicationSettings, DAY_SECONDS, gitlabSecrets, monitoringWhitelist, omnibusSettings } from "./omnibus-settings";
+import { stackSuppressions } from "./suppressions";
 
 export type AwsEnvironment = Environment & AwsEnvironmentConfig;
 
@@ -39,7 +40,7 @@ export class AwsEnvironmentStack extends TerraformStack {
     const bucketPrefix = env.aws.bucketPrefix ?? namePrefix;
     const snapshotTag = { key: "gitlab-platform:snapshots", value: `${namePrefix}-data` };
     useStateBackend(this, env.name, env.state);
-    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort, webBehindCloudflare: env.dns.proxied }, env.policy.suppressions));
+    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort, webBehindCloudflare: env.dns.proxied }, stackSuppressions(env, env.name)));
 
     new AwsProvider(this, "aws", {
       region: env.aws.region,

@@ -22,6 +22,7 @@ import { gitlabServerProps } from "./docker/gitlab-server";
 import { observabilityProps } from "./docker/observability";
 import { runnerFleetProps } from "./docker/runner-fleet";
 import { hostNames } from "./host-names";
+import { stackSuppressions } from "./suppressions";
 
 export type { DockerEnvironment } from "./docker/environment";
 
@@ -64,7 +65,7 @@ export class DockerEnvironmentStack extends TerraformStack {
     });
     // The policies, with the platform's own exceptions (each with its reason, declared by
     // the construct that needs it) after the config's.
-    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, [...env.policy.suppressions, ...this.jobsFirewall.policySuppressions]));
+    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, [...stackSuppressions(env, env.name), ...this.jobsFirewall.policySuppressions]));
     this.outputs(env);
   }
 

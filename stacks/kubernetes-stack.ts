@@ -27,6 +27,7 @@ import { argoCdProps } from "./kubernetes/gitops";
 import { platformBucket, s3Connection } from "./kubernetes/object-storage";
 import { observabilityProps } from "./kubernetes/observability";
 import { runnerFleetProps } from "./kubernetes/runner-fleet";
+import { stackSuppressions } from "./suppressions";
 
 export type { KubernetesEnvironment } from "./kubernetes/environment";
 
@@ -43,7 +44,7 @@ export class KubernetesEnvironmentStack extends TerraformStack implements StackV
   constructor(scope: Construct, env: KubernetesEnvironment) {
     super(scope, env.name);
     useStateBackend(this, env.name, env.state);
-    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort, privilegedJobs: env.runners.privileged }, env.policy.suppressions));
+    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort, privilegedJobs: env.runners.privileged }, stackSuppressions(env, env.name)));
     // KUBE_CONFIG_PATH names the file when config does not (CI: a File variable).
     const cluster = { configContext: env.kubernetes.kubeconfig.context, ...(env.kubernetes.kubeconfig.path ? { configPath: env.kubernetes.kubeconfig.path } : {}) };
     new KubernetesProvider(this, "kubernetes", cluster);
