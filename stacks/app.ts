@@ -6,28 +6,32 @@ import { App, type TerraformStack } from "cdktf";
 import type { Environment } from "../config/load";
 import { AwsEnvironmentStack, type AwsEnvironment } from "./aws-stack";
 import { DockerEnvironmentStack, type DockerEnvironment } from "./docker-stack";
+import { GitLabContentStack, gitlabStackName } from "./gitlab-content-stack";
 import { KubernetesEnvironmentStack, type KubernetesEnvironment } from "./kubernetes-stack";
 import { keepEarlierStacks, type KeptStack } from "./manifest";
 
 /**
- * The stacks an environment is deployed as, in the order they are applied. One today; an
- * environment's second stack (what lives inside GitLab, `<env>-gitlab`) will follow it here.
+ * The stacks an environment is deployed as, in the order they are applied: the platform
+ * itself, then what lives inside its GitLab (`<env>-gitlab`).
  */
 export function environmentStackNames(env: Pick<Environment, "name">): string[] {
-  return [env.name];
+  return [env.name, gitlabStackName(env)];
 }
 
+/** Adds both stacks of an environment; the second is deployed after the first (cdktf deploy orders them). */
 export function addEnvironmentStack(app: App, env: Environment): void {
+  const platform = addPlatformStack(app, env);
+  new GitLabContentStack(app, env).addDependency(platform);
+}
+
+function addPlatformStack(app: App, env: Environment): TerraformStack {
   switch (env.platform) {
     case "aws":
-      new AwsEnvironmentStack(app, env as AwsEnvironment);
-      return;
+      return new AwsEnvironmentStack(app, env as AwsEnvironment);
     case "docker":
-      new DockerEnvironmentStack(app, env as DockerEnvironment);
-      return;
+      return new DockerEnvironmentStack(app, env as DockerEnvironment);
     case "kubernetes":
-      new KubernetesEnvironmentStack(app, env as KubernetesEnvironment);
-      return;
+      return new KubernetesEnvironmentStack(app, env as KubernetesEnvironment);
   }
 }
 
@@ -88,8 +92,10 @@ export function synthEnvironments(environments: readonly Environment[], outdir: 
     for (const env of environments) addEnvironmentStack(app, env);
     for (const env of environments) {
       const stacks = environmentStackNames(env).map((name) => app.node.findChild(name) as TerraformStack);
-      for (const stack of stacks) resolveOnce(stack);
-      if (stacks.length === 1) skipCrossStackPreparation(stacks[0]!);
+      for (const stack of stacks) {
+        resolveOnce(stack);
+        skipCrossStackPreparation(stack);
+      }
     }
     try {
       app.synth();
@@ -127,10 +133,12 @@ function resolveOnce(stack: TerraformStack): void {
 /**
  * Before writing, cdktf resolves every stack twice: a "preparing" pass whose one job is to
  * turn references between stacks into outputs and remote state (cdktf's Reference.resolve,
- * `context.preparing`), then the real one. An environment's only stack references no other
- * (environments never reference each other), so the first pass finds nothing: skipping it
- * saves a sixth of synth. Its other step, adding the default backend when a stack declares
- * none, stays. An environment with a second stack keeps the whole preparation.
+ * `context.preparing`), then the real one. No stack references another: environments never
+ * do, and an environment's second stack looks up what the first made by name (data sources),
+ * so that each applies on its own state. The first pass would find nothing: skipping it saves
+ * a sixth of synth. Its other step, adding the default backend when a stack declares none,
+ * stays. (test/stacks/gitlab-content-stack.test.ts checks that every reference in the second
+ * stack is to something declared in it.)
  */
 function skipCrossStackPreparation(stack: TerraformStack): void {
   const internals = stack as unknown as { ensureBackendExists?: () => void };

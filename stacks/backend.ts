@@ -6,7 +6,16 @@ import type { EnvironmentConfig } from "../config/schema/index";
 
 export type StateConfig = EnvironmentConfig["state"];
 
-export function useStateBackend(stack: TerraformStack, environment: string, state: StateConfig): void {
+export interface StateBackendOptions {
+  /**
+   * Added before `.tfstate` to a key config names, so that an environment's second stack
+   * (`<env>-gitlab`) never shares its first stack's state object. @default none
+   */
+  readonly keySuffix?: string;
+}
+
+/** The backend of the stack whose state is named `environment` (a stack name: `<env>` or `<env>-gitlab`). */
+export function useStateBackend(stack: TerraformStack, environment: string, state: StateConfig, options: StateBackendOptions = {}): void {
   switch (state.backend) {
     case "local":
       // Terraform runs in cdktf.out/stacks/<env>/: the state sits in the project root,
@@ -16,7 +25,7 @@ export function useStateBackend(stack: TerraformStack, environment: string, stat
     case "s3": {
       new S3Backend(stack, {
         bucket: state.bucket,
-        key: state.key ?? `gitlab-platform/${environment}.tfstate`,
+        key: state.key ? state.key.replace(/\.tfstate$/, `${options.keySuffix ?? ""}.tfstate`) : `gitlab-platform/${environment}.tfstate`,
         region: state.region,
         encrypt: true,
         ...(state.kmsKeyId ? { kmsKeyId: state.kmsKeyId } : {}),

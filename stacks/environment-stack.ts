@@ -8,6 +8,7 @@ import type { Suppression } from "../policies/index";
 import type { PolicyContext } from "../policies/types";
 import { useStateBackend } from "./backend";
 import { hostNames, type HostNames } from "./host-names";
+import { stackSuppressions } from "./suppressions";
 
 export abstract class EnvironmentStack extends TerraformStack {
   protected readonly hosts: HostNames;
@@ -18,7 +19,7 @@ export abstract class EnvironmentStack extends TerraformStack {
     super(scope, env.name);
     this.hosts = hostNames(env);
     useStateBackend(this, env.name, env.state);
-    this.suppressions = [...env.policy.suppressions];
+    this.suppressions = stackSuppressions(env, env.name);
     // The aspect reads the list at synth, after every construct has added its exceptions.
     Aspects.of(this).add(new PolicyAspect(policy, this.suppressions));
   }

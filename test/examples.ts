@@ -16,6 +16,11 @@ export function exampleEnvironments(): Environment[] {
   return loadEnvironments(CONFIG_DIR);
 }
 
+/** The stacks of the named environments, in the order synth lists them: each environment's own, then its `<env>-gitlab`. */
+export function stackNamesOf(environments: readonly string[]): string[] {
+  return environments.flatMap((name) => [name, `${name}-gitlab`]);
+}
+
 export function exampleEnvironment(name: string): Environment {
   const env = exampleEnvironments().find((e) => e.name === name);
   if (!env) throw new Error(`no example environment ${name}`);
@@ -58,7 +63,7 @@ export interface SynthesizedStack {
 /**
  * An example environment's stack exactly as synthEnvironment(exampleEnvironment(name)) returns
  * it (test/setup/example-stacks.ts synthesizes each once per run with that function), a fresh
- * copy on each call.
+ * copy on each call. `<env>-gitlab` names the environment's second stack.
  */
 export function exampleStack(name: string): SynthesizedStack {
   const dir = inject("exampleStacksDir");

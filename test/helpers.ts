@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing } from "cdktf";
 import type { Environment } from "../config/load";
-import { addEnvironmentStack, synthEnvironments } from "../stacks/app";
+import { addEnvironmentStack, environmentStackNames, synthEnvironments } from "../stacks/app";
 import { compactScript, type HostScript } from "../userdata/host-scripts";
 import type { SynthesizedStack } from "./examples";
 
@@ -14,10 +14,16 @@ export * from "./examples";
 
 /** One environment's stack, synthesized as Testing.synth does (aspects run, no backend default). */
 export function synthEnvironment(env: Environment): SynthesizedStack {
+  return synthEnvironmentStacks(env)[env.name]!;
+}
+
+/** Each of an environment's stacks (`<env>`, `<env>-gitlab`) by name, synthesized as synthEnvironment does. */
+export function synthEnvironmentStacks(env: Environment): Record<string, SynthesizedStack> {
   const app = Testing.app();
   addEnvironmentStack(app, env);
-  const stack = app.node.findChild(env.name) as Parameters<typeof Testing.synth>[0];
-  return JSON.parse(Testing.synth(stack));
+  return Object.fromEntries(
+    environmentStackNames(env).map((name) => [name, JSON.parse(Testing.synth(app.node.findChild(name) as Parameters<typeof Testing.synth>[0]))]),
+  );
 }
 
 /**
@@ -29,6 +35,18 @@ export function synthToDisk(envs: readonly Environment[]): Record<string, Synthe
   try {
     synthEnvironments(envs, join(dir, "cdktf.out"));
     return Object.fromEntries(envs.map((e) => [e.name, JSON.parse(readFileSync(join(dir, "cdktf.out", "stacks", e.name, "cdk.tf.json"), "utf8"))]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Every stack of the environments (`<env>` and `<env>-gitlab`), by stack name, as synthToDisk writes them. */
+export function synthStacksToDisk(envs: readonly Environment[]): Record<string, SynthesizedStack> {
+  const dir = mkdtempSync(join(tmpdir(), "synth-"));
+  try {
+    synthEnvironments(envs, join(dir, "cdktf.out"));
+    const names = envs.flatMap((e) => environmentStackNames(e));
+    return Object.fromEntries(names.map((name) => [name, JSON.parse(readFileSync(join(dir, "cdktf.out", "stacks", name, "cdk.tf.json"), "utf8"))]));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

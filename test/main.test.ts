@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CONFIG_DIR, REPO_ROOT } from "./examples";
+import { CONFIG_DIR, REPO_ROOT, stackNamesOf } from "./examples";
 import { runAppInProcess } from "./support/run-app";
 
 function runMain(env: Record<string, string>) {
@@ -37,15 +37,15 @@ describe("main.ts", () => {
     const r = runMain({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(readdirSync(join(s.outdir, "stacks")).sort()).toEqual(["cluster", "homelab", "k3s-homelab", "production", "staging"]);
-    expect(Object.keys(JSON.parse(readFileSync(join(s.outdir, "manifest.json"), "utf8")).stacks).sort()).toEqual(["cluster", "homelab", "k3s-homelab", "production", "staging"]);
+    expect(readdirSync(join(s.outdir, "stacks")).sort()).toEqual(stackNamesOf(["cluster", "homelab", "k3s-homelab", "production", "staging"]));
+    expect(Object.keys(JSON.parse(readFileSync(join(s.outdir, "manifest.json"), "utf8")).stacks).sort()).toEqual(stackNamesOf(["cluster", "homelab", "k3s-homelab", "production", "staging"]));
   });
 
   it("synthesizes only the environments named in GITLAB_ENVIRONMENTS", () => {
     const s = scratch();
     const r = runEntryPoint({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir, GITLAB_ENVIRONMENTS: "staging" });
     expect(r.status).toBe(0);
-    expect(readdirSync(join(s.outdir, "stacks"))).toEqual(["staging"]);
+    expect(readdirSync(join(s.outdir, "stacks"))).toEqual(["staging", "staging-gitlab"]);
   });
 
   it("names an unknown environment instead of synthesizing nothing", () => {
@@ -87,7 +87,7 @@ describe("main.ts", () => {
     writeFileSync(join(s.configDir, "staging.yaml"), "platform: aws\n");
     expect(runEntryPoint({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(1);
     expect(readFileSync(join(s.outdir, "stacks/staging/cdk.tf.json"), "utf8")).toBe(before);
-    expect(readdirSync(join(s.outdir, "stacks")).sort()).toEqual(["cluster", "homelab", "k3s-homelab", "production", "staging"]);
+    expect(readdirSync(join(s.outdir, "stacks")).sort()).toEqual(stackNamesOf(["cluster", "homelab", "k3s-homelab", "production", "staging"]));
     expect(readdirSync(s.dir).sort()).toEqual(["cdktf.out", "config"]);
   });
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { notSynthesizedMarker } from "../../stacks/manifest";
-import { exampleEnvironments } from "../helpers";
+import { exampleEnvironments, stackNamesOf } from "../helpers";
 import { scratchWithExamples } from "../support/run-app";
 import { cdktf, cli } from "../support/cli";
 
@@ -36,13 +36,14 @@ describe("synthesizing one environment leaves the others' stack directories as t
     const r = earlierRun();
     const run = cli(["synth", "staging"], r.env);
     expect(run.stderr).toBe("");
-    const others = exampleEnvironments().map((e) => e.name).filter((n) => n !== "staging");
-    expect(run.stdout).toMatch(new RegExp(`^staging +\\d+ resources  .*stacks/staging\nleft as they were: ${others.join(", ")}\n$`));
+    const others = stackNamesOf(exampleEnvironments().map((e) => e.name)).filter((n) => !n.startsWith("staging"));
+    expect(run.stdout).toMatch(new RegExp(`^staging +\\d+ resources  .*stacks/staging\nstaging-gitlab +\\d+ resources  .*stacks/staging-gitlab\nleft as they were: ${others.join(", ")}\n$`));
     expectUntouched(r);
     const manifest = JSON.parse(readFileSync(join(r.outdir, "manifest.json"), "utf8"));
-    expect(Object.keys(manifest.stacks)).toEqual(exampleEnvironments().map((e) => e.name));
+    expect(Object.keys(manifest.stacks)).toEqual(stackNamesOf(exampleEnvironments().map((e) => e.name)));
     expect(manifest.stacks.homelab.dependencies).toEqual([notSynthesizedMarker("homelab")]);
     expect(manifest.stacks.staging.dependencies).toEqual([]);
+    expect(manifest.stacks["staging-gitlab"].dependencies).toEqual(["staging"]);
   });
 
   it("GITLAB_ENVIRONMENTS=staging npx cdktf synth (the cdktf CLI deletes stack directories its manifest does not name)", () => {

@@ -36,7 +36,8 @@ function setup() {
   const env = { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir, PATH: `${bin}:${process.env.PATH}`, FAKE_TERRAFORM_LOG: log };
   const calls = () => (existsSync(log) ? readFileSync(log, "utf8").trimEnd().split("\n") : []);
   const stack = join(s.outdir, "stacks", "staging");
-  return { ...s, env, calls, stack };
+  const content = join(s.outdir, "stacks", "staging-gitlab");
+  return { ...s, env, calls, stack, content };
 }
 
 /** Runs the command on a pseudo-terminal (util-linux `script`), typing `input`. */
@@ -51,11 +52,15 @@ describe("npm run plan -- <env>", () => {
     const r = cli(["plan", "staging"], t.env);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(t.calls()).toEqual([`${t.stack}|init -input=false`, `${t.stack}|plan -input=false -lock-timeout=5m -out=plan.tfplan`, `${t.stack}|show -json plan.tfplan`]);
-    expect(existsSync(join(t.stack, "cdk.tf.json"))).toBe(true);
-    expect(existsSync(join(t.stack, "plan.tfplan"))).toBe(true);
+    const planned = (dir: string) => [`${dir}|init -input=false`, `${dir}|plan -input=false -lock-timeout=5m -out=plan.tfplan`, `${dir}|show -json plan.tfplan`];
+    expect(t.calls()).toEqual([...planned(t.stack), ...planned(t.content)]);
+    for (const dir of [t.stack, t.content]) {
+      expect(existsSync(join(dir, "cdk.tf.json"))).toBe(true);
+      expect(existsSync(join(dir, "plan.tfplan"))).toBe(true);
+    }
     expect(r.stdout).toContain("Plan: 2 to add, 1 to change, 1 to destroy.");
-    expect(r.stdout).toMatch(/\nstaging: 3 to create, 1 to update, 1 to delete; saved as \S+cdktf\.out\/stacks\/staging\/plan\.tfplan: apply it with npm run deploy -- staging\n$/);
+    expect(r.stdout).toMatch(/\nstaging: 3 to create, 1 to update, 1 to delete; saved as \S+cdktf\.out\/stacks\/staging\/plan\.tfplan: apply it with npm run deploy -- staging\n/);
+    expect(r.stdout).toMatch(/\nstaging-gitlab: 3 to create, 1 to update, 1 to delete; saved as \S+cdktf\.out\/stacks\/staging-gitlab\/plan\.tfplan: apply it with npm run deploy -- staging\n$/);
   });
 
   it("stops at the first Terraform step that fails, with its exit code", () => {
@@ -91,8 +96,10 @@ describe("npm run deploy -- <env>", () => {
     const r = cli(["deploy", "staging"], t.env);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(t.calls().slice(before)).toEqual([`${t.stack}|init -input=false`, `${t.stack}|apply -input=false -lock-timeout=5m plan.tfplan`]);
+    const applied = (dir: string) => [`${dir}|init -input=false`, `${dir}|apply -input=false -lock-timeout=5m plan.tfplan`];
+    expect(t.calls().slice(before)).toEqual([...applied(t.stack), ...applied(t.content)]);
     expect(existsSync(join(t.stack, "plan.tfplan"))).toBe(false);
+    expect(existsSync(join(t.content, "plan.tfplan"))).toBe(false);
     expect(readFileSync(join(t.stack, "cdk.tf.json"), "utf8")).toBe(synthesized);
   });
 
@@ -119,11 +126,11 @@ describe("npm run deploy -- <env>", () => {
 
   it("on a terminal, without a saved plan: synthesizes, then lets terraform apply plan and ask", () => {
     const t = setup();
-    const yes = onTerminal(["deploy", "staging"], t.env, "yes\n");
+    const yes = onTerminal(["deploy", "staging"], t.env, "yes\nyes\n");
     expect(yes.status, yes.stdout).toBe(0);
     expect(yes.stdout).toContain("deploy: staging has no saved plan (npm run plan -- staging makes one): planning now; Terraform shows the plan and asks before it changes anything.");
     expect(yes.stdout).toContain("Apply complete!");
-    expect(t.calls()).toEqual([`${t.stack}|init -input=false`, `${t.stack}|apply -lock-timeout=5m`]);
+    expect(t.calls()).toEqual([`${t.stack}|init -input=false`, `${t.stack}|apply -lock-timeout=5m`, `${t.content}|init -input=false`, `${t.content}|apply -lock-timeout=5m`]);
     const no = onTerminal(["deploy", "staging"], t.env, "no\n");
     expect(no.status).toBe(1);
     expect(no.stdout).toContain("Apply cancelled.");

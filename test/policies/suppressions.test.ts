@@ -17,13 +17,18 @@ interface Suppression {
 }
 
 /** The example environment's YAML with these suppressions, through config parsing, as `cdktf synth` runs it (plus test-only resources). */
-function synthProblems(example: "staging" | "homelab", suppressions: Suppression[], addTestResources: (stack: TerraformStack) => void = () => {}): string[] {
+function synthProblems(
+  example: "staging" | "homelab",
+  suppressions: Suppression[],
+  addTestResources: (stack: TerraformStack) => void = () => {},
+  stackName: string = example,
+): string[] {
   const env = validEnvironment({ ...exampleYaml(example), policy: { suppressions } }, example);
   expect(env.policy.suppressions).toEqual(suppressions);
   const outdir = mkdtempSync(join(tmpdir(), "suppressions-"));
   const app = new App({ outdir });
   addEnvironmentStack(app, env);
-  addTestResources(app.node.findChild(env.name) as TerraformStack);
+  addTestResources(app.node.findChild(stackName) as TerraformStack);
   try {
     app.synth();
     return [];
@@ -65,6 +70,23 @@ describe("policy.suppressions from an environment's YAML", () => {
     const host = '[homelab] DOCKER-PUBLISHED-PORTS at homelab/debug: network_mode "host" publishes every port the container listens on: join the platform network and publish ports explicitly';
     expect(synthProblems("homelab", [], debugContainer).sort()).toEqual([privileged, host].sort());
     expect(synthProblems("homelab", [{ rule: "DOCKER-NO-PRIVILEGED", path: "homelab/debug", reason }], debugContainer)).toEqual([host]);
+  });
+
+  it("each stack of the environment applies the suppressions whose path names it: <env>-gitlab its own, the first stack every other", () => {
+    const inContent = { rule: "DOCKER-NO-PRIVILEGED", path: "homelab-gitlab/debug", reason };
+    const inFirst = { rule: "DOCKER-NO-PRIVILEGED", path: "homelab/debug", reason };
+    // The container in the second stack: its suppression silences it there, and neither stack calls the other's unused.
+    expect(synthProblems("homelab", [inContent], debugContainer, "homelab-gitlab")).toEqual([
+      '[homelab-gitlab] DOCKER-PUBLISHED-PORTS at homelab-gitlab/debug: network_mode "host" publishes every port the container listens on: join the platform network and publish ports explicitly',
+    ]);
+    // The first stack's suppression does not reach into the second (cdktf stops at the first stack that fails validation).
+    expect(synthProblems("homelab", [inFirst], debugContainer, "homelab-gitlab")).toEqual([
+      "[homelab] policy.suppressions: { rule: DOCKER-NO-PRIVILEGED, path: homelab/debug } matches no violation (the resource is gone or renamed, or now passes): remove it",
+    ]);
+    // A suppression naming no stack of the environment is still reported, by the first stack.
+    expect(synthProblems("homelab", [{ ...inFirst, path: "qa/debug" }])).toEqual([
+      "[homelab] policy.suppressions: { rule: DOCKER-NO-PRIVILEGED, path: qa/debug } matches no violation (the resource is gone or renamed, or now passes): remove it",
+    ]);
   });
 
   it("fails synth on a suppression that matches no violation: a resource that passes, or one that does not exist", () => {

@@ -1,0 +1,53 @@
+// An environment's second stack, `<env>-gitlab`: what lives inside GitLab (settings, groups,
+// projects, branch protections, runners) through GitLab's own Terraform provider, applied
+// after the first stack. It references none of the first stack's constructs: both derive
+// names from the same config, and what the first stack makes is looked up here by name, so
+// this stack plans and applies on its own state.
+import { GitlabProvider } from "@cdktf/provider-gitlab/lib/provider";
+import { Aspects, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import type { Environment } from "../config/load";
+import { PolicyAspect } from "../policies/aspect";
+import type { AwsEnvironment } from "./aws-stack";
+import { useStateBackend } from "./backend";
+import { awsContentPlatform } from "./gitlab-content/aws";
+import { dockerContentPlatform } from "./gitlab-content/docker";
+import { kubernetesContentPlatform } from "./gitlab-content/kubernetes";
+import type { ContentPlatform } from "./gitlab-content/platform";
+import { hostNames } from "./host-names";
+import type { KubernetesEnvironment } from "./kubernetes/environment";
+import { stackSuppressions } from "./suppressions";
+
+/** The name of an environment's second stack (and of its state). */
+export const gitlabStackName = (env: Pick<Environment, "name">): string => `${env.name}-gitlab`;
+
+/** The stack of what lives inside an environment's GitLab. */
+export class GitLabContentStack extends TerraformStack {
+  /** The GitLab provider, on the environment's API with the automation token. */
+  readonly provider: GitlabProvider;
+  /** The platform's providers and where the automation token comes from. */
+  readonly platform: ContentPlatform;
+
+  constructor(scope: Construct, env: Environment) {
+    const name = gitlabStackName(env);
+    super(scope, name);
+    useStateBackend(this, name, env.state, { keySuffix: "-gitlab" });
+    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, stackSuppressions(env, name)));
+    this.platform = contentPlatform(this, env);
+    this.provider = new GitlabProvider(this, "gitlab", {
+      baseUrl: `https://${hostNames(env).web}/api/v4`,
+      ...(this.platform.automationToken ? { token: this.platform.automationToken } : {}),
+    });
+  }
+}
+
+function contentPlatform(scope: Construct, env: Environment): ContentPlatform {
+  switch (env.platform) {
+    case "aws":
+      return awsContentPlatform(scope, env as AwsEnvironment);
+    case "docker":
+      return dockerContentPlatform(scope);
+    case "kubernetes":
+      return kubernetesContentPlatform(scope, env as KubernetesEnvironment);
+  }
+}

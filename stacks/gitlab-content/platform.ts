@@ -1,0 +1,41 @@
+// What the second stack (`<env>-gitlab`) takes from its platform: the providers beside the
+// GitLab provider, and where the GitLab provider's automation (admin) token comes from.
+import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import type { DockerProvider } from "@cdktf/provider-docker/lib/provider";
+import type { HelmProvider } from "@cdktf/provider-helm/lib/provider";
+import type { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+
+/** The platform parts of a GitLabContentStack, one shape per platform. */
+export type ContentPlatform =
+  | {
+      readonly platform: "aws";
+      /** The AWS provider, in the environment's region and with its default tags. */
+      readonly aws: AwsProvider;
+      /** The automation token: a reference to the sensitive secret_string of `<env>-gitlab/automation-token`. */
+      readonly automationToken: string;
+    }
+  | {
+      readonly platform: "docker";
+      /** The Docker provider (DOCKER_HOST decides the host, as in the first stack). */
+      readonly docker: DockerProvider;
+      /** Unset: Terraform's GitLab provider reads GITLAB_TOKEN, which the CLI sets from the GitLab container. */
+      readonly automationToken?: undefined;
+    }
+  | {
+      readonly platform: "kubernetes";
+      /** The Kubernetes provider, on the same kubeconfig context as the first stack. */
+      readonly kubernetes: KubernetesProvider;
+      /** The Helm provider on the same cluster. */
+      readonly helm: HelmProvider;
+      /** The automation token: a reference to the sensitive `token` key of the Secret the first stack's Job writes. */
+      readonly automationToken: string;
+    };
+
+/** The Secrets Manager secret (aws) the GitLab bootstrap stores the automation token in. */
+export const automationTokenSecretName = (environment: string): string => `${environment}-gitlab/automation-token`;
+
+/** The Secret (kubernetes, in the GitLab namespace) holding the automation token under `token`. */
+export const AUTOMATION_TOKEN_KUBERNETES_SECRET = "gitlab-automation-token";
+
+/** Where the docker bootstrap writes the automation token inside the GitLab container (0600). */
+export const AUTOMATION_TOKEN_CONTAINER_FILE = "/etc/gitlab/gitlab-platform/automation-token";
