@@ -6,11 +6,12 @@ import { networkRules } from "./rules/aws-network";
 import { runnerWorkerRules } from "./rules/aws-runner-workers";
 import { s3Rules } from "./rules/aws-s3";
 import { dockerRules } from "./rules/docker";
+import { gitlabRules } from "./rules/gitlab";
 import { kubernetesRules } from "./rules/kubernetes";
 import { statefulRules } from "./rules/stateful";
 import type { Rule, StackView, Violation } from "./types";
 
-export const RULES: readonly Rule[] = [...computeRules, ...s3Rules, ...networkRules, ...runnerWorkerRules, ...iamRules, ...logRules, ...statefulRules, ...dockerRules, ...kubernetesRules];
+export const RULES: readonly Rule[] = [...computeRules, ...s3Rules, ...networkRules, ...runnerWorkerRules, ...iamRules, ...logRules, ...statefulRules, ...dockerRules, ...kubernetesRules, ...gitlabRules];
 
 /** Every rule id, for config validation (policy.suppressions[].rule). */
 export const RULE_IDS = RULES.map((r) => r.id) as [string, ...string[]];

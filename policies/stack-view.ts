@@ -3,6 +3,7 @@ import type { PolicyContext, ResourceView, StackView } from "./types";
 
 interface TerraformJson {
   readonly resource?: Record<string, Record<string, Record<string, any>>>;
+  readonly output?: Record<string, Record<string, any>>;
 }
 
 const REFERENCE = /^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.[a-z_]+\}$/;
@@ -16,8 +17,15 @@ export function stackView(json: TerraformJson, context: PolicyContext): StackVie
     }
   }
   const index = new Map(resources.map((r) => [`${r.type}.${r.name}`, r]));
+  const outputs = Object.entries(json.output ?? {}).map(([name, config]) => ({
+    type: "output",
+    name,
+    path: (config["//"]?.metadata?.path as string | undefined) ?? `output.${name}`,
+    config,
+  }));
   return {
     resources,
+    outputs,
     context,
     ofType: (type) => resources.filter((r) => r.type === type),
     referenced: (reference) => {

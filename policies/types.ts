@@ -26,6 +26,8 @@ export interface PolicyContext {
 /** Everything a rule sees: all resources of the stack, by type, and the context. */
 export interface StackView {
   readonly resources: readonly ResourceView[];
+  /** The stack's outputs, as resources of type "output" (config: value, sensitive, description). */
+  readonly outputs: readonly ResourceView[];
   ofType(type: string): readonly ResourceView[];
   /** The resource a `${type.name.attr}` reference points at. */
   referenced(reference: unknown): ResourceView | undefined;

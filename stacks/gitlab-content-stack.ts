@@ -13,6 +13,7 @@ import { useStateBackend } from "./backend";
 import { awsContentPlatform } from "./gitlab-content/aws";
 import { dockerContentPlatform } from "./gitlab-content/docker";
 import { kubernetesContentPlatform } from "./gitlab-content/kubernetes";
+import { addRunners } from "./gitlab-content/runners";
 import type { ContentPlatform } from "./gitlab-content/platform";
 import { hostNames } from "./host-names";
 import type { KubernetesEnvironment } from "./kubernetes/environment";
@@ -27,17 +28,22 @@ export class GitLabContentStack extends TerraformStack {
   readonly provider: GitlabProvider;
   /** The platform's providers and where the automation token comes from. */
   readonly platform: ContentPlatform;
+  /** The environment's runners (gitlab_user_runner) and where their tokens go; none when config names its own token (aws). */
+  readonly runners?: ReturnType<typeof addRunners>;
 
   constructor(scope: Construct, env: Environment) {
     const name = gitlabStackName(env);
     super(scope, name);
     useStateBackend(this, name, env.state, { keySuffix: "-gitlab" });
-    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, stackSuppressions(env, name)));
+    // The kubernetes runner's chart (and its job pods' privileges) lives here.
+    const privilegedJobs = env.platform === "kubernetes" && (env as KubernetesEnvironment).runners.privileged;
+    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort, privilegedJobs }, stackSuppressions(env, name)));
     this.platform = contentPlatform(this, env);
     this.provider = new GitlabProvider(this, "gitlab", {
       baseUrl: `https://${hostNames(env).web}/api/v4`,
       ...(this.platform.automationToken ? { token: this.platform.automationToken } : {}),
     });
+    this.runners = addRunners(this, env);
   }
 }
 
