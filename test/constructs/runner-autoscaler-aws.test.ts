@@ -35,6 +35,7 @@ function settings(overrides: Record<string, unknown> = {}): JobsRunnersConfig {
 
 const BASE: AwsRunnerAutoscalerProps = {
   settings: settings(),
+  tokenSecretArn: TOKEN_ARN,
   namePrefix: "staging-gitlab",
   environment: "staging",
   region: "eu-west-3",

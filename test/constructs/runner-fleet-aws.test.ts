@@ -360,7 +360,7 @@ describe("AwsRunnerFleet: user data", () => {
   });
 
   it("installs the pinned runner and fetches exactly its token secret", () => {
-    expect(file("/etc/gitlab-runner-fleet/bootstrap.env")).toBe(`RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ARN=${TOKEN_ARN}\nMETRIC_HOST=staging-gitlab-runner\n`);
+    expect(file("/etc/gitlab-runner-fleet/bootstrap.env")).toBe(`RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ID=${TOKEN_ARN}\nMETRIC_HOST=staging-gitlab-runner\n`);
   });
 
   it("writes seed 004's config.toml with a token placeholder, never a token", () => {

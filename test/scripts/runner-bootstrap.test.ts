@@ -6,7 +6,7 @@
 // config.toml and nowhere else.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { shippedScript } from "../helpers";
@@ -17,6 +17,7 @@ import { AwsRecorder, type AwsRequest } from "../support/aws-recorder";
 
 // Run as shipped in the user data (comments stripped).
 const SCRIPT = shippedScript("runner-bootstrap.sh");
+const TOKEN_SYNC = shippedScript("runner-token-sync.sh");
 const TOKEN_ARN = "arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf";
 const GROUP = "staging-gitlab-runner";
 
@@ -35,7 +36,10 @@ afterEach(async () => {
 function hostTree(): { tree: string; at: (hostPath: string) => string } {
   const tree = join(root, "host");
   const at = (hostPath: string) => join(tree, hostPath);
-  for (const dir of ["/etc/gitlab-runner-fleet", "/etc/gitlab-runner", "/var/log", "/usr/local/bin"]) mkdirSync(at(dir), { recursive: true });
+  for (const dir of ["/etc/gitlab-runner-fleet", "/etc/gitlab-runner", "/var/log", "/usr/local/bin", "/usr/local/sbin"]) mkdirSync(at(dir), { recursive: true });
+  // The token sync as the user data installs it, which the bootstrap runs.
+  copyFileSync(TOKEN_SYNC, at("/usr/local/sbin/runner-token-sync"));
+  chmodSync(at("/usr/local/sbin/runner-token-sync"), 0o755);
   return { tree, at };
 }
 
@@ -76,7 +80,7 @@ async function runScript(tree: string, bin: string, actions: string, env: Record
   return { status, output, actions: readFileSync(actions, "utf8").trim().split("\n").filter(Boolean), requests: recorder.requests.slice(before) };
 }
 
-const BOOTSTRAP_ENV = `RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ARN=${TOKEN_ARN}\nMETRIC_HOST=${GROUP}\n`;
+const BOOTSTRAP_ENV = `RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ID=${TOKEN_ARN}\nMETRIC_HOST=${GROUP}\n`;
 
 /** A bootstrap whose package install fails (dnf cannot reach its repository). */
 async function runFailing(options: { region?: boolean; metric?: "refused" } = {}): Promise<Run> {
@@ -146,7 +150,7 @@ const TOKEN = "glrt-t1_AbCdEfGhIjKlMnOpQrSt";
 /** Installed by the agent's package (dnf is faked: the test puts it there). */
 const CWAGENT_CTL = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl";
 
-async function runToCompletion(options: { checksum?: "good" | "bad"; download?: "fails"; token?: string; env?: Record<string, string> } = {}) {
+async function runToCompletion(options: { checksum?: "good" | "bad"; download?: "fails"; token?: string; env?: Record<string, string>; sleep?: "fake" } = {}) {
   const bin = join(root, "bin");
   mkdirSync(bin, { recursive: true });
   const { tree, at } = hostTree();
@@ -161,6 +165,8 @@ async function runToCompletion(options: { checksum?: "good" | "bad"; download?: 
   fake(bin, "useradd", "exit 0");
   fake(dirname(at(CWAGENT_CTL)), "amazon-cloudwatch-agent-ctl", "exit 0");
   fake(bin, "shutdown", "exit 0");
+  // A fake clock: sleep only records how long it was asked to wait.
+  if (options.sleep === "fake") fake(bin, "sleep", "exit 0");
   realAws(bin);
   recorder.secrets.set(TOKEN_ARN, options.token ?? TOKEN);
   fake(
@@ -216,7 +222,7 @@ describe.skipIf(!runAwsCliTests)("runner bootstrap, start to finish", () => {
       "systemctl enable --now docker",
       "gitlab-runner install --user=gitlab-runner --working-directory=/home/gitlab-runner",
       "systemctl enable --now gitlab-runner",
-      "systemctl enable --now docker-cleanup.timer spot-interruption-watcher.service",
+      "systemctl enable --now docker-cleanup.timer spot-interruption-watcher.service runner-token-sync.timer",
     ];
     const at = order.map((a) => r.actions.indexOf(a));
     expect(at.every((i) => i >= 0), r.actions.join("\n")).toBe(true);
@@ -224,14 +230,35 @@ describe.skipIf(!runAwsCliTests)("runner bootstrap, start to finish", () => {
     expect(r.actions.some((a) => a.startsWith("shutdown"))).toBe(false);
   });
 
-  it("retries its token while the new role's policy propagates (AccessDenied), then goes on", async () => {
-    recorder.failFirst("GetSecretValue", 2, { code: "AccessDeniedException", message: "not authorized to perform: secretsmanager:GetSecretValue" });
-    const r = await runToCompletion({ env: { BOOTSTRAP_RETRY_DELAY_MS: "50" } });
+  it("waits for the token while the secret has no version yet (the -gitlab stack not applied) or the role's policy propagates, then goes on", async () => {
+    recorder.failFirst("GetSecretValue", 1, { code: "AccessDeniedException", message: "not authorized to perform: secretsmanager:GetSecretValue" });
+    recorder.failFirst("GetSecretValue", 2, { code: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT" });
+    const r = await runToCompletion({ sleep: "fake" });
     expect(r.output).not.toContain("FAILED");
     expect(r.status).toBe(0);
-    expect(r.requests).toEqual([0, 1, 2].map(() => expect.objectContaining(SECRET_READ)));
-    expect(r.log).toContain("fetching the runner token failed (exit 254, attempt 2 of 6)");
+    expect(r.requests).toEqual([0, 1, 2, 3].map(() => expect.objectContaining(SECRET_READ)));
+    // The production interval, on a fake clock: three waits of 30 s, no real sleeping.
+    expect(r.actions.filter((a) => a.startsWith("sleep "))).toEqual(["sleep 30", "sleep 30", "sleep 30"]);
+    expect(r.log).toContain("waiting for the runner token (the `-gitlab` stack writes it):");
+    expect(r.log).toContain("can't find the specified secret value");
+    expect(r.log).toContain("not authorized");
     expect(readFileSync(r.configPath, "utf8")).toContain(`token = "${TOKEN}"`);
+    expect(r.actions).toContain("systemctl enable --now docker-cleanup.timer spot-interruption-watcher.service runner-token-sync.timer");
+  });
+
+  it("gives up after its bound without a token (30 minutes on the host): the step fails, the instance powers off and Auto Scaling tries again", async () => {
+    expect(readFileSync(TOKEN_SYNC, "utf8")).toContain('readonly WAIT_SECONDS="${TOKEN_WAIT_SECONDS:-1800}"');
+    recorder.fault = (q) => (q.action === "GetSecretValue" ? { code: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT" } : undefined);
+    // A shorter bound than the host's, so that the real AWS CLI runs 6 times, not 61.
+    const r = await runToCompletion({ sleep: "fake", env: { TOKEN_WAIT_SECONDS: "150" } });
+    expect(r.status).not.toBe(0);
+    // 5 waits of 30 s on the fake clock, then one last try: the bound, and not a second more.
+    expect(r.actions.filter((a) => a.startsWith("sleep "))).toEqual(Array.from({ length: 5 }, () => "sleep 30"));
+    expect(r.requests.filter((q) => q.action === "GetSecretValue")).toHaveLength(6);
+    expect(r.log).toContain("no readable version of the runner token after 150s");
+    expect(readFileSync(join(r.state, "bootstrap.failed"), "utf8").trim()).toBe("write config.toml");
+    expect(existsSync(r.configPath)).toBe(false);
+    expect(r.actions.at(-1)).toMatch(/^shutdown -P \+1 /);
   });
 
   it("refuses a runner binary whose checksum does not match, before it is installed or given a token", async () => {

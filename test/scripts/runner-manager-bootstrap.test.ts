@@ -5,7 +5,7 @@
 // instances). The config.toml it starts from is the one the stack renders.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse as parseToml } from "smol-toml";
@@ -18,6 +18,7 @@ import { AwsRecorder, type AwsRequest, type GroupInstance } from "../support/aws
 import { FAKE_INSTANCE_ID, FakeMetadata } from "../support/fake-imds";
 
 const SCRIPT = shippedScript("runner-manager-bootstrap.sh");
+const TOKEN_SYNC = shippedScript("runner-token-sync.sh");
 const TOKEN_ARN = "arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf";
 const TOKEN = "glrt-t1_AbCdEfGhIjKlMnOpQrSt";
 const MANAGER = "staging-gitlab-runner-manager";
@@ -32,6 +33,7 @@ function renderedTemplate(): string {
   if (env.platform !== "aws" || env.runners.scaling !== "jobs") throw new Error("expected jobs-mode runners");
   return runnerManagerConfigToml({
     settings: env.runners,
+    tokenSecretId: TOKEN_ARN,
     region: "eu-west-3",
     managerGroupName: MANAGER,
     workerGroupName: WORKERS,
@@ -101,13 +103,16 @@ async function bootstrap(options: Options = {}): Promise<Run> {
   const bin = join(root, "bin");
   const tree = join(root, "host");
   const at = (p: string) => join(tree, p);
-  for (const dir of ["/etc/gitlab-runner-fleet", "/etc/gitlab-runner", "/var/log", "/usr/local/bin"]) mkdirSync(at(dir), { recursive: true });
+  for (const dir of ["/etc/gitlab-runner-fleet", "/etc/gitlab-runner", "/var/log", "/usr/local/bin", "/usr/local/sbin"]) mkdirSync(at(dir), { recursive: true });
+  // The token sync as the user data installs it, which the bootstrap runs.
+  copyFileSync(TOKEN_SYNC, at("/usr/local/sbin/runner-token-sync"));
+  chmodSync(at("/usr/local/sbin/runner-token-sync"), 0o755);
   const actions = join(root, "actions.log");
   writeFileSync(actions, "");
   writeFileSync(at("/etc/gitlab-runner/config.toml.template"), renderedTemplate());
   writeFileSync(
     at("/etc/gitlab-runner-fleet/bootstrap.env"),
-    `RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ARN=${TOKEN_ARN}\nMETRIC_HOST=${MANAGER}\nMANAGER_GROUP=${MANAGER}\nFLEETING_PLUGIN_PATH=${FLEETING_PLUGIN_PATH}\n`,
+    `RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ID=${TOKEN_ARN}\nMETRIC_HOST=${MANAGER}\nMANAGER_GROUP=${MANAGER}\nFLEETING_PLUGIN_PATH=${FLEETING_PLUGIN_PATH}\n`,
   );
   const release = releaseBinary(options.pluginFailures ?? 0);
   writeFileSync(join(root, "release-binary"), release);
@@ -211,7 +216,7 @@ describe.skipIf(!runAwsCliTests)("runner manager bootstrap (scaling: jobs)", () 
       "gitlab-runner fleeting -c /etc/gitlab-runner/config.toml install",
       "gitlab-runner install --user=gitlab-runner --working-directory=/home/gitlab-runner",
       "systemctl enable --now gitlab-runner",
-      "systemctl enable --now spot-interruption-watcher.service",
+      "systemctl enable --now spot-interruption-watcher.service runner-token-sync.timer",
     ];
     const positions = order.map((a) => r.actions.indexOf(a));
     expect(positions.every((i) => i >= 0), r.actions.join("\n")).toBe(true);

@@ -8,7 +8,8 @@ import { exampleEnvironment, resources, synthEnvironment } from "../helpers";
 
 const staging = exampleEnvironment("staging") as AwsEnvironment;
 const production = exampleEnvironment("production") as AwsEnvironment;
-const context = { namePrefix: "x-gitlab", bucketPrefix: "x-bucket", gitlabUrl: "https://gitlab.example.com" };
+const TOKEN_SECRET = { arn: "${aws_secretsmanager_secret.t.arn}", id: "staging-gitlab/runner-token" };
+const context = { namePrefix: "x-gitlab", bucketPrefix: "x-bucket", gitlabUrl: "https://gitlab.example.com", tokenSecret: TOKEN_SECRET };
 
 describe("runner mappings", () => {
   it("cpu: the fleet's props from the environment, field by field", () => {
@@ -24,7 +25,8 @@ describe("runner mappings", () => {
       logRetentionDays: { runner: 30, system: 14 },
       tags: { Environment: "staging" },
       runnerVersion: "18.5.0",
-      tokenSecretArn: staging.runners.token.secretsManagerArn,
+      tokenSecretArn: TOKEN_SECRET.arn,
+      tokenSecretId: TOKEN_SECRET.id,
       concurrent: 2,
       instanceTypes: ["t3a.large", "t3.large"],
       minSize: 1,

@@ -59,7 +59,7 @@ describe("docker: constructs are joined by objects", () => {
       const registry = dockerRegistry({ host: "registry.home.example.com", dataRoot: env.docker.dataRoot });
       const gitlab = new DockerGitLabServer(scope, "gitlab-server", { ...gitlabServerProps(env, { network, secrets, registry }), containerName: "gitlab-ce" });
       new DockerBackups(scope, "backups", backupsProps(env, { network, gitlab }));
-      const runners = new DockerRunnerFleet(scope, "runners", runnerFleetProps(env, { network, secrets }));
+      const runners = new DockerRunnerFleet(scope, "runners", runnerFleetProps(env, { network }));
       const observability = new DockerObservability(scope, "observability", observabilityProps(env, { network, secrets, gitlab, runners }));
       routed = routes(env, { gitlab, registry, observability });
     });

@@ -113,8 +113,8 @@ describe("backups", () => {
 
 describe("runners, observability, Argo CD", () => {
   it("runner: config's sizes, else the default job resources", () => {
-    expect(runnerFleetProps(k3s, { server: handle("s"), token: "${var.t}" }).jobResources).toEqual(DEFAULT_JOB_RESOURCES);
-    expect(runnerFleetProps(cluster, { server: handle("s"), token: "${var.t}" })).toMatchObject({ namespace: "gitlab-runner", concurrent: 10, privileged: false, jobResources: { cpu: "500m", memory: "1Gi", memoryLimit: "4Gi" } });
+    expect(runnerFleetProps(k3s).jobResources).toEqual(DEFAULT_JOB_RESOURCES);
+    expect(runnerFleetProps(cluster)).toMatchObject({ chartVersion: "0.86.0", concurrent: 10, privileged: false, jobResources: { cpu: "500m", memory: "1Gi", memoryLimit: "4Gi" } });
   });
 
   it("observability only with the Prometheus operator; the backup CronJobs watched", () => {

@@ -1,29 +1,31 @@
 // The kubernetes examples as synthesized: releases of pinned charts in their namespaces, values
 // known to the charts, secrets only as references, the low-memory profile, storage that keeps
 // data, the secrets export, DNS, Argo CD, and a runner token any Terraform reference can give.
-import { TerraformResource } from "cdktf";
+import { TerraformResource, TerraformStack } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CHARTS_WITHOUT_KEY_LIST, checkValuesKeys, rulesForChart } from "../../scripts/verify/chart-keys";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
-import { KubernetesRunnerFleet } from "../../constructs/runner-fleet/kubernetes";
-import { KubernetesEnvironmentStack, type KubernetesEnvironment } from "../../stacks/kubernetes-stack";
+import { KubernetesRunners } from "../../constructs/runner-fleet/kubernetes";
 import { Testing } from "cdktf";
-import { deepClone, exampleEnvironment, exampleStack, exampleYaml, resources, synthEnvironment, type SynthesizedStack, validEnvironment } from "../helpers";
+import { deepClone, exampleStack, exampleYaml, resources, synthEnvironment, type SynthesizedStack, validEnvironment } from "../helpers";
 
 const k3s = exampleStack("k3s-homelab");
 const cluster = exampleStack("cluster");
+// The runner's token Secret and chart are the second stack's.
+const k3sContent = exampleStack("k3s-homelab-gitlab");
+const clusterContent = exampleStack("cluster-gitlab");
 
 const releases = (stack: SynthesizedStack) => Object.fromEntries(resources(stack, "helm_release").map((r) => [r.name, r]));
 const values = (release: any) => parse(unescapeTemplate(release.values[0])) as Record<string, any>;
 const secrets = (stack: SynthesizedStack) => Object.fromEntries(resources(stack, "kubernetes_secret_v1").map((s) => [s.metadata.name, s]));
 
 describe.each([
-  ["k3s-homelab", k3s],
-  ["cluster", cluster],
-])("%s", (_name, stack) => {
+  ["k3s-homelab", k3s, k3sContent],
+  ["cluster", cluster, clusterContent],
+])("%s", (_name, stack, content) => {
   it("installs GitLab's and the runner's charts, pinned, from their publishers, each in its own namespace", () => {
-    const r = releases(stack);
+    const r = { ...releases(stack), ...releases(content) };
     expect(r.gitlab).toMatchObject({ repository: "https://charts.gitlab.io", chart: "gitlab", version: "9.9.1", namespace: "gitlab", create_namespace: false });
     expect(r["gitlab-runner"]).toMatchObject({ repository: "https://charts.gitlab.io", chart: "gitlab-runner", version: "0.86.0", namespace: "gitlab-runner" });
     const namespaces = Object.values(r).map((x: any) => x.namespace);
@@ -31,7 +33,7 @@ describe.each([
   });
 
   it("every release's values are keys its chart knows (charts with a key list in the repo)", () => {
-    for (const release of Object.values(releases(stack)) as any[]) {
+    for (const release of [...Object.values(releases(stack)), ...Object.values(releases(content))] as any[]) {
       const rules = rulesForChart(release.chart, release.version);
       if (!rules && CHARTS_WITHOUT_KEY_LIST[release.chart]) continue;
       expect(rules, release.chart).toBeDefined();
@@ -46,7 +48,7 @@ describe.each([
         expect(value, `${secret.metadata.name}.${key}`).toMatch(/^\$\{(var\.[a-z0-9_]+|jsonencode\(.*\))\}$/s);
       }
     }
-    for (const release of Object.values(releases(stack)) as any[]) {
+    for (const release of [...Object.values(releases(stack)), ...Object.values(releases(content))] as any[]) {
       expect(release.values[0], release.name).not.toMatch(/var\.|password: [^\n{]|glrt-/);
       expect(release.set_sensitive).toBeUndefined();
     }
@@ -83,10 +85,16 @@ describe.each([
     expect(ssh.proxied).toBe(false);
   });
 
-  it("the runner chart waits for GitLab and reads its token from a Secret made from the variable", () => {
-    const runner = releases(stack)["gitlab-runner"];
-    expect(runner.depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/^helm_release\.gitlab-server/)]));
-    expect(secrets(stack)["gitlab-runner-token"].data).toEqual({ "runner-token": expect.stringMatching(/^\$\{var\.runner_token_/), "runner-registration-token": "" });
+  it("the runner chart (second stack) reads its token from a Secret made from the gitlab_user_runner's token, and rolls when the runner is replaced", () => {
+    const runner = releases(content)["gitlab-runner"];
+    const [userRunner] = Object.keys(content.resource.gitlab_user_runner ?? {});
+    expect(secrets(content)["gitlab-runner-token"].data).toEqual({ "runner-token": `\${gitlab_user_runner.${userRunner}.token}`, "runner-registration-token": "" });
+    expect(runner.depends_on).toEqual([expect.stringMatching(/^kubernetes_secret_v1\.runner-release_token/)]);
+    expect(values(runner).podAnnotations).toEqual({ "gitlab-platform/runner-id": `\${gitlab_user_runner.${userRunner}.id}` });
+    // The first stack keeps the namespace only: no runner token, no variable for one.
+    expect(secrets(stack)["gitlab-runner-token"]).toBeUndefined();
+    expect(releases(stack)["gitlab-runner"]).toBeUndefined();
+    expect(Object.keys(stack.variable ?? {}).filter((v) => v.includes("runner"))).toEqual([]);
   });
 });
 
@@ -136,7 +144,7 @@ describe("cluster (production shape)", () => {
     expect(gitlab.gitlab.webservice).toMatchObject({ minReplicas: 3, maxReplicas: 6, workerProcesses: 4 });
     expect(gitlab.gitlab.sidekiq).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
     // Existing Secrets are named, not written: no Secret for them here.
-    expect(Object.keys(secrets(cluster)).sort()).toEqual(["cluster-letsencrypt-cloudflare-token", "gitlab-object-storage", "gitlab-oidc-provider", "gitlab-registry-storage", "gitlab-runner-token"]);
+    expect(Object.keys(secrets(cluster)).sort()).toEqual(["cluster-letsencrypt-cloudflare-token", "gitlab-object-storage", "gitlab-oidc-provider", "gitlab-registry-storage"]);
     expect(secrets(cluster)["gitlab-object-storage"].data.connection).toContain('"use_iam_profile" = true');
   });
 
@@ -157,15 +165,15 @@ describe("cluster (production shape)", () => {
 });
 
 describe("runner registration", () => {
-  it("takes any Terraform reference as the token (a gitlab_user_runner's later), and refuses a literal", () => {
+  it("the runner's Secret takes the gitlab_user_runner's token as a reference, and refuses a literal", () => {
     const app = Testing.app();
-    const stack = new KubernetesEnvironmentStack(app, exampleEnvironment("k3s-homelab") as KubernetesEnvironment);
+    const stack = new TerraformStack(app, "day2");
     const userRunner = new TerraformResource(stack, "user-runner", { terraformResourceType: "gitlab_user_runner" });
-    const props = { server: stack.gitlab, chartVersion: "0.86.0", concurrent: 1, jobImage: "alpine:3.20", privileged: false, jobResources: { cpu: "100m", memory: "256Mi" } };
-    new KubernetesRunnerFleet(stack, "day2-runners", { ...props, namespace: "day2-runner", token: userRunner.getStringAttribute("token") });
+    const props = { gitlabUrl: "https://gitlab.example.com", chartVersion: "0.86.0", concurrent: 1, jobImage: "alpine:3.20", privileged: false, jobResources: { cpu: "100m", memory: "256Mi" } };
+    new KubernetesRunners(stack, "day2-runners", { ...props, namespace: { name: "day2-runner" }, token: userRunner.getStringAttribute("token"), tokenVersion: userRunner.getStringAttribute("id") });
     const synthesized = JSON.parse(Testing.synth(stack));
     const token = Object.values(synthesized.resource.kubernetes_secret_v1).find((s: any) => s.metadata.namespace === "day2-runner") as any;
     expect(token.data["runner-token"]).toBe("${gitlab_user_runner.user-runner.token}");
-    expect(() => new KubernetesRunnerFleet(stack, "literal", { ...props, namespace: "x", token: "glrt-AbCdEfGhIjKlMnOpQrSt" })).toThrow(/must be a Terraform reference/);
+    expect(() => new KubernetesRunners(stack, "literal", { ...props, namespace: { name: "x" }, token: "glrt-AbCdEfGhIjKlMnOpQrSt", tokenVersion: "1" })).toThrow(/must be a Terraform reference/);
   });
 });

@@ -162,7 +162,10 @@ export class AwsRecorder {
   private jsonResult(r: AwsRequest): Record<string, unknown> {
     if (r.action === "GetSecretValue") {
       const id = String(r.params.SecretId);
-      return { ARN: id, Name: id.split(":").at(-1), VersionId: randomUUID(), SecretString: this.secrets.get(id), VersionStages: ["AWSCURRENT"], CreatedDate: 1.7e9 };
+      // One version per value, as Secrets Manager keeps one per PutSecretValue: a new value is a new VersionId.
+      const value = this.secrets.get(id);
+      const versionId = createHash("sha256").update(`${id}\n${value}`).digest("hex").slice(0, 32);
+      return { ARN: id, Name: id.split(":").at(-1), VersionId: versionId, SecretString: value, VersionStages: ["AWSCURRENT"], CreatedDate: 1.7e9 };
     }
     return {};
   }

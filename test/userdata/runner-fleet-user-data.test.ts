@@ -14,7 +14,7 @@ const PROPS: RunnerFleetUserDataProps = {
   runnerVersion: "18.5.0",
   region: "eu-west-3",
   autoScalingGroupName: "staging-gitlab-runner",
-  tokenSecretArn: "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab-runner/token-AbCdEf",
+  tokenSecretId: "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab-runner/token-AbCdEf",
   gitlabUrl: "https://gitlab.example.com",
   runnerName: "staging-gitlab-runner-{hostname}",
   concurrent: 2,
@@ -65,9 +65,12 @@ describe("renderRunnerFleetUserData", () => {
     expect(noSocket.runners[0].docker.privileged).toBe(false);
   });
 
-  it("substitutes the same placeholder in the bootstrap as config.toml carries", () => {
-    expect(hostScript("runner-bootstrap.sh")).toContain("@@RUNNER_TOKEN@@");
-    expect(hostScript("runner-bootstrap.sh")).toContain("\\{hostname\\}");
+  it("substitutes the same placeholder in the token sync as config.toml carries, and ships the sync with its 5-minute timer", () => {
+    expect(hostScript("runner-token-sync.sh")).toContain("@@RUNNER_TOKEN@@");
+    expect(hostScript("runner-token-sync.sh")).toContain("\\{hostname\\}");
+    expect(file("/usr/local/sbin/runner-token-sync")).toContain("userdata/scripts/runner-token-sync.sh without comments");
+    expect(file("/etc/systemd/system/runner-token-sync.timer")).toContain("OnCalendar=*:0/5");
+    expect(file("/etc/systemd/system/runner-token-sync.service")).toMatch(/^ExecStart=\/usr\/local\/sbin\/runner-token-sync$/m);
   });
 
   it("schedules the cleanup with a timer (every 6 h, persistent) and no cron anywhere", () => {
@@ -98,7 +101,7 @@ describe("renderRunnerFleetUserData", () => {
   });
 
   it("refuses values that would break the env file", () => {
-    expect(() => render({ tokenSecretArn: "arn:x; rm -rf /" })).toThrow(/unsafe value/);
+    expect(() => render({ tokenSecretId: "arn:x; rm -rf /" })).toThrow(/unsafe value/);
   });
 });
 
@@ -117,7 +120,7 @@ describe("runner-bootstrap.sh", () => {
       "systemctl enable --now docker",
       'retry "downloading gitlab-runner $RUNNER_VERSION" download_runner',
       "sha256sum",
-      'retry "fetching the runner token" fetch_token',
+      '"$ROOT/usr/local/sbin/runner-token-sync" --wait',
       "systemctl enable --now gitlab-runner",
       "docker-cleanup.timer",
     ];
