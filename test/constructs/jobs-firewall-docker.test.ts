@@ -51,7 +51,7 @@ describe("the jobs firewall container", () => {
   });
 
   it("build jobs run on the bridge the rules cover, with public resolvers (a LAN resolver is out of their reach)", () => {
-    const build = containers.find((c) => c.name === "gitlab-runner-build");
+    const build = resources(exampleStack("homelab-gitlab"), "docker_container").find((c) => c.name === "gitlab-runner-build");
     const docker = (parse(upload(build, "/etc/gitlab-runner/config.toml.template")) as any).runners[0].docker;
     expect(docker.network_mode).toBeUndefined();
     expect(docker.dns).toEqual(["1.1.1.1", "9.9.9.9"]);

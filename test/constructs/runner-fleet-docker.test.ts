@@ -1,18 +1,22 @@
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
-import { DEPLOY_RUNNER_CONTAINER_NAME } from "../../constructs/runner-fleet/docker";
+import { DEPLOY_RUNNER_CONTAINER_NAME, RUNNER_TOKEN_FILE } from "../../constructs/runner-fleet/docker";
 import { hostScript } from "../../userdata/host-scripts";
-import { exampleStack, exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
+import type { Environment } from "../../config/load";
+import { exampleStack, exampleYaml, resources, synthEnvironment, synthEnvironmentStacks, validEnvironment } from "../helpers";
 
 const stack = exampleStack("homelab");
+// The runner containers are the second stack's, beside their gitlab_user_runners.
+const content = exampleStack("homelab-gitlab");
+const contentOf = (env: Environment) => synthEnvironmentStacks(env)[`${env.name}-gitlab`]!;
 const byName = (s: typeof stack, name: string) => resources(s, "docker_container").find((c) => c.name === name);
 const upload = (c: any, file: string) => unescapeTemplate(c.upload.find((u: any) => u.file === file)?.content as string);
 const runnerConfig = (c: any) => parse(upload(c, "/etc/gitlab-runner/config.toml.template")) as any;
 
 describe("runners on docker", () => {
-  const build = byName(stack, "gitlab-runner-build");
-  const deploy = byName(stack, "gitlab-runner-deploy");
+  const build = byName(content, "gitlab-runner-build");
+  const deploy = byName(content, "gitlab-runner-deploy");
 
   it("build runner: docker executor, every job in a fresh container without Docker access by default", () => {
     const config = runnerConfig(build);
@@ -26,24 +30,24 @@ describe("runners on docker", () => {
     expect(runnerConfig(build).runners[0].docker.extra_hosts).toEqual(["gitlab.home.example.com:host-gateway", "registry.home.example.com:host-gateway"]);
     const c = exampleYaml("homelab");
     c.registry = { enabled: false };
-    const noRegistry = byName(synthEnvironment(validEnvironment(c, "homelab")), "gitlab-runner-build");
+    const noRegistry = byName(contentOf(validEnvironment(c, "homelab")), "gitlab-runner-build");
     expect(runnerConfig(noRegistry).runners[0].docker.extra_hosts).toEqual(["gitlab.home.example.com:host-gateway"]);
   });
 
   it("build jobs get the host's Docker socket only when config asks for it", () => {
     const c = exampleYaml("homelab");
     c.runners.build.dockerAccess = "socket";
-    const withSocket = byName(synthEnvironment(validEnvironment(c, "homelab")), "gitlab-runner-build");
+    const withSocket = byName(contentOf(validEnvironment(c, "homelab")), "gitlab-runner-build");
     expect(runnerConfig(withSocket).runners[0].docker.volumes).toEqual(["/cache", "/var/run/docker.sock:/var/run/docker.sock"]);
   });
 
   it("builds no image on the Docker host: every image is a stock, pinned one (docker_image.build needs the classic image store)", () => {
-    for (const image of resources(stack, "docker_image")) {
+    for (const image of [...resources(stack, "docker_image"), ...resources(content, "docker_image")]) {
       expect(image.build, image.name).toBeUndefined();
       expect(image.name).toMatch(/:[\w][\w.-]*$|@sha256:[a-f0-9]{64}$/);
     }
     expect(deploy.image).toMatch(/^\$\{docker_image\./);
-    expect(resources(stack, "docker_image").map((i) => i.name)).toContain("gitlab/gitlab-runner:alpine-v18.5.0");
+    expect(resources(content, "docker_image").map((i) => i.name)).toContain("gitlab/gitlab-runner:alpine-v18.5.0");
   });
 
   it("deploy runner: docker executor whose jobs get the host's Docker, one job at a time, unprivileged", () => {
@@ -64,35 +68,41 @@ describe("runners on docker", () => {
 
   it("deploy jobs are not on the build jobs' filtered bridge: they may reach the LAN (Ansible)", () => {
     expect(runnerConfig(deploy).runners[0].docker.network_mode).toBe("gitlab-deploy-jobs");
+    // The first stack makes the network, before the second stack's deploy runner exists.
     const network = resources(stack, "docker_network").find((n) => n.name === "gitlab-deploy-jobs");
     expect(network).toBeDefined();
     expect(network.labels).toContainEqual({ label: "gitlab-platform.keep", value: "true" });
   });
 
-  it("each runner gets its own token from its own host file, filled in at start", () => {
-    expect(build.env).toEqual(["RUNNER_TOKEN_FILE=/run/secrets/runner_token_build"]);
-    expect(deploy.env).toEqual(["RUNNER_TOKEN_FILE=/run/secrets/runner_token_deploy"]);
-    expect(build.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/runner_token_build", target: "/run/secrets/runner_token_build", read_only: true }]);
-    expect(deploy.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/runner_token_deploy", target: "/run/secrets/runner_token_deploy", read_only: true }]);
+  it("each runner gets its own gitlab_user_runner's token as a root-only uploaded file, filled in at start", () => {
+    const runners = content.resource.gitlab_user_runner;
+    const role = (r: string) => Object.keys(runners).find((k) => k.startsWith(`runners_${r}_`));
+    for (const [c, r] of [[build, "build"], [deploy, "deploy"]] as const) {
+      expect(c.env).toEqual([`RUNNER_TOKEN_FILE=${RUNNER_TOKEN_FILE}`]);
+      expect(c.upload.find((u: any) => u.file === RUNNER_TOKEN_FILE)).toEqual({ file: RUNNER_TOKEN_FILE, content: `\${gitlab_user_runner.${role(r)}.token}`, permissions: "0600" });
+      // No host file any more: nothing to create by hand, nothing mounted.
+      expect(c.mounts).toBeUndefined();
+    }
     for (const c of [build, deploy]) {
       expect(c.entrypoint).toEqual(["/usr/local/bin/runner-entrypoint"]);
       expect(c.command).toEqual(["run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner"]);
       expect(upload(c, "/usr/local/bin/runner-entrypoint")).toBe(hostScript("runner-entrypoint.sh"));
     }
     expect(build.image).toMatch(/^\$\{docker_image\./);
-    expect(resources(stack, "docker_image").map((i) => i.name)).toContain("gitlab/gitlab-runner:alpine-v18.5.0");
   });
 
   it("the deploy runner's container is the one the apply guard protects", () => {
     expect(deploy.name).toBe(DEPLOY_RUNNER_CONTAINER_NAME);
   });
 
-  it("there is no deploy runner without a deploy token", () => {
+  it("there is no deploy runner (container, registration or jobs' network) without runners.deploy", () => {
     const c = exampleYaml("homelab");
     delete c.runners.deploy;
-    const s = synthEnvironment(validEnvironment(c, "homelab"));
+    const env = validEnvironment(c, "homelab");
+    const s = contentOf(env);
     expect(byName(s, "gitlab-runner-deploy")).toBeUndefined();
-    expect(JSON.stringify(s)).not.toContain("runner_token_deploy");
+    expect(Object.keys(s.resource.gitlab_user_runner)).toEqual([expect.stringMatching(/^runners_build_/)]);
+    expect(resources(synthEnvironment(env), "docker_network").map((n) => n.name)).not.toContain("gitlab-deploy-jobs");
   });
 
   it("runners expose metrics on 9252 and are health-checked through them", () => {

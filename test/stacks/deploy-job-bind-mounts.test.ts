@@ -12,13 +12,13 @@ import { join } from "node:path";
 import { parse } from "smol-toml";
 import { expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
-import { exampleYaml, resources, synthEnvironment, validEnvironment } from "../helpers";
+import { exampleYaml, resources, synthEnvironmentStacks, validEnvironment } from "../helpers";
 import { BUSYBOX_IMAGE, describeWithDockerEngine, type DockerEngine } from "../support/docker-engine";
 
 function deployRunner(dataRoot: string) {
   const c = exampleYaml("homelab");
   c.docker.dataRoot = dataRoot;
-  const stack = synthEnvironment(validEnvironment(c, "homelab"));
+  const stack = synthEnvironmentStacks(validEnvironment(c, "homelab"))["homelab-gitlab"]!;
   const container = resources(stack, "docker_container").find((x) => x.name === "gitlab-runner-deploy");
   const template = unescapeTemplate(container.upload.find((u: any) => u.file === "/etc/gitlab-runner/config.toml.template").content);
   return (parse(template) as any).runners[0];

@@ -7,7 +7,8 @@ import { KEEP_LABEL } from "../../constructs/docker-conventions";
 import { exampleStack, resources } from "../examples";
 
 const stack = exampleStack("homelab");
-const containers = resources(stack, "docker_container");
+// The homelab's containers, both stacks' (the runners are homelab-gitlab's).
+const containers = [...resources(stack, "docker_container"), ...resources(exampleStack("homelab-gitlab"), "docker_container")];
 const DATA_ROOT = "/srv/gitlab";
 
 describe("docker data safety", () => {

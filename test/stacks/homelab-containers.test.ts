@@ -8,7 +8,8 @@ import { parse } from "yaml";
 import { exampleStack, resources } from "../examples";
 
 const stack = exampleStack("homelab");
-const containers = resources(stack, "docker_container");
+// The homelab's containers, both stacks' (the runners are homelab-gitlab's).
+const containers = [...resources(stack, "docker_container"), ...resources(exampleStack("homelab-gitlab"), "docker_container")];
 const byName = (name: string) => containers.find((c) => c.name === name);
 const aliasesOf = (c: any): string[] => (c.networks_advanced ?? []).flatMap((n: any) => n.aliases ?? []);
 const upload = (container: string, file: string): string => byName(container).upload.find((u: any) => u.file === file).content;

@@ -13,7 +13,8 @@ import { exampleStack, exampleYaml, resources, synthEnvironment, validEnvironmen
 import { BUSYBOX_IMAGE, describeWithDockerEngine } from "../support/docker-engine";
 
 const stack = exampleStack("homelab");
-const containers = resources(stack, "docker_container");
+// The homelab's containers, both stacks' (the runners are homelab-gitlab's).
+const containers = [...resources(stack, "docker_container"), ...resources(exampleStack("homelab-gitlab"), "docker_container")];
 const byName = (name: string) => containers.find((c) => c.name === name);
 const upload = (c: any, file: string) => unescapeTemplate(c.upload.find((u: any) => u.file === file)?.content as string);
 const secretMounts = (c: any) => (c.mounts ?? []).filter((m: any) => String(m.source).startsWith("/srv/gitlab/secrets/"));
@@ -37,8 +38,6 @@ describe("homelab secrets", () => {
     expect(owners).toEqual({
       gitlab_smtp_password: ["gitlab"],
       gitlab_oidc_client_secret: ["gitlab"],
-      runner_token_build: ["gitlab-runner-build"],
-      runner_token_deploy: ["gitlab-runner-deploy"],
       grafana_admin_password: ["grafana"],
       grafana_oauth_client_secret: ["grafana"],
       alertmanager_smtp_password: ["alertmanager"],
@@ -51,8 +50,9 @@ describe("homelab secrets", () => {
     expect(rb).toContain("gitlab_rails['smtp_password'] = File.read('/run/secrets/gitlab_smtp_password').strip");
     expect(rb).toContain("'secret' => File.read('/run/secrets/gitlab_oidc_client_secret').strip");
     expect((byName("gitlab").env ?? []).filter((e: string) => !e.startsWith("GITLAB_POST_RECONFIGURE_SCRIPT="))).toEqual([]);
-    expect(byName("gitlab-runner-build").env).toEqual(["RUNNER_TOKEN_FILE=/run/secrets/runner_token_build"]);
-    expect(byName("gitlab-runner-deploy").env).toEqual(["RUNNER_TOKEN_FILE=/run/secrets/runner_token_deploy"]);
+    // The runners' tokens are uploaded by homelab-gitlab from its gitlab_user_runners (test/stacks/runner-tokens.test.ts).
+    expect(byName("gitlab-runner-build").env).toEqual(["RUNNER_TOKEN_FILE=/etc/gitlab-runner/runner-token"]);
+    expect(byName("gitlab-runner-deploy").env).toEqual(["RUNNER_TOKEN_FILE=/etc/gitlab-runner/runner-token"]);
     expect(byName("grafana").env).toContain("GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana_admin_password");
     const am = parse(upload(byName("alertmanager"), "/etc/alertmanager/alertmanager.yml"));
     expect(JSON.stringify(am)).toContain('"auth_password_file":"/run/secrets/alertmanager_smtp_password"');

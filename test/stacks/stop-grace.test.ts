@@ -15,7 +15,8 @@ import { exampleStack, resources } from "../examples";
 import { BUSYBOX_IMAGE, describeWithDockerEngine, type DockerEngine } from "../support/docker-engine";
 
 const stack = exampleStack("homelab");
-const containers = resources(stack, "docker_container");
+// The homelab's containers, both stacks' (the runners are homelab-gitlab's).
+const containers = [...resources(stack, "docker_container"), ...resources(exampleStack("homelab-gitlab"), "docker_container")];
 const byName = (name: string) => containers.find((c) => c.name === name);
 
 /** The timeout resourceDockerContainerDelete passes to ContainerStop. */
