@@ -120,6 +120,8 @@ export interface PlatformReleaseProps {
   /** Seconds Helm waits for the release to be ready. @default 600 */
   readonly timeoutSeconds?: number;
   readonly dependsOn?: readonly ITerraformDependable[];
+  /** Values that are Terraform references (never secrets: policy K8S-SECRETS-AS-REFERENCES), beside the literal values. @default none */
+  readonly set?: readonly { readonly name: string; readonly value: string }[];
 }
 
 /** A Helm release of a pinned chart into the platform's namespace, values from a renderer. */
@@ -144,6 +146,7 @@ export class PlatformRelease extends Construct {
       wait: true,
       timeout: props.timeoutSeconds ?? 600,
       maxHistory: 10,
+      ...(props.set?.length ? { set: props.set.map((s) => ({ name: s.name, value: s.value })) } : {}),
       dependsOn: [...(props.namespace.resource ? [props.namespace.resource] : []), ...(props.dependsOn ?? [])],
     });
   }

@@ -24,6 +24,16 @@ function hostNamesTaken(env: unknown): unknown[] {
 
 export const KUBERNETES_CHECKS: readonly Check[] = [
   {
+    // The policy K8S-RELEASE-NAMESPACE sees one stack; the runner's chart is in the second.
+    path: "runners.namespace",
+    problem: (env) => {
+      const runner = at(env, "runners", "namespace") ?? "gitlab-runner";
+      return runner === at(env, "kubernetes", "namespace")
+        ? "must differ from kubernetes.namespace: CI job pods never share a namespace with GitLab's Secrets"
+        : undefined;
+    },
+  },
+  {
     path: "gitlab.chartVersion",
     problem: (env) => chartVersionProblem(at(env, "gitlab", "chartVersion"), at(env, "gitlab", "version")),
   },

@@ -6,7 +6,7 @@
 // annotation of its pod, rolls the pod, which reads the Secret only at start.
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import { runnerChartValues, type RunnerJobResources } from "../../userdata/helm/runner-values";
+import { runnerChartValues, TOKEN_VERSION_ANNOTATION, type RunnerJobResources } from "../../userdata/helm/runner-values";
 import { CHARTS, PlatformNamespace, PlatformRelease, PlatformSecret } from "../kubernetes-conventions";
 
 /** The Secret the chart reads the runner token from. */
@@ -71,8 +71,9 @@ export class KubernetesRunners extends Construct {
         privileged: props.privileged,
         jobResources: props.jobResources,
         ...(props.metrics ? { metrics: props.metrics } : {}),
-        tokenVersion: props.tokenVersion,
       }),
+      // A reference, so beside the literal values: a new runner (a new token) rolls the pod.
+      set: [{ name: `podAnnotations.${TOKEN_VERSION_ANNOTATION}`, value: props.tokenVersion }],
       source: "userdata/helm/runner-values.ts",
       dependsOn: [this.token.resource],
     });

@@ -27,9 +27,10 @@ describe("example environments", () => {
     if (env.platform !== "docker") throw new Error("homelab must be docker");
     expect(env.gitlab.sshPort).toBe(2222);
     expect(env.registry).toEqual({ enabled: true, hostname: "registry" });
-    expect(env.runners.build.token).toEqual({ hostFile: "runner_token_build" });
-    expect(env.runners.build.dockerAccess).toBe("none");
-    expect(env.runners.deploy?.token).toEqual({ hostFile: "runner_token_deploy" });
+    // Registered by homelab-gitlab: the seed's tags, the deploy runner protected, no untagged jobs.
+    expect(env.runners.build).toMatchObject({ dockerAccess: "none", tags: ["docker"], protected: false, runUntagged: false });
+    expect(env.runners.deploy).toMatchObject({ tags: ["deploy"], protected: true, runUntagged: false });
+    expect(env.runners.build.token).toBeUndefined();
     expect(env.backups.schedule).toBe("0 2 * * *");
     expect(env.runners.cleanupSchedule).toBe("0 */6 * * *");
     expect(env.runners.cleanupOlderThan).toBe("4h");

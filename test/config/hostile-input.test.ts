@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_CONFIG_BYTES, parseEnvironment } from "../../config/load";
-import { CONFIG_DIR, REPO_ROOT } from "../helpers";
+import { CONFIG_DIR, REPO_ROOT, stackNamesOf } from "../helpers";
 import {
   EXAMPLES,
   NODE_ERROR_PREFIX,
@@ -202,8 +202,8 @@ const cases: HostileCase[] = [
   },
   {
     what: "unknown key inside a Secrets Manager reference",
-    content: stagingWith(/( {2}token: \{ secretsManagerArn: "[^"]+")/, "$1, versionStage: AWSCURRENT"),
-    path: "runners.token.versionStage",
+    content: stagingWith(/(password: \{ secretsManagerArn: "[^"]*smtp[^"]*")/, "$1, versionStage: AWSCURRENT"),
+    path: "gitlab.smtp.password.versionStage",
     message: /unknown key/,
   },
   // ---- sections ----
@@ -333,10 +333,17 @@ const cases: HostileCase[] = [
     path: "(file)",
     message: /the file name 'Staging' must be a lower-case environment name \(letters, digits, '-'; at most 31\) — it becomes the stack name/,
   },
+  // ---- removed settings ----
+  {
+    what: "a runner token host file (the second stack registers the runners now)",
+    content: homelabWith("    jobImage: alpine:3.20", "    token: { hostFile: runner_token_build }\n    jobImage: alpine:3.20"),
+    path: "runners.build.token",
+    message: /no longer used: the `<env>-gitlab` stack registers this runner \(gitlab_user_runner\) and uploads its token into the runner's container\. Remove this key/,
+  },
   // ---- secrets pasted as literals ----
   {
     what: "runner token pasted as a literal (glrt-)",
-    content: homelabWith("token: { hostFile: runner_token_build }", "token: glrt-AbCdEfGhIjKlMnOpQrSt"),
+    content: homelabWith("    jobImage: alpine:3.20", "    token: glrt-AbCdEfGhIjKlMnOpQrSt\n    jobImage: alpine:3.20"),
     path: "runners.build.token",
     message: new RegExp(`looks like a GitLab runner authentication token pasted into config; secrets are never written in config — ${REFERENCE_HINT_DOCKER.source}`),
   },
@@ -575,7 +582,7 @@ describe("hostile environment files, through the real app as cdktf runs it (a ch
     if (!r) throw new Error("no run for the BOM case");
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(readdirSync(join(r.scratch.outdir, "stacks")).sort()).toEqual(["bom", "cluster", "homelab", "k3s-homelab", "production", "staging"]);
+    expect(readdirSync(join(r.scratch.outdir, "stacks")).sort()).toEqual(stackNamesOf(["bom", "cluster", "homelab", "k3s-homelab", "production", "staging"]).sort());
     expect(r.left).toEqual(["cdktf.out", "config"]);
   });
 });

@@ -23,7 +23,7 @@ describe("kubernetes examples", () => {
     expect(env.kubernetes.ingress).toEqual({ controller: "existing", className: "traefik" });
     expect(env.kubernetes.certManager.install).toBe(true);
     expect(env.kubernetes.argocd).toMatchObject({ enabled: true, chartVersion: "10.1.1", application: { path: "apps/k3s-homelab" } });
-    expect(env.runners).toMatchObject({ chartVersion: "0.86.0", privileged: false, token: { terraformVariable: "runner_token_k3s" } });
+    expect(env.runners).toMatchObject({ chartVersion: "0.86.0", privileged: false, tags: ["kubernetes"], protected: false, runUntagged: true });
   });
 
   it("cluster is the production shape: external PostgreSQL and Redis, S3 through IRSA, replicas and requests", () => {

@@ -17,7 +17,7 @@ const mistakes: Mistake[] = [
   {
     what: "a suppression of a rule that does not exist",
     config: () => ({ ...staging(), policy: { suppressions: [{ rule: "AWS-IMDS", path: "staging/gitlab-server/instance", reason: "vendor agent still needs IMDSv1 here" }] } }),
-    expected: [/^config\/test\.yaml: policy\.suppressions\[0\]\.rule: must be one of 'AWS-EC2-IMDSV2', .*'DOCKER-PUBLISHED-PORTS', .*'K8S-NAMESPACE-PROTECTED'$/],
+    expected: [/^config\/test\.yaml: policy\.suppressions\[0\]\.rule: must be one of 'AWS-EC2-IMDSV2', .*'DOCKER-PUBLISHED-PORTS', .*'K8S-NAMESPACE-PROTECTED', .*'GITLAB-TOKEN-SENSITIVE'$/],
   },
   {
     what: "a suppression for a whole stack instead of one resource",

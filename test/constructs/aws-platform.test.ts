@@ -346,10 +346,23 @@ describe("runner fleet in the aws stack", () => {
     expect(groups).toMatchObject({ "/staging/gitlab-runner/runner": 30, "/staging/gitlab-runner/system": 14 });
   });
 
-  it("lets the runners read only their own token secret", () => {
+  it("lets the runners read only their own token secret, the one this stack creates empty for staging-gitlab to fill", () => {
     const statements = policy("gitlab-runner").Statement;
     const token = statements.find((s: any) => s.Sid === "RunnerToken");
-    expect(token.Resource).toEqual([exampleYaml("staging").runners.token.secretsManagerArn]);
+    const [secret, config] = Object.entries(stack.resource.aws_secretsmanager_secret ?? {}).find(([, s]: [string, any]) => s.name === "staging-gitlab/runner-token")! as [string, any];
+    expect(token.Resource).toEqual([`\${aws_secretsmanager_secret.${secret}.arn}`]);
+    expect(config.recovery_window_in_days).toBe(0);
+    // No value here: the second stack writes each version.
+    expect(stack.resource.aws_secretsmanager_secret_version).toBeUndefined();
+  });
+
+  it("with runners.token (the manual escape hatch), reads that secret and creates none", () => {
+    const c = exampleYaml("staging");
+    c.runners.token = { secretsManagerArn: "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab-runner/token-AbCdEf" };
+    const s = synthEnvironment(validEnvironment(c, "staging"));
+    expect(Object.values(s.resource.aws_secretsmanager_secret ?? {}).map((x: any) => x.name)).not.toContain("staging-gitlab/runner-token");
+    const p = JSON.parse(resources(s, "aws_iam_role_policy").find((x) => x.name === "gitlab-runner").policy);
+    expect(p.Statement.find((x: any) => x.Sid === "RunnerToken").Resource).toEqual([c.runners.token.secretsManagerArn]);
   });
 });
 

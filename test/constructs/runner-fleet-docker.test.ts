@@ -75,7 +75,7 @@ describe("runners on docker", () => {
   });
 
   it("each runner gets its own gitlab_user_runner's token as a root-only uploaded file, filled in at start", () => {
-    const runners = content.resource.gitlab_user_runner;
+    const runners = content.resource.gitlab_user_runner ?? {};
     const role = (r: string) => Object.keys(runners).find((k) => k.startsWith(`runners_${r}_`));
     for (const [c, r] of [[build, "build"], [deploy, "deploy"]] as const) {
       expect(c.env).toEqual([`RUNNER_TOKEN_FILE=${RUNNER_TOKEN_FILE}`]);
@@ -101,7 +101,7 @@ describe("runners on docker", () => {
     const env = validEnvironment(c, "homelab");
     const s = contentOf(env);
     expect(byName(s, "gitlab-runner-deploy")).toBeUndefined();
-    expect(Object.keys(s.resource.gitlab_user_runner)).toEqual([expect.stringMatching(/^runners_build_/)]);
+    expect(Object.keys(s.resource.gitlab_user_runner ?? {})).toEqual([expect.stringMatching(/^runners_build_/)]);
     expect(resources(synthEnvironment(env), "docker_network").map((n) => n.name)).not.toContain("gitlab-deploy-jobs");
   });
 

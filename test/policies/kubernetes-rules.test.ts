@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
 import { findViolations, RULES } from "../../policies/index";
 import { stackView } from "../../policies/stack-view";
-import { deepClone, exampleEnvironment, synthToDisk, type SynthesizedStack } from "../helpers";
+import { deepClone, exampleEnvironment, synthStacksToDisk, type SynthesizedStack } from "../helpers";
 import { view } from "./view";
 
 const rule = (id: string) => RULES.find((r) => r.id === id)!;
@@ -123,7 +123,8 @@ describe("kubernetes policy rules", () => {
 describe.each(["k3s-homelab", "cluster"])("%s: the policies on its real resources", (name) => {
   const env = exampleEnvironment(name);
   // As `cdktf synth` writes it: the aspect already refused any violation.
-  const stack = synthToDisk([env])[name]!;
+  const stacks = synthStacksToDisk([env]);
+  const stack = stacks[name]!;
   const violations = (s: SynthesizedStack, privilegedJobs = false) => findViolations(stackView(s, { gitSshPort: 22, privilegedJobs }), []).map((v) => `${v.rule.id} ${v.resource.path}`);
   const gitlabRelease = (s: SynthesizedStack) => Object.values(s.resource.helm_release!).find((r: any) => r.chart === "gitlab") as any;
 
@@ -138,11 +139,20 @@ describe.each(["k3s-homelab", "cluster"])("%s: the policies on its real resource
     expect(violations(changed)).toEqual([`K8S-PV-RETAIN ${name}/gitlab-server/chart/release`]);
   });
 
-  it("fails when a chart floats or a release moves into another's namespace", () => {
+  it("fails when a chart floats or a release moves into a shared namespace", () => {
     const changed = deepClone(stack);
     gitlabRelease(changed).version = "";
+    gitlabRelease(changed).namespace = "default";
+    expect(violations(changed).sort()).toEqual([`K8S-CHART-PINNED ${name}/gitlab-server/chart/release`, `K8S-RELEASE-NAMESPACE ${name}/gitlab-server/chart/release`].sort());
+  });
+
+  it("the runner's chart (second stack) passes every rule, and fails when it floats or its token Secret reads a variable", () => {
+    const content = stacks[`${name}-gitlab`]!;
+    expect(violations(content)).toEqual([]);
+    const changed = deepClone(content);
     const runner = Object.values(changed.resource.helm_release!).find((r: any) => r.chart === "gitlab-runner") as any;
-    runner.namespace = "gitlab";
-    expect(violations(changed).sort()).toEqual([`K8S-CHART-PINNED ${name}/gitlab-server/chart/release`, `K8S-RELEASE-NAMESPACE ${name}/runners/chart/release`].sort());
+    runner.version = "";
+    runner.set = [{ name: "runnerToken", value: "${var.runner_token}" }];
+    expect(violations(changed).sort()).toEqual([`K8S-CHART-PINNED ${name}-gitlab/runner-release/chart/release`, `K8S-SECRETS-AS-REFERENCES ${name}-gitlab/runner-release/chart/release`].sort());
   });
 });

@@ -90,7 +90,7 @@ describe.each([
     const [userRunner] = Object.keys(content.resource.gitlab_user_runner ?? {});
     expect(secrets(content)["gitlab-runner-token"].data).toEqual({ "runner-token": `\${gitlab_user_runner.${userRunner}.token}`, "runner-registration-token": "" });
     expect(runner.depends_on).toEqual([expect.stringMatching(/^kubernetes_secret_v1\.runner-release_token/)]);
-    expect(values(runner).podAnnotations).toEqual({ "gitlab-platform/runner-id": `\${gitlab_user_runner.${userRunner}.id}` });
+    expect(runner.set).toEqual([{ name: "podAnnotations.gitlab-platform/runner-id", value: `\${gitlab_user_runner.${userRunner}.id}` }]);
     // The first stack keeps the namespace only: no runner token, no variable for one.
     expect(secrets(stack)["gitlab-runner-token"]).toBeUndefined();
     expect(releases(stack)["gitlab-runner"]).toBeUndefined();

@@ -27,14 +27,13 @@ export interface RunnerChartSettings {
   readonly jobResources: RunnerJobResources;
   /** PodMonitor for the cluster's Prometheus operator, with the labels it selects by. */
   readonly metrics?: { readonly selectorLabels: Readonly<Record<string, string>> };
-  /**
-   * Changes whenever the token does (the gitlab_user_runner's id): an annotation of the runner's
-   * pod, so a new token rolls the pod, which reads the Secret only at start. @default none
-   */
-  readonly tokenVersion?: string;
 }
 
-/** The pod annotation that carries RunnerChartSettings.tokenVersion. */
+/**
+ * The runner pod's annotation that holds the gitlab_user_runner's id: set on the release (a
+ * Terraform reference, so not in the literal values), a new runner rolls the pod, which reads
+ * the token Secret only at start.
+ */
 export const TOKEN_VERSION_ANNOTATION = "gitlab-platform/runner-id";
 
 /** config.toml's [[runners]] section for the Kubernetes executor (keys: gitlab-runner's config.go). */
@@ -60,7 +59,6 @@ export function runnerChartValues(s: RunnerChartSettings): HelmValues {
     concurrent: s.concurrent,
     rbac: { create: true },
     runners: { secret: s.tokenSecret, config: kubernetesExecutorToml(s) },
-    ...(s.tokenVersion ? { podAnnotations: { [TOKEN_VERSION_ANNOTATION]: s.tokenVersion } } : {}),
     // The manager pod itself is never privileged, whatever the jobs are.
     securityContext: { privileged: false, allowPrivilegeEscalation: false, runAsNonRoot: true, readOnlyRootFilesystem: false, capabilities: { drop: ["ALL"] } },
     metrics: s.metrics
