@@ -45,7 +45,7 @@ function awsWithEverySecret(): Config {
   return c;
 }
 
-/** docker with every secret: SMTP, SSO, external database, both runner tokens, both Cloudflare tokens, Grafana (password, OAuth), webhook URL. */
+/** docker with every secret: SMTP, SSO, external database, both Cloudflare tokens, Grafana (password, OAuth), webhook URL (the runners' tokens come from homelab-gitlab). */
 function dockerWithEverySecret(): Config {
   const c = deepClone(exampleYaml("homelab"));
   c.gitlab.smtp = { host: "smtp.example.com", username: "gitlab@example.com", password: hostFile("hygiene_smtp_password") };
@@ -58,8 +58,7 @@ function dockerWithEverySecret(): Config {
   c.gitlab.externalDatabase = { host: "db.example.com", password: hostFile("hygiene_db_password") };
   c.dns.apiToken = tfVar("hygiene_cloudflare_api_token");
   c.tls.dnsApiToken = hostFile("hygiene_traefik_dns_token");
-  c.runners.build.token = hostFile("hygiene_runner_token_build");
-  c.runners.deploy = { token: hostFile("hygiene_runner_token_deploy") };
+  c.runners.deploy = {};
   c.observability.grafanaAdminPassword = hostFile("hygiene_grafana_admin_password");
   c.observability.grafanaSso.clientSecret = hostFile("hygiene_grafana_oauth_secret");
   c.observability.alertReceiver = { webhook: { url: hostFile("hygiene_alert_webhook_url") } };
@@ -87,7 +86,7 @@ function ownNames(name: string, config: Config): Config {
   return c;
 }
 
-/** kubernetes with every secret as a variable: SMTP, SSO, external PostgreSQL and Redis, S3 keys, runner token, Cloudflare, Argo CD's SSO. */
+/** kubernetes with every secret as a variable: SMTP, SSO, external PostgreSQL and Redis, S3 keys, Cloudflare, Argo CD's SSO (the runner's token comes from the second stack). */
 function kubernetesWithEverySecret(): Config {
   const c = deepClone(exampleYaml("k3s-homelab"));
   c.gitlab.hostname = "gitlab-hygiene-k8s";
@@ -101,7 +100,6 @@ function kubernetesWithEverySecret(): Config {
   c.gitlab.externalDatabase = { host: "db.example.com", password: tfVar("hygiene_k8s_db_password") };
   c.gitlab.externalRedis = { host: "redis.example.com", password: tfVar("hygiene_k8s_redis_password") };
   c.objectStorage.credentials = { accessKeyId: tfVar("hygiene_k8s_s3_access_key_id"), secretAccessKey: tfVar("hygiene_k8s_s3_secret_access_key") };
-  c.runners.token = tfVar("hygiene_k8s_runner_token");
   c.dns.apiToken = tfVar("hygiene_k8s_cloudflare_api_token");
   c.kubernetes.argocd.sso.clientSecret = tfVar("hygiene_k8s_argocd_client_secret");
   return c;
@@ -114,6 +112,8 @@ const EXTRA: Record<string, Config> = {
   "hygiene-kubernetes": ownNames("hygiene-kubernetes", kubernetesWithEverySecret()),
 };
 const STACKS = ["homelab", "staging", "production", "k3s-homelab", "cluster", "hygiene-aws", "hygiene-docker", "hygiene-docker-mail", "hygiene-kubernetes"];
+/** Each environment's second stack (what lives inside GitLab: the runners and their tokens). */
+const CONTENT_STACKS = STACKS.map((name) => `${name}-gitlab`);
 
 interface SecretRef {
   readonly path: string;
@@ -182,6 +182,7 @@ let scratch: Scratch;
 let run: AppRun;
 let configs: Record<string, Config>;
 let stacks: Record<string, any>;
+let contentStacks: Record<string, any>;
 
 beforeAll(async () => {
   scratch = scratchWithExamples("secret-hygiene-");
@@ -199,6 +200,7 @@ beforeAll(async () => {
   stacks = Object.fromEntries(
     Object.keys(configs).map((name) => [name, JSON.parse(readFileSync(join(scratch.outdir, "stacks", name, "cdk.tf.json"), "utf8"))]),
   );
+  contentStacks = Object.fromEntries(CONTENT_STACKS.map((name) => [name, JSON.parse(readFileSync(join(scratch.outdir, "stacks", name, "cdk.tf.json"), "utf8"))]));
 }, 120_000);
 
 afterAll(() => {
@@ -228,7 +230,7 @@ describe("secret hygiene of cdktf.out", () => {
   it("no file under cdktf.out (stacks, manifest) holds anything secret-looking", () => {
     const files = filesUnder(scratch.outdir);
     expect(files).toContain("manifest.json");
-    for (const name of Object.keys(stacks)) expect(files).toContain(join("stacks", name, "cdk.tf.json"));
+    for (const name of [...Object.keys(stacks), ...CONTENT_STACKS]) expect(files).toContain(join("stacks", name, "cdk.tf.json"));
     // Nothing is built on a Docker host, so no build context is copied into cdktf.out.
     expect(files.filter((f) => f.split(/[\\/]/).includes("assets"))).toEqual([]);
     const findings = scanTree(scratch.outdir);
@@ -327,6 +329,40 @@ describe("secret hygiene of cdktf.out", () => {
   );
 });
 
+describe("secret hygiene of the second stacks (<env>-gitlab)", () => {
+  /** A reference to a value Terraform holds as sensitive: a runner's token, a secret's value. */
+  const SECRET_VALUE = /\.token\}|secret_string|\.data\b|var\./;
+
+  it.each(CONTENT_STACKS)("%s: no output carries a token or a secret's value, sensitive or not", (name) => {
+    for (const [output, block] of Object.entries((contentStacks[name].output ?? {}) as Record<string, any>)) {
+      expect(JSON.stringify(block.value), `output ${output}`).not.toMatch(SECRET_VALUE);
+      expect(JSON.stringify(block.value), `output ${output}`).not.toContain("gitlab_user_runner");
+    }
+  });
+
+  it.each(CONTENT_STACKS)("%s: a runner token is written only where its runner reads it, and no variable carries a secret", (name) => {
+    const stack = contentStacks[name];
+    expect(stack.variable ?? {}).toEqual({});
+    const runners = Object.keys(stack.resource?.gitlab_user_runner ?? {}).map((r) => `\${gitlab_user_runner.${r}.token}`);
+    const uses = stringsOf(stack.resource ?? {}).filter((s) => s.text.includes(".token}"));
+    for (const use of uses) {
+      expect(runners.some((r) => use.text === r), `${use.path}: a token reference must be the whole value`).toBe(true);
+      expect(use.path, use.path).toMatch(/^\$\.(?:aws_secretsmanager_secret_version\.[^.]+\.secret_string|docker_container\.[^.]+\.upload\[\d+\]\.content|kubernetes_secret_v1\.[^.]+\.data\.runner-token)$/);
+    }
+    // Every runner's token goes somewhere: one place each.
+    expect(uses.map((u) => u.text).sort()).toEqual([...runners].sort());
+    // The only secret values read into Terraform are the automation token the provider needs.
+    for (const type of Object.keys(stack.data ?? {}).filter((t) => /secretsmanager_secret_version|kubernetes_secret/.test(t))) {
+      expect(Object.keys(stack.data[type]), `${name}: data ${type}`).toEqual(["automation-token"]);
+    }
+  });
+
+  it("aws with runners.token (the manual escape hatch): no runner is registered, no secret version written", () => {
+    expect(contentStacks["hygiene-aws-gitlab"].resource?.gitlab_user_runner).toBeUndefined();
+    expect(contentStacks["hygiene-aws-gitlab"].resource?.aws_secretsmanager_secret_version).toBeUndefined();
+  });
+});
+
 describe("the secret scanner can fail", () => {
   let planted: string | undefined;
   afterAll(() => {
@@ -347,6 +383,25 @@ describe("the secret scanner can fail", () => {
     );
     // A finding does not repeat the secret whole in test logs.
     expect(formatFindings(findings)).not.toContain("glpat-0123456789abcdefghij");
+  });
+
+  it("catches a runner token written literally into a second stack's upload or output", () => {
+    const dir = mkdtempSync(join(tmpdir(), "secret-scan-content-"));
+    try {
+      cpSync(join(scratch.outdir, "stacks", "homelab-gitlab"), dir, { recursive: true });
+      expect(scanTree(dir)).toEqual([]);
+      const stack = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8"));
+      const container = Object.values(stack.resource.docker_container)[0] as { upload: { file: string; content: string }[] };
+      container.upload.find((u) => u.file === "/etc/gitlab-runner/runner-token")!.content = "glrt-t1_AbCdEfGhIjKlMnOpQrSt";
+      stack.output = { runner: { value: "glrt-t1_ZyXwVuTsRqPoNmLkJiHg" } };
+      writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(stack, null, 2));
+      const findings = scanTree(dir);
+      expect(findings.filter((f) => f.kind === "GitLab token").map((f) => f.where)).toEqual(
+        expect.arrayContaining([expect.stringMatching(/upload\[\d+\]\.content$/), expect.stringMatching(/\.output\.runner\.value$/)]),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("catches a password written into a Helm release's values of a kubernetes stack, where a Secret's name belongs", () => {
