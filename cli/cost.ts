@@ -9,7 +9,7 @@
 //   --modes           aws: only the runners in both scaling modes (runners.scaling cpu and jobs)
 //                     at equal peak capacity, each synthesized; with --markdown, the README's
 //                     table. The text report of an aws environment ends with this comparison.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { estimate, type CostReport } from "../cost/estimate";
@@ -122,13 +122,16 @@ export function costCommand(args: readonly string[], out: NodeJS.WritableStream 
   if (options.modes) return modesCommand(options, rates, out);
   let file = options.stack;
   let environment: ReturnType<typeof loadEnvironments>[number] | undefined;
+  let companions: StackJson[] = [];
   if (!file) {
-    // The environment's platform stack: the first it is deployed as.
+    // The environment's platform stack: the first it is deployed as; the others beside it.
     if (options.synth) synthesize([options.environment]);
     [environment] = loadEnvironments(configDir(), [options.environment]);
-    file = join(stackDir(environmentStackNames(environment!)[0]!), "cdk.tf.json");
+    const [first, ...others] = environmentStackNames(environment!).map((name) => join(stackDir(name), "cdk.tf.json"));
+    file = first!;
+    companions = others.filter((f) => existsSync(f)).map(readStack);
   }
-  const report = estimate(options.environment, readStack(file), rates, options.compare ? readStack(options.compare) : undefined);
+  const report = estimate(options.environment, readStack(file), rates, options.compare ? readStack(options.compare) : undefined, companions);
   const text =
     options.output === "json" ? JSON.stringify(report, null, 2) : options.output === "markdown" ? formatMarkdown(report) : options.output === "summary" ? formatSummaryLine(report) : formatText(report);
   out.write(`${text}\n`);

@@ -168,6 +168,8 @@ const alarm: Pricer = (r, ctx) => {
   return [line(r.path, highResolution ? "alarm, high resolution" : "alarm", 1, "alarm-months", highResolution ? ctx.rates.cloudwatch.highResolutionAlarmMonth : ctx.rates.cloudwatch.alarmMonth)];
 };
 
+const secret: Pricer = (r, ctx) => [line(r.path, "Secrets Manager secret", 1, "secret-months", ctx.rates.secretsManager.secretMonth)];
+
 const PRICERS: Record<string, Pricer> = {
   aws_instance: instance,
   aws_ebs_volume: ebsVolume,
@@ -177,6 +179,7 @@ const PRICERS: Record<string, Pricer> = {
   aws_dlm_lifecycle_policy: snapshotPolicy,
   aws_s3_bucket: bucket,
   aws_cloudwatch_metric_alarm: alarm,
+  aws_secretsmanager_secret: secret,
 };
 
 /** Types that cost nothing by themselves (or are priced through another resource). */

@@ -22,8 +22,9 @@ export interface DockerHostReport {
   readonly volumes: readonly string[];
 }
 
-export function dockerHostReport(stack: StackJson): DockerHostReport {
-  const resources = resourcesOf(stack);
+export function dockerHostReport(stack: StackJson, companions: readonly StackJson[] = []): DockerHostReport {
+  // The host runs the containers of every stack of the environment (the runners are `<env>-gitlab`'s).
+  const resources = [stack, ...companions].flatMap(resourcesOf);
   const containers = resources
     .filter((r) => r.type === "docker_container")
     .map((r): ContainerNeeds => {

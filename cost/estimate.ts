@@ -21,14 +21,15 @@ export interface RateSource {
 
 export class UnsupportedStackError extends Error {}
 
-export function estimate(environment: string, stack: StackJson, rates: RateTable, base?: StackJson): CostReport {
+/** `companions`: the environment's other stacks (`<env>-gitlab`), whose containers share a docker host. */
+export function estimate(environment: string, stack: StackJson, rates: RateTable, base?: StackJson, companions: readonly StackJson[] = []): CostReport {
   const platform = platformOf(stack);
-  if (platform === "docker") return { environment, platform, ...dockerHostReport(stack) };
+  if (platform === "docker") return { environment, platform, ...dockerHostReport(stack, companions) };
   if (platform !== "aws") throw new UnsupportedStackError(`${environment}: no cost estimate for this stack's platform (providers: ${Object.keys(stack.provider ?? {}).join(", ") || "none"})`);
   const aws = estimateAws(stack, rates);
   const notes = [
     "Data transfer out of AWS (clones, pulls, registry downloads) comes on top.",
-    "Secrets Manager secrets the environment references (created by you) cost 0.40 each a month.",
+    "Secrets Manager secrets the environment references (created by you) cost 0.40 each a month; the second stack (`<env>-gitlab`) adds none.",
     ...(aws.region && aws.region !== rates.region ? [`The stack is in ${aws.region}; the rates are ${rates.region}'s: override them with --rates.`] : []),
   ];
   const baseTotal = base && platformOf(base) === "aws" ? estimateAws(base, rates).total : undefined;

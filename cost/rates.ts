@@ -47,6 +47,7 @@ export const rateTableSchema = z.strictObject({
     logsStoredGbMonth: price,
   }),
   vpc: z.strictObject({ publicIpv4Hourly: price, natGatewayHourly: price, natGatewayProcessedGb: price }),
+  secretsManager: z.strictObject({ secretMonth: price }),
   usage: z.strictObject({
     runners: runnersUsage,
     snapshots: z.strictObject({ volumeUsedShare: share, dailyChangeShare: share }),

@@ -6,11 +6,11 @@ import { describe, expect, it } from "vitest";
 import { estimate, type CostReport } from "../../cost/estimate";
 import { formatSummaryLine, formatText } from "../../cost/format";
 import { loadRates, RatesError } from "../../cost/rates";
-import { deepClone, exampleEnvironment, exampleYaml, resources, synthToDisk, validEnvironment, type SynthesizedStack } from "../helpers";
+import { deepClone, exampleEnvironment, exampleYaml, resources, synthStacksToDisk, synthToDisk, validEnvironment, type SynthesizedStack } from "../helpers";
 import { cli } from "../support/cli";
 import { scratchWithExamples } from "../support/run-app";
 
-const stacks = synthToDisk([exampleEnvironment("staging"), exampleEnvironment("homelab")]);
+const stacks = synthStacksToDisk([exampleEnvironment("staging"), exampleEnvironment("homelab")]);
 const staging = stacks.staging!;
 const rates = loadRates();
 
@@ -139,8 +139,8 @@ describe("the rate table", () => {
 });
 
 describe("docker environments", () => {
-  it("report the host's resources instead of dollars", () => {
-    const report = estimate("homelab", stacks.homelab!, rates);
+  it("report the host's resources instead of dollars, the runner containers of homelab-gitlab included", () => {
+    const report = estimate("homelab", stacks.homelab!, rates, undefined, [stacks["homelab-gitlab"]!]);
     expect(report.platform).toBe("docker");
     if (report.platform !== "docker") return;
     expect(report.host).toBe("192.0.2.10");
