@@ -1,10 +1,10 @@
 // The README's homelab first deploy is one copy-pasteable sequence: it must run. Its steps
-// that touch the Docker host (secret files, runner tokens) run here for real, with `ssh`
+// that touch the Docker host (the secret files) run here for real, with `ssh`
 // standing in for a shell on the host (it runs the remote command locally with bash) and
 // `docker` recording calls; its config edits run on a copy of the example and the result goes
 // through the loader and the synth. Deploys and Terraform calls cannot run here (no providers).
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -82,18 +82,10 @@ describe("README: the homelab's first deploy", () => {
       expect(readFileSync(join(secrets, n), "utf8")).toBe(`value of ${n} with 'quotes' and $dollars`);
       expect(statSync(join(secrets, n)).mode & 0o777).toBe(0o600);
     }
-    expect(readFileSync(join(secrets, "runner_token_build"), "utf8")).toBe("pending");
   });
 
-  it("step 3 writes the runners' tokens and restarts them", () => {
-    const host = fakeHost();
-    mkdirSync(join(host.dataRoot, "secrets"), { recursive: true });
-    const r = runSteps(step(3), host, "glrt-build-token\nglrt-deploy-token\n");
-    expect(r.status, r.stderr).toBe(0);
-    expect(readFileSync(join(host.dataRoot, "secrets", "runner_token_build"), "utf8")).toBe("glrt-build-token");
-    expect(readFileSync(join(host.dataRoot, "secrets", "runner_token_deploy"), "utf8")).toBe("glrt-deploy-token");
-    expect(statSync(join(host.dataRoot, "secrets", "runner_token_deploy")).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(host.dir, "docker.log"), "utf8").trim().split("\n")).toEqual(["restart gitlab-runner-build", "restart gitlab-runner-deploy"]);
-    expect(existsSync(join(host.dir, "docker.log"))).toBe(true);
+  it("has no manual runner token step: the homelab-gitlab stack registers the runners", () => {
+    expect(block).not.toMatch(/runner_token|pending|New instance runner|glrt-/);
+    expect(readme).not.toMatch(/runner_token_(build|deploy)/);
   });
 });
