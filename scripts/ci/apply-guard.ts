@@ -2,7 +2,10 @@
 // the apply job is a job of that runner (homelab: gitlab-runner-deploy), so stopping the
 // runner stops the apply half-way (after the runner's grace period, which it spends waiting
 // for this very job), leaving resources half-replaced, the state unwritten and its lock held. Such a change (a runner version
-// bump, a rotated deploy token) is applied from a workstation instead.
+// bump, a rotated deploy token) is applied from a workstation instead. The container is the
+// `<env>-gitlab` stack's (beside its gitlab_user_runner, whose new token replaces it); the
+// first stack's plan that hands it over (the one-time migration) deletes it there: both are
+// refused, whichever stack the job applies.
 //   npx tsx scripts/ci/apply-guard.ts <environment> <terraform show -json of the plan>
 import { readFileSync } from "node:fs";
 import { DEPLOY_RUNNER_CONTAINER_NAME } from "../../constructs/runner-fleet/docker";

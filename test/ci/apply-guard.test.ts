@@ -55,6 +55,33 @@ describe("apply guard: the deploy runner never applies its own replacement", () 
     expect(selfReplacementProblem("homelab", other)).toBeUndefined();
   });
 
+  it("in homelab-gitlab, refuses the deploy runner's token rotation (its container is replaced with it) and lets the build runner's through", () => {
+    const rotation = (role: "build" | "deploy", name: string): PlanJson => ({
+      resource_changes: [
+        { address: `gitlab_user_runner.runners_${role}_A1`, mode: "managed", type: "gitlab_user_runner", change: { actions: ["delete", "create"], before: {}, after: {} } },
+        // The uploaded token is unknown until apply: the provider replaces the container.
+        { address: `docker_container.runner-containers_${role}_container_B2`, mode: "managed", type: "docker_container", change: { actions: ["delete", "create"], before: { name }, after: { name } } },
+      ],
+    });
+    const problem = selfReplacementProblem("homelab-gitlab", rotation("deploy", DEPLOY_RUNNER_CONTAINER_NAME));
+    expect(problem).toContain("refusing to apply 'homelab-gitlab'");
+    expect(problem).toContain("docker_container.runner-containers_deploy_container_B2 (replaced)");
+    expect(problem).toContain("npx cdktf deploy homelab-gitlab");
+    expect(selfReplacementProblem("homelab-gitlab", rotation("build", "gitlab-runner-build"))).toBeUndefined();
+  });
+
+  it("refuses the first stack's plan that hands the runner containers over to homelab-gitlab (the one-time migration)", () => {
+    const plan: PlanJson = {
+      resource_changes: ["build", "deploy"].map((role) => ({
+        address: `docker_container.runners_${role}_container_C4795BB5`,
+        mode: "managed",
+        type: "docker_container",
+        change: { actions: ["delete"], before: { name: `gitlab-runner-${role}` }, after: null },
+      })),
+    };
+    expect(selfReplacementProblem("homelab", plan)).toContain("docker_container.runners_deploy_container_C4795BB5 (deleted)");
+  });
+
   it("guards the container the docker runner fleet actually creates", () => {
     expect(DEPLOY_RUNNER_CONTAINER_NAME).toBe("gitlab-runner-deploy");
   });

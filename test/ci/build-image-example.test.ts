@@ -51,7 +51,8 @@ describe("the build-image example", () => {
   });
 
   it("runs where Docker is: the deploy runner's jobs have the socket, the build runner's do not", () => {
-    const containers = resources(exampleStack("homelab"), "docker_container");
+    // The runner containers are homelab-gitlab's.
+    const containers = resources(exampleStack("homelab-gitlab"), "docker_container");
     const config = (name: string) =>
       (parseToml(unescapeTemplate(containers.find((c) => c.name === name).upload.find((u: any) => u.file === "/etc/gitlab-runner/config.toml.template").content)) as any).runners[0].docker;
     expect(config("gitlab-runner-deploy").volumes).toContain("/var/run/docker.sock:/var/run/docker.sock");
