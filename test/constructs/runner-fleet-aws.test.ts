@@ -351,10 +351,13 @@ describe("AwsRunnerFleet: user data", () => {
       "/etc/systemd/system/docker-cleanup.service",
       "/etc/systemd/system/docker-cleanup.timer",
       "/etc/systemd/system/gitlab-runner.service.d/log-file.conf",
+      "/etc/systemd/system/runner-token-sync.service",
+      "/etc/systemd/system/runner-token-sync.timer",
       "/etc/systemd/system/spot-interruption-watcher.service",
       "/usr/local/sbin/docker-cleanup",
       "/usr/local/sbin/runner-bootstrap",
       "/usr/local/sbin/runner-termination-handler",
+      "/usr/local/sbin/runner-token-sync",
       "/usr/local/sbin/spot-interruption-watcher",
     ]);
   });
@@ -458,7 +461,7 @@ describe("AwsRunnerFleet: generated artifacts pass their validators", () => {
     const units = cloudConfig.write_files
       .filter((f: any) => /\.(service|timer)$/.test(f.path))
       .map((f: any) => ({ path: f.path, content: f.content }));
-    expect(units).toHaveLength(3);
+    expect(units).toHaveLength(5);
     const results = await checkSystemdUnits(units);
     for (const [path, result] of results) {
       expect(result.findings, path).toEqual([]);
