@@ -32,7 +32,9 @@ const TOKEN_REFERENCE = /\$\{[^}]*\bgitlab_user_runner\.[A-Za-z0-9_-]+\.token\b/
 /** Every string in a value with its attribute path (a.b[0].c). */
 function strings(value: unknown, path: string, out: { path: string; text: string }[] = []): { path: string; text: string }[] {
   if (typeof value === "string") out.push({ path, text: value });
-  else if (Array.isArray(value)) value.forEach((v, i) => strings(v, `${path}[${i}]`, out));
+  else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) strings(v, `${path}[${i}]`, out);
+  }
   else if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) if (k !== "//") strings(v, path ? `${path}.${k}` : k, out);
   }
