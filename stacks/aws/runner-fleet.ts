@@ -36,24 +36,7 @@ function placement(env: AwsEnvironment, c: RunnerContext) {
 }
 
 export function cpuFleetProps(env: AwsEnvironment, r: CpuRunnersConfig, c: RunnerContext): AwsRunnerFleetProps {
-  return {
-    ...placement(env, c),
-    runnerVersion: r.version,
-    tokenSecretArn: r.token.secretsManagerArn,
-    concurrent: r.concurrent,
-    instanceTypes: r.instanceTypes,
-    minSize: r.minSize,
-    maxSize: r.maxSize,
-    desiredCapacity: r.desiredCapacity,
-    rootVolumeGb: r.rootVolumeGb,
-    cpuTargetPercent: r.cpuTargetPercent,
-    cacheExpirationDays: r.cacheExpirationDays,
-    jobImage: r.jobImage,
-    privileged: r.privileged,
-    mountDockerSocket: r.mountDockerSocket,
-    jobMemory: r.jobMemory,
-    jobCpus: r.jobCpus,
-  };
+  return { ...placement(env, c), settings: r };
 }
 
 export function autoscalerProps(env: AwsEnvironment, r: JobsRunnersConfig, c: RunnerContext): AwsRunnerAutoscalerProps {
