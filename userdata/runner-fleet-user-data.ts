@@ -16,7 +16,7 @@ export const TERMINATION_HOOK_NAME = "termination-wait";
 export const RUNNER_METRICS_ADDRESS = "127.0.0.1:9252";
 /** Where gitlab-runner logs (shipped to the runner log group). */
 export const RUNNER_LOG_FILE = "/var/log/gitlab-runner/runner.log";
-/** Seed 004: docker-cleanup every 6 hours, pruning only what is older than 4 hours. */
+/** docker-cleanup every 6 hours, pruning only what is older than 4 hours: a full disk fails every job. */
 export const DOCKER_CLEANUP_SCHEDULE = "*-*-* 00/6:00:00";
 export const DOCKER_CLEANUP_OLDER_THAN = "4h";
 export const RUNNER_TOKEN_ENV = "RUNNER_TOKEN";
@@ -64,7 +64,7 @@ export function runnerFleetConfigToml(p: RunnerFleetUserDataProps): string {
   return renderRunnerConfig(config);
 }
 
-/** Seed 004's docker-cleanup service and its 6-hourly timer, for any host that runs jobs. */
+/** The docker-cleanup service and its 6-hourly timer, for any host that runs jobs. (The unit's description keeps its wording: changing it would change the user data.) */
 export function dockerCleanupUnits(): { readonly service: string; readonly timer: string } {
   return {
     service: renderService({

@@ -1,4 +1,4 @@
-// The aws stack's runners, by runners.scaling: the cpu fleet (seed 004) or the jobs-mode
+// The aws stack's runners, by runners.scaling: the cpu fleet or the jobs-mode
 // autoscaler. Each mode has one small mapping from the environment to its construct's props
 // and its own alarms and outputs; both are created under the id "runner-fleet", whose cache
 // bucket and log groups they share.
