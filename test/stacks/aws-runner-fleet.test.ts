@@ -12,7 +12,7 @@ const TOKEN_SECRET = { arn: "${aws_secretsmanager_secret.t.arn}", id: "staging-g
 const context = { namePrefix: "x-gitlab", bucketPrefix: "x-bucket", gitlabUrl: "https://gitlab.example.com", tokenSecret: TOKEN_SECRET };
 
 describe("runner mappings", () => {
-  it("cpu: the fleet's props from the environment, field by field", () => {
+  it("cpu: the fleet's placement from the environment, and its settings whole", () => {
     if (staging.runners.scaling !== "cpu") throw new Error("staging is cpu");
     expect(cpuFleetProps(staging, staging.runners, context)).toEqual({
       namePrefix: "x-gitlab",
@@ -24,22 +24,10 @@ describe("runner mappings", () => {
       gitlabUrl: "https://gitlab.example.com",
       logRetentionDays: { runner: 30, system: 14 },
       tags: { Environment: "staging" },
-      runnerVersion: "18.5.0",
+      // The runner settings flow whole, as for the jobs-mode autoscaler.
+      settings: staging.runners,
       tokenSecretArn: TOKEN_SECRET.arn,
       tokenSecretId: TOKEN_SECRET.id,
-      concurrent: 2,
-      instanceTypes: ["t3a.large", "t3.large"],
-      minSize: 1,
-      maxSize: 3,
-      desiredCapacity: 1,
-      rootVolumeGb: 100,
-      cpuTargetPercent: 60,
-      cacheExpirationDays: 14,
-      jobImage: "node:20-alpine",
-      privileged: true,
-      mountDockerSocket: true,
-      jobMemory: "3584m",
-      jobCpus: "1.5",
     });
   });
 
