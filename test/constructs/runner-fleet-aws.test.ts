@@ -414,7 +414,7 @@ describe("AwsRunnerFleet: user data", () => {
       environment: `e${"b".repeat(30)}`,
       cacheBucketName: `c${"d".repeat(62)}`,
       gitlabUrl: `https://${"g".repeat(63)}.${"h".repeat(63)}.example.com`,
-      settings: { token: { secretsManagerArn: `arn:aws:secretsmanager:eu-west-3:111111111111:secret:${"s".repeat(200)}-AbCdEf` } },
+      tokenSecretArn: `arn:aws:secretsmanager:eu-west-3:111111111111:secret:${"s".repeat(200)}-AbCdEf`,
     });
     const longDecoded = decodeUserData(one(longest, "aws_launch_template").user_data, true);
     if (!("text" in longDecoded)) throw new Error(longDecoded.unknown);
