@@ -7,10 +7,14 @@ import { GitlabProvider } from "@cdktf/provider-gitlab/lib/provider";
 import { Aspects, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { Environment } from "../config/load";
+import { GitLabGroups } from "../constructs/gitlab-content/groups";
+import { GitLabInstanceSettings } from "../constructs/gitlab-content/instance-settings";
+import { GitLabProjects } from "../constructs/gitlab-content/projects";
 import { PolicyAspect } from "../policies/aspect";
 import type { AwsEnvironment } from "./aws-stack";
 import { useStateBackend } from "./backend";
 import { awsContentPlatform } from "./gitlab-content/aws";
+import { groupsProps, instanceSettingsProps, projectsProps } from "./gitlab-content/content";
 import { dockerContentPlatform } from "./gitlab-content/docker";
 import { kubernetesContentPlatform } from "./gitlab-content/kubernetes";
 import type { ContentPlatform } from "./gitlab-content/platform";
@@ -27,6 +31,12 @@ export class GitLabContentStack extends TerraformStack {
   readonly provider: GitlabProvider;
   /** The platform's providers and where the automation token comes from. */
   readonly platform: ContentPlatform;
+  /** Instance settings (gitlab.settings). */
+  readonly settings: GitLabInstanceSettings;
+  /** Managed groups (gitlab.groups), and the lookup of existing ones. */
+  readonly groups: GitLabGroups;
+  /** Managed projects (gitlab.projects) with their branch protections. */
+  readonly projects: GitLabProjects;
 
   constructor(scope: Construct, env: Environment) {
     const name = gitlabStackName(env);
@@ -38,6 +48,9 @@ export class GitLabContentStack extends TerraformStack {
       baseUrl: `https://${hostNames(env).web}/api/v4`,
       ...(this.platform.automationToken ? { token: this.platform.automationToken } : {}),
     });
+    this.settings = new GitLabInstanceSettings(this, "instance", instanceSettingsProps(env));
+    this.groups = new GitLabGroups(this, "groups", groupsProps(env));
+    this.projects = new GitLabProjects(this, "projects", projectsProps(env, this.groups));
   }
 }
 

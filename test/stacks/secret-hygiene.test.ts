@@ -229,6 +229,8 @@ describe("secret hygiene of cdktf.out", () => {
     const files = filesUnder(scratch.outdir);
     expect(files).toContain("manifest.json");
     for (const name of Object.keys(stacks)) expect(files).toContain(join("stacks", name, "cdk.tf.json"));
+    // The scan covers each environment's second stack (<env>-gitlab) too.
+    for (const name of Object.keys(stacks)) expect(files).toContain(join("stacks", `${name}-gitlab`, "cdk.tf.json"));
     // Nothing is built on a Docker host, so no build context is copied into cdktf.out.
     expect(files.filter((f) => f.split(/[\\/]/).includes("assets"))).toEqual([]);
     const findings = scanTree(scratch.outdir);
