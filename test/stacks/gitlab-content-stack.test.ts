@@ -2,6 +2,7 @@
 // the environment's API, the automation token read by name where the platform keeps it, and
 // no reference to anything the stack does not declare itself (it applies on its own state).
 import { describe, expect, it } from "vitest";
+import { AUTOMATION_TOKEN_CONTAINER_FILE, GITLAB_CONTAINER_NAME } from "../../stacks/gitlab-content/platform";
 import { exampleEnvironments, exampleStack, exampleYaml, resources, synthEnvironmentStacks, synthStacksToDisk, validEnvironment, type SynthesizedStack } from "../helpers";
 
 /** Every `${type.name…}` a stack's JSON refers to that is a resource or data source. */
@@ -36,6 +37,12 @@ describe("<env>-gitlab: the stack of what lives inside GitLab", () => {
     expect(stack.provider.docker).toEqual([{ disable_docker_daemon_check: true }]);
     expect(Object.keys(stack.data ?? {})).not.toContain("aws_secretsmanager_secret_version");
     expect(Object.keys(stack.data ?? {})).not.toContain("kubernetes_secret");
+  });
+
+  it("docker: the CLI's container name for the token file is the GitLab container's", () => {
+    const names = resources(exampleStack("homelab"), "docker_container").map((c) => c.name);
+    expect(names).toContain(GITLAB_CONTAINER_NAME);
+    expect(AUTOMATION_TOKEN_CONTAINER_FILE.startsWith("/etc/gitlab/")).toBe(true);
   });
 
   it.each(["k3s-homelab", "cluster"])("kubernetes (%s): the token is the `token` key of the gitlab-automation-token Secret in GitLab's namespace, on the first stack's cluster", (name) => {
