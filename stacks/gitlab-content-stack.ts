@@ -41,7 +41,7 @@ export class GitLabContentStack extends TerraformStack {
   constructor(scope: Construct, env: Environment) {
     const name = gitlabStackName(env);
     super(scope, name);
-    useStateBackend(this, name, env.state, { keySuffix: "-gitlab" });
+    useStateBackend(this, env.name, env.state, name);
     Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, stackSuppressions(env, name)));
     this.platform = contentPlatform(this, env);
     this.provider = new GitlabProvider(this, "gitlab", {

@@ -92,3 +92,12 @@ describe("gitlab: settings, groups, projects, branchProtections", () => {
     ]);
   });
 });
+
+describe("environment names and the second stack's", () => {
+  it("refuses an environment file named <x>-gitlab: it would be the second stack of <x>", () => {
+    expect(problemsOf(exampleYaml("staging"), "qa-gitlab")).toEqual([
+      "config/qa-gitlab.yaml: (file): the file name 'qa-gitlab' must not end in '-gitlab': every environment's second stack is named <env>-gitlab (qa-gitlab is the second stack of an environment 'qa'): rename it",
+    ]);
+    expect(validEnvironment({ ...exampleYaml("staging") }, "gitlab").name).toBe("gitlab");
+  });
+});
