@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import type { Environment } from "../config/load";
 import { AUTOMATION_TOKEN_CONTAINER_FILE, GITLAB_CONTAINER_NAME } from "../stacks/gitlab-content/platform";
 import { hostNames } from "../stacks/host-names";
+import { engineSocket, readContainerFile } from "./container-file";
 
 /** The URL whose answer says GitLab's API is up: GITLAB_READINESS_URL, or https://<web host>/api/v4/version. */
 export const readinessUrl = (env: Environment, vars: NodeJS.ProcessEnv = process.env): string =>
@@ -37,26 +38,41 @@ export async function probeGitLab(url: string, token?: string, timeoutMs = 10_00
   }
 }
 
-/** The automation token from the GitLab container (docker), or why it could not be read. */
-export function tokenFromContainer(container = GITLAB_CONTAINER_NAME): { token?: string; problem?: string } {
+/**
+ * The automation token from the GitLab container (docker), or why it could not be read:
+ * `docker exec … cat` (any DOCKER_HOST, ssh:// included), or without a docker CLI the
+ * Engine API on the unix socket (the pipeline's deploy jobs).
+ */
+export async function tokenFromContainer(container = GITLAB_CONTAINER_NAME): Promise<{ token?: string; problem?: string }> {
   const r = spawnSync(process.env.DOCKER ?? "docker", ["exec", container, "cat", AUTOMATION_TOKEN_CONTAINER_FILE], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") return { problem: "docker: not found on PATH (it reads the automation token from the GitLab container)" };
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") return tokenThroughEngine(container);
   const token = String(r.stdout ?? "").trim();
   if (r.status === 0 && token) return { token };
   const said = String(r.stderr ?? "").trim().split("\n")[0];
   return { problem: `docker exec ${container} cat ${AUTOMATION_TOKEN_CONTAINER_FILE}: ${said || `exit ${r.status}`}` };
 }
 
+async function tokenThroughEngine(container: string): Promise<{ token?: string; problem?: string }> {
+  const socket = engineSocket();
+  if (!socket) return { problem: `docker: not found on PATH, and DOCKER_HOST (${process.env.DOCKER_HOST}) is no unix socket to read the automation token through` };
+  try {
+    const token = (await readContainerFile(socket, container, AUTOMATION_TOKEN_CONTAINER_FILE)).trim();
+    return token ? { token } : { problem: `${AUTOMATION_TOKEN_CONTAINER_FILE} in the container ${container} is empty` };
+  } catch (error) {
+    return { problem: `${AUTOMATION_TOKEN_CONTAINER_FILE} in the container ${container}, through ${socket}: ${(error as Error).message}` };
+  }
+}
+
 /** Where Terraform's GitLab provider finds the token for this environment: GITLAB_TOKEN on docker, else the stack reads it itself. */
-export function providerEnvironment(env: Environment, vars: NodeJS.ProcessEnv = process.env): { vars: NodeJS.ProcessEnv; problem?: string } {
+export async function providerEnvironment(env: Environment, vars: NodeJS.ProcessEnv = process.env): Promise<{ vars: NodeJS.ProcessEnv; problem?: string }> {
   if (env.platform !== "docker" || vars.GITLAB_TOKEN) return { vars: {} };
-  const { token, problem } = tokenFromContainer();
+  const { token, problem } = await tokenFromContainer();
   return token ? { vars: { GITLAB_TOKEN: token } } : { vars: {}, ...(problem ? { problem } : {}) };
 }
 
 /** Whether the second stack can be planned now: GitLab answers, and (docker) the token is at hand. */
 export async function gitlabReachable(env: Environment): Promise<{ vars: NodeJS.ProcessEnv; problem?: string }> {
-  const access = providerEnvironment(env);
+  const access = await providerEnvironment(env);
   if (access.problem) return access;
   const probe = await probeGitLab(readinessUrl(env), access.vars.GITLAB_TOKEN ?? (env.platform === "docker" ? process.env.GITLAB_TOKEN : undefined));
   return probe.up ? access : { vars: {}, problem: `${readinessUrl(env)}: ${probe.detail}` };

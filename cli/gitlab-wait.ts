@@ -25,7 +25,7 @@ export async function waitForGitLab(env: Environment, stack: string, out: NodeJS
   out.write(`\n== ${stack}: waiting for GitLab at ${url} (up to ${Math.round(timeoutMs / 60_000)} min)\n`);
   let last = "";
   for (;;) {
-    const access = providerEnvironment(env);
+    const access = await providerEnvironment(env);
     const token = access.vars.GITLAB_TOKEN ?? (env.platform === "docker" ? process.env.GITLAB_TOKEN : undefined);
     const probe = access.problem ? { up: false, detail: access.problem } : await probeGitLab(url, token);
     if (probe.up) {
