@@ -11,6 +11,7 @@ import { environmentStackNames } from "../stacks/app";
 import { gitlabStackName } from "../stacks/gitlab-content-stack";
 import { gitlabReachable } from "./gitlab-access";
 import { waitForGitLab } from "./gitlab-wait";
+import { stackStateVariables } from "./stack-state";
 import { configDir, shown, stackDir } from "./paths";
 import { UsageError } from "./report";
 import { synthesize } from "./synth";
@@ -52,6 +53,8 @@ export async function planCommand(names: readonly string[]): Promise<number> {
   const name = oneEnvironment("plan", names);
   const result = synthesize([name]);
   const [environment] = loadEnvironments(configDir(), [name]);
+  // Each stack's own state address, checked before any stack runs.
+  const states = Object.fromEntries(result.synthesized.map((s) => [s.name, stackStateVariables(name, s.name)]));
   for (const stack of result.synthesized) {
     const dir = stack.directory;
     let vars: NodeJS.ProcessEnv = {};
@@ -67,7 +70,7 @@ export async function planCommand(names: readonly string[]): Promise<number> {
       }
       vars = access.vars;
     }
-    const status = planStack(stack.name, dir, name, vars);
+    const status = planStack(stack.name, dir, name, { ...vars, ...states[stack.name] });
     if (status !== 0) return status;
   }
   return 0;
@@ -108,10 +111,13 @@ export async function deployCommand(names: readonly string[], interactive = Bool
   const [environment] = loadEnvironments(configDir(), [name]);
   const stacks = environmentStackNames(environment!).map((stack) => ({ stack, dir: stackDir(stack), plan: savedPlan(stackDir(stack)) }));
   const [first, ...rest] = stacks;
+  // Each stack's own state address, checked before anything is applied.
+  const states = Object.fromEntries(stacks.map((p) => [p.stack, stackStateVariables(name, p.stack)]));
   if (first!.plan && !first!.plan.stale && rest.every((p) => !p.plan?.stale)) {
     for (const { stack, dir, plan } of stacks) {
+      const state = states[stack];
       const vars = isContentStack(environment!, stack) ? await waitForGitLab(environment!, stack) : {};
-      const status = plan ? applySaved(stack, dir, vars) : applyAsking(stack, dir, vars, name, interactive);
+      const status = plan ? applySaved(stack, dir, { ...vars, ...state }) : applyAsking(stack, dir, { ...vars, ...state }, name, interactive);
       if (status !== 0) return status;
     }
     return 0;
@@ -125,9 +131,10 @@ export async function deployCommand(names: readonly string[], interactive = Bool
   process.stdout.write(`deploy: ${why}: planning now; Terraform shows the plan and asks before it changes anything.\n`);
   const result = synthesize([name]);
   for (const stack of result.synthesized) {
+    const state = states[stack.name];
     const vars = isContentStack(environment!, stack.name) ? await waitForGitLab(environment!, stack.name) : {};
     rmSync(join(stack.directory, PLAN_FILE), { force: true });
-    const status = applyAsking(stack.name, stack.directory, vars, name, true);
+    const status = applyAsking(stack.name, stack.directory, { ...vars, ...state }, name, true);
     if (status !== 0) return status;
   }
   return 0;

@@ -16,6 +16,7 @@ const FAKE_TERRAFORM = `#!/bin/sh
 # Records "<directory>|<arguments>" and behaves as much like terraform as the commands need.
 echo "$(pwd)|$*" >> "$FAKE_TERRAFORM_LOG"
 echo "$(pwd)|GITLAB_TOKEN=\${GITLAB_TOKEN:-}" >> "$FAKE_TERRAFORM_LOG.env"
+echo "$(pwd)|\${TF_HTTP_ADDRESS:-}|\${TF_HTTP_LOCK_ADDRESS:-}|\${TF_HTTP_UNLOCK_ADDRESS:-}" >> "$FAKE_TERRAFORM_LOG.state"
 [ "$1" = "$FAKE_TERRAFORM_FAIL" ] && { echo "Error: $1 failed" >&2; exit 1; }
 case "$1" in
   init) echo "Terraform has been successfully initialized!" ;;
@@ -263,5 +264,29 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("HTTP 401: the automation token was refused. homelab-gitlab was not applied: GITLAB_TOKEN (or the token file in the GitLab container) is not a valid admin token");
     expect(gitlab.requests()).toHaveLength(1);
+  });
+});
+
+describe("GitLab-managed state: each stack its own", () => {
+  const base = "https://gitlab.example.com/api/v4/projects/7/terraform/state";
+
+  it("the second stack's TF_HTTP_* addresses are the environment's, with <env>-gitlab for <env>", async () => {
+    const t = await setup([200], "homelab");
+    const state = { TF_HTTP_ADDRESS: `${base}/homelab`, TF_HTTP_LOCK_ADDRESS: `${base}/homelab/lock`, TF_HTTP_UNLOCK_ADDRESS: `${base}/homelab/lock`, GITLAB_TOKEN: "operator-token" };
+    const r = cli(["plan", "homelab"], { ...t.env, ...state });
+    expect(r.status, r.stderr).toBe(0);
+    const seen = readFileSync(`${join(t.dir, "terraform.log")}.state`, "utf8").trimEnd().split("\n");
+    expect(new Set(seen.filter((l) => l.startsWith(`${t.stack}|`)))).toEqual(new Set([`${t.stack}|${base}/homelab|${base}/homelab/lock|${base}/homelab/lock`]));
+    expect(new Set(seen.filter((l) => l.startsWith(`${t.content}|`)))).toEqual(
+      new Set([`${t.content}|${base}/homelab-gitlab|${base}/homelab-gitlab/lock|${base}/homelab-gitlab/lock`]),
+    );
+  });
+
+  it("refuses, before running anything, an address it cannot derive the second stack's from", async () => {
+    const t = await setup([200], "homelab");
+    const r = cli(["plan", "homelab"], { ...t.env, TF_HTTP_ADDRESS: `${base}/my-homelab-state`, GITLAB_TOKEN: "operator-token" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`TF_HTTP_ADDRESS=${base}/my-homelab-state does not end in /terraform/state/homelab: homelab-gitlab keeps its own state beside homelab's`);
+    expect(t.calls()).toEqual([]);
   });
 });
