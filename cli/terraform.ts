@@ -13,7 +13,7 @@ import { gitlabReachable } from "./gitlab-access";
 import { waitForGitLab } from "./gitlab-wait";
 import { stackStateVariables } from "./stack-state";
 import { configDir, shown, stackDir } from "./paths";
-import { UsageError } from "./report";
+import { printWarning, UsageError } from "./report";
 import { synthesize } from "./synth";
 
 export const PLAN_FILE = "plan.tfplan";
@@ -108,7 +108,7 @@ export async function deployCommand(names: readonly string[], interactive = Bool
   const name = oneEnvironment("deploy", names);
   // Reads the config only to know the environment and its stacks: a saved plan is applied as
   // it was reviewed, without synthesizing again.
-  const [environment] = loadEnvironments(configDir(), [name]);
+  const [environment] = loadEnvironments(configDir(), [name], printWarning);
   const stacks = environmentStackNames(environment!).map((stack) => ({ stack, dir: stackDir(stack), plan: savedPlan(stackDir(stack)) }));
   const [first, ...rest] = stacks;
   // Each stack's own state address, checked before anything is applied.

@@ -3,7 +3,7 @@
 // stacks/docker/, and constructs are joined by the objects themselves, not by names.
 import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
-import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { TerraformOutput, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
 import { DockerBackups } from "../constructs/backups/docker";
 import { DockerDnsTls } from "../constructs/dns-tls/docker";
@@ -13,20 +13,17 @@ import { DockerObservability } from "../constructs/observability/docker";
 import { DockerPrivateNetwork } from "../constructs/private-network/docker";
 import { dockerRegistry } from "../constructs/registry/docker";
 import { DockerRunnerFleet } from "../constructs/runner-fleet/docker";
-import { PolicyAspect } from "../policies/aspect";
-import { useStateBackend } from "./backend";
 import { backupsProps } from "./docker/backups";
 import { dnsTlsProps, routes } from "./docker/dns-tls";
 import { HostSecretFiles, type DockerEnvironment } from "./docker/environment";
 import { gitlabServerProps } from "./docker/gitlab-server";
 import { observabilityProps } from "./docker/observability";
 import { runnerFleetProps } from "./docker/runner-fleet";
-import { hostNames } from "./host-names";
-import { stackSuppressions } from "./suppressions";
+import { DNS_ONLY_SSH_HOST, EnvironmentStack } from "./environment-stack";
 
 export type { DockerEnvironment } from "./docker/environment";
 
-export class DockerEnvironmentStack extends TerraformStack {
+export class DockerEnvironmentStack extends EnvironmentStack {
   readonly gitlab: DockerGitLabServer;
   readonly dnsTls: DockerDnsTls;
   readonly runners: DockerRunnerFleet;
@@ -36,8 +33,7 @@ export class DockerEnvironmentStack extends TerraformStack {
   private readonly secrets: HostSecretFiles;
 
   constructor(scope: Construct, env: DockerEnvironment) {
-    super(scope, env.name);
-    useStateBackend(this, env.name, env.state);
+    super(scope, env, { gitSshPort: env.gitlab.sshPort });
     // No host: DOCKER_HOST decides in each job and on each workstation (the local socket when
     // unset), which an explicit host would override. No ping at start: a merge request's plan
     // (no refresh) runs where there is no daemon at all.
@@ -48,8 +44,7 @@ export class DockerEnvironmentStack extends TerraformStack {
     this.secrets = new HostSecretFiles(env.docker.dataRoot);
     const secrets = this.secrets;
     const network = new DockerPrivateNetwork(this, "network", { name: env.docker.networkName, cidr: env.docker.networkCidr });
-    const hosts = hostNames(env);
-    const registry = hosts.registry ? dockerRegistry({ host: hosts.registry, dataRoot: env.docker.dataRoot }) : undefined;
+    const registry = this.hosts.registry ? dockerRegistry({ host: this.hosts.registry, dataRoot: env.docker.dataRoot }) : undefined;
     this.gitlab = new DockerGitLabServer(this, "gitlab-server", gitlabServerProps(env, { network, secrets, registry }));
     this.backups = new DockerBackups(this, "backups", backupsProps(env, { network, gitlab: this.gitlab }));
     this.runners = new DockerRunnerFleet(this, "runners", runnerFleetProps(env, { network, secrets }));
@@ -63,18 +58,12 @@ export class DockerEnvironmentStack extends TerraformStack {
       hostPorts: [80, 443, env.gitlab.sshPort],
       allowedNetworks: env.runners.build.allowPrivateNetworks,
     });
-    // The policies, with the platform's own exceptions (each with its reason, declared by
-    // the construct that needs it) after the config's.
-    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, [...stackSuppressions(env, env.name), ...this.jobsFirewall.policySuppressions]));
+    this.suppress(this.jobsFirewall.policySuppressions);
     this.outputs(env);
   }
 
   private outputs(env: DockerEnvironment): void {
-    const hosts = hostNames(env);
-    new TerraformOutput(this, "web_url", { value: `https://${hosts.web}`, description: "GitLab web UI and API" });
-    new TerraformOutput(this, "git_ssh_host", { value: hosts.ssh, description: "Host for git over SSH (DNS-only record)" });
-    new TerraformOutput(this, "git_ssh_port", { value: env.gitlab.sshPort });
-    if (hosts.registry) new TerraformOutput(this, "registry_url", { value: `https://${hosts.registry}` });
+    this.addressOutputs(env, { url: `https://${this.hosts.web}`, sshDescription: DNS_ONLY_SSH_HOST });
     new TerraformOutput(this, "gitlab_container", { value: this.gitlab.container.name });
     new TerraformOutput(this, "grafana_url", { value: this.observability.grafanaUrl });
     new TerraformOutput(this, "monitoring_data_paths", { value: this.observability.hostPaths });

@@ -11,6 +11,7 @@ import { GitLabGroups } from "../constructs/gitlab-content/groups";
 import { GitLabInstanceSettings } from "../constructs/gitlab-content/instance-settings";
 import { GitLabProjects } from "../constructs/gitlab-content/projects";
 import { PolicyAspect } from "../policies/aspect";
+import type { Suppression } from "../policies/index";
 import type { AwsEnvironment } from "./aws-stack";
 import { useStateBackend } from "./backend";
 import { awsContentPlatform } from "./gitlab-content/aws";
@@ -37,12 +38,15 @@ export class GitLabContentStack extends TerraformStack {
   readonly groups: GitLabGroups;
   /** Managed projects (gitlab.projects) with their branch protections. */
   readonly projects: GitLabProjects;
+  /** The config's suppressions for this stack, then those its constructs declare (read at synth). */
+  private readonly suppressions: Suppression[];
 
   constructor(scope: Construct, env: Environment) {
     const name = gitlabStackName(env);
     super(scope, name);
     useStateBackend(this, env.name, env.state, name);
-    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, stackSuppressions(env, name)));
+    this.suppressions = stackSuppressions(env, name);
+    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort }, this.suppressions));
     this.platform = contentPlatform(this, env);
     this.provider = new GitlabProvider(this, "gitlab", {
       baseUrl: `https://${hostNames(env).web}/api/v4`,
@@ -51,6 +55,11 @@ export class GitLabContentStack extends TerraformStack {
     this.settings = new GitLabInstanceSettings(this, "instance", instanceSettingsProps(env));
     this.groups = new GitLabGroups(this, "groups", groupsProps(env));
     this.projects = new GitLabProjects(this, "projects", projectsProps(env, this.groups));
+  }
+
+  /** Accepts policy findings a construct of this stack declares necessary, each with its reason (as EnvironmentStack's). */
+  suppress(suppressions: readonly Suppression[]): void {
+    this.suppressions.push(...suppressions);
   }
 }
 

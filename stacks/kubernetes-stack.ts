@@ -4,7 +4,7 @@
 import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { Aspects, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { TerraformOutput, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
 import { KubernetesBackups } from "../constructs/backups/kubernetes";
 import { GitLabSecretsExport } from "../constructs/backups/kubernetes-secrets-export";
@@ -16,9 +16,7 @@ import { PlatformNamespace } from "../constructs/kubernetes-conventions";
 import { KubernetesObservability } from "../constructs/observability/kubernetes";
 import { KubernetesRegistry } from "../constructs/registry/kubernetes";
 import { KubernetesRunnerFleet } from "../constructs/runner-fleet/kubernetes";
-import { PolicyAspect } from "../policies/aspect";
-import { useStateBackend } from "./backend";
-import { hostNames } from "./host-names";
+import { EnvironmentStack } from "./environment-stack";
 import { backupsProps, secretsExportProps } from "./kubernetes/backups";
 import { dnsTlsProps } from "./kubernetes/dns-tls";
 import type { KubernetesEnvironment, StackVariables } from "./kubernetes/environment";
@@ -27,11 +25,10 @@ import { argoCdProps } from "./kubernetes/gitops";
 import { platformBucket, s3Connection } from "./kubernetes/object-storage";
 import { observabilityProps } from "./kubernetes/observability";
 import { runnerFleetProps } from "./kubernetes/runner-fleet";
-import { stackSuppressions } from "./suppressions";
 
 export type { KubernetesEnvironment } from "./kubernetes/environment";
 
-export class KubernetesEnvironmentStack extends TerraformStack implements StackVariables {
+export class KubernetesEnvironmentStack extends EnvironmentStack implements StackVariables {
   readonly gitlab: KubernetesGitLabServer;
   readonly dnsTls: KubernetesDnsTls;
   readonly runners: KubernetesRunnerFleet;
@@ -42,9 +39,7 @@ export class KubernetesEnvironmentStack extends TerraformStack implements StackV
   private readonly variables = new Map<string, TerraformVariable>();
 
   constructor(scope: Construct, env: KubernetesEnvironment) {
-    super(scope, env.name);
-    useStateBackend(this, env.name, env.state);
-    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort, privilegedJobs: env.runners.privileged }, stackSuppressions(env, env.name)));
+    super(scope, env, { gitSshPort: env.gitlab.sshPort, privilegedJobs: env.runners.privileged });
     // KUBE_CONFIG_PATH names the file when config does not (CI: a File variable).
     const cluster = { configContext: env.kubernetes.kubeconfig.context, ...(env.kubernetes.kubeconfig.path ? { configPath: env.kubernetes.kubeconfig.path } : {}) };
     new KubernetesProvider(this, "kubernetes", cluster);
@@ -79,11 +74,7 @@ export class KubernetesEnvironmentStack extends TerraformStack implements StackV
   }
 
   private outputs(env: KubernetesEnvironment): void {
-    const hosts = hostNames(env);
-    new TerraformOutput(this, "web_url", { value: this.gitlab.url, description: "GitLab web UI and API" });
-    new TerraformOutput(this, "git_ssh_host", { value: hosts.ssh, description: "Host for git over SSH (DNS-only record, GitLab Shell's load balancer)" });
-    new TerraformOutput(this, "git_ssh_port", { value: env.gitlab.sshPort });
-    if (hosts.registry) new TerraformOutput(this, "registry_url", { value: `https://${hosts.registry}` });
+    this.addressOutputs(env, { url: this.gitlab.url, sshDescription: "Host for git over SSH (DNS-only record, GitLab Shell's load balancer)" });
     if (this.argocd) new TerraformOutput(this, "argocd_url", { value: this.argocd.url });
     new TerraformOutput(this, "gitlab_namespace", { value: this.gitlab.namespace.name });
     new TerraformOutput(this, "initial_root_password_secret_name", {

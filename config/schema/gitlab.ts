@@ -17,21 +17,49 @@ export function gitlabSection<S extends z.ZodType>(
     readonly version?: z.ZodString;
   },
 ) {
-  const smtp = z
+  return z
+    .strictObject({
+      version: (platform.version ?? omnibusVersion).describe(
+        platform.version
+          ? "Exact GitLab CE version the pinned chart ships (its images are tagged v<version>)."
+          : "Exact GitLab CE version: the Omnibus package on aws, the image tag on docker.",
+      ),
+      hostname: dnsLabel.default("gitlab").describe("Web host name under the domain. @default 'gitlab'"),
+      sshHostname: dnsLabel.optional().describe("Git SSH host name under the domain; always DNS-only. @default 'ssh-' + hostname"),
+      sshPort: port
+        .default(platform.defaultSshPort)
+        .describe(`Port for git over SSH. @default ${platform.defaultSshPort}${platform.defaultSshPort === 22 ? "" : " (the host's own OpenSSH keeps 22)"}`),
+      timeZone: z.string().min(1).default("UTC").describe("@default 'UTC'"),
+      memoryProfile: z
+        .enum(["standard", "small"])
+        .default("standard")
+        .describe("'small' tunes Puma, Sidekiq and PostgreSQL for hosts with little RAM (e.g. a 4 GB homelab VM). @default 'standard'"),
+      emailFrom: emailAddress.optional().describe("Sender address of GitLab's e-mail. @default 'gitlab@<domain>'"),
+      smtp: smtpSection(secretRef).optional(),
+      sso: ssoSection(secretRef).optional(),
+      externalDatabase: externalDatabaseSection(secretRef).optional(),
+      ...gitlabContentFields,
+    })
+    .describe("The GitLab server.");
+}
+
+/** Outgoing mail through an SMTP relay. */
+function smtpSection<S extends z.ZodType>(secretRef: S) {
+  return z
     .strictObject({
       host: hostOrIp.describe("SMTP relay host, e.g. 'smtp-relay.example.com'."),
       port: port.default(587).describe("SMTP port. @default 587 (STARTTLS submission)"),
       username: z.string().min(1).describe("SMTP user name."),
       password: secretRef.describe("Reference to the SMTP password."),
-      security: z
-        .enum(["starttls", "tls", "none"])
-        .default("starttls")
-        .describe("'starttls' on 587, 'tls' for implicit TLS on 465. @default 'starttls'"),
+      security: z.enum(["starttls", "tls", "none"]).default("starttls").describe("'starttls' on 587, 'tls' for implicit TLS on 465. @default 'starttls'"),
       domain: z.string().optional().describe("HELO domain. @default the environment's domain"),
     })
-    .describe("Outgoing mail through an SMTP relay (seed 004: a relay on port 587).");
+    .describe("Outgoing mail through an SMTP relay (e.g. a relay on port 587 with STARTTLS).");
+}
 
-  const sso = z
+/** OpenID Connect single sign-on, with the break-glass admin rule. */
+function ssoSection<S extends z.ZodType>(secretRef: S) {
+  return z
     .strictObject({
       label: z.string().min(1).default("SSO").describe("Button label on the sign-in page. @default 'SSO'"),
       issuer: httpsUrl.describe("OpenID Connect issuer URL, e.g. 'https://auth.example.com/application/o/gitlab/'."),
@@ -40,9 +68,7 @@ export function gitlabSection<S extends z.ZodType>(
       autoSignIn: z
         .boolean()
         .default(true)
-        .describe(
-          "Send the sign-in page straight to the provider. Admins reach the password form at /users/sign_in?auto_sign_in=false. @default true",
-        ),
+        .describe("Send the sign-in page straight to the provider. Admins reach the password form at /users/sign_in?auto_sign_in=false. @default true"),
       blockAutoCreatedUsers: z
         .boolean()
         .default(false)
@@ -64,7 +90,11 @@ export function gitlabSection<S extends z.ZodType>(
     .superRefine((sso, ctx) => {
       if (!sso.autoLinkUsers) return;
       if (!sso.breakGlassAdminEmail) {
-        ctx.addIssue({ code: "custom", path: ["breakGlassAdminEmail"], message: "required when autoLinkUsers is true: the local admin must keep its password" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["breakGlassAdminEmail"],
+          message: "required when autoLinkUsers is true: the local admin must keep its password",
+        });
       } else if (!RESERVED_EMAIL_DOMAIN.test(sso.breakGlassAdminEmail)) {
         ctx.addIssue({
           code: "custom",
@@ -76,40 +106,22 @@ export function gitlabSection<S extends z.ZodType>(
     .describe(
       "OpenID Connect single sign-on. Users with an SSO identity cannot use a password and the sign-up form is off; local admin accounts keep password login for break-glass access.",
     );
+}
 
-  const externalDatabase = z
+/** An existing PostgreSQL server instead of the bundled one. */
+function externalDatabaseSection<S extends z.ZodType>(secretRef: S) {
+  return z
     .strictObject({
       host: hostOrIp.describe("PostgreSQL host, e.g. an existing RDS endpoint."),
       port: port.default(5432).describe("@default 5432"),
-      name: z.string().regex(/^[a-z_][a-z0-9_]*$/).default("gitlabhq_production").describe("@default 'gitlabhq_production'"),
+      name: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]*$/)
+        .default("gitlabhq_production")
+        .describe("@default 'gitlabhq_production'"),
       username: z.string().min(1).default("gitlab").describe("@default 'gitlab'"),
       password: secretRef.describe("Reference to the database password."),
       sslMode: z.enum(["disable", "prefer", "require", "verify-full"]).default("require").describe("@default 'require'"),
     })
-    .describe("Use an existing PostgreSQL server instead of the bundled one (seed 004: RDS).");
-
-  return z
-    .strictObject({
-      version: (platform.version ?? omnibusVersion).describe(
-        platform.version ? "Exact GitLab CE version the pinned chart ships (its images are tagged v<version>)." : "Exact GitLab CE version: the Omnibus package on aws, the image tag on docker.",
-      ),
-      hostname: dnsLabel.default("gitlab").describe("Web host name under the domain. @default 'gitlab'"),
-      sshHostname: dnsLabel
-        .optional()
-        .describe("Git SSH host name under the domain; always DNS-only. @default 'ssh-' + hostname"),
-      sshPort: port
-        .default(platform.defaultSshPort)
-        .describe(`Port for git over SSH. @default ${platform.defaultSshPort}${platform.defaultSshPort === 22 ? "" : " (the host's own OpenSSH keeps 22)"}`),
-      timeZone: z.string().min(1).default("UTC").describe("@default 'UTC'"),
-      memoryProfile: z
-        .enum(["standard", "small"])
-        .default("standard")
-        .describe("'small' tunes Puma, Sidekiq and PostgreSQL for hosts with little RAM (seed 003). @default 'standard'"),
-      emailFrom: emailAddress.optional().describe("Sender address of GitLab's e-mail. @default 'gitlab@<domain>'"),
-      smtp: smtp.optional(),
-      sso: sso.optional(),
-      externalDatabase: externalDatabase.optional(),
-      ...gitlabContentFields,
-    })
-    .describe("The GitLab server.");
+    .describe("Use an existing PostgreSQL server instead of the bundled one (e.g. Amazon RDS).");
 }

@@ -1,9 +1,9 @@
-// Seed 000's two runners as a security boundary, on one Docker host:
+// Two runners as a security boundary, on one Docker host:
 // - build ('docker' tag): docker executor, every job in a fresh container that by default
 //   cannot reach any Docker daemon;
 // - deploy ('deploy' tag): registered in GitLab as protected, so only protected refs (main
-//   after merge) run there; its jobs get the host's Docker. Seed 000 ran it as a shell
-//   executor on the host; here the runner is itself a container, so its jobs run in job
+//   after merge) run there; its jobs get the host's Docker. The hand-built homelab ran it
+//   as a shell executor on the host; here the runner is itself a container, so its jobs run in job
 //   containers of a stock, pinned image (the Docker CLI with Compose by default; what else a
 //   job needs it installs itself, e.g. `apk add ansible`). Nothing is built on the host.
 // Plus the periodic Docker cleanup that keeps the disk from filling up with what the runners
@@ -100,13 +100,29 @@ export class DockerRunnerFleet extends Construct {
   constructor(scope: Construct, id: string, props: DockerRunnerFleetProps) {
     super(scope, id);
     const runnerImage = `gitlab/gitlab-runner:alpine-v${props.runnerVersion}`;
+    this.buildRunner = this.addBuildRunner(props, runnerImage);
+    if (props.deploy) {
+      this.deployJobsNetwork = new Network(this, "deploy-jobs-network", {
+        name: DEPLOY_JOBS_NETWORK,
+        driver: "bridge",
+        labels: [{ label: KEEP_LABEL, value: "true" }],
+      });
+      this.deployRunner = this.addDeployRunner(props, props.deploy, runnerImage);
+      // The network exists before the first job needs it.
+      this.deployRunner.container.node.addDependency(this.deployJobsNetwork);
+    }
+    this.cleanup = this.addCleanup(props);
+    this.metricsTargets = [this.buildRunner, ...(this.deployRunner ? [this.deployRunner] : [])].map((r) => `${r.name}:${RUNNER_METRICS_PORT}`);
+  }
 
-    const jobVolumes = ["/cache", ...(props.build.dockerAccess === "socket" ? [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`] : [])];
-    this.buildRunner = this.runner("build", {
+  private addBuildRunner(props: DockerRunnerFleetProps, image: string): PlatformContainer {
+    const build = props.build;
+    const jobVolumes = ["/cache", ...(build.dockerAccess === "socket" ? [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`] : [])];
+    return this.runner("build", {
       name: "gitlab-runner-build",
-      image: runnerImage,
+      image,
       network: props.network,
-      token: props.build.token,
+      token: build.token,
       concurrent: props.concurrent,
       settings: {
         name: `${props.namePrefix}-docker-{hostname}`,
@@ -114,55 +130,49 @@ export class DockerRunnerFleet extends Construct {
         token: { envVar: "RUNNER_TOKEN" },
         executor: "docker",
         docker: {
-          image: props.build.jobImage,
-          privileged: props.build.privileged,
+          image: build.jobImage,
+          privileged: build.privileged,
           pullPolicy: ["if-not-present"],
           volumes: jobVolumes,
-          ...(props.build.jobMemory ? { memory: props.build.jobMemory } : {}),
+          ...(build.jobMemory ? { memory: build.jobMemory } : {}),
           // host-gateway: the daemon's own address on the job's bridge (Docker ≥ 20.10).
-          ...(props.build.hostsViaDockerHost?.length ? { extraHosts: props.build.hostsViaDockerHost.map((h) => `${h}:host-gateway`) } : {}),
-          ...(props.build.dns?.length ? { dns: props.build.dns } : {}),
+          ...(build.hostsViaDockerHost?.length ? { extraHosts: build.hostsViaDockerHost.map((h) => `${h}:host-gateway`) } : {}),
+          ...(build.dns?.length ? { dns: build.dns } : {}),
         },
       },
     });
+  }
 
-    if (props.deploy) {
-      const deploy = props.deploy;
-      this.deployJobsNetwork = new Network(this, "deploy-jobs-network", {
-        name: DEPLOY_JOBS_NETWORK,
-        driver: "bridge",
-        labels: [{ label: KEEP_LABEL, value: "true" }],
-      });
-      this.deployRunner = this.runner("deploy", {
-        name: DEPLOY_RUNNER_CONTAINER_NAME,
-        image: runnerImage,
-        network: props.network,
-        token: deploy.token,
-        // Deploys run one at a time.
-        concurrent: 1,
-        settings: {
-          name: `${props.namePrefix}-deploy-{hostname}`,
-          url: props.gitlabUrl,
-          token: { envVar: "RUNNER_TOKEN" },
-          executor: "docker",
-          buildsDir: deploy.buildsDir,
-          docker: {
-            image: deploy.jobImage,
-            privileged: false,
-            pullPolicy: ["if-not-present"],
-            // The host's Docker (seed 000's boundary: protected refs only), and the checkout at
-            // the same path as on the host.
-            volumes: [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`, `${deploy.buildsDir}:${deploy.buildsDir}`, "/cache"],
-            networkMode: DEPLOY_JOBS_NETWORK,
-            ...(deploy.hostsViaDockerHost?.length ? { extraHosts: deploy.hostsViaDockerHost.map((h) => `${h}:host-gateway`) } : {}),
-          },
+  private addDeployRunner(props: DockerRunnerFleetProps, deploy: DockerDeployRunnerProps, image: string): PlatformContainer {
+    return this.runner("deploy", {
+      name: DEPLOY_RUNNER_CONTAINER_NAME,
+      image,
+      network: props.network,
+      token: deploy.token,
+      // Deploys run one at a time.
+      concurrent: 1,
+      settings: {
+        name: `${props.namePrefix}-deploy-{hostname}`,
+        url: props.gitlabUrl,
+        token: { envVar: "RUNNER_TOKEN" },
+        executor: "docker",
+        buildsDir: deploy.buildsDir,
+        docker: {
+          image: deploy.jobImage,
+          privileged: false,
+          pullPolicy: ["if-not-present"],
+          // The host's Docker (protected refs only: the boundary between the two runners), and
+          // the checkout at the same path as on the host.
+          volumes: [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`, `${deploy.buildsDir}:${deploy.buildsDir}`, "/cache"],
+          networkMode: DEPLOY_JOBS_NETWORK,
+          ...(deploy.hostsViaDockerHost?.length ? { extraHosts: deploy.hostsViaDockerHost.map((h) => `${h}:host-gateway`) } : {}),
         },
-      });
-      // The network exists before the first job needs it.
-      this.deployRunner.container.node.addDependency(this.deployJobsNetwork);
-    }
+      },
+    });
+  }
 
-    this.cleanup = new PlatformContainer(this, "cleanup", {
+  private addCleanup(props: DockerRunnerFleetProps): PlatformContainer {
+    return new PlatformContainer(this, "cleanup", {
       name: "docker-cleanup",
       image: props.schedulerImage,
       network: props.network,
@@ -182,8 +192,6 @@ export class DockerRunnerFleet extends Construct {
         volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
       },
     });
-
-    this.metricsTargets = [this.buildRunner, ...(this.deployRunner ? [this.deployRunner] : [])].map((r) => `${r.name}:${RUNNER_METRICS_PORT}`);
   }
 
   private runner(
