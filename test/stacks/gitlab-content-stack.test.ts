@@ -36,7 +36,7 @@ describe("<env>-gitlab: the stack of what lives inside GitLab", () => {
     expect(stack.provider.gitlab).toEqual([{ base_url: `https://${exampleYaml("homelab").gitlab.hostname ?? "gitlab"}.${exampleYaml("homelab").domain}/api/v4` }]);
     expect(stack.provider.docker).toEqual([{ disable_docker_daemon_check: true }]);
     expect(Object.keys(stack.data ?? {})).not.toContain("aws_secretsmanager_secret_version");
-    expect(Object.keys(stack.data ?? {})).not.toContain("kubernetes_secret");
+    expect(Object.keys(stack.data ?? {})).not.toContain("kubernetes_secret_v1");
   });
 
   it("docker: the CLI's container name for the token file is the GitLab container's", () => {
@@ -49,10 +49,10 @@ describe("<env>-gitlab: the stack of what lives inside GitLab", () => {
     const stack = exampleStack(`${name}-gitlab`);
     const first = exampleStack(name);
     const namespace = exampleYaml(name).kubernetes.namespace ?? "gitlab";
-    expect(stack.data?.kubernetes_secret).toEqual({
+    expect(stack.data?.kubernetes_secret_v1).toEqual({
       "automation-token": expect.objectContaining({ metadata: { name: "gitlab-automation-token", namespace } }),
     });
-    expect(stack.provider.gitlab).toEqual([{ base_url: expect.stringMatching(/^https:\/\/[a-z0-9.-]+\/api\/v4$/), token: '${data.kubernetes_secret.automation-token.data["token"]}' }]);
+    expect(stack.provider.gitlab).toEqual([{ base_url: expect.stringMatching(/^https:\/\/[a-z0-9.-]+\/api\/v4$/), token: '${data.kubernetes_secret_v1.automation-token.data["token"]}' }]);
     expect(stack.provider.kubernetes).toEqual(first.provider.kubernetes);
     expect(stack.provider.helm).toEqual(first.provider.helm);
   });
