@@ -30,7 +30,7 @@ const projectPath = z
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
 
-/** Seed 004: main and develop protected, Maintainers push, Developers merge, nobody force-pushes. */
+/** The default protections: main and develop protected, Maintainers push, Developers merge, nobody force-pushes. */
 export const DEFAULT_BRANCH_PROTECTIONS = [
   { branch: "main", push: "maintainer", merge: "developer", allowForcePush: false },
   { branch: "develop", push: "maintainer", merge: "developer", allowForcePush: false },
@@ -63,7 +63,7 @@ const project = z.strictObject({
   requirePipeline: z
     .boolean()
     .default(true)
-    .describe("Merge requests merge only when their pipeline succeeded (seed 004: required on main and develop). @default true"),
+    .describe("Merge requests merge only when their pipeline succeeded (a broken main or develop cannot be merged into). @default true"),
 });
 
 const settings = z

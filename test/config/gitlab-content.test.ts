@@ -6,7 +6,7 @@ import { exampleYaml, problemsOf, validEnvironment } from "../helpers";
 const staging = () => exampleYaml("staging");
 
 describe("gitlab: settings, groups, projects, branchProtections", () => {
-  it("defaults: sign-up off, everything private, no 2FA requirement, no groups or projects, seed 004's protections", () => {
+  it("defaults: sign-up off, everything private, no 2FA requirement, no groups or projects, main and develop protected", () => {
     const c = staging();
     for (const key of ["settings", "groups", "projects", "branchProtections"]) delete c.gitlab[key];
     const g = validEnvironment(c, "staging").gitlab;

@@ -99,7 +99,7 @@ function contentStack(example: string, change: (c: Record<string, any>) => void)
   return synthEnvironmentStacks(validEnvironment(c, example))[`${example}-gitlab`]!;
 }
 
-const SEED_PROTECTIONS = [
+const DEFAULT_PROTECTIONS = [
   { branch: "main", push_access_level: "maintainer", merge_access_level: "developer", allow_force_push: false },
   { branch: "develop", push_access_level: "maintainer", merge_access_level: "developer", allow_force_push: false },
 ];
@@ -123,7 +123,7 @@ describe("gitlab: settings, groups, projects and branch protections in <env>-git
     expect(resources(exampleStack("production-gitlab"), "gitlab_application_settings")[0]).toMatchObject({ require_two_factor_authentication: true, two_factor_grace_period: 48 });
   });
 
-  it("staging: its group and project, protected against destroy; each project gets seed 004's protections on main and develop", () => {
+  it("staging: its group and project, protected against destroy; each project gets the default protections on main and develop", () => {
     const stack = exampleStack("staging-gitlab");
     const [group] = resources(stack, "gitlab_group");
     expect(group).toMatchObject({ path: "example", name: "Example", visibility_level: "private", lifecycle: { prevent_destroy: true } });
@@ -143,7 +143,7 @@ describe("gitlab: settings, groups, projects and branch protections in <env>-git
     const projectAddress = Object.keys(stack.resource.gitlab_project!)[0];
     const protections = resources(stack, "gitlab_branch_protection").map(({ "//": _, ...p }) => p);
     const byBranch = (a: { branch: string }, b: { branch: string }) => a.branch.localeCompare(b.branch);
-    expect(protections.sort(byBranch)).toEqual(SEED_PROTECTIONS.map((p) => ({ ...p, project: `\${gitlab_project.${projectAddress}.id}` })).sort(byBranch));
+    expect(protections.sort(byBranch)).toEqual(DEFAULT_PROTECTIONS.map((p) => ({ ...p, project: `\${gitlab_project.${projectAddress}.id}` })).sort(byBranch));
   });
 
   it("production: a subgroup under its managed parent, and the configured protections (release/* too) on every project", () => {
