@@ -11,13 +11,13 @@ import { deployCommand, planCommand } from "./terraform";
 
 const USAGE = `usage (from the repository root):
   npm run synth [-- <env>…]         synthesize every environment, or the named ones, into cdktf.out/stacks/<env>/
-  npm run plan -- <env>             synthesize <env>, then terraform init and plan -out=plan.tfplan in its stack directory
-  npm run deploy -- <env>           apply <env>'s saved plan, or plan and ask before applying
+  npm run plan -- <env>             synthesize <env>, then terraform init and plan -out=plan.tfplan in each of its stack directories
+  npm run deploy -- <env>           apply <env>'s saved plans (<env>, then <env>-gitlab once GitLab answers), or plan and ask before applying
   npm run cost -- <env> [--json]    monthly estimate of <env>'s synthesized stack
   npm run check [-- <env>…]         validate the config and run the policies; writes nothing
 An unknown <env> lists the known ones (the names of config/*.yaml).`;
 
-const COMMANDS: Record<string, (args: string[]) => number> = {
+const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   app: () => runApp(),
   synth: synthCommand,
   plan: planCommand,
@@ -38,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    return run(args);
+    return await run(args);
   } catch (error) {
     if (error instanceof RatesError || error instanceof UnsupportedStackError) {
       process.stderr.write(`${error.message}\n`);

@@ -6,6 +6,7 @@
 // field to change.
 import type { ConfigProblem } from "./errors";
 import type { Environment } from "./load";
+import { s3StateKey } from "./state-keys";
 import { hostFields } from "./schema/cross-checks";
 
 /** A parsed environment file, with what the checks need to point into it. */
@@ -35,15 +36,17 @@ function stateClaims(env: Environment): Claim[] {
   // Local and GitLab-managed states are named after the environment, which the file name
   // makes unique; an S3 key may be written out, and then copied along.
   if (env.state.backend !== "s3") return [];
-  const key = env.state.key ?? `gitlab-platform/${env.name}.tfstate`;
-  return [
-    {
-      key: `state:s3://${env.state.bucket}/${key}`,
-      field: env.state.key ? "state.key" : "state.bucket",
-      what: `Terraform state s3://${env.state.bucket}/${key}`,
+  const state = env.state;
+  // Both stacks' keys: one environment's second stack (<env>-gitlab) may take another's first.
+  return [env.name, `${env.name}-gitlab`].map((stack) => {
+    const key = s3StateKey(env.name, stack, state.key);
+    return {
+      key: `state:s3://${state.bucket}/${key}`,
+      field: state.key ? "state.key" : "state.bucket",
+      what: `Terraform state s3://${state.bucket}/${key}`,
       fix: `two environments would overwrite each other's state: give this one its own state.key (e.g. gitlab-platform/${env.name}.tfstate)`,
-    },
-  ];
+    };
+  });
 }
 
 function hostClaims(env: Environment): Claim[] {

@@ -50,6 +50,10 @@ function environmentText(file: string, name: string, bytes: Uint8Array): string 
   if (!ENV_NAME.test(name)) {
     return [wholeFile(file, `the file name '${name}' must be a lower-case environment name (letters, digits, '-'; at most 31) — it becomes the stack name`)];
   }
+  if (name.endsWith("-gitlab")) {
+    const base = name.slice(0, -"-gitlab".length);
+    return [wholeFile(file, `the file name '${name}' must not end in '-gitlab': every environment's second stack is named <env>-gitlab (${name} is the second stack of an environment '${base}'): rename it`)];
+  }
   if (bytes.byteLength > MAX_CONFIG_BYTES) return [wholeFile(file, `file is larger than ${MAX_CONFIG_BYTES} bytes, the most an environment file may be`)];
   let text: string;
   try {

@@ -3,29 +3,25 @@
 // address and token from TF_HTTP_* environment variables set by CI (or the operator).
 import { HttpBackend, LocalBackend, S3Backend, type TerraformStack } from "cdktf";
 import type { EnvironmentConfig } from "../config/schema/index";
+import { s3StateKey } from "../config/state-keys";
 
 export type StateConfig = EnvironmentConfig["state"];
 
-export interface StateBackendOptions {
-  /**
-   * Added before `.tfstate` to a key config names, so that an environment's second stack
-   * (`<env>-gitlab`) never shares its first stack's state object. @default none
-   */
-  readonly keySuffix?: string;
-}
-
-/** The backend of the stack whose state is named `environment` (a stack name: `<env>` or `<env>-gitlab`). */
-export function useStateBackend(stack: TerraformStack, environment: string, state: StateConfig, options: StateBackendOptions = {}): void {
+/**
+ * The backend of `stack`, named `name` (`<environment>` or `<environment>-gitlab`): each stack
+ * of an environment has its own state, in the same backend.
+ */
+export function useStateBackend(stack: TerraformStack, environment: string, state: StateConfig, name: string = environment): void {
   switch (state.backend) {
     case "local":
       // Terraform runs in cdktf.out/stacks/<env>/: the state sits in the project root,
       // outside cdktf.out, so re-synthesizing can never touch it.
-      new LocalBackend(stack, { path: `../../../terraform.${environment}.tfstate` });
+      new LocalBackend(stack, { path: `../../../terraform.${name}.tfstate` });
       return;
     case "s3": {
       new S3Backend(stack, {
         bucket: state.bucket,
-        key: state.key ? state.key.replace(/\.tfstate$/, `${options.keySuffix ?? ""}.tfstate`) : `gitlab-platform/${environment}.tfstate`,
+        key: s3StateKey(environment, name, state.key),
         region: state.region,
         encrypt: true,
         ...(state.kmsKeyId ? { kmsKeyId: state.kmsKeyId } : {}),

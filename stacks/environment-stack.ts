@@ -19,6 +19,7 @@ export abstract class EnvironmentStack extends TerraformStack {
     super(scope, env.name);
     this.hosts = hostNames(env);
     useStateBackend(this, env.name, env.state);
+    // The config's suppressions but those of the second stack (<env>-gitlab), which it applies.
     this.suppressions = stackSuppressions(env, env.name);
     // The aspect reads the list at synth, after every construct has added its exceptions.
     Aspects.of(this).add(new PolicyAspect(policy, this.suppressions));

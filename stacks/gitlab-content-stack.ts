@@ -7,10 +7,15 @@ import { GitlabProvider } from "@cdktf/provider-gitlab/lib/provider";
 import { Aspects, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { Environment } from "../config/load";
+import { GitLabGroups } from "../constructs/gitlab-content/groups";
+import { GitLabInstanceSettings } from "../constructs/gitlab-content/instance-settings";
+import { GitLabProjects } from "../constructs/gitlab-content/projects";
 import { PolicyAspect } from "../policies/aspect";
+import type { Suppression } from "../policies/index";
 import type { AwsEnvironment } from "./aws-stack";
 import { useStateBackend } from "./backend";
 import { awsContentPlatform } from "./gitlab-content/aws";
+import { groupsProps, instanceSettingsProps, projectsProps } from "./gitlab-content/content";
 import { dockerContentPlatform } from "./gitlab-content/docker";
 import { kubernetesContentPlatform } from "./gitlab-content/kubernetes";
 import { addRunners } from "./gitlab-content/runners";
@@ -30,20 +35,37 @@ export class GitLabContentStack extends TerraformStack {
   readonly platform: ContentPlatform;
   /** The environment's runners (gitlab_user_runner) and where their tokens go; none when config names its own token (aws). */
   readonly runners?: ReturnType<typeof addRunners>;
+  /** Instance settings (gitlab.settings). */
+  readonly settings: GitLabInstanceSettings;
+  /** Managed groups (gitlab.groups), and the lookup of existing ones. */
+  readonly groups: GitLabGroups;
+  /** Managed projects (gitlab.projects) with their branch protections. */
+  readonly projects: GitLabProjects;
+  /** The config's suppressions for this stack, then those its constructs declare (read at synth). */
+  private readonly suppressions: Suppression[];
 
   constructor(scope: Construct, env: Environment) {
     const name = gitlabStackName(env);
     super(scope, name);
-    useStateBackend(this, name, env.state, { keySuffix: "-gitlab" });
+    useStateBackend(this, env.name, env.state, name);
+    this.suppressions = stackSuppressions(env, name);
     // The kubernetes runner's chart (and its job pods' privileges) lives here.
     const privilegedJobs = env.platform === "kubernetes" && (env as KubernetesEnvironment).runners.privileged;
-    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort, privilegedJobs }, stackSuppressions(env, name)));
+    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort, privilegedJobs }, this.suppressions));
     this.platform = contentPlatform(this, env);
     this.provider = new GitlabProvider(this, "gitlab", {
       baseUrl: `https://${hostNames(env).web}/api/v4`,
       ...(this.platform.automationToken ? { token: this.platform.automationToken } : {}),
     });
+    this.settings = new GitLabInstanceSettings(this, "instance", instanceSettingsProps(env));
+    this.groups = new GitLabGroups(this, "groups", groupsProps(env));
+    this.projects = new GitLabProjects(this, "projects", projectsProps(env, this.groups));
     this.runners = addRunners(this, env);
+  }
+
+  /** Accepts policy findings a construct of this stack declares necessary, each with its reason (as EnvironmentStack's). */
+  suppress(suppressions: readonly Suppression[]): void {
+    this.suppressions.push(...suppressions);
   }
 }
 

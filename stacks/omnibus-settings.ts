@@ -94,14 +94,14 @@ export function omnibusSettings(env: Environment, platform: PlatformOmnibusInput
 
 /**
  * The break-glass rule: with SSO, only accounts without an SSO identity (local admins)
- * keep passwords, and nobody signs up with a password either: accounts come from SSO.
+ * keep passwords. (Sign-up, off with SSO, is gitlab.settings.signupEnabled: the <env>-gitlab
+ * stack's gitlab_application_settings, where drift shows in the plan.)
  */
 export function applicationSettings(env: Environment): ApplicationSettings {
   const sso = env.gitlab.sso;
   if (!sso) return {};
   return {
     disablePasswordForSsoUsers: true,
-    signupEnabled: false,
     ...(sso.autoLinkUsers && sso.breakGlassAdminEmail ? { breakGlassAdminEmail: sso.breakGlassAdminEmail } : {}),
   };
 }

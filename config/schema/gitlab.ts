@@ -1,5 +1,6 @@
 // The GitLab server itself: version, host names, SSH, mail, SSO, database, memory profile.
 import { z } from "zod";
+import { gitlabContentFields } from "./gitlab-content";
 import { dnsLabel, emailAddress, hostOrIp, httpsUrl, omnibusVersion, port } from "./primitives";
 
 /** Top-level domains reserved so that no real mailbox, or IdP account verified by mail, can use them (RFC 2606, RFC 6761). */
@@ -37,6 +38,7 @@ export function gitlabSection<S extends z.ZodType>(
       smtp: smtpSection(secretRef).optional(),
       sso: ssoSection(secretRef).optional(),
       externalDatabase: externalDatabaseSection(secretRef).optional(),
+      ...gitlabContentFields,
     })
     .describe("The GitLab server.");
 }

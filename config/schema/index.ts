@@ -12,6 +12,7 @@ import {
 import { at, crossCheck, crossCheckWith, withUniqueHostNames } from "./cross-checks";
 import { grafanaAccessProblem } from "./grafana-access";
 import { gitlabSection } from "./gitlab";
+import { withGitlabContentChecks } from "./gitlab-content";
 import { withKubernetesChecks } from "./kubernetes-checks";
 import {
   kubernetesBackupsSection,
@@ -49,7 +50,7 @@ const awsEnvironmentObject = z.strictObject({
 const HOST_NAME_FIELDS = ["gitlab.sshHostname", "registry.hostname", "observability.grafanaHostname"] as const;
 
 export const awsEnvironmentSchema = crossCheck(
-  withUniqueHostNames(awsEnvironmentObject, HOST_NAME_FIELDS),
+  withGitlabContentChecks(withUniqueHostNames(awsEnvironmentObject, HOST_NAME_FIELDS)),
   "gitlab.sshPort",
   (env) => (at(env, "gitlab", "sshPort") ?? 22) === 22,
   "must be 22 on aws: git SSH is served by the instance's OpenSSH (admins use SSM, not SSH)",
@@ -75,7 +76,7 @@ const dockerEnvironmentObject = z.strictObject({
 
 export const dockerEnvironmentSchema = crossCheckWith(
   crossCheck(
-    withUniqueHostNames(dockerEnvironmentObject, HOST_NAME_FIELDS),
+    withGitlabContentChecks(withUniqueHostNames(dockerEnvironmentObject, HOST_NAME_FIELDS)),
     "gitlab.sshPort",
     (env) => ![80, 443].includes(at(env, "gitlab", "sshPort") as number),
     "must not be 80 or 443: Traefik publishes those on the Docker host",
@@ -97,7 +98,7 @@ const kubernetesEnvironmentObject = z.strictObject({
   observability: kubernetesObservabilitySection.prefault({}),
 });
 
-export const kubernetesEnvironmentSchema = withKubernetesChecks(withUniqueHostNames(kubernetesEnvironmentObject, HOST_NAME_FIELDS));
+export const kubernetesEnvironmentSchema = withKubernetesChecks(withGitlabContentChecks(withUniqueHostNames(kubernetesEnvironmentObject, HOST_NAME_FIELDS)));
 
 export const environmentSchema = z
   .discriminatedUnion("platform", [awsEnvironmentSchema, dockerEnvironmentSchema, kubernetesEnvironmentSchema], {

@@ -23,13 +23,16 @@ function holdsData(volume: ResourceView): boolean {
 
 const protectedState: Rule = {
   id: "STATEFUL-PREVENT-DESTROY",
-  rationale: "The data volume, data buckets, Docker volumes holding data and the Elastic IP (every DNS record points at it) cannot be recreated.",
+  rationale:
+    "The data volume, data buckets, Docker volumes holding data, the Elastic IP (every DNS record points at it) and GitLab groups and projects (their repositories) cannot be recreated.",
   check: (stack) =>
     [
       ...stack.ofType("aws_ebs_volume"),
       ...stack.ofType("aws_eip"),
       ...stack.ofType("aws_s3_bucket").filter((b) => b.config.tags?.[PURPOSE_TAG] !== "cache"),
       ...stack.ofType("docker_volume").filter(holdsData),
+      ...stack.ofType("gitlab_group"),
+      ...stack.ofType("gitlab_project"),
     ]
       .filter((r) => r.config.lifecycle?.prevent_destroy !== true)
       .map((resource) => ({ resource, message: "set lifecycle.prevent_destroy = true (remove it deliberately to retire the resource)" })),

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Applies the plan saved by this pipeline's plan job, and nothing else.
-#   scripts/ci/apply.sh <environment>
+#   scripts/ci/apply.sh <env>|<env>-gitlab
 set -euo pipefail
 
-env="${1:?usage: apply.sh <environment>}"
+env="${1:?usage: apply.sh <env>|<env>-gitlab}"
 stack="cdktf.out/stacks/$env"
+
+# The second stack, after the first: waits (bounded) until GitLab answers, with on docker the
+# automation token from the GitLab container. Without a plan from this pipeline (GitLab could
+# not be reached when it planned: a first deploy), it plans here, now that GitLab runs.
+if [[ "$env" == *-gitlab ]]; then
+  token="$(npx tsx scripts/ci/gitlab-ready.ts "$env" --wait)"
+  if [ -n "$token" ]; then export GITLAB_TOKEN="$token"; fi
+  [ -f "$stack/plan.tfplan" ] || PLAN_BEFORE_APPLY=true
+fi
 
 # PLAN_BEFORE_APPLY=true: plan here and now, with the refresh and the lock (the homelab's
 # apply runs on the only runner that can reach its Docker daemon), then apply that plan.

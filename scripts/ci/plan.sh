@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
-# Plans one environment from the synthesized stack and writes GitLab's Terraform report.
-#   scripts/ci/plan.sh <environment>     (run from the repository root, after `cdktf synth`)
+# Plans one stack of an environment (<env>, or its second stack <env>-gitlab) from the
+# synthesized stack and writes GitLab's Terraform report.
+#   scripts/ci/plan.sh <env>|<env>-gitlab     (run from the repository root, after `cdktf synth`)
 set -euo pipefail
 
-env="${1:?usage: plan.sh <environment>}"
+env="${1:?usage: plan.sh <env>|<env>-gitlab}"
 stack="cdktf.out/stacks/$env"
 [ -f "$stack/cdk.tf.json" ] || { echo "plan: no synthesized stack for '$env' in $stack" >&2; exit 1; }
 
 # A CI job's workspace is discarded: its state must live elsewhere (s3 or gitlab).
 if [ -n "${CI:-}" ]; then npx tsx scripts/ci/require-remote-state.ts "$env"; fi
+
+# The second stack plans against GitLab itself: it must answer (not yet on a first deploy,
+# when the apply job plans it after the first stack), and on docker the provider's token
+# comes from the GitLab container (GITLAB_TOKEN, never printed).
+if [[ "$env" == *-gitlab ]]; then
+  status=0
+  token="$(npx tsx scripts/ci/gitlab-ready.ts "$env" --probe)" || status=$?
+  if [ "$status" = 3 ]; then
+    echo "plan: $env not planned: GitLab cannot be reached yet; its apply job plans it once the first stack is applied" >&2
+    exit 0
+  fi
+  [ "$status" = 0 ] || exit "$status"
+  if [ -n "$token" ]; then export GITLAB_TOKEN="$token"; fi
+fi
 
 # A merge request's plan only reads: it does not take the state lock, which GitLab-managed
 # state grants to Maintainers only (a Developer's job token may read the state, not lock it).

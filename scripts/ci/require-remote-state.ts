@@ -1,7 +1,7 @@
 // Refuses to plan or apply, in CI, an environment whose Terraform state is a local file: a
 // job's workspace is thrown away, so the state of what it created would be lost and the
 // next apply would create everything again beside it.
-//   npx tsx scripts/ci/require-remote-state.ts <environment>   (after `cdktf synth`)
+//   npx tsx scripts/ci/require-remote-state.ts <env>|<env>-gitlab   (after `cdktf synth`)
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -11,7 +11,7 @@ export function remoteStateProblem(env: string, stack: { terraform?: { backend?:
   if (backends.length > 1) return `cdktf.out/stacks/${env}: ${backends.length} Terraform backends (${backends.join(", ")}); Terraform accepts one (a bug in stacks/backend.ts)`;
   if (backends.length === 1 && backends[0] !== "local") return undefined;
   return (
-    `config/${env}.yaml: state.backend: '${backends[0] ?? "local"}' keeps Terraform state in a file inside the CI job, ` +
+    `config/${env.replace(/-gitlab$/, "")}.yaml: state.backend: '${backends[0] ?? "local"}' keeps Terraform state in a file inside the CI job, ` +
     "which is discarded when the job ends; set state.backend to 's3' or 'gitlab' " +
     "(docs/operations.md, section 1.1) and move the existing state there first"
   );

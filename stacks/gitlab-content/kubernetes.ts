@@ -1,7 +1,7 @@
 // kubernetes: the automation token is the `token` key of a Secret in the GitLab namespace,
 // written by a Job of the first stack; read here by name, not by reference.
 import { HelmProvider } from "@cdktf/provider-helm/lib/provider";
-import { DataKubernetesSecret } from "@cdktf/provider-kubernetes/lib/data-kubernetes-secret";
+import { DataKubernetesSecretV1 } from "@cdktf/provider-kubernetes/lib/data-kubernetes-secret-v1";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import type { Construct } from "constructs";
 import type { KubernetesEnvironment } from "../kubernetes-stack";
@@ -15,7 +15,7 @@ export function kubernetesContentPlatform(scope: Construct, env: KubernetesEnvir
   };
   const kubernetes = new KubernetesProvider(scope, "kubernetes", cluster);
   const helm = new HelmProvider(scope, "helm", { kubernetes: cluster });
-  const secret = new DataKubernetesSecret(scope, "automation-token", {
+  const secret = new DataKubernetesSecretV1(scope, "automation-token", {
     metadata: { name: AUTOMATION_TOKEN_KUBERNETES_SECRET, namespace: env.kubernetes.namespace },
   });
   return { platform: "kubernetes", kubernetes, helm, automationToken: secret.data.lookup("token") };

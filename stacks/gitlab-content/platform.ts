@@ -39,3 +39,6 @@ export const AUTOMATION_TOKEN_KUBERNETES_SECRET = "gitlab-automation-token";
 
 /** Where the docker bootstrap writes the automation token inside the GitLab container (0600). */
 export const AUTOMATION_TOKEN_CONTAINER_FILE = "/etc/gitlab/gitlab-platform/automation-token";
+
+/** The GitLab container's name on docker: DockerGitLabServer's default (a test keeps them equal). */
+export const GITLAB_CONTAINER_NAME = "gitlab";

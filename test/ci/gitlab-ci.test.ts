@@ -67,15 +67,25 @@ function retrySeconds(variables: Record<string, string>): number {
 }
 
 describe(".gitlab-ci.yml", () => {
-  it("has a plan and an apply job for every environment, and no others", () => {
+  it("has a plan and an apply job for every stack of every environment (<env>, <env>-gitlab), and no others", () => {
     const jobs = Object.keys(ci).filter((k) => /^(plan|apply):/.test(k));
-    expect(jobs.sort()).toEqual(environments.flatMap((e) => [`apply:${e}`, `plan:${e}`]).sort());
+    expect(jobs.sort()).toEqual(environments.flatMap((e) => [`apply:${e}`, `plan:${e}`, `apply:${e}-gitlab`, `plan:${e}-gitlab`]).sort());
     for (const env of environments) {
-      expect(ci[`plan:${env}`].variables.ENVIRONMENT).toBe(env);
-      expect(ci[`plan:${env}`].rules[0].changes.paths).toEqual([`config/${env}.yaml`]);
+      for (const stack of [env, `${env}-gitlab`]) {
+        expect(ci[`plan:${stack}`].variables).toMatchObject({ ENVIRONMENT: env, STACK: stack });
+        expect(ci[`apply:${stack}`].variables).toMatchObject({ ENVIRONMENT: env, STACK: stack });
+        expect(ci[`plan:${stack}`].rules[0].changes.paths).toEqual([`config/${env}.yaml`]);
+        // The same rules: the second stack is planned and applied whenever the first is, by hand where the first is.
+        expect(JSON.stringify(ci[`plan:${stack}`].rules)).toBe(JSON.stringify(ci[`plan:${env}`].rules));
+        expect(JSON.stringify(ci[`apply:${stack}`].rules)).toBe(JSON.stringify(ci[`apply:${env}`].rules));
+      }
       // The homelab applies a plan of its own, made on the deploy runner (test/ci/homelab-pipeline.test.ts).
       expect(ci[`apply:${env}`].needs).toEqual(env === "homelab" ? ["synth"] : ["synth", `plan:${env}`]);
+      // The second stack after the first.
+      expect(ci[`apply:${env}-gitlab`].needs).toEqual(env === "homelab" ? ["synth", "apply:homelab"] : ["synth", `plan:${env}-gitlab`, `apply:${env}`]);
+      expect(ci[`plan:${env}-gitlab`].extends).toBe(".plan-gitlab");
     }
+    expect(ci["apply:homelab-gitlab"].variables.PLAN_BEFORE_APPLY).toBe("true");
   });
 
   it("uses the same shared paths as scripts/ci/changed-environments.ts", () => {
@@ -105,9 +115,16 @@ describe(".gitlab-ci.yml", () => {
     expect(ci["apply:k3s-homelab"].rules.slice(1).map((r: any) => r.when)).toEqual([undefined, undefined]);
   });
 
-  it("publishes each plan as GitLab's Terraform report, and keeps state credentials in CI variables", () => {
-    expect(ci[".plan"].artifacts.reports.terraform).toBe("cdktf.out/stacks/${ENVIRONMENT}/plan-report.json");
+  it("publishes each stack's plan as its own Terraform report, with its own state, and keeps state credentials in CI variables", () => {
+    expect(ci[".plan"].artifacts.reports.terraform).toBe("cdktf.out/stacks/${STACK}/plan-report.json");
+    expect(ci[".plan"].artifacts.paths).toEqual(["cdktf.out/stacks/${STACK}/plan.tfplan", "cdktf.out/stacks/${STACK}/.terraform.lock.hcl"]);
     expect(ci[".terraform"].variables.TF_HTTP_PASSWORD).toBe("${CI_JOB_TOKEN}");
+    expect(ci[".terraform"].variables.TF_HTTP_ADDRESS).toBe("${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/terraform/state/${STACK}");
+    expect(ci[".terraform"].resource_group).toBe("terraform-${STACK}");
+    expect(ci[".plan"].script[0]).toBe('bash scripts/ci/plan.sh "$STACK"');
+    expect(ci[".apply"].script).toEqual(['bash scripts/ci/apply.sh "$STACK"']);
+    // The second stack costs nothing: no cost line.
+    expect(ci[".plan-gitlab"].script).toEqual(['bash scripts/ci/plan.sh "$STACK"']);
   });
 
   it("is valid for GitLab (gitlab-ci-local --list-all)", () => {
@@ -121,11 +138,13 @@ describe(".gitlab-ci.yml", () => {
   it("plans only the environment whose file changed", () => {
     const r = listJobs(cloneWithChange(["config/staging.yaml"]));
     expect(r.status, r.output).toBe(0);
-    expect(r.jobs.filter((j) => j.startsWith("plan:"))).toEqual(["plan:staging"]);
+    expect(r.jobs.filter((j) => j.startsWith("plan:")).sort()).toEqual(["plan:staging", "plan:staging-gitlab"]);
   });
 
   it("plans every environment when shared code changed, and none for docs", () => {
-    expect(listJobs(cloneWithChange(["stacks/aws-stack.ts"])).jobs.filter((j) => j.startsWith("plan:")).sort()).toEqual(environments.map((e) => `plan:${e}`));
+    expect(listJobs(cloneWithChange(["stacks/aws-stack.ts"])).jobs.filter((j) => j.startsWith("plan:")).sort()).toEqual(
+      environments.flatMap((e) => [`plan:${e}`, `plan:${e}-gitlab`]).sort(),
+    );
     expect(listJobs(cloneWithChange(["README.md"])).jobs.filter((j) => j.startsWith("plan:"))).toEqual([]);
   });
 
@@ -156,14 +175,17 @@ describe(".gitlab-ci.yml", () => {
   it("plans in the default image and applies on the deploy runner, both with the state retries and Terraform on PATH", () => {
     const merged = preview(cloneWithChange(["README.md"]));
     for (const env of environments) {
-      const plan = merged[`plan:${env}`];
-      const apply = merged[`apply:${env}`];
-      expect(plan.image.name).toBe(ci.default.image);
-      expect(plan.tags ?? []).not.toContain("deploy");
-      expect(apply.tags).toEqual(["deploy"]);
-      for (const job of [plan, apply]) {
-        expect(job.before_script[0]).toBe('export PATH="$TERRAFORM_INSTALL_DIR:$PATH"');
-        expect(job.variables).toMatchObject({ ENVIRONMENT: env, TERRAFORM_INSTALL_DIR: "$CI_PROJECT_DIR/.bin", TF_HTTP_RETRY_MAX: ci[".terraform"].variables.TF_HTTP_RETRY_MAX });
+      for (const stack of [env, `${env}-gitlab`]) {
+        const plan = merged[`plan:${stack}`];
+        const apply = merged[`apply:${stack}`];
+        expect(plan.image.name).toBe(ci.default.image);
+        expect(plan.tags ?? []).not.toContain("deploy");
+        expect(apply.tags).toEqual(["deploy"]);
+        for (const job of [plan, apply]) {
+          expect(job.before_script[0]).toBe('export PATH="$TERRAFORM_INSTALL_DIR:$PATH"');
+          expect(job.variables).toMatchObject({ ENVIRONMENT: env, STACK: stack, TERRAFORM_INSTALL_DIR: "$CI_PROJECT_DIR/.bin", TF_HTTP_RETRY_MAX: ci[".terraform"].variables.TF_HTTP_RETRY_MAX });
+          expect(job.environment.name).toBe("${ENVIRONMENT}");
+        }
       }
     }
   });

@@ -61,6 +61,11 @@ describe("homelab pipeline jobs", () => {
     const main = jobs(repoWithHomelabChange("main"));
     expect(main).toContain("apply:homelab");
     expect(main).not.toContain("plan:homelab");
+    // Its second stack too: planned and applied on the deploy runner, after the first.
+    expect(main).toContain("apply:homelab-gitlab");
+    expect(main).not.toContain("plan:homelab-gitlab");
+    expect(ci["apply:homelab-gitlab"].needs).toEqual(["synth", "apply:homelab"]);
+    expect(ci["apply:homelab-gitlab"].variables).toMatchObject({ STACK: "homelab-gitlab", PLAN_BEFORE_APPLY: "true" });
   });
 });
 

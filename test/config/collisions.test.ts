@@ -120,6 +120,19 @@ describe("environments cannot collide", () => {
     expect(problems(dir)).toEqual([]);
   });
 
+  it("a state key that is another environment's second stack's (<env>-gitlab) collides too", () => {
+    const dir = examplesDir();
+    copy(dir, "staging", "qa", (t) =>
+      t
+        .replace("key: gitlab-platform/staging.tfstate", "key: gitlab-platform/staging-gitlab.tfstate")
+        .replaceAll("gitlab-staging", "gitlab-qa")
+        .replace("registry-staging", "registry-qa"),
+    );
+    expect(problems(dir).filter((l) => l.includes("state.key"))).toEqual([
+      expect.stringMatching(/^config\/qa\.yaml: state\.key: Terraform state s3:\/\/example-gitlab-platform-tfstate\/gitlab-platform\/staging-gitlab\.tfstate is also config\/staging\.yaml's/),
+    ]);
+  });
+
   it("bucket prefixes written out collide like any other name", () => {
     const dir = examplesDir();
     const withPrefix = (t: string) => t.replace("  instanceType: t3a.xlarge\n", "  instanceType: t3a.xlarge\n  bucketPrefix: acme-gitlab\n");

@@ -582,7 +582,7 @@ describe("hostile environment files, through the real app as cdktf runs it (a ch
     if (!r) throw new Error("no run for the BOM case");
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(readdirSync(join(r.scratch.outdir, "stacks")).sort()).toEqual(stackNamesOf(["bom", "cluster", "homelab", "k3s-homelab", "production", "staging"]).sort());
+    expect(readdirSync(join(r.scratch.outdir, "stacks")).sort()).toEqual(stackNamesOf(["bom", "cluster", "homelab", "k3s-homelab", "production", "staging"]));
     expect(r.left).toEqual(["cdktf.out", "config"]);
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadEnvironments } from "../../config/load";
-import { CONFIG_DIR, exampleStack, REPO_ROOT, synthEnvironment } from "../helpers";
+import { CONFIG_DIR, exampleStack, REPO_ROOT, synthEnvironmentStacks } from "../helpers";
 
 const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
 const block = /<!-- homelab-first-deploy -->\n```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
@@ -43,12 +43,12 @@ function runSteps(script: string, host: ReturnType<typeof fakeHost>, input: stri
 
 describe("README: the homelab's first deploy", () => {
   it("is one bash block in the README, and valid bash", () => {
-    expect(block).toContain("npx cdktf deploy homelab");
+    expect(block).toContain("npm run deploy -- homelab");
     expect(spawnSync("bash", ["-n"], { input: block }).status).toBe(0);
   });
 
   it("deploys with local state first, then moves the state into GitLab", () => {
-    const order = ["export CHECKPOINT_DISABLE=1 DOCKER_HOST=", "backend: gitlab$/  backend: local/", "npx cdktf deploy homelab", "backend: local$/  backend: gitlab/", "terraform state push"];
+    const order = ["export CHECKPOINT_DISABLE=1 DOCKER_HOST=", "backend: gitlab$/  backend: local/", "npm run deploy -- homelab", "backend: local$/  backend: gitlab/", "terraform state push"];
     const at = order.map((s) => block.indexOf(s));
     expect(at.every((i) => i >= 0), JSON.stringify(at)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
@@ -64,7 +64,13 @@ describe("README: the homelab's first deploy", () => {
     sed(toLocal!);
     const local = loadEnvironments(join(dir, "config"))[0]!;
     expect(local.state).toEqual({ backend: "local" });
-    expect(synthEnvironment(local).terraform.backend.local).toEqual({ path: "../../../terraform.homelab.tfstate" });
+    // Both stacks' local states, which step 4 pushes, each to its own address.
+    const stacks = synthEnvironmentStacks(local);
+    expect(stacks.homelab!.terraform.backend.local).toEqual({ path: "../../../terraform.homelab.tfstate" });
+    expect(stacks["homelab-gitlab"]!.terraform.backend.local).toEqual({ path: "../../../terraform.homelab-gitlab.tfstate" });
+    expect(step(4)).toContain("for stack in homelab homelab-gitlab; do");
+    expect(step(4)).toContain('export TF_HTTP_ADDRESS="$STATE/$stack" TF_HTTP_LOCK_ADDRESS="$STATE/$stack/lock" TF_HTTP_UNLOCK_ADDRESS="$STATE/$stack/lock"');
+    expect(step(4)).toContain('terraform state push "../../../terraform.$stack.tfstate"');
     sed(toGitlab!);
     expect(readFileSync(join(dir, "config", "homelab.yaml"), "utf8")).toBe(readFileSync(join(CONFIG_DIR, "homelab.yaml"), "utf8"));
   });

@@ -470,6 +470,15 @@ describe("policy rules", () => {
     expect(check("STATEFUL-PREVENT-DESTROY", { aws_ebs_volume: { v: {} }, aws_eip: { e: {} }, aws_s3_bucket: { b: { tags: { "gitlab-platform:purpose": "registry" } } } })).toHaveLength(3);
   });
 
+  it("STATEFUL-PREVENT-DESTROY: GitLab groups and projects (deleting one deletes repositories)", () => {
+    const keep = { lifecycle: { prevent_destroy: true } };
+    expect(check("STATEFUL-PREVENT-DESTROY", { gitlab_group: { g: { ...keep, path: "example" } }, gitlab_project: { p: { ...keep, path: "app" } } })).toEqual([]);
+    expect(check("STATEFUL-PREVENT-DESTROY", { gitlab_group: { g: { path: "example" } }, gitlab_project: { p: { path: "app", archive_on_destroy: true } } })).toEqual([
+      "test/g: set lifecycle.prevent_destroy = true (remove it deliberately to retire the resource)",
+      "test/p: set lifecycle.prevent_destroy = true (remove it deliberately to retire the resource)",
+    ]);
+  });
+
   it("DOCKER-DATA-PERSISTED: bind mounts and labelled named volumes only", () => {
     const good = {
       docker_container: { c: { volumes: [{ host_path: "/srv/gitlab/x", container_path: "/x" }, { volume_name: "nfs", container_path: "/nfs" }] } },

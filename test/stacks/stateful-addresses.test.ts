@@ -5,7 +5,7 @@
 // create an empty one. This list pins them, per example: when a change moves one, this test
 // fails and says how to carry the state over.
 import { describe, expect, it } from "vitest";
-import { exampleEnvironments, exampleStack, type SynthesizedStack } from "../examples";
+import { exampleEnvironments, exampleStack, stackNamesOf, type SynthesizedStack } from "../examples";
 
 /** address → what it holds. */
 type Pinned = Readonly<Record<string, string>>;
@@ -32,12 +32,32 @@ const KUBERNETES: Pinned = {
   "helm_release.gitlab-server_chart_release_896FC9C3": "the GitLab chart: Gitaly's, PostgreSQL's and Redis's PersistentVolumeClaims",
 };
 
+/** The second stacks' (`<env>-gitlab`) groups and projects: a new address deletes (or archives) the project and its repository. */
+const CONTENT: Readonly<Record<string, Pinned>> = {
+  "staging-gitlab": {
+    "gitlab_group.groups_example_C0B114C8": "the group 'example' and every project in it",
+    "gitlab_project.projects_example--app_7833E7A5": "the project example/app: its repository, issues and merge requests",
+  },
+  "production-gitlab": {
+    "gitlab_group.groups_example_C0B114C8": "the group 'example' and every project in it",
+    "gitlab_group.groups_example--services_2F654E95": "the subgroup example/services and every project in it",
+    "gitlab_project.projects_example--app_7833E7A5": "the project example/app",
+    "gitlab_project.projects_example--services--payments_E4422114": "the project example/services/payments",
+  },
+  "homelab-gitlab": {
+    "gitlab_project.projects_homelab--infrastructure_8F164429": "the project homelab/infrastructure",
+  },
+  "cluster-gitlab": {},
+  "k3s-homelab-gitlab": {},
+};
+
 const PINNED: Readonly<Record<string, Pinned>> = {
   staging: AWS,
   production: AWS,
   homelab: DOCKER,
   cluster: KUBERNETES,
   "k3s-homelab": KUBERNETES,
+  ...CONTENT,
 };
 
 function has(stack: SynthesizedStack, address: string): boolean {
@@ -51,7 +71,7 @@ function addressesOf(stack: SynthesizedStack): string[] {
 
 describe("the addresses of resources that hold data", () => {
   it("are pinned for every example", () => {
-    expect(Object.keys(PINNED).sort()).toEqual(exampleEnvironments().map((e) => e.name).sort());
+    expect(Object.keys(PINNED).sort()).toEqual(stackNamesOf(exampleEnvironments().map((e) => e.name)).sort());
   });
 
   it.each(Object.entries(PINNED))("%s keeps them", (name, pinned) => {

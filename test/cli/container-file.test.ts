@@ -1,0 +1,48 @@
+// The automation token read out of the GitLab container without a docker CLI, through the
+// Engine API on the socket (the pipeline's deploy jobs), against a real Docker engine.
+import { describe, expect, it } from "vitest";
+import { engineSocket, readContainerFile } from "../../cli/container-file";
+import { tokenFromContainer } from "../../cli/gitlab-access";
+import { AUTOMATION_TOKEN_CONTAINER_FILE } from "../../stacks/gitlab-content/platform";
+import { BUSYBOX_IMAGE, describeWithDockerEngine } from "../support/docker-engine";
+
+describe("engineSocket", () => {
+  it("is DOCKER_HOST's unix socket, Docker's default without one, and none for ssh:// or tcp://", () => {
+    expect(engineSocket({ DOCKER_HOST: "unix:///run/user/1000/docker.sock" })).toBe("/run/user/1000/docker.sock");
+    expect(engineSocket({})).toBe("/var/run/docker.sock");
+    expect(engineSocket({ DOCKER_HOST: "ssh://deploy@homelab" })).toBeUndefined();
+    expect(engineSocket({ DOCKER_HOST: "tcp://10.0.0.5:2376" })).toBeUndefined();
+  });
+});
+
+describeWithDockerEngine("reading the automation token through the Engine API", (engine) => {
+  const start = (name: string, script: string) =>
+    engine().dockerOk(["run", "-d", "--name", name, "--network", "none", BUSYBOX_IMAGE, "sh", "-c", `${script}; exec sleep 600`]);
+
+  it("reads the file's content from the running container", async () => {
+    start("gitlab-a", `mkdir -p /etc/gitlab/gitlab-platform && printf 'test-token-0123\\n' > ${AUTOMATION_TOKEN_CONTAINER_FILE} && chmod 600 ${AUTOMATION_TOKEN_CONTAINER_FILE}`);
+    expect(await readContainerFile(engine().socket, "gitlab-a", AUTOMATION_TOKEN_CONTAINER_FILE)).toBe("test-token-0123\n");
+  }, 60_000);
+
+  it("says what is missing: the file (not written yet) or the container", async () => {
+    start("gitlab-b", "true");
+    await expect(readContainerFile(engine().socket, "gitlab-b", AUTOMATION_TOKEN_CONTAINER_FILE)).rejects.toThrow(/no such file or directory|Could not find the file/i);
+    await expect(readContainerFile(engine().socket, "nobody", AUTOMATION_TOKEN_CONTAINER_FILE)).rejects.toThrow(/No such container: nobody/);
+  }, 60_000);
+
+  it("tokenFromContainer falls back to it when there is no docker CLI", async () => {
+    start("gitlab-c", `mkdir -p /etc/gitlab/gitlab-platform && echo engine-token > ${AUTOMATION_TOKEN_CONTAINER_FILE}`);
+    const saved = { DOCKER: process.env.DOCKER, DOCKER_HOST: process.env.DOCKER_HOST };
+    process.env.DOCKER = "docker-not-installed";
+    process.env.DOCKER_HOST = engine().host;
+    try {
+      expect(await tokenFromContainer("gitlab-c")).toEqual({ token: "engine-token" });
+      expect((await tokenFromContainer("gitlab-b")).problem).toMatch(/^\/etc\/gitlab\/gitlab-platform\/automation-token in the container gitlab-b, through \S+: /);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  }, 60_000);
+});
