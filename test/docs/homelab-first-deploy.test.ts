@@ -64,13 +64,13 @@ describe("README: the homelab's first deploy", () => {
     sed(toLocal!);
     const local = loadEnvironments(join(dir, "config"))[0]!;
     expect(local.state).toEqual({ backend: "local" });
-    // Both stacks' local states, which step 4 pushes, each to its own address.
+    // Both stacks' local states, which step 3 pushes, each to its own address.
     const stacks = synthEnvironmentStacks(local);
     expect(stacks.homelab!.terraform.backend.local).toEqual({ path: "../../../terraform.homelab.tfstate" });
     expect(stacks["homelab-gitlab"]!.terraform.backend.local).toEqual({ path: "../../../terraform.homelab-gitlab.tfstate" });
-    expect(step(4)).toContain("for stack in homelab homelab-gitlab; do");
-    expect(step(4)).toContain('export TF_HTTP_ADDRESS="$STATE/$stack" TF_HTTP_LOCK_ADDRESS="$STATE/$stack/lock" TF_HTTP_UNLOCK_ADDRESS="$STATE/$stack/lock"');
-    expect(step(4)).toContain('terraform state push "../../../terraform.$stack.tfstate"');
+    expect(step(3)).toContain("for stack in homelab homelab-gitlab; do");
+    expect(step(3)).toContain('export TF_HTTP_ADDRESS="$STATE/$stack" TF_HTTP_LOCK_ADDRESS="$STATE/$stack/lock" TF_HTTP_UNLOCK_ADDRESS="$STATE/$stack/lock"');
+    expect(step(3)).toContain('terraform state push "../../../terraform.$stack.tfstate"');
     sed(toGitlab!);
     expect(readFileSync(join(dir, "config", "homelab.yaml"), "utf8")).toBe(readFileSync(join(CONFIG_DIR, "homelab.yaml"), "utf8"));
   });
