@@ -175,10 +175,11 @@ describe("gitlab: settings, groups, projects and branch protections in <env>-git
     expect(resources(stack, "gitlab_project")[0]).toMatchObject({ path: "infrastructure", namespace_id: `\${data.gitlab_group.${id}.group_id}` });
   });
 
-  it("no projects, no protections: cluster and k3s-homelab manage settings only", () => {
+  it("no projects, no protections: cluster and k3s-homelab manage settings only (and their runner)", () => {
     for (const name of ["cluster-gitlab", "k3s-homelab-gitlab"]) {
       const stack = exampleStack(name);
-      expect(Object.keys(stack.resource)).toEqual(["gitlab_application_settings"]);
+      // The runner, its token Secret and chart: test/stacks/runner-tokens.test.ts.
+      expect(Object.keys(stack.resource).sort()).toEqual(["gitlab_application_settings", "gitlab_user_runner", "helm_release", "kubernetes_secret_v1"]);
     }
   });
 
