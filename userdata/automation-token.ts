@@ -1,14 +1,17 @@
 // The automation token: the admin personal access token the second stack's GitLab provider
 // uses, created without a person. One Ruby script for every platform, run with
-// `gitlab-rails runner` by userdata/scripts/gitlab-automation-token.sh (aws, docker) or by
-// `kubectl exec` into the toolbox (kubernetes). It keeps a dedicated admin bot user and one
-// live token of that user; the caller stores the token where the second stack reads it.
+// `gitlab-rails runner "<the script's text>"` by userdata/scripts/gitlab-automation-token.sh
+// (aws, docker) or by `kubectl exec` into the toolbox (kubernetes). It keeps a dedicated admin
+// bot user and one live token of that user; the caller stores the token where the second
+// stack reads it.
 //
-// The contract with the caller, through the environment (never argv: a token in argv shows in ps):
-//   AUTOMATION_TOKEN_STORED  a file holding the token the store has now (missing or empty: none);
-//   AUTOMATION_TOKEN_OUT     where a NEW token is written (0600), only when one was created;
-//                            "-" writes it to stdout (the kubernetes pipeline), nothing else goes there;
-//   AUTOMATION_TOKEN_ROTATE  "1": a new token whatever the stored one is, every other one revoked.
+// gitlab-rails drops to GitLab's own user (git), which can read no root-only file: the script
+// goes in as the runner's code argument and the tokens through the environment and stdout
+// (never argv: argv shows in ps; the environment only to root and git, which owns GitLab anyway).
+//   AUTOMATION_TOKEN_STORED  the token the store holds now (unset or empty: none);
+//   AUTOMATION_TOKEN_ROTATE  "1": a new token whatever the stored one is, every other one revoked;
+//   stdout                   one line "automation-token: <token>", only when a token was created
+//                            (Rails may print other lines there; callers take this one).
 // A new token is created when the store is empty, when its token is not this user's live
 // token, when it expires in fewer than renewDays days, or when rotation is asked for. The
 // stored token (when still live) is revoked on the next run, once the store holds the new one:
@@ -35,7 +38,9 @@ export const AUTOMATION_USERNAME = "gitlab-platform-automation";
 export const AUTOMATION_TOKEN_DEFAULTS = { username: AUTOMATION_USERNAME, tokenName: AUTOMATION_USERNAME, expiryDays: 90, renewDays: 30 } as const;
 
 /** The environment variables of the script's contract (see the file comment). */
-export const AUTOMATION_TOKEN_ENV = { stored: "AUTOMATION_TOKEN_STORED", out: "AUTOMATION_TOKEN_OUT", rotate: "AUTOMATION_TOKEN_ROTATE" } as const;
+export const AUTOMATION_TOKEN_ENV = { stored: "AUTOMATION_TOKEN_STORED", rotate: "AUTOMATION_TOKEN_ROTATE" } as const;
+/** The prefix of the stdout line that carries a new token. */
+export const AUTOMATION_TOKEN_LINE_PREFIX = "automation-token: ";
 
 function checked(s: Required<AutomationTokenSettings>): Required<AutomationTokenSettings> {
   for (const [key, value] of [["username", s.username], ["tokenName", s.tokenName]] as const) {
@@ -61,15 +66,15 @@ export function renderAutomationTokenScript(settings: AutomationTokenSettings = 
     `TOKEN_NAME = ${rubyString(s.tokenName)}`,
     `EXPIRY_DAYS = ${toRuby(s.expiryDays)}`,
     `RENEW_DAYS = ${toRuby(s.renewDays)}`,
-    `stored_file = ENV[${rubyString(env.stored)}].to_s`,
-    `out_file = ENV.fetch(${rubyString(env.out)})`,
+    `stored = ENV[${rubyString(env.stored)}].to_s.strip`,
     `rotate = ENV[${rubyString(env.rotate)}] == '1'`,
+    `LINE_PREFIX = ${rubyString(AUTOMATION_TOKEN_LINE_PREFIX)}`,
     RUBY_BODY,
   ].join("\n");
 }
 
 // The logic, with no interpolated values (the constants above carry them). Messages go to
-// stderr: stdout may carry the token itself (AUTOMATION_TOKEN_OUT=-).
+// stderr: stdout carries the token line.
 const RUBY_BODY = String.raw`
 def note(message)
   $stderr.puts("gitlab-platform: automation token: #{message}")
@@ -115,7 +120,6 @@ organization = default_organization
 user = ensure_bot_user(organization)
 scopes = token_scopes
 today = Date.current
-stored = File.file?(stored_file) ? File.read(stored_file).strip : ''
 current = stored.empty? ? nil : PersonalAccessToken.find_by_token(stored)
 current = nil unless current && current.user_id == user.id && current.name == TOKEN_NAME && current.active?
 ours = user.personal_access_tokens.active.where(name: TOKEN_NAME).to_a
@@ -138,12 +142,8 @@ else
   attributes = { name: TOKEN_NAME, scopes: scopes, expires_at: today + EXPIRY_DAYS }
   attributes[:organization_id] = organization.id if organization && PersonalAccessToken.column_names.include?('organization_id')
   token = user.personal_access_tokens.create!(attributes)
-  if out_file == '-'
-    $stdout.write(token.token)
-    $stdout.flush
-  else
-    File.open(out_file, File::WRONLY | File::CREAT | File::TRUNC, 0o600) { |f| f.write(token.token) }
-  end
+  $stdout.puts("#{LINE_PREFIX}#{token.token}")
+  $stdout.flush
   # The stored token keeps working until the store holds the new one (unless rotating).
   keep = rotate || current.nil? ? nil : current.id
   ours.reject { |t| t.id == keep }.each do |t|

@@ -4,111 +4,23 @@
 // pass: creation when there is none, nothing when the stored one is good, renewal near expiry
 // with the old one revoked on the next run, rotation, a lost store write healing.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { findTool, isStrict } from "../../scripts/verify/tools";
-import { AUTOMATION_TOKEN_DEFAULTS, renderAutomationTokenScript } from "../../userdata/automation-token";
+import { AUTOMATION_TOKEN_DEFAULTS, AUTOMATION_TOKEN_LINE_PREFIX, renderAutomationTokenScript } from "../../userdata/automation-token";
+import { liveTokens, writeGitLabModelsStub, type StubState } from "../support/gitlab-models-stub";
 
 const hasRuby = Boolean(findTool("ruby")) || isStrict();
 
-// GitLab's models, as far as the script uses them. Tokens are kept with a digest of their
-// value, as GitLab does; today is STUB_TODAY.
-const STUB = String.raw`
-require 'json'
-require 'date'
-require 'digest'
-require 'securerandom'
-STATE_FILE = ENV.fetch('STUB_STATE')
-STATE = File.exist?(STATE_FILE) ? JSON.parse(File.read(STATE_FILE)) : { 'users' => [], 'tokens' => [], 'admin_mode' => false }
-at_exit { File.write(STATE_FILE, JSON.pretty_generate(STATE)) }
-class Date
-  def self.current = Date.parse(ENV.fetch('STUB_TODAY'))
-end
-module Gitlab
-  Config = Struct.new(:gitlab)
-  def self.config = Config.new(Struct.new(:host).new('gitlab.example.com'))
-  module CurrentSettings
-    def self.admin_mode = STATE['admin_mode']
-  end
-end
-module Organizations
-  class Organization
-    def self.default_organization = Struct.new(:id).new(1)
-  end
-end
-class PersonalAccessToken
-  attr_reader :row
-  attr_accessor :token
-  def initialize(row) = @row = row
-  def self.column_names = %w[id user_id name organization_id]
-  def self.find_by_token(value)
-    row = STATE['tokens'].find { |t| t['digest'] == Digest::SHA256.hexdigest(value) }
-    row && new(row)
-  end
-  def id = row['id']
-  def user_id = row['user_id']
-  def name = row['name']
-  def scopes = row['scopes']
-  def expires_at = Date.parse(row['expires_at'])
-  def active? = !row['revoked'] && expires_at > Date.current
-  def revoke! = row['revoked'] = true
-end
-class TokenRelation
-  def initialize(user) = @user = user
-  def active = Filtered.new(all.select(&:active?))
-  def all = STATE['tokens'].select { |t| t['user_id'] == @user.id }.map { |t| PersonalAccessToken.new(t) }
-  def create!(attrs)
-    value = "glpat-#{SecureRandom.hex(10)}"
-    row = { 'id' => STATE['tokens'].size + 1, 'user_id' => @user.id, 'name' => attrs.fetch(:name), 'scopes' => attrs.fetch(:scopes),
-            'expires_at' => attrs.fetch(:expires_at).iso8601, 'organization_id' => attrs[:organization_id], 'digest' => Digest::SHA256.hexdigest(value) }
-    STATE['tokens'] << row
-    PersonalAccessToken.new(row).tap { |t| t.token = value }
-  end
-  Filtered = Struct.new(:list) do
-    def where(name:) = Filtered.new(list.select { |t| t.name == name })
-    def to_a = list
-  end
-end
-class User
-  attr_accessor :password_automatically_set
-  def initialize(attrs) = @row = attrs.transform_keys(&:to_s).merge('state' => 'active', 'confirmed' => false)
-  def self.find_by_username(name)
-    row = STATE['users'].find { |u| u['username'] == name }
-    row && allocate.tap { |u| u.instance_variable_set(:@row, row) }
-  end
-  def id = @row['id']
-  def admin? = @row['admin']
-  def active? = @row['state'] == 'active'
-  def state = @row['state']
-  def update!(attrs) = @row.merge!(attrs.transform_keys(&:to_s))
-  def assign_personal_namespace(org) = @row['namespace_organization'] = org.id
-  def skip_confirmation! = @row['confirmed'] = true
-  def save!
-    @row['id'] = STATE['users'].size + 1
-    @row['password_automatically_set'] = password_automatically_set
-    @row.delete('password_confirmation')
-    @row['password'] = @row['password'].to_s.length
-    STATE['users'] << @row
-  end
-  def personal_access_tokens = TokenRelation.new(self)
-end
-`;
 
 interface Run {
   status: number | null;
   stdout: string;
   stderr: string;
-  /** The new token, when one was written to AUTOMATION_TOKEN_OUT. */
+  /** The new token, from its stdout line, when one was created. */
   written?: string;
-  writtenMode?: number;
-}
-
-interface State {
-  users: Record<string, unknown>[];
-  tokens: { id: number; name: string; scopes: string[]; expires_at: string; revoked?: boolean; organization_id: number | null; user_id: number }[];
-  admin_mode: boolean;
 }
 
 let dir: string;
@@ -118,43 +30,38 @@ let stub: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "automation-token-"));
   script = join(dir, "automation-token.rb");
-  stub = join(dir, "stub.rb");
   writeFileSync(script, renderAutomationTokenScript());
-  writeFileSync(stub, STUB);
+  stub = writeGitLabModelsStub(dir);
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const state = (): State => JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as State;
-const setState = (s: State) => writeFileSync(join(dir, "state.json"), JSON.stringify(s));
+const state = (): StubState => JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as StubState;
+const setState = (s: StubState) => writeFileSync(join(dir, "state.json"), JSON.stringify(s));
+const live = liveTokens;
 
-/** Runs the script on `today` with `stored` in the store (undefined: no store file). */
+/**
+ * Runs the script on `today` with `stored` in the store (undefined: the variable unset), the
+ * way gitlab-rails runner gets it: its text as the code argument.
+ */
 function run(today: string, stored: string | undefined, extra: Record<string, string> = {}): Run {
-  const storedFile = join(dir, "stored");
-  const out = join(dir, "out");
-  rmSync(out, { force: true });
-  if (stored === undefined) rmSync(storedFile, { force: true });
-  else writeFileSync(storedFile, `${stored}\n`);
-  const r = spawnSync("ruby", ["-r", stub, script], {
+  const r = spawnSync("ruby", ["-r", stub, "-e", readFileSync(script, "utf8")], {
     encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", STUB_STATE: join(dir, "state.json"), STUB_TODAY: today, AUTOMATION_TOKEN_STORED: storedFile, AUTOMATION_TOKEN_OUT: out, ...extra },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", STUB_STATE: join(dir, "state.json"), STUB_TODAY: today, ...(stored !== undefined ? { AUTOMATION_TOKEN_STORED: stored } : {}), ...extra },
   });
-  const written = existsSync(out) ? readFileSync(out, "utf8") : undefined;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ...(written !== undefined ? { written, writtenMode: statSync(out).mode & 0o777 } : {}) };
+  const line = r.stdout.split("\n").find((l) => l.startsWith(AUTOMATION_TOKEN_LINE_PREFIX));
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ...(line ? { written: line.slice(AUTOMATION_TOKEN_LINE_PREFIX.length) } : {}) };
 }
-
-const live = (s: State, today: string) => s.tokens.filter((t) => !t.revoked && t.expires_at > today);
 
 describe.skipIf(!hasRuby)("automation-token.rb", () => {
   it("is valid Ruby (ruby -c)", () => {
     expect(execFileSync("ruby", ["-c", script], { encoding: "utf8" })).toContain("Syntax OK");
   });
 
-  it("first run: creates the admin bot user and a 90-day api token, written 0600 and nowhere else", () => {
+  it("first run: creates the admin bot user and a 90-day api token, printed once on its own stdout line and nowhere else", () => {
     const r = run("2026-01-01", undefined);
     expect(r.status, r.stderr).toBe(0);
     expect(r.written).toMatch(/^glpat-[0-9a-f]{20}$/);
-    expect(r.writtenMode).toBe(0o600);
-    expect(r.stdout).toBe("");
+    expect(r.stdout).toBe(`automation-token: ${r.written}\n`);
     expect(r.stderr).not.toContain(r.written);
     expect(r.stderr).toContain("created the admin user gitlab-platform-automation");
     expect(r.stderr).toMatch(/created token 1 expiring on 2026-04-01 \(the store holds no token\)/);
@@ -171,6 +78,7 @@ describe.skipIf(!hasRuby)("automation-token.rb", () => {
       const r = run(day, token);
       expect(r.status, r.stderr).toBe(0);
       expect(r.written).toBeUndefined();
+      expect(r.stdout).toBe("");
       expect(r.stderr).toContain("the stored token is valid until 2026-04-01; nothing to do");
     }
     expect(state().tokens).toHaveLength(1);
@@ -227,14 +135,6 @@ describe.skipIf(!hasRuby)("automation-token.rb", () => {
     expect(r.written).toMatch(/^glpat-/);
     expect(r.stderr).toContain("(rotation was asked for)");
     expect(live(state(), "2026-01-02").map((t) => t.id)).toEqual([2]);
-  });
-
-  it("AUTOMATION_TOKEN_OUT=- writes the token alone to stdout, and nothing when none was made", () => {
-    const r = run("2026-01-01", undefined, { AUTOMATION_TOKEN_OUT: "-" });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^glpat-[0-9a-f]{20}$/);
-    const again = run("2026-01-02", r.stdout, { AUTOMATION_TOKEN_OUT: "-" });
-    expect(again.stdout).toBe("");
   });
 
   it("asks for admin_mode too when the instance enforces admin mode, and renews a token without it", () => {
