@@ -10,7 +10,7 @@
 // (never argv: argv shows in ps; the environment only to root and git, which owns GitLab anyway).
 //   AUTOMATION_TOKEN_STORED  the token the store holds now (unset or empty: none);
 //   AUTOMATION_TOKEN_ROTATE  "1": a new token whatever the stored one is, every other one revoked;
-//   stdout                   one line "automation-token: <token>", only when a token was created
+//   stdout                   one line "automation-token <token>", only when a token was created
 //                            (Rails may print other lines there; callers take this one).
 // A new token is created when the store is empty, when its token is not this user's live
 // token, when it expires in fewer than renewDays days, or when rotation is asked for. The
@@ -40,7 +40,7 @@ export const AUTOMATION_TOKEN_DEFAULTS = { username: AUTOMATION_USERNAME, tokenN
 /** The environment variables of the script's contract (see the file comment). */
 export const AUTOMATION_TOKEN_ENV = { stored: "AUTOMATION_TOKEN_STORED", rotate: "AUTOMATION_TOKEN_ROTATE" } as const;
 /** The prefix of the stdout line that carries a new token. */
-export const AUTOMATION_TOKEN_LINE_PREFIX = "automation-token: ";
+export const AUTOMATION_TOKEN_LINE_PREFIX = "automation-token ";
 
 function checked(s: Required<AutomationTokenSettings>): Required<AutomationTokenSettings> {
   for (const [key, value] of [["username", s.username], ["tokenName", s.tokenName]] as const) {
@@ -95,10 +95,9 @@ end
 def ensure_bot_user(organization)
   user = User.find_by_username(USERNAME)
   if user.nil?
-    password = SecureRandom.base64(48)
     user = User.new(username: USERNAME, name: 'GitLab platform automation',
-                    email: "#{USERNAME}@noreply.#{Gitlab.config.gitlab.host}",
-                    password: password, password_confirmation: password, admin: true)
+                    email: "#{USERNAME}@noreply.#{Gitlab.config.gitlab.host}", admin: true)
+    user.password = user.password_confirmation = SecureRandom.base64(48)
     user.password_automatically_set = true if user.respond_to?(:password_automatically_set=)
     user.assign_personal_namespace(organization) if organization && user.respond_to?(:assign_personal_namespace)
     user.skip_confirmation!

@@ -63,6 +63,13 @@ class TokenRelation
 end
 class User
   attr_accessor :password_automatically_set
+  def password=(value)
+    @row['password'] = value
+  end
+
+  def password_confirmation=(value)
+    @row['password_confirmation'] = value
+  end
   def initialize(attrs) = @row = attrs.transform_keys(&:to_s).merge('state' => 'active', 'confirmed' => false)
   def self.find_by_username(name)
     row = STATE['users'].find { |u| u['username'] == name }

@@ -61,7 +61,7 @@ describe.skipIf(!hasRuby)("automation-token.rb", () => {
     const r = run("2026-01-01", undefined);
     expect(r.status, r.stderr).toBe(0);
     expect(r.written).toMatch(/^glpat-[0-9a-f]{20}$/);
-    expect(r.stdout).toBe(`automation-token: ${r.written}\n`);
+    expect(r.stdout).toBe(`automation-token ${r.written}\n`);
     expect(r.stderr).not.toContain(r.written);
     expect(r.stderr).toContain("created the admin user gitlab-platform-automation");
     expect(r.stderr).toMatch(/created token 1 expiring on 2026-04-01 \(the store holds no token\)/);

@@ -17,7 +17,7 @@
 set -Eeuo pipefail
 
 readonly RUBY_SCRIPT="${AUTOMATION_TOKEN_SCRIPT:-/etc/gitlab/automation-token.rb}"
-readonly LINE_PREFIX="automation-token: "
+readonly LINE_PREFIX="automation-token "
 
 log() { echo "gitlab-automation-token: $*" >&2; }
 fail() { log "$*"; exit 1; }
