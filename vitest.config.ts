@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -5,6 +6,14 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // Synthesizes each example once per run; test files read it with exampleStack().
     globalSetup: ["test/setup/example-stacks.ts"],
+    // Test files share their workers' module cache instead of importing cdktf, the providers
+    // and the config schema again each (that import was half of the run). Tests must leave no
+    // global state behind: they restore what they change (process.env, spies).
+    isolate: false,
+    // Many tests wait on real processes (the AWS CLI, shellcheck, a Docker engine, promtool):
+    // one worker more than there are cores keeps the cores busy. (vitest's default is one
+    // fewer, which is a single worker on a 2-core machine.)
+    maxWorkers: availableParallelism() + 1,
     // Synthesizing stacks takes a moment on a 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 30_000,

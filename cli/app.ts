@@ -4,7 +4,7 @@ import { loadEnvironments } from "../config/load";
 import { synthEnvironments } from "../stacks/app";
 import { tuneForSynth } from "../stacks/synth-tuning";
 import { configDir } from "./paths";
-import { reportFailure } from "./report";
+import { printWarning, reportFailure } from "./report";
 import { printSynthSummary } from "./synth";
 
 /** GITLAB_ENVIRONMENTS as a list, or undefined for all. */
@@ -19,7 +19,7 @@ export const underCdktfCli = (env: NodeJS.ProcessEnv = process.env): boolean => 
 export function runApp(env: NodeJS.ProcessEnv = process.env): number {
   tuneForSynth(env);
   try {
-    const environments = loadEnvironments(configDir(env), selectedEnvironments(env));
+    const environments = loadEnvironments(configDir(env), selectedEnvironments(env), printWarning);
     // cdktf passes an absolute CDKTF_OUTDIR; run by hand, cdktf.out/ is where you are.
     const result = synthEnvironments(environments, env.CDKTF_OUTDIR || "cdktf.out", { underCdktfCli: underCdktfCli(env) });
     printSynthSummary(result);

@@ -8,10 +8,11 @@ import { loadEnvironments } from "../config/load";
 import { synthEnvironments } from "../stacks/app";
 import { tuneForSynth } from "../stacks/synth-tuning";
 import { configDir, shown } from "./paths";
+import { printWarning } from "./report";
 
 export function checkCommand(names: readonly string[], out: NodeJS.WritableStream = process.stdout): number {
   tuneForSynth();
-  const environments = loadEnvironments(configDir(), names.length > 0 ? names : undefined);
+  const environments = loadEnvironments(configDir(), names.length > 0 ? names : undefined, printWarning);
   const scratch = mkdtempSync(join(tmpdir(), "gitlab-platform-check-"));
   try {
     const result = synthEnvironments(environments, join(scratch, "cdktf.out"));

@@ -22,7 +22,7 @@ import { peakJobs, runnersInMode } from "../config/runner-scaling";
 import { environmentStackNames, synthEnvironments } from "../stacks/app";
 import type { AwsEnvironment } from "../stacks/aws-stack";
 import { configDir, stackDir } from "./paths";
-import { UsageError } from "./report";
+import { printWarning, UsageError } from "./report";
 import { synthesize } from "./synth";
 
 interface CostOptions {
@@ -108,7 +108,7 @@ export function estimateBothModes(env: AwsEnvironment, rates: RateTable): ModesC
 }
 
 function modesCommand(options: CostOptions, rates: RateTable, out: NodeJS.WritableStream): number {
-  const [environment] = loadEnvironments(configDir(), [options.environment]);
+  const [environment] = loadEnvironments(configDir(), [options.environment], printWarning);
   if (environment!.platform !== "aws") throw new UsageError(`cost: --modes compares runners.scaling, which aws environments have; ${environment!.name} is ${environment!.platform}`);
   const comparison = estimateBothModes(environment as AwsEnvironment, rates);
   const text = options.output === "json" ? JSON.stringify(comparison, null, 2) : options.output === "markdown" ? formatModesMarkdown(comparison) : formatModesText(comparison);
@@ -125,7 +125,8 @@ export function costCommand(args: readonly string[], out: NodeJS.WritableStream 
   if (!file) {
     // The environment's platform stack: the first it is deployed as.
     if (options.synth) synthesize([options.environment]);
-    [environment] = loadEnvironments(configDir(), [options.environment]);
+    // synth has printed the config's warnings already.
+    [environment] = loadEnvironments(configDir(), [options.environment], options.synth ? undefined : printWarning);
     file = join(stackDir(environmentStackNames(environment!)[0]!), "cdk.tf.json");
   }
   const report = estimate(options.environment, readStack(file), rates, options.compare ? readStack(options.compare) : undefined);

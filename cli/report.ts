@@ -12,6 +12,11 @@ export class UsageError extends Error {
   }
 }
 
+/** Prints a config notice (a deprecated key still read) as a warning line. */
+export function printWarning(line: string): void {
+  process.stderr.write(`warning: ${line}\n`);
+}
+
 /** Prints `error` for a person and returns the exit code, or rethrows a bug. */
 export function reportFailure(error: unknown, out: NodeJS.WritableStream = process.stderr): number {
   if (error instanceof ConfigError || error instanceof SynthValidationError) {

@@ -3,6 +3,7 @@ import { loadEnvironments } from "../config/load";
 import { synthEnvironments, type SynthResult } from "../stacks/app";
 import { tuneForSynth } from "../stacks/synth-tuning";
 import { configDir, outDir, shown } from "./paths";
+import { printWarning } from "./report";
 
 /** One line per stack written, with its resource count; one for the stacks left as they were. */
 export function printSynthSummary(result: SynthResult, out: NodeJS.WritableStream = process.stdout): void {
@@ -16,7 +17,7 @@ export function printSynthSummary(result: SynthResult, out: NodeJS.WritableStrea
 /** Synthesizes the named environments (all when none), returning what was written. */
 export function synthesize(names: readonly string[], env: NodeJS.ProcessEnv = process.env): SynthResult {
   tuneForSynth(env);
-  const environments = loadEnvironments(configDir(env), names.length > 0 ? names : undefined);
+  const environments = loadEnvironments(configDir(env), names.length > 0 ? names : undefined, printWarning);
   return synthEnvironments(environments, outDir(env));
 }
 

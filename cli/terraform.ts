@@ -8,7 +8,7 @@ import { loadEnvironments } from "../config/load";
 import { planCounts } from "../scripts/ci/plan-summary";
 import { environmentStackNames } from "../stacks/app";
 import { configDir, shown, stackDir } from "./paths";
-import { UsageError } from "./report";
+import { printWarning, UsageError } from "./report";
 import { synthesize } from "./synth";
 
 export const PLAN_FILE = "plan.tfplan";
@@ -71,7 +71,7 @@ export function deployCommand(names: readonly string[], interactive = Boolean(pr
   const name = oneEnvironment("deploy", names);
   // Reads the config only to know the environment and its stacks: a saved plan is applied as
   // it was reviewed, without synthesizing again.
-  const [environment] = loadEnvironments(configDir(), [name]);
+  const [environment] = loadEnvironments(configDir(), [name], printWarning);
   const stacks = environmentStackNames(environment!);
   const plans = stacks.map((stack) => ({ stack, dir: stackDir(stack), plan: savedPlan(stackDir(stack)) }));
   if (plans.every((p) => p.plan && !p.plan.stale)) {

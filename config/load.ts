@@ -292,9 +292,10 @@ export function loadEnvironmentFile(file: string): Environment {
  * Loads every `*.yaml` in `dir` (or just the named ones) and reports the problems of all
  * files together. Every file of the directory is read, selected or not: environments must not
  * collide with any other (config/cross-environment.ts); only the selected ones' problems
- * are reported.
+ * are reported. Deprecation notices of the selected files go to `notice`, one line each
+ * (the commands print them as warnings; a library caller decides for itself).
  */
-export function loadEnvironments(dir: string, only?: readonly string[]): Environment[] {
+export function loadEnvironments(dir: string, only?: readonly string[], notice: (line: string) => void = () => {}): Environment[] {
   let all: string[];
   try {
     all = readdirSync(dir).sort();
@@ -324,7 +325,7 @@ export function loadEnvironments(dir: string, only?: readonly string[]): Environ
     const result = parseEnvironment(shown(f), readBounded(path));
     const isSelected = !selected || selected.has(f.replace(/\.yaml$/, ""));
     if (result.environment) loaded.push({ environment: result.environment, locate: result.locate, mtimeMs: stat.mtimeMs });
-    if (result.environment && isSelected) for (const n of result.notices) process.stderr.write(`warning: ${formatProblem(n)}\n`);
+    if (result.environment && isSelected) for (const n of result.notices) notice(formatProblem(n));
     else if (isSelected) problems.push(...result.problems);
   }
   problems.push(...crossEnvironmentProblems(loaded, selected), ...foreignSuppressions(loaded, selected));

@@ -3,7 +3,7 @@
 // instance types, everything else the same YAML, the other mode's own settings at their
 // defaults. cpu → jobs: capacityPerInstance = concurrent, maxInstances = maxSize;
 // jobs → cpu: concurrent = capacityPerInstance, maxSize = maxInstances (minSize and
-// desiredCapacity at seed 004's 1).
+// desiredCapacity at the default 1).
 import { awsRunnersSection, type AwsRunnersConfig } from "./schema/aws-runners";
 
 export type ScalingMode = AwsRunnersConfig["scaling"];

@@ -2,10 +2,12 @@
 // token placeholder, the CloudWatch agent config, the systemd units (Docker cleanup timer,
 // Spot interruption watcher) and the host scripts; the bootstrap script does every step.
 // Pure: typed model in, `#cloud-config` document out.
+import type { CpuRunnersConfig } from "../config/schema/aws-runners";
 import { renderCloudConfig } from "./cloud-config";
 import { CLOUDWATCH_AGENT_NAMESPACE, renderCloudWatchAgentConfig } from "./cloudwatch-agent";
 import { compactScript } from "./host-scripts";
 import { renderRunnerConfig, type RunnerConfig } from "./runner-config";
+import { jobContainer } from "./runner-job-container";
 import { renderService, renderTimer } from "./systemd";
 
 /** The termination lifecycle hook the handler completes; the Auto Scaling group declares it. */
@@ -14,37 +16,24 @@ export const TERMINATION_HOOK_NAME = "termination-wait";
 export const RUNNER_METRICS_ADDRESS = "127.0.0.1:9252";
 /** Where gitlab-runner logs (shipped to the runner log group). */
 export const RUNNER_LOG_FILE = "/var/log/gitlab-runner/runner.log";
-/** Seed 004: docker-cleanup every 6 hours, pruning only what is older than 4 hours. */
+/** docker-cleanup every 6 hours, pruning only what is older than 4 hours: a full disk fails every job. */
 export const DOCKER_CLEANUP_SCHEDULE = "*-*-* 00/6:00:00";
 export const DOCKER_CLEANUP_OLDER_THAN = "4h";
 export const RUNNER_TOKEN_ENV = "RUNNER_TOKEN";
 
-export const DOCKER_SOCKET = "/var/run/docker.sock";
 export const SBIN = "/usr/local/sbin";
 export const UNITS = "/etc/systemd/system";
 
 export interface RunnerFleetUserDataProps {
-  /** Exact gitlab-runner release, e.g. '18.5.0' (its official binary, checksum-verified). */
-  readonly runnerVersion: string;
+  /** The runner settings from config, whole (version, token, concurrent, the job container). */
+  readonly settings: CpuRunnersConfig;
   readonly region: string;
   /** The instance's Auto Scaling group, whose termination hook the handler completes. */
   readonly autoScalingGroupName: string;
-  /** Secrets Manager ARN of the runner authentication token, fetched at boot. */
-  readonly tokenSecretArn: string;
   /** GitLab's external URL the runner polls. */
   readonly gitlabUrl: string;
   /** Runner name shown in logs; `{hostname}` is replaced on the host. */
   readonly runnerName: string;
-  /** Jobs at once on one instance. */
-  readonly concurrent: number;
-  readonly jobImage: string;
-  readonly privileged: boolean;
-  /** Give jobs the host's Docker socket. */
-  readonly mountDockerSocket: boolean;
-  /** Docker memory limit per job, e.g. '6g'. */
-  readonly jobMemory: string;
-  /** CPUs per job, e.g. '1.5'. */
-  readonly jobCpus: string;
   /** The shared S3 cache bucket (may be a Terraform reference). */
   readonly cacheBucket: string;
   /** Log groups for the runner's log and the system log (/var/log/messages). */
@@ -59,7 +48,7 @@ export function envValue(name: string, value: string): string {
 
 export function runnerFleetConfigToml(p: RunnerFleetUserDataProps): string {
   const config: RunnerConfig = {
-    concurrent: p.concurrent,
+    concurrent: p.settings.concurrent,
     metricsListenAddress: RUNNER_METRICS_ADDRESS,
     runners: [
       {
@@ -67,14 +56,7 @@ export function runnerFleetConfigToml(p: RunnerFleetUserDataProps): string {
         url: p.gitlabUrl,
         token: { envVar: RUNNER_TOKEN_ENV },
         executor: "docker",
-        docker: {
-          image: p.jobImage,
-          privileged: p.privileged,
-          pullPolicy: ["if-not-present"],
-          volumes: ["/cache", ...(p.mountDockerSocket ? [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`] : [])],
-          memory: p.jobMemory,
-          cpus: p.jobCpus,
-        },
+        docker: jobContainer(p.settings),
         s3Cache: { bucket: p.cacheBucket, region: p.region },
       },
     ],
@@ -82,7 +64,7 @@ export function runnerFleetConfigToml(p: RunnerFleetUserDataProps): string {
   return renderRunnerConfig(config);
 }
 
-/** Seed 004's docker-cleanup service and its 6-hourly timer, for any host that runs jobs. */
+/** The docker-cleanup service and its 6-hourly timer, for any host that runs jobs. (The unit's description keeps its wording: changing it would change the user data.) */
 export function dockerCleanupUnits(): { readonly service: string; readonly timer: string } {
   return {
     service: renderService({
@@ -137,9 +119,9 @@ export const RUNNER_LOGROTATE = `${RUNNER_LOG_FILE} {\n  daily\n  rotate 7\n  co
 
 export function renderRunnerFleetUserData(p: RunnerFleetUserDataProps): string {
   const bootstrapEnv = [
-    envValue("RUNNER_VERSION", p.runnerVersion),
+    envValue("RUNNER_VERSION", p.settings.version),
     envValue("AWS_REGION", p.region),
-    envValue("TOKEN_SECRET_ARN", p.tokenSecretArn),
+    envValue("TOKEN_SECRET_ARN", p.settings.token.secretsManagerArn),
     // The Host dimension of the BootstrapFailed metric: the group's name.
     envValue("METRIC_HOST", p.autoScalingGroupName),
   ];

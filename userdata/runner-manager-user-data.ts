@@ -6,8 +6,8 @@ import type { JobsRunnersConfig } from "../config/schema/aws-runners";
 import { renderCloudConfig } from "./cloud-config";
 import { compactScript } from "./host-scripts";
 import { renderRunnerConfig, type RunnerConfig } from "./runner-config";
+import { jobContainer } from "./runner-job-container";
 import {
-  DOCKER_SOCKET,
   drainWatcherUnit,
   envValue,
   RUNNER_LOG_DROPIN,
@@ -54,15 +54,8 @@ export function runnerManagerConfigToml(p: RunnerManagerUserDataProps): string {
         url: p.gitlabUrl,
         token: { envVar: RUNNER_TOKEN_ENV },
         executor: "docker-autoscaler",
-        docker: {
-          image: s.jobImage,
-          privileged: s.privileged,
-          pullPolicy: ["if-not-present"],
-          // The socket is the worker's: docker-autoscaler runs every container there.
-          volumes: ["/cache", ...(s.mountDockerSocket ? [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`] : [])],
-          memory: s.jobMemory,
-          cpus: s.jobCpus,
-        },
+        // The socket is the worker's: docker-autoscaler runs every container there.
+        docker: jobContainer(s),
         // Authenticated with the manager's role; the workers get presigned URLs and need no role.
         s3Cache: { bucket: p.cacheBucket, region: p.region },
         autoscaler: {

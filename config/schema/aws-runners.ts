@@ -1,5 +1,5 @@
 // The aws platform's runners, in one of two scaling modes (runners.scaling):
-//   cpu  (the default, seed 004): a 100 % Spot Auto Scaling group of docker-executor runners
+//   cpu  (the default): a 100 % Spot Auto Scaling group of docker-executor runners
 //        that scales on CPU (target tracking) and keeps minSize instances running;
 //   jobs: one small runner manager drives a Spot worker group from the job queue with the
 //        docker-autoscaler executor and GitLab's fleeting plugin for AWS: workers exist while
@@ -48,7 +48,7 @@ const shared = {
 
 const cpuRunners = z
   .strictObject({
-    scaling: z.literal("cpu").optional().describe("cpu (the default, seed 004): a Spot group that scales on CPU; jobs: docker-autoscaler from the job queue."),
+    scaling: z.literal("cpu").optional().describe("cpu (the default): a Spot group that scales on CPU; jobs: docker-autoscaler from the job queue."),
     ...shared,
     concurrent: z.int().min(1).max(64).default(2).describe("Jobs per instance. @default 2"),
     minSize: z.int().min(0).max(100).default(1).describe("@default 1"),

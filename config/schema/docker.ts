@@ -1,4 +1,4 @@
-// The docker platform (seed 000): everything on one Docker host.
+// The docker platform: everything on one Docker host (a homelab VM).
 import { z } from "zod";
 import { absolutePath, cronSchedule, dockerDuration, emailAddress, hostOrIp, httpsUrl, ipv4, memorySize, pinnedImage, runnerVersion } from "./primitives";
 import { hostFileRef } from "./secrets";
@@ -79,7 +79,7 @@ export const dockerRunnersSection = z
       .describe("Build runner, tag 'docker': every job in a fresh container."),
     cleanupSchedule: cronSchedule
       .default("0 */6 * * *")
-      .describe("When unused Docker data is pruned, as cron in UTC. @default '0 */6 * * *' (every 6 hours, seed 004)"),
+      .describe("When unused Docker data is pruned, as cron in UTC. @default '0 */6 * * *' (every 6 hours)"),
     cleanupOlderThan: dockerDuration
       .default("4h")
       .describe("Only prune the runners' stopped containers, dangling images and build cache older than this. @default '4h'"),
@@ -98,7 +98,7 @@ export const dockerRunnersSection = z
         "Deploy runner, tag 'deploy', protected refs only: its jobs get the host's Docker, and check out under <dataRoot>/deploy-builds, mounted at the same path so `docker compose` bind mounts resolve on the host.",
       ),
   })
-  .describe("Two runners as a security boundary (seed 000).");
+  .describe("Two runners as a security boundary: build jobs without the host's Docker, deploys from protected refs only.");
 
 export const dockerBackupsSection = z
   .strictObject({

@@ -39,7 +39,7 @@ const awsEnvironmentObject = z.strictObject({
   ...common,
   aws: awsSection,
   gitlab: gitlabSection(secretsManagerRef, { defaultSshPort: 22 }),
-  dns: dnsSection(terraformVariableRef, { proxiedByDefault: true, proxiedNote: "Seed 004 proxies them, with the zone's SSL mode Full (strict)." }),
+  dns: dnsSection(terraformVariableRef, { proxiedByDefault: true, proxiedNote: "Proxied, with the zone's SSL mode Full (strict), Cloudflare's WAF and rate limits stand in front of GitLab." }),
   tls: awsTlsSection,
   runners: awsRunnersSection,
   backups: awsBackupsSection.prefault({}),

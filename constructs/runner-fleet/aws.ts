@@ -1,4 +1,4 @@
-// Seed 004's runner module: GitLab Runner (docker executor) on a 100 % Spot Auto Scaling
+// The runner fleet of runners.scaling: cpu: GitLab Runner (docker executor) on a 100 % Spot Auto Scaling
 // group of Amazon Linux 2023 instances in private subnets, with a shared S3 cache, CloudWatch
 // logs and metrics, and a graceful shutdown on Spot interruption or scale-in (a termination
 // lifecycle hook the instance completes itself once its jobs are done).
@@ -14,6 +14,7 @@ import type { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import type { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
+import type { CpuRunnersConfig } from "../../config/schema/aws-runners";
 import { renderRunnerFleetUserData, TERMINATION_HOOK_NAME } from "../../userdata/runner-fleet-user-data";
 import { gzippedUserData } from "../ec2-user-data";
 import { AGENT_METRICS_STATEMENT, agentLogsStatement, BOOTSTRAP_METRICS_STATEMENT } from "../observability/aws";
@@ -47,35 +48,11 @@ export interface AwsRunnerFleetProps {
   readonly cacheBucketName: string;
   /** GitLab's external URL the runners poll. */
   readonly gitlabUrl: string;
-  /** Exact gitlab-runner release, e.g. '18.5.0'. */
-  readonly runnerVersion: string;
-  /** Secrets Manager ARN of the runner authentication token (glrt-…); the only secret the instances may read. */
-  readonly tokenSecretArn: string;
-  // Sizes and settings come from config (config/schema/aws.ts holds seed 004's defaults).
-  /** Jobs per instance. */
-  readonly concurrent: number;
-  /** Spot instance types, in order of preference. */
-  readonly instanceTypes: readonly string[];
-  readonly minSize: number;
-  readonly maxSize: number;
-  /** Instances at creation; afterwards the scaling policy owns it. */
-  readonly desiredCapacity: number;
-  /** Root volume (images and layers live there). */
-  readonly rootVolumeGb: number;
-  /** Target average CPU utilisation of the group. */
-  readonly cpuTargetPercent: number;
-  /** Cache objects expire after this many days. */
-  readonly cacheExpirationDays: number;
-  /** Default job image. */
-  readonly jobImage: string;
-  /** Privileged job containers (docker builds). */
-  readonly privileged: boolean;
-  /** Give jobs the host's Docker socket. */
-  readonly mountDockerSocket: boolean;
-  /** Memory limit per job container, e.g. '6g'. */
-  readonly jobMemory: string;
-  /** CPUs per job container, e.g. '1.5'. */
-  readonly jobCpus: string;
+  /**
+   * The runner settings from config, whole: version, token, sizes, scaling target, cache
+   * expiry and the job container (config/schema/aws-runners.ts holds the defaults).
+   */
+  readonly settings: CpuRunnersConfig;
   /** Days CloudWatch keeps the runner's and the system's logs. */
   readonly logRetentionDays: { readonly runner: number; readonly system: number };
   /** Tags on every resource (and propagated to the instances). */
@@ -84,10 +61,11 @@ export interface AwsRunnerFleetProps {
 
 /** The props, refused when the construct could not build a working group from them. */
 function validated(p: AwsRunnerFleetProps): AwsRunnerFleetProps {
+  const s = p.settings;
   if (p.subnetIds.length === 0) throw new Error("runner fleet needs at least one private subnet");
-  if (p.instanceTypes.length === 0) throw new Error("runner fleet needs at least one instance type");
-  if (!(p.minSize <= p.desiredCapacity && p.desiredCapacity <= p.maxSize)) {
-    throw new Error(`runner fleet sizes must satisfy minSize <= desiredCapacity <= maxSize (got ${p.minSize}/${p.desiredCapacity}/${p.maxSize})`);
+  if (s.instanceTypes.length === 0) throw new Error("runner fleet needs at least one instance type");
+  if (!(s.minSize <= s.desiredCapacity && s.desiredCapacity <= s.maxSize)) {
+    throw new Error(`runner fleet sizes must satisfy minSize <= desiredCapacity <= maxSize (got ${s.minSize}/${s.desiredCapacity}/${s.maxSize})`);
   }
   if (!/^[a-z0-9][a-z0-9-]*$/.test(p.namePrefix)) throw new Error(`namePrefix '${p.namePrefix}' must be lower-case letters, digits and dashes`);
   return p;
@@ -116,7 +94,7 @@ export class AwsRunnerFleet extends Construct {
     const storage = runnerStorage(this, {
       environment: p.environment,
       cacheBucketName: p.cacheBucketName,
-      cacheExpirationDays: p.cacheExpirationDays,
+      cacheExpirationDays: p.settings.cacheExpirationDays,
       logRetentionDays: p.logRetentionDays,
       tags: tags(),
     });
@@ -156,7 +134,7 @@ export class AwsRunnerFleet extends Construct {
             Resource: [`${this.cacheBucket.arn}/*`],
           },
           agentLogsStatement([this.logGroups.runner.arn, this.logGroups.system.arn]),
-          { Sid: "RunnerToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [p.tokenSecretArn] },
+          { Sid: "RunnerToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [p.settings.token.secretsManagerArn] },
           // Completing its termination hook. Not SetInstanceHealth: it cannot be limited to the
           // caller's own instance, and every job with the Docker socket holds this role.
           { Sid: "OwnGroupLifecycle", Effect: "Allow", Action: ["autoscaling:CompleteLifecycleAction"], Resource: [asgArn] },
@@ -176,18 +154,11 @@ export class AwsRunnerFleet extends Construct {
     const tags = (suffix = "") => ({ ...p.tags, Name: `${name}${suffix}` });
     const ami = latestAmazonLinux2023(this, "al2023");
     const userData = renderRunnerFleetUserData({
-      runnerVersion: p.runnerVersion,
+      settings: p.settings,
       region: p.region,
       autoScalingGroupName: name,
-      tokenSecretArn: p.tokenSecretArn,
       gitlabUrl: p.gitlabUrl,
       runnerName: `${name}-{hostname}`,
-      concurrent: p.concurrent,
-      jobImage: p.jobImage,
-      privileged: p.privileged,
-      mountDockerSocket: p.mountDockerSocket,
-      jobMemory: p.jobMemory,
-      jobCpus: p.jobCpus,
       cacheBucket: this.cacheBucket.bucket,
       // Literal names (the group depends on the log groups): keeps the user data readable.
       logGroups: { runner: logGroupNames.runner, system: logGroupNames.system },
@@ -205,7 +176,7 @@ export class AwsRunnerFleet extends Construct {
       blockDeviceMappings: [
         {
           deviceName: ami.rootDeviceName,
-          ebs: { volumeSize: p.rootVolumeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+          ebs: { volumeSize: p.settings.rootVolumeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
         },
       ],
       networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
@@ -228,9 +199,9 @@ export class AwsRunnerFleet extends Construct {
     return new AutoscalingGroup(this, "asg", {
       name,
       vpcZoneIdentifier: [...p.subnetIds],
-      minSize: p.minSize,
-      maxSize: p.maxSize,
-      desiredCapacity: p.desiredCapacity,
+      minSize: p.settings.minSize,
+      maxSize: p.settings.maxSize,
+      desiredCapacity: p.settings.desiredCapacity,
       capacityRebalance: true,
       defaultInstanceWarmup: 300,
       healthCheckType: "EC2",
@@ -245,7 +216,7 @@ export class AwsRunnerFleet extends Construct {
         },
         launchTemplate: {
           launchTemplateSpecification: { launchTemplateId: this.launchTemplate.id, version: Token.asString(this.launchTemplate.latestVersion) },
-          override: p.instanceTypes.map((instanceType) => ({ instanceType })),
+          override: p.settings.instanceTypes.map((instanceType) => ({ instanceType })),
         },
       },
       // Declared on the group, so it exists before the first instance launches (a separate
@@ -275,7 +246,7 @@ export class AwsRunnerFleet extends Construct {
       policyType: "TargetTrackingScaling",
       targetTrackingConfiguration: {
         predefinedMetricSpecification: { predefinedMetricType: "ASGAverageCPUUtilization" },
-        targetValue: p.cpuTargetPercent,
+        targetValue: p.settings.cpuTargetPercent,
       },
     });
   }

@@ -1,4 +1,4 @@
-// The aws stack's runners, by runners.scaling: the cpu fleet (seed 004) or the jobs-mode
+// The aws stack's runners, by runners.scaling: the cpu fleet or the jobs-mode
 // autoscaler. Each mode has one small mapping from the environment to its construct's props
 // and its own alarms and outputs; both are created under the id "runner-fleet", whose cache
 // bucket and log groups they share.
@@ -36,24 +36,7 @@ function placement(env: AwsEnvironment, c: RunnerContext) {
 }
 
 export function cpuFleetProps(env: AwsEnvironment, r: CpuRunnersConfig, c: RunnerContext): AwsRunnerFleetProps {
-  return {
-    ...placement(env, c),
-    runnerVersion: r.version,
-    tokenSecretArn: r.token.secretsManagerArn,
-    concurrent: r.concurrent,
-    instanceTypes: r.instanceTypes,
-    minSize: r.minSize,
-    maxSize: r.maxSize,
-    desiredCapacity: r.desiredCapacity,
-    rootVolumeGb: r.rootVolumeGb,
-    cpuTargetPercent: r.cpuTargetPercent,
-    cacheExpirationDays: r.cacheExpirationDays,
-    jobImage: r.jobImage,
-    privileged: r.privileged,
-    mountDockerSocket: r.mountDockerSocket,
-    jobMemory: r.jobMemory,
-    jobCpus: r.jobCpus,
-  };
+  return { ...placement(env, c), settings: r };
 }
 
 export function autoscalerProps(env: AwsEnvironment, r: JobsRunnersConfig, c: RunnerContext): AwsRunnerAutoscalerProps {

@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { stringify } from "yaml";
+import { checkCommand } from "../../cli/check";
+import { printWarning } from "../../cli/report";
 import { loadEnvironments } from "../../config/load";
 import { CONFIG_DIR, exampleYaml, onlyResource, parseConfig, problemsOf, synthEnvironment, userDataText, validEnvironment } from "../helpers";
 
@@ -20,7 +22,11 @@ describe("renamed keys", () => {
   it("reads docker.shmSize as docker.shmSizeMb, and says so with the line of the old key", () => {
     const old = { ...homelab, docker: { ...homelab.docker, shmSize: 512 } };
     expect((validEnvironment(old) as any).docker.shmSizeMb).toBe(512);
-    expect(notices(old)).toEqual([expect.stringMatching(/^docker\.shmSize: renamed docker\.shmSizeMb \(the unit in the name, like the other sizes\); the old name is read until the next release \(line \d+\)$/)]);
+    expect(notices(old)).toEqual([
+      expect.stringMatching(
+        /^docker\.shmSize: renamed docker\.shmSizeMb \(the unit in the name, like the other sizes\); the old name is read until the next release \(line \d+\)$/,
+      ),
+    ]);
     expect(notices(homelab)).toEqual([]);
   });
 
@@ -47,7 +53,8 @@ describe("renamed keys", () => {
 });
 
 describe("backups.schedule is cron on every platform", () => {
-  const timerOf = (schedule: string) => userDataText(onlyResource(synthEnvironment(validEnvironment({ ...staging, backups: { ...staging.backups, schedule } }, "staging")), "aws_instance"));
+  const timerOf = (schedule: string) =>
+    userDataText(onlyResource(synthEnvironment(validEnvironment({ ...staging, backups: { ...staging.backups, schedule } }, "staging")), "aws_instance"));
 
   it("converts cron to the instance timer's OnCalendar", () => {
     expect(timerOf("30 1 * * 1-5")).toContain("OnCalendar=Mon..Fri *-*-* 01:30:00");
@@ -55,7 +62,9 @@ describe("backups.schedule is cron on every platform", () => {
 
   it("still reads a systemd OnCalendar expression on aws, as it is, with a notice", () => {
     const old = { ...staging, backups: { ...staging.backups, schedule: "*-*-* 03:15:00" } };
-    expect(notices(old)).toEqual([expect.stringMatching(/^backups\.schedule: a systemd OnCalendar expression is deprecated here: write the schedule as cron in UTC/)]);
+    expect(notices(old)).toEqual([
+      expect.stringMatching(/^backups\.schedule: a systemd OnCalendar expression is deprecated here: write the schedule as cron in UTC/),
+    ]);
     expect(timerOf("*-*-* 03:15:00")).toContain("OnCalendar=*-*-* 03:15:00");
   });
 
@@ -69,19 +78,56 @@ describe("backups.schedule is cron on every platform", () => {
   });
 });
 
-describe("synth and check print the notices", () => {
+describe("the commands print the notices", () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it("as one warning line per old key, naming the file, the key and its line", () => {
+  /** A copy of the examples with a renamed key still set in homelab.yaml. */
+  function configWithOldKey(): string {
     const dir = join(mkdtempSync(join(tmpdir(), "deprecations-")), "config");
     cpSync(CONFIG_DIR, dir, { recursive: true });
     writeFileSync(join(dir, "homelab.yaml"), stringify({ ...homelab, docker: { ...homelab.docker, shmSize: 512 } }));
+    return dir;
+  }
+
+  function captureStderr(): string[] {
     const written: string[] = [];
     vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
       written.push(String(chunk));
       return true;
     });
+    return written;
+  }
+
+  const WARNING = /^warning: .*homelab\.yaml: docker\.shmSize: renamed docker\.shmSizeMb .*\(line \d+, column \d+\)\n$/;
+
+  it("as one warning line per old key, naming the file, the key and its line", () => {
+    const dir = configWithOldKey();
+    const written = captureStderr();
+    loadEnvironments(dir, ["homelab"], printWarning);
+    expect(written.filter((w) => w.startsWith("warning:"))).toEqual([expect.stringMatching(WARNING)]);
+  });
+
+  it("the loader itself prints nothing: a library caller decides", () => {
+    const dir = configWithOldKey();
+    const written = captureStderr();
+    const notices: string[] = [];
+    loadEnvironments(dir, ["homelab"], (line) => notices.push(line));
     loadEnvironments(dir, ["homelab"]);
-    expect(written.filter((w) => w.startsWith("warning:"))).toEqual([expect.stringMatching(/^warning: .*homelab\.yaml: docker\.shmSize: renamed docker\.shmSizeMb .*\(line \d+, column \d+\)\n$/)]);
+    expect(written).toEqual([]);
+    expect(notices).toHaveLength(1);
+  });
+
+  it("npm run check prints it", () => {
+    const dir = configWithOldKey();
+    const written = captureStderr();
+    const previous = process.env.GITLAB_CONFIG_DIR;
+    process.env.GITLAB_CONFIG_DIR = dir;
+    try {
+      checkCommand(["homelab"], { write: () => true } as unknown as NodeJS.WritableStream);
+    } finally {
+      if (previous === undefined) delete process.env.GITLAB_CONFIG_DIR;
+      else process.env.GITLAB_CONFIG_DIR = previous;
+    }
+    expect(written.filter((w) => w.startsWith("warning:"))).toEqual([expect.stringMatching(WARNING)]);
   });
 });

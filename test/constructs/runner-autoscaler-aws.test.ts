@@ -281,24 +281,9 @@ describe("switching runners.scaling keeps the cache bucket and the log groups", 
     const cpu = JSON.parse(
       Testing.synthScope((scope) => {
         new AwsProvider(scope, "aws", { region: "eu-west-3" });
-        new AwsRunnerFleet(scope, "runner-fleet", {
-          ...BASE,
-          runnerVersion: "18.5.0",
-          tokenSecretArn: TOKEN_ARN,
-          concurrent: 2,
-          instanceTypes: ["t3a.large"],
-          minSize: 1,
-          maxSize: 3,
-          desiredCapacity: 1,
-          rootVolumeGb: 100,
-          cpuTargetPercent: 60,
-          cacheExpirationDays: 14,
-          jobImage: "node:20-alpine",
-          privileged: true,
-          mountDockerSocket: true,
-          jobMemory: "3584m",
-          jobCpus: "1.5",
-        });
+        const cpuSettings = awsRunnersSection.parse({ version: "18.5.0", token: { secretsManagerArn: TOKEN_ARN }, instanceTypes: ["t3a.large"] });
+        if (cpuSettings.scaling !== "cpu") throw new Error("expected cpu");
+        new AwsRunnerFleet(scope, "runner-fleet", { ...BASE, settings: cpuSettings });
       }),
     ) as SynthesizedStack;
     for (const type of ["aws_s3_bucket", "aws_cloudwatch_log_group", "aws_s3_bucket_lifecycle_configuration"]) {

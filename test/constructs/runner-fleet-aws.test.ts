@@ -5,6 +5,7 @@ import { Testing } from "cdktf";
 import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { awsRunnersSection, type CpuRunnersConfig } from "../../config/schema/aws-runners";
 import { gzippedUserDataBytes } from "../../constructs/ec2-user-data";
 import { AwsRunnerFleet, type AwsRunnerFleetProps } from "../../constructs/runner-fleet/aws";
 import { checkCloudConfig, checkSystemdUnits } from "../../scripts/verify/checkers";
@@ -14,43 +15,37 @@ import { findTool, isStrict } from "../../scripts/verify/tools";
 import type { SynthesizedStack } from "../helpers";
 
 const TOKEN_ARN = "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab-runner/token-AbCdEf";
-const BASE: AwsRunnerFleetProps = {
+const BASE: Omit<AwsRunnerFleetProps, "settings"> = {
   namePrefix: "staging-gitlab",
   environment: "staging",
   region: "eu-west-3",
   vpcId: "vpc-0123456789abcdef0",
   subnetIds: ["subnet-0b00000000000000b", "subnet-0c00000000000000c"],
   gitlabUrl: "https://gitlab.example.com",
-  runnerVersion: "18.5.0",
-  tokenSecretArn: TOKEN_ARN,
   cacheBucketName: "staging-gitlab-runner-cache",
-  // Seed 004's runner module, as config/schema/aws.ts defaults it.
-  concurrent: 2,
-  instanceTypes: ["t3a.large", "t3.large"],
-  minSize: 1,
-  maxSize: 3,
-  desiredCapacity: 1,
-  rootVolumeGb: 100,
-  cpuTargetPercent: 60,
-  cacheExpirationDays: 14,
-  jobImage: "node:20-alpine",
-  privileged: true,
-  mountDockerSocket: true,
-  jobMemory: "6g",
-  jobCpus: "1.5",
   logRetentionDays: { runner: 30, system: 14 },
   tags: { Environment: "staging" },
 };
+/** runners: in cpu mode as config/schema/aws-runners.ts defaults it, with a job memory of 3g. */
+const SETTINGS = cpuSettings();
 
-function synth(props: Partial<AwsRunnerFleetProps> = {}): SynthesizedStack {
+function cpuSettings(): CpuRunnersConfig {
+  const parsed = awsRunnersSection.parse({ version: "18.5.0", token: { secretsManagerArn: TOKEN_ARN }, jobMemory: "3g" });
+  if (parsed.scaling !== "cpu") throw new Error("expected cpu");
+  return parsed;
+}
+
+type FleetOverrides = Partial<Omit<AwsRunnerFleetProps, "settings">> & { readonly settings?: Partial<CpuRunnersConfig> };
+
+function synth(overrides: FleetOverrides = {}): SynthesizedStack {
+  const { settings, ...props } = overrides;
   return JSON.parse(
     Testing.synthScope((scope) => {
       new AwsProvider(scope, "aws", { region: "eu-west-3" });
-      new AwsRunnerFleet(scope, "runners", { ...BASE, ...props });
+      new AwsRunnerFleet(scope, "runners", { ...BASE, ...props, settings: { ...SETTINGS, ...settings } });
     }),
   );
 }
-
 function all(stack: SynthesizedStack, type: string): any[] {
   return Object.values(stack.resource[type] ?? {});
 }
@@ -98,7 +93,7 @@ describe("AwsRunnerFleet: launch template", () => {
         ebs: { volume_size: 100, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" },
       },
     ]);
-    expect(synth({ rootVolumeGb: 250 }).resource.aws_launch_template).toSatisfy((r: any) => (Object.values(r)[0] as any).block_device_mappings[0].ebs.volume_size === 250);
+    expect(synth({ settings: { rootVolumeGb: 250 } }).resource.aws_launch_template).toSatisfy((r: any) => (Object.values(r)[0] as any).block_device_mappings[0].ebs.volume_size === 250);
     expect(lt.key_name).toBeUndefined();
     expect(lt.network_interfaces).toEqual([
       { device_index: 0, associate_public_ip_address: "false", delete_on_termination: "true", security_groups: [expect.stringMatching(/^\$\{aws_security_group\./)] },
@@ -139,7 +134,7 @@ describe("AwsRunnerFleet: Auto Scaling group", () => {
     expect(asg).toMatchObject({ name: "staging-gitlab-runner", min_size: 1, max_size: 3, desired_capacity: 1 });
     expect(asg.vpc_zone_identifier).toEqual(BASE.subnetIds);
     expect(asg.lifecycle).toEqual({ ignore_changes: ["desired_capacity"] });
-    const sized = one(synth({ minSize: 2, maxSize: 6, desiredCapacity: 4 }), "aws_autoscaling_group");
+    const sized = one(synth({ settings: { minSize: 2, maxSize: 6, desiredCapacity: 4 } }), "aws_autoscaling_group");
     expect(sized).toMatchObject({ min_size: 2, max_size: 6, desired_capacity: 4 });
   });
 
@@ -178,7 +173,7 @@ describe("AwsRunnerFleet: Auto Scaling group", () => {
       predefined_metric_specification: { predefined_metric_type: "ASGAverageCPUUtilization" },
       target_value: 60,
     });
-    expect(one(synth({ cpuTargetPercent: 45 }), "aws_autoscaling_policy").target_tracking_configuration.target_value).toBe(45);
+    expect(one(synth({ settings: { cpuTargetPercent: 45 } }), "aws_autoscaling_policy").target_tracking_configuration.target_value).toBe(45);
   });
 });
 
@@ -298,7 +293,7 @@ describe("AwsRunnerFleet: S3 cache", () => {
     const rules = one(stack, "aws_s3_bucket_lifecycle_configuration").rule;
     expect(rules).toContainEqual({ id: "expire-objects", status: "Enabled", filter: [{ prefix: "" }], expiration: [{ days: 14 }] });
     expect(rules.map((r: any) => r.id)).toContain("abort-incomplete-uploads");
-    const seven = one(synth({ cacheExpirationDays: 7 }), "aws_s3_bucket_lifecycle_configuration").rule;
+    const seven = one(synth({ settings: { cacheExpirationDays: 7 } }), "aws_s3_bucket_lifecycle_configuration").rule;
     expect(seven.find((r: any) => r.id === "expire-objects").expiration).toEqual([{ days: 7 }]);
   });
 
@@ -374,13 +369,13 @@ describe("AwsRunnerFleet: user data", () => {
       privileged: true,
       pull_policy: ["if-not-present"],
       volumes: ["/cache", "/var/run/docker.sock:/var/run/docker.sock"],
-      memory: "6g",
+      memory: "3g",
       cpus: "1.5",
     });
     expect(runner.cache).toMatchObject({ Type: "s3", Shared: true, s3: { BucketLocation: "eu-west-3", AuthenticationType: "iam" } });
     expect(runner.cache.s3.BucketName).toMatch(new RegExp(`^${bucketRef.source}$`));
     expect(userData).not.toMatch(/glrt-/);
-    const noSocket = decodeUserData((Object.values(synth({ mountDockerSocket: false }).resource.aws_launch_template!)[0] as any).user_data, true);
+    const noSocket = decodeUserData((Object.values(synth({ settings: { mountDockerSocket: false } }).resource.aws_launch_template!)[0] as any).user_data, true);
     expect("text" in noSocket && noSocket.text).toContain('volumes = [ "/cache" ]');
   });
 
@@ -415,7 +410,7 @@ describe("AwsRunnerFleet: user data", () => {
       environment: `e${"b".repeat(30)}`,
       cacheBucketName: `c${"d".repeat(62)}`,
       gitlabUrl: `https://${"g".repeat(63)}.${"h".repeat(63)}.example.com`,
-      tokenSecretArn: `arn:aws:secretsmanager:eu-west-3:111111111111:secret:${"s".repeat(200)}-AbCdEf`,
+      settings: { token: { secretsManagerArn: `arn:aws:secretsmanager:eu-west-3:111111111111:secret:${"s".repeat(200)}-AbCdEf` } },
     });
     const longDecoded = decodeUserData(one(longest, "aws_launch_template").user_data, true);
     if (!("text" in longDecoded)) throw new Error(longDecoded.unknown);
@@ -439,7 +434,7 @@ describe("AwsRunnerFleet: user data", () => {
   });
 
   it("refuses impossible sizes and an unusable name prefix", () => {
-    expect(() => synth({ minSize: 3, desiredCapacity: 1 })).toThrow(/minSize <= desiredCapacity <= maxSize/);
+    expect(() => synth({ settings: { minSize: 3, desiredCapacity: 1 } })).toThrow(/minSize <= desiredCapacity <= maxSize/);
     expect(() => synth({ namePrefix: "Staging_GitLab" })).toThrow(/lower-case letters, digits and dashes/);
     expect(() => synth({ subnetIds: [] })).toThrow(/at least one private subnet/);
   });

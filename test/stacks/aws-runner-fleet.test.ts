@@ -11,7 +11,7 @@ const production = exampleEnvironment("production") as AwsEnvironment;
 const context = { namePrefix: "x-gitlab", bucketPrefix: "x-bucket", gitlabUrl: "https://gitlab.example.com" };
 
 describe("runner mappings", () => {
-  it("cpu: the fleet's props from the environment, field by field", () => {
+  it("cpu: the fleet's placement from the environment, and its settings whole", () => {
     if (staging.runners.scaling !== "cpu") throw new Error("staging is cpu");
     expect(cpuFleetProps(staging, staging.runners, context)).toEqual({
       namePrefix: "x-gitlab",
@@ -23,21 +23,8 @@ describe("runner mappings", () => {
       gitlabUrl: "https://gitlab.example.com",
       logRetentionDays: { runner: 30, system: 14 },
       tags: { Environment: "staging" },
-      runnerVersion: "18.5.0",
-      tokenSecretArn: staging.runners.token.secretsManagerArn,
-      concurrent: 2,
-      instanceTypes: ["t3a.large", "t3.large"],
-      minSize: 1,
-      maxSize: 3,
-      desiredCapacity: 1,
-      rootVolumeGb: 100,
-      cpuTargetPercent: 60,
-      cacheExpirationDays: 14,
-      jobImage: "node:20-alpine",
-      privileged: true,
-      mountDockerSocket: true,
-      jobMemory: "3584m",
-      jobCpus: "1.5",
+      // The runner settings flow whole, as for the jobs-mode autoscaler.
+      settings: staging.runners,
     });
   });
 

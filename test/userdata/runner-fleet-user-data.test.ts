@@ -9,20 +9,23 @@ import {
   TERMINATION_HOOK_NAME,
   type RunnerFleetUserDataProps,
 } from "../../userdata/runner-fleet-user-data";
+import { awsRunnersSection, type CpuRunnersConfig } from "../../config/schema/aws-runners";
+
+const TOKEN_ARN = "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab-runner/token-AbCdEf";
+
+/** runners: in cpu mode as config/schema/aws-runners.ts defaults it, with a job memory of 3g. */
+function cpuSettings(overrides: Record<string, unknown> = {}): CpuRunnersConfig {
+  const parsed = awsRunnersSection.parse({ version: "18.5.0", token: { secretsManagerArn: TOKEN_ARN }, jobMemory: "3g", ...overrides });
+  if (parsed.scaling !== "cpu") throw new Error("expected cpu");
+  return parsed;
+}
 
 const PROPS: RunnerFleetUserDataProps = {
-  runnerVersion: "18.5.0",
+  settings: cpuSettings(),
   region: "eu-west-3",
   autoScalingGroupName: "staging-gitlab-runner",
-  tokenSecretArn: "arn:aws:secretsmanager:eu-west-3:111111111111:secret:staging/gitlab-runner/token-AbCdEf",
   gitlabUrl: "https://gitlab.example.com",
   runnerName: "staging-gitlab-runner-{hostname}",
-  concurrent: 2,
-  jobImage: "node:20-alpine",
-  privileged: true,
-  mountDockerSocket: true,
-  jobMemory: "6g",
-  jobCpus: "1.5",
   cacheBucket: "staging-gitlab-runner-cache-20250101000000000000000001",
   logGroups: { runner: "/staging/gitlab-runner/runner", system: "/staging/gitlab-runner/system" },
 };
@@ -60,7 +63,7 @@ describe("renderRunnerFleetUserData", () => {
     expect(toml.runners).toHaveLength(1);
     expect(toml.runners[0].token).toBe("@@RUNNER_TOKEN@@");
     expect(toml.runners[0].cache.s3).toEqual({ BucketName: PROPS.cacheBucket, BucketLocation: "eu-west-3", AuthenticationType: "iam" });
-    const noSocket = parseToml(render({ mountDockerSocket: false, privileged: false }).file("/etc/gitlab-runner/config.toml.template")) as any;
+    const noSocket = parseToml(render({ settings: cpuSettings({ mountDockerSocket: false, privileged: false }) }).file("/etc/gitlab-runner/config.toml.template")) as any;
     expect(noSocket.runners[0].docker.volumes).toEqual(["/cache"]);
     expect(noSocket.runners[0].docker.privileged).toBe(false);
   });
@@ -98,7 +101,7 @@ describe("renderRunnerFleetUserData", () => {
   });
 
   it("refuses values that would break the env file", () => {
-    expect(() => render({ tokenSecretArn: "arn:x; rm -rf /" })).toThrow(/unsafe value/);
+    expect(() => render({ settings: { ...cpuSettings(), token: { secretsManagerArn: "arn:x; rm -rf /" } } })).toThrow(/unsafe value/);
   });
 });
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Frees disk on the Docker host (seed 004's incident: a full disk stopped every job).
+# Frees disk on the Docker host (a full disk stops every job).
 # Removes stopped containers, unused images, networks and build cache older than
 # CLEANUP_OLDER_THAN, and unused anonymous volumes. Never touches anything labelled
 # gitlab-platform.keep (every platform container, network and volume), and never host

@@ -3,7 +3,7 @@
 #
 # Every step must succeed. A failure logs its step, leaves it in $STATE_DIR/bootstrap.failed
 # and exits non-zero, so `cloud-init status` reports an error: no step is silently skipped
-# (seed 004's incident: a failed write to /etc/cron.d, which AL2023 lacks, aborted the rest).
+# (a hand-built fleet once lost its whole setup to a failed write to /etc/cron.d, which AL2023 lacks).
 set -Eeuo pipefail
 
 # Tests run this script against a scratch tree, as gitlab-bootstrap.sh's: BOOTSTRAP_ROOT

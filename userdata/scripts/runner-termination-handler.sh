@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Takes this runner out of service before its instance goes away (seed 004's graceful
+# Takes this runner out of service before its instance goes away (the graceful
 # shutdown), then lets the Auto Scaling group terminate it. Run once by the watcher with the
 # reason: spot-interruption or scale-in.
 #   1. stop taking jobs: SIGQUIT to gitlab-runner, its graceful shutdown (running jobs go on).
