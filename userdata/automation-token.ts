@@ -75,7 +75,7 @@ export function renderAutomationTokenScript(settings: AutomationTokenSettings = 
 
 // The logic, with no interpolated values (the constants above carry them). Messages go to
 // stderr: stdout carries the token line.
-const RUBY_BODY = String.raw`
+const RUBY_BODY = `
 def note(message)
   $stderr.puts("gitlab-platform: automation token: #{message}")
 end

@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-const STUB = String.raw`
+const STUB = `
 require 'json'
 require 'date'
 require 'digest'
@@ -102,6 +102,8 @@ export interface StubToken {
   readonly expires_at: string;
   revoked?: boolean;
   readonly organization_id: number | null;
+  /** SHA-256 of the token's value, as GitLab keeps it. */
+  readonly digest: string;
 }
 
 /** The stand-in's state file. */
