@@ -99,6 +99,7 @@ def ensure_bot_user(organization)
                     email: "#{USERNAME}@noreply.#{Gitlab.config.gitlab.host}", admin: true)
     user.password = user.password_confirmation = SecureRandom.base64(48)
     user.password_automatically_set = true if user.respond_to?(:password_automatically_set=)
+    user.organization_id = organization.id if organization && user.respond_to?(:organization_id=)
     user.assign_personal_namespace(organization) if organization && user.respond_to?(:assign_personal_namespace)
     user.skip_confirmation!
     user.save!

@@ -67,6 +67,10 @@ class User
     @row['password'] = value
   end
 
+  def organization_id=(value)
+    @row['organization_id'] = value
+  end
+
   def password_confirmation=(value)
     @row['password_confirmation'] = value
   end

@@ -67,7 +67,7 @@ describe.skipIf(!hasRuby)("automation-token.rb", () => {
     expect(r.stderr).toMatch(/created token 1 expiring on 2026-04-01 \(the store holds no token\)/);
     const s = state();
     expect(s.users).toEqual([
-      expect.objectContaining({ username: "gitlab-platform-automation", admin: true, state: "active", confirmed: true, email: "gitlab-platform-automation@noreply.gitlab.example.com", password_automatically_set: true, namespace_organization: 1, password: 64 }),
+      expect.objectContaining({ username: "gitlab-platform-automation", admin: true, state: "active", confirmed: true, email: "gitlab-platform-automation@noreply.gitlab.example.com", password_automatically_set: true, namespace_organization: 1, organization_id: 1, password: 64 }),
     ]);
     expect(s.tokens).toEqual([expect.objectContaining({ id: 1, user_id: 1, name: "gitlab-platform-automation", scopes: ["api"], expires_at: "2026-04-01", organization_id: 1 })]);
   });
