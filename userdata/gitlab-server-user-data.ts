@@ -26,6 +26,11 @@ export interface GitlabServerUserDataProps {
   readonly extraFiles?: readonly WriteFile[];
   /** systemd units the bootstrap enables and starts once GitLab is configured. @default none */
   readonly enableUnits?: readonly string[];
+  /**
+   * Where the bootstrap stores the automation token (AUTOMATION_TOKEN_STORE, e.g.
+   * 'aws-secret:staging-gitlab/automation-token'); the script is one of extraFiles. @default no token
+   */
+  readonly automationTokenStore?: string;
 }
 
 export const SECRETS_DIR = "/etc/gitlab/secrets.d";
@@ -70,6 +75,7 @@ export function renderGitlabServerUserData(p: GitlabServerUserDataProps): string
     `DATA_VOLUME_ID=${shellValue(p.dataVolumeId)}`,
     `METRIC_HOST=${shellValue(p.metricHost)}`,
     `ENABLE_UNITS="${(p.enableUnits ?? []).map(unitName).join(" ")}"`,
+    ...(p.automationTokenStore ? [`AUTOMATION_TOKEN_STORE=${shellValue(p.automationTokenStore)}`] : []),
   ];
   const secretsList = p.secrets.map((s) => `${secretName(s.name)} ${shellValue(s.arn)}`);
   const settings = renderApplicationSettings(p.applicationSettings);

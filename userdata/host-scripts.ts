@@ -6,6 +6,7 @@ import { join } from "node:path";
 export const HOST_SCRIPTS = [
   "gitlab-bootstrap.sh",
   "gitlab-apply-settings.sh",
+  "gitlab-automation-token.sh",
   "gitlab-keep-identity.sh",
   "gitlab-data-owners.sh",
   "runner-entrypoint.sh",

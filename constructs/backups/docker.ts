@@ -14,7 +14,7 @@ import type { Container } from "@cdktf/provider-docker/lib/container";
 import type { Network } from "@cdktf/provider-docker/lib/network";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Construct } from "constructs";
-import { renderCrontab } from "../../userdata/crontab";
+import { renderCrontab, type CronEntry } from "../../userdata/crontab";
 import { hostScript } from "../../userdata/host-scripts";
 import type { GitLabContainerRef } from "../gitlab-server/docker";
 import { KEEP_LABEL, PlatformContainer, SCHEDULER_HEALTHCHECK } from "../docker-conventions";
@@ -52,6 +52,8 @@ export interface DockerBackupsProps {
   readonly retentionDays: number;
   /** The GitLab container to `docker exec` into, whose backup and config directories it reads. */
   readonly gitlab: GitLabContainerRef;
+  /** More jobs for GitLab the scheduler runs (the automation token's renewal). @default none */
+  readonly extraJobs?: readonly CronEntry[];
 }
 
 /**
@@ -114,6 +116,7 @@ export class DockerBackups extends Construct {
               { schedule: props.schedule, command: paths.script },
               // A missing share alerts within minutes, not when the next backup is overdue.
               { schedule: "*/5 * * * *", command: paths.shareCheck },
+              ...(props.extraJobs ?? []),
             ],
             "GitLab backup to NFS",
           ),

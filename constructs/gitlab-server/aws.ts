@@ -59,6 +59,8 @@ export interface AwsGitLabServerProps {
   readonly hostFiles?: readonly WriteFile[];
   /** systemd units enabled once GitLab is configured. @default none */
   readonly hostUnits?: readonly string[];
+  /** Where the bootstrap stores the automation token (its script among hostFiles). @default no token */
+  readonly automationTokenStore?: string;
   /** Tag that selects the data volume for scheduled snapshots. @default no snapshots */
   readonly dataVolumeSnapshotTag?: { readonly key: string; readonly value: string };
   /**
@@ -206,6 +208,7 @@ export class AwsGitLabServer extends Construct {
       applicationSettings: props.applicationSettings,
       extraFiles: props.hostFiles ?? [],
       enableUnits: props.hostUnits ?? [],
+      ...(props.automationTokenStore ? { automationTokenStore: props.automationTokenStore } : {}),
     });
 
     return new Instance(this, "instance", {

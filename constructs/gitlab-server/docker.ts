@@ -4,6 +4,8 @@ import type { Container } from "@cdktf/provider-docker/lib/container";
 import type { Network } from "@cdktf/provider-docker/lib/network";
 import { Construct } from "constructs";
 import { renderApplicationSettings, type ApplicationSettings } from "../../userdata/application-settings";
+import { renderAutomationTokenScript, type AutomationTokenSettings } from "../../userdata/automation-token";
+import type { CronEntry } from "../../userdata/crontab";
 import { renderGitlabRb, type OmnibusSettings } from "../../userdata/gitlab-rb";
 import { hostScript } from "../../userdata/host-scripts";
 import type { TraefikRoute } from "../../userdata/traefik/traefik-config";
@@ -17,6 +19,12 @@ export const GITLAB_MOUNTS = [
 ] as const;
 
 const APPLY_SETTINGS_PATH = "/usr/local/bin/gitlab-apply-settings";
+const AUTOMATION_TOKEN_SCRIPT_PATH = "/usr/local/bin/gitlab-automation-token";
+/**
+ * Where the automation token lives in the container (under /etc/gitlab, so on the host under
+ * the config directory): the second stack's deploy reads it with `docker exec <gitlab> cat`.
+ */
+export const AUTOMATION_TOKEN_CONTAINER_PATH = "/etc/gitlab/gitlab-platform/automation-token";
 /** Seconds GitLab gets between SIGTERM and SIGKILL. */
 export const GITLAB_STOP_GRACE_SECONDS = 120;
 
@@ -56,6 +64,8 @@ export interface DockerGitLabServerProps {
   readonly extraMounts?: readonly BindMount[];
   /** The container's name on the host and the private network. @default 'gitlab' */
   readonly containerName?: string;
+  /** The automation token's lifetime and renewal. @default 90 days, renewed 30 days before */
+  readonly automationToken?: AutomationTokenSettings;
 }
 
 export class DockerGitLabServer extends Construct implements GitLabContainerRef {
@@ -65,6 +75,10 @@ export class DockerGitLabServer extends Construct implements GitLabContainerRef 
   readonly hostDirs: GitLabContainerRef["hostDirs"];
   /** Host paths of GitLab's persistent directories (config, logs, data and extra mounts). */
   readonly hostPaths: readonly string[];
+  /** The automation token file: in the container, and on the host (root-only). */
+  readonly automationTokenFile: { readonly containerPath: string; readonly hostPath: string };
+  /** The token's daily renewal, for a scheduler that may `docker exec` into GitLab. */
+  readonly automationTokenRenewal: CronEntry;
 
   constructor(scope: Construct, id: string, props: DockerGitLabServerProps) {
     super(scope, id);
@@ -75,15 +89,18 @@ export class DockerGitLabServer extends Construct implements GitLabContainerRef 
     this.hostPaths = mounts.map((m) => m.hostPath);
 
     const settings = renderApplicationSettings(props.applicationSettings);
-    const env = settings ? [`GITLAB_POST_RECONFIGURE_SCRIPT=${APPLY_SETTINGS_PATH}`] : [];
+    this.automationTokenFile = { containerPath: AUTOMATION_TOKEN_CONTAINER_PATH, hostPath: `${this.hostDirs.config}/gitlab-platform/automation-token` };
+    this.automationTokenRenewal = { schedule: "30 4 * * *", command: `/usr/local/bin/docker exec ${this.containerName} ${AUTOMATION_TOKEN_SCRIPT_PATH}` };
+    // After every reconfigure: the settings, then the automation token (the script reads its store from the environment).
+    const env = [`GITLAB_POST_RECONFIGURE_SCRIPT=${APPLY_SETTINGS_PATH}`, `AUTOMATION_TOKEN_STORE=file:${AUTOMATION_TOKEN_CONTAINER_PATH}`];
 
-    const files: ContainerFile[] = [{ path: "/etc/gitlab/gitlab.rb", content: renderGitlabRb(props.omnibus), permissions: "0600" }];
-    if (settings) {
-      files.push(
-        { path: "/etc/gitlab/application-settings.rb", content: settings, permissions: "0600" },
-        { path: APPLY_SETTINGS_PATH, content: hostScript("gitlab-apply-settings.sh"), executable: true },
-      );
-    }
+    const files: ContainerFile[] = [
+      { path: "/etc/gitlab/gitlab.rb", content: renderGitlabRb(props.omnibus), permissions: "0600" },
+      { path: APPLY_SETTINGS_PATH, content: hostScript("gitlab-apply-settings.sh"), executable: true },
+      { path: AUTOMATION_TOKEN_SCRIPT_PATH, content: hostScript("gitlab-automation-token.sh"), executable: true },
+      { path: "/etc/gitlab/automation-token.rb", content: renderAutomationTokenScript(props.automationToken), permissions: "0600" },
+    ];
+    if (settings) files.push({ path: "/etc/gitlab/application-settings.rb", content: settings, permissions: "0600" });
 
     this.container = new PlatformContainer(this, "gitlab", {
       name: this.containerName,
@@ -101,7 +118,7 @@ export class DockerGitLabServer extends Construct implements GitLabContainerRef 
         // and GitLab's calls to its own URL must reach Traefik (TLS), not its plain-HTTP nginx.
         hostname: this.containerName,
         shmSize: props.shmSizeMb,
-        ...(env.length ? { env } : {}),
+        env,
         volumes: mounts.map((m) => ({ hostPath: m.hostPath, containerPath: m.containerPath })),
         ports: [{ internal: 22, external: props.omnibus.sshPort, protocol: "tcp" }],
         healthcheck: {

@@ -3,6 +3,7 @@
 // sizing, databases, object storage, mail, SSO) merged with what the registry, backups and
 // metrics add. Every secret is a Secret the values name: written here from a sensitive
 // variable, or one that already exists in the namespace.
+import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
 import { Fn, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import type { S3Connection } from "../../userdata/helm/gitlab/s3-secrets";
@@ -10,16 +11,24 @@ import { railsConnection } from "../../userdata/helm/gitlab/s3-secrets";
 import type { ChartEndpoints, ChartSizing, ExternalDatabase, ExternalRedis } from "../../userdata/helm/gitlab/model";
 import { gitlabChartValues } from "../../userdata/helm/gitlab/values";
 import type { HelmValues } from "../../userdata/helm/values";
+import { renderAutomationTokenScript, type AutomationTokenSettings } from "../../userdata/automation-token";
 import { openIdConnectProvider } from "../../userdata/oidc-provider";
 import type { KubernetesBackups } from "../backups/kubernetes";
 import type { ClusterIssuerHandle } from "../dns-tls/kubernetes";
-import { CHARTS, PlatformRelease, PlatformSecret, requireReference, requireS3References, secretFrom, type PlatformNamespace, type SecretInput } from "../kubernetes-conventions";
+import { CHARTS, MANAGED_BY, PlatformRelease, PlatformSecret, requireReference, requireS3References, secretFrom, type PlatformNamespace, type SecretInput } from "../kubernetes-conventions";
+import { terraformLiteral } from "../terraform-literal";
 import type { KubernetesRegistry } from "../registry/kubernetes";
 import { DISABLED_REGISTRY_VALUES } from "../registry/kubernetes";
 import type { GitLabStorageClass } from "./kubernetes-storage";
 
 /** The Helm release's name; the chart derives its Secrets' names from it. */
 export const GITLAB_RELEASE = "gitlab";
+/**
+ * The automation token: the Secret (key 'token') the second stack reads, which
+ * scripts/kubernetes-automation-token.sh writes from the Ruby in this ConfigMap, run in the
+ * chart's toolbox (docs/operations.md, "Automation token").
+ */
+export const AUTOMATION_TOKEN_K8S = { secret: "gitlab-automation-token", key: "token", scriptConfigMap: "gitlab-automation-token-script", scriptKey: "automation-token.rb", toolbox: `${GITLAB_RELEASE}-toolbox` } as const;
 
 export interface KubernetesGitLabServerProps {
   readonly namespace: PlatformNamespace;
@@ -56,6 +65,8 @@ export interface KubernetesGitLabServerProps {
   readonly backups: KubernetesBackups;
   /** Monitors for the cluster's Prometheus operator, when it runs one. */
   readonly metrics?: { readonly chartValues: HelmValues };
+  /** The automation token's lifetime and renewal. @default 90 days, renewed 30 days before */
+  readonly automationToken?: AutomationTokenSettings;
 }
 
 export class KubernetesGitLabServer extends Construct {
@@ -68,6 +79,8 @@ export class KubernetesGitLabServer extends Construct {
   readonly shellHostKeysSecret = `${GITLAB_RELEASE}-gitlab-shell-host-keys`;
   /** The toolbox image of this GitLab version (backup-utility, the AWS CLI). */
   readonly toolboxImage: string;
+  /** The automation token's Ruby, for the toolbox (no value: the token itself is never in Terraform). */
+  readonly automationTokenScript: ConfigMapV1;
 
   constructor(scope: Construct, id: string, props: KubernetesGitLabServerProps) {
     super(scope, id);
@@ -75,6 +88,11 @@ export class KubernetesGitLabServer extends Construct {
     this.url = `https://${props.endpoints.hosts.gitlab}`;
     this.toolboxImage = `registry.gitlab.com/gitlab-org/build/cng/gitlab-toolbox-ce:v${props.gitlabVersion}`;
     const secrets = new ServerSecrets(this, "secrets", props, this.url);
+    this.automationTokenScript = new ConfigMapV1(this, "automation-token-script", {
+      metadata: { name: AUTOMATION_TOKEN_K8S.scriptConfigMap, namespace: props.namespace.name, labels: { ...MANAGED_BY } },
+      data: { [AUTOMATION_TOKEN_K8S.scriptKey]: terraformLiteral(renderAutomationTokenScript(props.automationToken)) },
+      dependsOn: [props.namespace.resource],
+    });
     const volume = (sizeGi: number) => ({ storageClass: props.storage.name, sizeGi });
     const values = gitlabChartValues(
       {

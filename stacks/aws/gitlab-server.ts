@@ -1,6 +1,7 @@
 // GitLab server props on the aws platform: Omnibus on EC2 with its secrets fetched from
 // Secrets Manager at boot, the registry and backups in S3, the data on its own volume.
 import type { AwsBackups } from "../../constructs/backups/aws";
+import type { AwsAutomationToken } from "../../constructs/gitlab-server/automation-token-aws";
 import { CLOUDFLARE_IP_RANGES } from "../../constructs/dns-tls/cloudflare-ip-ranges";
 import type { AwsGitLabServerProps } from "../../constructs/gitlab-server/aws";
 import type { AwsObservability } from "../../constructs/observability/aws";
@@ -18,6 +19,8 @@ export interface GitLabServerParts {
   readonly registry?: AwsRegistry | undefined;
   readonly backups: AwsBackups;
   readonly observability: AwsObservability;
+  /** The automation token's secret, which the server fills and renews. */
+  readonly automationToken: AwsAutomationToken;
 }
 
 /** Every secret the server reads at boot, by the file name it lands in. */
@@ -30,7 +33,7 @@ function bootSecrets(env: AwsEnvironment): BootSecret[] {
 }
 
 export function gitlabServerProps(env: AwsEnvironment, names: AwsNames, parts: GitLabServerParts): AwsGitLabServerProps {
-  const { registry, backups, observability } = parts;
+  const { registry, backups, observability, automationToken } = parts;
   return {
     namePrefix: names.namePrefix,
     gitlabVersion: env.gitlab.version,
@@ -44,8 +47,9 @@ export function gitlabServerProps(env: AwsEnvironment, names: AwsNames, parts: G
     bootSecrets: bootSecrets(env),
     applicationSettings: applicationSettings(env),
     tags: env.aws.tags,
-    hostFiles: [...backups.hostFiles, ...observability.hostFiles],
-    hostUnits: [...backups.hostUnits],
+    hostFiles: [...backups.hostFiles, ...observability.hostFiles, ...automationToken.hostFiles],
+    hostUnits: [...backups.hostUnits, ...automationToken.hostUnits],
+    automationTokenStore: automationToken.store,
     dataVolumeSnapshotTag: names.snapshotTag,
     // Proxied, the origin answers Cloudflare only: nobody skips its WAF and rate limits.
     ...(env.dns.proxied ? { webIngressSources: CLOUDFLARE_IP_RANGES } : {}),

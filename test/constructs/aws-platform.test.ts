@@ -94,7 +94,7 @@ describe("backups on aws", () => {
     expect(service).not.toContain("AWS_CLI");
     expect(file("/usr/local/sbin/gitlab-backup-s3")).toBe(compactScript("gitlab-backup-s3.sh"));
     expect(hostScript("gitlab-backup-s3.sh")).toContain("members=(-C /etc/gitlab gitlab.rb gitlab-secrets.json)");
-    expect(file("/etc/gitlab-platform/bootstrap.env")).toContain('ENABLE_UNITS="gitlab-backup.timer"');
+    expect(file("/etc/gitlab-platform/bootstrap.env")).toMatch(/^ENABLE_UNITS=".*\bgitlab-backup\.timer\b.*"$/m);
     expect(JSON.stringify(userData)).not.toMatch(/cron\.d|crontab/);
   });
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { renderAutomationTokenScript } from "../../userdata/automation-token";
+import { hostScript } from "../../userdata/host-scripts";
 import { exampleStack, resources } from "../examples";
 
 const stack = exampleStack("homelab");
@@ -57,7 +59,7 @@ describe("GitLabServer on docker", () => {
   it("mounts its secrets from host files, read by gitlab.rb at reconfigure, never through Terraform", () => {
     expect(stack.variable!.gitlab_oidc_client_secret).toBeUndefined();
     expect(stack.variable!.gitlab_smtp_password).toBeUndefined();
-    expect(container.env).toEqual(["GITLAB_POST_RECONFIGURE_SCRIPT=/usr/local/bin/gitlab-apply-settings"]);
+    expect(container.env).toEqual(["GITLAB_POST_RECONFIGURE_SCRIPT=/usr/local/bin/gitlab-apply-settings", "AUTOMATION_TOKEN_STORE=file:/etc/gitlab/gitlab-platform/automation-token"]);
     expect(container.mounts.map((m: any) => m.source)).toEqual(["/srv/gitlab/secrets/gitlab_smtp_password", "/srv/gitlab/secrets/gitlab_oidc_client_secret"]);
     expect(upload("/etc/gitlab/gitlab.rb").content).toContain("File.read('/run/secrets/gitlab_smtp_password').strip");
   });
@@ -68,6 +70,22 @@ describe("GitLabServer on docker", () => {
     // Sign-up is the <env>-gitlab stack's (gitlab_application_settings), not the script's.
     expect(settings).not.toContain("signup_enabled");
     expect(upload("/usr/local/bin/gitlab-apply-settings").executable).toBe(true);
+  });
+
+  it("ensures the automation token after every reconfigure, into a root-only file under /etc/gitlab", () => {
+    // The image's wrapper runs GITLAB_POST_RECONFIGURE_SCRIPT, which runs the token's script (test/scripts/gitlab-apply-settings.test.ts).
+    expect(container.env).toContain("GITLAB_POST_RECONFIGURE_SCRIPT=/usr/local/bin/gitlab-apply-settings");
+    expect(container.env).toContain("AUTOMATION_TOKEN_STORE=file:/etc/gitlab/gitlab-platform/automation-token");
+    expect(upload("/usr/local/bin/gitlab-automation-token")).toMatchObject({ executable: true });
+    expect(upload("/usr/local/bin/gitlab-automation-token").content.replaceAll("$$", "$")).toBe(hostScript("gitlab-automation-token.sh").replaceAll("$$", "$"));
+    expect(upload("/etc/gitlab/automation-token.rb")).toMatchObject({ permissions: "0600" });
+    expect(upload("/etc/gitlab/automation-token.rb").content.replaceAll("$${", "${").replaceAll("%%{", "%{")).toBe(renderAutomationTokenScript());
+  });
+
+  it("renews the automation token daily from the backup scheduler, which already execs into GitLab", () => {
+    const scheduler = resources(stack, "docker_container").find((c) => c.name === "gitlab-backup-scheduler");
+    const crontab = scheduler.upload.find((u: any) => u.file === "/etc/crontabs/root").content;
+    expect(crontab).toContain("\n30 4 * * * /usr/local/bin/docker exec gitlab /usr/local/bin/gitlab-automation-token\n");
   });
 
   it("outputs the URLs, SSH host and port and where the data lives", () => {

@@ -5,6 +5,9 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AUTOMATION_TOKEN_CONTAINER_PATH } from "../../constructs/gitlab-server/docker";
+import { AUTOMATION_TOKEN_K8S } from "../../constructs/gitlab-server/kubernetes";
+import { AUTOMATION_TOKEN_DEFAULTS } from "../../userdata/automation-token";
 import { REPO_ROOT } from "../helpers";
 import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
 import { AwsRecorder } from "../support/aws-recorder";
@@ -149,6 +152,43 @@ describe("the GitLab instance's AMI (README, Upgrades; operations.md 3.2)", () =
         },
       ]);
     });
+  });
+});
+
+describe("the automation token (operations.md)", () => {
+  const ops = section(OPERATIONS, "Automation token");
+
+  it("names the stores, the renewal and the numbers the code uses", () => {
+    for (const text of ["`<env>-gitlab/automation-token`", "`gitlab-automation-token.timer`", "`/etc/gitlab/gitlab-platform/automation-token`", "Secret `gitlab-automation-token` (key `token`)", "90 days", "30 days or fewer", "`scripts/kubernetes-automation-token.sh <namespace>`"]) {
+      expect(ops).toContain(text);
+    }
+    expect(AUTOMATION_TOKEN_DEFAULTS).toMatchObject({ expiryDays: 90, renewDays: 30 });
+    expect(AUTOMATION_TOKEN_CONTAINER_PATH).toBe("/etc/gitlab/gitlab-platform/automation-token");
+    expect(AUTOMATION_TOKEN_K8S).toMatchObject({ secret: "gitlab-automation-token", key: "token" });
+    expect(ops).toContain("docker exec gitlab gitlab-automation-token --rotate");
+    expect(ops).toContain("scripts/kubernetes-automation-token.sh gitlab --rotate");
+  });
+
+  it.skipIf(!runAwsCliTests)("its aws rotation command is valid for the AWS CLI and runs the script with --rotate on the instance", async () => {
+    const recorder = await new AwsRecorder().start();
+    try {
+      const command = documentedCommand(ops, "aws ssm send-command")
+        .replaceAll("<region>", "eu-west-3")
+        .replaceAll("<instance_id>", "i-0123456789abcdef0")
+        .replaceAll("<env>", "staging");
+      const run = await runDocumented(recorder, command);
+      expect(run.err).toBe("");
+      expect(run.code).toBe(0);
+      const [send] = recorder.calls("SendCommand");
+      expect(send!.region).toBe("eu-west-3");
+      expect(send!.params).toEqual({
+        InstanceIds: ["i-0123456789abcdef0"],
+        DocumentName: "AWS-RunShellScript",
+        Parameters: { commands: ["AUTOMATION_TOKEN_STORE=aws-secret:staging-gitlab/automation-token AWS_REGION=eu-west-3 PATH=/usr/bin:/bin:/snap/bin /usr/local/sbin/gitlab-automation-token --rotate"] },
+      });
+    } finally {
+      await recorder.stop();
+    }
   });
 });
 

@@ -24,6 +24,7 @@ const DEVICE = "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0123456789abc
 const UUID = "0b5e1c9a-3f1d-4e57-9a0e-8c2d6f4b7a11";
 const SMTP_ARN = "arn:aws:secretsmanager:eu-west-3:111111111111:secret:smtp-AbCdEf";
 const TLS_ARN = "arn:aws:secretsmanager:eu-west-3:111111111111:secret:tls-AbCdEf";
+const AUTOMATION_SECRET = "staging-gitlab/automation-token";
 
 let root: string;
 let bin: string;
@@ -77,6 +78,8 @@ interface Options {
    * secret is an AWS CLI run (~1 s), and they have nothing to say about it. @default true
    */
   readonly secrets?: boolean;
+  /** bootstrap.env names the automation token's secret, and its script succeeds or fails. @default not named */
+  readonly automationToken?: "ok" | "fail";
 }
 
 /** The fingerprint AWS publishes for the CloudWatch agent's signing key. */
@@ -153,7 +156,7 @@ async function run(options: Options = {}): Promise<Run> {
   writeFileSync(umasks, "");
 
   // The host as cloud-init leaves it: the user data's files, an fstab, Ubuntu's apt dirs.
-  put("/etc/gitlab-platform/bootstrap.env", `GITLAB_VERSION=${VERSION}\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${VOLUME}\nMETRIC_HOST=staging-gitlab-server\nENABLE_UNITS="gitlab-backup.timer x.service"\n`, 0o600);
+  put("/etc/gitlab-platform/bootstrap.env", `GITLAB_VERSION=${VERSION}\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${VOLUME}\nMETRIC_HOST=staging-gitlab-server\nENABLE_UNITS="gitlab-backup.timer x.service"\n${options.automationToken ? `AUTOMATION_TOKEN_STORE=aws-secret:${AUTOMATION_SECRET}\n` : ""}`, 0o600);
   put("/etc/gitlab-platform/secrets.list", options.secrets === false ? "" : `smtp_password ${SMTP_ARN}\ntls_private_key ${TLS_ARN}\n`, 0o600);
   put("/etc/gitlab-platform/cloudwatch-agent.json", "{}\n", 0o644);
   put("/etc/gitlab/gitlab.rb", "external_url 'https://gitlab.example.com'\n", 0o600);
@@ -165,6 +168,12 @@ async function run(options: Options = {}): Promise<Run> {
   // Programs the bootstrap runs by absolute path, installed in the scratch tree.
   fakeAt(at("/usr/local/sbin/gitlab-keep-identity"), "gitlab-keep-identity", "exit 0");
   fakeAt(at("/usr/local/sbin/gitlab-apply-settings"), "gitlab-apply-settings", "exit 0");
+  // Tested on its own (gitlab-automation-token.test.ts): here, what it is given.
+  fakeAt(
+    at("/usr/local/sbin/gitlab-automation-token"),
+    "gitlab-automation-token",
+    `printf 'gitlab-automation-token env %s %s\\n' "$AUTOMATION_TOKEN_STORE" "$AWS_REGION" >> "$ACTIONS"; exit ${options.automationToken === "fail" ? 3 : 0}`,
+  );
   // The owners check is the real script, with the list the user data ships.
   put("/usr/local/sbin/gitlab-data-owners", readFileSync(DATA_OWNERS_SCRIPT, "utf8"), 0o755);
   put("/etc/gitlab-platform/data-owners.list", renderDataOwnersList(), 0o644);
@@ -310,6 +319,34 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap, start to finish", () => {
     expect(r.actions).toContain("blkid -p /dev/xvdf");
     expect(r.actions.some((a) => a.startsWith("mkfs"))).toBe(false);
     expect(readFileSync(at("/etc/fstab"), "utf8").match(/UUID=/g)).toHaveLength(1);
+  });
+});
+
+describe.skipIf(!runAwsCliTests)("GitLab bootstrap: the automation token", () => {
+  it("ensures it last, after the host units, with its secret and region, and is done", async () => {
+    const r = await run({ automationToken: "ok", secrets: false });
+    expect(r.status, r.output).toBe(0);
+    expect(r.actions.slice(-3)).toEqual([
+      "systemctl enable --now gitlab-backup.timer x.service",
+      "gitlab-automation-token",
+      `gitlab-automation-token env aws-secret:${AUTOMATION_SECRET} eu-west-3`,
+    ]);
+    expect(r.done).toBe(true);
+  });
+
+  it("a failure is the bootstrap's (alarm, marker), but backups and the renewal timer are already enabled", async () => {
+    const r = await run({ automationToken: "fail", secrets: false });
+    expect(r.status).toBe(3);
+    expect(r.failed).toBe("ensure the automation token");
+    expect(r.actions).toContain("systemctl enable --now gitlab-backup.timer x.service");
+    expect(r.requests.map((q) => q.action)).toEqual(["PutMetricData"]);
+    expect(r.done).toBe(false);
+  });
+
+  it("is skipped where bootstrap.env names no store", async () => {
+    const r = await run({ secrets: false });
+    expect(r.status).toBe(0);
+    expect(r.actions.some((a) => a.startsWith("gitlab-automation-token"))).toBe(false);
   });
 });
 

@@ -49,7 +49,9 @@ describe("homelab secrets", () => {
     const rb = upload(byName("gitlab"), "/etc/gitlab/gitlab.rb");
     expect(rb).toContain("gitlab_rails['smtp_password'] = File.read('/run/secrets/gitlab_smtp_password').strip");
     expect(rb).toContain("'secret' => File.read('/run/secrets/gitlab_oidc_client_secret').strip");
-    expect((byName("gitlab").env ?? []).filter((e: string) => !e.startsWith("GITLAB_POST_RECONFIGURE_SCRIPT="))).toEqual([]);
+    // Besides the post-reconfigure script, only where the automation token is stored: a path, no value.
+    const env = (byName("gitlab").env ?? []).filter((e: string) => !e.startsWith("GITLAB_POST_RECONFIGURE_SCRIPT="));
+    expect(env).toEqual(["AUTOMATION_TOKEN_STORE=file:/etc/gitlab/gitlab-platform/automation-token"]);
     // The runners' tokens are uploaded by homelab-gitlab from its gitlab_user_runners (test/stacks/runner-tokens.test.ts).
     expect(byName("gitlab-runner-build").env).toEqual(["RUNNER_TOKEN_FILE=/etc/gitlab-runner/runner-token"]);
     expect(byName("gitlab-runner-deploy").env).toEqual(["RUNNER_TOKEN_FILE=/etc/gitlab-runner/runner-token"]);

@@ -63,7 +63,10 @@ const xmlText = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").re
 
 export class AwsRecorder {
   readonly requests: AwsRequest[] = [];
-  /** SecretString by secret ARN (or name), for GetSecretValue. */
+  /**
+   * SecretString by secret ARN (or name), for GetSecretValue; PutSecretValue sets it, and
+   * DescribeSecret shows an AWSCURRENT version for the secrets that have one.
+   */
   readonly secrets = new Map<string, string>();
   /** What DescribeImages returns (filters are recorded, not applied). */
   images: RecordedImage[] = [];
@@ -160,6 +163,16 @@ export class AwsRecorder {
   }
 
   private jsonResult(r: AwsRequest): Record<string, unknown> {
+    if (r.action === "PutSecretValue") {
+      const id = String(r.params.SecretId);
+      this.secrets.set(id, String(r.params.SecretString));
+      return { ARN: id, Name: id.split(":").at(-1), VersionId: randomUUID(), VersionStages: ["AWSCURRENT"] };
+    }
+    if (r.action === "DescribeSecret") {
+      // Every secret exists (as if created empty); only one with a value has a version.
+      const id = String(r.params.SecretId);
+      return { ARN: id, Name: id.split(":").at(-1), ...(this.secrets.has(id) ? { VersionIdsToStages: { [randomUUID()]: ["AWSCURRENT"] } } : {}) };
+    }
     if (r.action === "GetSecretValue") {
       const id = String(r.params.SecretId);
       // One version per value, as Secrets Manager keeps one per PutSecretValue: a new value is a new VersionId.

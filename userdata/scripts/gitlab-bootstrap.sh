@@ -236,6 +236,15 @@ if [ -n "${ENABLE_UNITS:-}" ]; then
   systemctl enable --now $ENABLE_UNITS
 fi
 
+step="ensure the automation token"
+# The admin token the environment's second stack gives GitLab's Terraform provider: made on
+# first boot and put into its Secrets Manager secret, checked on every later boot. After the
+# host units, so a failure here still leaves backups and the daily renewal timer (which heals
+# a lost write) running.
+if [ -n "${AUTOMATION_TOKEN_STORE:-}" ]; then
+  AUTOMATION_TOKEN_STORE="$AUTOMATION_TOKEN_STORE" AWS_REGION="$AWS_REGION" "$SBIN/gitlab-automation-token"
+fi
+
 step="done"
 date -u +%FT%TZ > "$STATE_DIR/bootstrap.done"
 log "GitLab $GITLAB_VERSION is configured"
