@@ -4,6 +4,8 @@ import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import type { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import type { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
+import { AUTOMATION_TOKEN_CONTAINER_PATH } from "../../constructs/gitlab-server/docker";
+import { AUTOMATION_TOKEN_K8S } from "../../constructs/gitlab-server/kubernetes";
 
 /** The platform parts of a GitLabContentStack, one shape per platform. */
 export type ContentPlatform =
@@ -31,14 +33,14 @@ export type ContentPlatform =
       readonly automationToken: string;
     };
 
-/** The Secrets Manager secret (aws) the GitLab bootstrap stores the automation token in. */
+/** The Secrets Manager secret (aws) the GitLab bootstrap stores the automation token in (the first stack names it alike: a test compares them). */
 export const automationTokenSecretName = (environment: string): string => `${environment}-gitlab/automation-token`;
 
-/** The Secret (kubernetes, in the GitLab namespace) holding the automation token under `token`. */
-export const AUTOMATION_TOKEN_KUBERNETES_SECRET = "gitlab-automation-token";
+/** The Secret (kubernetes, in the GitLab namespace) holding the automation token under `token`: the one the first stack's command writes. */
+export const AUTOMATION_TOKEN_KUBERNETES_SECRET = AUTOMATION_TOKEN_K8S.secret;
 
-/** Where the docker bootstrap writes the automation token inside the GitLab container (0600). */
-export const AUTOMATION_TOKEN_CONTAINER_FILE = "/etc/gitlab/gitlab-platform/automation-token";
+/** Where the docker bootstrap writes the automation token inside the GitLab container (0600): the same constant the container uses. */
+export const AUTOMATION_TOKEN_CONTAINER_FILE = AUTOMATION_TOKEN_CONTAINER_PATH;
 
 /** The GitLab container's name on docker: DockerGitLabServer's default (a test keeps them equal). */
 export const GITLAB_CONTAINER_NAME = "gitlab";
