@@ -9,7 +9,7 @@ import type { Environment } from "../config/load";
 import type { AwsEnvironmentConfig } from "../config/schema/index";
 import { AwsBackups } from "../constructs/backups/aws";
 import { AwsDnsTls } from "../constructs/dns-tls/aws";
-import { AwsAutomationToken } from "../constructs/gitlab-server/automation-token-aws";
+import { AwsAutomationToken, automationTokenSecretName } from "../constructs/gitlab-server/automation-token-aws";
 import { AwsGitLabServer } from "../constructs/gitlab-server/aws";
 import { AwsObservability, SERVER_DISKS } from "../constructs/observability/aws";
 import { AwsRegistry } from "../constructs/registry/aws";
@@ -38,7 +38,7 @@ export class AwsEnvironmentStack extends EnvironmentStack {
     this.observability = new AwsObservability(this, "observability", observabilityProps(env, names));
     this.registry = this.hosts.registry ? new AwsRegistry(this, "registry", { bucketName: `${names.bucketPrefix}-registry` }) : undefined;
     this.backups = new AwsBackups(this, "backups", backupsProps(env, names, this.observability));
-    this.automationToken = new AwsAutomationToken(this, "automation-token", { secretName: `${names.namePrefix}/automation-token`, region: env.aws.region });
+    this.automationToken = new AwsAutomationToken(this, "automation-token", { secretName: automationTokenSecretName(env.name), region: env.aws.region });
     this.gitlab = new AwsGitLabServer(this, "gitlab-server", gitlabServerProps(env, names, this));
     // Its first boot uses all of these: the instance is created after them.
     this.gitlab.bootsAfter(

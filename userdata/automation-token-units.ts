@@ -1,4 +1,5 @@
 // The systemd service and daily timer that renew the automation token on the EC2 host.
+import { SERVICE_PATH_WITH_AWS_CLI } from "./gitlab-backup-units";
 import { renderService, renderTimer } from "./systemd";
 
 export interface AutomationTokenUnitsProps {
@@ -27,8 +28,8 @@ export function renderAutomationTokenUnits(p: AutomationTokenUnitsProps): { serv
       environment: {
         AUTOMATION_TOKEN_STORE: p.store,
         AWS_REGION: p.region,
-        // gitlab-rails is in /usr/bin; the AWS CLI is the image's own or the bootstrap's snap.
-        PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin",
+        // gitlab-rails is in /usr/bin.
+        PATH: SERVICE_PATH_WITH_AWS_CLI,
       },
       // A Rails boot takes a minute or two on a busy server.
       timeoutStartSec: 900,

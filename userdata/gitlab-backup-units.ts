@@ -17,6 +17,12 @@ export interface BackupUnitsProps {
 
 export const BACKUP_TIMER = "gitlab-backup.timer";
 
+/**
+ * PATH of the GitLab server's services that call the AWS CLI: the image's own or, where it has
+ * none, the snap the bootstrap installed (systemd's default PATH lacks /snap/bin).
+ */
+export const SERVICE_PATH_WITH_AWS_CLI = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin";
+
 export function renderBackupUnits(p: BackupUnitsProps): { service: string; timer: string } {
   const onCalendar = /\b(UTC|[A-Z][a-z]+\/[A-Za-z_]+)$/.test(p.onCalendar) ? p.onCalendar : `${p.onCalendar} UTC`;
   return {
@@ -32,9 +38,7 @@ export function renderBackupUnits(p: BackupUnitsProps): { service: string; timer
         ENVIRONMENT: p.environment,
         ARCHIVE_PREFIX: p.archivePrefix,
         CONFIG_PREFIX: p.configPrefix,
-        // The AWS CLI is the image's own or, where it has none, the snap the bootstrap
-        // installed: both are found on this PATH (systemd's default lacks /snap/bin).
-        PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin",
+        PATH: SERVICE_PATH_WITH_AWS_CLI,
       },
       timeoutStartSec: "infinity",
     }),

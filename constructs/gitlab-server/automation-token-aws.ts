@@ -15,6 +15,9 @@ import { RoleGrants } from "../grants";
 /** Where the server keeps the script and the Ruby it runs. */
 export const AUTOMATION_TOKEN_PATHS = { script: "/usr/local/sbin/gitlab-automation-token", ruby: "/etc/gitlab/automation-token.rb" } as const;
 
+/** The secret's name for an environment: the `<env>-gitlab` stack looks it up by this name. */
+export const automationTokenSecretName = (environment: string): string => `${environment}-gitlab/automation-token`;
+
 export interface AwsAutomationTokenProps {
   /** The secret's name, '<env>-gitlab/automation-token': the second stack reads it by this name. */
   readonly secretName: string;

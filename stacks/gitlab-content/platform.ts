@@ -33,8 +33,8 @@ export type ContentPlatform =
       readonly automationToken: string;
     };
 
-/** The Secrets Manager secret (aws) the GitLab bootstrap stores the automation token in (the first stack names it alike: a test compares them). */
-export const automationTokenSecretName = (environment: string): string => `${environment}-gitlab/automation-token`;
+/** The Secrets Manager secret (aws) the GitLab bootstrap stores the automation token in: named where the first stack creates it. */
+export { automationTokenSecretName } from "../../constructs/gitlab-server/automation-token-aws";
 
 /** The Secret (kubernetes, in the GitLab namespace) holding the automation token under `token`: the one the first stack's command writes. */
 export const AUTOMATION_TOKEN_KUBERNETES_SECRET = AUTOMATION_TOKEN_K8S.secret;
