@@ -4,7 +4,6 @@
 // real AWS CLI (/usr/bin/aws) sends its Secrets Manager requests to the local recorder. The
 // tests assert the requests that arrive, the tokens GitLab then holds, and the file store.
 import { createHash } from "node:crypto";
-import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +13,7 @@ import { findTool, isStrict } from "../../scripts/verify/tools";
 import { renderAutomationTokenScript } from "../../userdata/automation-token";
 import { compactScript } from "../../userdata/host-scripts";
 import { shippedScript } from "../helpers";
-import { awsCliBinDir, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { awsCliBinDir, awsCliEnv, runAwsCliTests, runScript } from "../support/aws-cli";
 import { AwsRecorder } from "../support/aws-recorder";
 import { liveTokens, writeGitLabModelsStub, type StubState } from "../support/gitlab-models-stub";
 
@@ -71,15 +70,7 @@ async function run(today: string, env: Record<string, string> = {}, args: string
     AWS_REGION: REGION,
     ...env,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [SCRIPT, ...args], { env: finalEnv, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  return runScript(SCRIPT, args, finalEnv);
 }
 
 const state = (): StubState => JSON.parse(readFileSync(join(root, "state.json"), "utf8")) as StubState;

@@ -7,14 +7,14 @@
 // pass-through `tar` on PATH points that one path at a temporary stand-in and runs the real
 // tar. TMPDIR points at an empty directory so the script's work directory can be watched.
 // Needs bash, tar, gzip, stat, coreutils and the AWS CLI.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BACKUP_METRIC } from "../../constructs/backups/aws";
 import { shippedScript } from "../helpers";
-import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { AWS_CLI, awsCliEnv, runAwsCliTests, runScript } from "../support/aws-cli";
 import { AwsRecorder, type AwsRequest } from "../support/aws-recorder";
 
 // Run as shipped in the user data (comments stripped).
@@ -145,15 +145,7 @@ async function run(env: Record<string, string | undefined> = {}): Promise<Run> {
   for (const [k, v] of Object.entries(merged)) if (v !== undefined) finalEnv[k] = v;
   const startedAt = Math.floor(Date.now() / 1000);
   const before = recorder.requests.length;
-  const result = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn("bash", [SCRIPT], { env: finalEnv, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
+  const result = await runScript(SCRIPT, [], finalEnv);
   const finishedAt = Math.ceil(Date.now() / 1000);
   const lines = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter(Boolean) : []);
   const actions = lines(layout.actions);

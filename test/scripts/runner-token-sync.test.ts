@@ -3,13 +3,12 @@
 // `<env>-gitlab` stack replaced its gitlab_user_runner) rewrites config.toml and has
 // gitlab-runner reload it; one that finds the same version changes nothing; a bad version or
 // a failed read leaves the running config alone. The token reaches config.toml and nowhere else.
-import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { shippedScript } from "../helpers";
-import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { AWS_CLI, awsCliEnv, runAwsCliTests, runScript } from "../support/aws-cli";
 import { AwsRecorder } from "../support/aws-recorder";
 
 const SCRIPT = shippedScript("runner-token-sync.sh");
@@ -49,17 +48,13 @@ function host(): { tree: string; bin: string; actions: string; at: (p: string) =
 /** Runs the script (asynchronously: the recorder answers in this process). */
 async function sync(h: ReturnType<typeof host>, ...args: string[]) {
   const before = recorder.requests.length;
-  const child = spawn("bash", [SCRIPT, ...args], {
-    env: { PATH: `${h.bin}:${process.env.PATH}`, ACTIONS: h.actions, BOOTSTRAP_ROOT: h.tree, ...awsCliEnv(recorder) },
-    stdio: ["ignore", "pipe", "pipe"],
+  const { status, stdout, stderr } = await runScript(SCRIPT, args, {
+    PATH: `${h.bin}:${process.env.PATH}`,
+    ACTIONS: h.actions,
+    BOOTSTRAP_ROOT: h.tree,
+    ...awsCliEnv(recorder),
   });
-  let output = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  const status = await new Promise<number | null>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", resolve);
-  });
+  const output = stdout + stderr;
   const actions = readFileSync(h.actions, "utf8").trim().split("\n").filter(Boolean);
   writeFileSync(h.actions, "");
   return { status, output, actions, requests: recorder.requests.slice(before) };

@@ -2,6 +2,7 @@
 // script tests. Always by full path: another `aws` (a pyenv shim, a v1 CLI) may come first
 // on PATH. Outside CI a machine without it skips those tests with a message; with CI=true a
 // missing CLI is a failure, like any missing validator.
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,4 +39,26 @@ export function awsCliBinDir(): string {
   mkdirSync(dir, { recursive: true });
   symlinkSync(AWS_CLI, join(dir, "aws"));
   return dir;
+}
+
+export interface ScriptRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a host script with bash, asynchronously: the recorder that answers its AWS CLI calls
+ * lives in this process, so a synchronous spawn would wait on itself.
+ */
+export function runScript(script: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<ScriptRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [script, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
 }
