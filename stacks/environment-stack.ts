@@ -1,5 +1,6 @@
-// What every platform's stack does the same way: its state backend, the policy Aspect with
-// the environment's suppressions, and the outputs every environment answers with.
+// What every stack of an environment does the same way: its own state in the environment's
+// backend, the policy Aspect with the suppressions that name it, and (for the platform
+// stacks) the outputs every environment answers with.
 import { Aspects, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { Environment } from "../config/load";
@@ -15,12 +16,16 @@ export abstract class EnvironmentStack extends TerraformStack {
   /** The config's suppressions, then the platform's own (each with its reason). */
   private readonly suppressions: Suppression[];
 
-  constructor(scope: Construct, env: Environment, policy: PolicyContext) {
-    super(scope, env.name);
+  /**
+   * @param name the stack's (and its state's) name: the environment's for the platform stack,
+   *   `<env>-gitlab` for the second. @default the environment's name
+   */
+  constructor(scope: Construct, env: Environment, policy: PolicyContext, name: string = env.name) {
+    super(scope, name);
     this.hosts = hostNames(env);
-    useStateBackend(this, env.name, env.state);
-    // The config's suppressions but those of the second stack (<env>-gitlab), which it applies.
-    this.suppressions = stackSuppressions(env, env.name);
+    useStateBackend(this, env.name, env.state, name);
+    // The config's suppressions that name this stack (stacks/suppressions.ts).
+    this.suppressions = stackSuppressions(env, name);
     // The aspect reads the list at synth, after every construct has added its exceptions.
     Aspects.of(this).add(new PolicyAspect(policy, this.suppressions));
   }
@@ -30,7 +35,7 @@ export abstract class EnvironmentStack extends TerraformStack {
     this.suppressions.push(...suppressions);
   }
 
-  /** The URLs and git SSH address every environment outputs first, in this order. */
+  /** The URLs and git SSH address every environment outputs. */
   protected addressOutputs(env: Environment, web: { readonly url: string; readonly sshDescription: string }): void {
     new TerraformOutput(this, "web_url", { value: web.url, description: "GitLab web UI and API" });
     new TerraformOutput(this, "git_ssh_host", { value: this.hosts.ssh, description: web.sshDescription });

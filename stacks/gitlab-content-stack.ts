@@ -4,31 +4,26 @@
 // names from the same config, and what the first stack makes is looked up here by name, so
 // this stack plans and applies on its own state.
 import { GitlabProvider } from "@cdktf/provider-gitlab/lib/provider";
-import { Aspects, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { Environment } from "../config/load";
 import { GitLabGroups } from "../constructs/gitlab-content/groups";
 import { GitLabInstanceSettings } from "../constructs/gitlab-content/instance-settings";
 import { GitLabProjects } from "../constructs/gitlab-content/projects";
-import { PolicyAspect } from "../policies/aspect";
-import type { Suppression } from "../policies/index";
 import type { AwsEnvironment } from "./aws-stack";
-import { useStateBackend } from "./backend";
 import { awsContentPlatform } from "./gitlab-content/aws";
 import { groupsProps, instanceSettingsProps, projectsProps } from "./gitlab-content/content";
 import { dockerContentPlatform } from "./gitlab-content/docker";
 import { kubernetesContentPlatform } from "./gitlab-content/kubernetes";
 import { addRunners } from "./gitlab-content/runners";
 import type { ContentPlatform } from "./gitlab-content/platform";
-import { hostNames } from "./host-names";
 import type { KubernetesEnvironment } from "./kubernetes/environment";
-import { stackSuppressions } from "./suppressions";
+import { EnvironmentStack } from "./environment-stack";
 
 /** The name of an environment's second stack (and of its state). */
 export const gitlabStackName = (env: Pick<Environment, "name">): string => `${env.name}-gitlab`;
 
 /** The stack of what lives inside an environment's GitLab. */
-export class GitLabContentStack extends TerraformStack {
+export class GitLabContentStack extends EnvironmentStack {
   /** The GitLab provider, on the environment's API with the automation token. */
   readonly provider: GitlabProvider;
   /** The platform's providers and where the automation token comes from. */
@@ -41,31 +36,20 @@ export class GitLabContentStack extends TerraformStack {
   readonly groups: GitLabGroups;
   /** Managed projects (gitlab.projects) with their branch protections. */
   readonly projects: GitLabProjects;
-  /** The config's suppressions for this stack, then those its constructs declare (read at synth). */
-  private readonly suppressions: Suppression[];
 
   constructor(scope: Construct, env: Environment) {
-    const name = gitlabStackName(env);
-    super(scope, name);
-    useStateBackend(this, env.name, env.state, name);
-    this.suppressions = stackSuppressions(env, name);
     // The kubernetes runner's chart (and its job pods' privileges) lives here.
     const privilegedJobs = env.platform === "kubernetes" && (env as KubernetesEnvironment).runners.privileged;
-    Aspects.of(this).add(new PolicyAspect({ gitSshPort: env.gitlab.sshPort, privilegedJobs }, this.suppressions));
+    super(scope, env, { gitSshPort: env.gitlab.sshPort, privilegedJobs }, gitlabStackName(env));
     this.platform = contentPlatform(this, env);
     this.provider = new GitlabProvider(this, "gitlab", {
-      baseUrl: `https://${hostNames(env).web}/api/v4`,
+      baseUrl: `https://${this.hosts.web}/api/v4`,
       ...(this.platform.automationToken ? { token: this.platform.automationToken } : {}),
     });
     this.settings = new GitLabInstanceSettings(this, "instance", instanceSettingsProps(env));
     this.groups = new GitLabGroups(this, "groups", groupsProps(env));
     this.projects = new GitLabProjects(this, "projects", projectsProps(env, this.groups));
     this.runners = addRunners(this, env);
-  }
-
-  /** Accepts policy findings a construct of this stack declares necessary, each with its reason (as EnvironmentStack's). */
-  suppress(suppressions: readonly Suppression[]): void {
-    this.suppressions.push(...suppressions);
   }
 }
 
