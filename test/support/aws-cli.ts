@@ -1,18 +1,26 @@
 // The real AWS CLI (Debian's awscli, installed by scripts/install-validators.sh) for host
-// script tests. Always by full path: another `aws` (a pyenv shim, a v1 CLI) may come first
-// on PATH. Outside CI a machine without it skips those tests with a message; with CI=true a
+// script tests, warm (test/support/warm-aws-cli.ts). Always by full path: another `aws` (a
+// pyenv shim, a v1 CLI) may come first on PATH. Outside CI a machine without it skips those tests with a message; with CI=true a
 // missing CLI is a failure, like any missing validator.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { inject } from "vitest";
 import type { AwsRecorder } from "./aws-recorder";
+import { REAL_AWS_CLI } from "./warm-aws-cli";
 
-export const AWS_CLI = "/usr/bin/aws";
+export { REAL_AWS_CLI };
+
+/**
+ * The `aws` to run: /usr/bin/aws itself, warm (test/setup/warm-aws-cli.ts starts one server
+ * per run and provides its client; the same program, without re-importing it per call).
+ */
+export const AWS_CLI = inject("awsCli") ?? REAL_AWS_CLI;
 
 /** Run the real-CLI tests: the CLI is there, or CI demands it (and the tests then fail loudly). */
-export const runAwsCliTests = existsSync(AWS_CLI) || process.env.CI === "true";
-if (!runAwsCliTests) console.warn(`skipping host script tests against the real AWS CLI: ${AWS_CLI} is missing (run scripts/install-validators.sh)`);
+export const runAwsCliTests = existsSync(REAL_AWS_CLI) || process.env.CI === "true";
+if (!runAwsCliTests) console.warn(`skipping host script tests against the real AWS CLI: ${REAL_AWS_CLI} is missing (run scripts/install-validators.sh)`);
 
 /**
  * Environment for the CLI: dummy credentials, no config or credentials files, no instance
@@ -33,7 +41,7 @@ export function awsCliEnv(recorder: AwsRecorder): Record<string, string> {
   };
 }
 
-/** A directory holding only `aws` → the real CLI, to put first on a script's PATH. */
+/** A directory holding only `aws` → the (warm) real CLI, to put first on a script's PATH. */
 export function awsCliBinDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "aws-cli-"));
   mkdirSync(dir, { recursive: true });
