@@ -41,6 +41,18 @@ describe("runners on docker", () => {
     expect(runnerConfig(withSocket).runners[0].docker.volumes).toEqual(["/cache", "/var/run/docker.sock:/var/run/docker.sock"]);
   });
 
+  it("every build and deploy job setting in the YAML reaches the runners' config.toml unchanged", () => {
+    const c = exampleYaml("homelab");
+    c.runners.concurrent = 7;
+    Object.assign(c.runners.build, { jobImage: "node:22-alpine", privileged: true, jobMemory: "3g", dns: ["8.8.8.8"] });
+    c.runners.deploy.jobImage = "docker:27.3.1-cli";
+    const s = contentOf(validEnvironment(c, "homelab"));
+    const buildConfig = runnerConfig(byName(s, "gitlab-runner-build"));
+    expect(buildConfig.concurrent).toBe(7);
+    expect(buildConfig.runners[0].docker).toMatchObject({ image: "node:22-alpine", privileged: true, memory: "3g", dns: ["8.8.8.8"] });
+    expect(runnerConfig(byName(s, "gitlab-runner-deploy")).runners[0].docker.image).toBe("docker:27.3.1-cli");
+  });
+
   it("builds no image on the Docker host: every image is a stock, pinned one (docker_image.build needs the classic image store)", () => {
     for (const image of [...resources(stack, "docker_image"), ...resources(content, "docker_image")]) {
       expect(image.build, image.name).toBeUndefined();
