@@ -192,9 +192,9 @@ describe("the automation token (operations.md)", () => {
   });
 });
 
-describe("deviations from seed 004 (README)", () => {
-  it("owns up to each one, with the option that does as the seed does where there is one", () => {
-    const deviations = section(README, "Deviations from seed 004 (aws)");
+describe("deviations from the reference AWS installation (README)", () => {
+  it("owns up to each one, with the option that does as the reference does where there is one", () => {
+    const deviations = section(README, "Deviations from the reference installation (aws)");
     for (const point of [/Ubuntu 24\.04, not 22\.04/, /Names from the environment/, /backups\.existingBucket/, /protected branches/, /admin personal access token/, /AmazonSSMManagedInstanceCore/, /3584m per job, not 6g/]) {
       expect(deviations).toMatch(point);
     }
