@@ -29,7 +29,7 @@ const shared = {
     .describe(
       "Manual escape hatch: a Secrets Manager secret you fill with a runner token (glrt-…) you created in GitLab yourself. Then the `<env>-gitlab` stack registers no runner. @default the `<env>-gitlab/runner-token` secret this stack creates, whose versions the `<env>-gitlab` stack writes from its gitlab_user_runner",
     ),
-  // Untagged jobs run here, as on the seed's runner (registered without tags).
+  // Untagged jobs run here, as on the reference AWS installation's runner (registered without tags).
   ...registrationFields({ tags: ["docker"], protected: false, runUntagged: true }),
   instanceTypes: z
     .array(instanceType)

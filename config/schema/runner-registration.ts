@@ -1,7 +1,7 @@
 // How a runner is registered in GitLab by the `<env>-gitlab` stack (a gitlab_user_runner): its
 // tags, whether it runs only protected refs' jobs, and whether it picks up untagged jobs. The
 // same three fields on every platform; each runner's defaults are what it did before Terraform
-// registered it (the seeds' tags, the deploy runner protected).
+// registered it (the reference installations' tags, the deploy runner protected).
 import { z } from "zod";
 
 /** The defaults of one runner's registration. */

@@ -1,7 +1,7 @@
-// Backups on aws: a versioned S3 bucket (or a prefix of an existing one, as the
-// seed's nex-staging-backups/gitlab/) receiving GitLab's nightly archive and, separately,
-// /etc/gitlab; daily DLM snapshots of the data volume; an alarm when no backup has
-// succeeded for too long.
+// Backups on aws: a versioned S3 bucket (or a prefix of an existing one, as the reference AWS
+// installation's nex-staging-backups/gitlab/) receiving GitLab's nightly archive and,
+// separately, /etc/gitlab; daily DLM snapshots of the data volume; an alarm when no backup
+// has succeeded for too long.
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DlmLifecyclePolicy } from "@cdktf/provider-aws/lib/dlm-lifecycle-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";

@@ -1,4 +1,5 @@
-// GitLab from its official Helm chart (seeds 001, 003). The chart's values come from the
+// GitLab from its official Helm chart, as the reference Kubernetes and single-node k3s
+// installations run it. The chart's values come from the
 // typed renderers in userdata/helm/gitlab/: this construct's own part (hosts, ingress, SSH,
 // sizing, databases, object storage, mail, SSO) merged with what the registry, backups and
 // metrics add. Every secret is a Secret the values name: written here from a sensitive
