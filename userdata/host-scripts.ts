@@ -27,15 +27,33 @@ export const HOST_SCRIPTS = [
 ] as const;
 export type HostScript = (typeof HOST_SCRIPTS)[number];
 
+/**
+ * How a host script includes the shared preamble (userdata/scripts/lib/preamble.sh): run from
+ * the repository these lines source it, and shellcheck -x follows them; shipped, hostScript()
+ * puts the preamble's text in their place, so each host gets self-contained scripts.
+ */
+export const HOST_SCRIPT_INCLUDE = '# shellcheck source-path=SCRIPTDIR source=lib/preamble.sh\n. "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"\n';
+
 const cache = new Map<HostScript, string>();
 
+/** A host script as hosts and containers receive it: the repository's file, the preamble inlined. */
 export function hostScript(name: HostScript): string {
   let text = cache.get(name);
   if (text === undefined) {
-    text = readFileSync(join(__dirname, "scripts", name), "utf8");
+    text = inlinePreamble(readFileSync(join(__dirname, "scripts", name), "utf8"), `userdata/scripts/${name}`);
     cache.set(name, text);
   }
   return text;
+}
+
+/** `text` with HOST_SCRIPT_INCLUDE replaced by the preamble; any other mention of it is refused. */
+export function inlinePreamble(text: string, origin: string): string {
+  const parts = text.split(HOST_SCRIPT_INCLUDE);
+  if (parts.some((part) => part.includes("lib/preamble.sh"))) throw new Error(`${origin} names lib/preamble.sh other than in the two include lines hostScript() inlines`);
+  if (parts.length > 2) throw new Error(`${origin} includes lib/preamble.sh more than once`);
+  if (parts.length === 1) return text;
+  const preamble = readFileSync(join(__dirname, "scripts", "lib", "preamble.sh"), "utf8");
+  return `${parts[0]}# --- userdata/scripts/lib/preamble.sh, inlined ---\n${preamble}# --- end of userdata/scripts/lib/preamble.sh ---\n${parts[1]}`;
 }
 
 /**

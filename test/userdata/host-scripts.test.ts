@@ -1,8 +1,13 @@
 // Host scripts as embedded in EC2 user data: comments stripped for the 16 KB limit, code intact.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkShell } from "../../scripts/verify/checkers";
+import { checkShell, checkShellFile } from "../../scripts/verify/checkers";
 import { findTool, isStrict } from "../../scripts/verify/tools";
-import { compactScript, compactScriptText, hostScript } from "../../userdata/host-scripts";
+import { compactScript, compactScriptText, HOST_SCRIPT_INCLUDE, hostScript, inlinePreamble } from "../../userdata/host-scripts";
+import { REPO_ROOT } from "../examples";
 
 /** The scripts EC2 user data embeds compacted (server, backups, runner fleet). */
 const SCRIPTS = [
@@ -10,6 +15,9 @@ const SCRIPTS = [
   "gitlab-apply-settings.sh",
   "gitlab-backup-s3.sh",
   "runner-bootstrap.sh",
+  "runner-manager-bootstrap.sh",
+  "runner-token-sync.sh",
+  "runner-worker-setup.sh",
   "spot-interruption-watcher.sh",
   "runner-termination-handler.sh",
   "docker-cleanup.sh",
@@ -41,5 +49,48 @@ describe("compactScript", () => {
     if (!findTool("shellcheck") && !isStrict()) return;
     const result = await checkShell(compactScript(name), name);
     expect(result.findings).toEqual([]);
+  });
+});
+
+/** The scripts that include the shared preamble (userdata/scripts/lib/preamble.sh). */
+const WITH_PREAMBLE = ["runner-bootstrap.sh", "runner-manager-bootstrap.sh", "runner-token-sync.sh", "runner-worker-setup.sh"] as const;
+const PREAMBLE = join(REPO_ROOT, "userdata/scripts/lib/preamble.sh");
+
+describe("the shared preamble", () => {
+  it.each(WITH_PREAMBLE)("is inlined once into %s as shipped, which then sources nothing", (name) => {
+    const source = readFileSync(join(REPO_ROOT, "userdata/scripts", name), "utf8");
+    expect(source.split(HOST_SCRIPT_INCLUDE)).toHaveLength(2);
+    const shipped = hostScript(name);
+    expect(shipped).not.toContain(HOST_SCRIPT_INCLUDE);
+    expect(shipped).not.toMatch(/^\s*(\.|source)\s.*preamble/m);
+    expect(shipped.split(readFileSync(PREAMBLE, "utf8"))).toHaveLength(2);
+    expect(compactScript(name)).toMatch(/^retry\(\) \{$/m);
+  });
+
+  it("leaves a script without the include unchanged, and refuses any other way of naming the preamble", () => {
+    expect(inlinePreamble("#!/bin/sh\necho hi\n", "a.sh")).toBe("#!/bin/sh\necho hi\n");
+    expect(() => inlinePreamble('#!/bin/bash\n. "$(dirname "$0")/lib/preamble.sh"\n', "b.sh")).toThrow(/b\.sh names lib\/preamble\.sh other than/);
+    expect(() => inlinePreamble(`#!/bin/bash\n${HOST_SCRIPT_INCLUDE}${HOST_SCRIPT_INCLUDE}`, "c.sh")).toThrow(/c\.sh includes lib\/preamble\.sh more than once/);
+  });
+
+  // `npm run verify` checks the committed sources this way: without -x a script's SCRIPT_NAME
+  // and step, used only by the preamble, would be "unused" (SC2034).
+  it.each([...WITH_PREAMBLE.map((name) => join("userdata/scripts", name)), "userdata/scripts/lib/preamble.sh"])("leaves the source %s passing shellcheck, which follows the include", async (path) => {
+    if (!findTool("shellcheck") && !isStrict()) return;
+    const result = await checkShellFile(join(REPO_ROOT, path), readFileSync(join(REPO_ROOT, path), "utf8"));
+    expect(result.findings).toEqual([]);
+  });
+
+  it("is sourced from beside the script when the repository's file runs (runner-token-sync refusing a missing setting)", () => {
+    const root = mkdtempSync(join(tmpdir(), "preamble-"));
+    try {
+      mkdirSync(join(root, "etc/gitlab-runner-fleet"), { recursive: true });
+      writeFileSync(join(root, "etc/gitlab-runner-fleet/bootstrap.env"), "AWS_REGION=eu-west-3\n");
+      const r = spawnSync("bash", [join(REPO_ROOT, "userdata/scripts/runner-token-sync.sh")], { env: { PATH: process.env.PATH ?? "", BOOTSTRAP_ROOT: root }, encoding: "utf8" });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/^\S+Z runner-token-sync: TOKEN_SECRET_ID is missing in \S+\/etc\/gitlab-runner-fleet\/bootstrap\.env$/m);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

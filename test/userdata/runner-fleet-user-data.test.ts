@@ -114,7 +114,7 @@ describe("runner-bootstrap.sh", () => {
 
   it("stops at the first failing step (set -Eeuo pipefail and an ERR trap)", () => {
     expect(script).toMatch(/^set -Eeuo pipefail$/m);
-    expect(script).toMatch(/^trap on_error ERR$/m);
+    expect(script).toMatch(/^trap 'on_bootstrap_error "runner bootstrap"' ERR$/m);
   });
 
   it("installs Docker, the agent and a checksum-verified pinned runner, in that order", () => {
