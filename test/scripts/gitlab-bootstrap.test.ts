@@ -217,6 +217,8 @@ esac`,
   fake("gitlab-ctl", `echo "gitlab-ctl $(umask)" >> "${umasks}"`);
   fake("snap", "exit 1");
   fake("dpkg", 'echo "dpkg does not wait for the lock: install through apt" >&2; exit 2');
+  // Recorded, never real: a failed server bootstrap must not power off (the runners' does).
+  fake("shutdown");
 
   const before = recorder.requests.length;
   const child = spawn("bash", [SCRIPT], {
@@ -510,6 +512,8 @@ describe("GitLab bootstrap failure", () => {
     expect(r.log).toContain("FAILED at step 'add GitLab package repository' (exit 100)");
     expect(r.actions.at(-1)).toBe(`apt-get ${LOCK} update -q`);
     expect(r.actions.some((a) => /^(apt-get \S+ \S+ install|apt-mark|gitlab-ctl|gitlab-keep-identity save|gitlab-apply-settings)/.test(a))).toBe(false);
+    // It stays up for the operator to look at: unlike a runner's, the shared ERR trap powers nothing off here.
+    expect(r.actions.filter((a) => a.startsWith("shutdown"))).toEqual([]);
     expect(r.done).toBe(false);
   });
 

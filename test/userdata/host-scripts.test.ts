@@ -53,7 +53,7 @@ describe("compactScript", () => {
 });
 
 /** The scripts that include the shared preamble (userdata/scripts/lib/preamble.sh). */
-const WITH_PREAMBLE = ["runner-bootstrap.sh", "runner-manager-bootstrap.sh", "runner-token-sync.sh", "runner-worker-setup.sh"] as const;
+const WITH_PREAMBLE = ["gitlab-bootstrap.sh", "runner-bootstrap.sh", "runner-manager-bootstrap.sh", "runner-token-sync.sh", "runner-worker-setup.sh"] as const;
 const PREAMBLE = join(REPO_ROOT, "userdata/scripts/lib/preamble.sh");
 
 describe("the shared preamble", () => {
