@@ -113,6 +113,9 @@ export const dockerRunnersSection = z
   })
   .describe("Two runners as a security boundary: build jobs without the host's Docker, deploys from protected refs only.");
 
+/** The docker runners' settings as config parsed them (defaults applied): what the runner containers and their config.toml take whole. */
+export type DockerRunnersConfig = z.infer<typeof dockerRunnersSection>;
+
 export const dockerBackupsSection = z
   .strictObject({
     schedule: cronSchedule.default("0 2 * * *").describe("When the backup runs, as cron in UTC. @default '0 2 * * *' (daily 02:00)"),

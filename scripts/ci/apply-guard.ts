@@ -6,7 +6,7 @@
 // `<env>-gitlab` stack's (beside its gitlab_user_runner, whose new token replaces it); the
 // first stack's plan that hands it over (the one-time migration) deletes it there: both are
 // refused, whichever stack the job applies.
-//   npx tsx scripts/ci/apply-guard.ts <environment> <terraform show -json of the plan>
+//   node --require tsx/cjs scripts/ci/apply-guard.ts <environment> <terraform show -json of the plan>
 import { readFileSync } from "node:fs";
 import { DEPLOY_RUNNER_CONTAINER_NAME } from "../../constructs/runner-fleet/docker";
 

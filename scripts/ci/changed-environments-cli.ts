@@ -1,6 +1,6 @@
 // Prints the environments a change needs a plan for, one per line, and checks what the
 // pipeline's `rules: changes:` cannot:
-//   npx tsx scripts/ci/changed-environments-cli.ts <base-ref>   (default: origin/main)
+//   node --require tsx/cjs scripts/ci/changed-environments-cli.ts <base-ref>   (default: origin/main)
 // Exit 0: fine. Exit 1: a changed path is in neither list of changed-environments.ts, so
 // the pipeline would plan nothing for it. Exit 3: an environment file was deleted (its
 // infrastructure stays until destroyed by hand); the pipeline shows this as a warning.

@@ -2,8 +2,8 @@
 // on its API, and on docker the automation token is read from the GitLab container. Prints
 // the token GITLAB_TOKEN should hold (docker only; nothing otherwise) on stdout, for
 // `token="$(…)"`, and everything else on stderr.
-//   npx tsx scripts/ci/gitlab-ready.ts <env>-gitlab --probe   one look; exit 3 when GitLab cannot be reached
-//   npx tsx scripts/ci/gitlab-ready.ts <env>-gitlab --wait    the bounded wait of `npm run deploy`; exit 2 at its end
+//   node --require tsx/cjs scripts/ci/gitlab-ready.ts <env>-gitlab --probe   one look; exit 3 when GitLab cannot be reached
+//   node --require tsx/cjs scripts/ci/gitlab-ready.ts <env>-gitlab --wait    the bounded wait of `npm run deploy`; exit 2 at its end
 import { gitlabReachable } from "../../cli/gitlab-access";
 import { configDir } from "../../cli/paths";
 import { reportFailure, UsageError } from "../../cli/report";

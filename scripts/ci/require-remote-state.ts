@@ -1,7 +1,7 @@
 // Refuses to plan or apply, in CI, an environment whose Terraform state is a local file: a
 // job's workspace is thrown away, so the state of what it created would be lost and the
 // next apply would create everything again beside it.
-//   npx tsx scripts/ci/require-remote-state.ts <env>|<env>-gitlab   (after `cdktf synth`)
+//   node --require tsx/cjs scripts/ci/require-remote-state.ts <env>|<env>-gitlab   (after `cdktf synth`)
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 

@@ -100,7 +100,7 @@ describe(".gitlab-ci.yml", () => {
 
   it("checks each merge request's paths with the changed-environments CLI, a removed environment as a warning", () => {
     expect(ci.environments.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]);
-    expect(ci.environments.script.at(-1)).toBe('npx tsx scripts/ci/changed-environments-cli.ts "$CI_MERGE_REQUEST_DIFF_BASE_SHA"');
+    expect(ci.environments.script.at(-1)).toBe('node --require tsx/cjs scripts/ci/changed-environments-cli.ts "$CI_MERGE_REQUEST_DIFF_BASE_SHA"');
     expect(ci.environments.allow_failure).toEqual({ exit_codes: [EXIT_REMOVED_ENVIRONMENTS] });
     expect(ci.environments.variables.GIT_DEPTH).toBe("0");
   });

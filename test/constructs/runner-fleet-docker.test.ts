@@ -1,7 +1,9 @@
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
-import { DEPLOY_RUNNER_CONTAINER_NAME, RUNNER_TOKEN_FILE } from "../../constructs/runner-fleet/docker";
+import { TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { DEPLOY_RUNNER_CONTAINER_NAME, DockerRunners, RUNNER_TOKEN_FILE } from "../../constructs/runner-fleet/docker";
+import { dockerRunnersSection } from "../../config/schema/docker";
 import { hostScript } from "../../userdata/host-scripts";
 import type { Environment } from "../../config/load";
 import { exampleStack, exampleYaml, resources, synthEnvironment, synthEnvironmentStacks, validEnvironment } from "../helpers";
@@ -39,6 +41,31 @@ describe("runners on docker", () => {
     c.runners.build.dockerAccess = "socket";
     const withSocket = byName(contentOf(validEnvironment(c, "homelab")), "gitlab-runner-build");
     expect(runnerConfig(withSocket).runners[0].docker.volumes).toEqual(["/cache", "/var/run/docker.sock:/var/run/docker.sock"]);
+  });
+
+  it("every build and deploy job setting in the YAML reaches the runners' config.toml unchanged", () => {
+    const c = exampleYaml("homelab");
+    c.runners.concurrent = 7;
+    Object.assign(c.runners.build, { jobImage: "node:22-alpine", privileged: true, jobMemory: "3g", dns: ["8.8.8.8"] });
+    c.runners.deploy.jobImage = "docker:27.3.1-cli";
+    const s = contentOf(validEnvironment(c, "homelab"));
+    const buildConfig = runnerConfig(byName(s, "gitlab-runner-build"));
+    expect(buildConfig.concurrent).toBe(7);
+    expect(buildConfig.runners[0].docker).toMatchObject({ image: "node:22-alpine", privileged: true, memory: "3g", dns: ["8.8.8.8"] });
+    expect(runnerConfig(byName(s, "gitlab-runner-deploy")).runners[0].docker.image).toBe("docker:27.3.1-cli");
+  });
+
+  it("refuses a deploy runner without its token (an invariant the props' types cannot express)", () => {
+    const settings = dockerRunnersSection.parse({ version: "18.5.0", build: {}, deploy: {} });
+    const where = { namePrefix: "t", gitlabUrl: "https://gitlab.example.com", hostsViaDockerHost: [], defaultDeployJobImage: "docker:28.5.1-cli", deployBuildsDir: "/srv/d" };
+    const add = (roles: readonly string[]) => {
+      const stack = new TerraformStack(Testing.app(), "t");
+      const token = (role: string) => new TerraformVariable(stack, role, { type: "string", sensitive: true }).stringValue;
+      const tokens = { build: token("build"), ...(roles.includes("deploy") ? { deploy: token("deploy") } : {}) };
+      return new DockerRunners(stack, "runners", { ...where, settings, network: { name: "gitlab" }, tokens });
+    };
+    expect(() => add(["build"])).toThrow(/deploy runner has no token/);
+    expect(add(["build", "deploy"]).deployRunner).toBeDefined();
   });
 
   it("builds no image on the Docker host: every image is a stock, pinned one (docker_image.build needs the classic image store)", () => {

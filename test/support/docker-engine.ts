@@ -87,6 +87,8 @@ export interface DockerEngine {
   docker(args: readonly string[], input?: string): CommandResult;
   /** Like docker(), but throws with the output when the command fails; returns stdout trimmed. */
   dockerOk(args: readonly string[], input?: string): string;
+  /** Like dockerOk(), without blocking this process: for commands that must run at the same time. */
+  dockerOkAsync(args: readonly string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -173,6 +175,17 @@ export async function startDockerEngine(options: EngineOptions = {}): Promise<Do
     return r.stdout.trim();
   };
 
+  const dockerOkAsync = (a: readonly string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(client, ["-H", host, ...a], { env, stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      let stdout = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => ((stdout += d), (output += d)));
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (output += d));
+      child.on("error", reject);
+      child.on("close", (status) => (status === 0 ? resolve(stdout.trim()) : reject(new Error(`docker ${a.join(" ")} exited ${status}:\n${output}`))));
+    });
+
   const stop = async (): Promise<void> => {
     if (daemon.exitCode === null && daemon.signalCode === null) {
       daemon.kill("SIGTERM");
@@ -206,7 +219,7 @@ export async function startDockerEngine(options: EngineOptions = {}): Promise<Do
     await stop();
     throw error;
   }
-  return { host, socket, scratch, ...(netns ? { netns } : {}), docker, dockerOk, stop };
+  return { host, socket, scratch, ...(netns ? { netns } : {}), docker, dockerOk, dockerOkAsync, stop };
 }
 
 /**
