@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkShell, checkShellFile } from "../../scripts/verify/checkers";
 import { findTool, isStrict } from "../../scripts/verify/tools";
-import { compactScript, compactScriptText, HOST_SCRIPT_INCLUDE, hostScript, inlinePreamble } from "../../userdata/host-scripts";
+import { compactScript, compactScriptText, hostScript, inlineLibraries, libraryInclude } from "../../userdata/host-scripts";
 import { REPO_ROOT } from "../examples";
 
 /** The scripts EC2 user data embeds compacted (server, backups, runner fleet). */
@@ -52,36 +52,43 @@ describe("compactScript", () => {
   });
 });
 
-/** The scripts that include the shared preamble (userdata/scripts/lib/preamble.sh). */
-const WITH_PREAMBLE = ["gitlab-bootstrap.sh", "runner-bootstrap.sh", "runner-manager-bootstrap.sh", "runner-token-sync.sh", "runner-worker-setup.sh"] as const;
-const PREAMBLE = join(REPO_ROOT, "userdata/scripts/lib/preamble.sh");
+/** The scripts that include the shared libraries (userdata/scripts/lib/), by library. */
+const LIBRARIES = {
+  "preamble.sh": ["gitlab-bootstrap.sh", "runner-bootstrap.sh", "runner-manager-bootstrap.sh", "runner-token-sync.sh", "runner-worker-setup.sh"],
+  "gitlab-runner.sh": ["runner-bootstrap.sh", "runner-manager-bootstrap.sh"],
+} as const;
+const WITH_PREAMBLE = LIBRARIES["preamble.sh"];
+const INCLUDES = Object.entries(LIBRARIES).flatMap(([library, scripts]) => scripts.map((script) => [script, library] as const));
 
-describe("the shared preamble", () => {
-  it.each(WITH_PREAMBLE)("is inlined once into %s as shipped, which then sources nothing", (name) => {
+describe("the shared libraries", () => {
+  it.each(INCLUDES)("%s ships with %s inlined once, and sources nothing", (name, library) => {
     const source = readFileSync(join(REPO_ROOT, "userdata/scripts", name), "utf8");
-    expect(source.split(HOST_SCRIPT_INCLUDE)).toHaveLength(2);
+    expect(source.split(libraryInclude(library))).toHaveLength(2);
     const shipped = hostScript(name);
-    expect(shipped).not.toContain(HOST_SCRIPT_INCLUDE);
-    expect(shipped).not.toMatch(/^\s*(\.|source)\s.*preamble/m);
-    expect(shipped.split(readFileSync(PREAMBLE, "utf8"))).toHaveLength(2);
-    expect(compactScript(name)).toMatch(/^retry\(\) \{$/m);
+    expect(shipped).not.toContain(libraryInclude(library));
+    expect(shipped).not.toMatch(/^\s*(\.|source)\s.*lib\//m);
+    expect(shipped.split(readFileSync(join(REPO_ROOT, "userdata/scripts/lib", library), "utf8"))).toHaveLength(2);
   });
 
-  it("leaves a script without the include unchanged, and refuses any other way of naming the preamble", () => {
-    expect(inlinePreamble("#!/bin/sh\necho hi\n", "a.sh")).toBe("#!/bin/sh\necho hi\n");
-    expect(() => inlinePreamble('#!/bin/bash\n. "$(dirname "$0")/lib/preamble.sh"\n', "b.sh")).toThrow(/b\.sh names lib\/preamble\.sh other than/);
-    expect(() => inlinePreamble(`#!/bin/bash\n${HOST_SCRIPT_INCLUDE}${HOST_SCRIPT_INCLUDE}`, "c.sh")).toThrow(/c\.sh includes lib\/preamble\.sh more than once/);
+  it("defines retry in every script that includes the preamble, as shipped (compacted)", () => {
+    for (const name of WITH_PREAMBLE) expect(compactScript(name), name).toMatch(/^retry\(\) \{$/m);
+  });
+
+  it("leaves a script without an include unchanged, and refuses any other way of naming a library", () => {
+    expect(inlineLibraries("#!/bin/sh\necho hi\n", "a.sh")).toBe("#!/bin/sh\necho hi\n");
+    expect(() => inlineLibraries('#!/bin/bash\n. "$(dirname "$0")/lib/preamble.sh"\n', "b.sh")).toThrow(/b\.sh names lib\/preamble\.sh other than/);
+    expect(() => inlineLibraries(`#!/bin/bash\n${libraryInclude("preamble.sh")}${libraryInclude("preamble.sh")}`, "c.sh")).toThrow(/c\.sh includes lib\/preamble\.sh more than once/);
   });
 
   // `npm run verify` checks the committed sources this way: without -x a script's SCRIPT_NAME
   // and step, used only by the preamble, would be "unused" (SC2034).
-  it.each([...WITH_PREAMBLE.map((name) => join("userdata/scripts", name)), "userdata/scripts/lib/preamble.sh"])("leaves the source %s passing shellcheck, which follows the include", async (path) => {
+  it.each([...WITH_PREAMBLE.map((name) => join("userdata/scripts", name)), ...Object.keys(LIBRARIES).map((library) => join("userdata/scripts/lib", library))])("leaves the source %s passing shellcheck, which follows the includes", async (path) => {
     if (!findTool("shellcheck") && !isStrict()) return;
     const result = await checkShellFile(join(REPO_ROOT, path), readFileSync(join(REPO_ROOT, path), "utf8"));
     expect(result.findings).toEqual([]);
   });
 
-  it("is sourced from beside the script when the repository's file runs (runner-token-sync refusing a missing setting)", () => {
+  it("are sourced from lib/ beside the script when the repository's file runs (runner-token-sync refusing a missing setting)", () => {
     const root = mkdtempSync(join(tmpdir(), "preamble-"));
     try {
       mkdirSync(join(root, "etc/gitlab-runner-fleet"), { recursive: true });

@@ -16,21 +16,18 @@ readonly RUNNER_BIN="$ROOT/usr/local/bin/gitlab-runner"
 readonly CWAGENT_CTL="$ROOT/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
 readonly SCRIPT_NAME="runner-bootstrap"
 
-# log, aws_api, retry, require_settings and on_bootstrap_error (inlined in the user data).
+# log, aws_api, retry, require_settings and on_bootstrap_error; install_gitlab_runner and
+# start_gitlab_runner (both inlined in the user data).
 # shellcheck source-path=SCRIPTDIR source=lib/preamble.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/gitlab-runner.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/gitlab-runner.sh"
 
 mkdir -p "$STATE_DIR"
 exec > >(tee -a "$LOG") 2>&1
 
 # A runner that cannot take jobs leaves the group: it powers itself off (see on_bootstrap_error).
 trap 'on_bootstrap_error "runner bootstrap"' ERR
-
-# The network steps, each one command or a chain of &&, for retry.
-download_runner() { # <dir> <release url>
-  curl -fsSL -o "$1/gitlab-runner" "$2/binaries/gitlab-runner-linux-amd64" &&
-    curl -fsSL -o "$1/release.sha256" "$2/release.sha256"
-}
 
 step="read $CONFIG"
 # shellcheck source=/dev/null
@@ -52,19 +49,7 @@ step="start docker"
 systemctl enable --now docker
 
 step="install gitlab-runner $RUNNER_VERSION"
-# The official binary of exactly this release, checked against the release's sha256 list.
-url="https://gitlab-runner-downloads.s3.amazonaws.com/v$RUNNER_VERSION"
-tmp=$(mktemp -d)
-retry "downloading gitlab-runner $RUNNER_VERSION" download_runner "$tmp" "$url"
-expected=$(awk '$2 ~ /^[*]?(\.\/)?binaries\/gitlab-runner-linux-amd64$/ { print $1 }' "$tmp/release.sha256")
-actual=$(sha256sum "$tmp/gitlab-runner" | cut -d' ' -f1)
-if [ -z "$expected" ] || [ "$expected" != "$actual" ]; then
-  log "checksum mismatch: expected '$expected', got '$actual'"
-  false
-fi
-install -m 0755 "$tmp/gitlab-runner" "$RUNNER_BIN"
-rm -rf "$tmp"
-id gitlab-runner > /dev/null 2>&1 || useradd --system --create-home --home-dir /home/gitlab-runner --shell /sbin/nologin gitlab-runner
+install_gitlab_runner "$RUNNER_VERSION"
 
 step="write config.toml"
 # runner-token-sync waits (bounded) for the token the `<env>-gitlab` stack writes, then puts
@@ -72,11 +57,7 @@ step="write config.toml"
 "$ROOT/usr/local/sbin/runner-token-sync" --wait
 
 step="start gitlab-runner"
-install -d -m 0755 "$ROOT/var/log/gitlab-runner"
-[ -e "$ROOT/etc/systemd/system/gitlab-runner.service" ] ||
-  "$RUNNER_BIN" install --user=gitlab-runner --working-directory=/home/gitlab-runner
-systemctl daemon-reload
-systemctl enable --now gitlab-runner
+start_gitlab_runner
 
 step="start the Docker cleanup timer and the Spot interruption watcher"
 systemctl enable --now docker-cleanup.timer spot-interruption-watcher.service runner-token-sync.timer

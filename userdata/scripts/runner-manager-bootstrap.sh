@@ -25,9 +25,12 @@ readonly PREDECESSOR_WAIT_SECONDS="${PREDECESSOR_WAIT_SECONDS:-720}"
 readonly PREDECESSOR_POLL_SECONDS="${PREDECESSOR_POLL_SECONDS:-10}"
 readonly SCRIPT_NAME="runner-manager-bootstrap"
 
-# log, aws_api, retry, require_settings and on_bootstrap_error (inlined in the user data).
+# log, aws_api, retry, require_settings and on_bootstrap_error; install_gitlab_runner and
+# start_gitlab_runner (both inlined in the user data).
 # shellcheck source-path=SCRIPTDIR source=lib/preamble.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/gitlab-runner.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/gitlab-runner.sh"
 
 mkdir -p "$STATE_DIR"
 exec > >(tee -a "$LOG") 2>&1
@@ -36,10 +39,6 @@ exec > >(tee -a "$LOG") 2>&1
 trap 'on_bootstrap_error "runner manager bootstrap"' ERR
 
 # The network steps, each one command or a chain of &&, for retry.
-download_runner() { # <dir> <release url>
-  curl -fsSL -o "$1/gitlab-runner" "$2/binaries/gitlab-runner-linux-amd64" &&
-    curl -fsSL -o "$1/release.sha256" "$2/release.sha256"
-}
 # From registry.gitlab.com (an OCI artifact), into FLEETING_PLUGIN_PATH: the version that
 # config.toml's `plugin = "aws:<major.minor>"` allows, newest patch first.
 install_plugin() {
@@ -75,19 +74,7 @@ systemctl enable --now rsyslog
 "$CWAGENT_CTL" -a fetch-config -m ec2 -s -c file:/etc/gitlab-runner-fleet/cloudwatch-agent.json
 
 step="install gitlab-runner $RUNNER_VERSION"
-# The official binary of exactly this release, checked against the release's sha256 list.
-url="https://gitlab-runner-downloads.s3.amazonaws.com/v$RUNNER_VERSION"
-tmp=$(mktemp -d)
-retry "downloading gitlab-runner $RUNNER_VERSION" download_runner "$tmp" "$url"
-expected=$(awk '$2 ~ /^[*]?(\.\/)?binaries\/gitlab-runner-linux-amd64$/ { print $1 }' "$tmp/release.sha256")
-actual=$(sha256sum "$tmp/gitlab-runner" | cut -d' ' -f1)
-if [ -z "$expected" ] || [ "$expected" != "$actual" ]; then
-  log "checksum mismatch: expected '$expected', got '$actual'"
-  false
-fi
-install -m 0755 "$tmp/gitlab-runner" "$RUNNER_BIN"
-rm -rf "$tmp"
-id gitlab-runner > /dev/null 2>&1 || useradd --system --create-home --home-dir /home/gitlab-runner --shell /sbin/nologin gitlab-runner
+install_gitlab_runner "$RUNNER_VERSION"
 
 step="write config.toml"
 # runner-token-sync waits (bounded) for the token the `<env>-gitlab` stack writes, then puts
@@ -124,11 +111,7 @@ while :; do
 done
 
 step="start gitlab-runner"
-install -d -m 0755 "$ROOT/var/log/gitlab-runner"
-[ -e "$ROOT/etc/systemd/system/gitlab-runner.service" ] ||
-  "$RUNNER_BIN" install --user=gitlab-runner --working-directory=/home/gitlab-runner
-systemctl daemon-reload
-systemctl enable --now gitlab-runner
+start_gitlab_runner
 
 step="start the Spot interruption watcher"
 systemctl enable --now spot-interruption-watcher.service runner-token-sync.timer

@@ -3,7 +3,7 @@
 # tests, bounded retries, the settings check and a bootstrap's failure handling.
 #
 # Not shipped as a file: userdata/host-scripts.ts puts this text in place of the two lines
-# that source it (see HOST_SCRIPT_INCLUDE there), so every host gets self-contained scripts
+# that source it (see libraryInclude() there), so every host gets self-contained scripts
 # and nothing on a host can pair a script with another version of its preamble. Run from the
 # repository, the same two lines source this file; shellcheck follows them (-x).
 #
