@@ -47,7 +47,7 @@ function viaDockerHost(hosts: readonly string[]): Pick<DockerExecutorSettings, "
 export function buildJobContainer(p: DockerRunnerConfigProps): DockerExecutorSettings {
   const build = p.settings.build;
   return {
-    ...jobContainer({ ...build, mountDockerSocket: build.dockerAccess === "socket" }),
+    ...jobContainer(build),
     ...viaDockerHost(p.hostsViaDockerHost),
     ...(build.dns.length ? { dns: build.dns } : {}),
   };

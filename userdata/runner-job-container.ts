@@ -8,8 +8,8 @@ import type { DockerExecutorSettings } from "./runner-config";
 
 export const DOCKER_SOCKET = "/var/run/docker.sock";
 
-/** The config fields that shape a job's container (aws names them; docker maps `dockerAccess` onto `mountDockerSocket`). */
-export type RunnerJobSettings = Pick<AwsRunnersConfig, "jobImage" | "privileged" | "mountDockerSocket"> & Partial<Pick<AwsRunnersConfig, "jobMemory" | "jobCpus">>;
+/** The config fields that shape a job's container, named as both platforms' runner sections name them. */
+export type RunnerJobSettings = Pick<AwsRunnersConfig, "jobImage" | "privileged" | "dockerAccess"> & Partial<Pick<AwsRunnersConfig, "jobMemory" | "jobCpus">>;
 
 /** config.toml's [runners.docker] for a job: the socket is the host's that runs the job (jobs mode: the worker's). */
 export function jobContainer(s: RunnerJobSettings): DockerExecutorSettings {
@@ -17,7 +17,7 @@ export function jobContainer(s: RunnerJobSettings): DockerExecutorSettings {
     image: s.jobImage,
     privileged: s.privileged,
     pullPolicy: ["if-not-present"],
-    volumes: ["/cache", ...(s.mountDockerSocket ? [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`] : [])],
+    volumes: ["/cache", ...(s.dockerAccess === "socket" ? [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`] : [])],
     ...(s.jobMemory !== undefined ? { memory: s.jobMemory } : {}),
     ...(s.jobCpus !== undefined ? { cpus: s.jobCpus } : {}),
   };

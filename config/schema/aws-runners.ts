@@ -9,6 +9,7 @@ import { z } from "zod";
 import { durationSeconds, matchesAlways, parseCronPeriod, timeZoneProblem } from "./autoscaler-schedule";
 import { instanceMemoryMiB, memoryMiB, MIN_JOB_MEMORY_MIB, RUNNER_FAMILIES, RUNNER_SYSTEM_RESERVE_MIB } from "./instance-memory";
 import { instanceType, memorySize, pinnedImage, runnerVersion } from "./primitives";
+import { jobDockerAccess } from "./job-docker-access";
 import { registrationFields } from "./runner-registration";
 import { secretsManagerRef } from "./secrets";
 import { retentionDays } from "./shared";
@@ -44,7 +45,8 @@ const shared = {
   cacheExpirationDays: retentionDays.default(14).describe("Objects in the shared S3 cache expire after this. @default 14"),
   jobImage: pinnedImage.default("node:20-alpine").describe("Default job image. @default 'node:20-alpine'"),
   privileged: z.boolean().default(true).describe("Privileged job containers (docker builds). @default true"),
-  mountDockerSocket: z.boolean().default(true).describe("Give jobs the host's Docker socket (jobs: the worker's). @default true"),
+  // Was mountDockerSocket (config/deprecations.ts); the default stays what deployed runners have.
+  dockerAccess: jobDockerAccess("socket"),
   jobMemory: memorySize
     .optional()
     .describe(

@@ -1,6 +1,7 @@
 // The docker platform: everything on one Docker host (a homelab VM).
 import { z } from "zod";
 import { absolutePath, cronSchedule, dockerDuration, emailAddress, hostOrIp, httpsUrl, ipv4, memorySize, pinnedImage, runnerVersion } from "./primitives";
+import { jobDockerAccess } from "./job-docker-access";
 import { registrationFields } from "./runner-registration";
 import { hostFileRef } from "./secrets";
 import { alertThresholdsSection, retentionDays } from "./shared";
@@ -47,11 +48,6 @@ export const dockerSection = z
   })
   .describe("The Docker host everything runs on.");
 
-const jobDockerAccess = z
-  .enum(["none", "socket"])
-  .default("none")
-  .describe("'none': build jobs cannot reach any Docker daemon (safe). 'socket': mount the host's socket into jobs (they can then control the host). @default 'none'");
-
 /** The runners' host-file tokens: the `<env>-gitlab` stack registers the runners and hands their tokens over. */
 const removedRunnerToken = z
   .unknown()
@@ -71,7 +67,7 @@ export const dockerRunnersSection = z
         token: removedRunnerToken,
         ...registrationFields({ tags: ["docker"], protected: false, runUntagged: false }),
         jobImage: pinnedImage.default("alpine:3.20").describe("@default 'alpine:3.20'"),
-        dockerAccess: jobDockerAccess,
+        dockerAccess: jobDockerAccess("none"),
         privileged: z.boolean().default(false).describe("Privileged job containers. @default false"),
         jobMemory: memorySize.optional().describe("Memory limit per job container."),
         dns: z

@@ -10,7 +10,7 @@ stack="cdktf.out/stacks/$env"
 # automation token from the GitLab container. Without a plan from this pipeline (GitLab could
 # not be reached when it planned: a first deploy), it plans here, now that GitLab runs.
 if [[ "$env" == *-gitlab ]]; then
-  token="$(node --require tsx/cjs scripts/ci/gitlab-ready.ts "$env" --wait)"
+  token="$(node cli/run.cjs gitlab-ready "$env" --wait)"
   if [ -n "$token" ]; then export GITLAB_TOKEN="$token"; fi
   [ -f "$stack/plan.tfplan" ] || PLAN_BEFORE_APPLY=true
 fi

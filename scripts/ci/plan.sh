@@ -16,7 +16,7 @@ if [ -n "${CI:-}" ]; then node --require tsx/cjs scripts/ci/require-remote-state
 # comes from the GitLab container (GITLAB_TOKEN, never printed).
 if [[ "$env" == *-gitlab ]]; then
   status=0
-  token="$(node --require tsx/cjs scripts/ci/gitlab-ready.ts "$env" --probe)" || status=$?
+  token="$(node cli/run.cjs gitlab-ready "$env" --probe)" || status=$?
   if [ "$status" = 3 ]; then
     echo "plan: $env not planned: GitLab cannot be reached yet; its apply job plans it once the first stack is applied" >&2
     exit 0

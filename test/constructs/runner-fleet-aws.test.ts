@@ -379,7 +379,7 @@ describe("AwsRunnerFleet: user data", () => {
     expect(runner.cache).toMatchObject({ Type: "s3", Shared: true, s3: { BucketLocation: "eu-west-3", AuthenticationType: "iam" } });
     expect(runner.cache.s3.BucketName).toMatch(new RegExp(`^${bucketRef.source}$`));
     expect(userData).not.toMatch(/glrt-/);
-    const noSocket = decodeUserData((Object.values(synth({ settings: { mountDockerSocket: false } }).resource.aws_launch_template!)[0] as any).user_data, true);
+    const noSocket = decodeUserData((Object.values(synth({ settings: { dockerAccess: "none" } }).resource.aws_launch_template!)[0] as any).user_data, true);
     expect("text" in noSocket && noSocket.text).toContain('volumes = [ "/cache" ]');
   });
 

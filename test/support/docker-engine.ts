@@ -180,7 +180,10 @@ export async function startDockerEngine(options: EngineOptions = {}): Promise<Do
       const child = spawn(client, ["-H", host, ...a], { env, stdio: ["ignore", "pipe", "pipe"] });
       let output = "";
       let stdout = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => ((stdout += d), (output += d)));
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        stdout += d;
+        output += d;
+      });
       child.stderr.setEncoding("utf8").on("data", (d: string) => (output += d));
       child.on("error", reject);
       child.on("close", (status) => (status === 0 ? resolve(stdout.trim()) : reject(new Error(`docker ${a.join(" ")} exited ${status}:\n${output}`))));

@@ -18,7 +18,7 @@ export interface SecretFinding {
 }
 
 const GITLAB_PREFIXES = "glrt|glpat|gldt|glptt|glft|glimt|glagent|glcbt|glsoat|gloas|glffct|glwt";
-const SECRET_KEY = String.raw`[A-Za-z0-9_.-]*(?:password|passwd|passphrase|secret|token|api_?key|private_?key|access_?key)`;
+const SECRET_KEY = "[A-Za-z0-9_.-]*(?:password|passwd|passphrase|secret|token|api_?key|private_?key|access_?key)";
 
 /** A value that is a reference or a placeholder, not a secret: ${var.x}, $VAR, $1, $(cmd), @@VAR@@, <name>, empty, a boolean. */
 const REFERENCE_LIKE = /^(?:\$\{.*\}|\$\$?[{(]?[A-Za-z0-9_@*#?!].*|@@[A-Z0-9_]+@@|<[^>]*>|\s*|true|false)$/;

@@ -39,7 +39,7 @@ describe("the docker build runner's config.toml", () => {
 
   it("is the job container every runner starts, with the shared host's names and DNS added", () => {
     const { extraHosts, dns, ...shared } = buildJobContainer(props());
-    expect(shared).toEqual(jobContainer({ jobImage: "node:22-alpine", privileged: true, mountDockerSocket: true, jobMemory: "2g" }));
+    expect(shared).toEqual(jobContainer({ jobImage: "node:22-alpine", privileged: true, dockerAccess: "socket", jobMemory: "2g" }));
     expect({ extraHosts, dns }).toEqual({ extraHosts: ["gitlab.example.com:host-gateway", "registry.example.com:host-gateway"], dns: ["9.9.9.9"] });
   });
 

@@ -64,7 +64,7 @@ describe("renderRunnerFleetUserData", () => {
     expect(toml.runners).toHaveLength(1);
     expect(toml.runners[0].token).toBe("@@RUNNER_TOKEN@@");
     expect(toml.runners[0].cache.s3).toEqual({ BucketName: PROPS.cacheBucket, BucketLocation: "eu-west-3", AuthenticationType: "iam" });
-    const noSocket = parseToml(render({ settings: cpuSettings({ mountDockerSocket: false, privileged: false }) }).file("/etc/gitlab-runner/config.toml.template")) as any;
+    const noSocket = parseToml(render({ settings: cpuSettings({ dockerAccess: "none", privileged: false }) }).file("/etc/gitlab-runner/config.toml.template")) as any;
     expect(noSocket.runners[0].docker.volumes).toEqual(["/cache"]);
     expect(noSocket.runners[0].docker.privileged).toBe(false);
   });
