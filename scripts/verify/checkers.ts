@@ -76,9 +76,9 @@ export async function checkShellEnv(content: string, label = "file.env"): Promis
   return references ? { ...result, notes: [...(result.notes ?? []), `${references} Terraform reference(s) checked as a plain word`] } : result;
 }
 
-/** shellcheck on a committed source file, in place. */
+/** shellcheck on a committed source file, in place, following what it sources (-x: the shared preamble). */
 export function checkShellFile(path: string, content: string): Promise<CheckResult> {
-  return withTool("shellcheck", (bin) => shellcheck(bin, path, content.startsWith("#!"), path));
+  return withTool("shellcheck", (bin) => shellcheck(bin, path, content.startsWith("#!"), path, ["-x"]));
 }
 
 async function shellcheck(bin: string, file: string, hasShebang: boolean, label: string, extra: readonly string[] = []): Promise<CheckResult> {

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
 import { OMNIBUS_ACCOUNTS, renderDataOwnersList } from "../../userdata/omnibus-accounts";
 import { shippedScript } from "../helpers";
-import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { AWS_CLI, awsCliEnv, runAwsCliTests, runScript } from "../support/aws-cli";
 import { AwsRecorder, type AwsRequest } from "../support/aws-recorder";
 
 const SCRIPT = shippedScript("gitlab-bootstrap.sh");
@@ -217,19 +217,11 @@ esac`,
   fake("gitlab-ctl", `echo "gitlab-ctl $(umask)" >> "${umasks}"`);
   fake("snap", "exit 1");
   fake("dpkg", 'echo "dpkg does not wait for the lock: install through apt" >&2; exit 2');
+  // Recorded, never real: a failed server bootstrap must not power off (the runners' does).
+  fake("shutdown");
 
   const before = recorder.requests.length;
-  const child = spawn("bash", [SCRIPT], {
-    env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: root, ...awsCliEnv(recorder), ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  const status = await new Promise<number | null>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve(code));
-  });
+  const { status, output } = await runScript(SCRIPT, [], { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: root, ...awsCliEnv(recorder), ...options.env });
   const read = (p: string) => (existsSync(p) ? readFileSync(p, "utf8") : "");
   return {
     status,
@@ -510,6 +502,8 @@ describe("GitLab bootstrap failure", () => {
     expect(r.log).toContain("FAILED at step 'add GitLab package repository' (exit 100)");
     expect(r.actions.at(-1)).toBe(`apt-get ${LOCK} update -q`);
     expect(r.actions.some((a) => /^(apt-get \S+ \S+ install|apt-mark|gitlab-ctl|gitlab-keep-identity save|gitlab-apply-settings)/.test(a))).toBe(false);
+    // It stays up for the operator to look at: unlike a runner's, the shared ERR trap powers nothing off here.
+    expect(r.actions.filter((a) => a.startsWith("shutdown"))).toEqual([]);
     expect(r.done).toBe(false);
   });
 
@@ -542,8 +536,7 @@ describe("GitLab bootstrap failure", () => {
   it("fails, and records it, when bootstrap.env lacks a setting", async () => {
     put("/etc/gitlab-platform/bootstrap.env", "GITLAB_VERSION=18.5.1-ce.0\n", 0o600);
     mkdirSync(at("/var/log"), { recursive: true });
-    const child = spawn("bash", [SCRIPT], { env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: join(root, "a.log"), BOOTSTRAP_ROOT: root }, stdio: "ignore" });
-    const status = await new Promise((resolve) => child.on("close", resolve));
+    const { status } = await runScript(SCRIPT, [], { PATH: `${bin}:${process.env.PATH}`, ACTIONS: join(root, "a.log"), BOOTSTRAP_ROOT: root });
     expect(status).not.toBe(0);
     expect(readFileSync(at("/var/lib/gitlab-platform/bootstrap.failed"), "utf8").trim()).toBe("read /etc/gitlab-platform/bootstrap.env");
     expect(readFileSync(at("/var/log/gitlab-bootstrap.log"), "utf8")).toContain("DATA_VOLUME_ID is missing in");

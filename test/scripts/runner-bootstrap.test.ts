@@ -4,7 +4,6 @@
 // launch template turns into a termination: no IAM permission a job could use on another
 // runner); a successful one must install only a verified runner and write its token into
 // config.toml and nowhere else.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
@@ -12,7 +11,7 @@ import { dirname, join } from "node:path";
 import { shippedScript } from "../helpers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
-import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { AWS_CLI, awsCliEnv, runAwsCliTests, runScript } from "../support/aws-cli";
 import { AwsRecorder, type AwsRequest } from "../support/aws-recorder";
 
 // Run as shipped in the user data (comments stripped).
@@ -64,19 +63,9 @@ interface Run {
   readonly state: string;
 }
 
-async function runScript(tree: string, bin: string, actions: string, env: Record<string, string> = {}): Promise<Omit<Run, "log" | "state">> {
+async function runBootstrap(tree: string, bin: string, actions: string, env: Record<string, string> = {}): Promise<Omit<Run, "log" | "state">> {
   const before = recorder.requests.length;
-  const child = spawn("bash", [SCRIPT], {
-    env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: tree, ...awsCliEnv(recorder), ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  const status = await new Promise<number | null>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve(code));
-  });
+  const { status, output } = await runScript(SCRIPT, [], { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: tree, ...awsCliEnv(recorder), ...env });
   return { status, output, actions: readFileSync(actions, "utf8").trim().split("\n").filter(Boolean), requests: recorder.requests.slice(before) };
 }
 
@@ -94,7 +83,7 @@ async function runFailing(options: { region?: boolean; metric?: "refused" } = {}
   if (options.metric === "refused") recorder.fault = (q) => (q.action === "PutMetricData" ? { code: "AccessDenied", message: "not authorized", status: 403 } : undefined);
   const { tree, at } = hostTree();
   writeFileSync(at("/etc/gitlab-runner-fleet/bootstrap.env"), options.region === false ? BOOTSTRAP_ENV.replace("AWS_REGION=eu-west-3\n", "") : BOOTSTRAP_ENV);
-  const r = await runScript(tree, bin, actions);
+  const r = await runBootstrap(tree, bin, actions);
   const log = at("/var/log/runner-bootstrap.log");
   return { ...r, log: existsSync(log) ? readFileSync(log, "utf8") : "", state: at("/var/lib/runner-fleet") };
 }
@@ -182,7 +171,7 @@ esac`,
   // Real install into the scratch tree; anything else (/var/log/…) is only recorded.
   fake(bin, "install", `for a in "$@"; do case "$a" in ${root}/*) exec /usr/bin/install "$@" ;; esac; done`);
   writeFileSync(at("/etc/gitlab-runner-fleet/bootstrap.env"), BOOTSTRAP_ENV);
-  const r = await runScript(tree, bin, actions, options.env);
+  const r = await runBootstrap(tree, bin, actions, options.env);
   const log = at("/var/log/runner-bootstrap.log");
   return {
     ...r,

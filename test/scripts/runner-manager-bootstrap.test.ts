@@ -3,7 +3,6 @@
 // it is asked and installs a "plugin" where FLEETING_PLUGIN_PATH says, the fake IMDS for the
 // instance id, and the real AWS CLI against the local recorder (its token, its group's
 // instances). The config.toml it starts from is the one the stack renders.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
 import { FLEETING_PLUGIN_PATH, runnerManagerConfigToml } from "../../userdata/runner-manager-user-data";
 import { shippedScript, validEnvironment, exampleYaml } from "../helpers";
-import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { AWS_CLI, awsCliEnv, runAwsCliTests, runScript } from "../support/aws-cli";
 import { AwsRecorder, type AwsRequest, type GroupInstance } from "../support/aws-recorder";
 import { FAKE_INSTANCE_ID, FakeMetadata } from "../support/fake-imds";
 
@@ -140,26 +139,16 @@ esac`,
   recorder.groupInstances = (name, call) => (name === MANAGER ? group(call) : undefined);
 
   const before = recorder.requests.length;
-  const child = spawn("bash", [SCRIPT], {
-    env: {
-      PATH: `${bin}:${process.env.PATH}`,
-      ACTIONS: actions,
-      ROOT_DIR: root,
-      BOOTSTRAP_ROOT: tree,
-      IMDS_URL: imds.url,
-      BOOTSTRAP_RETRY_DELAY_MS: "20",
-      PREDECESSOR_POLL_SECONDS: "0.2",
-      ...awsCliEnv(recorder),
-      ...options.env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  const status = await new Promise<number | null>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", resolve);
+  const { status, output } = await runScript(SCRIPT, [], {
+    PATH: `${bin}:${process.env.PATH}`,
+    ACTIONS: actions,
+    ROOT_DIR: root,
+    BOOTSTRAP_ROOT: tree,
+    IMDS_URL: imds.url,
+    BOOTSTRAP_RETRY_DELAY_MS: "20",
+    PREDECESSOR_POLL_SECONDS: "0.2",
+    ...awsCliEnv(recorder),
+    ...options.env,
   });
   const timed = readFileSync(actions, "utf8")
     .split("\n")

@@ -99,7 +99,7 @@ describe("bootstrap script", () => {
 
   it("stops at the first failure and reports it", () => {
     expect(script).toContain("set -Eeuo pipefail");
-    expect(script).toContain("trap on_error ERR");
+    expect(script).toContain("trap on_bootstrap_error ERR");
     expect(script).toContain('echo "$step" > "$STATE_DIR/bootstrap.failed"');
   });
 

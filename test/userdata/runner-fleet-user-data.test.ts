@@ -114,23 +114,27 @@ describe("runner-bootstrap.sh", () => {
 
   it("stops at the first failing step (set -Eeuo pipefail and an ERR trap)", () => {
     expect(script).toMatch(/^set -Eeuo pipefail$/m);
-    expect(script).toMatch(/^trap on_error ERR$/m);
+    expect(script).toMatch(/^trap 'on_bootstrap_error "runner bootstrap"' ERR$/m);
   });
 
   it("installs Docker, the agent and a checksum-verified pinned runner, in that order", () => {
+    // The steps follow the trap; the functions they call (inlined from lib/) come before it.
+    const steps = script.slice(script.indexOf(`\ntrap 'on_bootstrap_error "runner bootstrap"' ERR\n`));
     const order = [
       "dnf install -y docker",
       '"$CWAGENT_CTL" -a fetch-config',
       "systemctl enable --now docker",
-      'retry "downloading gitlab-runner $RUNNER_VERSION" download_runner',
-      "sha256sum",
+      'install_gitlab_runner "$RUNNER_VERSION"',
       '"$ROOT/usr/local/sbin/runner-token-sync" --wait',
-      "systemctl enable --now gitlab-runner",
+      "start_gitlab_runner",
       "docker-cleanup.timer",
     ];
-    const at = order.map((s) => script.indexOf(s));
+    const at = order.map((s) => steps.indexOf(s));
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
-    expect(script).toContain('url="https://gitlab-runner-downloads.s3.amazonaws.com/v$RUNNER_VERSION"');
+    const install = script.slice(script.indexOf("install_gitlab_runner() {"), script.indexOf("start_gitlab_runner() {"));
+    expect(install).toContain('local url="https://gitlab-runner-downloads.s3.amazonaws.com/v$1"');
+    expect(install.indexOf('retry "downloading gitlab-runner $1" download_runner')).toBeLessThan(install.indexOf("sha256sum"));
+    expect(install.indexOf("sha256sum")).toBeLessThan(install.indexOf('install -m 0755 "$tmp/gitlab-runner" "$RUNNER_BIN"'));
   });
 });
