@@ -1,4 +1,4 @@
-// Seed 000's `build-image` job, as the homelab runs it (docs/examples/build-image.gitlab-ci.yml):
+// The reference homelab's `build-image` job, as the homelab runs it (docs/examples/build-image.gitlab-ci.yml):
 // build jobs are unprivileged and have no Docker daemon, so images are built and pushed by the
 // protected deploy runner (the host's Docker), on the default branch only. The example must be
 // valid for GitLab (gitlab-ci-local) and keep that boundary.

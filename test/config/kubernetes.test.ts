@@ -14,7 +14,7 @@ function kubernetesEnv(name: string) {
 }
 
 describe("kubernetes examples", () => {
-  it("k3s-homelab is seed 003: one node, low-memory profile, bundled PostgreSQL and Redis, Argo CD, git SSH on 2222", () => {
+  it("k3s-homelab is the reference k3s host: one node, low-memory profile, bundled PostgreSQL and Redis, Argo CD, git SSH on 2222", () => {
     const env = kubernetesEnv("k3s-homelab");
     expect(env.gitlab).toMatchObject({ version: "18.9.1", chartVersion: "9.9.1", memoryProfile: "small", sshPort: 2222 });
     expect(env.gitlab.externalDatabase).toBeUndefined();

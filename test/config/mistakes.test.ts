@@ -59,7 +59,7 @@ const mistakes: Mistake[] = [
     expected: [/^config\/test\.yaml: runners\.instanceTypes\[1\]: unknown EC2 instance type 't3\.huge'; did you mean one of 't3\.2xlarge', 't3\.large', .*'t3\.xlarge'\?/],
   },
   {
-    what: "seed 004's 6g per job × 2 jobs on an 8 GiB t3a.large",
+    what: "the reference AWS installation's 6g per job × 2 jobs on an 8 GiB t3a.large",
     config: () => ({ ...staging(), runners: { ...staging().runners, jobMemory: "6g" } }),
     expected: [
       /^config\/test\.yaml: runners\.jobMemory: 6g × concurrent 2 = 12288 MiB, more than the 7168 MiB a t3a\.large leaves for jobs \(8 GiB less 1 GiB for the system, Docker and the runner\): set jobMemory to at most 3584m, lower concurrent, or choose larger instanceTypes$/,

@@ -1,4 +1,4 @@
-// runners.scaling on aws: cpu (seed 004, the default) or jobs (docker-autoscaler). The same
+// runners.scaling on aws: cpu (as the reference AWS installation runs them; the default) or jobs (docker-autoscaler). The same
 // YAML for what both share; each mode's own settings validated with a message that names the
 // file and the field; the other mode's keys named as such.
 import { describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ const runnersOf = (config: unknown) => {
 };
 
 describe("runners.scaling", () => {
-  it("is cpu when not set: staging's runners are seed 004's fleet, as before", () => {
+  it("is cpu when not set: staging's runners are the reference AWS installation's fleet, as before", () => {
     const r = runnersOf(exampleYaml("staging"));
     expect(r).toMatchObject({ scaling: "cpu", concurrent: 2, minSize: 1, maxSize: 3, desiredCapacity: 1, cpuTargetPercent: 60, jobMemory: "3584m" });
   });
@@ -199,7 +199,7 @@ describe("the same runners in the other mode, at equal peak capacity (the cost c
     expect(runnersInMode(cpu, "cpu")).toBe(cpu);
   });
 
-  it("jobs → cpu: concurrent = capacityPerInstance, maxSize = maxInstances, seed 004's one always on", () => {
+  it("jobs → cpu: concurrent = capacityPerInstance, maxSize = maxInstances, the reference AWS installation's one always on", () => {
     const jobsRunners = runnersOf(exampleYaml("production"));
     expect(runnersInMode(jobsRunners, "cpu")).toMatchObject({ scaling: "cpu", concurrent: 2, maxSize: 3, minSize: 1, desiredCapacity: 1 });
   });

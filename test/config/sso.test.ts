@@ -1,4 +1,4 @@
-// Single sign-on and its break-glass rule (seed 000): the IdP is the gate, local admins keep
+// Single sign-on and its break-glass rule (the reference homelab): the IdP is the gate, local admins keep
 // passwords. Auto-linking an existing account to an IdP identity by e-mail is off: once linked,
 // an account can no longer sign in with its password (disable_password_authentication_for_users_with_sso_identities),
 // so an IdP user with the admin's e-mail would lock the break-glass admin out, or take the account over.

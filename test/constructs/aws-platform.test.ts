@@ -132,7 +132,7 @@ describe("backups on aws", () => {
   });
 });
 
-describe("backups to an existing bucket and prefix (seed 004: nex-staging-backups/gitlab/)", () => {
+describe("backups to an existing bucket and prefix (as the reference AWS installation: nex-staging-backups/gitlab/)", () => {
   const c = exampleYaml("staging");
   c.backups.existingBucket = { name: "example-shared-backups", prefix: "gitlab" };
   const shared = synthEnvironment(validEnvironment(c, "staging"));
@@ -334,7 +334,7 @@ describe("observability on aws", () => {
 describe("runner fleet in the aws stack", () => {
   const asg = resources(stack, "aws_autoscaling_group")[0];
 
-  it("runs seed 004's Spot group in the configured private subnets", () => {
+  it("runs the reference AWS installation's Spot group in the configured private subnets", () => {
     const c = exampleYaml("staging");
     expect(asg).toMatchObject({ name: "staging-gitlab-runner", min_size: 1, max_size: 3, desired_capacity: 1 });
     expect(asg.vpc_zone_identifier).toEqual(c.aws.privateSubnetIds);
@@ -366,7 +366,7 @@ describe("runner fleet in the aws stack", () => {
   });
 });
 
-describe("seed 004's server options on aws", () => {
+describe("the reference AWS installation's server options on aws", () => {
   it("relays mail on 587 and uses the existing RDS database, passwords read from Secrets Manager at boot", () => {
     const rb = file("/etc/gitlab/gitlab.rb");
     expect(rb).toContain("gitlab_rails['smtp_port'] = 587");

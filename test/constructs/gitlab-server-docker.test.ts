@@ -64,7 +64,7 @@ describe("GitLabServer on docker", () => {
     expect(upload("/etc/gitlab/gitlab.rb").content).toContain("File.read('/run/secrets/gitlab_smtp_password').strip");
   });
 
-  it("keeps password sign-in for local admins only when SSO is on (seed 000's break-glass rule)", () => {
+  it("keeps password sign-in for local admins only when SSO is on (the reference homelab's break-glass rule)", () => {
     const settings = upload("/etc/gitlab/application-settings.rb").content;
     expect(settings).toContain("'disable_password_authentication_for_users_with_sso_identities' => true");
     // Sign-up is the <env>-gitlab stack's (gitlab_application_settings), not the script's.

@@ -1,5 +1,5 @@
 // Grafana faces the internet through Traefik: it signs people in through the same IdP as
-// GitLab (seed 000: "removing a user from Authentik immediately revokes access across GitLab,
+// GitLab (the reference homelab: "removing a user from Authentik immediately revokes access across GitLab,
 // Grafana…"), or, without SSO, Traefik lets only the LAN reach it.
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";

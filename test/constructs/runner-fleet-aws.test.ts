@@ -1,4 +1,4 @@
-// AwsRunnerFleet synthesized on its own, with seed 004's staging values; every property of
+// AwsRunnerFleet synthesized on its own, with the reference AWS installation's staging values; every property of
 // the runner module asserted on the JSON, the user data decoded the way `npm run verify` does.
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Testing } from "cdktf";
@@ -131,7 +131,7 @@ describe("AwsRunnerFleet: Auto Scaling group", () => {
     expect(asg.instance_refresh).toBeUndefined();
   });
 
-  it("runs in the private subnets with seed 004's sizes 1/3/1, and keeps autoscaling's desired capacity", () => {
+  it("runs in the private subnets with the reference AWS installation's sizes 1/3/1, and keeps autoscaling's desired capacity", () => {
     expect(asg).toMatchObject({ name: "staging-gitlab-runner", min_size: 1, max_size: 3, desired_capacity: 1 });
     expect(asg.vpc_zone_identifier).toEqual(BASE.subnetIds);
     expect(asg.lifecycle).toEqual({ ignore_changes: ["desired_capacity"] });
@@ -362,7 +362,7 @@ describe("AwsRunnerFleet: user data", () => {
     expect(file("/etc/gitlab-runner-fleet/bootstrap.env")).toBe(`RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ID=${TOKEN_ARN}\nMETRIC_HOST=staging-gitlab-runner\n`);
   });
 
-  it("writes seed 004's config.toml with a token placeholder, never a token", () => {
+  it("writes the reference AWS installation's config.toml with a token placeholder, never a token", () => {
     const template = file("/etc/gitlab-runner/config.toml.template");
     const toml = parseToml(template) as any;
     expect(toml).toMatchObject({ concurrent: 2, listen_address: "127.0.0.1:9252" });

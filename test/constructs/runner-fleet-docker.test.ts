@@ -142,7 +142,7 @@ describe("runners on docker", () => {
     expect(cleanup.entrypoint).toEqual(["crond", "-f", "-d", "8"]);
     expect(upload(cleanup, "/etc/crontabs/root")).toContain("\n0 */6 * * * /usr/local/bin/docker-cleanup\n");
     expect(cleanup.env).toEqual(["CLEANUP_OLDER_THAN=4h", "CLEANUP_CACHE_OLDER_THAN=168h", "TZ=UTC"]);
-    // The shared host's cleanup, not seed 004's broad prune of dedicated runner hosts.
+    // The shared host's cleanup, not the reference AWS installation's broad prune of dedicated runner hosts.
     expect(upload(cleanup, "/usr/local/bin/docker-cleanup")).toBe(hostScript("runner-docker-cleanup.sh"));
   });
 });

@@ -102,7 +102,7 @@ describeWithDockerEngine("homelab Docker cleanup on a real engine", (engine) => 
   });
 });
 
-describeWithDockerEngine("the broad prune of dedicated runner hosts (seed 004), on a shared host", (engine) => {
+describeWithDockerEngine("the broad prune of dedicated runner hosts (the reference AWS installation), on a shared host", (engine) => {
   it("would delete a stopped compose service and its data: it is for the AWS fleet only", async () => {
     createHost(engine());
     await new Promise((resolve) => setTimeout(resolve, 2000));

@@ -1,6 +1,6 @@
 // The aws stack's runners by runners.scaling: each mode's mapping from the environment to its
 // construct's props, and the stack each example synthesizes (the construct, its alarms, its
-// outputs). staging runs the cpu fleet (seed 004), production the jobs-mode autoscaler.
+// outputs). staging runs the cpu fleet (the reference AWS installation), production the jobs-mode autoscaler.
 import { describe, expect, it } from "vitest";
 import { autoscalerProps, cpuFleetProps } from "../../stacks/aws/runner-fleet";
 import type { AwsEnvironment } from "../../stacks/aws-stack";

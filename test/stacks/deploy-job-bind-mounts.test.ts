@@ -1,4 +1,4 @@
-// Seed 000's deploy jobs run `docker compose up` with the host's Docker: a compose file's
+// The reference homelab's deploy jobs run `docker compose up` with the host's Docker: a compose file's
 // `./conf:/etc/app` is resolved by the job to $PWD/conf, and the daemon mounts that path from
 // the HOST. So the job's checkout must exist at the same path on the host, or the daemon
 // creates an empty directory there and the service starts without its configuration.

@@ -98,7 +98,7 @@ describe.each([
   });
 });
 
-describe("k3s-homelab (seed 003)", () => {
+describe("k3s-homelab (the reference k3s host)", () => {
   const gitlab = values(releases(k3s).gitlab);
 
   it("runs the low-memory profile with the bundled PostgreSQL and Redis", () => {

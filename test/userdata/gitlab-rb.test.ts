@@ -93,7 +93,7 @@ describe("gitlab.rb renderer", () => {
     expect(rb).not.toContain("listen_https");
   });
 
-  it("small memory profile follows seed 003 (Puma 2, Sidekiq 5, PostgreSQL 64MB)", () => {
+  it("small memory profile follows the reference k3s host (Puma 2, Sidekiq 5, PostgreSQL 64MB)", () => {
     const rb = renderGitlabRb({ ...base, memoryProfile: "small" });
     expect(rb).toContain("puma['worker_processes'] = 2");
     expect(rb).toContain("sidekiq['concurrency'] = 5");

@@ -57,7 +57,7 @@ describe("renderRunnerFleetUserData", () => {
     for (const s of ["runner-bootstrap", "spot-interruption-watcher", "runner-termination-handler", "docker-cleanup"]) expect(mode(`/usr/local/sbin/${s}`)).toBe("0755");
   });
 
-  it("renders config.toml from the shared renderer with seed 004's settings and local metrics", () => {
+  it("renders config.toml from the shared renderer with the reference AWS installation's settings and local metrics", () => {
     const toml = parseToml(file("/etc/gitlab-runner/config.toml.template")) as any;
     expect(toml.concurrent).toBe(2);
     expect(toml.listen_address).toBe("127.0.0.1:9252");

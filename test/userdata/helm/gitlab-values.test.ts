@@ -14,7 +14,7 @@ import { mergeValues, renderValues, type HelmValues } from "../../../userdata/he
 const rules = rulesForChart("gitlab", "9.9.1")!.rules;
 const ref = (secret: string, key = "password") => ({ secret, key });
 
-/** seed 003's single node: bundled PostgreSQL and Redis, traefik, small profile. */
+/** The reference k3s host's single node: bundled PostgreSQL and Redis, traefik, small profile. */
 const small: GitLabChartSettings = {
   endpoints: {
     hosts: { domain: "example.com", gitlab: "gitlab.example.com", ssh: "ssh.example.com", registry: "registry.example.com" },
