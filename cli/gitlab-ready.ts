@@ -16,7 +16,8 @@ export const EXIT_UNREACHABLE = 3;
 
 /** Probes (--probe) or waits for (--wait) the GitLab of `<env>-gitlab`; writes the token Terraform needs, if any, to `out`. */
 export async function gitlabReady(stack: string, mode: string, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  if (!stack.endsWith("-gitlab") || (mode !== "--probe" && mode !== "--wait")) throw new UsageError("usage: node cli/run.cjs gitlab-ready <env>-gitlab --probe|--wait");
+  if (!stack.endsWith("-gitlab") || (mode !== "--probe" && mode !== "--wait"))
+    throw new UsageError("usage: node cli/run.cjs gitlab-ready <env>-gitlab --probe|--wait");
   const [env] = loadEnvironments(configDir(), [stack.slice(0, -"-gitlab".length)]);
   if (mode === "--probe") {
     const access = await gitlabReachable(env!);
@@ -31,4 +32,3 @@ export async function gitlabReady(stack: string, mode: string, out: NodeJS.Writa
   if (vars.GITLAB_TOKEN) out.write(vars.GITLAB_TOKEN);
   return 0;
 }
-

@@ -29,13 +29,21 @@ interface ReplacedForm {
 
 export const RENAMES: readonly Rename[] = [
   { platforms: ["docker"], from: ["docker", "shmSize"], to: ["docker", "shmSizeMb"], why: "the unit in the name, like the other sizes" },
-  { platforms: ["docker"], from: ["observability", "retentionDays"], to: ["observability", "metricsRetentionDays"], why: "it is Prometheus's retention, not a log's or a backup's" },
+  {
+    platforms: ["docker"],
+    from: ["observability", "retentionDays"],
+    to: ["observability", "metricsRetentionDays"],
+    why: "it is Prometheus's retention, not a log's or a backup's",
+  },
   {
     platforms: ["aws"],
     from: ["runners", "mountDockerSocket"],
     to: ["runners", "dockerAccess"],
     why: "the docker platform's name and form",
-    values: [[true, "socket"], [false, "none"]],
+    values: [
+      [true, "socket"],
+      [false, "none"],
+    ],
   },
 ];
 
@@ -44,7 +52,8 @@ export const REPLACED_FORMS: readonly ReplacedForm[] = [
     platforms: ["aws"],
     path: ["backups", "schedule"],
     isOld: isOnCalendarForm,
-    message: "a systemd OnCalendar expression is deprecated here: write the schedule as cron in UTC, as on the other platforms (e.g. '0 2 * * *' for daily at 02:00); it is converted for the instance's timer",
+    message:
+      "a systemd OnCalendar expression is deprecated here: write the schedule as cron in UTC, as on the other platforms (e.g. '0 2 * * *' for daily at 02:00); it is converted for the instance's timer",
   },
 ];
 

@@ -44,7 +44,10 @@ function run(argv: readonly string[], env: NodeJS.ProcessEnv): Sample {
   });
   const seconds = (performance.now() - started) / 1000;
   if (r.status !== 0) throw new Error(`${argv.join(" ")} failed:\n${r.stdout}${r.stderr}`);
-  const processes = readFileSync(peakFile, "utf8").trim().split("\n").map((l) => l.split(" ").map(Number));
+  const processes = readFileSync(peakFile, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => l.split(" ").map(Number));
   const megabytes = Math.max(...processes.map(([rss]) => rss!)) / 1024;
   const cpuSeconds = processes.reduce((sum, [, cpu]) => sum + cpu!, 0) / 1e6;
   rmSync(work, { recursive: true, force: true });
@@ -101,10 +104,18 @@ const exampleCount = readdirSync(exampleDir).filter((f) => f.endsWith(".yaml")).
 const generated = generatedConfigDir(GENERATED);
 const bin = stubTerraform();
 const floorCommand = [process.execPath, join(ROOT, "scripts/bench/floor.cjs")];
-const app = (configDir: string, extra: NodeJS.ProcessEnv = {}) => () => run(appCommand, { GITLAB_CONFIG_DIR: configDir, ...extra });
-const npm = (args: string[], extra: NodeJS.ProcessEnv = {}) => () => run(["npm", "run", "--silent", ...args], { GITLAB_CONFIG_DIR: exampleDir, ...extra });
+const app =
+  (configDir: string, extra: NodeJS.ProcessEnv = {}) =>
+  () =>
+    run(appCommand, { GITLAB_CONFIG_DIR: configDir, ...extra });
+const npm =
+  (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+  () =>
+    run(["npm", "run", "--silent", ...args], { GITLAB_CONFIG_DIR: exampleDir, ...extra });
 
-console.log(`node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)}, ${RUNS} runs each${WARMUP ? "" : " (no warm-up)"}, interleaved; median wall time from spawn to exit (min; median CPU time)`);
+console.log(
+  `node ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)}, ${RUNS} runs each${WARMUP ? "" : " (no warm-up)"}, interleaved; median wall time from spawn to exit (min; median CPU time)`,
+);
 console.log(`app: ${appCommand.join(" ")} (cdktf.json); floor: node + cdktf + one empty stack (scripts/bench/floor.cjs)`);
 const m = measure({
   floor: () => run(floorCommand, {}),
@@ -135,7 +146,9 @@ const over = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>) => a.med
 /** A difference in seconds with its sign: '+0.23 s', '-0.05 s' (a loaded machine can time the wrapper below the app). */
 const signed = (seconds: number) => `${seconds < 0 ? "-" : "+"}${Math.abs(seconds).toFixed(2)} s`;
 const overCpu = (a: ReturnType<typeof stats>, b: ReturnType<typeof stats>) => `CPU ${signed(a.cpu - b.cpu)}`;
-console.log(`${"npm run synth".padEnd(34)} ${fmt(c.synth!)}  ${signed(over(c.synth!, c.app!))} over the app, ${overCpu(c.synth!, c.app!)} (target ≤ ${TARGET.commandOverhead} s: ${verdict(over(c.synth!, c.app!) <= TARGET.commandOverhead)})`);
+console.log(
+  `${"npm run synth".padEnd(34)} ${fmt(c.synth!)}  ${signed(over(c.synth!, c.app!))} over the app, ${overCpu(c.synth!, c.app!)} (target ≤ ${TARGET.commandOverhead} s: ${verdict(over(c.synth!, c.app!) <= TARGET.commandOverhead)})`,
+);
 console.log(
   `${"npm run plan -- staging (no-op terraform)".padEnd(34)} ${fmt(c.plan!)}  ${signed(over(c.plan!, c.appStaging!))} over the app on staging, ${overCpu(c.plan!, c.appStaging!)} (target ≤ ${TARGET.commandOverhead} s: ${verdict(over(c.plan!, c.appStaging!) <= TARGET.commandOverhead)})`,
 );

@@ -35,7 +35,11 @@ export const dockerSection = z
     dataRoot: absolutePath
       .default("/srv/gitlab")
       .describe("Host directory under which every container's persistent data lives, and secrets/ the secret files. @default '/srv/gitlab'"),
-    networkName: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/).default("gitlab").describe("Private Docker network. @default 'gitlab'"),
+    networkName: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,62}$/)
+      .default("gitlab")
+      .describe("Private Docker network. @default 'gitlab'"),
     networkCidr: z
       .cidrv4()
       .refine((cidr) => Number(cidr.split("/")[1]) <= 28, "must be a /28 or larger: Traefik and Prometheus take fixed addresses at its end")
@@ -85,9 +89,7 @@ export const dockerRunnersSection = z
           ),
       })
       .describe("Build runner, tag 'docker': every job in a fresh container."),
-    cleanupSchedule: cronSchedule
-      .default("0 */6 * * *")
-      .describe("When unused Docker data is pruned, as cron in UTC. @default '0 */6 * * *' (every 6 hours)"),
+    cleanupSchedule: cronSchedule.default("0 */6 * * *").describe("When unused Docker data is pruned, as cron in UTC. @default '0 */6 * * *' (every 6 hours)"),
     cleanupOlderThan: dockerDuration
       .default("4h")
       .describe("Only prune the runners' stopped containers, dangling images and build cache older than this. @default '4h'"),
@@ -100,7 +102,9 @@ export const dockerRunnersSection = z
         ...registrationFields({ tags: ["deploy"], protected: true, runUntagged: false }),
         jobImage: pinnedImage
           .optional()
-          .describe("Default image of deploy jobs; jobs install what else they need (e.g. `apk add ansible`). @default docker.images.dockerCli (the Docker CLI with Compose)"),
+          .describe(
+            "Default image of deploy jobs; jobs install what else they need (e.g. `apk add ansible`). @default docker.images.dockerCli (the Docker CLI with Compose)",
+          ),
       })
       .optional()
       .describe(
@@ -122,7 +126,12 @@ export const dockerBackupsSection = z
       })
       .describe("Where archives and the config/secrets copy go."),
     retentionDays: retentionDays.default(14).describe("@default 14"),
-    maxAgeHours: z.int().min(2).max(24 * 14).default(26).describe("Alert when the newest backup is older. @default 26"),
+    maxAgeHours: z
+      .int()
+      .min(2)
+      .max(24 * 14)
+      .default(26)
+      .describe("Alert when the newest backup is older. @default 26"),
   })
   .describe("Scheduled `gitlab-backup create` to an NFS share, plus gitlab.rb and gitlab-secrets.json.");
 
@@ -153,7 +162,11 @@ export const dockerObservabilitySection = z
     alertReceiver: alertReceiver.describe("Where Alertmanager sends alerts: { email: … } or { webhook: … }."),
     alertThresholds: alertThresholdsSection.prefault({}),
     grafanaAdminPassword: hostFileRef.describe("File holding Grafana's admin password (used when Grafana first creates its database)."),
-    grafanaHostname: z.string().regex(/^[a-z0-9-]+$/).default("grafana").describe("@default 'grafana'"),
+    grafanaHostname: z
+      .string()
+      .regex(/^[a-z0-9-]+$/)
+      .default("grafana")
+      .describe("@default 'grafana'"),
     grafanaSso: z
       .strictObject({
         label: z.string().min(1).default("SSO").describe("Button label on Grafana's sign-in page. @default 'SSO'"),
@@ -163,7 +176,11 @@ export const dockerObservabilitySection = z
         clientId: z.string().min(1).describe("OAuth client id of Grafana's application in the IdP (not a secret)."),
         clientSecret: hostFileRef.describe("File holding the OAuth client secret."),
         adminGroup: z.string().min(1).default("grafana-admins").describe("IdP group whose members are Grafana Admins. @default 'grafana-admins'"),
-        editorGroup: z.string().min(1).default("grafana-editors").describe("IdP group whose members are Grafana Editors; everyone else is a Viewer. @default 'grafana-editors'"),
+        editorGroup: z
+          .string()
+          .min(1)
+          .default("grafana-editors")
+          .describe("IdP group whose members are Grafana Editors; everyone else is a Viewer. @default 'grafana-editors'"),
       })
       .optional()
       .describe(
@@ -178,7 +195,6 @@ export const dockerObservabilitySection = z
       ),
   })
   .describe("Prometheus, Alertmanager and Grafana on the same host.");
-
 
 export const dockerTlsSection = z
   .strictObject({

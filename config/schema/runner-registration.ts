@@ -24,10 +24,7 @@ export function registrationFields(d: RegistrationDefaults) {
       .min(1, "a runner needs at least one tag (policy GITLAB-RUNNER-TAGGED): jobs choose it by tag")
       .default([...d.tags])
       .describe(`Tags of the runner in GitLab; jobs pick it with \`tags:\`. @default ${list}`),
-    protected: z
-      .boolean()
-      .default(d.protected)
-      .describe(`Run only jobs of protected branches and tags (access level ref_protected). @default ${d.protected}`),
+    protected: z.boolean().default(d.protected).describe(`Run only jobs of protected branches and tags (access level ref_protected). @default ${d.protected}`),
     runUntagged: z
       .boolean()
       .default(d.runUntagged)

@@ -64,9 +64,16 @@ export class DockerRunners extends Construct {
   constructor(scope: Construct, id: string, props: DockerRunnersProps) {
     super(scope, id);
     const image = `gitlab/gitlab-runner:alpine-v${props.settings.version}`;
-    this.buildRunner = this.runner("build", { name: BUILD_RUNNER_CONTAINER_NAME, image, network: props.network, token: props.tokens.build, config: buildRunnerConfigToml(props) });
+    this.buildRunner = this.runner("build", {
+      name: BUILD_RUNNER_CONTAINER_NAME,
+      image,
+      network: props.network,
+      token: props.tokens.build,
+      config: buildRunnerConfigToml(props),
+    });
     if (props.settings.deploy) {
-      if (props.tokens.deploy === undefined) throw new Error("runners.deploy is set but the deploy runner has no token: register it (gitlab_user_runner 'deploy')");
+      if (props.tokens.deploy === undefined)
+        throw new Error("runners.deploy is set but the deploy runner has no token: register it (gitlab_user_runner 'deploy')");
       this.deployRunner = this.runner("deploy", {
         name: DEPLOY_RUNNER_CONTAINER_NAME,
         image,
@@ -169,5 +176,4 @@ export class DockerRunnerFleet extends Construct {
       },
     });
   }
-
 }

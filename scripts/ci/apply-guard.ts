@@ -34,9 +34,7 @@ export function selfReplacementProblem(env: string, plan: PlanJson, containerNam
       (rc.change?.before?.name === containerName || rc.change?.after?.name === containerName),
   );
   if (hits.length === 0) return undefined;
-  const what = hits
-    .map((rc) => `${rc.address ?? "docker_container"} (${(rc.change?.actions ?? []).includes("create") ? "replaced" : "deleted"})`)
-    .join(", ");
+  const what = hits.map((rc) => `${rc.address ?? "docker_container"} (${(rc.change?.actions ?? []).includes("create") ? "replaced" : "deleted"})`).join(", ");
   return [
     `apply: refusing to apply '${env}': the plan deletes or replaces the container '${containerName}' (${what}),`,
     "the deploy runner this job runs in: the apply would be killed half-way, with resources half-replaced, the state unwritten and its lock held.",

@@ -16,7 +16,9 @@ export const EXIT_REMOVED_ENVIRONMENTS = 3;
 export function verdict(result: ChangedEnvironments): { stdout: string; stderr: string; code: number } {
   const stderr: string[] = [];
   for (const path of result.unknown) {
-    stderr.push(`${path}: not classified; add it to SHARED_PATHS (and .gitlab-ci.yml's .shared-paths) or IRRELEVANT_PATHS in scripts/ci/changed-environments.ts`);
+    stderr.push(
+      `${path}: not classified; add it to SHARED_PATHS (and .gitlab-ci.yml's .shared-paths) or IRRELEVANT_PATHS in scripts/ci/changed-environments.ts`,
+    );
   }
   for (const env of result.removed) {
     stderr.push(`config/${env}.yaml was deleted: nothing is destroyed; destroy environment ${env} deliberately (docs/operations.md, section 6)`);

@@ -50,7 +50,10 @@ export function runnerRegistrations(env: Environment): RunnerRegistration[] {
 }
 
 /** The docker runner containers' props: `runners` whole, their tokens from `runners` (GitLab's), and where they run. */
-export function dockerRunnersProps(env: DockerEnvironment, parts: { readonly network: DockerRunnersProps["network"]; readonly runners: GitLabRunners }): DockerRunnersProps {
+export function dockerRunnersProps(
+  env: DockerEnvironment,
+  parts: { readonly network: DockerRunnersProps["network"]; readonly runners: GitLabRunners },
+): DockerRunnersProps {
   const hosts = hostNames(env);
   return {
     settings: env.runners,
@@ -84,7 +87,10 @@ export function addRunners(scope: Construct, env: Environment): { readonly runne
   const runners = new GitLabRunners(scope, "runners", { runners: registrations });
   switch (env.platform) {
     case "aws":
-      return { runners, delivery: new RunnerTokenVersion(scope, "runner-token", { secretName: runnerTokenSecretName(env.name), token: runners.token("fleet") }) };
+      return {
+        runners,
+        delivery: new RunnerTokenVersion(scope, "runner-token", { secretName: runnerTokenSecretName(env.name), token: runners.token("fleet") }),
+      };
     case "docker": {
       const docker = env as DockerEnvironment;
       const network = new DataDockerNetwork(scope, "runner-network", { name: docker.docker.networkName });

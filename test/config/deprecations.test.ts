@@ -58,11 +58,16 @@ describe("aws runners.mountDockerSocket is runners.dockerAccess, the docker plat
 
   it("reads true as 'socket' and false as 'none', in both scaling modes, saying what to write instead", () => {
     for (const example of [staging, production]) {
-      for (const [old, now] of [[true, "socket"], [false, "none"]] as const) {
+      for (const [old, now] of [
+        [true, "socket"],
+        [false, "none"],
+      ] as const) {
         expect(validEnvironment(runners(example, { mountDockerSocket: old }))).toEqual(validEnvironment(runners(example, { dockerAccess: now })));
         expect(notices(runners(example, { mountDockerSocket: old }))).toEqual([
           expect.stringMatching(
-            new RegExp(`^runners\\.mountDockerSocket: renamed runners\\.dockerAccess \\(the docker platform's name and form\\): write dockerAccess: ${now}; the old name is read until the next release \\(line \\d+\\)$`),
+            new RegExp(
+              `^runners\\.mountDockerSocket: renamed runners\\.dockerAccess \\(the docker platform's name and form\\): write dockerAccess: ${now}; the old name is read until the next release \\(line \\d+\\)$`,
+            ),
           ),
         ]);
       }

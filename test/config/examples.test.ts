@@ -55,7 +55,13 @@ describe("example environments", () => {
     if (name === "staging") {
       expect(env.runners).toMatchObject({ scaling: "cpu", minSize: 1, maxSize: 3, desiredCapacity: 1, concurrent: 2, cpuTargetPercent: 60 });
     } else {
-      expect(env.runners).toMatchObject({ scaling: "jobs", capacityPerInstance: 2, maxInstances: 3, maxUseCount: 20, manager: { instanceType: "t3a.small", purchaseOption: "on-demand" } });
+      expect(env.runners).toMatchObject({
+        scaling: "jobs",
+        capacityPerInstance: 2,
+        maxInstances: 3,
+        maxUseCount: 20,
+        manager: { instanceType: "t3a.small", purchaseOption: "on-demand" },
+      });
     }
     expect(env.backups.schedule).toBe("0 2 * * *");
     expect(env.backups.snapshotRetentionDays).toBe(14);

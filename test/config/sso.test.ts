@@ -39,9 +39,7 @@ describe("SSO account linking", () => {
   it("links by e-mail only when config asks, and then only with a break-glass admin whose e-mail no IdP user can have", () => {
     const c = exampleYaml("homelab");
     c.gitlab.sso.autoLinkUsers = true;
-    expect(problemsOf(c, "homelab").join("\n")).toContain(
-      "gitlab.sso.breakGlassAdminEmail: required when autoLinkUsers is true",
-    );
+    expect(problemsOf(c, "homelab").join("\n")).toContain("gitlab.sso.breakGlassAdminEmail: required when autoLinkUsers is true");
     c.gitlab.sso.breakGlassAdminEmail = "root@example.com";
     expect(problemsOf(c, "homelab").join("\n")).toContain(
       "gitlab.sso.breakGlassAdminEmail: must be at a reserved domain no mailbox or IdP account can have (.invalid, .test, .localhost, .example)",

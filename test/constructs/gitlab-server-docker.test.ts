@@ -59,7 +59,10 @@ describe("GitLabServer on docker", () => {
   it("mounts its secrets from host files, read by gitlab.rb at reconfigure, never through Terraform", () => {
     expect(stack.variable!.gitlab_oidc_client_secret).toBeUndefined();
     expect(stack.variable!.gitlab_smtp_password).toBeUndefined();
-    expect(container.env).toEqual(["GITLAB_POST_RECONFIGURE_SCRIPT=/usr/local/bin/gitlab-apply-settings", "AUTOMATION_TOKEN_STORE=file:/etc/gitlab/gitlab-platform/automation-token"]);
+    expect(container.env).toEqual([
+      "GITLAB_POST_RECONFIGURE_SCRIPT=/usr/local/bin/gitlab-apply-settings",
+      "AUTOMATION_TOKEN_STORE=file:/etc/gitlab/gitlab-platform/automation-token",
+    ]);
     expect(container.mounts.map((m: any) => m.source)).toEqual(["/srv/gitlab/secrets/gitlab_smtp_password", "/srv/gitlab/secrets/gitlab_oidc_client_secret"]);
     expect(upload("/etc/gitlab/gitlab.rb").content).toContain("File.read('/run/secrets/gitlab_smtp_password').strip");
   });

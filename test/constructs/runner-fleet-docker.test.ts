@@ -57,7 +57,13 @@ describe("runners on docker", () => {
 
   it("refuses a deploy runner without its token (an invariant the props' types cannot express)", () => {
     const settings = dockerRunnersSection.parse({ version: "18.5.0", build: {}, deploy: {} });
-    const where = { namePrefix: "t", gitlabUrl: "https://gitlab.example.com", hostsViaDockerHost: [], defaultDeployJobImage: "docker:28.5.1-cli", deployBuildsDir: "/srv/d" };
+    const where = {
+      namePrefix: "t",
+      gitlabUrl: "https://gitlab.example.com",
+      hostsViaDockerHost: [],
+      defaultDeployJobImage: "docker:28.5.1-cli",
+      deployBuildsDir: "/srv/d",
+    };
     const add = (roles: readonly string[]) => {
       const stack = new TerraformStack(Testing.app(), "t");
       const token = (role: string) => new TerraformVariable(stack, role, { type: "string", sensitive: true }).stringValue;
@@ -104,9 +110,16 @@ describe("runners on docker", () => {
   it("each runner gets its own gitlab_user_runner's token as a root-only uploaded file, filled in at start", () => {
     const runners = content.resource.gitlab_user_runner ?? {};
     const role = (r: string) => Object.keys(runners).find((k) => k.startsWith(`runners_${r}_`));
-    for (const [c, r] of [[build, "build"], [deploy, "deploy"]] as const) {
+    for (const [c, r] of [
+      [build, "build"],
+      [deploy, "deploy"],
+    ] as const) {
       expect(c.env).toEqual([`RUNNER_TOKEN_FILE=${RUNNER_TOKEN_FILE}`]);
-      expect(c.upload.find((u: any) => u.file === RUNNER_TOKEN_FILE)).toEqual({ file: RUNNER_TOKEN_FILE, content: `\${gitlab_user_runner.${role(r)}.token}`, permissions: "0600" });
+      expect(c.upload.find((u: any) => u.file === RUNNER_TOKEN_FILE)).toEqual({
+        file: RUNNER_TOKEN_FILE,
+        content: `\${gitlab_user_runner.${role(r)}.token}`,
+        permissions: "0600",
+      });
       // No host file any more: nothing to create by hand, nothing mounted.
       expect(c.mounts).toBeUndefined();
     }

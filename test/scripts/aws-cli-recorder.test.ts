@@ -17,7 +17,9 @@ afterAll(() => recorder.stop());
 
 function aws(...args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(AWS_CLI, ["--endpoint-url", recorder.url, "--region", "eu-west-3", ...args], { env: { PATH: "/usr/bin:/bin", ...awsCliEnv(recorder) } });
+    const child = spawn(AWS_CLI, ["--endpoint-url", recorder.url, "--region", "eu-west-3", ...args], {
+      env: { PATH: "/usr/bin:/bin", ...awsCliEnv(recorder) },
+    });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));
@@ -35,7 +37,16 @@ describe("the AWS CLI the host script tests use", () => {
 describe.skipIf(!runAwsCliTests)("the real AWS CLI against the recorder", () => {
   it("JSON protocol: a secret's value comes back; an unknown secret is the API's error", async () => {
     recorder.secrets.set("arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf", "glrt-example");
-    const ok = await aws("secretsmanager", "get-secret-value", "--secret-id", "arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf", "--query", "SecretString", "--output", "text");
+    const ok = await aws(
+      "secretsmanager",
+      "get-secret-value",
+      "--secret-id",
+      "arn:aws:secretsmanager:eu-west-3:111111111111:secret:t-AbCdEf",
+      "--query",
+      "SecretString",
+      "--output",
+      "text",
+    );
     expect(ok).toEqual({ code: 0, out: "glrt-example\n" });
     const missing = await aws("secretsmanager", "get-secret-value", "--secret-id", "nope");
     expect(missing.code).toBe(254);
@@ -47,7 +58,15 @@ describe.skipIf(!runAwsCliTests)("the real AWS CLI against the recorder", () => 
   });
 
   it("query protocol: a boolean flag arrives as the API's parameter (set-instance-health --no-should-respect-grace-period)", async () => {
-    const r = await aws("autoscaling", "set-instance-health", "--instance-id", "i-0123456789abcdef0", "--health-status", "Unhealthy", "--no-should-respect-grace-period");
+    const r = await aws(
+      "autoscaling",
+      "set-instance-health",
+      "--instance-id",
+      "i-0123456789abcdef0",
+      "--health-status",
+      "Unhealthy",
+      "--no-should-respect-grace-period",
+    );
     expect(r.code).toBe(0);
     expect(recorder.calls("SetInstanceHealth").at(-1)!.params).toEqual({
       Action: "SetInstanceHealth",
@@ -74,7 +93,15 @@ describe.skipIf(!runAwsCliTests)("the real AWS CLI against the recorder", () => 
 
   it("refuses a misspelt option before sending anything (exit 252)", async () => {
     const before = recorder.requests.length;
-    const r = await aws("autoscaling", "set-instance-health", "--instance-id", "i-0123456789abcdef0", "--health-status", "Unhealthy", "--no-respect-grace-period");
+    const r = await aws(
+      "autoscaling",
+      "set-instance-health",
+      "--instance-id",
+      "i-0123456789abcdef0",
+      "--health-status",
+      "Unhealthy",
+      "--no-respect-grace-period",
+    );
     expect(r.code).toBe(252);
     expect(r.out).toContain("Unknown options: --no-respect-grace-period");
     expect(recorder.requests.length).toBe(before);

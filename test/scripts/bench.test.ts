@@ -19,7 +19,9 @@ describe("npm run bench", () => {
     expect(r.status).toBe(0);
     const seconds = String.raw`\d+\.\d\d s \(min \d+\.\d\d, CPU \d+\.\d\d\)  peak RSS \d+ MB`;
     expect(r.stdout).toMatch(new RegExp(`^floor +${seconds}$`, "m"));
-    expect(r.stdout).toMatch(new RegExp(`^\\d+ example environments +${seconds}  \\d+\\.\\d× floor \\(CPU \\d+\\.\\d×\\)  \\(target ≤ 3×, ≤ 200 MB: (ok|OVER)\\)$`, "m"));
+    expect(r.stdout).toMatch(
+      new RegExp(`^\\d+ example environments +${seconds}  \\d+\\.\\d× floor \\(CPU \\d+\\.\\d×\\)  \\(target ≤ 3×, ≤ 200 MB: (ok|OVER)\\)$`, "m"),
+    );
     expect(r.stdout).toMatch(new RegExp(`^4 generated environments +${seconds}  \\d+\\.\\d× floor \\(CPU \\d+\\.\\d×\\)  \\(target ≤ 6×: (ok|OVER)\\)$`, "m"));
     expect(r.stdout).toMatch(/^npm run synth .* [+-]\d+\.\d\d s over the app, CPU [+-]\d+\.\d\d s \(target ≤ 0\.5 s: (ok|OVER)\)$/m);
     expect(r.stdout).toMatch(/^npm run plan -- staging \(no-op terraform\) .* over the app on staging/m);

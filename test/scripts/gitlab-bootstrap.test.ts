@@ -156,7 +156,11 @@ async function run(options: Options = {}): Promise<Run> {
   writeFileSync(umasks, "");
 
   // The host as cloud-init leaves it: the user data's files, an fstab, Ubuntu's apt dirs.
-  put("/etc/gitlab-platform/bootstrap.env", `GITLAB_VERSION=${VERSION}\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${VOLUME}\nMETRIC_HOST=staging-gitlab-server\nENABLE_UNITS="gitlab-backup.timer x.service"\n${options.automationToken ? `AUTOMATION_TOKEN_STORE=aws-secret:${AUTOMATION_SECRET}\n` : ""}`, 0o600);
+  put(
+    "/etc/gitlab-platform/bootstrap.env",
+    `GITLAB_VERSION=${VERSION}\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${VOLUME}\nMETRIC_HOST=staging-gitlab-server\nENABLE_UNITS="gitlab-backup.timer x.service"\n${options.automationToken ? `AUTOMATION_TOKEN_STORE=aws-secret:${AUTOMATION_SECRET}\n` : ""}`,
+    0o600,
+  );
   put("/etc/gitlab-platform/secrets.list", options.secrets === false ? "" : `smtp_password ${SMTP_ARN}\ntls_private_key ${TLS_ARN}\n`, 0o600);
   put("/etc/gitlab-platform/cloudwatch-agent.json", "{}\n", 0o644);
   put("/etc/gitlab/gitlab.rb", "external_url 'https://gitlab.example.com'\n", 0o600);
@@ -221,13 +225,23 @@ esac`,
   fake("shutdown");
 
   const before = recorder.requests.length;
-  const { status, output } = await runScript(SCRIPT, [], { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: root, ...awsCliEnv(recorder), ...options.env });
+  const { status, output } = await runScript(SCRIPT, [], {
+    PATH: `${bin}:${process.env.PATH}`,
+    ACTIONS: actions,
+    BOOTSTRAP_ROOT: root,
+    ...awsCliEnv(recorder),
+    ...options.env,
+  });
   const read = (p: string) => (existsSync(p) ? readFileSync(p, "utf8") : "");
   return {
     status,
     output,
     log: read(at("/var/log/gitlab-bootstrap.log")),
-    actions: read(actions).trim().split("\n").map((a) => a.trimEnd()).filter(Boolean),
+    actions: read(actions)
+      .trim()
+      .split("\n")
+      .map((a) => a.trimEnd())
+      .filter(Boolean),
     umasks: read(umasks).trim().split("\n").filter(Boolean),
     requests: recorder.requests.slice(before),
     failed: existsSync(at("/var/lib/gitlab-platform/bootstrap.failed")) ? read(at("/var/lib/gitlab-platform/bootstrap.failed")).trim() : undefined,
@@ -236,7 +250,8 @@ esac`,
 }
 
 /** A GetSecretValue request for `arn`, as Secrets Manager receives it. */
-const secretRequest = (arn: string) => expect.objectContaining({ service: "secretsmanager", region: "eu-west-3", action: "GetSecretValue", params: { SecretId: arn } });
+const secretRequest = (arn: string) =>
+  expect.objectContaining({ service: "secretsmanager", region: "eu-west-3", action: "GetSecretValue", params: { SecretId: arn } });
 
 const mode = (hostPath: string) => statSync(at(hostPath)).mode & 0o777;
 
@@ -560,7 +575,11 @@ describe("GitLab bootstrap failure", () => {
       "amazon-cloudwatch-agent-ctl -a",
     ]);
     expect(good.actions).toContainEqual(expect.stringMatching(/^gpg --homedir \S+ --batch --verify \S+agent\.deb\.sig \S+agent\.deb$/));
-    expect(good.actions).toContainEqual(expect.stringMatching(/ https:\/\/amazoncloudwatch-agent-eu-west-3\.s3\.eu-west-3\.amazonaws\.com\/ubuntu\/amd64\/latest\/amazon-cloudwatch-agent\.deb\.sig$/));
+    expect(good.actions).toContainEqual(
+      expect.stringMatching(
+        / https:\/\/amazoncloudwatch-agent-eu-west-3\.s3\.eu-west-3\.amazonaws\.com\/ubuntu\/amd64\/latest\/amazon-cloudwatch-agent\.deb\.sig$/,
+      ),
+    );
 
     for (const [agent, reason] of [
       [{ key: "other", signature: "good" }, "signing key is not the one AWS publishes"],

@@ -102,7 +102,8 @@ async function bootstrap(options: Options = {}): Promise<Run> {
   const bin = join(root, "bin");
   const tree = join(root, "host");
   const at = (p: string) => join(tree, p);
-  for (const dir of ["/etc/gitlab-runner-fleet", "/etc/gitlab-runner", "/var/log", "/usr/local/bin", "/usr/local/sbin"]) mkdirSync(at(dir), { recursive: true });
+  for (const dir of ["/etc/gitlab-runner-fleet", "/etc/gitlab-runner", "/var/log", "/usr/local/bin", "/usr/local/sbin"])
+    mkdirSync(at(dir), { recursive: true });
   // The token sync as the user data installs it, which the bootstrap runs.
   copyFileSync(TOKEN_SYNC, at("/usr/local/sbin/runner-token-sync"));
   chmodSync(at("/usr/local/sbin/runner-token-sync"), 0o755);
@@ -208,7 +209,10 @@ describe.skipIf(!runAwsCliTests)("runner manager bootstrap (scaling: jobs)", () 
       "systemctl enable --now spot-interruption-watcher.service runner-token-sync.timer",
     ];
     const positions = order.map((a) => r.actions.indexOf(a));
-    expect(positions.every((i) => i >= 0), r.actions.join("\n")).toBe(true);
+    expect(
+      positions.every((i) => i >= 0),
+      r.actions.join("\n"),
+    ).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     // The manager runs no job: no Docker, no cleanup timer.
     expect(r.actions.some((a) => /docker/.test(a))).toBe(false);

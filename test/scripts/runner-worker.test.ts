@@ -46,7 +46,11 @@ interface Setup {
 
 async function setup(options: Setup = {}) {
   const bin = join(root, "bin");
-  fake(bin, "dnf", `n=$(cat "${root}/dnf-calls" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "${root}/dnf-calls"; [ "$n" -gt ${options.dnfFailures ?? 0} ]`);
+  fake(
+    bin,
+    "dnf",
+    `n=$(cat "${root}/dnf-calls" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "${root}/dnf-calls"; [ "$n" -gt ${options.dnfFailures ?? 0} ]`,
+  );
   fake(bin, "rpm", options.noInstanceConnect ? "exit 1" : "exit 0");
   fake(bin, "systemctl", "exit 0");
   fake(bin, "usermod", options.usermodFails ? "exit 6" : "exit 0");
@@ -61,7 +65,12 @@ async function setup(options: Setup = {}) {
 /** The readiness check against a setup's state, with a `docker` that answers or not. */
 function ready(tree: string, docker: "up" | "down" = "up", env: Record<string, string> = {}) {
   fake(join(root, "bin"), "docker", docker === "up" ? "exit 0" : "echo 'permission denied while trying to connect to the Docker daemon socket' >&2; exit 1");
-  return run(READY, { STATE_DIR: join(tree, "var/lib/runner-worker"), SETUP_LOG: join(tree, "var/log/runner-worker-setup.log"), READY_POLL_SECONDS: "0.1", ...env });
+  return run(READY, {
+    STATE_DIR: join(tree, "var/lib/runner-worker"),
+    SETUP_LOG: join(tree, "var/log/runner-worker-setup.log"),
+    READY_POLL_SECONDS: "0.1",
+    ...env,
+  });
 }
 
 describe("runner worker setup (scaling: jobs)", () => {

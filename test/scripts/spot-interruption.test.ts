@@ -127,7 +127,11 @@ async function setup(failing: string[] = []) {
   const imds = await new FakeMetadata().start();
   const recorder = await new AwsRecorder().start();
   const box = new Sandbox(recorder, failing);
-  cleanups.push(() => box.remove(), () => imds.stop(), () => recorder.stop());
+  cleanups.push(
+    () => box.remove(),
+    () => imds.stop(),
+    () => recorder.stop(),
+  );
   return { imds, box };
 }
 
@@ -244,7 +248,12 @@ describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination
     expect(box.actions()).toEqual([]);
     expect(watcher.output()).toMatch(/no IMDSv2 token|HTTP 500/);
     // Logged once, not on every poll.
-    expect(watcher.output().split("\n").filter((l) => /no IMDSv2 token/.test(l))).toHaveLength(1);
+    expect(
+      watcher
+        .output()
+        .split("\n")
+        .filter((l) => /no IMDSv2 token/.test(l)),
+    ).toHaveLength(1);
 
     imds.failWith = null;
     imds.spotAction = '{"action": "terminate", "time": "2026-05-01T10:00:00Z"}';

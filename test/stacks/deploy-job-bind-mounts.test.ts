@@ -28,11 +28,18 @@ function deployRunner(dataRoot: string) {
 function runJob(engine: DockerEngine, volumes: readonly string[], buildsDir: string, script: string): string {
   const workdir = `${buildsDir}/t0k3n/0/homelab/services`;
   engine.dockerOk([
-    "run", "--rm", "--network", "none",
+    "run",
+    "--rm",
+    "--network",
+    "none",
     // The socket is the engine's own here; the runner mounts the host's.
     ...volumes.filter((v) => !v.startsWith("/var/run/docker.sock")).flatMap((v) => ["-v", v]),
-    "-v", `${engine.socket}:/var/run/docker.sock`,
-    BUSYBOX_IMAGE, "sh", "-c", `mkdir -p ${workdir} && cd ${workdir} && ${script}`,
+    "-v",
+    `${engine.socket}:/var/run/docker.sock`,
+    BUSYBOX_IMAGE,
+    "sh",
+    "-c",
+    `mkdir -p ${workdir} && cd ${workdir} && ${script}`,
   ]);
   return workdir;
 }

@@ -65,11 +65,21 @@ function createStandIn(engine: DockerEngine, name: string, c: { stop_signal?: st
   const out = join(engine.scratch, name);
   mkdirSync(out, { mode: 0o777 });
   return engine.dockerOk([
-    "run", "-d", "--network", "none", "--name", name,
-    "--stop-signal", `SIG${signal}`,
+    "run",
+    "-d",
+    "--network",
+    "none",
+    "--name",
+    name,
+    "--stop-signal",
+    `SIG${signal}`,
     ...(c.stop_timeout ? ["--stop-timeout", String(c.stop_timeout)] : []),
-    "-v", `${out}:/out`,
-    BUSYBOX_IMAGE, "sh", "-c", script,
+    "-v",
+    `${out}:/out`,
+    BUSYBOX_IMAGE,
+    "sh",
+    "-c",
+    script,
   ]);
 }
 

@@ -139,17 +139,25 @@ export async function startDockerEngine(options: EngineOptions = {}): Promise<Do
 
   let netns: string | undefined;
   const daemonArgs = [
-    "--data-root", join(root, "data"),
-    "--exec-root", join(root, "exec"),
-    "-H", host,
-    "--pidfile", join(root, "pid"),
+    "--data-root",
+    join(root, "data"),
+    "--exec-root",
+    join(root, "exec"),
+    "-H",
+    host,
+    "--pidfile",
+    join(root, "pid"),
     // vfs: no overlay mounts left behind if a test dies; the images here are tiny.
-    "--storage-driver", "vfs",
+    "--storage-driver",
+    "vfs",
   ];
   let command = which("dockerd") as string;
   let args: string[];
   if (options.netns) {
-    netns = `gp-${root.slice(-6).toLowerCase().replace(/[^a-z0-9]/g, "x")}`;
+    netns = `gp-${root
+      .slice(-6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, "x")}`;
     const add = spawnSync("ip", ["netns", "add", netns], { encoding: "utf8", env });
     if (add.status !== 0) throw new Error(`ip netns add ${netns} failed: ${add.stderr}`);
     spawnSync("ip", ["-n", netns, "link", "set", "lo", "up"], { env });

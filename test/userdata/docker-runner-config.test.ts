@@ -26,7 +26,12 @@ describe("the docker build runner's config.toml", () => {
     expect(config.concurrent).toBe(3);
     expect(config.listen_address).toBe(":9252");
     expect(config.runners).toHaveLength(1);
-    expect(config.runners[0]).toMatchObject({ name: "lab-docker-{hostname}", url: "https://gitlab.example.com", token: "@@RUNNER_TOKEN@@", executor: "docker" });
+    expect(config.runners[0]).toMatchObject({
+      name: "lab-docker-{hostname}",
+      url: "https://gitlab.example.com",
+      token: "@@RUNNER_TOKEN@@",
+      executor: "docker",
+    });
     expect(config.runners[0].docker).toMatchObject({
       image: "node:22-alpine",
       privileged: true,

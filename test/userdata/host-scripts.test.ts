@@ -40,7 +40,9 @@ describe("compactScript", () => {
   it.each(SCRIPTS)("keeps shellcheck directives and no other comment in %s, and is smaller", (name) => {
     const body = compactScript(name).split("\n").slice(2);
     expect(body.filter((l) => /^\s*#/.test(l)).every((l) => /^\s*#\s*shellcheck\s/.test(l))).toBe(true);
-    const directives = hostScript(name).split("\n").filter((l) => /^\s*#\s*shellcheck\s/.test(l));
+    const directives = hostScript(name)
+      .split("\n")
+      .filter((l) => /^\s*#\s*shellcheck\s/.test(l));
     expect(body.filter((l) => /^\s*#/.test(l))).toEqual(directives);
     expect(compactScript(name).length).toBeLessThan(hostScript(name).length);
   });
@@ -77,23 +79,31 @@ describe("the shared libraries", () => {
   it("leaves a script without an include unchanged, and refuses any other way of naming a library", () => {
     expect(inlineLibraries("#!/bin/sh\necho hi\n", "a.sh")).toBe("#!/bin/sh\necho hi\n");
     expect(() => inlineLibraries('#!/bin/bash\n. "$(dirname "$0")/lib/preamble.sh"\n', "b.sh")).toThrow(/b\.sh names lib\/preamble\.sh other than/);
-    expect(() => inlineLibraries(`#!/bin/bash\n${libraryInclude("preamble.sh")}${libraryInclude("preamble.sh")}`, "c.sh")).toThrow(/c\.sh includes lib\/preamble\.sh more than once/);
+    expect(() => inlineLibraries(`#!/bin/bash\n${libraryInclude("preamble.sh")}${libraryInclude("preamble.sh")}`, "c.sh")).toThrow(
+      /c\.sh includes lib\/preamble\.sh more than once/,
+    );
   });
 
   // `npm run verify` checks the committed sources this way: without -x a script's SCRIPT_NAME
   // and step, used only by the preamble, would be "unused" (SC2034).
-  it.each([...WITH_PREAMBLE.map((name) => join("userdata/scripts", name)), ...Object.keys(LIBRARIES).map((library) => join("userdata/scripts/lib", library))])("leaves the source %s passing shellcheck, which follows the includes", async (path) => {
-    if (!findTool("shellcheck") && !isStrict()) return;
-    const result = await checkShellFile(join(REPO_ROOT, path), readFileSync(join(REPO_ROOT, path), "utf8"));
-    expect(result.findings).toEqual([]);
-  });
+  it.each([...WITH_PREAMBLE.map((name) => join("userdata/scripts", name)), ...Object.keys(LIBRARIES).map((library) => join("userdata/scripts/lib", library))])(
+    "leaves the source %s passing shellcheck, which follows the includes",
+    async (path) => {
+      if (!findTool("shellcheck") && !isStrict()) return;
+      const result = await checkShellFile(join(REPO_ROOT, path), readFileSync(join(REPO_ROOT, path), "utf8"));
+      expect(result.findings).toEqual([]);
+    },
+  );
 
   it("are sourced from lib/ beside the script when the repository's file runs (runner-token-sync refusing a missing setting)", () => {
     const root = mkdtempSync(join(tmpdir(), "preamble-"));
     try {
       mkdirSync(join(root, "etc/gitlab-runner-fleet"), { recursive: true });
       writeFileSync(join(root, "etc/gitlab-runner-fleet/bootstrap.env"), "AWS_REGION=eu-west-3\n");
-      const r = spawnSync("bash", [join(REPO_ROOT, "userdata/scripts/runner-token-sync.sh")], { env: { PATH: process.env.PATH ?? "", BOOTSTRAP_ROOT: root }, encoding: "utf8" });
+      const r = spawnSync("bash", [join(REPO_ROOT, "userdata/scripts/runner-token-sync.sh")], {
+        env: { PATH: process.env.PATH ?? "", BOOTSTRAP_ROOT: root },
+        encoding: "utf8",
+      });
       expect(r.status).toBe(1);
       expect(r.stdout).toMatch(/^\S+Z runner-token-sync: TOKEN_SECRET_ID is missing in \S+\/etc\/gitlab-runner-fleet\/bootstrap\.env$/m);
     } finally {

@@ -72,7 +72,14 @@ describe("runner config.toml renderer", () => {
       }),
     ) as any;
     expect(toml.listen_address).toBe(":9252");
-    expect(toml.runners[0]).toEqual({ name: "deploy", url: "https://gitlab.example.com", token: "@@RUNNER_TOKEN_DEPLOY@@", executor: "shell", shell: "bash", limit: 1 });
+    expect(toml.runners[0]).toEqual({
+      name: "deploy",
+      url: "https://gitlab.example.com",
+      token: "@@RUNNER_TOKEN_DEPLOY@@",
+      executor: "shell",
+      shell: "bash",
+      limit: 1,
+    });
   });
 
   it("refuses inconsistent executors", () => {
@@ -84,13 +91,19 @@ describe("runner config.toml renderer", () => {
   });
 
   it("adds /etc/hosts entries to job containers only when given", () => {
-    const withHosts = { ...referenceAwsRunner, runners: [{ ...referenceAwsRunner.runners[0]!, docker: { ...referenceAwsRunner.runners[0]!.docker!, extraHosts: ["gitlab.example.com:host-gateway"] } }] };
+    const withHosts = {
+      ...referenceAwsRunner,
+      runners: [{ ...referenceAwsRunner.runners[0]!, docker: { ...referenceAwsRunner.runners[0]!.docker!, extraHosts: ["gitlab.example.com:host-gateway"] } }],
+    };
     expect((parse(renderRunnerConfig(withHosts)) as any).runners[0].docker.extra_hosts).toEqual(["gitlab.example.com:host-gateway"]);
     expect((parse(renderRunnerConfig(referenceAwsRunner)) as any).runners[0].docker).not.toHaveProperty("extra_hosts");
   });
 
   it("uses only keys gitlab-runner knows", () => {
-    const withHosts = { ...referenceAwsRunner, runners: [{ ...referenceAwsRunner.runners[0]!, docker: { ...referenceAwsRunner.runners[0]!.docker!, extraHosts: ["a:b"] } }] };
+    const withHosts = {
+      ...referenceAwsRunner,
+      runners: [{ ...referenceAwsRunner.runners[0]!, docker: { ...referenceAwsRunner.runners[0]!.docker!, extraHosts: ["a:b"] } }],
+    };
     const keys = [...allKeys(parse(renderRunnerConfig(referenceAwsRunner))), ...allKeys(parse(renderRunnerConfig(withHosts)))];
     expect(keys.filter((k) => !knownKeys.has(k))).toEqual([]);
   });

@@ -31,7 +31,6 @@ const PROPS: RunnerFleetUserDataProps = {
   logGroups: { runner: "/staging/gitlab-runner/runner", system: "/staging/gitlab-runner/system" },
 };
 
-
 function render(props: Partial<RunnerFleetUserDataProps> = {}) {
   const text = renderRunnerFleetUserData({ ...PROPS, ...props });
   const doc = parse(text);
@@ -54,7 +53,8 @@ describe("renderRunnerFleetUserData", () => {
     const mode = (path: string) => doc.write_files.find((f: any) => f.path === path).permissions;
     expect(mode("/etc/gitlab-runner/config.toml.template")).toBe("0600");
     expect(mode("/etc/gitlab-runner-fleet/bootstrap.env")).toBe("0600");
-    for (const s of ["runner-bootstrap", "spot-interruption-watcher", "runner-termination-handler", "docker-cleanup"]) expect(mode(`/usr/local/sbin/${s}`)).toBe("0755");
+    for (const s of ["runner-bootstrap", "spot-interruption-watcher", "runner-termination-handler", "docker-cleanup"])
+      expect(mode(`/usr/local/sbin/${s}`)).toBe("0755");
   });
 
   it("renders config.toml from the shared renderer with the reference AWS installation's settings and local metrics", () => {
@@ -64,7 +64,9 @@ describe("renderRunnerFleetUserData", () => {
     expect(toml.runners).toHaveLength(1);
     expect(toml.runners[0].token).toBe("@@RUNNER_TOKEN@@");
     expect(toml.runners[0].cache.s3).toEqual({ BucketName: PROPS.cacheBucket, BucketLocation: "eu-west-3", AuthenticationType: "iam" });
-    const noSocket = parseToml(render({ settings: cpuSettings({ dockerAccess: "none", privileged: false }) }).file("/etc/gitlab-runner/config.toml.template")) as any;
+    const noSocket = parseToml(
+      render({ settings: cpuSettings({ dockerAccess: "none", privileged: false }) }).file("/etc/gitlab-runner/config.toml.template"),
+    ) as any;
     expect(noSocket.runners[0].docker.volumes).toEqual(["/cache"]);
     expect(noSocket.runners[0].docker.privileged).toBe(false);
   });
