@@ -10,7 +10,12 @@ import { printSynthSummary } from "./synth";
 /** GITLAB_ENVIRONMENTS as a list, or undefined for all. */
 export function selectedEnvironments(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
   const raw = env.GITLAB_ENVIRONMENTS?.trim();
-  return raw ? raw.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
+  return raw
+    ? raw
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 }
 
 /** The cdktf CLI sets CDKTF_CONTEXT_JSON for the app it runs; nothing else does. */

@@ -17,7 +17,9 @@ export function checkCommand(names: readonly string[], out: NodeJS.WritableStrea
   try {
     const result = synthEnvironments(environments, join(scratch, "cdktf.out"));
     const resources = result.synthesized.reduce((n, s) => n + s.resources, 0);
-    out.write(`check: ${environments.length} environment(s) in ${shown(configDir())} valid, ${result.synthesized.length} stack(s) and ${resources} resources pass the policies\n`);
+    out.write(
+      `check: ${environments.length} environment(s) in ${shown(configDir())} valid, ${result.synthesized.length} stack(s) and ${resources} resources pass the policies\n`,
+    );
     return 0;
   } finally {
     rmSync(scratch, { recursive: true, force: true });

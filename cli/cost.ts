@@ -62,8 +62,17 @@ export function parseCostArgs(args: readonly string[], env: NodeJS.ProcessEnv = 
     else positional.push(a);
   }
   if (positional.length !== 1) throw new UsageError(`usage: npm run cost -- <environment> [--json]   (one environment; ${positional.length} given)`);
-  if (modes && (stack || compare || output === "summary")) throw new UsageError("cost: --modes synthesizes the environment in both modes; it does not take --stack, --compare or --summary");
-  return { environment: positional[0]!, output, modes, ...(rates ? { rates } : {}), synth: synth && !stack, ...(stack ? { stack } : {}), ...(compare ? { compare } : {}) };
+  if (modes && (stack || compare || output === "summary"))
+    throw new UsageError("cost: --modes synthesizes the environment in both modes; it does not take --stack, --compare or --summary");
+  return {
+    environment: positional[0]!,
+    output,
+    modes,
+    ...(rates ? { rates } : {}),
+    synth: synth && !stack,
+    ...(stack ? { stack } : {}),
+    ...(compare ? { compare } : {}),
+  };
 }
 
 function readStack(file: string): StackJson {
@@ -109,9 +118,15 @@ export function estimateBothModes(env: AwsEnvironment, rates: RateTable): ModesC
 
 function modesCommand(options: CostOptions, rates: RateTable, out: NodeJS.WritableStream): number {
   const [environment] = loadEnvironments(configDir(), [options.environment], printWarning);
-  if (environment!.platform !== "aws") throw new UsageError(`cost: --modes compares runners.scaling, which aws environments have; ${environment!.name} is ${environment!.platform}`);
+  if (environment!.platform !== "aws")
+    throw new UsageError(`cost: --modes compares runners.scaling, which aws environments have; ${environment!.name} is ${environment!.platform}`);
   const comparison = estimateBothModes(environment as AwsEnvironment, rates);
-  const text = options.output === "json" ? JSON.stringify(comparison, null, 2) : options.output === "markdown" ? formatModesMarkdown(comparison) : formatModesText(comparison);
+  const text =
+    options.output === "json"
+      ? JSON.stringify(comparison, null, 2)
+      : options.output === "markdown"
+        ? formatModesMarkdown(comparison)
+        : formatModesText(comparison);
   out.write(`${text}\n`);
   return 0;
 }
@@ -134,9 +149,16 @@ export function costCommand(args: readonly string[], out: NodeJS.WritableStream 
   }
   const report = estimate(options.environment, readStack(file), rates, options.compare ? readStack(options.compare) : undefined, companions);
   const text =
-    options.output === "json" ? JSON.stringify(report, null, 2) : options.output === "markdown" ? formatMarkdown(report) : options.output === "summary" ? formatSummaryLine(report) : formatText(report);
+    options.output === "json"
+      ? JSON.stringify(report, null, 2)
+      : options.output === "markdown"
+        ? formatMarkdown(report)
+        : options.output === "summary"
+          ? formatSummaryLine(report)
+          : formatText(report);
   out.write(`${text}\n`);
   // The text report of an aws environment also prices its runners in the other scaling mode.
-  if (options.output === "text" && environment?.platform === "aws") out.write(`\n${formatModesText(estimateBothModes(environment as AwsEnvironment, rates))}\n`);
+  if (options.output === "text" && environment?.platform === "aws")
+    out.write(`\n${formatModesText(estimateBothModes(environment as AwsEnvironment, rates))}\n`);
   return 0;
 }

@@ -44,17 +44,23 @@ export async function probeGitLab(url: string, token?: string, timeoutMs = 10_00
  * Engine API on the unix socket (the pipeline's deploy jobs).
  */
 export async function tokenFromContainer(container = GITLAB_CONTAINER_NAME): Promise<{ token?: string; problem?: string }> {
-  const r = spawnSync(process.env.DOCKER ?? "docker", ["exec", container, "cat", AUTOMATION_TOKEN_CONTAINER_FILE], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const r = spawnSync(process.env.DOCKER ?? "docker", ["exec", container, "cat", AUTOMATION_TOKEN_CONTAINER_FILE], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") return tokenThroughEngine(container);
   const token = String(r.stdout ?? "").trim();
   if (r.status === 0 && token) return { token };
-  const said = String(r.stderr ?? "").trim().split("\n")[0];
+  const said = String(r.stderr ?? "")
+    .trim()
+    .split("\n")[0];
   return { problem: `docker exec ${container} cat ${AUTOMATION_TOKEN_CONTAINER_FILE}: ${said || `exit ${r.status}`}` };
 }
 
 async function tokenThroughEngine(container: string): Promise<{ token?: string; problem?: string }> {
   const socket = engineSocket();
-  if (!socket) return { problem: `docker: not found on PATH, and DOCKER_HOST (${process.env.DOCKER_HOST}) is no unix socket to read the automation token through` };
+  if (!socket)
+    return { problem: `docker: not found on PATH, and DOCKER_HOST (${process.env.DOCKER_HOST}) is no unix socket to read the automation token through` };
   try {
     const token = (await readContainerFile(socket, container, AUTOMATION_TOKEN_CONTAINER_FILE)).trim();
     return token ? { token } : { problem: `${AUTOMATION_TOKEN_CONTAINER_FILE} in the container ${container} is empty` };

@@ -7,7 +7,8 @@ import { UsageError } from "./report";
 
 /** The bounds of the wait: GITLAB_READY_TIMEOUT_SECONDS (1200) and GITLAB_READY_INTERVAL_SECONDS (10). */
 export function waitClock(vars: NodeJS.ProcessEnv = process.env): { timeoutMs: number; intervalMs: number } {
-  const seconds = (v: string | undefined, fallback: number) => (v !== undefined && v !== "" && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : fallback);
+  const seconds = (v: string | undefined, fallback: number) =>
+    v !== undefined && v !== "" && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : fallback;
   return { timeoutMs: seconds(vars.GITLAB_READY_TIMEOUT_SECONDS, 1200) * 1000, intervalMs: seconds(vars.GITLAB_READY_INTERVAL_SECONDS, 10) * 1000 };
 }
 
@@ -45,7 +46,8 @@ export async function waitForGitLab(env: Environment, stack: string, out: NodeJS
 }
 
 const REFUSED_HINT: Record<Environment["platform"], string> = {
-  docker: "GITLAB_TOKEN (or the token file in the GitLab container) is not a valid admin token: unset GITLAB_TOKEN to use the container's, or see docs/operations.md, \"The automation token\".",
-  aws: "see docs/operations.md, \"The automation token\".",
-  kubernetes: "see docs/operations.md, \"The automation token\".",
+  docker:
+    'GITLAB_TOKEN (or the token file in the GitLab container) is not a valid admin token: unset GITLAB_TOKEN to use the container\'s, or see docs/operations.md, "The automation token".',
+  aws: 'see docs/operations.md, "The automation token".',
+  kubernetes: 'see docs/operations.md, "The automation token".',
 };

@@ -7,6 +7,7 @@ import { checkCommand } from "./check";
 import { costCommand } from "./cost";
 import { reportFailure } from "./report";
 import { synthCommand } from "./synth";
+import { gitlabReady } from "./gitlab-ready";
 import { deployCommand, planCommand } from "./terraform";
 
 const USAGE = `usage (from the repository root):
@@ -15,7 +16,9 @@ const USAGE = `usage (from the repository root):
   npm run deploy -- <env>           apply <env>'s saved plans (<env>, then <env>-gitlab once GitLab answers), or plan and ask before applying
   npm run cost -- <env> [--json]    monthly estimate of <env>'s synthesized stack
   npm run check [-- <env>…]         validate the config and run the policies; writes nothing
-An unknown <env> lists the known ones (the names of config/*.yaml).`;
+An unknown <env> lists the known ones (the names of config/*.yaml).
+The pipeline's jobs (scripts/ci/plan.sh, apply.sh) also run:
+  node cli/run.cjs gitlab-ready <env>-gitlab --probe|--wait   GitLab answers? (once, or the bounded wait); prints the docker token`;
 
 const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   app: () => runApp(),
@@ -24,6 +27,7 @@ const COMMANDS: Record<string, (args: string[]) => number | Promise<number>> = {
   deploy: (args) => deployCommand(args),
   cost: (args) => costCommand(args),
   check: checkCommand,
+  "gitlab-ready": (args) => gitlabReady(args[0] ?? "", args[1] ?? ""),
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -126,7 +126,9 @@ export async function deployCommand(names: readonly string[], interactive = Bool
     ? `the saved plan of ${name} is older than its last synth`
     : `${name} has no saved plan (npm run plan -- ${name} makes one)`;
   if (!interactive) {
-    throw new UsageError(`deploy: ${why}, and there is no terminal to confirm a new plan on: nothing was applied. Run npm run plan -- ${name}, review it, then deploy.`);
+    throw new UsageError(
+      `deploy: ${why}, and there is no terminal to confirm a new plan on: nothing was applied. Run npm run plan -- ${name}, review it, then deploy.`,
+    );
   }
   process.stdout.write(`deploy: ${why}: planning now; Terraform shows the plan and asks before it changes anything.\n`);
   const result = synthesize([name]);

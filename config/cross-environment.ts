@@ -163,7 +163,12 @@ export function crossEnvironmentProblems(all: readonly LoadedEnvironment[], sele
       if (first.loaded === loaded) continue;
       // The newer file is blamed, unless only the older one is being synthesized.
       const [blamed, other] =
-        selected && !selected.has(loaded.environment.name) ? [{ loaded: first.loaded, claim: first.claim }, { loaded, claim }] : [{ loaded, claim }, first];
+        selected && !selected.has(loaded.environment.name)
+          ? [
+              { loaded: first.loaded, claim: first.claim },
+              { loaded, claim },
+            ]
+          : [{ loaded, claim }, first];
       if (selected && !selected.has(blamed.loaded.environment.name)) continue;
       const pair = `${blamed.loaded.environment.name}\u0000${other.loaded.environment.name}\u0000${claim.field}\u0000${claim.key.split(":")[0]}`;
       if (reported.has(pair)) continue; // one line per field, not per bucket of a prefix

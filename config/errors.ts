@@ -26,7 +26,10 @@ export class ConfigError extends Error {
 }
 
 export function joinPath(path: readonly PropertyKey[]): string {
-  return path.map((k) => (typeof k === "number" ? `[${k}]` : String(k))).join(".").replace(/\.\[/g, "[");
+  return path
+    .map((k) => (typeof k === "number" ? `[${k}]` : String(k)))
+    .join(".")
+    .replace(/\.\[/g, "[");
 }
 
 /** The directory of environment files is missing: one line says so, nothing else can be checked. */

@@ -29,9 +29,7 @@ const ENV_NAME = /^[a-z][a-z0-9-]{0,30}$/;
 /** Line and column of a field, or of its closest ancestor written in the file. */
 export type Locate = (path: readonly PropertyKey[]) => { line?: number; column?: number };
 
-type Result =
-  | { environment: Environment; problems: []; locate: Locate; notices: ConfigProblem[] }
-  | { environment: undefined; problems: ConfigProblem[] };
+type Result = { environment: Environment; problems: []; locate: Locate; notices: ConfigProblem[] } | { environment: undefined; problems: ConfigProblem[] };
 
 const fail = (problems: ConfigProblem[]): Result => ({ environment: undefined, problems });
 const wholeFile = (file: string, message: string, extra: Partial<ConfigProblem> = {}): ConfigProblem => ({ file, path: "", message, ...extra });
@@ -52,7 +50,12 @@ function environmentText(file: string, name: string, bytes: Uint8Array): string 
   }
   if (name.endsWith("-gitlab")) {
     const base = name.slice(0, -"-gitlab".length);
-    return [wholeFile(file, `the file name '${name}' must not end in '-gitlab': every environment's second stack is named <env>-gitlab (${name} is the second stack of an environment '${base}'): rename it`)];
+    return [
+      wholeFile(
+        file,
+        `the file name '${name}' must not end in '-gitlab': every environment's second stack is named <env>-gitlab (${name} is the second stack of an environment '${base}'): rename it`,
+      ),
+    ];
   }
   if (bytes.byteLength > MAX_CONFIG_BYTES) return [wholeFile(file, `file is larger than ${MAX_CONFIG_BYTES} bytes, the most an environment file may be`)];
   let text: string;
@@ -157,7 +160,10 @@ function atMost(problems: ConfigProblem[]): ConfigProblem[] {
   });
   if (unique.length <= MAX_PROBLEMS_PER_FILE) return unique;
   const rest = unique.length - MAX_PROBLEMS_PER_FILE;
-  return [...unique.slice(0, MAX_PROBLEMS_PER_FILE), { file: unique[0]!.file, path: "", message: `… and ${rest} more problem(s); fix the first ones and run again` }];
+  return [
+    ...unique.slice(0, MAX_PROBLEMS_PER_FILE),
+    { file: unique[0]!.file, path: "", message: `… and ${rest} more problem(s); fix the first ones and run again` },
+  ];
 }
 
 /**
@@ -198,8 +204,8 @@ function describeIssue(issue: z.core.$ZodIssue, platform: unknown, raw: unknown)
         : scaling
           ? `only valid with runners.scaling: ${scaling} (this environment's is '${String(at(raw, "runners", "scaling") ?? "cpu")}'${SCALING_COUNTERPARTS[key] ? `; its counterpart there is ${SCALING_COUNTERPARTS[key]}` : ""})`
           : suggestion
-          ? `unknown key; did you mean '${suggestion}'?`
-          : "unknown key; check its spelling against config/environment.schema.json";
+            ? `unknown key; did you mean '${suggestion}'?`
+            : "unknown key; check its spelling against config/environment.schema.json";
       return { path: [...issue.path, key], message, atKey: true };
     });
   }
@@ -211,7 +217,8 @@ function describeIssue(issue: z.core.$ZodIssue, platform: unknown, raw: unknown)
 
 function humanize(issue: z.core.$ZodIssue): string {
   // A schema may explain how to fill in a required field (its message starts "is required").
-  if (issue.code === "invalid_type" && issue.input === undefined) return issue.message.startsWith("is required") ? issue.message : `is required (${issue.expected})`;
+  if (issue.code === "invalid_type" && issue.input === undefined)
+    return issue.message.startsWith("is required") ? issue.message : `is required (${issue.expected})`;
   if (issue.code === "invalid_type") return `must be ${issue.expected}, got ${describeValue(issue.input)}`;
   if ((issue.code === "too_small" || issue.code === "too_big") && issue.origin === "number") return numberBound(issue);
   if (issue.code === "invalid_value") return `must be one of ${issue.values.map((v) => `'${String(v)}'`).join(", ")}`;

@@ -10,8 +10,8 @@ export type ScalingMode = AwsRunnersConfig["scaling"];
 
 /** The settings both modes share, as written in the file. */
 function sharedSettings(r: AwsRunnersConfig) {
-  const { version, token, instanceTypes, rootVolumeGb, cacheExpirationDays, jobImage, privileged, mountDockerSocket, jobMemory, jobCpus } = r;
-  return { version, token, instanceTypes, rootVolumeGb, cacheExpirationDays, jobImage, privileged, mountDockerSocket, jobMemory, jobCpus };
+  const { version, token, instanceTypes, rootVolumeGb, cacheExpirationDays, jobImage, privileged, dockerAccess, jobMemory, jobCpus } = r;
+  return { version, token, instanceTypes, rootVolumeGb, cacheExpirationDays, jobImage, privileged, dockerAccess, jobMemory, jobCpus };
 }
 
 /** Jobs an environment's runners can run at once. */

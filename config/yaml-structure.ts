@@ -44,7 +44,11 @@ function pathOf(lines: readonly Line[], line: Line, indent = line.indent): strin
  * A problem naming the key whose indentation is wrong and what it should line up with, or
  * undefined when the error at `errorLine` is not one this recognises.
  */
-export function describeYamlStructureError(text: string, errorLine: number, code: string): { path: string; message: string; line: number; column: number } | undefined {
+export function describeYamlStructureError(
+  text: string,
+  errorLine: number,
+  code: string,
+): { path: string; message: string; line: number; column: number } | undefined {
   const lines = parseLines(text);
   const at = lines[errorLine - 1];
   if (!at) return undefined;
@@ -67,7 +71,10 @@ export function describeYamlStructureError(text: string, errorLine: number, code
   }
   // A key out of line with the keys of its mapping.
   if (at.key !== undefined) {
-    const siblings = lines.slice(0, errorLine - 1).reverse().filter(isContent);
+    const siblings = lines
+      .slice(0, errorLine - 1)
+      .reverse()
+      .filter(isContent);
     const parent = siblings.find((l) => l.indent < at.indent);
     const sibling = siblings.find((l) => l.key !== undefined && l.indent > at.indent && (!parent || l.number > parent.number));
     const column = sibling?.indent ?? (parent ? parent.indent + 2 : 0);

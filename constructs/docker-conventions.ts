@@ -93,7 +93,20 @@ export interface PlatformContainerProps {
    */
   readonly container?: Omit<
     ContainerConfig,
-    "name" | "image" | "restart" | "networksAdvanced" | "networkMode" | "labels" | "upload" | "mounts" | "logDriver" | "logOpts" | "stopTimeout" | "stopSignal" | "destroyGraceSeconds" | "mustRun"
+    | "name"
+    | "image"
+    | "restart"
+    | "networksAdvanced"
+    | "networkMode"
+    | "labels"
+    | "upload"
+    | "mounts"
+    | "logDriver"
+    | "logOpts"
+    | "stopTimeout"
+    | "stopSignal"
+    | "destroyGraceSeconds"
+    | "mustRun"
   >;
   /** Extra DNS aliases on the private network. */
   readonly aliases?: readonly string[];
@@ -124,7 +137,8 @@ export class PlatformContainer extends Construct {
       throw new Error(`container ${props.name}: a container on the host's network has no aliases or address of its own`);
     }
     for (const f of props.sensitiveFiles ?? []) {
-      if (!Token.isUnresolved(f.reference)) throw new Error(`container ${props.name}: ${f.path} must get a Terraform reference to a sensitive value, not a literal`);
+      if (!Token.isUnresolved(f.reference))
+        throw new Error(`container ${props.name}: ${f.path} must get a Terraform reference to a sensitive value, not a literal`);
     }
     this.name = props.name;
     // Pulled, never built here: docker_image.build needs the classic image store, which

@@ -32,7 +32,14 @@ export function egressOnlySecurityGroup(scope: Construct, props: EgressOnlySecur
     tags: { ...props.tags, [ROLE_TAG]: props.role },
   });
   for (const [rule, protocol, port] of EGRESS_ONLY_RULES) {
-    new VpcSecurityGroupEgressRule(scope, `egress-${rule}`, { securityGroupId: group.id, description: rule, ipProtocol: protocol, fromPort: port, toPort: port, cidrIpv4: "0.0.0.0/0" });
+    new VpcSecurityGroupEgressRule(scope, `egress-${rule}`, {
+      securityGroupId: group.id,
+      description: rule,
+      ipProtocol: protocol,
+      fromPort: port,
+      toPort: port,
+      cidrIpv4: "0.0.0.0/0",
+    });
   }
   return group;
 }

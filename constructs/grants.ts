@@ -22,7 +22,10 @@ export class RoleGrants {
     if (existing) return existing;
     // The role's path inside its stack names the further grants: gitlab-server-role, runner-fleet-role.
     const scopes = role.node.scopes;
-    const roleName = scopes.slice(scopes.indexOf(TerraformStack.of(role)) + 1).map((s) => s.node.id).join("-");
+    const roleName = scopes
+      .slice(scopes.indexOf(TerraformStack.of(role)) + 1)
+      .map((s) => s.node.id)
+      .join("-");
     const id = this.byRole.size === 0 ? this.id : `${this.id}-${roleName}`;
     const { name, document } = this.policy();
     const policy = new IamRolePolicy(this.scope, id, { role: role.id, name, policy: JSON.stringify(document) });

@@ -101,7 +101,12 @@ export class PlatformSecret extends Construct {
 }
 
 /** The Secret a chart should read `input` from: the existing one, or one written here. */
-export function secretFrom(scope: Construct, id: string, input: SecretInput, target: { namespace: PlatformNamespace; name: string; key: string }): { ref: SecretKeyRef; resource?: SecretV1 } {
+export function secretFrom(
+  scope: Construct,
+  id: string,
+  input: SecretInput,
+  target: { namespace: PlatformNamespace; name: string; key: string },
+): { ref: SecretKeyRef; resource?: SecretV1 } {
   if ("existing" in input) return { ref: input.existing };
   const secret = new PlatformSecret(scope, id, { namespace: target.namespace, name: target.name, data: { [target.key]: input.value } });
   return { ref: secret.ref(target.key), resource: secret.resource };

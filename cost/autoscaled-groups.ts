@@ -23,7 +23,10 @@ function runnerConfigs(userData: string): unknown[] {
   }
   const files = isTable(doc) && Array.isArray(doc.write_files) ? doc.write_files : [];
   return files
-    .filter((f): f is Table => isTable(f) && typeof f.path === "string" && /\/gitlab-runner\/config\.toml(\.template)?$/.test(f.path) && typeof f.content === "string")
+    .filter(
+      (f): f is Table =>
+        isTable(f) && typeof f.path === "string" && /\/gitlab-runner\/config\.toml(\.template)?$/.test(f.path) && typeof f.content === "string",
+    )
     .flatMap((f) => {
       try {
         return [parseToml(f.content as string)];

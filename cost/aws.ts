@@ -56,7 +56,10 @@ const instance: Pricer = (r, ctx) => {
   const type = String(r.config.instance_type);
   const market = one(r.config.instance_market_options)?.market_type === "spot" ? "Spot" : "on-demand";
   const rate = market === "Spot" ? spot(ctx, type) : onDemand(ctx, type);
-  return [line(r.path, `${type}, ${market}, always on`, hours(ctx), "instance-hours", rate), ...ebsLine(r.path, "root volume", one(r.config.root_block_device), 1, ctx)];
+  return [
+    line(r.path, `${type}, ${market}, always on`, hours(ctx), "instance-hours", rate),
+    ...ebsLine(r.path, "root volume", one(r.config.root_block_device), 1, ctx),
+  ];
 };
 
 const ebsVolume: Pricer = (r, ctx) => ebsLine(r.path, "volume", r.config, 1, ctx);
@@ -108,11 +111,24 @@ const autoScalingGroup: Pricer = (r, ctx) => {
   const all = shape.purchase(capacity.baseInstances + capacity.extraInstances);
   const lines: CostLine[] = [];
   const priced = (label: string, p: { onDemand: number; spot: number }) => {
-    if (p.spot > 0) lines.push(line(r.path, `${label}: ${round(p.spot)} × ${type}, Spot (${Math.round(ctx.rates.ec2.spotDiscount * 100)} % under on-demand, assumed)`, p.spot * hours(ctx), "instance-hours", spot(ctx, type)));
-    if (p.onDemand > 0) lines.push(line(r.path, `${label}: ${round(p.onDemand)} × ${type}, on-demand`, p.onDemand * hours(ctx), "instance-hours", onDemand(ctx, type)));
+    if (p.spot > 0)
+      lines.push(
+        line(
+          r.path,
+          `${label}: ${round(p.spot)} × ${type}, Spot (${Math.round(ctx.rates.ec2.spotDiscount * 100)} % under on-demand, assumed)`,
+          p.spot * hours(ctx),
+          "instance-hours",
+          spot(ctx, type),
+        ),
+      );
+    if (p.onDemand > 0)
+      lines.push(line(r.path, `${label}: ${round(p.onDemand)} × ${type}, on-demand`, p.onDemand * hours(ctx), "instance-hours", onDemand(ctx, type)));
   };
   priced("always on", always);
-  priced(`${group.kind === "jobs" ? "workers" : "scale-up"} (${capacity.explanation})`, { onDemand: all.onDemand - always.onDemand, spot: all.spot - always.spot });
+  priced(`${group.kind === "jobs" ? "workers" : "scale-up"} (${capacity.explanation})`, {
+    onDemand: all.onDemand - always.onDemand,
+    spot: all.spot - always.spot,
+  });
   const average = capacity.baseInstances + capacity.extraInstances;
   lines.push(...ebsLine(r.path, "instance volumes", shape.disk, average, ctx));
   if (shape.unlimitedCredits) lines.push(...burstLines(r, type, group, capacity, average, ctx));
@@ -124,7 +140,15 @@ function burstLines(r: Resource, type: string, group: RunnerGroup, capacity: Cap
   const usage = ctx.rates.usage.runners;
   if (group.kind === "fleet") {
     const surplus = usage.fleet.burstSurplusVcpuHoursPerInstance * average;
-    return [line(r.path, `CPU above the ${type} baseline (unlimited mode), ${usage.fleet.burstSurplusVcpuHoursPerInstance} vCPU-hours per instance (assumed)`, surplus, "vCPU-hours", ctx.rates.ec2.burstSurplusPerVcpuHour)];
+    return [
+      line(
+        r.path,
+        `CPU above the ${type} baseline (unlimited mode), ${usage.fleet.burstSurplusVcpuHoursPerInstance} vCPU-hours per instance (assumed)`,
+        surplus,
+        "vCPU-hours",
+        ctx.rates.ec2.burstSurplusPerVcpuHour,
+      ),
+    ];
   }
   const busyHours = (capacity.busyInstances ?? 0) * hours(ctx);
   return [
@@ -146,7 +170,7 @@ const snapshotPolicy: Pricer = (r, ctx) => {
   );
   const size = volumes.reduce((n, v) => n + (num(v.config.size) ?? 0), 0);
   const retain = list(details.schedule).map((s) => one(s.retain_rule) ?? {})[0] ?? {};
-  const kept = num(retain.count) ?? ((num(retain.interval) ?? 1) * ({ DAYS: 1, WEEKS: 7, MONTHS: 30, YEARS: 365 }[String(retain.interval_unit)] ?? 1));
+  const kept = num(retain.count) ?? (num(retain.interval) ?? 1) * ({ DAYS: 1, WEEKS: 7, MONTHS: 30, YEARS: 365 }[String(retain.interval_unit)] ?? 1);
   const { volumeUsedShare, dailyChangeShare } = ctx.rates.usage.snapshots;
   const stored = size * volumeUsedShare * (1 + dailyChangeShare * Math.max(0, kept - 1));
   if (size === 0) return [];
@@ -161,11 +185,21 @@ const snapshotPolicy: Pricer = (r, ctx) => {
   ];
 };
 
-const bucket: Pricer = (r, ctx) => [line(r.path, `S3 Standard, ${ctx.rates.usage.s3GbPerBucket} GB stored (assumed)`, ctx.rates.usage.s3GbPerBucket, "GB-months", ctx.rates.s3.standardGbMonth)];
+const bucket: Pricer = (r, ctx) => [
+  line(r.path, `S3 Standard, ${ctx.rates.usage.s3GbPerBucket} GB stored (assumed)`, ctx.rates.usage.s3GbPerBucket, "GB-months", ctx.rates.s3.standardGbMonth),
+];
 
 const alarm: Pricer = (r, ctx) => {
   const highResolution = (num(r.config.period) ?? 60) < 60;
-  return [line(r.path, highResolution ? "alarm, high resolution" : "alarm", 1, "alarm-months", highResolution ? ctx.rates.cloudwatch.highResolutionAlarmMonth : ctx.rates.cloudwatch.alarmMonth)];
+  return [
+    line(
+      r.path,
+      highResolution ? "alarm, high resolution" : "alarm",
+      1,
+      "alarm-months",
+      highResolution ? ctx.rates.cloudwatch.highResolutionAlarmMonth : ctx.rates.cloudwatch.alarmMonth,
+    ),
+  ];
 };
 
 const secret: Pricer = (r, ctx) => [line(r.path, "Secrets Manager secret", 1, "secret-months", ctx.rates.secretsManager.secretMonth)];
@@ -183,7 +217,8 @@ const PRICERS: Record<string, Pricer> = {
 };
 
 /** Types that cost nothing by themselves (or are priced through another resource). */
-const FREE = /^(aws_iam_|aws_security_group|aws_vpc_security_group_|aws_s3_bucket_|aws_eip_association$|aws_volume_attachment$|aws_launch_template$|aws_autoscaling_policy$|aws_autoscaling_lifecycle_hook$|aws_sns_topic|aws_cloudwatch_log_group$|cloudflare_)/;
+const FREE =
+  /^(aws_iam_|aws_security_group|aws_vpc_security_group_|aws_s3_bucket_|aws_eip_association$|aws_volume_attachment$|aws_launch_template$|aws_autoscaling_policy$|aws_autoscaling_lifecycle_hook$|aws_sns_topic|aws_cloudwatch_log_group$|cloudflare_)/;
 
 /** Log groups together: what is ingested a month, and what their retention keeps stored. */
 function logs(resources: readonly Resource[], ctx: Context): CostLine[] {
@@ -195,7 +230,13 @@ function logs(resources: readonly Resource[], ctx: Context): CostLine[] {
   const stored = (gb / groups.length) * months.reduce((a, b) => a + b, 0);
   return [
     line(`${groups.length} log groups`, `${gb} GB ingested a month (assumed)`, gb, "GB", ctx.rates.cloudwatch.logsIngestedGb),
-    line(`${groups.length} log groups`, `stored for their retention (${groups.map((g) => num(g.config.retention_in_days) ?? "∞").join("/")} days)`, stored, "GB-months", ctx.rates.cloudwatch.logsStoredGbMonth),
+    line(
+      `${groups.length} log groups`,
+      `stored for their retention (${groups.map((g) => num(g.config.retention_in_days) ?? "∞").join("/")} days)`,
+      stored,
+      "GB-months",
+      ctx.rates.cloudwatch.logsStoredGbMonth,
+    ),
   ];
 }
 
@@ -207,7 +248,15 @@ function customMetrics(resources: readonly Resource[], ctx: Context): CostLine[]
       .map((r) => JSON.stringify([r.config.namespace, r.config.metric_name, r.config.dimensions ?? {}])),
   );
   if (metrics.size === 0) return [];
-  return [line("custom metrics", `${metrics.size} watched by alarms (agent and backup metrics)`, metrics.size, "metric-months", ctx.rates.cloudwatch.customMetricMonth)];
+  return [
+    line(
+      "custom metrics",
+      `${metrics.size} watched by alarms (agent and backup metrics)`,
+      metrics.size,
+      "metric-months",
+      ctx.rates.cloudwatch.customMetricMonth,
+    ),
+  ];
 }
 
 export interface AwsEstimate {
@@ -230,7 +279,10 @@ export function estimateAws(stack: StackJson, rates: RateTable): AwsEstimate {
     .flatMap((r) => PRICERS[r.type]!(r, ctx));
   const lines = [...perResource, ...logs(resources, ctx), ...customMetrics(resources, ctx)].map(rounded);
   const unknownTypes = [...new Set(resources.filter((r) => !PRICERS[r.type] && !FREE.test(r.type)).map((r) => r.type))];
-  const unpriced = [...lines.filter((l) => l.monthly === undefined).map((l) => `${l.resource}: ${l.item} (no rate in the table)`), ...unknownTypes.map((t) => `${t} (not priced by this estimator)`)];
+  const unpriced = [
+    ...lines.filter((l) => l.monthly === undefined).map((l) => `${l.resource}: ${l.item} (no rate in the table)`),
+    ...unknownTypes.map((t) => `${t} (not priced by this estimator)`),
+  ];
   const region = one(stack.provider?.aws)?.region;
   return {
     lines,

@@ -39,7 +39,9 @@ export function dockerHostReport(stack: StackJson, companions: readonly StackJso
         ports: list(r.config.ports).map((p) => `${p.external ?? p.internal}/${p.protocol ?? "tcp"}`),
         storage: [
           ...list(r.config.volumes).map((v) => String(v.host_path ?? referenced(resources, v.volume_name)?.config.name ?? v.volume_name)),
-          ...list(r.config.mounts).filter((m) => m.type !== "tmpfs").map((m) => String(m.source)),
+          ...list(r.config.mounts)
+            .filter((m) => m.type !== "tmpfs")
+            .map((m) => String(m.source)),
         ].filter((s) => s !== "/var/run/docker.sock"),
       };
     });
@@ -48,7 +50,15 @@ export function dockerHostReport(stack: StackJson, companions: readonly StackJso
     .filter((r) => r.type === "docker_volume")
     .map((r) => {
       const options = one(r.config.driver_opts) ?? r.config.driver_opts ?? {};
-      return `${String(r.config.name)}${options.device ? ` (${String(options.type ?? "mount")} ${String(options.o ?? "").split(",").find((o) => o.startsWith("addr=")) ?? ""}:${String(options.device).replace(/^:/, "")})` : ""}`;
+      return `${String(r.config.name)}${
+        options.device
+          ? ` (${String(options.type ?? "mount")} ${
+              String(options.o ?? "")
+                .split(",")
+                .find((o) => o.startsWith("addr=")) ?? ""
+            }:${String(options.device).replace(/^:/, "")})`
+          : ""
+      }`;
     });
   const host = resources.find((r) => r.type === "cloudflare_dns_record" && (r.config.type === "A" || r.config.type === "AAAA"))?.config.content;
   return {

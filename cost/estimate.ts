@@ -7,7 +7,9 @@ import type { RateTable } from "./rates";
 import { platformOf, type StackJson } from "./stack";
 
 export type CostReport =
-  | ({ readonly environment: string; readonly platform: "aws"; readonly rates: RateSource; readonly notes: readonly string[] } & AwsEstimate & { readonly base?: { readonly total: number; readonly delta: number } })
+  | ({ readonly environment: string; readonly platform: "aws"; readonly rates: RateSource; readonly notes: readonly string[] } & AwsEstimate & {
+        readonly base?: { readonly total: number; readonly delta: number };
+      })
   | ({ readonly environment: string; readonly platform: "docker" } & DockerHostReport);
 
 export interface RateSource {
@@ -25,7 +27,10 @@ export class UnsupportedStackError extends Error {}
 export function estimate(environment: string, stack: StackJson, rates: RateTable, base?: StackJson, companions: readonly StackJson[] = []): CostReport {
   const platform = platformOf(stack);
   if (platform === "docker") return { environment, platform, ...dockerHostReport(stack, companions) };
-  if (platform !== "aws") throw new UnsupportedStackError(`${environment}: no cost estimate for this stack's platform (providers: ${Object.keys(stack.provider ?? {}).join(", ") || "none"})`);
+  if (platform !== "aws")
+    throw new UnsupportedStackError(
+      `${environment}: no cost estimate for this stack's platform (providers: ${Object.keys(stack.provider ?? {}).join(", ") || "none"})`,
+    );
   const aws = estimateAws(stack, rates);
   const notes = [
     "Data transfer out of AWS (clones, pulls, registry downloads) comes on top.",
@@ -36,7 +41,14 @@ export function estimate(environment: string, stack: StackJson, rates: RateTable
   return {
     environment,
     platform,
-    rates: { date: rates.date, region: rates.region, currency: rates.currency, source: rates.source, hoursPerMonth: rates.hoursPerMonth, spotDiscount: rates.ec2.spotDiscount },
+    rates: {
+      date: rates.date,
+      region: rates.region,
+      currency: rates.currency,
+      source: rates.source,
+      hoursPerMonth: rates.hoursPerMonth,
+      spotDiscount: rates.ec2.spotDiscount,
+    },
     notes,
     ...aws,
     total: round(aws.total),

@@ -42,15 +42,20 @@ const signed = (n: number) => `${n >= 0 ? "+" : "−"}${Math.abs(n).toFixed(2)}`
 
 /** The line the merge request's plan job prints. */
 export function formatSummaryLine(report: CostReport): string {
-  if (report.platform === "docker") return `cost: ${report.environment}: docker host (${report.host ?? "no public address"}), ${report.containers.length} containers; no cloud charges`;
-  const base = report.base ? `${signed(report.base.delta)} ${report.rates.currency}/month vs the target branch (${money(report.base.total)} → ${money(report.total)})` : `${money(report.total)} ${report.rates.currency}/month (new total; no synth of the target branch to compare with)`;
+  if (report.platform === "docker")
+    return `cost: ${report.environment}: docker host (${report.host ?? "no public address"}), ${report.containers.length} containers; no cloud charges`;
+  const base = report.base
+    ? `${signed(report.base.delta)} ${report.rates.currency}/month vs the target branch (${money(report.base.total)} → ${money(report.total)})`
+    : `${money(report.total)} ${report.rates.currency}/month (new total; no synth of the target branch to compare with)`;
   return `cost: ${report.environment}: ${base}${report.unpriced.length ? `; ${report.unpriced.length} item(s) not priced` : ""}`;
 }
 
 /** The README's table: one row per line, the total, in Markdown. */
 export function formatMarkdown(report: CostReport): string {
   if (report.platform === "docker") throw new Error("the README's cost table is for an aws environment");
-  const rows = report.lines.map((l) => `| ${l.resource} | ${l.item} | ${quantityText(l.quantity, l.unit)} | ${rateText(l.rate, l.unit)} | ${money(l.monthly)} |`);
+  const rows = report.lines.map(
+    (l) => `| ${l.resource} | ${l.item} | ${quantityText(l.quantity, l.unit)} | ${rateText(l.rate, l.unit)} | ${money(l.monthly)} |`,
+  );
   return [
     `| resource | what | quantity | rate (${report.rates.currency}) | ${report.rates.currency} / month |`,
     "|---|---|---|---|---:|",
@@ -77,7 +82,10 @@ export function formatModesText(c: ModesComparison): string {
     table(["mode", "runners", "runners' lines", "environment"], rows),
     `jobs / cpu: ${c.runnerRatio.toFixed(2)} for the runners, ${c.totalRatio.toFixed(2)} for the environment`,
     ...c.assumptions,
-    ...c.modes.flatMap((m) => [`${m.mode}:`, ...m.runnerLines.map((l) => `  ${l.resource}: ${l.item}: ${quantityText(l.quantity, l.unit)} × ${rateText(l.rate, l.unit)} = ${money(l.monthly)}`)]),
+    ...c.modes.flatMap((m) => [
+      `${m.mode}:`,
+      ...m.runnerLines.map((l) => `  ${l.resource}: ${l.item}: ${quantityText(l.quantity, l.unit)} × ${rateText(l.rate, l.unit)} = ${money(l.monthly)}`),
+    ]),
   ].join("\n");
 }
 

@@ -23,7 +23,10 @@ const runnersUsage = z.strictObject({
       instanceBootMinutes: z.number().nonnegative(),
       burstSurplusVcpuPerBusyInstanceHour: z.number().nonnegative(),
     })
-    .refine((j) => j.workStartHour + j.workHoursPerDay <= 24, { message: "workStartHour + workHoursPerDay must end within the day (at most 24)", path: ["workHoursPerDay"] }),
+    .refine((j) => j.workStartHour + j.workHoursPerDay <= 24, {
+      message: "workStartHour + workHoursPerDay must end within the day (at most 24)",
+      path: ["workHoursPerDay"],
+    }),
 });
 
 export const rateTableSchema = z.strictObject({

@@ -21,10 +21,13 @@ export class PolicyAspect implements IAspect {
         const { violations, unused } = evaluatePolicies(stackView(stack.toTerraform(), this.context), this.suppressions);
         return [
           ...violations.map(
-            (v) => `${v.rule.id} at ${v.resource.path}: ${v.message}. (${v.rule.rationale}) To accept it, add to config policy.suppressions: { rule: ${v.rule.id}, path: ${v.resource.path}, reason: <why> }`,
+            (v) =>
+              `${v.rule.id} at ${v.resource.path}: ${v.message}. (${v.rule.rationale}) To accept it, add to config policy.suppressions: { rule: ${v.rule.id}, path: ${v.resource.path}, reason: <why> }`,
           ),
           // A stale suppression would silently cover whatever later takes that path.
-          ...unused.map((s) => `policy.suppressions: { rule: ${s.rule}, path: ${s.path} } matches no violation (the resource is gone or renamed, or now passes): remove it`),
+          ...unused.map(
+            (s) => `policy.suppressions: { rule: ${s.rule}, path: ${s.path} } matches no violation (the resource is gone or renamed, or now passes): remove it`,
+          ),
         ];
       },
     });

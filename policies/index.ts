@@ -11,7 +11,18 @@ import { kubernetesRules } from "./rules/kubernetes";
 import { statefulRules } from "./rules/stateful";
 import type { Rule, StackView, Violation } from "./types";
 
-export const RULES: readonly Rule[] = [...computeRules, ...s3Rules, ...networkRules, ...runnerWorkerRules, ...iamRules, ...logRules, ...statefulRules, ...dockerRules, ...kubernetesRules, ...gitlabRules];
+export const RULES: readonly Rule[] = [
+  ...computeRules,
+  ...s3Rules,
+  ...networkRules,
+  ...runnerWorkerRules,
+  ...iamRules,
+  ...logRules,
+  ...statefulRules,
+  ...dockerRules,
+  ...kubernetesRules,
+  ...gitlabRules,
+];
 
 /** Every rule id, for config validation (policy.suppressions[].rule). */
 export const RULE_IDS = RULES.map((r) => r.id) as [string, ...string[]];

@@ -48,7 +48,11 @@ export class DockerEnvironmentStack extends EnvironmentStack {
     this.gitlab = new DockerGitLabServer(this, "gitlab-server", gitlabServerProps(env, { network, secrets, registry }));
     this.backups = new DockerBackups(this, "backups", backupsProps(env, { network, gitlab: this.gitlab }));
     this.runners = new DockerRunnerFleet(this, "runners", runnerFleetProps(env, { network }));
-    this.observability = new DockerObservability(this, "observability", observabilityProps(env, { network, secrets, gitlab: this.gitlab, runners: this.runners }));
+    this.observability = new DockerObservability(
+      this,
+      "observability",
+      observabilityProps(env, { network, secrets, gitlab: this.gitlab, runners: this.runners }),
+    );
     const routed = routes(env, { gitlab: this.gitlab, registry, observability: this.observability });
     this.dnsTls = new DockerDnsTls(this, "dns-tls", dnsTlsProps(env, { network, secrets, routes: routed }));
     // Build jobs reach GitLab and the registry through Traefik's published ports and git SSH

@@ -40,7 +40,10 @@ export class KubernetesEnvironmentStack extends EnvironmentStack implements Stac
   constructor(scope: Construct, env: KubernetesEnvironment) {
     super(scope, env, { gitSshPort: env.gitlab.sshPort, privilegedJobs: env.runners.privileged });
     // KUBE_CONFIG_PATH names the file when config does not (CI: a File variable).
-    const cluster = { configContext: env.kubernetes.kubeconfig.context, ...(env.kubernetes.kubeconfig.path ? { configPath: env.kubernetes.kubeconfig.path } : {}) };
+    const cluster = {
+      configContext: env.kubernetes.kubeconfig.context,
+      ...(env.kubernetes.kubeconfig.path ? { configPath: env.kubernetes.kubeconfig.path } : {}),
+    };
     new KubernetesProvider(this, "kubernetes", cluster);
     new HelmProvider(this, "helm", { kubernetes: cluster });
     new CloudflareProvider(this, "cloudflare", { apiToken: this.variable(env.dns.apiToken.terraformVariable) });
@@ -77,7 +80,10 @@ export class KubernetesEnvironmentStack extends EnvironmentStack implements Stac
       value: `${this.gitlab.release.name}-gitlab-initial-root-password`,
       description: "Secret (in the namespace) with root's first password: kubectl get secret … -o jsonpath='{.data.password}' | base64 -d",
     });
-    new TerraformOutput(this, "secrets_bucket", { value: env.backups.secretsBucket, description: "Where the Rails secret and SSH host keys are exported, apart from the backups" });
+    new TerraformOutput(this, "secrets_bucket", {
+      value: env.backups.secretsBucket,
+      description: "Where the Rails secret and SSH host keys are exported, apart from the backups",
+    });
     new TerraformOutput(this, "backup_bucket", { value: this.backups.storage.bucket });
   }
 

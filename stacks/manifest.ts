@@ -44,7 +44,10 @@ export class UnlistableStackError extends Error {
   constructor(readonly directories: readonly string[]) {
     super(
       directories
-        .map((d) => `${d}: holds files but no ${STACK_FILE}: the cdktf CLI deletes every stack directory its manifest does not name; move what you need out of it, or synthesize with npm run synth (which never deletes)`)
+        .map(
+          (d) =>
+            `${d}: holds files but no ${STACK_FILE}: the cdktf CLI deletes every stack directory its manifest does not name; move what you need out of it, or synthesize with npm run synth (which never deletes)`,
+        )
         .join("\n"),
     );
     this.name = "UnlistableStackError";

@@ -7,7 +7,8 @@ import { REPO_ROOT } from "./helpers";
 
 /** Everything but installed packages, build output and git's own files. */
 const NOT_SOURCE = new Set(["node_modules", "cdktf.out", ".git"]);
-const BARREL = /from\s+["']@cdktf\/provider-[a-z0-9-]+(\/lib)?\/?["']|import\(\s*["']@cdktf\/provider-[a-z0-9-]+(\/lib)?\/?["']\s*\)|require\(\s*["']@cdktf\/provider-[a-z0-9-]+(\/lib)?\/?["']\s*\)/;
+const BARREL =
+  /from\s+["']@cdktf\/provider-[a-z0-9-]+(\/lib)?\/?["']|import\(\s*["']@cdktf\/provider-[a-z0-9-]+(\/lib)?\/?["']\s*\)|require\(\s*["']@cdktf\/provider-[a-z0-9-]+(\/lib)?\/?["']\s*\)/;
 
 function typescriptFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

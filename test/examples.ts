@@ -68,7 +68,8 @@ export interface SynthesizedStack {
 export function exampleStack(name: string): SynthesizedStack {
   const dir = inject("exampleStacksDir");
   const file = dir ? join(dir, `${name}.json`) : undefined;
-  if (!file || !existsSync(file)) throw new Error(`no synthesized example '${name}': run the tests through this project's vitest config (its globalSetup synthesizes the examples)`);
+  if (!file || !existsSync(file))
+    throw new Error(`no synthesized example '${name}': run the tests through this project's vitest config (its globalSetup synthesizes the examples)`);
   return JSON.parse(readFileSync(file, "utf8"));
 }
 
@@ -95,4 +96,3 @@ export function userDataText(resource: { user_data?: string; user_data_base64?: 
   if (!("text" in decoded)) throw new Error(`user data not readable offline: ${decoded.unknown}`);
   return decoded.text;
 }
-

@@ -38,7 +38,9 @@ describe("main.ts", () => {
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(readdirSync(join(s.outdir, "stacks")).sort()).toEqual(stackNamesOf(["cluster", "homelab", "k3s-homelab", "production", "staging"]));
-    expect(Object.keys(JSON.parse(readFileSync(join(s.outdir, "manifest.json"), "utf8")).stacks).sort()).toEqual(stackNamesOf(["cluster", "homelab", "k3s-homelab", "production", "staging"]));
+    expect(Object.keys(JSON.parse(readFileSync(join(s.outdir, "manifest.json"), "utf8")).stacks).sort()).toEqual(
+      stackNamesOf(["cluster", "homelab", "k3s-homelab", "production", "staging"]),
+    );
   });
 
   it("synthesizes only the environments named in GITLAB_ENVIRONMENTS", () => {

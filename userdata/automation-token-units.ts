@@ -34,6 +34,11 @@ export function renderAutomationTokenUnits(p: AutomationTokenUnitsProps): { serv
       // A Rails boot takes a minute or two on a busy server.
       timeoutStartSec: 900,
     }),
-    timer: renderTimer({ description: "Daily renewal of GitLab's automation token", onCalendar: "*-*-* 04:30:00 UTC", persistent: true, randomizedDelaySec: 1800 }),
+    timer: renderTimer({
+      description: "Daily renewal of GitLab's automation token",
+      onCalendar: "*-*-* 04:30:00 UTC",
+      persistent: true,
+      randomizedDelaySec: 1800,
+    }),
   };
 }

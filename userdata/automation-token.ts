@@ -43,7 +43,10 @@ export const AUTOMATION_TOKEN_ENV = { stored: "AUTOMATION_TOKEN_STORED", rotate:
 export const AUTOMATION_TOKEN_LINE_PREFIX = "automation-token ";
 
 function checked(s: Required<AutomationTokenSettings>): Required<AutomationTokenSettings> {
-  for (const [key, value] of [["username", s.username], ["tokenName", s.tokenName]] as const) {
+  for (const [key, value] of [
+    ["username", s.username],
+    ["tokenName", s.tokenName],
+  ] as const) {
     if (!/^[a-z][a-z0-9_.-]{1,62}$/.test(value)) throw new Error(`automation token: ${key} '${value}' must be lower-case letters, digits, '_', '.' or '-'`);
   }
   if (!Number.isInteger(s.expiryDays) || s.expiryDays < 2 || s.expiryDays > 365) {

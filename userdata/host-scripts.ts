@@ -27,15 +27,42 @@ export const HOST_SCRIPTS = [
 ] as const;
 export type HostScript = (typeof HOST_SCRIPTS)[number];
 
+/**
+ * The two lines with which a host script includes a shared library, userdata/scripts/lib/<name>
+ * (preamble.sh: what every EC2 script shares; gitlab-runner.sh: installing gitlab-runner).
+ * Run from the repository they source it, and shellcheck -x follows them; shipped,
+ * hostScript() puts the library's text in their place, so each host gets self-contained scripts.
+ */
+export function libraryInclude(name: string): string {
+  return `# shellcheck source-path=SCRIPTDIR source=lib/${name}\n. "$(dirname "\${BASH_SOURCE[0]}")/lib/${name}"\n`;
+}
+
+const INCLUDE = /^# shellcheck source-path=SCRIPTDIR source=lib\/([a-z0-9-]+\.sh)\n\. "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/lib\/\1"\n/gm;
+
 const cache = new Map<HostScript, string>();
 
+/** A host script as hosts and containers receive it: the repository's file, its libraries inlined. */
 export function hostScript(name: HostScript): string {
   let text = cache.get(name);
   if (text === undefined) {
-    text = readFileSync(join(__dirname, "scripts", name), "utf8");
+    text = inlineLibraries(readFileSync(join(__dirname, "scripts", name), "utf8"), `userdata/scripts/${name}`);
     cache.set(name, text);
   }
   return text;
+}
+
+/** `text` with each libraryInclude() replaced by the library; any other mention of lib/ is refused. */
+export function inlineLibraries(text: string, origin: string): string {
+  const seen = new Set<string>();
+  const inlined = text.replace(INCLUDE, (_, name: string) => {
+    if (seen.has(name)) throw new Error(`${origin} includes lib/${name} more than once`);
+    seen.add(name);
+    const library = readFileSync(join(__dirname, "scripts", "lib", name), "utf8");
+    return `# --- userdata/scripts/lib/${name}, inlined ---\n${library}# --- end of userdata/scripts/lib/${name} ---\n`;
+  });
+  const stray = text.replace(INCLUDE, "").match(/lib\/[\w.-]+\.sh/);
+  if (stray) throw new Error(`${origin} names ${stray[0]} other than in the two include lines hostScript() inlines`);
+  return inlined;
 }
 
 /**

@@ -18,14 +18,7 @@ export class RubyExpression {
   }
 }
 
-export type RubyValue =
-  | string
-  | number
-  | boolean
-  | null
-  | RubyExpression
-  | readonly RubyValue[]
-  | { readonly [key: string]: RubyValue | undefined };
+export type RubyValue = string | number | boolean | null | RubyExpression | readonly RubyValue[] | { readonly [key: string]: RubyValue | undefined };
 
 /** A single-quoted Ruby string: only backslash and single quote need escaping. */
 export function rubyString(s: string): string {

@@ -60,7 +60,13 @@ export interface AutoscalerSettings {
   /** Remove the instances when the runner shuts down. */
   readonly deleteInstancesOnShutdown: boolean;
   /** [runners.autoscaler.connector_config]: how the manager reaches an instance. */
-  readonly connector: { readonly os: "linux"; readonly arch: "amd64" | "arm64"; readonly protocol: "ssh"; readonly username: string; readonly useExternalAddr: boolean };
+  readonly connector: {
+    readonly os: "linux";
+    readonly arch: "amd64" | "arm64";
+    readonly protocol: "ssh";
+    readonly username: string;
+    readonly useExternalAddr: boolean;
+  };
   readonly policies: readonly AutoscalerPolicy[];
 }
 

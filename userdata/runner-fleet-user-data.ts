@@ -101,7 +101,12 @@ export function tokenSyncFiles(): { readonly path: string; readonly permissions:
     {
       path: `${UNITS}/runner-token-sync.timer`,
       permissions: "0644",
-      content: renderTimer({ description: "Check the runner token's version every 5 minutes", onCalendar: TOKEN_SYNC_SCHEDULE, persistent: false, randomizedDelaySec: 60 }),
+      content: renderTimer({
+        description: "Check the runner token's version every 5 minutes",
+        onCalendar: TOKEN_SYNC_SCHEDULE,
+        persistent: false,
+        randomizedDelaySec: 60,
+      }),
     },
     { path: `${SBIN}/runner-token-sync`, permissions: "0755", content: compactScript("runner-token-sync.sh") },
   ];

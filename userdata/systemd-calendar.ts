@@ -51,5 +51,10 @@ const SYSTEMD_SHORTHANDS = /^(minutely|hourly|daily|weekly|monthly|yearly|annual
 
 /** A systemd OnCalendar expression where a cron schedule now goes: it has a time (hh:mm) or is a shorthand, which cron never is. */
 export function isOnCalendarForm(value: unknown): boolean {
-  return typeof value === "string" && cronScheduleProblem(value) !== undefined && /^[A-Za-z0-9 *:,./~-]+$/.test(value) && (/\d:\d/.test(value) || SYSTEMD_SHORTHANDS.test(value.trim()));
+  return (
+    typeof value === "string" &&
+    cronScheduleProblem(value) !== undefined &&
+    /^[A-Za-z0-9 *:,./~-]+$/.test(value) &&
+    (/\d:\d/.test(value) || SYSTEMD_SHORTHANDS.test(value.trim()))
+  );
 }

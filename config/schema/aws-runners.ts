@@ -9,6 +9,7 @@ import { z } from "zod";
 import { durationSeconds, matchesAlways, parseCronPeriod, timeZoneProblem } from "./autoscaler-schedule";
 import { instanceMemoryMiB, memoryMiB, MIN_JOB_MEMORY_MIB, RUNNER_FAMILIES, RUNNER_SYSTEM_RESERVE_MIB } from "./instance-memory";
 import { instanceType, memorySize, pinnedImage, runnerVersion } from "./primitives";
+import { jobDockerAccess } from "./job-docker-access";
 import { registrationFields } from "./runner-registration";
 import { secretsManagerRef } from "./secrets";
 import { retentionDays } from "./shared";
@@ -28,7 +29,7 @@ const shared = {
     .describe(
       "Manual escape hatch: a Secrets Manager secret you fill with a runner token (glrt-…) you created in GitLab yourself. Then the `<env>-gitlab` stack registers no runner. @default the `<env>-gitlab/runner-token` secret this stack creates, whose versions the `<env>-gitlab` stack writes from its gitlab_user_runner",
     ),
-  // Untagged jobs run here, as on the seed's runner (registered without tags).
+  // Untagged jobs run here, as on the reference AWS installation's runner (registered without tags).
   ...registrationFields({ tags: ["docker"], protected: false, runUntagged: true }),
   instanceTypes: z
     .array(instanceType)
@@ -44,13 +45,18 @@ const shared = {
   cacheExpirationDays: retentionDays.default(14).describe("Objects in the shared S3 cache expire after this. @default 14"),
   jobImage: pinnedImage.default("node:20-alpine").describe("Default job image. @default 'node:20-alpine'"),
   privileged: z.boolean().default(true).describe("Privileged job containers (docker builds). @default true"),
-  mountDockerSocket: z.boolean().default(true).describe("Give jobs the host's Docker socket (jobs: the worker's). @default true"),
+  // Was mountDockerSocket (config/deprecations.ts); the default stays what deployed runners have.
+  dockerAccess: jobDockerAccess("socket"),
   jobMemory: memorySize
     .optional()
     .describe(
       "Memory limit per job container. Jobs at once on an instance (concurrent, or capacityPerInstance) × jobMemory must fit the smallest of instanceTypes, less 1 GiB for the system, Docker and the runner. @default that remainder / jobs at once (t3a.large, 2 jobs: '3584m')",
     ),
-  jobCpus: z.string().regex(/^\d+(\.\d+)?$/, "must be a number of CPUs like '1.5'").default("1.5").describe("@default '1.5'"),
+  jobCpus: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, "must be a number of CPUs like '1.5'")
+    .default("1.5")
+    .describe("@default '1.5'"),
 };
 
 const cpuRunners = z
@@ -110,11 +116,15 @@ const idlePolicy = z
 
 const manager = z
   .strictObject({
-    instanceType: instanceType.default("t3a.small").describe("The runner manager's instance type (x86). It runs gitlab-runner and the plugin, no jobs. @default 't3a.small'"),
+    instanceType: instanceType
+      .default("t3a.small")
+      .describe("The runner manager's instance type (x86). It runs gitlab-runner and the plugin, no jobs. @default 't3a.small'"),
     purchaseOption: z
       .enum(["on-demand", "spot"])
       .default("on-demand")
-      .describe("on-demand, or spot (cheaper; an interruption stops the jobs it was running, which GitLab retries per the jobs' retry settings). @default 'on-demand'"),
+      .describe(
+        "on-demand, or spot (cheaper; an interruption stops the jobs it was running, which GitLab retries per the jobs' retry settings). @default 'on-demand'",
+      ),
     rootVolumeGb: z.int().min(10).max(200).default(20).describe("The manager's volume (its logs, the plugin). @default 20"),
   })
   .describe("The runner manager: a one-instance Auto Scaling group, IMDSv2 only, no inbound traffic.");
@@ -124,7 +134,12 @@ const jobsRunners = z
     scaling: z.literal("jobs").describe("jobs: one runner manager (docker-autoscaler) scales a Spot worker group from the job queue, to zero."),
     ...shared,
     capacityPerInstance: z.int().min(1).max(64).default(1).describe("Jobs one worker runs at once (capacity_per_instance). @default 1"),
-    maxInstances: z.int().min(1).max(100).default(6).describe("Most workers at once (max_instances); concurrent is maxInstances × capacityPerInstance. @default 6"),
+    maxInstances: z
+      .int()
+      .min(1)
+      .max(100)
+      .default(6)
+      .describe("Most workers at once (max_instances); concurrent is maxInstances × capacityPerInstance. @default 6"),
     maxUseCount: z
       .int()
       .min(0)
@@ -135,13 +150,17 @@ const jobsRunners = z
       .array(idlePolicy)
       .min(1)
       .default([{ periods: ["* * * * *"], timezone: "UTC", idleCount: 0, idleTime: "20m" }])
-      .describe("Idle capacity by schedule, e.g. one idle job's worth in office hours and none at night. The last policy whose periods match wins. @default no idle workers, unused ones removed after 20m"),
+      .describe(
+        "Idle capacity by schedule, e.g. one idle job's worth in office hours and none at night. The last policy whose periods match wins. @default no idle workers, unused ones removed after 20m",
+      ),
     manager: manager.prefault({}),
     pluginVersion: z
       .string()
       .regex(/^\d+\.\d+$/, "must be a major.minor version like '1.1' (patch releases of it install automatically)")
       .default(DEFAULT_FLEETING_PLUGIN_VERSION)
-      .describe(`Fleeting plugin for AWS, pinned to major.minor: plugin = 'aws:<this>', installed at boot by gitlab-runner fleeting install. @default '${DEFAULT_FLEETING_PLUGIN_VERSION}'`),
+      .describe(
+        `Fleeting plugin for AWS, pinned to major.minor: plugin = 'aws:<this>', installed at boot by gitlab-runner fleeting install. @default '${DEFAULT_FLEETING_PLUGIN_VERSION}'`,
+      ),
   })
   .superRefine((r, ctx) => jobsFitInstances(r, "capacityPerInstance", ctx))
   .superRefine(autoscalerChecks)
@@ -181,7 +200,11 @@ export const SCALING_COUNTERPARTS: Readonly<Record<string, string>> = {
 type Ctx = z.core.$RefinementCtx;
 
 /** Every job at its limit at once must fit the smallest instance the group may launch. */
-function jobsFitInstances(r: { instanceTypes: string[]; jobMemory?: string | undefined } & Record<string, unknown>, slotsField: "concurrent" | "capacityPerInstance", ctx: Ctx): void {
+function jobsFitInstances(
+  r: { instanceTypes: string[]; jobMemory?: string | undefined } & Record<string, unknown>,
+  slotsField: "concurrent" | "capacityPerInstance",
+  ctx: Ctx,
+): void {
   const slots = r[slotsField] as number;
   const sized = r.instanceTypes.map((type, i) => ({ type, i, mib: instanceMemoryMiB(type) }));
   const unknown = sized.filter((s) => s.mib === undefined);

@@ -29,7 +29,10 @@ const subnetId = z.string().regex(/^subnet-[a-f0-9]{8,17}$/, "must be a subnet i
 export const awsSection = z
   .strictObject({
     region: awsRegion.describe("AWS region, e.g. 'eu-west-3'."),
-    vpcId: z.string().regex(/^vpc-[a-f0-9]{8,17}$/, "must be a VPC id like 'vpc-0123456789abcdef0'").describe("Existing VPC."),
+    vpcId: z
+      .string()
+      .regex(/^vpc-[a-f0-9]{8,17}$/, "must be a VPC id like 'vpc-0123456789abcdef0'")
+      .describe("Existing VPC."),
     vpcCidr: cidr.describe("The VPC's CIDR; GitLab's metrics endpoints are open to it."),
     publicSubnetId: subnetId.describe("Public subnet for the GitLab instance (it gets an Elastic IP)."),
     privateSubnetIds: z.array(subnetId).min(1).describe("Private subnets (with NAT) for the runners."),
@@ -45,7 +48,10 @@ export const awsSection = z
       "Image of the GitLab instance, pinned: an AMI id ('ami-…', regional) or an exact dated Canonical Ubuntu LTS (22.04, 24.04) amd64 server image name, which must match exactly one image. Changing it replaces the instance (the data volume stays). Find the current one: " +
         FIND_UBUNTU_AMI,
     ),
-    tags: z.record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/), z.string().max(256)).default({}).describe("Extra tags on every resource."),
+    tags: z
+      .record(z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/), z.string().max(256))
+      .default({})
+      .describe("Extra tags on every resource."),
   })
   .describe("Where on AWS the environment lives.");
 
@@ -55,7 +61,10 @@ const logRetentionDays = z.literal(CLOUDWATCH_RETENTION_DAYS);
 
 const existingBackupBucket = z
   .strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name").describe("The bucket, in the environment's region."),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name")
+      .describe("The bucket, in the environment's region."),
     prefix: z
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/, "must be a key prefix like 'gitlab' or 'teams/gitlab' (no leading or trailing '/')")
@@ -71,7 +80,9 @@ export const awsBackupsSection = z
     existingBucket: existingBackupBucket.optional(),
     schedule: backupSchedule
       .default("0 2 * * *")
-      .describe("When `gitlab-backup create` runs: cron in UTC, as on the other platforms (converted for the instance's systemd timer). A systemd OnCalendar expression is still read, deprecated. @default '0 2 * * *'"),
+      .describe(
+        "When `gitlab-backup create` runs: cron in UTC, as on the other platforms (converted for the instance's systemd timer). A systemd OnCalendar expression is still read, deprecated. @default '0 2 * * *'",
+      ),
     retentionDays: retentionDays.default(30).describe("Backup objects in the dedicated bucket are expired after this (not with existingBucket). @default 30"),
     snapshotRetentionDays: retentionDays.default(14).describe("Daily EBS snapshots of the data volume kept. @default 14"),
     maxAgeHours: z
@@ -86,7 +97,9 @@ export const awsBackupsSection = z
 
 export const awsObservabilitySection = z
   .strictObject({
-    appLogRetentionDays: logRetentionDays.default(30).describe("GitLab and runner logs, in days: one of CloudWatch's periods (1, 3, 5, 7, 14, 30, 60, 90, …, 3653). @default 30"),
+    appLogRetentionDays: logRetentionDays
+      .default(30)
+      .describe("GitLab and runner logs, in days: one of CloudWatch's periods (1, 3, 5, 7, 14, 30, 60, 90, …, 3653). @default 30"),
     systemLogRetentionDays: logRetentionDays.default(14).describe("System logs, in days: one of CloudWatch's periods. @default 14"),
     alarmEmail: emailAddress.optional().describe("Subscribe this address to the alarms' SNS topic."),
     diskUsageAlarmPercent: z.int().min(50).max(99).default(85).describe("@default 85"),

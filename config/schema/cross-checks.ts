@@ -23,7 +23,10 @@ export function hostFields(env: Value): { field: string; host: string | undefine
     { field: "gitlab.sshHostname", host: label(at(env, "gitlab", "sshHostname")) ?? (web && defaultSshHostname(web)) },
     { field: "registry.hostname", host: at(env, "registry", "enabled") === false ? undefined : label(at(env, "registry", "hostname")) },
     { field: "observability.grafanaHostname", host: label(at(env, "observability", "grafanaHostname")) },
-    { field: "kubernetes.argocd.hostname", host: at(env, "kubernetes", "argocd", "enabled") === true ? label(at(env, "kubernetes", "argocd", "hostname")) : undefined },
+    {
+      field: "kubernetes.argocd.hostname",
+      host: at(env, "kubernetes", "argocd", "enabled") === true ? label(at(env, "kubernetes", "argocd", "hostname")) : undefined,
+    },
   ];
 }
 

@@ -1,6 +1,7 @@
 // The docker platform: everything on one Docker host (a homelab VM).
 import { z } from "zod";
 import { absolutePath, cronSchedule, dockerDuration, emailAddress, hostOrIp, httpsUrl, ipv4, memorySize, pinnedImage, runnerVersion } from "./primitives";
+import { jobDockerAccess } from "./job-docker-access";
 import { registrationFields } from "./runner-registration";
 import { hostFileRef } from "./secrets";
 import { alertThresholdsSection, retentionDays } from "./shared";
@@ -34,7 +35,11 @@ export const dockerSection = z
     dataRoot: absolutePath
       .default("/srv/gitlab")
       .describe("Host directory under which every container's persistent data lives, and secrets/ the secret files. @default '/srv/gitlab'"),
-    networkName: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/).default("gitlab").describe("Private Docker network. @default 'gitlab'"),
+    networkName: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,62}$/)
+      .default("gitlab")
+      .describe("Private Docker network. @default 'gitlab'"),
     networkCidr: z
       .cidrv4()
       .refine((cidr) => Number(cidr.split("/")[1]) <= 28, "must be a /28 or larger: Traefik and Prometheus take fixed addresses at its end")
@@ -46,11 +51,6 @@ export const dockerSection = z
     images: dockerImagesSection.prefault({}),
   })
   .describe("The Docker host everything runs on.");
-
-const jobDockerAccess = z
-  .enum(["none", "socket"])
-  .default("none")
-  .describe("'none': build jobs cannot reach any Docker daemon (safe). 'socket': mount the host's socket into jobs (they can then control the host). @default 'none'");
 
 /** The runners' host-file tokens: the `<env>-gitlab` stack registers the runners and hands their tokens over. */
 const removedRunnerToken = z
@@ -71,7 +71,7 @@ export const dockerRunnersSection = z
         token: removedRunnerToken,
         ...registrationFields({ tags: ["docker"], protected: false, runUntagged: false }),
         jobImage: pinnedImage.default("alpine:3.20").describe("@default 'alpine:3.20'"),
-        dockerAccess: jobDockerAccess,
+        dockerAccess: jobDockerAccess("none"),
         privileged: z.boolean().default(false).describe("Privileged job containers. @default false"),
         jobMemory: memorySize.optional().describe("Memory limit per job container."),
         dns: z
@@ -89,9 +89,7 @@ export const dockerRunnersSection = z
           ),
       })
       .describe("Build runner, tag 'docker': every job in a fresh container."),
-    cleanupSchedule: cronSchedule
-      .default("0 */6 * * *")
-      .describe("When unused Docker data is pruned, as cron in UTC. @default '0 */6 * * *' (every 6 hours)"),
+    cleanupSchedule: cronSchedule.default("0 */6 * * *").describe("When unused Docker data is pruned, as cron in UTC. @default '0 */6 * * *' (every 6 hours)"),
     cleanupOlderThan: dockerDuration
       .default("4h")
       .describe("Only prune the runners' stopped containers, dangling images and build cache older than this. @default '4h'"),
@@ -104,7 +102,9 @@ export const dockerRunnersSection = z
         ...registrationFields({ tags: ["deploy"], protected: true, runUntagged: false }),
         jobImage: pinnedImage
           .optional()
-          .describe("Default image of deploy jobs; jobs install what else they need (e.g. `apk add ansible`). @default docker.images.dockerCli (the Docker CLI with Compose)"),
+          .describe(
+            "Default image of deploy jobs; jobs install what else they need (e.g. `apk add ansible`). @default docker.images.dockerCli (the Docker CLI with Compose)",
+          ),
       })
       .optional()
       .describe(
@@ -112,6 +112,9 @@ export const dockerRunnersSection = z
       ),
   })
   .describe("Two runners as a security boundary: build jobs without the host's Docker, deploys from protected refs only.");
+
+/** The docker runners' settings as config parsed them (defaults applied): what the runner containers and their config.toml take whole. */
+export type DockerRunnersConfig = z.infer<typeof dockerRunnersSection>;
 
 export const dockerBackupsSection = z
   .strictObject({
@@ -123,7 +126,12 @@ export const dockerBackupsSection = z
       })
       .describe("Where archives and the config/secrets copy go."),
     retentionDays: retentionDays.default(14).describe("@default 14"),
-    maxAgeHours: z.int().min(2).max(24 * 14).default(26).describe("Alert when the newest backup is older. @default 26"),
+    maxAgeHours: z
+      .int()
+      .min(2)
+      .max(24 * 14)
+      .default(26)
+      .describe("Alert when the newest backup is older. @default 26"),
   })
   .describe("Scheduled `gitlab-backup create` to an NFS share, plus gitlab.rb and gitlab-secrets.json.");
 
@@ -154,7 +162,11 @@ export const dockerObservabilitySection = z
     alertReceiver: alertReceiver.describe("Where Alertmanager sends alerts: { email: … } or { webhook: … }."),
     alertThresholds: alertThresholdsSection.prefault({}),
     grafanaAdminPassword: hostFileRef.describe("File holding Grafana's admin password (used when Grafana first creates its database)."),
-    grafanaHostname: z.string().regex(/^[a-z0-9-]+$/).default("grafana").describe("@default 'grafana'"),
+    grafanaHostname: z
+      .string()
+      .regex(/^[a-z0-9-]+$/)
+      .default("grafana")
+      .describe("@default 'grafana'"),
     grafanaSso: z
       .strictObject({
         label: z.string().min(1).default("SSO").describe("Button label on Grafana's sign-in page. @default 'SSO'"),
@@ -164,7 +176,11 @@ export const dockerObservabilitySection = z
         clientId: z.string().min(1).describe("OAuth client id of Grafana's application in the IdP (not a secret)."),
         clientSecret: hostFileRef.describe("File holding the OAuth client secret."),
         adminGroup: z.string().min(1).default("grafana-admins").describe("IdP group whose members are Grafana Admins. @default 'grafana-admins'"),
-        editorGroup: z.string().min(1).default("grafana-editors").describe("IdP group whose members are Grafana Editors; everyone else is a Viewer. @default 'grafana-editors'"),
+        editorGroup: z
+          .string()
+          .min(1)
+          .default("grafana-editors")
+          .describe("IdP group whose members are Grafana Editors; everyone else is a Viewer. @default 'grafana-editors'"),
       })
       .optional()
       .describe(
@@ -179,7 +195,6 @@ export const dockerObservabilitySection = z
       ),
   })
   .describe("Prometheus, Alertmanager and Grafana on the same host.");
-
 
 export const dockerTlsSection = z
   .strictObject({

@@ -15,7 +15,9 @@ export function gitlabVersionOfChart(chartVersion: string): { gitlab: string } |
   const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(chartVersion);
   if (!m) return { problem: `'${chartVersion}' is not an exact chart version like '9.9.1'` };
   if (Number(m[1]) !== SUPPORTED_CHART_MAJOR) {
-    return { problem: `chart ${chartVersion} is not supported: this platform renders values for GitLab's chart ${SUPPORTED_CHART_MAJOR}.x (GitLab ${GITLAB_MAJOR}.x)` };
+    return {
+      problem: `chart ${chartVersion} is not supported: this platform renders values for GitLab's chart ${SUPPORTED_CHART_MAJOR}.x (GitLab ${GITLAB_MAJOR}.x)`,
+    };
   }
   return { gitlab: `${GITLAB_MAJOR}.${m[2]}.${m[3]}` };
 }

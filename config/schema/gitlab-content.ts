@@ -12,7 +12,9 @@ const accessLevel = z.enum(["no one", "developer", "maintainer", "admin"]);
 /** One path segment of a group or project, as GitLab accepts it. */
 const SEGMENT = "[A-Za-z0-9_][A-Za-z0-9_.-]*";
 const pathSegmentProblem = (path: string): string | undefined =>
-  path.split("/").some((s) => s.endsWith(".git") || s.endsWith(".atom") || s.endsWith(".")) ? "must not have a segment ending in '.', '.git' or '.atom'" : undefined;
+  path.split("/").some((s) => s.endsWith(".git") || s.endsWith(".atom") || s.endsWith("."))
+    ? "must not have a segment ending in '.', '.git' or '.atom'"
+    : undefined;
 
 const groupPath = z
   .string()
@@ -47,9 +49,7 @@ const branchProtection = z.strictObject({
 });
 
 const group = z.strictObject({
-  path: groupPath.describe(
-    "Full path of the group, e.g. 'platform', or 'platform/tools' for a subgroup (its parent listed here too, or already in GitLab).",
-  ),
+  path: groupPath.describe("Full path of the group, e.g. 'platform', or 'platform/tools' for a subgroup (its parent listed here too, or already in GitLab)."),
   name: z.string().min(1).max(255).optional().describe("Display name. @default the path's last segment"),
   description: z.string().max(2000).optional(),
   visibility: visibility.default("private").describe("@default 'private'"),
@@ -150,7 +150,10 @@ export function gitlabContentProblems(gitlab: unknown): Issue[] {
   });
   const signup = (g.settings as Record<string, unknown> | undefined)?.signupEnabled;
   if (g.sso && signup === true) {
-    issues.push({ path: ["settings", "signupEnabled"], message: "must be false with gitlab.sso: accounts come from SSO, and a password sign-up would bypass it" });
+    issues.push({
+      path: ["settings", "signupEnabled"],
+      message: "must be false with gitlab.sso: accounts come from SSO, and a password sign-up would bypass it",
+    });
   }
   return issues;
 }

@@ -26,7 +26,9 @@ export function grafanaAccessProblem(env: Value): string | undefined {
   const sso = at(env, "observability", "grafanaSso");
   const allowFrom = at(env, "observability", "grafanaAllowFrom");
   if (allowFrom === undefined) {
-    return sso === undefined ? "required without observability.grafanaSso: Grafana would face the internet with only its admin password; list your LAN, e.g. ['192.168.1.0/24']" : undefined;
+    return sso === undefined
+      ? "required without observability.grafanaSso: Grafana would face the internet with only its admin password; list your LAN, e.g. ['192.168.1.0/24']"
+      : undefined;
   }
   if (!Array.isArray(allowFrom)) return undefined; // its own problem is reported
   if (at(env, "dns", "proxied") === true) {

@@ -2,13 +2,7 @@
 import { z } from "zod";
 import { awsBackupsSection, awsObservabilitySection, awsSection, awsTlsSection } from "./aws";
 import { awsRunnersSection } from "./aws-runners";
-import {
-  dockerBackupsSection,
-  dockerObservabilitySection,
-  dockerRunnersSection,
-  dockerSection,
-  dockerTlsSection,
-} from "./docker";
+import { dockerBackupsSection, dockerObservabilitySection, dockerRunnersSection, dockerSection, dockerTlsSection } from "./docker";
 import { at, crossCheck, crossCheckWith, withUniqueHostNames } from "./cross-checks";
 import { grafanaAccessProblem } from "./grafana-access";
 import { gitlabSection } from "./gitlab";
@@ -40,7 +34,10 @@ const awsEnvironmentObject = z.strictObject({
   ...common,
   aws: awsSection,
   gitlab: gitlabSection(secretsManagerRef, { defaultSshPort: 22 }),
-  dns: dnsSection(terraformVariableRef, { proxiedByDefault: true, proxiedNote: "Proxied, with the zone's SSL mode Full (strict), Cloudflare's WAF and rate limits stand in front of GitLab." }),
+  dns: dnsSection(terraformVariableRef, {
+    proxiedByDefault: true,
+    proxiedNote: "Proxied, with the zone's SSL mode Full (strict), Cloudflare's WAF and rate limits stand in front of GitLab.",
+  }),
   tls: awsTlsSection,
   runners: awsRunnersSection,
   backups: awsBackupsSection.prefault({}),
@@ -86,7 +83,9 @@ export const dockerEnvironmentSchema = crossCheckWith(
 );
 
 const kubernetesEnvironmentObject = z.strictObject({
-  platform: z.literal("kubernetes").describe("GitLab's Helm chart and the gitlab-runner chart on an existing cluster, from one k3s node to a production cluster."),
+  platform: z
+    .literal("kubernetes")
+    .describe("GitLab's Helm chart and the gitlab-runner chart on an existing cluster, from one k3s node to a production cluster."),
   ...common,
   kubernetes: kubernetesSection,
   gitlab: kubernetesGitlabSection,

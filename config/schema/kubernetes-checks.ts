@@ -55,7 +55,9 @@ export const KUBERNETES_CHECKS: readonly Check[] = [
     path: "kubernetes.argocd.hostname",
     problem: (env) => {
       const host = at(env, "kubernetes", "argocd", "enabled") === true ? at(env, "kubernetes", "argocd", "hostname") : undefined;
-      return host !== undefined && hostNamesTaken(env).includes(host) ? `is '${String(host)}', a host name GitLab already uses: give Argo CD its own` : undefined;
+      return host !== undefined && hostNamesTaken(env).includes(host)
+        ? `is '${String(host)}', a host name GitLab already uses: give Argo CD its own`
+        : undefined;
     },
   },
   {

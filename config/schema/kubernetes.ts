@@ -23,7 +23,10 @@ export const existingSecretRef = z
     kubernetesSecret: z
       .strictObject({
         name: kubernetesName.describe("Name of the Secret in the GitLab namespace."),
-        key: z.string().regex(/^[-._a-zA-Z0-9]{1,253}$/, "must be a Secret data key").describe("Key in the Secret holding the value."),
+        key: z
+          .string()
+          .regex(/^[-._a-zA-Z0-9]{1,253}$/, "must be a Secret data key")
+          .describe("Key in the Secret holding the value."),
       })
       .describe("An existing Secret in the GitLab namespace; the chart reads the value from it."),
   })
@@ -78,7 +81,10 @@ export const kubernetesGitlabSection = gitlabSection(kubernetesSecretRef, { defa
     .optional()
     .describe("Puma (web and API) pods."),
   sidekiq: z
-    .strictObject({ ...replicas, concurrency: z.int().min(1).max(100).optional().describe("Threads per Sidekiq pod. @default 5 with memoryProfile 'small', else 20") })
+    .strictObject({
+      ...replicas,
+      concurrency: z.int().min(1).max(100).optional().describe("Threads per Sidekiq pod. @default 5 with memoryProfile 'small', else 20"),
+    })
     .refine(...minNotAboveMax)
     .optional()
     .describe("Sidekiq (background jobs) pods."),
@@ -90,11 +96,15 @@ const storageSection = z
       .string()
       .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[a-z0-9.-]+)?$/, "must be a provisioner name like 'rancher.io/local-path' or 'ebs.csi.aws.com'")
       .optional()
-      .describe("Provisioner of the StorageClass created for GitLab's volumes, with reclaimPolicy Retain (k3s: 'rancher.io/local-path'; EKS: 'ebs.csi.aws.com')."),
+      .describe(
+        "Provisioner of the StorageClass created for GitLab's volumes, with reclaimPolicy Retain (k3s: 'rancher.io/local-path'; EKS: 'ebs.csi.aws.com').",
+      ),
     parameters: z.record(z.string(), z.string()).default({}).describe("Parameters of that StorageClass, e.g. { type: gp3, encrypted: 'true' }. @default {}"),
     existingClass: kubernetesName
       .optional()
-      .describe("Use this existing StorageClass instead. Its reclaim policy cannot be checked here: the K8S-PV-RETAIN policy flags it until suppressed with a reason."),
+      .describe(
+        "Use this existing StorageClass instead. Its reclaim policy cannot be checked here: the K8S-PV-RETAIN policy flags it until suppressed with a reason.",
+      ),
     gitalyGb: z.int().min(1).max(65536).default(50).describe("Gitaly's volume (repositories). @default 50"),
     postgresqlGb: z.int().min(1).max(65536).default(20).describe("The bundled PostgreSQL's volume. @default 20"),
     redisGb: z.int().min(1).max(1024).default(5).describe("The bundled Redis's volume. @default 5"),
@@ -124,7 +134,9 @@ const certManagerSection = z
       .regex(/^v\d+\.\d+\.\d+$/, "must be an exact cert-manager chart version like 'v1.21.1'")
       .default("v1.21.1")
       .describe("@default 'v1.21.1'"),
-    namespace: kubernetesNamespace.default("cert-manager").describe("cert-manager's namespace: the ClusterIssuer's Cloudflare token Secret lives there. @default 'cert-manager'"),
+    namespace: kubernetesNamespace
+      .default("cert-manager")
+      .describe("cert-manager's namespace: the ClusterIssuer's Cloudflare token Secret lives there. @default 'cert-manager'"),
   })
   .describe("cert-manager issues the TLS certificates: Let's Encrypt by DNS-01 through Cloudflare.");
 
@@ -136,7 +148,9 @@ const argocdSection = z
     hostname: dnsLabel.default("argocd").describe("Argo CD's host name under the domain. @default 'argocd'"),
     sso: z
       .strictObject({
-        issuer: httpsUrl.optional().describe("OIDC issuer. @default this environment's GitLab (an OIDC provider: create an application with scopes openid, profile, email)"),
+        issuer: httpsUrl
+          .optional()
+          .describe("OIDC issuer. @default this environment's GitLab (an OIDC provider: create an application with scopes openid, profile, email)"),
         clientId: z.string().min(1).describe("OIDC client id (GitLab: the application id)."),
         clientSecret: terraformVariableRef.describe("Variable holding the OIDC client secret."),
         adminEmails: z.array(emailAddress).default([]).describe("Users made Argo CD admins; everyone else who signs in reads only. @default []"),
@@ -146,8 +160,14 @@ const argocdSection = z
     application: z
       .strictObject({
         name: kubernetesName.describe("Name of the Argo CD Application."),
-        repoUrl: z.string().regex(/^(https:\/\/|ssh:\/\/|git@)\S+$/, "must be a Git URL (https://, ssh:// or git@)").describe("Repository Argo CD syncs from."),
-        path: z.string().regex(/^[A-Za-z0-9._/-]+$/, "must be a path inside the repository").describe("Directory of manifests in it."),
+        repoUrl: z
+          .string()
+          .regex(/^(https:\/\/|ssh:\/\/|git@)\S+$/, "must be a Git URL (https://, ssh:// or git@)")
+          .describe("Repository Argo CD syncs from."),
+        path: z
+          .string()
+          .regex(/^[A-Za-z0-9._/-]+$/, "must be a path inside the repository")
+          .describe("Directory of manifests in it."),
         targetRevision: z.string().min(1).default("main").describe("Branch, tag or commit. @default 'main'"),
         namespace: kubernetesNamespace.describe("Namespace the manifests are deployed into (created if missing)."),
       })
@@ -173,7 +193,10 @@ export const kubernetesSection = z
           .regex(/^(~|\/)[^\s]*$/, "must be an absolute path or start with ~/")
           .optional()
           .describe("kubeconfig file. @default KUBE_CONFIG_PATH from the environment (CI: a File variable)"),
-        context: z.string().regex(/^[A-Za-z0-9@:/_.-]{1,253}$/, "must be a kubeconfig context name").describe("Context naming the cluster and credentials."),
+        context: z
+          .string()
+          .regex(/^[A-Za-z0-9@:/_.-]{1,253}$/, "must be a kubeconfig context name")
+          .describe("Context naming the cluster and credentials."),
       })
       .describe("How Terraform reaches the cluster (at plan time too)."),
     namespace: kubernetesNamespace.default("gitlab").describe("GitLab's namespace. @default 'gitlab'"),
@@ -188,14 +211,16 @@ export const kubernetesSection = z
   })
   .describe("The existing cluster and what the platform installs around GitLab.");
 
-const bucketPrefix = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{2,40}[a-z0-9]$/, "must be 4-42 lower-case letters, digits or '-' (bucket names are global on S3)");
+const bucketPrefix = z.string().regex(/^[a-z0-9][a-z0-9-]{2,40}[a-z0-9]$/, "must be 4-42 lower-case letters, digits or '-' (bucket names are global on S3)");
 
 export const objectStorageSection = z
   .strictObject({
     endpoint: httpsUrl.optional().describe("An S3-compatible service (MinIO on a NAS, Ceph RGW), e.g. 'https://s3.nas.example.com'. @default AWS S3"),
-    region: z.string().regex(/^[a-z0-9-]{2,32}$/, "must be a region like 'eu-west-3'").default("us-east-1").describe("@default 'us-east-1'"),
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]{2,32}$/, "must be a region like 'eu-west-3'")
+      .default("us-east-1")
+      .describe("@default 'us-east-1'"),
     pathStyle: z.boolean().default(false).describe("Path-style bucket URLs (most S3-compatible services). @default false"),
     bucketPrefix: bucketPrefix.describe(
       "The buckets (created beforehand, private) are <prefix>-artifacts, -lfs, -uploads, -packages, -mr-diffs, -terraform-state, -ci-secure-files, -dependency-proxy, -registry, -backups and -backups-tmp.",
@@ -218,11 +243,14 @@ export const objectStorageSection = z
       )
       .describe("How GitLab, the registry and the backups authenticate."),
   })
-  .refine((o) => typeof o !== "object" || o === null || !(o.endpoint && typeof o.credentials === "object" && o.credentials !== null && "iamRoleArn" in o.credentials), {
-    message: "IAM roles (IRSA) need AWS's own endpoints: leave objectStorage.endpoint out",
-    path: ["endpoint"],
-    when: () => true,
-  })
+  .refine(
+    (o) => typeof o !== "object" || o === null || !(o.endpoint && typeof o.credentials === "object" && o.credentials !== null && "iamRoleArn" in o.credentials),
+    {
+      message: "IAM roles (IRSA) need AWS's own endpoints: leave objectStorage.endpoint out",
+      path: ["endpoint"],
+      when: () => true,
+    },
+  )
   .describe(
     "S3 or S3-compatible storage outside the cluster for artifacts, LFS, uploads, packages, registry images and backups. The chart's bundled MinIO is not used: it would keep the backups on the cluster they protect.",
   );
@@ -240,7 +268,9 @@ export const kubernetesRunnersSection = z
       .describe("Removed: the runner's token comes from the gitlab_user_runner of the `<env>-gitlab` stack."),
     // One runner for the cluster: untagged jobs run here, as on the runner created by hand before.
     ...registrationFields({ tags: ["kubernetes"], protected: false, runUntagged: true }),
-    namespace: kubernetesNamespace.default("gitlab-runner").describe("Namespace of the runner and its job pods, apart from GitLab's secrets. @default 'gitlab-runner'"),
+    namespace: kubernetesNamespace
+      .default("gitlab-runner")
+      .describe("Namespace of the runner and its job pods, apart from GitLab's secrets. @default 'gitlab-runner'"),
     concurrent: z.int().min(1).max(64).default(4).describe("Jobs at once. @default 4"),
     jobImage: pinnedImage.default("alpine:3.20").describe("@default 'alpine:3.20'"),
     privileged: z.boolean().default(false).describe("Privileged job pods (Docker-in-Docker). A privileged pod is root on its node. @default false"),
@@ -255,7 +285,12 @@ export const kubernetesBackupsSection = z
       .string()
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a bucket name")
       .describe("Bucket for the exported Rails secret and SSH host keys (gitlab-secrets.json's equivalent), apart from the backups (GitLab's advice)."),
-    maxAgeHours: z.int().min(2).max(24 * 14).default(26).describe("Alert when the newest backup is older. @default 26"),
+    maxAgeHours: z
+      .int()
+      .min(2)
+      .max(24 * 14)
+      .default(26)
+      .describe("Alert when the newest backup is older. @default 26"),
     scratchGb: z.int().min(1).max(16384).default(20).describe("Scratch volume of the backup job (an ephemeral volume). @default 20"),
   })
   .describe("The chart's toolbox backup CronJob to <objectStorage.bucketPrefix>-backups, plus a separate export of the secrets a restore needs.");
@@ -265,7 +300,9 @@ export const kubernetesObservabilitySection = z
     prometheusOperator: z
       .boolean()
       .default(false)
-      .describe("The cluster runs the Prometheus operator (kube-prometheus-stack): create ServiceMonitors, PodMonitors and a PrometheusRule with the platform's alert rules. @default false"),
+      .describe(
+        "The cluster runs the Prometheus operator (kube-prometheus-stack): create ServiceMonitors, PodMonitors and a PrometheusRule with the platform's alert rules. @default false",
+      ),
     selectorLabels: z
       .record(z.string().regex(/^[A-Za-z0-9._/-]{1,63}$/), z.string().max(63))
       .default({})

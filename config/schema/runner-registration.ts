@@ -1,7 +1,7 @@
 // How a runner is registered in GitLab by the `<env>-gitlab` stack (a gitlab_user_runner): its
 // tags, whether it runs only protected refs' jobs, and whether it picks up untagged jobs. The
 // same three fields on every platform; each runner's defaults are what it did before Terraform
-// registered it (the seeds' tags, the deploy runner protected).
+// registered it (the reference installations' tags, the deploy runner protected).
 import { z } from "zod";
 
 /** The defaults of one runner's registration. */
@@ -24,10 +24,7 @@ export function registrationFields(d: RegistrationDefaults) {
       .min(1, "a runner needs at least one tag (policy GITLAB-RUNNER-TAGGED): jobs choose it by tag")
       .default([...d.tags])
       .describe(`Tags of the runner in GitLab; jobs pick it with \`tags:\`. @default ${list}`),
-    protected: z
-      .boolean()
-      .default(d.protected)
-      .describe(`Run only jobs of protected branches and tags (access level ref_protected). @default ${d.protected}`),
+    protected: z.boolean().default(d.protected).describe(`Run only jobs of protected branches and tags (access level ref_protected). @default ${d.protected}`),
     runUntagged: z
       .boolean()
       .default(d.runUntagged)

@@ -18,7 +18,9 @@ export function dnsSection<S extends z.ZodType>(secretRef: S, platform: { readon
         .string()
         .regex(/^[a-f0-9]{32}$/, "must be the 32-character Cloudflare zone id (Overview page of the zone)")
         .describe("Cloudflare zone id of the domain."),
-      apiToken: secretRef.describe("Reference to a Cloudflare API token with Zone:DNS:Edit, plus Zone:Zone:Read on docker (Traefik's DNS-01) and Zone:Zone Settings:Edit on aws."),
+      apiToken: secretRef.describe(
+        "Reference to a Cloudflare API token with Zone:DNS:Edit, plus Zone:Zone:Read on docker (Traefik's DNS-01) and Zone:Zone Settings:Edit on aws.",
+      ),
       proxied: z
         .boolean()
         .default(platform.proxiedByDefault)
@@ -48,15 +50,26 @@ export const alertThresholdsSection = z
       .default(D.sidekiqQueueBacklog)
       .describe(`Jobs waiting in all Sidekiq queues together for 15 minutes before GitLabSidekiqQueueBacklog fires. @default ${D.sidekiqQueueBacklog}`),
     sidekiqFailureRatio: ratio(D.sidekiqFailureRatio, "Share of Sidekiq jobs failing over 15 minutes at which GitLabSidekiqJobFailureRate fires."),
-    ciJobFailureRatio: ratio(D.ciJobFailureRatio, "Share of CI jobs failing for reasons other than their own script or timeout, over 30 minutes, at which GitLabCiJobFailureRate fires."),
+    ciJobFailureRatio: ratio(
+      D.ciJobFailureRatio,
+      "Share of CI jobs failing for reasons other than their own script or timeout, over 30 minutes, at which GitLabCiJobFailureRate fires.",
+    ),
     pumaSaturationRatio: ratio(D.pumaSaturationRatio, "Busy Puma threads over all Puma threads at which GitLabPumaSaturated fires."),
-    diskFreeWarningRatio: ratio(D.diskFreeWarningRatio, "Free share of a filesystem (docker) or volume (kubernetes) below which GitLabDiskSpaceLow fires (warning)."),
+    diskFreeWarningRatio: ratio(
+      D.diskFreeWarningRatio,
+      "Free share of a filesystem (docker) or volume (kubernetes) below which GitLabDiskSpaceLow fires (warning).",
+    ),
     diskFreeCriticalRatio: ratio(D.diskFreeCriticalRatio, "Free share below which GitLabDiskNearlyFull fires (critical); below diskFreeWarningRatio."),
   })
   .check((ctx) => {
     const { diskFreeWarningRatio: warning, diskFreeCriticalRatio: critical } = ctx.value;
     if (critical < warning) return;
-    ctx.issues.push({ code: "custom", input: critical, path: ["diskFreeCriticalRatio"], message: `must be below diskFreeWarningRatio (${warning}), got ${critical}` });
+    ctx.issues.push({
+      code: "custom",
+      input: critical,
+      path: ["diskFreeCriticalRatio"],
+      message: `must be below diskFreeWarningRatio (${warning}), got ${critical}`,
+    });
   })
   .describe("Thresholds of the alert rules, each defaulted; the backup age is backups.maxAgeHours. @default the defaults of each field");
 
@@ -70,7 +83,11 @@ export const policySection = z
             .string()
             .regex(/^[a-z][a-z0-9-]*(\/[A-Za-z0-9_.-]+)+$/, "must be a resource's construct path like 'staging/gitlab-server/sg'")
             .describe("Construct path of the one resource, exactly as printed in the violation."),
-          reason: z.string().trim().min(20, "must explain in at least 20 characters why the risk is accepted").describe("Why the risk is accepted; kept in review history."),
+          reason: z
+            .string()
+            .trim()
+            .min(20, "must explain in at least 20 characters why the risk is accepted")
+            .describe("Why the risk is accepted; kept in review history."),
         }),
       )
       .default([])
@@ -83,13 +100,19 @@ export const stateSection = z
     z.strictObject({ backend: z.literal("local").describe("terraform.<env>.tfstate in the project root (homelab, trying things out).") }),
     z.strictObject({
       backend: z.literal("s3").describe("An S3 bucket with Terraform's native lock file (Terraform >= 1.10)."),
-      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name").describe("Existing state bucket (versioned, encrypted)."),
+      bucket: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name")
+        .describe("Existing state bucket (versioned, encrypted)."),
       key: z
         .string()
         .regex(/^[A-Za-z0-9!_.*'()/-]+\.tfstate$/, "must be an object key ending in .tfstate")
         .optional()
         .describe("Object key. @default 'gitlab-platform/<environment>.tfstate'"),
-      region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region like 'eu-west-3'").describe("Region of the bucket."),
+      region: z
+        .string()
+        .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region like 'eu-west-3'")
+        .describe("Region of the bucket."),
       kmsKeyId: z.string().startsWith("arn:aws", "must be a KMS key ARN").optional().describe("Encrypt state with this KMS key. @default SSE-S3"),
     }),
     z.strictObject({

@@ -1,7 +1,7 @@
-// Backups on aws: a versioned S3 bucket (or a prefix of an existing one, as the
-// seed's nex-staging-backups/gitlab/) receiving GitLab's nightly archive and, separately,
-// /etc/gitlab; daily DLM snapshots of the data volume; an alarm when no backup has
-// succeeded for too long.
+// Backups on aws: a versioned S3 bucket (or a prefix of an existing one, as the reference AWS
+// installation's nex-staging-backups/gitlab/) receiving GitLab's nightly archive and,
+// separately, /etc/gitlab; daily DLM snapshots of the data volume; an alarm when no backup
+// has succeeded for too long.
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DlmLifecyclePolicy } from "@cdktf/provider-aws/lib/dlm-lifecycle-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
@@ -109,7 +109,6 @@ export class AwsBackups extends Construct {
       { path: "/etc/systemd/system/gitlab-backup.service", permissions: "0644", content: units.service },
       { path: `/etc/systemd/system/${BACKUP_TIMER}`, permissions: "0644", content: units.timer },
     ];
-
   }
 
   /** Daily EBS snapshots of the data volume (a second line beside the S3 archives). */
@@ -143,7 +142,6 @@ export class AwsBackups extends Construct {
         ],
       },
     });
-
   }
 
   private backupTooOld(props: AwsBackupsProps): CloudwatchMetricAlarm {
@@ -180,7 +178,13 @@ export class AwsBackups extends Construct {
         ...(this.prefix
           ? [
               // A shared bucket: this environment's prefix and nothing else of it.
-              { Sid: "ListBackupPrefix", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [this.bucketArn], Condition: { StringLike: { "s3:prefix": [`${this.prefix}/*`] } } },
+              {
+                Sid: "ListBackupPrefix",
+                Effect: "Allow",
+                Action: ["s3:ListBucket"],
+                Resource: [this.bucketArn],
+                Condition: { StringLike: { "s3:prefix": [`${this.prefix}/*`] } },
+              },
               { Sid: "BackupBucketLocation", Effect: "Allow", Action: ["s3:GetBucketLocation"], Resource: [this.bucketArn] },
             ]
           : [{ Sid: "ListBackupBucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation"], Resource: [this.bucketArn] }]),

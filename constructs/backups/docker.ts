@@ -95,7 +95,6 @@ export class DockerBackups extends Construct {
       driverOpts: { type: "nfs", o: mountOptions, device },
       labels: [{ label: KEEP_LABEL, value: "true" }],
     });
-
   }
 
   /** busybox crond running the backup on its schedule and the share check every 5 minutes. */

@@ -56,7 +56,13 @@ export class GitLabSecretsExport extends Construct {
             backoffLimit: 2,
             template: {
               metadata: { labels: { ...MANAGED_BY } },
-              spec: exportPod({ serviceAccount: account.metadata.name, script: script.metadata.name, image: props.server.toolboxImage, server: props.server, env: exportEnv(props) }),
+              spec: exportPod({
+                serviceAccount: account.metadata.name,
+                script: script.metadata.name,
+                image: props.server.toolboxImage,
+                server: props.server,
+                env: exportEnv(props),
+              }),
             },
           },
         },
@@ -78,7 +84,12 @@ function exportEnv(props: GitLabSecretsExportProps) {
     { name: "SHELL_HOST_KEYS_DIR", value: MOUNTS.ssh },
     { name: "TMPDIR", value: MOUNTS.scratch },
     { name: "AWS_DEFAULT_REGION", value: storage.region },
-    ...(storage.endpoint ? [{ name: "S3_ENDPOINT", value: storage.endpoint }, { name: "AWS_REQUEST_CHECKSUM_CALCULATION", value: "WHEN_REQUIRED" }] : []),
+    ...(storage.endpoint
+      ? [
+          { name: "S3_ENDPOINT", value: storage.endpoint },
+          { name: "AWS_REQUEST_CHECKSUM_CALCULATION", value: "WHEN_REQUIRED" },
+        ]
+      : []),
     ...(storage.keys ? [secretEnv("AWS_ACCESS_KEY_ID", storage.keys.accessKeyId), secretEnv("AWS_SECRET_ACCESS_KEY", storage.keys.secretAccessKey)] : []),
   ];
 }

@@ -48,7 +48,9 @@ export class KubernetesBackups extends Construct {
         data: { "access-key-id": c.accessKeyId, "secret-access-key": c.secretAccessKey },
       });
     }
-    const keys = this.credentials ? { accessKeyId: this.credentials.ref("access-key-id"), secretAccessKey: this.credentials.ref("secret-access-key") } : undefined;
+    const keys = this.credentials
+      ? { accessKeyId: this.credentials.ref("access-key-id"), secretAccessKey: this.credentials.ref("secret-access-key") }
+      : undefined;
     this.storage = {
       region: props.region,
       bucket: props.bucket,

@@ -26,10 +26,7 @@ export class AwsDnsTls extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsDnsTlsProps) {
     super(scope, id);
-    const records: HostRecord[] = [
-      ...props.webHosts.map((h) => ({ ...h, proxied: props.proxied })),
-      { id: "git-ssh", name: props.sshHost, proxied: false },
-    ];
+    const records: HostRecord[] = [...props.webHosts.map((h) => ({ ...h, proxied: props.proxied })), { id: "git-ssh", name: props.sshHost, proxied: false }];
     this.records = new CloudflareRecords(this, "records", { zoneId: props.zoneId, address: props.address, records });
     if (props.strictSslMode) {
       new ZoneSetting(this, "ssl-strict", {

@@ -65,7 +65,13 @@ export class KubernetesDnsTls extends Construct {
     const issuer = new PlatformManifest(
       this,
       "cluster-issuer",
-      clusterIssuer({ name: props.issuerName, email: props.acme.email, staging: props.acme.staging, cloudflareToken: token.ref("api-token"), dnsZones: [props.domain] }),
+      clusterIssuer({
+        name: props.issuerName,
+        email: props.acme.email,
+        staging: props.acme.staging,
+        cloudflareToken: token.ref("api-token"),
+        dnsZones: [props.domain],
+      }),
       [token.resource, ...(this.certManager ? [this.certManager.release] : [])],
     );
     this.issuer = { name: props.issuerName, ready: [issuer.resource] };

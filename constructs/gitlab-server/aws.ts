@@ -25,7 +25,6 @@ import { gzippedUserData } from "../ec2-user-data";
 import { BOOTSTRAP_METRICS_STATEMENT } from "../observability/aws";
 import { instanceRole } from "../instance-role";
 
-
 /** Canonical's account, which publishes the official Ubuntu AMIs. */
 const CANONICAL_OWNER_ID = "099720109477";
 
@@ -88,7 +87,6 @@ export class AwsGitLabServer extends Construct {
   /** The Host dimension of the BootstrapFailed metric its bootstrap sends. */
   readonly bootstrapMetricHost: string;
 
-
   constructor(scope: Construct, id: string, props: AwsGitLabServerProps) {
     super(scope, id);
     const tags = (name: string) => ({ ...props.tags, Name: `${props.namePrefix}-${name}` });
@@ -130,7 +128,6 @@ export class AwsGitLabServer extends Construct {
       tags: { ...tags("data"), ...(props.dataVolumeSnapshotTag ? { [props.dataVolumeSnapshotTag.key]: props.dataVolumeSnapshotTag.value } : {}) },
       lifecycle: { preventDestroy: true },
     });
-
   }
 
   /** Git SSH from anywhere; the web ports from anywhere, or from the proxy's ranges only (a group of their own). */
@@ -147,7 +144,10 @@ export class AwsGitLabServer extends Construct {
     ];
     const fromAnywhere: [string, number][] = [["git-ssh", props.omnibus.sshPort], ...(props.webIngressSources ? [] : web)];
     for (const [name, port] of fromAnywhere) {
-      for (const [family, cidr] of [["ipv4", "0.0.0.0/0"], ["ipv6", "::/0"]] as const) {
+      for (const [family, cidr] of [
+        ["ipv4", "0.0.0.0/0"],
+        ["ipv6", "::/0"],
+      ] as const) {
         new VpcSecurityGroupIngressRule(this, `ingress-${name}-${family}`, {
           securityGroupId: group.id,
           description: name,
@@ -172,32 +172,41 @@ export class AwsGitLabServer extends Construct {
   /** Its bootstrap reports failures and reads this environment's secrets, nothing more. */
   private ownPolicies(props: AwsGitLabServerProps): IamRolePolicy[] {
     const ownPolicies: IamRolePolicy[] = [];
-    ownPolicies.push(new IamRolePolicy(this, "report-bootstrap", {
-      role: this.role.id,
-      name: "report-bootstrap",
-      policy: JSON.stringify({ Version: "2012-10-17", Statement: [BOOTSTRAP_METRICS_STATEMENT] }),
-    }));
-    if (props.bootSecrets.length > 0) {
-      ownPolicies.push(new IamRolePolicy(this, "read-boot-secrets", {
+    ownPolicies.push(
+      new IamRolePolicy(this, "report-bootstrap", {
         role: this.role.id,
-        name: "read-boot-secrets",
-        policy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "ReadThisEnvironmentsSecrets",
-              Effect: "Allow",
-              Action: ["secretsmanager:GetSecretValue"],
-              Resource: [...new Set(props.bootSecrets.map((s) => s.arn))].sort(),
-            },
-          ],
+        name: "report-bootstrap",
+        policy: JSON.stringify({ Version: "2012-10-17", Statement: [BOOTSTRAP_METRICS_STATEMENT] }),
+      }),
+    );
+    if (props.bootSecrets.length > 0) {
+      ownPolicies.push(
+        new IamRolePolicy(this, "read-boot-secrets", {
+          role: this.role.id,
+          name: "read-boot-secrets",
+          policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "ReadThisEnvironmentsSecrets",
+                Effect: "Allow",
+                Action: ["secretsmanager:GetSecretValue"],
+                Resource: [...new Set(props.bootSecrets.map((s) => s.arn))].sort(),
+              },
+            ],
+          }),
         }),
-      }));
+      );
     }
     return ownPolicies;
   }
 
-  private serverInstance(props: AwsGitLabServerProps, tags: (name: string) => Record<string, string>, profile: IamInstanceProfile, ownPolicies: readonly IamRolePolicy[]): Instance {
+  private serverInstance(
+    props: AwsGitLabServerProps,
+    tags: (name: string) => Record<string, string>,
+    profile: IamInstanceProfile,
+    ownPolicies: readonly IamRolePolicy[],
+  ): Instance {
     const userData = renderGitlabServerUserData({
       gitlabVersion: props.gitlabVersion,
       metricHost: this.bootstrapMetricHost,
@@ -233,7 +242,6 @@ export class AwsGitLabServer extends Construct {
       // AccessDenied on the first create (more are added with bootsAfter).
       dependsOn: [...ownPolicies],
     });
-
   }
 
   /** The data volume and the Elastic IP follow the instance across replacements. */
@@ -268,11 +276,21 @@ export class AwsGitLabServer extends Construct {
    * own: the proxy's ranges alone use half of a group's inbound rules. (A managed prefix list
    * would not save any: a rule that references one counts as its maximum entries.)
    */
-  private webFrom(props: AwsGitLabServerProps, tags: (name: string) => Record<string, string>, ports: readonly [string, number][], sources: readonly string[]): SecurityGroup {
-    for (const [family, v6] of [["IPv4", false], ["IPv6", true]] as const) {
+  private webFrom(
+    props: AwsGitLabServerProps,
+    tags: (name: string) => Record<string, string>,
+    ports: readonly [string, number][],
+    sources: readonly string[],
+  ): SecurityGroup {
+    for (const [family, v6] of [
+      ["IPv4", false],
+      ["IPv6", true],
+    ] as const) {
       const rules = sources.filter((c) => c.includes(":") === v6).length * ports.length;
       if (rules > SECURITY_GROUP_INBOUND_RULES) {
-        throw new Error(`web ingress needs ${rules} inbound ${family} rules, but a security group takes at most ${SECURITY_GROUP_INBOUND_RULES}: split the ranges over more groups`);
+        throw new Error(
+          `web ingress needs ${rules} inbound ${family} rules, but a security group takes at most ${SECURITY_GROUP_INBOUND_RULES}: split the ranges over more groups`,
+        );
       }
     }
     const group = new SecurityGroup(this, "web-sg", {

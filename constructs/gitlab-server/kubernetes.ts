@@ -1,4 +1,5 @@
-// GitLab from its official Helm chart (seeds 001, 003). The chart's values come from the
+// GitLab from its official Helm chart, as the reference Kubernetes and single-node k3s
+// installations run it. The chart's values come from the
 // typed renderers in userdata/helm/gitlab/: this construct's own part (hosts, ingress, SSH,
 // sizing, databases, object storage, mail, SSO) merged with what the registry, backups and
 // metrics add. Every secret is a Secret the values name: written here from a sensitive
@@ -15,7 +16,17 @@ import { renderAutomationTokenScript, type AutomationTokenSettings } from "../..
 import { openIdConnectProvider } from "../../userdata/oidc-provider";
 import type { KubernetesBackups } from "../backups/kubernetes";
 import type { ClusterIssuerHandle } from "../dns-tls/kubernetes";
-import { CHARTS, MANAGED_BY, PlatformRelease, PlatformSecret, requireReference, requireS3References, secretFrom, type PlatformNamespace, type SecretInput } from "../kubernetes-conventions";
+import {
+  CHARTS,
+  MANAGED_BY,
+  PlatformRelease,
+  PlatformSecret,
+  requireReference,
+  requireS3References,
+  secretFrom,
+  type PlatformNamespace,
+  type SecretInput,
+} from "../kubernetes-conventions";
 import { terraformLiteral } from "../terraform-literal";
 import type { KubernetesRegistry } from "../registry/kubernetes";
 import { DISABLED_REGISTRY_VALUES } from "../registry/kubernetes";
@@ -28,7 +39,13 @@ export const GITLAB_RELEASE = "gitlab";
  * scripts/kubernetes-automation-token.sh writes from the Ruby in this ConfigMap, run in the
  * chart's toolbox (docs/operations.md, "Automation token").
  */
-export const AUTOMATION_TOKEN_K8S = { secret: "gitlab-automation-token", key: "token", scriptConfigMap: "gitlab-automation-token-script", scriptKey: "automation-token.rb", toolbox: `${GITLAB_RELEASE}-toolbox` } as const;
+export const AUTOMATION_TOKEN_K8S = {
+  secret: "gitlab-automation-token",
+  key: "token",
+  scriptConfigMap: "gitlab-automation-token-script",
+  scriptKey: "automation-token.rb",
+  toolbox: `${GITLAB_RELEASE}-toolbox`,
+} as const;
 
 export interface KubernetesGitLabServerProps {
   readonly namespace: PlatformNamespace;
@@ -48,7 +65,14 @@ export interface KubernetesGitLabServerProps {
   readonly objectStorage: { readonly s3: S3Connection<string>; readonly bucketPrefix: string; readonly iamRoleArn?: string };
   readonly mail: {
     readonly emailFrom: string;
-    readonly smtp?: { readonly host: string; readonly port: number; readonly username: string; readonly password: SecretInput; readonly security: "starttls" | "tls" | "none"; readonly domain: string };
+    readonly smtp?: {
+      readonly host: string;
+      readonly port: number;
+      readonly username: string;
+      readonly password: SecretInput;
+      readonly security: "starttls" | "tls" | "none";
+      readonly domain: string;
+    };
   };
   /** OpenID Connect; the client secret is a Terraform reference. */
   readonly sso?: {
@@ -104,9 +128,22 @@ export class KubernetesGitLabServer extends Construct {
           database: props.database ? { external: { ...props.database, password: secrets.database!.ref } } : { bundled: volume(props.volumes.postgresqlGi) },
           redis: props.redis ? { external: { ...props.redis, password: secrets.redis?.ref } } : { bundled: volume(props.volumes.redisGi) },
         },
-        objectStorage: { connection: secrets.objectStorage.ref("connection"), bucketPrefix: props.objectStorage.bucketPrefix, iamRoleArn: props.objectStorage.iamRoleArn },
+        objectStorage: {
+          connection: secrets.objectStorage.ref("connection"),
+          bucketPrefix: props.objectStorage.bucketPrefix,
+          iamRoleArn: props.objectStorage.iamRoleArn,
+        },
         mail: { emailFrom: props.mail.emailFrom, ...(props.mail.smtp ? { smtp: { ...props.mail.smtp, password: secrets.smtp!.ref } } : {}) },
-        ...(props.sso ? { sso: { provider: secrets.sso!.ref("provider"), autoSignIn: props.sso.autoSignIn, autoLinkUsers: props.sso.autoLinkUsers, blockAutoCreatedUsers: props.sso.blockAutoCreatedUsers } } : {}),
+        ...(props.sso
+          ? {
+              sso: {
+                provider: secrets.sso!.ref("provider"),
+                autoSignIn: props.sso.autoSignIn,
+                autoLinkUsers: props.sso.autoLinkUsers,
+                blockAutoCreatedUsers: props.sso.blockAutoCreatedUsers,
+              },
+            }
+          : {}),
       },
       [props.registry?.chartValues ?? DISABLED_REGISTRY_VALUES, props.backups.chartValues, props.metrics?.chartValues ?? {}],
     );
@@ -142,7 +179,8 @@ class ServerSecrets extends Construct {
   constructor(scope: Construct, id: string, props: KubernetesGitLabServerProps, url: string) {
     super(scope, id);
     const namespace = props.namespace;
-    if (props.database) this.database = secretFrom(this, "database", props.database.password, { namespace, name: "gitlab-postgresql-password", key: "password" });
+    if (props.database)
+      this.database = secretFrom(this, "database", props.database.password, { namespace, name: "gitlab-postgresql-password", key: "password" });
     if (props.redis?.password) this.redis = secretFrom(this, "redis", props.redis.password, { namespace, name: "gitlab-redis-password", key: "password" });
     if (props.mail.smtp) this.smtp = secretFrom(this, "smtp", props.mail.smtp.password, { namespace, name: "gitlab-smtp-password", key: "password" });
     if (props.sso) {

@@ -51,6 +51,8 @@ export class KubernetesArgoCd extends Construct {
       dependsOn: [...(secret ? [secret.resource] : []), ...props.issuer.ready],
     });
     // Its CRD comes with the release.
-    this.application = new PlatformManifest(this, "application", argoCdApplication({ ...props.application, argocdNamespace: props.namespace }), [this.release.release]);
+    this.application = new PlatformManifest(this, "application", argoCdApplication({ ...props.application, argocdNamespace: props.namespace }), [
+      this.release.release,
+    ]);
   }
 }

@@ -191,7 +191,8 @@ export class DockerObservability extends Construct {
   constructor(scope: Construct, id: string, props: DockerObservabilityProps) {
     super(scope, id);
     const grafanaHost = `${props.grafanaHostname ?? "grafana"}.${props.domain}`;
-    if (!Number.isInteger(props.retentionDays) || props.retentionDays < 1) throw new Error(`retentionDays must be a whole number of days ≥ 1, got ${props.retentionDays}`);
+    if (!Number.isInteger(props.retentionDays) || props.retentionDays < 1)
+      throw new Error(`retentionDays must be a whole number of days ≥ 1, got ${props.retentionDays}`);
 
     const hostDir = dataDirs(props.dataRoot);
     this.hostPaths = [hostDir("prometheus"), hostDir("alertmanager"), hostDir("grafana")];
@@ -243,7 +244,6 @@ export class DockerObservability extends Construct {
         healthcheck: health(["CMD", "wget", "-q", "--spider", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`]),
       },
     });
-
   }
 
   private alertmanagerContainer(props: DockerObservabilityProps): PlatformContainer {
@@ -258,7 +258,14 @@ export class DockerObservability extends Construct {
     // the same path, through auth_password_file.
     const A = OBSERVABILITY_PATHS.alertmanager;
     const receiver: AlertmanagerReceiver = email
-      ? { email: { to: email.to, from: email.from, smarthost: email.smarthost, ...(email.auth ? { auth: { username: email.auth.username, passwordFile: email.auth.password.containerPath } } : {}) } }
+      ? {
+          email: {
+            to: email.to,
+            from: email.from,
+            smarthost: email.smarthost,
+            ...(email.auth ? { auth: { username: email.auth.username, passwordFile: email.auth.password.containerPath } } : {}),
+          },
+        }
       : { webhook: { urlFile: (webhookUrl as HostSecretFile).containerPath } };
     return new PlatformContainer(this, "alertmanager", {
       name: OBSERVABILITY_CONTAINERS.alertmanager,
@@ -266,9 +273,7 @@ export class DockerObservability extends Construct {
       network: props.network,
       // Silences and the notification log are written to its data directory on shutdown.
       stopGraceSeconds: 30,
-      files: [
-        { path: A.config, content: renderAlertmanagerConfig({ receiver }) },
-      ],
+      files: [{ path: A.config, content: renderAlertmanagerConfig({ receiver }) }],
       secretFiles: [...(webhookUrl ? [webhookUrl] : []), ...(smtpPassword ? [smtpPassword] : [])],
       container: {
         ...RUN_AS,
@@ -283,7 +288,6 @@ export class DockerObservability extends Construct {
         healthcheck: health(["CMD", "wget", "-q", "--spider", `http://127.0.0.1:${ALERTMANAGER_PORT}/-/healthy`]),
       },
     });
-
   }
 
   private grafanaContainer(props: DockerObservabilityProps, grafanaHost: string): PlatformContainer {

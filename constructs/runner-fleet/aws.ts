@@ -154,7 +154,12 @@ export class AwsRunnerFleet extends Construct {
    * (or new user data) becomes a new template version that applies to instances launched
    * from then on — the next scale-out, Spot replacement or a manual recycle.
    */
-  private runnerLaunchTemplate(p: AwsRunnerFleetProps, name: string, profile: IamInstanceProfile, logGroupNames: { readonly runner: string; readonly system: string }): LaunchTemplate {
+  private runnerLaunchTemplate(
+    p: AwsRunnerFleetProps,
+    name: string,
+    profile: IamInstanceProfile,
+    logGroupNames: { readonly runner: string; readonly system: string },
+  ): LaunchTemplate {
     const tags = (suffix = "") => ({ ...p.tags, Name: `${name}${suffix}` });
     const ami = latestAmazonLinux2023(this, "al2023");
     const userData = renderRunnerFleetUserData({
@@ -195,7 +200,6 @@ export class AwsRunnerFleet extends Construct {
       ],
       tags: tags(),
     });
-
   }
 
   /** 100 % Spot, several types, the termination hook declared with the group. */
@@ -241,7 +245,6 @@ export class AwsRunnerFleet extends Construct {
       // to the configured value and undo (or force) a scale-out in the middle of the day.
       lifecycle: { ignoreChanges: ["desired_capacity"] },
     });
-
   }
 
   private scaleOnCpu(p: AwsRunnerFleetProps, name: string): void {

@@ -14,15 +14,20 @@
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { Construct } from "constructs";
 import { renderCrontab } from "../../userdata/crontab";
+import {
+  buildRunnerConfigToml,
+  DEPLOY_JOBS_NETWORK,
+  type DockerRunnerConfigProps,
+  deployRunnerConfigToml,
+  RUNNER_METRICS_PORT,
+} from "../../userdata/docker-runner-config";
 import { hostScript } from "../../userdata/host-scripts";
-import { renderRunnerConfig, type RunnerSettings } from "../../userdata/runner-config";
 import { KEEP_LABEL, PlatformContainer, SCHEDULER_HEALTHCHECK, type ContainerNetwork } from "../docker-conventions";
 
 const DOCKER_SOCKET = "/var/run/docker.sock";
 const ENTRYPOINT = "/usr/local/bin/runner-entrypoint";
 /** The runner image's own command, kept as the arguments of our entry point. */
 const RUNNER_COMMAND = ["run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner"];
-export const RUNNER_METRICS_PORT = 9252;
 /** Seconds a runner gets to finish its running jobs when stopped or replaced. */
 const RUNNER_STOP_GRACE_SECONDS = 300;
 /**
@@ -34,58 +39,21 @@ export const DEPLOY_RUNNER_CONTAINER_NAME = "gitlab-runner-deploy";
 export const BUILD_RUNNER_CONTAINER_NAME = "gitlab-runner-build";
 /** Where the runner's token is uploaded in its container (root-only); the entry point reads it. */
 export const RUNNER_TOKEN_FILE = "/etc/gitlab-runner/runner-token";
-/** The deploy jobs' own network: not the build jobs' filtered bridge, as deploys reach the LAN. */
-export const DEPLOY_JOBS_NETWORK = "gitlab-deploy-jobs";
+export { DEPLOY_JOBS_NETWORK, RUNNER_METRICS_PORT };
 
-export interface DockerBuildRunnerProps {
-  /** The runner authentication token: a reference to a gitlab_user_runner's sensitive token, never a literal. */
-  readonly token: string;
-  /** Default job image. */
-  readonly jobImage: string;
-  /** 'none': jobs cannot reach a Docker daemon; 'socket': jobs get the host's socket (host access). */
-  readonly dockerAccess: "none" | "socket";
-  readonly privileged: boolean;
-  /** Memory limit per job container. @default no limit */
-  readonly jobMemory?: string;
-  /**
-   * Host names job containers reach through the Docker host's published ports (Traefik), e.g.
-   * GitLab's and the registry's: jobs run on Docker's default bridge, where public DNS would
-   * send them out to the router and back (NAT loopback, which many routers lack).
-   * @default none
-   */
-  readonly hostsViaDockerHost?: readonly string[];
-  /** DNS servers of job containers: public ones, as jobs may not reach the LAN's. @default the host's */
-  readonly dns?: readonly string[];
-}
-
-export interface DockerDeployRunnerProps {
-  /** The runner authentication token: a reference to a gitlab_user_runner's sensitive token, never a literal. */
-  readonly token: string;
-  /** Default image of deploy jobs: the Docker CLI with Compose, e.g. 'docker:28.5.1-cli'. */
-  readonly jobImage: string;
-  /**
-   * Host directory deploy jobs check out into, mounted into them at the same path: a
-   * `docker compose` bind mount of ./conf then names a path that exists on the host.
-   */
-  readonly buildsDir: string;
-  /** Host names deploy jobs reach through the Docker host's published ports (Traefik). @default none */
-  readonly hostsViaDockerHost?: readonly string[];
-}
-
-export interface DockerRunnersProps {
+/**
+ * The runner containers' props: `settings` is `runners` as config parsed it, whole, and
+ * goes on to config.toml (userdata/docker-runner-config.ts); the rest is what the runners need
+ * from around them.
+ */
+export interface DockerRunnersProps extends DockerRunnerConfigProps {
   /** The private network the runners join (the first stack's, looked up by name). */
   readonly network: ContainerNetwork;
-  /** Prefix of the runner names shown in GitLab, e.g. the environment name. */
-  readonly namePrefix: string;
-  /** gitlab-runner version; the image is gitlab/gitlab-runner:alpine-v<version>. */
-  readonly runnerVersion: string;
-  /** GitLab's external URL the runners poll. */
-  readonly gitlabUrl: string;
-  /** Jobs the build runner runs at once. */
-  readonly concurrent: number;
-  readonly build: DockerBuildRunnerProps;
-  /** The protected deploy runner. @default no deploy runner */
-  readonly deploy?: DockerDeployRunnerProps;
+  /**
+   * Each runner's authentication token: a reference to its gitlab_user_runner's sensitive
+   * token, never a literal. `deploy` is required when `settings.deploy` is set.
+   */
+  readonly tokens: { readonly build: string; readonly deploy?: string };
 }
 
 /** The runner containers, in the `<env>-gitlab` stack. */
@@ -95,79 +63,28 @@ export class DockerRunners extends Construct {
 
   constructor(scope: Construct, id: string, props: DockerRunnersProps) {
     super(scope, id);
-    const runnerImage = `gitlab/gitlab-runner:alpine-v${props.runnerVersion}`;
-    this.buildRunner = this.addBuildRunner(props, runnerImage);
-    if (props.deploy) this.deployRunner = this.addDeployRunner(props, props.deploy, runnerImage);
-  }
-
-  private addBuildRunner(props: DockerRunnersProps, image: string): PlatformContainer {
-    const build = props.build;
-    const jobVolumes = ["/cache", ...(build.dockerAccess === "socket" ? [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`] : [])];
-    return this.runner("build", {
+    const image = `gitlab/gitlab-runner:alpine-v${props.settings.version}`;
+    this.buildRunner = this.runner("build", {
       name: BUILD_RUNNER_CONTAINER_NAME,
       image,
       network: props.network,
-      token: build.token,
-      concurrent: props.concurrent,
-      settings: {
-        name: `${props.namePrefix}-docker-{hostname}`,
-        url: props.gitlabUrl,
-        token: { envVar: "RUNNER_TOKEN" },
-        executor: "docker",
-        docker: {
-          image: build.jobImage,
-          privileged: build.privileged,
-          pullPolicy: ["if-not-present"],
-          volumes: jobVolumes,
-          ...(build.jobMemory ? { memory: build.jobMemory } : {}),
-          // host-gateway: the daemon's own address on the job's bridge (Docker ≥ 20.10).
-          ...(build.hostsViaDockerHost?.length ? { extraHosts: build.hostsViaDockerHost.map((h) => `${h}:host-gateway`) } : {}),
-          ...(build.dns?.length ? { dns: build.dns } : {}),
-        },
-      },
+      token: props.tokens.build,
+      config: buildRunnerConfigToml(props),
     });
+    if (props.settings.deploy) {
+      if (props.tokens.deploy === undefined)
+        throw new Error("runners.deploy is set but the deploy runner has no token: register it (gitlab_user_runner 'deploy')");
+      this.deployRunner = this.runner("deploy", {
+        name: DEPLOY_RUNNER_CONTAINER_NAME,
+        image,
+        network: props.network,
+        token: props.tokens.deploy,
+        config: deployRunnerConfigToml(props),
+      });
+    }
   }
 
-  private addDeployRunner(props: DockerRunnersProps, deploy: DockerDeployRunnerProps, image: string): PlatformContainer {
-    return this.runner("deploy", {
-      name: DEPLOY_RUNNER_CONTAINER_NAME,
-      image,
-      network: props.network,
-      token: deploy.token,
-      // Deploys run one at a time.
-      concurrent: 1,
-      settings: {
-        name: `${props.namePrefix}-deploy-{hostname}`,
-        url: props.gitlabUrl,
-        token: { envVar: "RUNNER_TOKEN" },
-        executor: "docker",
-        buildsDir: deploy.buildsDir,
-        docker: {
-          image: deploy.jobImage,
-          privileged: false,
-          pullPolicy: ["if-not-present"],
-          // The host's Docker (protected refs only: the boundary between the two runners), and
-          // the checkout at the same path as on the host.
-          volumes: [`${DOCKER_SOCKET}:${DOCKER_SOCKET}`, `${deploy.buildsDir}:${deploy.buildsDir}`, "/cache"],
-          networkMode: DEPLOY_JOBS_NETWORK,
-          ...(deploy.hostsViaDockerHost?.length ? { extraHosts: deploy.hostsViaDockerHost.map((h) => `${h}:host-gateway`) } : {}),
-        },
-      },
-    });
-  }
-
-  private runner(
-    id: string,
-    r: {
-      name: string;
-      image: string;
-      network: ContainerNetwork;
-      token: string;
-      concurrent: number;
-      settings: RunnerSettings;
-    },
-  ): PlatformContainer {
-    const config = renderRunnerConfig({ concurrent: r.concurrent, metricsListenAddress: `:${RUNNER_METRICS_PORT}`, runners: [r.settings] });
+  private runner(id: string, r: { name: string; image: string; network: ContainerNetwork; token: string; config: string }): PlatformContainer {
     return new PlatformContainer(this, id, {
       name: r.name,
       image: r.image,
@@ -179,7 +96,7 @@ export class DockerRunners extends Construct {
       stopSignal: "SIGQUIT",
       stopGraceSeconds: RUNNER_STOP_GRACE_SECONDS,
       files: [
-        { path: "/etc/gitlab-runner/config.toml.template", content: config, permissions: "0600" },
+        { path: "/etc/gitlab-runner/config.toml.template", content: r.config, permissions: "0600" },
         { path: ENTRYPOINT, content: hostScript("runner-entrypoint.sh"), executable: true },
       ],
       container: {
@@ -259,5 +176,4 @@ export class DockerRunnerFleet extends Construct {
       },
     });
   }
-
 }

@@ -7,7 +7,7 @@ const imdsv2: Rule = {
   check: (stack) =>
     [...stack.ofType("aws_instance"), ...stack.ofType("aws_launch_template")]
       .filter((r) => r.config.metadata_options?.http_tokens !== "required")
-      .map((resource) => ({ resource, message: "set metadata_options.http_tokens = \"required\" (IMDSv2 only)" })),
+      .map((resource) => ({ resource, message: 'set metadata_options.http_tokens = "required" (IMDSv2 only)' })),
 };
 
 function unencrypted(resource: ResourceView): Violation[] {

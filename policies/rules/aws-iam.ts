@@ -106,12 +106,20 @@ const wildcardAction: Rule = {
   check: (stack) => [
     ...documents(stack)
       .filter(({ policy }) => parse(policy) === undefined)
-      .map(({ resource }) => ({ resource, message: "policy is not a JSON document the rules can read (a reference or a data source): build it with JSON.stringify so it is checked" })),
+      .map(({ resource }) => ({
+        resource,
+        message: "policy is not a JSON document the rules can read (a reference or a data source): build it with JSON.stringify so it is checked",
+      })),
     ...policies(stack)
       .filter(({ statement }) => statement.Effect === "Allow")
       .flatMap(({ resource, statement }): Violation[] => [
         ...(statement.NotAction !== undefined
-          ? [{ resource, message: `NotAction in Allow statement ${sid(statement)} grants every action except those listed: list the actions needed in Action instead` }]
+          ? [
+              {
+                resource,
+                message: `NotAction in Allow statement ${sid(statement)} grants every action except those listed: list the actions needed in Action instead`,
+              },
+            ]
           : []),
         ...list(statement.Action)
           .filter(hasWildcard)
@@ -122,13 +130,18 @@ const wildcardAction: Rule = {
 
 const wildcardResource: Rule = {
   id: "AWS-IAM-WILDCARD-RESOURCE",
-  rationale: "Resource \"*\" reaches every bucket, secret and log group in the account, not just this environment's.",
+  rationale: 'Resource "*" reaches every bucket, secret and log group in the account, not just this environment\'s.',
   check: (stack) =>
     policies(stack)
       .filter(({ statement }) => statement.Effect === "Allow")
       .flatMap(({ resource, statement }): Violation[] => {
         if (statement.NotResource !== undefined) {
-          return [{ resource, message: `NotResource in Allow statement ${sid(statement)} reaches every resource except those listed: name the resources in Resource instead` }];
+          return [
+            {
+              resource,
+              message: `NotResource in Allow statement ${sid(statement)} reaches every resource except those listed: name the resources in Resource instead`,
+            },
+          ];
         }
         const wildcards = list(statement.Resource).filter(isWildcardResource);
         if (wildcards.length === 0) return [];
@@ -142,7 +155,10 @@ const wildcardResource: Rule = {
         return actions
           .map((a) => ANY_RESOURCE.get(lower(a))!)
           .filter((a, i, all) => all.indexOf(a) === i && CONDITION_KEY.has(lower(a)) && !keys.includes(lower(CONDITION_KEY.get(lower(a)))))
-          .map((a) => ({ resource, message: `statement ${sid(statement)}: add a condition on ${CONDITION_KEY.get(lower(a))} (${a}: ${ACTIONS_REQUIRING_ANY_RESOURCE[a]})` }));
+          .map((a) => ({
+            resource,
+            message: `statement ${sid(statement)}: add a condition on ${CONDITION_KEY.get(lower(a))} (${a}: ${ACTIONS_REQUIRING_ANY_RESOURCE[a]})`,
+          }));
       }),
 };
 
@@ -190,7 +206,8 @@ function managedPolicyProblem(stack: StackView, policyArn: unknown, role: Resour
 
 const managedPolicies: Rule = {
   id: "AWS-IAM-MANAGED-POLICY",
-  rationale: "A managed policy's grants are not in this repo to review (AdministratorAccess, PowerUserAccess…); only allow-listed AWS policies, on the role each is for.",
+  rationale:
+    "A managed policy's grants are not in this repo to review (AdministratorAccess, PowerUserAccess…); only allow-listed AWS policies, on the role each is for.",
   check: (stack) => {
     const violations: Violation[] = [];
     const add = (resource: ResourceView, policyArn: unknown, role: ResourceView | undefined, holder: string) => {

@@ -63,7 +63,13 @@ const openIngress: Rule = {
         check(
           sg,
           sg,
-          { cidrs: [...list(b.cidr_blocks), ...list(b.ipv6_cidr_blocks), ...list(b.prefix_list_ids)], sourceGroups: list(b.security_groups), protocol: b.protocol, fromPort: b.from_port, toPort: b.to_port },
+          {
+            cidrs: [...list(b.cidr_blocks), ...list(b.ipv6_cidr_blocks), ...list(b.prefix_list_ids)],
+            sourceGroups: list(b.security_groups),
+            protocol: b.protocol,
+            fromPort: b.from_port,
+            toPort: b.to_port,
+          },
           `inline ingress ${b.protocol} ${b.from_port}-${b.to_port}: `,
         );
       }

@@ -24,7 +24,8 @@ function settingProblems(group: ResourceView): string[] {
   const ignored = [c.lifecycle?.ignore_changes ?? []].flat();
   const problems: string[] = [];
   if (c.min_size !== 0) problems.push("set min_size = 0 (the plugin scales to zero)");
-  if (!ignored.includes("desired_capacity") && !ignored.includes("all")) problems.push("add desired_capacity to lifecycle.ignore_changes (the plugin owns it; an apply must not reset it under running jobs)");
+  if (!ignored.includes("desired_capacity") && !ignored.includes("all"))
+    problems.push("add desired_capacity to lifecycle.ignore_changes (the plugin owns it; an apply must not reset it under running jobs)");
   if (c.protect_from_scale_in !== true) problems.push("set protect_from_scale_in = true (only the plugin removes instances)");
   if (![c.suspended_processes ?? []].flat().includes("AZRebalance")) problems.push("suspend AZRebalance (it terminates instances the plugin gave jobs to)");
   if (c.capacity_rebalance === true) problems.push("set capacity_rebalance = false (it launches and removes instances behind the plugin)");
@@ -41,7 +42,8 @@ function groupProblems(stack: StackView, group: ResourceView): string[] {
   }
   const template = launchTemplate(stack, group);
   if (template === undefined) problems.push("launch from an aws_launch_template of this stack, so its role can be checked");
-  else if ([template.config.iam_instance_profile ?? []].flat().length > 0) problems.push(`remove iam_instance_profile from ${template.path}: CI jobs run on the workers (the manager presigns cache URLs)`);
+  else if ([template.config.iam_instance_profile ?? []].flat().length > 0)
+    problems.push(`remove iam_instance_profile from ${template.path}: CI jobs run on the workers (the manager presigns cache URLs)`);
   return problems;
 }
 

@@ -25,11 +25,13 @@ const encryption: Rule = {
   id: "AWS-S3-ENCRYPTION",
   rationale: "Objects at rest must be encrypted by default, not by each uploader remembering to ask.",
   check: (stack) =>
-    stack.ofType("aws_s3_bucket").flatMap((bucket) =>
-      attached(stack, "aws_s3_bucket_server_side_encryption_configuration", bucket).length > 0
-        ? []
-        : [{ resource: bucket, message: "add an aws_s3_bucket_server_side_encryption_configuration (SSE-S3 or SSE-KMS)" }],
-    ),
+    stack
+      .ofType("aws_s3_bucket")
+      .flatMap((bucket) =>
+        attached(stack, "aws_s3_bucket_server_side_encryption_configuration", bucket).length > 0
+          ? []
+          : [{ resource: bucket, message: "add an aws_s3_bucket_server_side_encryption_configuration (SSE-S3 or SSE-KMS)" }],
+      ),
 };
 
 function deniesInsecureTransport(policy: unknown): boolean {
@@ -47,11 +49,13 @@ const tlsOnly: Rule = {
   id: "AWS-S3-TLS-ONLY",
   rationale: "Requests over plain HTTP expose object data and signed URLs on the network.",
   check: (stack) =>
-    stack.ofType("aws_s3_bucket").flatMap((bucket) =>
-      attached(stack, "aws_s3_bucket_policy", bucket).some((p) => deniesInsecureTransport(p.config.policy))
-        ? []
-        : [{ resource: bucket, message: "add a bucket policy denying s3:* when aws:SecureTransport is false" }],
-    ),
+    stack
+      .ofType("aws_s3_bucket")
+      .flatMap((bucket) =>
+        attached(stack, "aws_s3_bucket_policy", bucket).some((p) => deniesInsecureTransport(p.config.policy))
+          ? []
+          : [{ resource: bucket, message: "add a bucket policy denying s3:* when aws:SecureTransport is false" }],
+      ),
 };
 
 const versioned: Rule = {
@@ -70,7 +74,8 @@ const versioned: Rule = {
 
 const lifecycle: Rule = {
   id: "AWS-S3-LIFECYCLE",
-  rationale: "Caches and backups grow forever without an expiry, and a versioned bucket keeps every old version and delete marker: cost, and data kept past its retention.",
+  rationale:
+    "Caches and backups grow forever without an expiry, and a versioned bucket keeps every old version and delete marker: cost, and data kept past its retention.",
   check: (stack) =>
     stack.ofType("aws_s3_bucket").flatMap((bucket) => {
       const rules = attached(stack, "aws_s3_bucket_lifecycle_configuration", bucket)
@@ -85,7 +90,9 @@ const lifecycle: Rule = {
       const expiresOldVersions = has((r) => (r.noncurrent_version_expiration ?? []).some((e: any) => typeof e.noncurrent_days === "number"));
       const removesMarkers = has((r) => (r.expiration ?? []).some((e: any) => e.expired_object_delete_marker === true));
       if (versioned && !(expiresOldVersions && removesMarkers)) {
-        problems.push("versioned: add lifecycle rules expiring noncurrent versions (noncurrent_version_expiration) and removing expired delete markers (expiration.expired_object_delete_marker)");
+        problems.push(
+          "versioned: add lifecycle rules expiring noncurrent versions (noncurrent_version_expiration) and removing expired delete markers (expiration.expired_object_delete_marker)",
+        );
       }
       return problems.length ? [{ resource: bucket, message: problems.join("; ") }] : [];
     }),

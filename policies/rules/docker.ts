@@ -43,8 +43,20 @@ const noPrivileged: Rule = {
 
 /** Capabilities Docker gives every container unless told otherwise (moby's default set). */
 const DEFAULT_CAPABILITIES = new Set([
-  "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-  "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+  "AUDIT_WRITE",
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "MKNOD",
+  "NET_BIND_SERVICE",
+  "NET_RAW",
+  "SETFCAP",
+  "SETGID",
+  "SETPCAP",
+  "SETUID",
+  "SYS_CHROOT",
 ]);
 
 const capabilities: Rule = {
@@ -56,7 +68,10 @@ const capabilities: Rule = {
       const added = blocks.flatMap((b) => b.add ?? []).map((cap) => String(cap).toUpperCase().replace(/^CAP_/, ""));
       return [...new Set(added)]
         .filter((cap) => !DEFAULT_CAPABILITIES.has(cap))
-        .map((cap) => ({ resource: c, message: `capability ${cap} is not in Docker's default set: remove it, or suppress with the reason the container needs it` }));
+        .map((cap) => ({
+          resource: c,
+          message: `capability ${cap} is not in Docker's default set: remove it, or suppress with the reason the container needs it`,
+        }));
     }),
 };
 
@@ -68,14 +83,22 @@ const publishedPorts: Rule = {
       // The host's network publishes every port the container listens on; no container needs it.
       const hostNetwork =
         String(c.config.network_mode ?? "").toLowerCase() === "host"
-          ? [{ resource: c, message: 'network_mode "host" publishes every port the container listens on: join the platform network and publish ports explicitly' }]
+          ? [
+              {
+                resource: c,
+                message: 'network_mode "host" publishes every port the container listens on: join the platform network and publish ports explicitly',
+              },
+            ]
           : [];
       const allowed = c.config.name === "traefik" ? [80, 443] : c.config.name === "gitlab" ? [stack.context.gitSshPort] : [];
       return [
         ...hostNetwork,
         ...(c.config.ports ?? [])
           .filter((p: any) => !allowed.includes(p.external ?? p.internal))
-          .map((p: any) => ({ resource: c, message: `port ${p.external ?? p.internal} is published: route it through Traefik or keep it on the private network` })),
+          .map((p: any) => ({
+            resource: c,
+            message: `port ${p.external ?? p.internal} is published: route it through Traefik or keep it on the private network`,
+          })),
       ];
     }),
 };

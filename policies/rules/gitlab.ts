@@ -34,8 +34,7 @@ function strings(value: unknown, path: string, out: { path: string; text: string
   if (typeof value === "string") out.push({ path, text: value });
   else if (Array.isArray(value)) {
     for (const [i, v] of value.entries()) strings(v, `${path}[${i}]`, out);
-  }
-  else if (value !== null && typeof value === "object") {
+  } else if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) if (k !== "//") strings(v, path ? `${path}.${k}` : k, out);
   }
   return out;
@@ -66,7 +65,10 @@ const tokenSensitive: Rule = {
     ...stack.resources.flatMap((r): Violation[] =>
       strings(r.config, "")
         .filter((s) => TOKEN_REFERENCE.test(s.text) && !sensitivePlace(r, s.path))
-        .map((s) => ({ resource: r, message: `${s.path} carries a runner token: put it in a secret version, a 0600 uploaded file or a Kubernetes Secret's data` })),
+        .map((s) => ({
+          resource: r,
+          message: `${s.path} carries a runner token: put it in a secret version, a 0600 uploaded file or a Kubernetes Secret's data`,
+        })),
     ),
     ...stack.outputs
       .filter((o) => strings(o.config, "").some((s) => TOKEN_REFERENCE.test(s.text)))

@@ -26,7 +26,8 @@ function valuesOf(release: ResourceView): ReleaseValues {
 function parseValues(release: ResourceView): ReleaseValues {
   const docs: Record<string, any>[] = [];
   for (const text of (release.config.values ?? []) as unknown[]) {
-    if (typeof text !== "string" || text.includes("${")) return { docs, problem: "its values must be a literal YAML document (no Terraform expressions): a policy cannot read them otherwise" };
+    if (typeof text !== "string" || text.includes("${"))
+      return { docs, problem: "its values must be a literal YAML document (no Terraform expressions): a policy cannot read them otherwise" };
     try {
       docs.push((parseYaml(text.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{")) ?? {}) as Record<string, any>);
     } catch {
@@ -47,7 +48,8 @@ const chartPinned: Rule = {
       const version = String(r.config.version ?? "");
       const repository = String(r.config.repository ?? "");
       const problems: string[] = [];
-      if (!/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) problems.push(`chart version "${version}" must be an exact version (no range, no empty = latest)`);
+      if (!/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version))
+        problems.push(`chart version "${version}" must be an exact version (no range, no empty = latest)`);
       if (!/^(https|oci):\/\//.test(repository)) problems.push(`repository "${repository}" must be an https:// or oci:// chart repository`);
       return problems.map((message) => ({ resource: r, message }));
     }),
@@ -66,7 +68,11 @@ const releaseNamespace: Rule = {
       } else if (seen.has(namespace)) {
         out.push({ resource: r, message: `namespace "${namespace}" is already release ${seen.get(namespace)}'s: give each release its own` });
       } else seen.set(namespace, String(r.config.name));
-      if (r.config.create_namespace === true) out.push({ resource: r, message: "create the namespace as a kubernetes_namespace_v1 of this stack, not with create_namespace (Helm never deletes or labels it)" });
+      if (r.config.create_namespace === true)
+        out.push({
+          resource: r,
+          message: "create the namespace as a kubernetes_namespace_v1 of this stack, not with create_namespace (Helm never deletes or labels it)",
+        });
       return out;
     });
   },
@@ -76,7 +82,9 @@ const releaseNamespace: Rule = {
 function privilegedPaths(value: unknown, path = ""): string[] {
   if (Array.isArray(value)) return value.flatMap((v, i) => privilegedPaths(v, `${path}[${i}]`));
   if (value === null || typeof value !== "object") return [];
-  return Object.entries(value).flatMap(([k, v]) => (k === "privileged" && v === true ? [path ? `${path}.${k}` : k] : privilegedPaths(v, path ? `${path}.${k}` : k)));
+  return Object.entries(value).flatMap(([k, v]) =>
+    k === "privileged" && v === true ? [path ? `${path}.${k}` : k] : privilegedPaths(v, path ? `${path}.${k}` : k),
+  );
 }
 
 /** The runner chart's config.toml: do its job pods run privileged? */
@@ -126,7 +134,9 @@ const secretsAsReferences: Rule = {
       const { docs, problem } = valuesOf(r);
       return [
         ...(problem ? [{ resource: r, message: problem }] : []),
-        ...(r.config.set_sensitive || r.config.set_wo ? [{ resource: r, message: "pass secrets in a Secret the values name, not with set_sensitive/set_wo" }] : []),
+        ...(r.config.set_sensitive || r.config.set_wo
+          ? [{ resource: r, message: "pass secrets in a Secret the values name, not with set_sensitive/set_wo" }]
+          : []),
         ...((r.config.set ?? []) as { value?: unknown }[])
           .filter((s) => typeof s.value === "string" && s.value.includes("var."))
           .map(() => ({ resource: r, message: "a set value holds a Terraform variable: put it in a Secret the values name" })),
@@ -136,7 +146,10 @@ const secretsAsReferences: Rule = {
     ...stack
       .ofType("kubernetes_manifest")
       .filter((m) => m.config.manifest?.kind === "Secret")
-      .map((resource) => ({ resource, message: "a Secret as kubernetes_manifest keeps its data in the manifest: use kubernetes_secret_v1 from a sensitive variable" })),
+      .map((resource) => ({
+        resource,
+        message: "a Secret as kubernetes_manifest keeps its data in the manifest: use kubernetes_secret_v1 from a sensitive variable",
+      })),
     ...stack.ofType("kubernetes_secret_v1").flatMap((s) =>
       Object.entries((s.config.data ?? {}) as Record<string, unknown>)
         .filter(([, v]) => typeof v === "string" && v !== "" && !/^\$\{.*\}$/s.test(v))
@@ -169,7 +182,14 @@ const volumesRetained: Rule = {
             const persistence = at(values, v.path) ?? {};
             if (persistence.enabled === false) return [{ resource: r, message: `${v.path}.enabled is false: its data would die with the pod` }];
             const storageClass = persistence.storageClass;
-            return retained.has(storageClass) ? [] : [{ resource: r, message: `${v.path}.storageClass ${JSON.stringify(storageClass ?? "(cluster default)")} is not a Retain StorageClass of this stack` }];
+            return retained.has(storageClass)
+              ? []
+              : [
+                  {
+                    resource: r,
+                    message: `${v.path}.storageClass ${JSON.stringify(storageClass ?? "(cluster default)")} is not a Retain StorageClass of this stack`,
+                  },
+                ];
           });
         }),
     ];

@@ -42,11 +42,13 @@ const dockerData: Rule = {
   id: "DOCKER-DATA-PERSISTED",
   rationale: "Data in anonymous volumes or a container's layer dies with the container or a prune.",
   check: (stack) => [
-    ...stack.ofType("docker_container").flatMap((c) =>
-      (c.config.volumes ?? [])
-        .filter((v: any) => !v.host_path && !v.volume_name)
-        .map((v: any) => ({ resource: c, message: `${v.container_path} is an anonymous volume: bind-mount a host directory under the data root` })),
-    ),
+    ...stack
+      .ofType("docker_container")
+      .flatMap((c) =>
+        (c.config.volumes ?? [])
+          .filter((v: any) => !v.host_path && !v.volume_name)
+          .map((v: any) => ({ resource: c, message: `${v.container_path} is an anonymous volume: bind-mount a host directory under the data root` })),
+      ),
     ...stack
       .ofType("docker_volume")
       .filter((v) => !(v.config.labels ?? []).some((l: any) => l.label === KEEP_LABEL))

@@ -6,7 +6,7 @@
 // `<env>-gitlab` stack's (beside its gitlab_user_runner, whose new token replaces it); the
 // first stack's plan that hands it over (the one-time migration) deletes it there: both are
 // refused, whichever stack the job applies.
-//   npx tsx scripts/ci/apply-guard.ts <environment> <terraform show -json of the plan>
+//   node --require tsx/cjs scripts/ci/apply-guard.ts <environment> <terraform show -json of the plan>
 import { readFileSync } from "node:fs";
 import { DEPLOY_RUNNER_CONTAINER_NAME } from "../../constructs/runner-fleet/docker";
 
@@ -34,9 +34,7 @@ export function selfReplacementProblem(env: string, plan: PlanJson, containerNam
       (rc.change?.before?.name === containerName || rc.change?.after?.name === containerName),
   );
   if (hits.length === 0) return undefined;
-  const what = hits
-    .map((rc) => `${rc.address ?? "docker_container"} (${(rc.change?.actions ?? []).includes("create") ? "replaced" : "deleted"})`)
-    .join(", ");
+  const what = hits.map((rc) => `${rc.address ?? "docker_container"} (${(rc.change?.actions ?? []).includes("create") ? "replaced" : "deleted"})`).join(", ");
   return [
     `apply: refusing to apply '${env}': the plan deletes or replaces the container '${containerName}' (${what}),`,
     "the deploy runner this job runs in: the apply would be killed half-way, with resources half-replaced, the state unwritten and its lock held.",

@@ -10,7 +10,7 @@ stack="cdktf.out/stacks/$env"
 # automation token from the GitLab container. Without a plan from this pipeline (GitLab could
 # not be reached when it planned: a first deploy), it plans here, now that GitLab runs.
 if [[ "$env" == *-gitlab ]]; then
-  token="$(npx tsx scripts/ci/gitlab-ready.ts "$env" --wait)"
+  token="$(node cli/run.cjs gitlab-ready "$env" --wait)"
   if [ -n "$token" ]; then export GITLAB_TOKEN="$token"; fi
   [ -f "$stack/plan.tfplan" ] || PLAN_BEFORE_APPLY=true
 fi
@@ -22,7 +22,7 @@ if [ "${PLAN_BEFORE_APPLY:-}" = true ]; then bash "$(dirname "$0")/plan.sh" "$en
 [ -f "$stack/plan.tfplan" ] || { echo "apply: no saved plan for '$env' (did its plan job run in this pipeline?)" >&2; exit 1; }
 
 # A CI job's workspace is discarded: its state must live elsewhere (s3 or gitlab).
-if [ -n "${CI:-}" ]; then npx tsx scripts/ci/require-remote-state.ts "$env"; fi
+if [ -n "${CI:-}" ]; then node --require tsx/cjs scripts/ci/require-remote-state.ts "$env"; fi
 
 terraform -chdir="$stack" init -input=false -no-color
 
@@ -31,7 +31,7 @@ terraform -chdir="$stack" init -input=false -no-color
 if [ -n "${CI:-}" ]; then
   trap 'rm -f "$stack/plan.json"' EXIT # it may hold values of sensitive variables
   terraform -chdir="$stack" show -json plan.tfplan > "$stack/plan.json"
-  npx tsx scripts/ci/apply-guard.ts "$env" "$stack/plan.json"
+  node --require tsx/cjs scripts/ci/apply-guard.ts "$env" "$stack/plan.json"
   rm -f "$stack/plan.json"
 fi
 

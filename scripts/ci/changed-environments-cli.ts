@@ -1,6 +1,6 @@
 // Prints the environments a change needs a plan for, one per line, and checks what the
 // pipeline's `rules: changes:` cannot:
-//   npx tsx scripts/ci/changed-environments-cli.ts <base-ref>   (default: origin/main)
+//   node --require tsx/cjs scripts/ci/changed-environments-cli.ts <base-ref>   (default: origin/main)
 // Exit 0: fine. Exit 1: a changed path is in neither list of changed-environments.ts, so
 // the pipeline would plan nothing for it. Exit 3: an environment file was deleted (its
 // infrastructure stays until destroyed by hand); the pipeline shows this as a warning.
@@ -16,7 +16,9 @@ export const EXIT_REMOVED_ENVIRONMENTS = 3;
 export function verdict(result: ChangedEnvironments): { stdout: string; stderr: string; code: number } {
   const stderr: string[] = [];
   for (const path of result.unknown) {
-    stderr.push(`${path}: not classified; add it to SHARED_PATHS (and .gitlab-ci.yml's .shared-paths) or IRRELEVANT_PATHS in scripts/ci/changed-environments.ts`);
+    stderr.push(
+      `${path}: not classified; add it to SHARED_PATHS (and .gitlab-ci.yml's .shared-paths) or IRRELEVANT_PATHS in scripts/ci/changed-environments.ts`,
+    );
   }
   for (const env of result.removed) {
     stderr.push(`config/${env}.yaml was deleted: nothing is destroyed; destroy environment ${env} deliberately (docs/operations.md, section 6)`);

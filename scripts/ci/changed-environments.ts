@@ -47,7 +47,10 @@ export function globToRegExp(glob: string): RegExp {
   const escaped = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&");
   // A placeholder no path contains keeps '**/*' apart from the single '*' replaced next.
   const ANY_DEPTH = "\u0000";
-  const pattern = escaped.replace(/\*\*\/\*/g, ANY_DEPTH).replace(/\*/g, "[^/]*").replaceAll(ANY_DEPTH, ".*");
+  const pattern = escaped
+    .replace(/\*\*\/\*/g, ANY_DEPTH)
+    .replace(/\*/g, "[^/]*")
+    .replaceAll(ANY_DEPTH, ".*");
   return new RegExp(`^${pattern}$`);
 }
 

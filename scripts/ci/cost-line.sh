@@ -17,7 +17,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -n "$base_sha" ] && git cat-file -e "$base_sha^{commit}" 2> /dev/null &&
+# A new environment has nothing to compare with: no checkout of the target branch for it.
+if [ -n "$base_sha" ] && git cat-file -e "$base_sha:config/$env.yaml" 2> /dev/null &&
   git worktree add --detach --quiet "$work/base" "$base_sha" > /dev/null 2>&1; then
   ln -s "$PWD/node_modules" "$work/base/node_modules"
   # The target branch's own app command, as the cdktf CLI would run it there.

@@ -9,14 +9,14 @@ stack="cdktf.out/stacks/$env"
 [ -f "$stack/cdk.tf.json" ] || { echo "plan: no synthesized stack for '$env' in $stack" >&2; exit 1; }
 
 # A CI job's workspace is discarded: its state must live elsewhere (s3 or gitlab).
-if [ -n "${CI:-}" ]; then npx tsx scripts/ci/require-remote-state.ts "$env"; fi
+if [ -n "${CI:-}" ]; then node --require tsx/cjs scripts/ci/require-remote-state.ts "$env"; fi
 
 # The second stack plans against GitLab itself: it must answer (not yet on a first deploy,
 # when the apply job plans it after the first stack), and on docker the provider's token
 # comes from the GitLab container (GITLAB_TOKEN, never printed).
 if [[ "$env" == *-gitlab ]]; then
   status=0
-  token="$(npx tsx scripts/ci/gitlab-ready.ts "$env" --probe)" || status=$?
+  token="$(node cli/run.cjs gitlab-ready "$env" --probe)" || status=$?
   if [ "$status" = 3 ]; then
     echo "plan: $env not planned: GitLab cannot be reached yet; its apply job plans it once the first stack is applied" >&2
     exit 0
@@ -38,5 +38,5 @@ terraform init -input=false -no-color
 terraform plan "${args[@]}"
 terraform show -json plan.tfplan > plan.json
 cd - > /dev/null
-npx tsx scripts/ci/plan-summary.ts "$stack/plan.json" "$stack/plan-report.json"
+node --require tsx/cjs scripts/ci/plan-summary.ts "$stack/plan.json" "$stack/plan-report.json"
 rm -f "$stack/plan.json" # it may hold values of sensitive variables; the report does not

@@ -71,7 +71,8 @@ export const CHART_KEY_RULES: readonly ChartKeyRules[] = [
     reviewedDocKeys: {
       "gitlab.webservice.workhorse.resources.limits": "charts/gitlab/charts/webservice/templates/deployment.yaml: toYaml .workhorse.resources",
       "gitlab.webservice.workhorse.resources.limits.memory": "charts/gitlab/charts/webservice/templates/deployment.yaml: toYaml .workhorse.resources",
-      "global.redis.scheme": "charts/gitlab/templates/_redis.tpl: gitlab.redis.scheme reads .redisMergedConfig.scheme (global.redis merged); redis, rediss or tcp",
+      "global.redis.scheme":
+        "charts/gitlab/templates/_redis.tpl: gitlab.redis.scheme reads .redisMergedConfig.scheme (global.redis merged); redis, rediss or tcp",
     },
   },
   { chart: "gitlab-runner", version: "0.86.0", lists: ["gitlab-runner-chart-0.86.0.keys.txt"] },

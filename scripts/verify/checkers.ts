@@ -41,7 +41,12 @@ export async function checkCloudConfig(content: string, label = "user_data"): Pr
       const r = await run(bin, ["schema", "-c", file]);
       const lines = relabel(outputLines(r.stdout, r.stderr), file, label);
       const notes = lines.filter((l) => /deprecat/i.test(l));
-      return r.code === 0 ? ok("cloud-init schema", notes) : verdict("cloud-init schema", lines.filter((l) => !/^Valid cloud-config/.test(l)));
+      return r.code === 0
+        ? ok("cloud-init schema", notes)
+        : verdict(
+            "cloud-init schema",
+            lines.filter((l) => !/^Valid cloud-config/.test(l)),
+          );
     }),
   );
   if (schema.status === "skipped") return shape.length ? verdict("cloud-config keys", shape) : schema;
@@ -76,9 +81,9 @@ export async function checkShellEnv(content: string, label = "file.env"): Promis
   return references ? { ...result, notes: [...(result.notes ?? []), `${references} Terraform reference(s) checked as a plain word`] } : result;
 }
 
-/** shellcheck on a committed source file, in place. */
+/** shellcheck on a committed source file, in place, following what it sources (-x: the shared preamble). */
 export function checkShellFile(path: string, content: string): Promise<CheckResult> {
-  return withTool("shellcheck", (bin) => shellcheck(bin, path, content.startsWith("#!"), path));
+  return withTool("shellcheck", (bin) => shellcheck(bin, path, content.startsWith("#!"), path, ["-x"]));
 }
 
 async function shellcheck(bin: string, file: string, hasShebang: boolean, label: string, extra: readonly string[] = []): Promise<CheckResult> {
@@ -105,7 +110,10 @@ export async function checkToml(content: string, label = "file.toml"): Promise<C
   try {
     const parsed = parseToml(content);
     if (!isRunnerConfig(label)) return ok("smol-toml");
-    return verdict("smol-toml + gitlab-runner keys", runnerConfigKeyProblems(parsed).map((p) => `${label}: ${p}`));
+    return verdict(
+      "smol-toml + gitlab-runner keys",
+      runnerConfigKeyProblems(parsed).map((p) => `${label}: ${p}`),
+    );
   } catch (error) {
     if (!(error instanceof TomlError)) throw error;
     const message = error.message.split("\n")[0] ?? error.message;
@@ -282,7 +290,10 @@ export async function checkTerraformTemplates(stack: unknown): Promise<CheckResu
 /** YAML with no validator of its own: it must parse, without duplicate keys. */
 export async function checkYaml(content: string, label = "file.yml"): Promise<CheckResult> {
   const doc = parseDocument(content, { uniqueKeys: true, strict: true });
-  return verdict("yaml parse", [...doc.errors, ...doc.warnings].map((e) => `${label}: ${e.message.split("\n")[0]}`));
+  return verdict(
+    "yaml parse",
+    [...doc.errors, ...doc.warnings].map((e) => `${label}: ${e.message.split("\n")[0]}`),
+  );
 }
 
 const CRON_FIELD = /^[0-9*/,-]+$/;

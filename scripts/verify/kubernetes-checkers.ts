@@ -8,7 +8,11 @@ import { checkPrometheusRules } from "./checkers";
 import { ok, verdict, type CheckResult } from "./result";
 
 /** YAML parse (no duplicate keys) and every key known to the chart the values are for. */
-export async function checkHelmValues(content: string, chart: { readonly name: string; readonly version: string }, label = "values.yaml"): Promise<CheckResult> {
+export async function checkHelmValues(
+  content: string,
+  chart: { readonly name: string; readonly version: string },
+  label = "values.yaml",
+): Promise<CheckResult> {
   const tool = "yaml parse + chart keys";
   const doc = parseDocument(content, { uniqueKeys: true, strict: true });
   const syntax = [...doc.errors, ...doc.warnings].map((e) => `${label}: ${e.message.split("\n")[0]}`);
@@ -19,7 +23,9 @@ export async function checkHelmValues(content: string, chart: { readonly name: s
   if (!rules) return verdict(tool, [`${label}: no key list for the ${chart.name} chart in scripts/verify/reference/: add one (see chart-keys.ts)`]);
   const values = doc.toJS();
   const findings = checkValuesKeys(values, rules.rules).map((f) => `${label}: ${f.message}`);
-  const unchecked = uncheckedKeys(values, rules.rules).map((k) => `${label}: ${k.path}: a key of the bundled ${k.subchart} subchart, whose key list the project does not hold: not checked`);
+  const unchecked = uncheckedKeys(values, rules.rules).map(
+    (k) => `${label}: ${k.path}: a key of the bundled ${k.subchart} subchart, whose key list the project does not hold: not checked`,
+  );
   return verdict(tool, findings, [...(rules.note ? [rules.note] : []), ...unchecked]);
 }
 
@@ -28,12 +34,15 @@ export function manifestShapeProblems(manifest: unknown): string[] {
   if (manifest === null || typeof manifest !== "object" || Array.isArray(manifest)) return ["the manifest must be an object"];
   const m = manifest as Record<string, any>;
   const problems: string[] = [];
-  if (typeof m.apiVersion !== "string" || !/^([a-z0-9.-]+\/)?v\d+((alpha|beta)\d+)?$/.test(m.apiVersion)) problems.push(`apiVersion ${JSON.stringify(m.apiVersion)} is not group/version`);
+  if (typeof m.apiVersion !== "string" || !/^([a-z0-9.-]+\/)?v\d+((alpha|beta)\d+)?$/.test(m.apiVersion))
+    problems.push(`apiVersion ${JSON.stringify(m.apiVersion)} is not group/version`);
   if (typeof m.kind !== "string" || !/^[A-Z][A-Za-z0-9]*$/.test(m.kind)) problems.push(`kind ${JSON.stringify(m.kind)} is not a Kubernetes kind`);
   const name = m.metadata?.name;
-  if (typeof name !== "string" || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) problems.push(`metadata.name ${JSON.stringify(name)} is not a DNS-1123 name`);
+  if (typeof name !== "string" || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name))
+    problems.push(`metadata.name ${JSON.stringify(name)} is not a DNS-1123 name`);
   const namespace = m.metadata?.namespace;
-  if (namespace !== undefined && (typeof namespace !== "string" || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace))) problems.push(`metadata.namespace ${JSON.stringify(namespace)} is not a DNS-1123 label`);
+  if (namespace !== undefined && (typeof namespace !== "string" || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)))
+    problems.push(`metadata.namespace ${JSON.stringify(namespace)} is not a DNS-1123 label`);
   if (m.spec === null || typeof m.spec !== "object") problems.push("spec is missing");
   return problems;
 }
@@ -49,5 +58,10 @@ export async function checkKubernetesManifest(content: string, label = "manifest
   const shape = manifestShapeProblems(manifest).map((p) => `${label}: ${p}`);
   if (manifest?.kind !== "PrometheusRule") return shape.length ? verdict("manifest shape", shape) : ok("manifest shape");
   const rules = await checkPrometheusRules(stringify({ groups: manifest.spec?.groups ?? [] }, { lineWidth: 0 }), label.replace(/\.json$/, ".rules.yml"));
-  return { ...rules, tool: `manifest shape + ${rules.tool}`, status: shape.length && rules.status === "ok" ? "FAIL" : rules.status, findings: [...shape, ...rules.findings] };
+  return {
+    ...rules,
+    tool: `manifest shape + ${rules.tool}`,
+    status: shape.length && rules.status === "ok" ? "FAIL" : rules.status,
+    findings: [...shape, ...rules.findings],
+  };
 }

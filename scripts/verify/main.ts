@@ -26,7 +26,9 @@ function synthesize(): void {
     encoding: "utf8",
   });
   if (r.status !== 0) {
-    process.stderr.write(`${r.stdout ?? ""}${r.stderr ?? ""}\nverify: synthesis (${app.join(" ")}) failed (exit ${r.status ?? r.signal}); nothing was checked.\n`);
+    process.stderr.write(
+      `${r.stdout ?? ""}${r.stderr ?? ""}\nverify: synthesis (${app.join(" ")}) failed (exit ${r.status ?? r.signal}); nothing was checked.\n`,
+    );
     process.exit(1);
   }
 }

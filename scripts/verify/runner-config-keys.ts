@@ -47,7 +47,8 @@ function autoscalerProblems(a: Table, at: string): string[] {
   check("autoscaler.state_storage", a.state_storage, `${at}.state_storage`);
   for (const [i, p] of (Array.isArray(a.policy) ? a.policy : []).entries()) check("autoscaler.policy", p, `${at}.policy[${i}]`);
   // plugin_config is the plugin's own: the keys of the AWS plugin are known; another plugin's are not checked.
-  if (typeof a.plugin === "string" && /^(aws|fleeting-plugin-aws)(:|$)|\/aws(:|$)/.test(a.plugin)) check("autoscaler.plugin_config(aws)", a.plugin_config, `${at}.plugin_config`);
+  if (typeof a.plugin === "string" && /^(aws|fleeting-plugin-aws)(:|$)|\/aws(:|$)/.test(a.plugin))
+    check("autoscaler.plugin_config(aws)", a.plugin_config, `${at}.plugin_config`);
   return problems;
 }
 

@@ -48,7 +48,9 @@ export function execPaths(content: string): string[] {
 
 /** Unit names in hard dependencies, which systemd-analyze requires to exist. */
 function hardDependencies(content: string): string[] {
-  return values(content, /^(Requires|Requisite|BindsTo)$/).flatMap((v) => v.split(/\s+/)).filter(Boolean);
+  return values(content, /^(Requires|Requisite|BindsTo)$/)
+    .flatMap((v) => v.split(/\s+/))
+    .filter(Boolean);
 }
 
 /** A minimal unit standing in for one a package installs at boot. */

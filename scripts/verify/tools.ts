@@ -58,5 +58,8 @@ export function run(command: string, args: readonly string[], options: { cwd?: s
 
 /** Non-empty, trimmed output lines, for reporting. */
 export function outputLines(...texts: string[]): string[] {
-  return texts.flatMap((t) => t.split("\n")).map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
+  return texts
+    .flatMap((t) => t.split("\n"))
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== "");
 }

@@ -6,7 +6,10 @@ import type { DockerPrivateNetwork } from "../../constructs/private-network/dock
 import type { CronEntry } from "../../userdata/crontab";
 import type { DockerEnvironment } from "./environment";
 
-export function backupsProps(env: DockerEnvironment, parts: { readonly network: DockerPrivateNetwork; readonly gitlab: GitLabContainerRef & { readonly automationTokenRenewal: CronEntry } }): DockerBackupsProps {
+export function backupsProps(
+  env: DockerEnvironment,
+  parts: { readonly network: DockerPrivateNetwork; readonly gitlab: GitLabContainerRef & { readonly automationTokenRenewal: CronEntry } },
+): DockerBackupsProps {
   return {
     network: parts.network.network,
     image: env.docker.images.dockerCli,

@@ -49,37 +49,22 @@ export function runnerRegistrations(env: Environment): RunnerRegistration[] {
   }
 }
 
-/** The docker runner containers' props, their tokens from `runners`. */
-export function dockerRunnersProps(env: DockerEnvironment, parts: { readonly network: DockerRunnersProps["network"]; readonly runners: GitLabRunners }): DockerRunnersProps {
+/** The docker runner containers' props: `runners` whole, their tokens from `runners` (GitLab's), and where they run. */
+export function dockerRunnersProps(
+  env: DockerEnvironment,
+  parts: { readonly network: DockerRunnersProps["network"]; readonly runners: GitLabRunners },
+): DockerRunnersProps {
   const hosts = hostNames(env);
-  const { build, deploy } = env.runners;
-  // Clones, API calls and registry logins from jobs go to Traefik on this host.
-  const hostsViaDockerHost = [hosts.web, ...(hosts.registry ? [hosts.registry] : [])];
   return {
+    settings: env.runners,
     network: parts.network,
+    tokens: { build: parts.runners.token("build"), ...(env.runners.deploy ? { deploy: parts.runners.token("deploy") } : {}) },
     namePrefix: env.name,
-    runnerVersion: env.runners.version,
     gitlabUrl: `https://${hosts.web}`,
-    concurrent: env.runners.concurrent,
-    build: {
-      token: parts.runners.token("build"),
-      jobImage: build.jobImage,
-      dockerAccess: build.dockerAccess,
-      privileged: build.privileged,
-      ...(build.jobMemory ? { jobMemory: build.jobMemory } : {}),
-      dns: build.dns,
-      hostsViaDockerHost,
-    },
-    ...(deploy
-      ? {
-          deploy: {
-            token: parts.runners.token("deploy"),
-            jobImage: deploy.jobImage ?? env.docker.images.dockerCli,
-            buildsDir: `${env.docker.dataRoot}/deploy-builds`,
-            hostsViaDockerHost,
-          },
-        }
-      : {}),
+    // Clones, API calls and registry logins from jobs go to Traefik on this host.
+    hostsViaDockerHost: [hosts.web, ...(hosts.registry ? [hosts.registry] : [])],
+    defaultDeployJobImage: env.docker.images.dockerCli,
+    deployBuildsDir: `${env.docker.dataRoot}/deploy-builds`,
   };
 }
 
@@ -102,7 +87,10 @@ export function addRunners(scope: Construct, env: Environment): { readonly runne
   const runners = new GitLabRunners(scope, "runners", { runners: registrations });
   switch (env.platform) {
     case "aws":
-      return { runners, delivery: new RunnerTokenVersion(scope, "runner-token", { secretName: runnerTokenSecretName(env.name), token: runners.token("fleet") }) };
+      return {
+        runners,
+        delivery: new RunnerTokenVersion(scope, "runner-token", { secretName: runnerTokenSecretName(env.name), token: runners.token("fleet") }),
+      };
     case "docker": {
       const docker = env as DockerEnvironment;
       const network = new DataDockerNetwork(scope, "runner-network", { name: docker.docker.networkName });

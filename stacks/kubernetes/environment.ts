@@ -15,7 +15,9 @@ export type KubernetesSecretRef = { readonly terraformVariable: string } | { rea
 
 /** A config secret reference as a construct takes it: the variable's value, or the existing Secret. */
 export function secretInput(ref: KubernetesSecretRef, vars: StackVariables): SecretInput {
-  return "terraformVariable" in ref ? { value: vars.variable(ref.terraformVariable) } : { existing: { secret: ref.kubernetesSecret.name, key: ref.kubernetesSecret.key } };
+  return "terraformVariable" in ref
+    ? { value: vars.variable(ref.terraformVariable) }
+    : { existing: { secret: ref.kubernetesSecret.name, key: ref.kubernetesSecret.key } };
 }
 
 /** The fixed-IP form of a load balancer address, when it is one. */

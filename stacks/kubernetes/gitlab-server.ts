@@ -13,7 +13,10 @@ export function chartEndpoints(env: KubernetesEnvironment, clusterIssuer: string
   const sshIp = ipv4Only(k.sshLoadBalancerAddress);
   return {
     hosts: { domain: env.domain, gitlab: hosts.web, ssh: hosts.ssh, ...(hosts.registry ? { registry: hosts.registry } : {}) },
-    ingress: k.ingress.controller === "existing" ? { controller: "existing", className: k.ingress.className } : { controller: "bundled", ...(ipv4Only(k.loadBalancerAddress) ? { loadBalancerIP: ipv4Only(k.loadBalancerAddress)! } : {}) },
+    ingress:
+      k.ingress.controller === "existing"
+        ? { controller: "existing", className: k.ingress.className }
+        : { controller: "bundled", ...(ipv4Only(k.loadBalancerAddress) ? { loadBalancerIP: ipv4Only(k.loadBalancerAddress)! } : {}) },
     clusterIssuer,
     sshPort: env.gitlab.sshPort,
     ...(sshIp ? { sshLoadBalancerIP: sshIp } : {}),
@@ -52,7 +55,9 @@ function mail(env: KubernetesEnvironment, vars: StackVariables): KubernetesGitLa
 function sso(g: Gitlab, vars: StackVariables): Pick<KubernetesGitLabServerProps, "sso"> {
   if (!g.sso || !("terraformVariable" in g.sso.clientSecret)) return {};
   const { label, issuer, clientId, autoSignIn, autoLinkUsers, blockAutoCreatedUsers } = g.sso;
-  return { sso: { label, issuer, clientId, autoSignIn, autoLinkUsers, blockAutoCreatedUsers, clientSecret: vars.variable(g.sso.clientSecret.terraformVariable) } };
+  return {
+    sso: { label, issuer, clientId, autoSignIn, autoLinkUsers, blockAutoCreatedUsers, clientSecret: vars.variable(g.sso.clientSecret.terraformVariable) },
+  };
 }
 
 export function gitlabServerProps(env: KubernetesEnvironment, vars: StackVariables, parts: ServerParts): KubernetesGitLabServerProps {

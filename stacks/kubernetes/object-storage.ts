@@ -8,7 +8,10 @@ export function s3Connection(env: KubernetesEnvironment, vars: StackVariables): 
   const credentials =
     "iamRoleArn" in o.credentials
       ? ({ iamRole: true } as const)
-      : { accessKeyId: vars.variable(o.credentials.accessKeyId.terraformVariable), secretAccessKey: vars.variable(o.credentials.secretAccessKey.terraformVariable) };
+      : {
+          accessKeyId: vars.variable(o.credentials.accessKeyId.terraformVariable),
+          secretAccessKey: vars.variable(o.credentials.secretAccessKey.terraformVariable),
+        };
   return { region: o.region, pathStyle: o.pathStyle, credentials, ...(o.endpoint ? { endpoint: o.endpoint } : {}) };
 }
 

@@ -7,7 +7,9 @@ import type { KubernetesEnvironment } from "./environment";
 export const DEFAULT_JOB_RESOURCES = { cpu: "100m", memory: "256Mi" } as const;
 
 /** The chart's settings from config (everything but where it runs, its URL and its token). */
-export function runnerFleetProps(env: KubernetesEnvironment): Pick<KubernetesRunnersProps, "chartVersion" | "concurrent" | "jobImage" | "privileged" | "jobResources"> {
+export function runnerFleetProps(
+  env: KubernetesEnvironment,
+): Pick<KubernetesRunnersProps, "chartVersion" | "concurrent" | "jobImage" | "privileged" | "jobResources"> {
   const r = env.runners;
   return {
     chartVersion: r.chartVersion,

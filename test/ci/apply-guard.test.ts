@@ -45,22 +45,55 @@ describe("apply guard: the deploy runner never applies its own replacement", () 
   it("matches the container by its name, not by its address or by other types", () => {
     const plan: PlanJson = {
       resource_changes: [
-        { address: "docker_container.renamed_construct", mode: "managed", type: "docker_container", change: { actions: ["delete"], before: { name: DEPLOY_RUNNER_CONTAINER_NAME }, after: null } },
+        {
+          address: "docker_container.renamed_construct",
+          mode: "managed",
+          type: "docker_container",
+          change: { actions: ["delete"], before: { name: DEPLOY_RUNNER_CONTAINER_NAME }, after: null },
+        },
       ],
     };
     expect(selfReplacementProblem("homelab", plan)).toContain("docker_container.renamed_construct (deleted)");
-    const image: PlanJson = { resource_changes: [{ address: "docker_image.x", mode: "managed", type: "docker_image", change: { actions: ["delete", "create"], before: { name: DEPLOY_RUNNER_CONTAINER_NAME } } }] };
+    const image: PlanJson = {
+      resource_changes: [
+        {
+          address: "docker_image.x",
+          mode: "managed",
+          type: "docker_image",
+          change: { actions: ["delete", "create"], before: { name: DEPLOY_RUNNER_CONTAINER_NAME } },
+        },
+      ],
+    };
     expect(selfReplacementProblem("homelab", image)).toBeUndefined();
-    const other: PlanJson = { resource_changes: [{ address: "docker_container.y", mode: "managed", type: "docker_container", change: { actions: ["delete"], before: { name: "gitlab-runner-deploy-2" } } }] };
+    const other: PlanJson = {
+      resource_changes: [
+        {
+          address: "docker_container.y",
+          mode: "managed",
+          type: "docker_container",
+          change: { actions: ["delete"], before: { name: "gitlab-runner-deploy-2" } },
+        },
+      ],
+    };
     expect(selfReplacementProblem("homelab", other)).toBeUndefined();
   });
 
   it("in homelab-gitlab, refuses the deploy runner's token rotation (its container is replaced with it) and lets the build runner's through", () => {
     const rotation = (role: "build" | "deploy", name: string): PlanJson => ({
       resource_changes: [
-        { address: `gitlab_user_runner.runners_${role}_A1`, mode: "managed", type: "gitlab_user_runner", change: { actions: ["delete", "create"], before: {}, after: {} } },
+        {
+          address: `gitlab_user_runner.runners_${role}_A1`,
+          mode: "managed",
+          type: "gitlab_user_runner",
+          change: { actions: ["delete", "create"], before: {}, after: {} },
+        },
         // The uploaded token is unknown until apply: the provider replaces the container.
-        { address: `docker_container.runner-containers_${role}_container_B2`, mode: "managed", type: "docker_container", change: { actions: ["delete", "create"], before: { name }, after: { name } } },
+        {
+          address: `docker_container.runner-containers_${role}_container_B2`,
+          mode: "managed",
+          type: "docker_container",
+          change: { actions: ["delete", "create"], before: { name }, after: { name } },
+        },
       ],
     });
     const problem = selfReplacementProblem("homelab-gitlab", rotation("deploy", DEPLOY_RUNNER_CONTAINER_NAME));

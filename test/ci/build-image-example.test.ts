@@ -1,4 +1,4 @@
-// Seed 000's `build-image` job, as the homelab runs it (docs/examples/build-image.gitlab-ci.yml):
+// The reference homelab's `build-image` job, as the homelab runs it (docs/examples/build-image.gitlab-ci.yml):
 // build jobs are unprivileged and have no Docker daemon, so images are built and pushed by the
 // protected deploy runner (the host's Docker), on the default branch only. The example must be
 // valid for GitLab (gitlab-ci-local) and keep that boundary.
@@ -54,7 +54,11 @@ describe("the build-image example", () => {
     // The runner containers are homelab-gitlab's.
     const containers = resources(exampleStack("homelab-gitlab"), "docker_container");
     const config = (name: string) =>
-      (parseToml(unescapeTemplate(containers.find((c) => c.name === name).upload.find((u: any) => u.file === "/etc/gitlab-runner/config.toml.template").content)) as any).runners[0].docker;
+      (
+        parseToml(
+          unescapeTemplate(containers.find((c) => c.name === name).upload.find((u: any) => u.file === "/etc/gitlab-runner/config.toml.template").content),
+        ) as any
+      ).runners[0].docker;
     expect(config("gitlab-runner-deploy").volumes).toContain("/var/run/docker.sock:/var/run/docker.sock");
     expect(config("gitlab-runner-build").volumes).not.toContain("/var/run/docker.sock:/var/run/docker.sock");
     expect(config("gitlab-runner-build").privileged).toBe(false);

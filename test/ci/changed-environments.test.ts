@@ -15,12 +15,21 @@ describe("changed environments", () => {
     expect(changedEnvironments(["config/staging.yaml", "config/homelab.yaml"], ENVS).plan).toEqual(["homelab", "staging"]);
   });
 
-  it.each(["stacks/aws-stack.ts", "constructs/gitlab-server/aws.ts", "userdata/scripts/gitlab-bootstrap.sh", "config/schema/aws.ts", "config/load.ts", "policies/rules/docker.ts", "package-lock.json", "main.ts", "cdktf.json", "scripts/ci/plan.sh", ".gitlab-ci.yml"])(
-    "shared code (%s) plans every environment",
-    (path) => {
-      expect(changedEnvironments([path], ENVS).plan).toEqual(ENVS);
-    },
-  );
+  it.each([
+    "stacks/aws-stack.ts",
+    "constructs/gitlab-server/aws.ts",
+    "userdata/scripts/gitlab-bootstrap.sh",
+    "config/schema/aws.ts",
+    "config/load.ts",
+    "policies/rules/docker.ts",
+    "package-lock.json",
+    "main.ts",
+    "cdktf.json",
+    "scripts/ci/plan.sh",
+    ".gitlab-ci.yml",
+  ])("shared code (%s) plans every environment", (path) => {
+    expect(changedEnvironments([path], ENVS).plan).toEqual(ENVS);
+  });
 
   it.each(["README.md", "docs/operations.md", "test/main.test.ts", "scripts/bench.ts", ".ci/run", "config/environment.schema.json"])(
     "docs, tests and tooling (%s) plan nothing",

@@ -7,12 +7,15 @@ import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../helpers";
 
-const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.email=ci@example.com", "-c", "user.name=ci", ...args], { cwd, encoding: "utf8" }).trim();
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", ["-c", "user.email=ci@example.com", "-c", "user.name=ci", ...args], { cwd, encoding: "utf8" }).trim();
 
 /** The repository's files as they are now, committed as a target branch, in a scratch repository. */
 function repositoryCopy(): { dir: string; base: string } {
   const dir = mkdtempSync(join(tmpdir(), "cost-line-"));
-  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
+  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean);
   for (const f of files) {
     mkdirSync(dirname(join(dir, f)), { recursive: true });
     try {
@@ -30,7 +33,8 @@ function repositoryCopy(): { dir: string; base: string } {
 }
 
 function costLine(dir: string, env: string, ci: NodeJS.ProcessEnv) {
-  const run = (args: string[]) => spawnSync(args[0]!, args.slice(1), { cwd: dir, env: { ...process.env, GITLAB_PLATFORM_CACHE_DIR: join(dir, ".bundle-cache"), ...ci }, encoding: "utf8" });
+  const run = (args: string[]) =>
+    spawnSync(args[0]!, args.slice(1), { cwd: dir, env: { ...process.env, GITLAB_PLATFORM_CACHE_DIR: join(dir, ".bundle-cache"), ...ci }, encoding: "utf8" });
   const synth = run([process.execPath, "cli/run.cjs", "synth", env]);
   expect(synth.status, synth.stderr).toBe(0);
   return run(["bash", "scripts/ci/cost-line.sh", env]);

@@ -19,7 +19,8 @@ const environments = readdirSync(CONFIG_DIR)
   .map((f) => f.replace(/\.yaml$/, ""))
   .sort();
 
-const git = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.email=ci@example.com", "-c", "user.name=ci", ...args], { cwd, encoding: "utf8" });
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", ["-c", "user.email=ci@example.com", "-c", "user.name=ci", ...args], { cwd, encoding: "utf8" });
 
 /** A clone of the repository (with an origin, as gitlab-ci-local compares changes against it) plus one commit touching `paths`. */
 function cloneWithChange(paths: string[]): string {
@@ -100,7 +101,7 @@ describe(".gitlab-ci.yml", () => {
 
   it("checks each merge request's paths with the changed-environments CLI, a removed environment as a warning", () => {
     expect(ci.environments.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }]);
-    expect(ci.environments.script.at(-1)).toBe('npx tsx scripts/ci/changed-environments-cli.ts "$CI_MERGE_REQUEST_DIFF_BASE_SHA"');
+    expect(ci.environments.script.at(-1)).toBe('node --require tsx/cjs scripts/ci/changed-environments-cli.ts "$CI_MERGE_REQUEST_DIFF_BASE_SHA"');
     expect(ci.environments.allow_failure).toEqual({ exit_codes: [EXIT_REMOVED_ENVIRONMENTS] });
     expect(ci.environments.variables.GIT_DEPTH).toBe("0");
   });
@@ -142,9 +143,11 @@ describe(".gitlab-ci.yml", () => {
   });
 
   it("plans every environment when shared code changed, and none for docs", () => {
-    expect(listJobs(cloneWithChange(["stacks/aws-stack.ts"])).jobs.filter((j) => j.startsWith("plan:")).sort()).toEqual(
-      environments.flatMap((e) => [`plan:${e}`, `plan:${e}-gitlab`]).sort(),
-    );
+    expect(
+      listJobs(cloneWithChange(["stacks/aws-stack.ts"]))
+        .jobs.filter((j) => j.startsWith("plan:"))
+        .sort(),
+    ).toEqual(environments.flatMap((e) => [`plan:${e}`, `plan:${e}-gitlab`]).sort());
     expect(listJobs(cloneWithChange(["README.md"])).jobs.filter((j) => j.startsWith("plan:"))).toEqual([]);
   });
 
@@ -155,7 +158,9 @@ describe(".gitlab-ci.yml", () => {
     expect(retrySeconds(v)).toBeLessThanOrEqual(900);
     // The workstation instructions (docs/operations.md, 1.1) use the same values.
     const docs = readFileSync(join(REPO_ROOT, "docs/operations.md"), "utf8");
-    expect(docs).toContain(`export TF_HTTP_RETRY_MAX=${v.TF_HTTP_RETRY_MAX} TF_HTTP_RETRY_WAIT_MIN=${v.TF_HTTP_RETRY_WAIT_MIN} TF_HTTP_RETRY_WAIT_MAX=${v.TF_HTTP_RETRY_WAIT_MAX}`);
+    expect(docs).toContain(
+      `export TF_HTTP_RETRY_MAX=${v.TF_HTTP_RETRY_MAX} TF_HTTP_RETRY_WAIT_MIN=${v.TF_HTTP_RETRY_WAIT_MIN} TF_HTTP_RETRY_WAIT_MAX=${v.TF_HTTP_RETRY_WAIT_MAX}`,
+    );
     // Terraform's defaults (2 retries, 1 to 30 s) give up after 3 s.
     expect(retrySeconds({ TF_HTTP_RETRY_MAX: "2", TF_HTTP_RETRY_WAIT_MIN: "1", TF_HTTP_RETRY_WAIT_MAX: "30" })).toBe(3);
   });
@@ -183,7 +188,12 @@ describe(".gitlab-ci.yml", () => {
         expect(apply.tags).toEqual(["deploy"]);
         for (const job of [plan, apply]) {
           expect(job.before_script[0]).toBe('export PATH="$TERRAFORM_INSTALL_DIR:$PATH"');
-          expect(job.variables).toMatchObject({ ENVIRONMENT: env, STACK: stack, TERRAFORM_INSTALL_DIR: "$CI_PROJECT_DIR/.bin", TF_HTTP_RETRY_MAX: ci[".terraform"].variables.TF_HTTP_RETRY_MAX });
+          expect(job.variables).toMatchObject({
+            ENVIRONMENT: env,
+            STACK: stack,
+            TERRAFORM_INSTALL_DIR: "$CI_PROJECT_DIR/.bin",
+            TF_HTTP_RETRY_MAX: ci[".terraform"].variables.TF_HTTP_RETRY_MAX,
+          });
           expect(job.environment.name).toBe("${ENVIRONMENT}");
         }
       }

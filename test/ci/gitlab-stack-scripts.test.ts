@@ -1,5 +1,5 @@
 // scripts/ci/plan.sh and apply.sh on an environment's second stack (<env>-gitlab): GitLab
-// must answer first (scripts/ci/gitlab-ready.ts, the CLI's probe and bounded wait), and on
+// must answer first (`node cli/run.cjs gitlab-ready`, the CLI's probe and bounded wait), and on
 // docker the automation token reaches Terraform as GITLAB_TOKEN. Run for real with bash, the
 // real tsx, a stand-in terraform and docker on PATH and a stand-in GitLab API.
 import { spawnSync } from "node:child_process";

@@ -62,7 +62,10 @@ describe("install-terraform.sh", () => {
     const target = join(dir, "project/.bin");
     const r = run([VERSION, target], {}, `${target}:`);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.curls).toEqual([`https://releases.hashicorp.com/terraform/${VERSION}/${ZIP}`, `https://releases.hashicorp.com/terraform/${VERSION}/terraform_${VERSION}_SHA256SUMS`]);
+    expect(r.curls).toEqual([
+      `https://releases.hashicorp.com/terraform/${VERSION}/${ZIP}`,
+      `https://releases.hashicorp.com/terraform/${VERSION}/terraform_${VERSION}_SHA256SUMS`,
+    ]);
     expect(readFileSync(join(target, "terraform"), "utf8")).toBe(fakeTerraform(VERSION));
     expect(r.stdout).toContain(`${ZIP}: OK`);
     expect(r.stdout).toContain(`Terraform v${VERSION}`);

@@ -68,7 +68,7 @@ describe("the bundled app", () => {
     expect(statSync(bundle).mtimeMs).toBe(built);
     // A changed source: rebuilt, and the change is in the output.
     const hostNames = join(copy, "stacks", "host-names.ts");
-    writeFileSync(hostNames, readFileSync(hostNames, "utf8").replace("web: fqdn(env.gitlab.hostname)", 'web: fqdn(`${env.gitlab.hostname}-changed`)'));
+    writeFileSync(hostNames, readFileSync(hostNames, "utf8").replace("web: fqdn(env.gitlab.hostname)", "web: fqdn(`${env.gitlab.hostname}-changed`)"));
     const changed = synth();
     expect(statSync(bundle).mtimeMs).not.toBe(built);
     expect(changed).toContain("gitlab-staging-changed.example.com");
@@ -85,6 +85,8 @@ describe("the bundled app", () => {
       ESBUILD_BINARY_PATH: "/bin/false",
     });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^could not bundle the app with esbuild \(.+\)\. esbuild runs a binary from @esbuild\/[a-z0-9]+-[a-z0-9]+: reinstall with npm ci\.\n$/);
+    expect(r.stderr).toMatch(
+      /^could not bundle the app with esbuild \(.+\)\. esbuild runs a binary from @esbuild\/[a-z0-9]+-[a-z0-9]+: reinstall with npm ci\.\n$/,
+    );
   }, 120_000);
 });

@@ -59,7 +59,9 @@ describe("npm run synth", () => {
     const r = cli(["synth"], { GITLAB_CONFIG_DIR: "/nowhere/at/all" });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe("/nowhere/at/all: no such directory; it should hold the environment files (<env>.yaml) — GITLAB_CONFIG_DIR points there: fix it, or unset it to use config/\n");
+    expect(r.stderr).toBe(
+      "/nowhere/at/all: no such directory; it should hold the environment files (<env>.yaml) — GITLAB_CONFIG_DIR points there: fix it, or unset it to use config/\n",
+    );
   });
 
   it("answers an unknown command with the usage", () => {
@@ -75,7 +77,11 @@ describe("npm run check", () => {
     const s = scratchWithExamples("commands-");
     const r = cli(["check"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
     expect(r.stderr).toBe("");
-    expect(r.stdout).toMatch(new RegExp(`^check: ${EXAMPLES.length} environment\\(s\\) in \\S+ valid, ${stackNamesOf(EXAMPLES).length} stack\\(s\\) and \\d+ resources pass the policies\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^check: ${EXAMPLES.length} environment\\(s\\) in \\S+ valid, ${stackNamesOf(EXAMPLES).length} stack\\(s\\) and \\d+ resources pass the policies\n$`,
+      ),
+    );
     expect(r.status).toBe(0);
     expect(() => readFileSync(join(s.outdir, "manifest.json"))).toThrow();
   });
@@ -89,7 +95,9 @@ describe("npm run check", () => {
     );
     const r = cli(["check"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("[staging] policy.suppressions: { rule: AWS-SG-INGRESS, path: staging/gitlab-server/ingress-git-ssh-ipv6 } matches no violation");
+    expect(r.stderr).toContain(
+      "[staging] policy.suppressions: { rule: AWS-SG-INGRESS, path: staging/gitlab-server/ingress-git-ssh-ipv6 } matches no violation",
+    );
     expect(r.stderr).toMatch(/1 policy violation\(s\) found; nothing was synthesized\.\n$/);
   });
 });

@@ -20,13 +20,18 @@ describeWithDockerEngine("reading the automation token through the Engine API", 
     engine().dockerOk(["run", "-d", "--name", name, "--network", "none", BUSYBOX_IMAGE, "sh", "-c", `${script}; exec sleep 600`]);
 
   it("reads the file's content from the running container", async () => {
-    start("gitlab-a", `mkdir -p /etc/gitlab/gitlab-platform && printf 'test-token-0123\\n' > ${AUTOMATION_TOKEN_CONTAINER_FILE} && chmod 600 ${AUTOMATION_TOKEN_CONTAINER_FILE}`);
+    start(
+      "gitlab-a",
+      `mkdir -p /etc/gitlab/gitlab-platform && printf 'test-token-0123\\n' > ${AUTOMATION_TOKEN_CONTAINER_FILE} && chmod 600 ${AUTOMATION_TOKEN_CONTAINER_FILE}`,
+    );
     expect(await readContainerFile(engine().socket, "gitlab-a", AUTOMATION_TOKEN_CONTAINER_FILE)).toBe("test-token-0123\n");
   }, 60_000);
 
   it("says what is missing: the file (not written yet) or the container", async () => {
     start("gitlab-b", "true");
-    await expect(readContainerFile(engine().socket, "gitlab-b", AUTOMATION_TOKEN_CONTAINER_FILE)).rejects.toThrow(/no such file or directory|Could not find the file/i);
+    await expect(readContainerFile(engine().socket, "gitlab-b", AUTOMATION_TOKEN_CONTAINER_FILE)).rejects.toThrow(
+      /no such file or directory|Could not find the file/i,
+    );
     await expect(readContainerFile(engine().socket, "nobody", AUTOMATION_TOKEN_CONTAINER_FILE)).rejects.toThrow(/No such container: nobody/);
   }, 60_000);
 
@@ -37,7 +42,9 @@ describeWithDockerEngine("reading the automation token through the Engine API", 
     process.env.DOCKER_HOST = engine().host;
     try {
       expect(await tokenFromContainer("gitlab-c")).toEqual({ token: "engine-token" });
-      expect((await tokenFromContainer("gitlab-b")).problem).toMatch(/^\/etc\/gitlab\/gitlab-platform\/automation-token in the container gitlab-b, through \S+: /);
+      expect((await tokenFromContainer("gitlab-b")).problem).toMatch(
+        /^\/etc\/gitlab\/gitlab-platform\/automation-token in the container gitlab-b, through \S+: /,
+      );
     } finally {
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];

@@ -37,7 +37,11 @@ describe("synthesizing one environment leaves the others' stack directories as t
     const run = cli(["synth", "staging"], r.env);
     expect(run.stderr).toBe("");
     const others = stackNamesOf(exampleEnvironments().map((e) => e.name)).filter((n) => !n.startsWith("staging"));
-    expect(run.stdout).toMatch(new RegExp(`^staging +\\d+ resources  .*stacks/staging\nstaging-gitlab +\\d+ resources  .*stacks/staging-gitlab\nleft as they were: ${others.join(", ")}\n$`));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^staging +\\d+ resources  .*stacks/staging\nstaging-gitlab +\\d+ resources  .*stacks/staging-gitlab\nleft as they were: ${others.join(", ")}\n$`,
+      ),
+    );
     expectUntouched(r);
     const manifest = JSON.parse(readFileSync(join(r.outdir, "manifest.json"), "utf8"));
     expect(Object.keys(manifest.stacks)).toEqual(stackNamesOf(exampleEnvironments().map((e) => e.name)));
@@ -69,7 +73,9 @@ describe("synthesizing one environment leaves the others' stack directories as t
     writeFileSync(join(orphan, "errored.tfstate"), "{}");
     const run = cdktf(["synth", "--output", r.outdir], { ...r.env, GITLAB_ENVIRONMENTS: "staging" });
     expect(run.status).not.toBe(0);
-    expect(run.stdout + run.stderr).toContain("stacks/qa: holds files but no cdk.tf.json: the cdktf CLI deletes every stack directory its manifest does not name");
+    expect(run.stdout + run.stderr).toContain(
+      "stacks/qa: holds files but no cdk.tf.json: the cdktf CLI deletes every stack directory its manifest does not name",
+    );
     expect(existsSync(join(orphan, "errored.tfstate"))).toBe(true);
     expectUntouched(r);
   }, 180_000);

@@ -86,15 +86,23 @@ describe("npm run plan -- <env>", () => {
     const r = cli(["plan", "staging"], t.env);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    const planned = (dir: string) => [`${dir}|init -input=false`, `${dir}|plan -input=false -lock-timeout=5m -out=plan.tfplan`, `${dir}|show -json plan.tfplan`];
+    const planned = (dir: string) => [
+      `${dir}|init -input=false`,
+      `${dir}|plan -input=false -lock-timeout=5m -out=plan.tfplan`,
+      `${dir}|show -json plan.tfplan`,
+    ];
     expect(t.calls()).toEqual([...planned(t.stack), ...planned(t.content)]);
     for (const dir of [t.stack, t.content]) {
       expect(existsSync(join(dir, "cdk.tf.json"))).toBe(true);
       expect(existsSync(join(dir, "plan.tfplan"))).toBe(true);
     }
     expect(r.stdout).toContain("Plan: 2 to add, 1 to change, 1 to destroy.");
-    expect(r.stdout).toMatch(/\nstaging: 3 to create, 1 to update, 1 to delete; saved as \S+cdktf\.out\/stacks\/staging\/plan\.tfplan: apply it with npm run deploy -- staging\n/);
-    expect(r.stdout).toMatch(/\nstaging-gitlab: 3 to create, 1 to update, 1 to delete; saved as \S+cdktf\.out\/stacks\/staging-gitlab\/plan\.tfplan: apply it with npm run deploy -- staging\n$/);
+    expect(r.stdout).toMatch(
+      /\nstaging: 3 to create, 1 to update, 1 to delete; saved as \S+cdktf\.out\/stacks\/staging\/plan\.tfplan: apply it with npm run deploy -- staging\n/,
+    );
+    expect(r.stdout).toMatch(
+      /\nstaging-gitlab: 3 to create, 1 to update, 1 to delete; saved as \S+cdktf\.out\/stacks\/staging-gitlab\/plan\.tfplan: apply it with npm run deploy -- staging\n$/,
+    );
   });
 
   it("stops at the first Terraform step that fails, with its exit code", async () => {
@@ -162,9 +170,16 @@ describe("npm run deploy -- <env>", () => {
     const t = await setup();
     const yes = onTerminal(["deploy", "staging"], t.env, "yes\nyes\n");
     expect(yes.status, yes.stdout).toBe(0);
-    expect(yes.stdout).toContain("deploy: staging has no saved plan (npm run plan -- staging makes one): planning now; Terraform shows the plan and asks before it changes anything.");
+    expect(yes.stdout).toContain(
+      "deploy: staging has no saved plan (npm run plan -- staging makes one): planning now; Terraform shows the plan and asks before it changes anything.",
+    );
     expect(yes.stdout).toContain("Apply complete!");
-    expect(t.calls()).toEqual([`${t.stack}|init -input=false`, `${t.stack}|apply -lock-timeout=5m`, `${t.content}|init -input=false`, `${t.content}|apply -lock-timeout=5m`]);
+    expect(t.calls()).toEqual([
+      `${t.stack}|init -input=false`,
+      `${t.stack}|apply -lock-timeout=5m`,
+      `${t.content}|init -input=false`,
+      `${t.content}|apply -lock-timeout=5m`,
+    ]);
     const no = onTerminal(["deploy", "staging"], t.env, "no\n");
     expect(no.status).toBe(1);
     expect(no.stdout).toContain("Apply cancelled.");
@@ -198,7 +213,9 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
     const applied = (dir: string) => [`${dir}|init -input=false`, `${dir}|apply -input=false -lock-timeout=5m plan.tfplan`];
     expect(t.calls().slice(before)).toEqual([...applied(t.stack), ...applied(t.content)]);
     expect(gitlab.requests().map((q) => q.status)).toEqual([502, 503, 200]);
-    expect(r.stdout).toMatch(/== staging-gitlab: waiting for GitLab at http:\/\/127\.0\.0\.1:\d+\/api\/v4\/version \(up to 20 min\)\nnot yet: HTTP 502\nnot yet: HTTP 503\nGitLab answers \(HTTP 200\)\./);
+    expect(r.stdout).toMatch(
+      /== staging-gitlab: waiting for GitLab at http:\/\/127\.0\.0\.1:\d+\/api\/v4\/version \(up to 20 min\)\nnot yet: HTTP 502\nnot yet: HTTP 503\nGitLab answers \(HTTP 200\)\./,
+    );
     // The first stack was applied before GitLab was asked: the server may not exist until then.
     expect(r.stdout.indexOf("Apply complete!")).toBeLessThan(r.stdout.indexOf("waiting for GitLab"));
   });
@@ -214,7 +231,12 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
     expect(r.stderr).toBe(
       `deploy: GitLab did not answer at ${gitlab.url} within 1 s (last: HTTP 502). staging is applied; staging-gitlab was not. Check that GitLab started (docs/operations.md, "First deploy"), then run npm run deploy -- staging again (GITLAB_READY_TIMEOUT_SECONDS waits longer).\n`,
     );
-    expect(t.calls().slice(before).every((c) => c.startsWith(`${t.stack}|`))).toBe(true);
+    expect(
+      t
+        .calls()
+        .slice(before)
+        .every((c) => c.startsWith(`${t.stack}|`)),
+    ).toBe(true);
     expect(existsSync(join(t.content, "plan.tfplan"))).toBe(true);
     expect(gitlab.requests().length).toBeGreaterThan(1);
   });
@@ -262,7 +284,9 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
     gitlab = await startFakeGitLab([401]);
     const r = cli(["deploy", "homelab"], { ...t.env, GITLAB_TOKEN: "operator-token", GITLAB_READINESS_URL: gitlab.url, GITLAB_READY_TIMEOUT_SECONDS: "600" });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("HTTP 401: the automation token was refused. homelab-gitlab was not applied: GITLAB_TOKEN (or the token file in the GitLab container) is not a valid admin token");
+    expect(r.stderr).toContain(
+      "HTTP 401: the automation token was refused. homelab-gitlab was not applied: GITLAB_TOKEN (or the token file in the GitLab container) is not a valid admin token",
+    );
     expect(gitlab.requests()).toHaveLength(1);
   });
 });
@@ -272,10 +296,17 @@ describe("GitLab-managed state: each stack its own", () => {
 
   it("the second stack's TF_HTTP_* addresses are the environment's, with <env>-gitlab for <env>", async () => {
     const t = await setup([200], "homelab");
-    const state = { TF_HTTP_ADDRESS: `${base}/homelab`, TF_HTTP_LOCK_ADDRESS: `${base}/homelab/lock`, TF_HTTP_UNLOCK_ADDRESS: `${base}/homelab/lock`, GITLAB_TOKEN: "operator-token" };
+    const state = {
+      TF_HTTP_ADDRESS: `${base}/homelab`,
+      TF_HTTP_LOCK_ADDRESS: `${base}/homelab/lock`,
+      TF_HTTP_UNLOCK_ADDRESS: `${base}/homelab/lock`,
+      GITLAB_TOKEN: "operator-token",
+    };
     const r = cli(["plan", "homelab"], { ...t.env, ...state });
     expect(r.status, r.stderr).toBe(0);
-    const seen = readFileSync(`${join(t.dir, "terraform.log")}.state`, "utf8").trimEnd().split("\n");
+    const seen = readFileSync(`${join(t.dir, "terraform.log")}.state`, "utf8")
+      .trimEnd()
+      .split("\n");
     expect(new Set(seen.filter((l) => l.startsWith(`${t.stack}|`)))).toEqual(new Set([`${t.stack}|${base}/homelab|${base}/homelab/lock|${base}/homelab/lock`]));
     expect(new Set(seen.filter((l) => l.startsWith(`${t.content}|`)))).toEqual(
       new Set([`${t.content}|${base}/homelab-gitlab|${base}/homelab-gitlab/lock|${base}/homelab-gitlab/lock`]),
@@ -286,7 +317,9 @@ describe("GitLab-managed state: each stack its own", () => {
     const t = await setup([200], "homelab");
     const r = cli(["plan", "homelab"], { ...t.env, TF_HTTP_ADDRESS: `${base}/my-homelab-state`, GITLAB_TOKEN: "operator-token" });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`TF_HTTP_ADDRESS=${base}/my-homelab-state does not end in /terraform/state/homelab: homelab-gitlab keeps its own state beside homelab's`);
+    expect(r.stderr).toContain(
+      `TF_HTTP_ADDRESS=${base}/my-homelab-state does not end in /terraform/state/homelab: homelab-gitlab keeps its own state beside homelab's`,
+    );
     expect(t.calls()).toEqual([]);
   });
 });

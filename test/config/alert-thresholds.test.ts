@@ -16,7 +16,11 @@ describe.each(["homelab", "k3s-homelab"] as const)("observability.alertThreshold
 
   it("are the rules' defaults when unset, and take what is set", () => {
     expect((validEnvironment(exampleYaml(example)).observability as { alertThresholds: unknown }).alertThresholds).toEqual(DEFAULT_ALERT_THRESHOLDS);
-    expect(thresholds({ sidekiqQueueBacklog: 250, diskFreeWarningRatio: 0.25 })).toEqual({ ...DEFAULT_ALERT_THRESHOLDS, sidekiqQueueBacklog: 250, diskFreeWarningRatio: 0.25 });
+    expect(thresholds({ sidekiqQueueBacklog: 250, diskFreeWarningRatio: 0.25 })).toEqual({
+      ...DEFAULT_ALERT_THRESHOLDS,
+      sidekiqQueueBacklog: 250,
+      diskFreeWarningRatio: 0.25,
+    });
   });
 
   it.each([
@@ -26,8 +30,14 @@ describe.each(["homelab", "k3s-homelab"] as const)("observability.alertThreshold
     [{ sidekiqQueueBacklog: 1.5 }, /^config\/test\.yaml: observability\.alertThresholds\.sidekiqQueueBacklog: must be int/],
     [{ sidekiqQueueBacklog: 1 }, /^config\/test\.yaml: observability\.alertThresholds\.sidekiqQueueBacklog: must be at least 2, got 1/],
     // Only the critical threshold set: compared with the warning threshold's default.
-    [{ diskFreeCriticalRatio: 0.2 }, /^config\/test\.yaml: observability\.alertThresholds\.diskFreeCriticalRatio: must be below diskFreeWarningRatio \(0\.15\), got 0\.2/],
-    [{ diskFreeWarningRatio: 0.1, diskFreeCriticalRatio: 0.1 }, /^config\/test\.yaml: observability\.alertThresholds\.diskFreeCriticalRatio: must be below diskFreeWarningRatio \(0\.1\), got 0\.1/],
+    [
+      { diskFreeCriticalRatio: 0.2 },
+      /^config\/test\.yaml: observability\.alertThresholds\.diskFreeCriticalRatio: must be below diskFreeWarningRatio \(0\.15\), got 0\.2/,
+    ],
+    [
+      { diskFreeWarningRatio: 0.1, diskFreeCriticalRatio: 0.1 },
+      /^config\/test\.yaml: observability\.alertThresholds\.diskFreeCriticalRatio: must be below diskFreeWarningRatio \(0\.1\), got 0\.1/,
+    ],
     [{ backupMaxAgeHours: 12 }, /^config\/test\.yaml: observability\.alertThresholds\.backupMaxAgeHours: unknown key; .*/],
   ])("refuses %j, naming the file and the field", (t, expected) => {
     const problems = problemsOf(withThresholds(example, t));
@@ -36,6 +46,8 @@ describe.each(["homelab", "k3s-homelab"] as const)("observability.alertThreshold
   });
 
   it("refuses a backup age of one hour (the backup alert's tests need two)", () => {
-    expect(problemsOf(withThresholds(example, undefined, { maxAgeHours: 1 }))).toEqual([expect.stringMatching(/^config\/test\.yaml: backups\.maxAgeHours: must be at least 2, got 1/)]);
+    expect(problemsOf(withThresholds(example, undefined, { maxAgeHours: 1 }))).toEqual([
+      expect.stringMatching(/^config\/test\.yaml: backups\.maxAgeHours: must be at least 2, got 1/),
+    ]);
   });
 });

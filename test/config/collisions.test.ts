@@ -36,7 +36,10 @@ function problems(dir: string, only?: string[]): string[] {
   }
 }
 
-const lineOf = (dir: string, file: string, text: string) => readFileSync(join(dir, file), "utf8").split("\n").findIndex((l) => l.includes(text)) + 1;
+const lineOf = (dir: string, file: string, text: string) =>
+  readFileSync(join(dir, file), "utf8")
+    .split("\n")
+    .findIndex((l) => l.includes(text)) + 1;
 
 describe("environments cannot collide", () => {
   it("the examples do not collide with each other", () => {
@@ -52,9 +55,14 @@ describe("environments cannot collide", () => {
       `config/qa.yaml: state.key: Terraform state s3://example-gitlab-platform-tfstate/gitlab-platform/staging.tfstate is also config/staging.yaml's (state.key, line ${stateLine}): two environments would overwrite each other's state: give this one its own state.key (e.g. gitlab-platform/qa.tfstate) (line ${stateLine}, column 8)`,
     );
     for (const field of ["gitlab.hostname", "gitlab.sshHostname", "registry.hostname"]) {
-      expect(found.find((l) => l.startsWith(`config/qa.yaml: ${field}: host name `)), field).toMatch(/is also config\/staging\.yaml's \(.+, line \d+\): each environment needs its own host names/);
+      expect(
+        found.find((l) => l.startsWith(`config/qa.yaml: ${field}: host name `)),
+        field,
+      ).toMatch(/is also config\/staging\.yaml's \(.+, line \d+\): each environment needs its own host names/);
     }
-    expect(found.find((l) => l.includes("gitlab.hostname"))).toContain("host name gitlab-staging.example.com (a Cloudflare record in zone 00000000000000000000000000000000)");
+    expect(found.find((l) => l.includes("gitlab.hostname"))).toContain(
+      "host name gitlab-staging.example.com (a Cloudflare record in zone 00000000000000000000000000000000)",
+    );
     // Its buckets are named after the file (aws.bucketPrefix unset): they do not collide.
     expect(found.filter((l) => l.includes("bucket"))).toEqual([]);
     expect(found).toHaveLength(4);
@@ -76,7 +84,13 @@ describe("environments cannot collide", () => {
     expect(found).toContain(
       `config/lab2.yaml: docker.publicAddress: the Docker host at 192.0.2.10 is also config/homelab.yaml's (docker.publicAddress, line ${line("homelab.yaml")}): one environment per Docker host: two would create the same containers (their names are fixed) and both need ports 80 and 443 there: give this environment its own host and its address (line ${line("lab2.yaml")}, column 18)`,
     );
-    expect(found.map((l) => l.split(": ")[1])).toEqual(["gitlab.hostname", "gitlab.sshHostname", "registry.hostname", "observability.grafanaHostname", "docker.publicAddress"]);
+    expect(found.map((l) => l.split(": ")[1])).toEqual([
+      "gitlab.hostname",
+      "gitlab.sshHostname",
+      "registry.hostname",
+      "observability.grafanaHostname",
+      "docker.publicAddress",
+    ]);
   });
 
   it("an unedited copy of k3s-homelab fails on its host names, buckets and namespaces on the same cluster context", () => {
@@ -94,12 +108,20 @@ describe("environments cannot collide", () => {
       "runners.namespace",
     ]);
     expect(found.every((l) => l.startsWith("config/k3s-lab2.yaml: ") && l.includes("is also config/k3s-homelab.yaml's"))).toBe(true);
-    expect(found.find((l) => l.includes("kubernetes.namespace: "))).toMatch(/namespace gitlab of kubeconfig context \S+ is also config\/k3s-homelab\.yaml's .*give this environment its own namespaces/);
+    expect(found.find((l) => l.includes("kubernetes.namespace: "))).toMatch(
+      /namespace gitlab of kubeconfig context \S+ is also config\/k3s-homelab\.yaml's .*give this environment its own namespaces/,
+    );
   });
 
   it("two identical new files fail too: the newer one is reported, naming the older", () => {
     const dir = examplesDir();
-    copy(dir, "staging", "qa1", (t) => t.replace("gitlab-staging", "gitlab-qa").replace("ssh-gitlab-staging", "ssh-gitlab-qa").replace("registry-staging", "registry-qa").replace("staging.tfstate", "qa.tfstate"));
+    copy(dir, "staging", "qa1", (t) =>
+      t
+        .replace("gitlab-staging", "gitlab-qa")
+        .replace("ssh-gitlab-staging", "ssh-gitlab-qa")
+        .replace("registry-staging", "registry-qa")
+        .replace("staging.tfstate", "qa.tfstate"),
+    );
     copy(dir, "qa1", "qa2");
     utimesSync(join(dir, "qa2.yaml"), 3_000_000, 3_000_000);
     const found = problems(dir);
@@ -116,7 +138,9 @@ describe("environments cannot collide", () => {
         .replace("sshHostname: ssh-gitlab-staging", "sshHostname: ssh-gitlab-qa")
         .replace("hostname: registry-staging", "hostname: registry-qa"),
     );
-    copy(dir, "homelab", "lab2", (t) => t.replace(/^domain: .*$/m, "domain: lab2.example.com").replace("publicAddress: 192.0.2.10", "publicAddress: 192.0.2.20"));
+    copy(dir, "homelab", "lab2", (t) =>
+      t.replace(/^domain: .*$/m, "domain: lab2.example.com").replace("publicAddress: 192.0.2.10", "publicAddress: 192.0.2.20"),
+    );
     expect(problems(dir)).toEqual([]);
   });
 
@@ -129,7 +153,9 @@ describe("environments cannot collide", () => {
         .replace("registry-staging", "registry-qa"),
     );
     expect(problems(dir).filter((l) => l.includes("state.key"))).toEqual([
-      expect.stringMatching(/^config\/qa\.yaml: state\.key: Terraform state s3:\/\/example-gitlab-platform-tfstate\/gitlab-platform\/staging-gitlab\.tfstate is also config\/staging\.yaml's/),
+      expect.stringMatching(
+        /^config\/qa\.yaml: state\.key: Terraform state s3:\/\/example-gitlab-platform-tfstate\/gitlab-platform\/staging-gitlab\.tfstate is also config\/staging\.yaml's/,
+      ),
     ]);
   });
 
@@ -141,7 +167,9 @@ describe("environments cannot collide", () => {
     utimesSync(join(dir, "production.yaml"), 1_000_000, 1_000_000);
     utimesSync(join(dir, "staging.yaml"), 2_000_000, 2_000_000);
     expect(problems(dir)).toEqual([
-      expect.stringMatching(/^config\/staging\.yaml: aws\.bucketPrefix: S3 bucket acme-gitlab-registry is also config\/production\.yaml's \(aws\.bucketPrefix, line \d+\): bucket names are global and each environment writes its own: set a different aws\.bucketPrefix \(line \d+, column \d+\)$/),
+      expect.stringMatching(
+        /^config\/staging\.yaml: aws\.bucketPrefix: S3 bucket acme-gitlab-registry is also config\/production\.yaml's \(aws\.bucketPrefix, line \d+\): bucket names are global and each environment writes its own: set a different aws\.bucketPrefix \(line \d+, column \d+\)$/,
+      ),
     ]);
   });
 
@@ -170,13 +198,18 @@ describe("environments cannot collide", () => {
 
   it("a suppression copied from another environment's file says whose it is, with file and line", () => {
     const dir = examplesDir();
-    const suppression = "policy:\n  suppressions:\n    - rule: AWS-SG-INGRESS\n      path: staging/gitlab-server/ingress-git-ssh-ipv6\n      reason: IPv6 git SSH for the Berlin office until their VPN lands\n";
-    copy(dir, "staging", "qa", (t) =>
-      `${t
-        .replace("key: gitlab-platform/staging.tfstate", "key: gitlab-platform/qa.tfstate")
-        .replace("hostname: gitlab-staging", "hostname: gitlab-qa")
-        .replace("sshHostname: ssh-gitlab-staging", "sshHostname: ssh-gitlab-qa")
-        .replace("hostname: registry-staging", "hostname: registry-qa")}\n${suppression}`,
+    const suppression =
+      "policy:\n  suppressions:\n    - rule: AWS-SG-INGRESS\n      path: staging/gitlab-server/ingress-git-ssh-ipv6\n      reason: IPv6 git SSH for the Berlin office until their VPN lands\n";
+    copy(
+      dir,
+      "staging",
+      "qa",
+      (t) =>
+        `${t
+          .replace("key: gitlab-platform/staging.tfstate", "key: gitlab-platform/qa.tfstate")
+          .replace("hostname: gitlab-staging", "hostname: gitlab-qa")
+          .replace("sshHostname: ssh-gitlab-staging", "sshHostname: ssh-gitlab-qa")
+          .replace("hostname: registry-staging", "hostname: registry-qa")}\n${suppression}`,
     );
     const line = lineOf(dir, "qa.yaml", "path: staging/gitlab-server");
     expect(problems(dir)).toEqual([

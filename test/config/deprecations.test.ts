@@ -52,6 +52,51 @@ describe("renamed keys", () => {
   });
 });
 
+describe("aws runners.mountDockerSocket is runners.dockerAccess, the docker platform's name and form", () => {
+  const production = exampleYaml("production");
+  const runners = (env: Record<string, any>, set: Record<string, unknown>) => ({ ...env, runners: { ...env.runners, ...set } });
+
+  it("reads true as 'socket' and false as 'none', in both scaling modes, saying what to write instead", () => {
+    for (const example of [staging, production]) {
+      for (const [old, now] of [
+        [true, "socket"],
+        [false, "none"],
+      ] as const) {
+        expect(validEnvironment(runners(example, { mountDockerSocket: old }))).toEqual(validEnvironment(runners(example, { dockerAccess: now })));
+        expect(notices(runners(example, { mountDockerSocket: old }))).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^runners\\.mountDockerSocket: renamed runners\\.dockerAccess \\(the docker platform's name and form\\): write dockerAccess: ${now}; the old name is read until the next release \\(line \\d+\\)$`,
+            ),
+          ),
+        ]);
+      }
+    }
+  });
+
+  it("keeps each platform's default: the socket on aws, none on docker", () => {
+    expect((validEnvironment(staging) as any).runners.dockerAccess).toBe("socket");
+    expect((validEnvironment(production) as any).runners.dockerAccess).toBe("socket");
+    expect((validEnvironment(homelab) as any).runners.build.dockerAccess).toBe("none");
+    expect(notices(staging)).toEqual([]);
+  });
+
+  it("refuses the old and the new key together, and an old value of neither form, naming both keys", () => {
+    expect(problemsOf(runners(staging, { mountDockerSocket: false, dockerAccess: "none" }))).toEqual([
+      "config/test.yaml: runners.mountDockerSocket: renamed runners.dockerAccess, which is set too: remove this one",
+    ]);
+    expect(problemsOf(runners(staging, { mountDockerSocket: "yes" }))).toEqual([
+      "config/test.yaml: runners.mountDockerSocket: must be true or false, got 'yes'; renamed runners.dockerAccess, which takes 'socket' or 'none'",
+    ]);
+  });
+
+  it("is refused in the new key's place under the old form, and the old key on docker is unknown", () => {
+    expect(problemsOf(runners(staging, { dockerAccess: true }))).toEqual(["config/test.yaml: runners.dockerAccess: must be one of 'none', 'socket'"]);
+    const docker = { ...homelab, runners: { ...homelab.runners, build: { ...homelab.runners.build, mountDockerSocket: true } } };
+    expect(problemsOf(docker)).toEqual([expect.stringMatching(/^config\/test\.yaml: runners\.build\.mountDockerSocket: unknown key/)]);
+  });
+});
+
 describe("backups.schedule is cron on every platform", () => {
   const timerOf = (schedule: string) =>
     userDataText(onlyResource(synthEnvironment(validEnvironment({ ...staging, backups: { ...staging.backups, schedule } }, "staging")), "aws_instance"));

@@ -22,7 +22,7 @@ describe("example environments", () => {
     }
   });
 
-  it("homelab is sized after seed 000: git SSH on 2222, registry subdomain, build and deploy runners", () => {
+  it("homelab is sized after the reference homelab: git SSH on 2222, registry subdomain, build and deploy runners", () => {
     const env = exampleEnvironment("homelab");
     if (env.platform !== "docker") throw new Error("homelab must be docker");
     expect(env.gitlab.sshPort).toBe(2222);
@@ -36,7 +36,7 @@ describe("example environments", () => {
     expect(env.runners.cleanupOlderThan).toBe("4h");
   });
 
-  it.each(["staging", "production"])("%s is sized after seed 004", (name) => {
+  it.each(["staging", "production"])("%s is sized after the reference AWS installation", (name) => {
     const env = exampleEnvironment(name);
     if (env.platform !== "aws") throw new Error(`${name} must be aws`);
     expect(env.domain).toBe("example.com");
@@ -47,15 +47,21 @@ describe("example environments", () => {
       cacheExpirationDays: 14,
       rootVolumeGb: 100,
       jobImage: "node:20-alpine",
-      // Seed 004's 6g × 2 jobs does not fit a t3a.large's 8 GiB: derived, (8 GiB − 1 GiB) / 2.
+      // The reference AWS installation's 6g × 2 jobs does not fit a t3a.large's 8 GiB: derived, (8 GiB − 1 GiB) / 2.
       jobMemory: "3584m",
       jobCpus: "1.5",
     });
-    // Staging keeps seed 004's CPU-scaled group; production follows the job queue at the same peak.
+    // Staging keeps the reference AWS installation's CPU-scaled group; production follows the job queue at the same peak.
     if (name === "staging") {
       expect(env.runners).toMatchObject({ scaling: "cpu", minSize: 1, maxSize: 3, desiredCapacity: 1, concurrent: 2, cpuTargetPercent: 60 });
     } else {
-      expect(env.runners).toMatchObject({ scaling: "jobs", capacityPerInstance: 2, maxInstances: 3, maxUseCount: 20, manager: { instanceType: "t3a.small", purchaseOption: "on-demand" } });
+      expect(env.runners).toMatchObject({
+        scaling: "jobs",
+        capacityPerInstance: 2,
+        maxInstances: 3,
+        maxUseCount: 20,
+        manager: { instanceType: "t3a.small", purchaseOption: "on-demand" },
+      });
     }
     expect(env.backups.schedule).toBe("0 2 * * *");
     expect(env.backups.snapshotRetentionDays).toBe(14);

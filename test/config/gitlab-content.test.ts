@@ -10,7 +10,13 @@ describe("gitlab: settings, groups, projects, branchProtections", () => {
     const c = staging();
     for (const key of ["settings", "groups", "projects", "branchProtections"]) delete c.gitlab[key];
     const g = validEnvironment(c, "staging").gitlab;
-    expect(g.settings).toEqual({ signupEnabled: false, defaultProjectVisibility: "private", defaultGroupVisibility: "private", requireTwoFactor: false, twoFactorGracePeriodHours: 48 });
+    expect(g.settings).toEqual({
+      signupEnabled: false,
+      defaultProjectVisibility: "private",
+      defaultGroupVisibility: "private",
+      requireTwoFactor: false,
+      twoFactorGracePeriodHours: 48,
+    });
     expect(g.groups).toEqual([]);
     expect(g.projects).toEqual([]);
     expect(g.branchProtections).toEqual([

@@ -64,7 +64,12 @@ function hugeYaml(): string {
 /** "Billion laughs": nine levels of anchors, each aliasing the previous one nine times. */
 function aliasBomb(): string {
   const lines = ['lol0: &lol0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i <= 9; i++) lines.push(`lol${i}: &lol${i} [${Array(9).fill(`*lol${i - 1}`).join(",")}]`);
+  for (let i = 1; i <= 9; i++)
+    lines.push(
+      `lol${i}: &lol${i} [${Array(9)
+        .fill(`*lol${i - 1}`)
+        .join(",")}]`,
+    );
   return `${example("homelab")}\n${lines.join("\n")}\n`;
 }
 
@@ -345,14 +350,17 @@ const cases: HostileCase[] = [
     what: "a runner token host file (the second stack registers the runners now)",
     content: homelabWith("    jobImage: alpine:3.20", "    token: { hostFile: runner_token_build }\n    jobImage: alpine:3.20"),
     path: "runners.build.token",
-    message: /no longer used: the `<env>-gitlab` stack registers this runner \(gitlab_user_runner\) and uploads its token into the runner's container\. Remove this key/,
+    message:
+      /no longer used: the `<env>-gitlab` stack registers this runner \(gitlab_user_runner\) and uploads its token into the runner's container\. Remove this key/,
   },
   // ---- secrets pasted as literals ----
   {
     what: "runner token pasted as a literal (glrt-)",
     content: homelabWith("    jobImage: alpine:3.20", "    token: glrt-AbCdEfGhIjKlMnOpQrSt\n    jobImage: alpine:3.20"),
     path: "runners.build.token",
-    message: new RegExp(`looks like a GitLab runner authentication token pasted into config; secrets are never written in config — ${REFERENCE_HINT_DOCKER.source}`),
+    message: new RegExp(
+      `looks like a GitLab runner authentication token pasted into config; secrets are never written in config — ${REFERENCE_HINT_DOCKER.source}`,
+    ),
   },
   {
     what: "personal access token pasted as a literal (glpat-)",
@@ -478,7 +486,10 @@ const BOM_VALID = "UTF-8 BOM before a valid file";
 const bomValid: HostileCase = {
   what: BOM_VALID,
   file: "bom.yaml",
-  content: () => `\uFEFF${example("homelab").replace(/^domain: .*$/m, "domain: bom.example.com").replace("publicAddress: 192.0.2.10", "publicAddress: 192.0.2.30")}`,
+  content: () =>
+    `\uFEFF${example("homelab")
+      .replace(/^domain: .*$/m, "domain: bom.example.com")
+      .replace("publicAddress: 192.0.2.10", "publicAddress: 192.0.2.30")}`,
   path: "",
   message: /^$/,
 };
@@ -578,11 +589,16 @@ describe("hostile environment files, through the app's entry point", () => {
       for (const a of again) rmSync(a.scratch.dir, { recursive: true, force: true });
       const fastest = Math.min(r.ms, ...again.map((a) => a.ms));
       if (c.maxTimesMedian) {
-        expect(fastest, `the fastest of three runs took ${Math.round(fastest)} ms, the median run ${Math.round(medianMs())} ms`).toBeLessThan(c.maxTimesMedian * medianMs());
+        expect(fastest, `the fastest of three runs took ${Math.round(fastest)} ms, the median run ${Math.round(medianMs())} ms`).toBeLessThan(
+          c.maxTimesMedian * medianMs(),
+        );
       }
       if (c.fasterThanParsingBytes) {
         const parseMs = fastestParseMs(String(c.content()).slice(0, c.fasterThanParsingBytes));
-        expect(fastest, `the fastest of three runs took ${Math.round(fastest)} ms; parsing ${c.fasterThanParsingBytes} bytes of it takes ${Math.round(parseMs)} ms`).toBeLessThan(parseMs);
+        expect(
+          fastest,
+          `the fastest of three runs took ${Math.round(fastest)} ms; parsing ${c.fasterThanParsingBytes} bytes of it takes ${Math.round(parseMs)} ms`,
+        ).toBeLessThan(parseMs);
       }
     }
   });
@@ -620,7 +636,6 @@ describe("parser limits, in-process", () => {
     expect(result?.environment).toBeUndefined();
     expect(result?.problems.length).toBeGreaterThan(0);
   });
-
 
   it("parseEnvironment refuses a 5 MB file in under 100 ms", () => {
     const bytes = new TextEncoder().encode(hugeYaml());

@@ -24,7 +24,11 @@ describe("instance memory", () => {
   });
 
   it("names only families EC2 has", () => {
-    for (const family of RUNNER_FAMILIES) expect(EC2_INSTANCE_TYPES.some((t) => t.startsWith(`${family}.`)), family).toBe(true);
+    for (const family of RUNNER_FAMILIES)
+      expect(
+        EC2_INSTANCE_TYPES.some((t) => t.startsWith(`${family}.`)),
+        family,
+      ).toBe(true);
   });
 
   it("reads Docker memory sizes", () => {

@@ -14,7 +14,7 @@ function kubernetesEnv(name: string) {
 }
 
 describe("kubernetes examples", () => {
-  it("k3s-homelab is seed 003: one node, low-memory profile, bundled PostgreSQL and Redis, Argo CD, git SSH on 2222", () => {
+  it("k3s-homelab is the reference k3s host: one node, low-memory profile, bundled PostgreSQL and Redis, Argo CD, git SSH on 2222", () => {
     const env = kubernetesEnv("k3s-homelab");
     expect(env.gitlab).toMatchObject({ version: "18.9.1", chartVersion: "9.9.1", memoryProfile: "small", sshPort: 2222 });
     expect(env.gitlab.externalDatabase).toBeUndefined();
@@ -41,7 +41,9 @@ describe("the chart pins the GitLab version it ships", () => {
   it("maps chart 9.x to GitLab 18.x with the same minor and patch, and refuses other lines", () => {
     expect(gitlabVersionOfChart("9.9.1")).toEqual({ gitlab: "18.9.1" });
     expect(gitlabVersionOfChart("9.0.0")).toEqual({ gitlab: "18.0.0" });
-    expect(gitlabVersionOfChart("8.11.8")).toEqual({ problem: "chart 8.11.8 is not supported: this platform renders values for GitLab's chart 9.x (GitLab 18.x)" });
+    expect(gitlabVersionOfChart("8.11.8")).toEqual({
+      problem: "chart 8.11.8 is not supported: this platform renders values for GitLab's chart 9.x (GitLab 18.x)",
+    });
     expect(chartOfGitlabVersion("18.8.4")).toBe("9.8.4");
     expect(chartOfGitlabVersion("17.11.7")).toBeUndefined();
   });

@@ -22,7 +22,9 @@ describe("unknown keys: did you mean", () => {
     const c = exampleYaml("staging");
     c[section][key] = 1;
     const line = problemsOf(c, "staging").find((l) => l.includes(`${section}.${key}:`));
-    expect(line).toBe(`config/staging.yaml: ${section}.${key}: ${suggestion ? `unknown key; did you mean '${suggestion}'?` : "unknown key; check its spelling against config/environment.schema.json"}`);
+    expect(line).toBe(
+      `config/staging.yaml: ${section}.${key}: ${suggestion ? `unknown key; did you mean '${suggestion}'?` : "unknown key; check its spelling against config/environment.schema.json"}`,
+    );
   });
 
   it("looks in the right place: nested sections, list items, the platform's own schema", () => {
@@ -54,7 +56,8 @@ describe("YAML indentation errors name the field they broke", () => {
       what: "a key indented deeper than the one above it",
       text: staging.replace("  vpcId:", "   vpcId:"),
       line: lineOf(staging, "  vpcId:"),
-      expected: "config/staging.yaml: aws.vpcId: YAML: 'vpcId' (line 18) is indented deeper than 'region' above it, so it reads as part of region's value: start it in column 3, like region",
+      expected:
+        "config/staging.yaml: aws.vpcId: YAML: 'vpcId' (line 18) is indented deeper than 'region' above it, so it reads as part of region's value: start it in column 3, like region",
     },
     {
       what: "a key indented less than its neighbours",

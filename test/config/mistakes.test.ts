@@ -16,8 +16,13 @@ interface Mistake {
 const mistakes: Mistake[] = [
   {
     what: "a suppression of a rule that does not exist",
-    config: () => ({ ...staging(), policy: { suppressions: [{ rule: "AWS-IMDS", path: "staging/gitlab-server/instance", reason: "vendor agent still needs IMDSv1 here" }] } }),
-    expected: [/^config\/test\.yaml: policy\.suppressions\[0\]\.rule: must be one of 'AWS-EC2-IMDSV2', .*'DOCKER-PUBLISHED-PORTS', .*'K8S-NAMESPACE-PROTECTED', .*'GITLAB-TOKEN-SENSITIVE'$/],
+    config: () => ({
+      ...staging(),
+      policy: { suppressions: [{ rule: "AWS-IMDS", path: "staging/gitlab-server/instance", reason: "vendor agent still needs IMDSv1 here" }] },
+    }),
+    expected: [
+      /^config\/test\.yaml: policy\.suppressions\[0\]\.rule: must be one of 'AWS-EC2-IMDSV2', .*'DOCKER-PUBLISHED-PORTS', .*'K8S-NAMESPACE-PROTECTED', .*'GITLAB-TOKEN-SENSITIVE'$/,
+    ],
   },
   {
     what: "a suppression for a whole stack instead of one resource",
@@ -56,10 +61,12 @@ const mistakes: Mistake[] = [
   {
     what: "an instance type that does not exist, in the runners' list",
     config: () => ({ ...staging(), runners: { ...staging().runners, instanceTypes: ["t3a.large", "t3.huge"] } }),
-    expected: [/^config\/test\.yaml: runners\.instanceTypes\[1\]: unknown EC2 instance type 't3\.huge'; did you mean one of 't3\.2xlarge', 't3\.large', .*'t3\.xlarge'\?/],
+    expected: [
+      /^config\/test\.yaml: runners\.instanceTypes\[1\]: unknown EC2 instance type 't3\.huge'; did you mean one of 't3\.2xlarge', 't3\.large', .*'t3\.xlarge'\?/,
+    ],
   },
   {
-    what: "seed 004's 6g per job × 2 jobs on an 8 GiB t3a.large",
+    what: "the reference AWS installation's 6g per job × 2 jobs on an 8 GiB t3a.large",
     config: () => ({ ...staging(), runners: { ...staging().runners, jobMemory: "6g" } }),
     expected: [
       /^config\/test\.yaml: runners\.jobMemory: 6g × concurrent 2 = 12288 MiB, more than the 7168 MiB a t3a\.large leaves for jobs \(8 GiB less 1 GiB for the system, Docker and the runner\): set jobMemory to at most 3584m, lower concurrent, or choose larger instanceTypes$/,
@@ -68,12 +75,16 @@ const mistakes: Mistake[] = [
   {
     what: "so many jobs per instance that each would get next to no memory",
     config: () => ({ ...staging(), runners: { ...staging().runners, concurrent: 16 } }),
-    expected: [/^config\/test\.yaml: runners\.concurrent: 16 jobs on a t3a\.large leave 448 MiB each \(8 GiB less 1 GiB for the system, Docker and the runner\); a job needs at least 512 MiB: lower concurrent or choose larger instanceTypes$/],
+    expected: [
+      /^config\/test\.yaml: runners\.concurrent: 16 jobs on a t3a\.large leave 448 MiB each \(8 GiB less 1 GiB for the system, Docker and the runner\); a job needs at least 512 MiB: lower concurrent or choose larger instanceTypes$/,
+    ],
   },
   {
     what: "a runner instance type whose memory the platform cannot check jobs against",
     config: () => ({ ...staging(), runners: { ...staging().runners, instanceTypes: ["g4dn.xlarge"] } }),
-    expected: [/^config\/test\.yaml: runners\.instanceTypes\[0\]: no memory size known for g4dn\.xlarge to fit the jobs in; runners use the x86 families t2, t3, t3a, .* \(config\/schema\/instance-memory\.ts\)$/],
+    expected: [
+      /^config\/test\.yaml: runners\.instanceTypes\[0\]: no memory size known for g4dn\.xlarge to fit the jobs in; runners use the x86 families t2, t3, t3a, .* \(config\/schema\/instance-memory\.ts\)$/,
+    ],
   },
   {
     what: "misspelled key",
@@ -242,7 +253,10 @@ const mistakes: Mistake[] = [
   },
   {
     what: "a suppression whose reason is too short to explain the accepted risk",
-    config: () => ({ ...staging(), policy: { suppressions: [{ rule: "AWS-EC2-IMDSV2", path: "staging/gitlab-server/instance", reason: "  legacy agent      " }] } }),
+    config: () => ({
+      ...staging(),
+      policy: { suppressions: [{ rule: "AWS-EC2-IMDSV2", path: "staging/gitlab-server/instance", reason: "  legacy agent      " }] },
+    }),
     expected: [/^config\/test\.yaml: policy\.suppressions\[0\]\.reason: must explain in at least 20 characters why the risk is accepted$/],
   },
 ];
@@ -252,10 +266,16 @@ describe("config mistakes", () => {
     const problems = problemsOf(mistake.config());
     expect(problems.length).toBeGreaterThan(0);
     for (const line of problems) {
-      expect(mistake.expected.some((re) => re.test(line)), `unexpected problem: ${line}`).toBe(true);
+      expect(
+        mistake.expected.some((re) => re.test(line)),
+        `unexpected problem: ${line}`,
+      ).toBe(true);
     }
     for (const re of mistake.expected) {
-      expect(problems.some((line) => re.test(line)), `missing problem ${re}: got\n${problems.join("\n")}`).toBe(true);
+      expect(
+        problems.some((line) => re.test(line)),
+        `missing problem ${re}: got\n${problems.join("\n")}`,
+      ).toBe(true);
     }
   });
 
@@ -281,7 +301,11 @@ describe("config mistakes", () => {
     aws.runners.desiredCapacity = 1;
     aws.registry = { hostname: aws.gitlab.hostname };
     aws.extra = true;
-    expect(problemsOf(aws).map((p) => p.split(": ")[1]).sort()).toEqual(["extra", "gitlab.sshPort", "registry.hostname", "runners.desiredCapacity"]);
+    expect(
+      problemsOf(aws)
+        .map((p) => p.split(": ")[1])
+        .sort(),
+    ).toEqual(["extra", "gitlab.sshPort", "registry.hostname", "runners.desiredCapacity"]);
   });
 
   it("gives git SSH port 2222 on docker by default, where the host's own OpenSSH has 22", () => {
@@ -384,7 +408,12 @@ describe("YAML-level mistakes", () => {
 
   it("alias bombs are refused without expanding them", () => {
     const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(",")}]`);
+    for (let i = 0; i < 8; i++)
+      lines.push(
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(97 + i)}`)
+          .join(",")}]`,
+      );
     const started = performance.now();
     const problems = problemsOf(lines.join("\n"));
     expect(performance.now() - started).toBeLessThan(1000);
@@ -397,7 +426,9 @@ describe("YAML-level mistakes", () => {
   });
 
   it("an environment file name must be a valid stack name", () => {
-    expect(problemsOf(exampleYaml("homelab"), "My_Env")[0]).toMatch(/config\/My_Env\.yaml: \(file\): the file name 'My_Env' must be a lower-case environment name/);
+    expect(problemsOf(exampleYaml("homelab"), "My_Env")[0]).toMatch(
+      /config\/My_Env\.yaml: \(file\): the file name 'My_Env' must be a lower-case environment name/,
+    );
   });
 });
 

@@ -33,10 +33,14 @@ describe("runner registration in config", () => {
   it("refuses the removed token keys, saying where the token comes from now", () => {
     const c = exampleYaml("homelab");
     c.runners.deploy.token = { hostFile: "runner_token_deploy" };
-    expect(problemsOf(c)).toEqual([expect.stringMatching(/runners\.deploy\.token: no longer used: the `<env>-gitlab` stack registers this runner \(gitlab_user_runner\)/)]);
+    expect(problemsOf(c)).toEqual([
+      expect.stringMatching(/runners\.deploy\.token: no longer used: the `<env>-gitlab` stack registers this runner \(gitlab_user_runner\)/),
+    ]);
     const k = exampleYaml("k3s-homelab");
     k.runners.token = { terraformVariable: "runner_token_k3s" };
-    expect(problemsOf(k, "k3s-homelab")).toEqual([expect.stringMatching(/runners\.token: no longer used: the `<env>-gitlab` stack registers the runner .*Remove this key and its TF_VAR_ variable/)]);
+    expect(problemsOf(k, "k3s-homelab")).toEqual([
+      expect.stringMatching(/runners\.token: no longer used: the `<env>-gitlab` stack registers the runner .*Remove this key and its TF_VAR_ variable/),
+    ]);
   });
 
   it("kubernetes: refuses the runner's namespace being GitLab's (the two releases are in different stacks)", () => {
@@ -68,10 +72,16 @@ describe("a protected runner with untagged jobs", () => {
 
   it("is refused unless config says so with a suppression and its reason", () => {
     expect(synthProblems({ protected: true })).toEqual([
-      expect.stringMatching(/^\[staging-gitlab\] GITLAB-RUNNER-PROTECTED-UNTAGGED at staging-gitlab\/runners\/fleet: a protected runner must not run untagged jobs/),
+      expect.stringMatching(
+        /^\[staging-gitlab\] GITLAB-RUNNER-PROTECTED-UNTAGGED at staging-gitlab\/runners\/fleet: a protected runner must not run untagged jobs/,
+      ),
     ]);
     expect(synthProblems({ protected: true, runUntagged: false })).toEqual([]);
-    const reason = { rule: "GITLAB-RUNNER-PROTECTED-UNTAGGED", path: "staging-gitlab/runners/fleet", reason: "this environment's only runner: every job is a protected deploy" };
+    const reason = {
+      rule: "GITLAB-RUNNER-PROTECTED-UNTAGGED",
+      path: "staging-gitlab/runners/fleet",
+      reason: "this environment's only runner: every job is a protected deploy",
+    };
     expect(synthProblems({ protected: true }, [reason])).toEqual([]);
   });
 });

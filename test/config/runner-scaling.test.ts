@@ -1,4 +1,4 @@
-// runners.scaling on aws: cpu (seed 004, the default) or jobs (docker-autoscaler). The same
+// runners.scaling on aws: cpu (as the reference AWS installation runs them; the default) or jobs (docker-autoscaler). The same
 // YAML for what both share; each mode's own settings validated with a message that names the
 // file and the field; the other mode's keys named as such.
 import { describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ const runnersOf = (config: unknown) => {
 };
 
 describe("runners.scaling", () => {
-  it("is cpu when not set: staging's runners are seed 004's fleet, as before", () => {
+  it("is cpu when not set: staging's runners are the reference AWS installation's fleet, as before", () => {
     const r = runnersOf(exampleYaml("staging"));
     expect(r).toMatchObject({ scaling: "cpu", concurrent: 2, minSize: 1, maxSize: 3, desiredCapacity: 1, cpuTargetPercent: 60, jobMemory: "3584m" });
   });
@@ -93,22 +93,30 @@ describe("runners.scaling: the messages", () => {
     {
       what: "an always-matching policy after a scheduled one (the scheduled one would never apply)",
       config: () => jobs({ idlePolicies: [{ periods: ["* 8-18 * * mon-fri"], idleCount: 1 }, { periods: ["* * * * *"] }] }),
-      expected: [/^config\/test\.yaml: runners\.idlePolicies\[1\]\.periods: matches every minute, so the policies before it never apply \(the last matching policy wins\): put the always-matching policy first$/],
+      expected: [
+        /^config\/test\.yaml: runners\.idlePolicies\[1\]\.periods: matches every minute, so the policies before it never apply \(the last matching policy wins\): put the always-matching policy first$/,
+      ],
     },
     {
       what: "more idle jobs than the workers hold",
       config: () => jobs({ capacityPerInstance: 2, maxInstances: 2, idlePolicies: [{ idleCount: 5 }] }),
-      expected: [/^config\/test\.yaml: runners\.idlePolicies\[0\]\.idleCount: 5 idle jobs cannot be kept: the workers hold at most maxInstances × capacityPerInstance = 4 jobs$/],
+      expected: [
+        /^config\/test\.yaml: runners\.idlePolicies\[0\]\.idleCount: 5 idle jobs cannot be kept: the workers hold at most maxInstances × capacityPerInstance = 4 jobs$/,
+      ],
     },
     {
       what: "more jobs per worker than its memory holds",
       config: () => jobs({ capacityPerInstance: 16 }),
-      expected: [/^config\/test\.yaml: runners\.capacityPerInstance: 16 jobs on a t3a\.large leave 448 MiB each .*: lower capacityPerInstance or choose larger instanceTypes$/],
+      expected: [
+        /^config\/test\.yaml: runners\.capacityPerInstance: 16 jobs on a t3a\.large leave 448 MiB each .*: lower capacityPerInstance or choose larger instanceTypes$/,
+      ],
     },
     {
       what: "a job memory that does not fit capacityPerInstance times",
       config: () => jobs({ capacityPerInstance: 2, jobMemory: "6g" }),
-      expected: [/^config\/test\.yaml: runners\.jobMemory: 6g × capacityPerInstance 2 = 12288 MiB, more than the 7168 MiB a t3a\.large leaves for jobs .*: set jobMemory to at most 3584m, lower capacityPerInstance, or choose larger instanceTypes$/],
+      expected: [
+        /^config\/test\.yaml: runners\.jobMemory: 6g × capacityPerInstance 2 = 12288 MiB, more than the 7168 MiB a t3a\.large leaves for jobs .*: set jobMemory to at most 3584m, lower capacityPerInstance, or choose larger instanceTypes$/,
+      ],
     },
     {
       what: "a manager too small, and a purchase option AWS does not sell",
@@ -118,12 +126,16 @@ describe("runners.scaling: the messages", () => {
     {
       what: "a manager with half a GiB",
       config: () => jobs({ manager: { instanceType: "t3a.nano" } }),
-      expected: [/^config\/test\.yaml: runners\.manager\.instanceType: t3a\.nano has 512 MiB; the runner manager needs at least 1024 MiB .*: choose e\.g\. t3a\.small$/],
+      expected: [
+        /^config\/test\.yaml: runners\.manager\.instanceType: t3a\.nano has 512 MiB; the runner manager needs at least 1024 MiB .*: choose e\.g\. t3a\.small$/,
+      ],
     },
     {
       what: "an Arm manager (the runner binary and the image are x86_64)",
       config: () => jobs({ manager: { instanceType: "t4g.small" } }),
-      expected: [/^config\/test\.yaml: runners\.manager\.instanceType: no memory size known for t4g\.small; the runner manager uses the x86 families t2, t3, t3a, /],
+      expected: [
+        /^config\/test\.yaml: runners\.manager\.instanceType: no memory size known for t4g\.small; the runner manager uses the x86 families t2, t3, t3a, /,
+      ],
     },
     {
       what: "an unpinned plugin",
@@ -194,18 +206,27 @@ describe("the same runners in the other mode, at equal peak capacity (the cost c
   it("cpu → jobs: capacityPerInstance = concurrent, maxInstances = maxSize, the rest as written", () => {
     const cpu = runnersOf(exampleYaml("staging"));
     const other = runnersInMode(cpu, "jobs");
-    expect(other).toMatchObject({ scaling: "jobs", capacityPerInstance: 2, maxInstances: 3, instanceTypes: cpu.instanceTypes, jobMemory: "3584m", token: cpu.token });
+    expect(other).toMatchObject({
+      scaling: "jobs",
+      capacityPerInstance: 2,
+      maxInstances: 3,
+      instanceTypes: cpu.instanceTypes,
+      jobMemory: "3584m",
+      token: cpu.token,
+    });
     expect(peakJobs(other)).toBe(peakJobs(cpu));
     expect(runnersInMode(cpu, "cpu")).toBe(cpu);
   });
 
-  it("jobs → cpu: concurrent = capacityPerInstance, maxSize = maxInstances, seed 004's one always on", () => {
+  it("jobs → cpu: concurrent = capacityPerInstance, maxSize = maxInstances, the reference AWS installation's one always on", () => {
     const jobsRunners = runnersOf(exampleYaml("production"));
     expect(runnersInMode(jobsRunners, "cpu")).toMatchObject({ scaling: "cpu", concurrent: 2, maxSize: 3, minSize: 1, desiredCapacity: 1 });
   });
 
   it("says why when the other mode refuses the runners", () => {
     const old = runnersOf({ ...exampleYaml("staging"), runners: { ...exampleYaml("staging").runners, version: "16.9.0" } });
-    expect(() => runnersInMode(old, "jobs")).toThrow(/^the runners cannot run with scaling: jobs: runners\.version: scaling: jobs needs gitlab-runner 17\.1 or newer/);
+    expect(() => runnersInMode(old, "jobs")).toThrow(
+      /^the runners cannot run with scaling: jobs: runners\.version: scaling: jobs needs gitlab-runner 17\.1 or newer/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-// Single sign-on and its break-glass rule (seed 000): the IdP is the gate, local admins keep
+// Single sign-on and its break-glass rule (the reference homelab): the IdP is the gate, local admins keep
 // passwords. Auto-linking an existing account to an IdP identity by e-mail is off: once linked,
 // an account can no longer sign in with its password (disable_password_authentication_for_users_with_sso_identities),
 // so an IdP user with the admin's e-mail would lock the break-glass admin out, or take the account over.
@@ -39,9 +39,7 @@ describe("SSO account linking", () => {
   it("links by e-mail only when config asks, and then only with a break-glass admin whose e-mail no IdP user can have", () => {
     const c = exampleYaml("homelab");
     c.gitlab.sso.autoLinkUsers = true;
-    expect(problemsOf(c, "homelab").join("\n")).toContain(
-      "gitlab.sso.breakGlassAdminEmail: required when autoLinkUsers is true",
-    );
+    expect(problemsOf(c, "homelab").join("\n")).toContain("gitlab.sso.breakGlassAdminEmail: required when autoLinkUsers is true");
     c.gitlab.sso.breakGlassAdminEmail = "root@example.com";
     expect(problemsOf(c, "homelab").join("\n")).toContain(
       "gitlab.sso.breakGlassAdminEmail: must be at a reserved domain no mailbox or IdP account can have (.invalid, .test, .localhost, .example)",

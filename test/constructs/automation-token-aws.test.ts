@@ -40,7 +40,14 @@ describe("the automation token on aws", () => {
     expect(p.role).toBe(`\${aws_iam_role.${roleKey}.id}`);
     expect(JSON.parse(p.policy)).toEqual({
       Version: "2012-10-17",
-      Statement: [{ Sid: "RenewAutomationToken", Effect: "Allow", Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"], Resource: [secretArn] }],
+      Statement: [
+        {
+          Sid: "RenewAutomationToken",
+          Effect: "Allow",
+          Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+          Resource: [secretArn],
+        },
+      ],
     });
     // Its first boot puts the first version: the grant is in place before the instance exists.
     const policyKey = Object.entries(stack.resource.aws_iam_role_policy!).find(([, v]) => (v as any).name === "automation-token")![0];
@@ -70,7 +77,10 @@ describe("the automation token on aws", () => {
   });
 
   it.skipIf(!isStrict() && !findTool("systemd-analyze"))("its units pass systemd-analyze verify, and the calendar parses", async () => {
-    const units = ["gitlab-automation-token.service", "gitlab-automation-token.timer"].map((n) => ({ path: `/etc/systemd/system/${n}`, content: file(`/etc/systemd/system/${n}`)!.content }));
+    const units = ["gitlab-automation-token.service", "gitlab-automation-token.timer"].map((n) => ({
+      path: `/etc/systemd/system/${n}`,
+      content: file(`/etc/systemd/system/${n}`)!.content,
+    }));
     const results = await checkSystemdUnits(units);
     for (const [path, result] of results) {
       expect(result.findings, path).toEqual([]);

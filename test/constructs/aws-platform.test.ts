@@ -6,7 +6,10 @@ import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
 import { exampleStack, exampleYaml, resources, synthEnvironment, userDataText, validEnvironment } from "../helpers";
 
 const stack = exampleStack("staging");
-const byAddress = (type: string, fragment: string) => Object.entries(stack.resource[type] ?? {}).filter(([k]) => k.includes(fragment)).map(([, v]) => v as any);
+const byAddress = (type: string, fragment: string) =>
+  Object.entries(stack.resource[type] ?? {})
+    .filter(([k]) => k.includes(fragment))
+    .map(([, v]) => v as any);
 const userData = parse(userDataText(resources(stack, "aws_instance")[0]));
 const file = (path: string) => userData.write_files.find((f: any) => f.path === path)?.content as string;
 const policy = (name: string) => JSON.parse(resources(stack, "aws_iam_role_policy").find((p) => p.name === name).policy);
@@ -65,7 +68,9 @@ describe("registry on aws", () => {
   it("stores images in its bucket through the instance role, never with keys", () => {
     const rb = file("/etc/gitlab/gitlab.rb");
     expect(rb).toContain("registry_external_url 'https://registry-staging.example.com'");
-    expect(rb).toMatch(/registry\['storage'\] = \{\n {2}'redirect' => \{\n {4}'disable' => false\n {2}\},\n {2}'s3' => \{\n {4}'bucket' => '\$\{aws_s3_bucket\.registry_storage_bucket_[A-F0-9]+\.bucket\}',\n {4}'region' => 'eu-west-3'\n {2}\}\n\}/);
+    expect(rb).toMatch(
+      /registry\['storage'\] = \{\n {2}'redirect' => \{\n {4}'disable' => false\n {2}\},\n {2}'s3' => \{\n {4}'bucket' => '\$\{aws_s3_bucket\.registry_storage_bucket_[A-F0-9]+\.bucket\}',\n {4}'region' => 'eu-west-3'\n {2}\}\n\}/,
+    );
     const statements = policy("registry-storage").Statement;
     expect(statements.map((s: any) => s.Resource)).toEqual([
       [expect.stringMatching(/^\$\{aws_s3_bucket\.registry_storage_bucket_[A-F0-9]+\.arn\}$/)],
@@ -132,7 +137,7 @@ describe("backups on aws", () => {
   });
 });
 
-describe("backups to an existing bucket and prefix (seed 004: nex-staging-backups/gitlab/)", () => {
+describe("backups to an existing bucket and prefix (as the reference AWS installation: nex-staging-backups/gitlab/)", () => {
   const c = exampleYaml("staging");
   c.backups.existingBucket = { name: "example-shared-backups", prefix: "gitlab" };
   const shared = synthEnvironment(validEnvironment(c, "staging"));
@@ -140,7 +145,11 @@ describe("backups to an existing bucket and prefix (seed 004: nex-staging-backup
   const sharedFile = (path: string) => sharedUserData.write_files.find((f: any) => f.path === path)?.content as string;
 
   it("creates no backups bucket, and finds the existing one at plan (a missing bucket fails the plan, not the first backup)", () => {
-    expect(resources(shared, "aws_s3_bucket").map((b) => b.bucket).sort()).toEqual(["staging-gitlab-registry", "staging-gitlab-runner-cache"]);
+    expect(
+      resources(shared, "aws_s3_bucket")
+        .map((b) => b.bucket)
+        .sort(),
+    ).toEqual(["staging-gitlab-registry", "staging-gitlab-runner-cache"]);
     expect(Object.values(shared.data?.aws_s3_bucket ?? {})).toEqual([expect.objectContaining({ bucket: "example-shared-backups" })]);
     expect(shared.output.backup_bucket.value).toBe("example-shared-backups");
   });
@@ -280,14 +289,19 @@ describe("observability on aws", () => {
 
   it("alarms on status checks and on the server's root and data disks", () => {
     const names = resources(stack, "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name);
-    expect(names).toEqual(expect.arrayContaining(["staging-gitlab-server-status-check", "staging-gitlab-server-disk-root", "staging-gitlab-server-disk-var-opt-gitlab"]));
+    expect(names).toEqual(
+      expect.arrayContaining(["staging-gitlab-server-status-check", "staging-gitlab-server-disk-root", "staging-gitlab-server-disk-var-opt-gitlab"]),
+    );
     const [disk] = byAddress("aws_cloudwatch_metric_alarm", "server-disk-var-opt-gitlab");
     expect(disk).toMatchObject({ namespace: "CWAgent", metric_name: "disk_used_percent", threshold: 85 });
     expect(disk.dimensions.path).toBe("/var/opt/gitlab");
   });
 
   it("alarms when a runner's or the GitLab server's bootstrap fails, on the metric their bootstraps send", () => {
-    for (const [id, host] of [["runner-bootstrap-failed", "staging-gitlab-runner"], ["server-bootstrap-failed", "staging-gitlab-server"]] as const) {
+    for (const [id, host] of [
+      ["runner-bootstrap-failed", "staging-gitlab-runner"],
+      ["server-bootstrap-failed", "staging-gitlab-server"],
+    ] as const) {
       const [alarm] = byAddress("aws_cloudwatch_metric_alarm", id);
       expect(alarm, id).toMatchObject({
         alarm_name: `staging-gitlab-${id}`,
@@ -311,7 +325,13 @@ describe("observability on aws", () => {
       expect(hostScript(name), name).toContain(`--namespace ${BOOTSTRAP_FAILED_METRIC.namespace} --metric-name ${BOOTSTRAP_FAILED_METRIC.name}`);
     }
     expect(policy("report-bootstrap").Statement).toEqual([
-      { Sid: "ReportBootstrapFailure", Effect: "Allow", Action: ["cloudwatch:PutMetricData"], Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "GitLab/Bootstrap" } } },
+      {
+        Sid: "ReportBootstrapFailure",
+        Effect: "Allow",
+        Action: ["cloudwatch:PutMetricData"],
+        Resource: "*",
+        Condition: { StringEquals: { "cloudwatch:namespace": "GitLab/Bootstrap" } },
+      },
     ]);
   });
 
@@ -321,7 +341,8 @@ describe("observability on aws", () => {
     c.observability.alarmEmail = "ops@example.com";
     const withEmail = synthEnvironment(validEnvironment(c, "staging"));
     expect(resources(withEmail, "aws_sns_topic_subscription")).toEqual([expect.objectContaining({ protocol: "email", endpoint: "ops@example.com" })]);
-    for (const alarm of resources(withEmail, "aws_cloudwatch_metric_alarm")) expect(alarm.alarm_actions).toEqual([expect.stringMatching(/^\$\{aws_sns_topic\./)]);
+    for (const alarm of resources(withEmail, "aws_cloudwatch_metric_alarm"))
+      expect(alarm.alarm_actions).toEqual([expect.stringMatching(/^\$\{aws_sns_topic\./)]);
   });
 
   it("lets the agent write only its own log groups, and metrics only to its namespace", () => {
@@ -334,7 +355,7 @@ describe("observability on aws", () => {
 describe("runner fleet in the aws stack", () => {
   const asg = resources(stack, "aws_autoscaling_group")[0];
 
-  it("runs seed 004's Spot group in the configured private subnets", () => {
+  it("runs the reference AWS installation's Spot group in the configured private subnets", () => {
     const c = exampleYaml("staging");
     expect(asg).toMatchObject({ name: "staging-gitlab-runner", min_size: 1, max_size: 3, desired_capacity: 1 });
     expect(asg.vpc_zone_identifier).toEqual(c.aws.privateSubnetIds);
@@ -349,7 +370,9 @@ describe("runner fleet in the aws stack", () => {
   it("lets the runners read only their own token secret, the one this stack creates empty for staging-gitlab to fill", () => {
     const statements = policy("gitlab-runner").Statement;
     const token = statements.find((s: any) => s.Sid === "RunnerToken");
-    const [secret, config] = Object.entries(stack.resource.aws_secretsmanager_secret ?? {}).find(([, s]: [string, any]) => s.name === "staging-gitlab/runner-token")! as [string, any];
+    const [secret, config] = Object.entries(stack.resource.aws_secretsmanager_secret ?? {}).find(
+      ([, s]: [string, any]) => s.name === "staging-gitlab/runner-token",
+    )! as [string, any];
     expect(token.Resource).toEqual([`\${aws_secretsmanager_secret.${secret}.arn}`]);
     expect(config.recovery_window_in_days).toBe(0);
     // No value here: the second stack writes each version.
@@ -366,7 +389,7 @@ describe("runner fleet in the aws stack", () => {
   });
 });
 
-describe("seed 004's server options on aws", () => {
+describe("the reference AWS installation's server options on aws", () => {
   it("relays mail on 587 and uses the existing RDS database, passwords read from Secrets Manager at boot", () => {
     const rb = file("/etc/gitlab/gitlab.rb");
     expect(rb).toContain("gitlab_rails['smtp_port'] = 587");
@@ -374,9 +397,17 @@ describe("seed 004's server options on aws", () => {
     expect(rb).toContain("postgresql['enable'] = false");
     expect(rb).toContain(`gitlab_rails['db_host'] = '${exampleYaml("staging").gitlab.externalDatabase.host}'`);
     expect(rb).toContain("gitlab_rails['db_password'] = File.read('/etc/gitlab/secrets.d/db_password').strip");
-    const secrets = file("/etc/gitlab-platform/secrets.list").trim().split("\n").map((l) => l.split(" ")[0]);
+    const secrets = file("/etc/gitlab-platform/secrets.list")
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" ")[0]);
     expect(secrets).toEqual(expect.arrayContaining(["smtp_password", "db_password"]));
     const readable = policy("read-boot-secrets").Statement.flatMap((s: any) => s.Resource);
-    expect(readable).toEqual(expect.arrayContaining([exampleYaml("staging").gitlab.smtp.password.secretsManagerArn, exampleYaml("staging").gitlab.externalDatabase.password.secretsManagerArn]));
+    expect(readable).toEqual(
+      expect.arrayContaining([
+        exampleYaml("staging").gitlab.smtp.password.secretsManagerArn,
+        exampleYaml("staging").gitlab.externalDatabase.password.secretsManagerArn,
+      ]),
+    );
   });
 });

@@ -72,9 +72,7 @@ describe("DockerBackups: the NFS share", () => {
 
   it("is mounted into the scheduler only, at /nfs", () => {
     const volumeRef = `\${docker_volume.${Object.keys(json.resource.docker_volume)[0]}.name}`;
-    const users = Object.values(json.resource.docker_container).filter((c: any) =>
-      (c.volumes ?? []).some((v: any) => v.volume_name === volumeRef),
-    );
+    const users = Object.values(json.resource.docker_container).filter((c: any) => (c.volumes ?? []).some((v: any) => v.volume_name === volumeRef));
     expect(users).toEqual([scheduler]);
     expect(mount("/nfs")).toEqual({ container_path: "/nfs", volume_name: volumeRef });
   });
@@ -178,7 +176,11 @@ describe("DockerBackups: crontab and script", () => {
   });
 
   it("uploads nothing else", () => {
-    expect(scheduler.upload.map((u: any) => u.file).sort()).toEqual(["/etc/crontabs/root", "/usr/local/bin/gitlab-backup-share-check", "/usr/local/bin/gitlab-backup-to-nfs"]);
+    expect(scheduler.upload.map((u: any) => u.file).sort()).toEqual([
+      "/etc/crontabs/root",
+      "/usr/local/bin/gitlab-backup-share-check",
+      "/usr/local/bin/gitlab-backup-to-nfs",
+    ]);
   });
 });
 

@@ -21,7 +21,9 @@ describe("DNS and TLS on docker", () => {
 
   it("Traefik gets its own DNS-only Cloudflare token from its host file and keeps certificates on the host", () => {
     expect(traefik.env).toEqual(["CF_DNS_API_TOKEN_FILE=/run/secrets/traefik_cloudflare_dns_token"]);
-    expect(traefik.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/traefik_cloudflare_dns_token", target: "/run/secrets/traefik_cloudflare_dns_token", read_only: true }]);
+    expect(traefik.mounts).toEqual([
+      { type: "bind", source: "/srv/gitlab/secrets/traefik_cloudflare_dns_token", target: "/run/secrets/traefik_cloudflare_dns_token", read_only: true },
+    ]);
     // Terraform's token stays Terraform's.
     expect(stack.variable!.cloudflare_api_token).toEqual({ type: "string", sensitive: true, nullable: false });
     expect(traefik.volumes).toEqual([{ host_path: "/srv/gitlab/traefik/letsencrypt", container_path: "/letsencrypt" }]);
@@ -52,8 +54,18 @@ describe("DNS and TLS on docker", () => {
   });
 
   it("behind Cloudflare's proxy, Traefik and GitLab take the client's address from Cloudflare, and only from it", () => {
-    const staticConfig = (st: typeof stack) => parse(upload(resources(st, "docker_container").find((c) => c.name === "traefik"), "/etc/traefik/traefik.yml"));
-    const rbOf = (st: typeof stack) => upload(resources(st, "docker_container").find((c) => c.name === "gitlab"), "/etc/gitlab/gitlab.rb");
+    const staticConfig = (st: typeof stack) =>
+      parse(
+        upload(
+          resources(st, "docker_container").find((c) => c.name === "traefik"),
+          "/etc/traefik/traefik.yml",
+        ),
+      );
+    const rbOf = (st: typeof stack) =>
+      upload(
+        resources(st, "docker_container").find((c) => c.name === "gitlab"),
+        "/etc/gitlab/gitlab.rb",
+      );
     // DNS-only (the example): nothing is trusted beyond the private network.
     expect(staticConfig(stack).entryPoints.websecure.forwardedHeaders).toBeUndefined();
     const c = exampleYaml("homelab");
@@ -70,15 +82,27 @@ describe("DNS and TLS on docker", () => {
 
   it("creates records for GitLab, the registry, Grafana and git SSH; SSH is always DNS-only", () => {
     const records = Object.fromEntries(resources(stack, "cloudflare_dns_record").map((r) => [r.name, r]));
-    expect(Object.keys(records).sort()).toEqual(["gitlab.home.example.com", "grafana.home.example.com", "registry.home.example.com", "ssh-gitlab.home.example.com"]);
+    expect(Object.keys(records).sort()).toEqual([
+      "gitlab.home.example.com",
+      "grafana.home.example.com",
+      "registry.home.example.com",
+      "ssh-gitlab.home.example.com",
+    ]);
     for (const r of Object.values(records)) expect(r).toMatchObject({ type: "A", content: "192.0.2.10", ttl: 1, zone_id: "00000000000000000000000000000000" });
     expect(records["ssh-gitlab.home.example.com"].proxied).toBe(false);
     expect(records["gitlab.home.example.com"].proxied).toBe(false);
 
     const proxiedConfig = exampleYaml("homelab");
     proxiedConfig.dns.proxied = true;
-    const proxied = Object.fromEntries(resources(synthEnvironment(validEnvironment(proxiedConfig, "homelab")), "cloudflare_dns_record").map((r) => [r.name, r.proxied]));
-    expect(proxied).toEqual({ "gitlab.home.example.com": true, "grafana.home.example.com": true, "registry.home.example.com": true, "ssh-gitlab.home.example.com": false });
+    const proxied = Object.fromEntries(
+      resources(synthEnvironment(validEnvironment(proxiedConfig, "homelab")), "cloudflare_dns_record").map((r) => [r.name, r.proxied]),
+    );
+    expect(proxied).toEqual({
+      "gitlab.home.example.com": true,
+      "grafana.home.example.com": true,
+      "registry.home.example.com": true,
+      "ssh-gitlab.home.example.com": false,
+    });
   });
 
   it("configures the Cloudflare provider with the token variable only", () => {

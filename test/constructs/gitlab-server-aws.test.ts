@@ -28,7 +28,17 @@ function synthWithWebSources(sources: readonly string[]) {
     ami: "ami-0123456789abcdef0",
     rootVolumeGb: 30,
     dataVolumeGb: 200,
-    omnibus: { externalUrl: "https://g.example.com", sshHost: "s.example.com", sshPort: 22, timeZone: "UTC", emailFrom: "g@example.com", tls: { mode: "certificate", certificatePath: "/c", keyPath: "/k" }, memoryProfile: "standard", monitoring: { whitelist: [], exportersOnAllInterfaces: false }, backupKeepSeconds: 1 },
+    omnibus: {
+      externalUrl: "https://g.example.com",
+      sshHost: "s.example.com",
+      sshPort: 22,
+      timeZone: "UTC",
+      emailFrom: "g@example.com",
+      tls: { mode: "certificate", certificatePath: "/c", keyPath: "/k" },
+      memoryProfile: "standard",
+      monitoring: { whitelist: [], exportersOnAllInterfaces: false },
+      backupKeepSeconds: 1,
+    },
     bootSecrets: [],
     applicationSettings: {},
     tags: {},
@@ -40,7 +50,9 @@ function synthWithWebSources(sources: readonly string[]) {
 describe("GitLabServer on aws", () => {
   it("runs the configured instance type from the one Canonical image the config names, deprecated or not", () => {
     expect(instance.instance_type).toBe("t3a.xlarge");
-    const amis = Object.entries(stack.data!.aws_ami!).filter(([k]) => k.startsWith("gitlab-server")).map(([, v]) => v as any);
+    const amis = Object.entries(stack.data!.aws_ami!)
+      .filter(([k]) => k.startsWith("gitlab-server"))
+      .map(([, v]) => v as any);
     expect(amis).toHaveLength(1);
     const ami = amis[0];
     expect(ami.owners).toEqual(["099720109477"]);
@@ -112,9 +124,15 @@ describe("GitLabServer on aws", () => {
     const c = exampleYaml("staging");
     c.dns.proxied = false;
     const s = synthEnvironment(validEnvironment(c, "staging"));
-    const ports = resources(s, "aws_vpc_security_group_ingress_rule").map((r) => `${r.from_port}-${r.to_port}/${r.ip_protocol} ${r.cidr_ipv4 ?? r.cidr_ipv6}`).sort();
+    const ports = resources(s, "aws_vpc_security_group_ingress_rule")
+      .map((r) => `${r.from_port}-${r.to_port}/${r.ip_protocol} ${r.cidr_ipv4 ?? r.cidr_ipv6}`)
+      .sort();
     expect(ports).toEqual(["22-22/tcp 0.0.0.0/0", "22-22/tcp ::/0", "443-443/tcp 0.0.0.0/0", "443-443/tcp ::/0", "80-80/tcp 0.0.0.0/0", "80-80/tcp ::/0"]);
-    expect(resources(s, "aws_security_group").map((g) => g.name).filter((n: string) => n.startsWith("staging-gitlab-") && n !== "staging-gitlab-runner")).toEqual(["staging-gitlab-server"]);
+    expect(
+      resources(s, "aws_security_group")
+        .map((g) => g.name)
+        .filter((n: string) => n.startsWith("staging-gitlab-") && n !== "staging-gitlab-runner"),
+    ).toEqual(["staging-gitlab-server"]);
   });
 
   it("refuses more proxy ranges than a security group takes rules (60 inbound per address family)", () => {
@@ -129,7 +147,13 @@ describe("GitLabServer on aws", () => {
     expect(server).toEqual([]);
     const session = JSON.parse(resources(stack, "aws_iam_role_policy").find((p) => p.name === "ssm-session" && p.role.includes("gitlab-server")).policy);
     expect(session.Statement.map((s: any) => s.Action)).toEqual([
-      ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+      [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+      ],
     ]);
     const policy = JSON.parse(resources(stack, "aws_iam_role_policy").find((p) => p.name === "read-boot-secrets").policy);
     expect(policy.Statement).toHaveLength(1);
@@ -159,12 +183,12 @@ describe("GitLabServer on aws", () => {
 
   it("installs the pinned Omnibus version and fetches secrets at boot instead of embedding them", () => {
     expect(file("/etc/gitlab-platform/bootstrap.env")).toContain("GITLAB_VERSION=18.5.1-ce.0\n");
-    expect(file("/etc/gitlab-platform/secrets.list").split("\n").filter(Boolean).map((l) => l.split(" ")[0])).toEqual([
-      "smtp_password",
-      "db_password",
-      "tls_certificate",
-      "tls_private_key",
-    ]);
+    expect(
+      file("/etc/gitlab-platform/secrets.list")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split(" ")[0]),
+    ).toEqual(["smtp_password", "db_password", "tls_certificate", "tls_private_key"]);
     const rb = file("/etc/gitlab/gitlab.rb");
     expect(rb).toContain("gitlab_rails['smtp_password'] = File.read('/etc/gitlab/secrets.d/smtp_password').strip");
     expect(rb).toContain("gitlab_rails['db_password'] = File.read('/etc/gitlab/secrets.d/db_password').strip");
@@ -177,7 +201,11 @@ describe("GitLabServer on aws", () => {
   it("pins every Omnibus account's uid and gid to the ids the README lists, and checks the volume's owners before GitLab starts", () => {
     const rb = file("/etc/gitlab/gitlab.rb");
     const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-    const documented = [...readme.matchAll(/^\| `([a-z-]+)` \| `([a-z_]+)\['uid'\]`, `\2\['gid'\]` \| (\d+) \|$/gm)].map((m) => ({ name: m[1], key: m[2], id: Number(m[3]) }));
+    const documented = [...readme.matchAll(/^\| `([a-z-]+)` \| `([a-z_]+)\['uid'\]`, `\2\['gid'\]` \| (\d+) \|$/gm)].map((m) => ({
+      name: m[1],
+      key: m[2],
+      id: Number(m[3]),
+    }));
     expect(documented).toEqual(OMNIBUS_ACCOUNTS.map((a) => ({ name: a.name, key: a.key, id: a.id })));
     for (const a of OMNIBUS_ACCOUNTS) {
       expect(rb).toContain(`${a.key}['uid'] = ${a.id}\n${a.key}['gid'] = ${a.id}\n`);

@@ -59,12 +59,15 @@ describe("GitLabServer on docker", () => {
   it("mounts its secrets from host files, read by gitlab.rb at reconfigure, never through Terraform", () => {
     expect(stack.variable!.gitlab_oidc_client_secret).toBeUndefined();
     expect(stack.variable!.gitlab_smtp_password).toBeUndefined();
-    expect(container.env).toEqual(["GITLAB_POST_RECONFIGURE_SCRIPT=/usr/local/bin/gitlab-apply-settings", "AUTOMATION_TOKEN_STORE=file:/etc/gitlab/gitlab-platform/automation-token"]);
+    expect(container.env).toEqual([
+      "GITLAB_POST_RECONFIGURE_SCRIPT=/usr/local/bin/gitlab-apply-settings",
+      "AUTOMATION_TOKEN_STORE=file:/etc/gitlab/gitlab-platform/automation-token",
+    ]);
     expect(container.mounts.map((m: any) => m.source)).toEqual(["/srv/gitlab/secrets/gitlab_smtp_password", "/srv/gitlab/secrets/gitlab_oidc_client_secret"]);
     expect(upload("/etc/gitlab/gitlab.rb").content).toContain("File.read('/run/secrets/gitlab_smtp_password').strip");
   });
 
-  it("keeps password sign-in for local admins only when SSO is on (seed 000's break-glass rule)", () => {
+  it("keeps password sign-in for local admins only when SSO is on (the reference homelab's break-glass rule)", () => {
     const settings = upload("/etc/gitlab/application-settings.rb").content;
     expect(settings).toContain("'disable_password_authentication_for_users_with_sso_identities' => true");
     // Sign-up is the <env>-gitlab stack's (gitlab_application_settings), not the script's.

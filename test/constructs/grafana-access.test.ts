@@ -1,5 +1,5 @@
 // Grafana faces the internet through Traefik: it signs people in through the same IdP as
-// GitLab (seed 000: "removing a user from Authentik immediately revokes access across GitLab,
+// GitLab (the reference homelab: "removing a user from Authentik immediately revokes access across GitLab,
 // Grafana…"), or, without SSO, Traefik lets only the LAN reach it.
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -8,7 +8,8 @@ import { exampleYaml, problemsOf, resources, synthEnvironment, validEnvironment 
 
 type Config = Record<string, any>;
 const synth = (c: Config) => resources(synthEnvironment(validEnvironment(c, "homelab")), "docker_container");
-const env = (containers: any[], name: string) => new Map<string, string>((containers.find((c) => c.name === name).env as string[]).map((e) => e.split(/=(.*)/s, 2) as [string, string]));
+const env = (containers: any[], name: string) =>
+  new Map<string, string>((containers.find((c) => c.name === name).env as string[]).map((e) => e.split(/=(.*)/s, 2) as [string, string]));
 const routes = (containers: any[]) =>
   parse(unescapeTemplate(containers.find((c) => c.name === "traefik").upload.find((u: any) => u.file === "/etc/traefik/dynamic/routes.yml").content)).http;
 

@@ -7,7 +7,10 @@ import { Testing } from "cdktf";
 import { describe, expect, it } from "vitest";
 import { AwsRegistry } from "../../constructs/registry/aws";
 
-const assumeEc2 = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] });
+const assumeEc2 = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+});
 
 describe("grantReadWrite on the registry", () => {
   it("gives each role its own policy, once, and keeps the first at its address", () => {
@@ -22,8 +25,13 @@ describe("grantReadWrite on the registry", () => {
       }),
     );
     const policies = json.resource.aws_iam_role_policy as Record<string, { role: string; name: string; policy: string }>;
-    expect(Object.keys(policies).sort()).toEqual([expect.stringMatching(/^registry_read-write-importer_/), expect.stringMatching(/^registry_read-write_[0-9A-F]{8}$/)]);
-    const roles = Object.values(policies).map((p) => p.role).sort();
+    expect(Object.keys(policies).sort()).toEqual([
+      expect.stringMatching(/^registry_read-write-importer_/),
+      expect.stringMatching(/^registry_read-write_[0-9A-F]{8}$/),
+    ]);
+    const roles = Object.values(policies)
+      .map((p) => p.role)
+      .sort();
     expect(roles).toEqual(["${aws_iam_role.importer.id}", "${aws_iam_role.server.id}"]);
     const documents = new Set(Object.values(policies).map((p) => p.policy));
     expect(documents.size).toBe(1);

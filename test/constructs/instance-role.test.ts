@@ -38,12 +38,16 @@ describe("instanceRole", () => {
 });
 
 describe("egressOnlySecurityGroup", () => {
-  const resource = synth((scope) => egressOnlySecurityGroup(scope, { name: "x-runner", description: "runners", vpcId: "vpc-1", tags: { Name: "x-runner" }, role: "runner" }));
+  const resource = synth((scope) =>
+    egressOnlySecurityGroup(scope, { name: "x-runner", description: "runners", vpcId: "vpc-1", tags: { Name: "x-runner" }, role: "runner" }),
+  );
 
   it("admits nothing, reaches HTTPS, HTTP and DNS only, and names its role for the ingress policy", () => {
     expect(resource.aws_vpc_security_group_ingress_rule).toBeUndefined();
     expect(resource.aws_security_group.sg.ingress).toBeUndefined();
-    const egress = Object.values(resource.aws_vpc_security_group_egress_rule as Record<string, any>).map((r) => `${r.ip_protocol}/${r.from_port}`).sort();
+    const egress = Object.values(resource.aws_vpc_security_group_egress_rule as Record<string, any>)
+      .map((r) => `${r.ip_protocol}/${r.from_port}`)
+      .sort();
     expect(egress).toEqual(["tcp/443", "tcp/53", "tcp/80", "udp/53"]);
     expect(resource.aws_security_group.sg.tags).toMatchObject({ Name: "x-runner", "gitlab-platform:role": "runner" });
   });

@@ -60,7 +60,10 @@ const upload = (name: string, file: string): { content: string; permissions?: st
   return u;
 };
 /** An uploaded file as it lands in the container (Terraform undoes the $${ escapes). */
-const fileText = (name: string, file: string) => upload(name, file).content.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{");
+const fileText = (name: string, file: string) =>
+  upload(name, file)
+    .content.replace(/\$\$\{/g, "${")
+    .replace(/%%\{/g, "%{");
 
 describe("DockerObservability", () => {
   it("runs Prometheus, Alertmanager and Grafana from the pinned images", () => {
@@ -94,7 +97,8 @@ describe("DockerObservability", () => {
     for (const c of containers) {
       for (const v of c.volumes) expect(v.volume_name, c.name).toBeUndefined();
       // Bind mounts only for secret files, read-only.
-      for (const m of c.mounts ?? []) expect(m, c.name).toMatchObject({ type: "bind", source: expect.stringMatching(/^\/srv\/gitlab\/secrets\//), read_only: true });
+      for (const m of c.mounts ?? [])
+        expect(m, c.name).toMatchObject({ type: "bind", source: expect.stringMatching(/^\/srv\/gitlab\/secrets\//), read_only: true });
     }
     expect(stack.resource.docker_volume).toBeUndefined();
     expect(construct.hostPaths).toEqual(["/srv/gitlab/prometheus", "/srv/gitlab/alertmanager", "/srv/gitlab/grafana"]);
@@ -149,7 +153,12 @@ describe("DockerObservability", () => {
   });
 
   it("follows the GitLab container's name and leaves out exporters that do not run", () => {
-    const { construct: c } = synth({ gitlab: { containerName: "gitlab-ce", httpPort: 80, hostDirs: { config: "/c", data: "/d" } }, scrapePostgres: false, scrapeRegistry: false, runnerTargets: [] });
+    const { construct: c } = synth({
+      gitlab: { containerName: "gitlab-ce", httpPort: 80, hostDirs: { config: "/c", data: "/d" } },
+      scrapePostgres: false,
+      scrapeRegistry: false,
+      runnerTargets: [],
+    });
     expect(c.scrapeJobs.find((j) => j.name === "gitlab-node")!.targets).toEqual(["gitlab-ce:9100"]);
     expect(c.scrapeJobs.map((j) => j.name)).not.toContain("gitlab-postgres");
     expect(c.scrapeJobs.map((j) => j.name)).not.toContain("gitlab-registry");
@@ -182,7 +191,9 @@ describe("DockerObservability", () => {
     const am = Object.values(s.resource.docker_container!).find((c: any) => c.name === "alertmanager") as any;
     const config = am.upload.find((u: any) => u.file === "/etc/alertmanager/alertmanager.yml");
     expect(am.upload.map((u: any) => u.file)).toEqual(["/etc/alertmanager/alertmanager.yml"]);
-    expect(am.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/alertmanager_webhook_url", target: "/run/secrets/alertmanager_webhook_url", read_only: true }]);
+    expect(am.mounts).toEqual([
+      { type: "bind", source: "/srv/gitlab/secrets/alertmanager_webhook_url", target: "/run/secrets/alertmanager_webhook_url", read_only: true },
+    ]);
     expect(parse(config.content).receivers[0].webhook_configs).toEqual([{ url_file: "/run/secrets/alertmanager_webhook_url", send_resolved: true }]);
     expect(s.variable).toBeUndefined();
     expect(am.env).toBeUndefined();
@@ -192,7 +203,9 @@ describe("DockerObservability", () => {
     const { stack: s } = synth({ smtpAuth: true });
     const am = Object.values(s.resource.docker_container!).find((c: any) => c.name === "alertmanager") as any;
     const config = am.upload.find((u: any) => u.file === "/etc/alertmanager/alertmanager.yml");
-    expect(am.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/alertmanager_smtp_password", target: "/run/secrets/alertmanager_smtp_password", read_only: true }]);
+    expect(am.mounts).toEqual([
+      { type: "bind", source: "/srv/gitlab/secrets/alertmanager_smtp_password", target: "/run/secrets/alertmanager_smtp_password", read_only: true },
+    ]);
     expect(parse(config.content).receivers[0].email_configs[0]).toMatchObject({
       smarthost: "smtp.example.com:587",
       auth_username: "alertmanager@example.com",
@@ -207,7 +220,9 @@ describe("DockerObservability", () => {
   it("gives Grafana its admin password from its host file, no anonymous access, and its public URL", () => {
     const env: string[] = container("grafana").env;
     expect(env).toContain("GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana_admin_password");
-    expect(container("grafana").mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/grafana_admin_password", target: "/run/secrets/grafana_admin_password", read_only: true }]);
+    expect(container("grafana").mounts).toEqual([
+      { type: "bind", source: "/srv/gitlab/secrets/grafana_admin_password", target: "/run/secrets/grafana_admin_password", read_only: true },
+    ]);
     expect(env).toContain("GF_AUTH_ANONYMOUS_ENABLED=false");
     expect(env).toContain("GF_USERS_ALLOW_SIGN_UP=false");
     expect(env).toContain("GF_SERVER_ROOT_URL=https://grafana.example.com/");

@@ -99,7 +99,11 @@ describe("AwsRunnerAutoscaler: the worker group", () => {
   });
 
   it("is 100 % Spot over the configured types and follows max_instances", () => {
-    expect(workers.mixed_instances_policy.instances_distribution).toEqual({ on_demand_base_capacity: 0, on_demand_percentage_above_base_capacity: 0, spot_allocation_strategy: "price-capacity-optimized" });
+    expect(workers.mixed_instances_policy.instances_distribution).toEqual({
+      on_demand_base_capacity: 0,
+      on_demand_percentage_above_base_capacity: 0,
+      spot_allocation_strategy: "price-capacity-optimized",
+    });
     expect(workers.mixed_instances_policy.launch_template.override).toEqual([{ instance_type: "t3a.large" }, { instance_type: "t3.large" }]);
     expect(byPath(synth({ settings: settings({ maxInstances: 8 }) }), "aws_autoscaling_group", "/workers/asg").max_size).toBe(8);
   });
@@ -107,7 +111,12 @@ describe("AwsRunnerAutoscaler: the worker group", () => {
   it("launches workers with no IAM role, IMDSv2 with a hop limit of 1, an encrypted volume and no public IP", () => {
     expect(workerLt.iam_instance_profile).toBeUndefined();
     expect(stack.resource.aws_iam_instance_profile).toSatisfy((p: object) => Object.keys(p).length === 1);
-    expect(workerLt.metadata_options).toEqual({ http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1, instance_metadata_tags: "disabled" });
+    expect(workerLt.metadata_options).toEqual({
+      http_endpoint: "enabled",
+      http_tokens: "required",
+      http_put_response_hop_limit: 1,
+      instance_metadata_tags: "disabled",
+    });
     expect(workerLt.block_device_mappings[0].ebs).toEqual({ volume_size: 100, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" });
     expect(workerLt.network_interfaces[0]).toMatchObject({ associate_public_ip_address: "false" });
     expect(workerLt.key_name).toBeUndefined();
@@ -130,21 +139,41 @@ describe("AwsRunnerAutoscaler: the worker group", () => {
 
 describe("AwsRunnerAutoscaler: the manager", () => {
   it("is a one-instance on-demand group of the configured type, replaced when it fails, drained through its termination hook", () => {
-    expect(manager).toMatchObject({ name: "staging-gitlab-runner-manager", min_size: 1, max_size: 1, desired_capacity: 1, health_check_type: "EC2", capacity_rebalance: false });
+    expect(manager).toMatchObject({
+      name: "staging-gitlab-runner-manager",
+      min_size: 1,
+      max_size: 1,
+      desired_capacity: 1,
+      health_check_type: "EC2",
+      capacity_rebalance: false,
+    });
     expect(manager.mixed_instances_policy.instances_distribution).toEqual({ on_demand_base_capacity: 1, on_demand_percentage_above_base_capacity: 100 });
     expect(manager.mixed_instances_policy.launch_template.override).toEqual([{ instance_type: "t3a.small" }]);
-    expect(manager.initial_lifecycle_hook).toEqual([{ name: "termination-wait", lifecycle_transition: "autoscaling:EC2_INSTANCE_TERMINATING", heartbeat_timeout: 600, default_result: "CONTINUE" }]);
+    expect(manager.initial_lifecycle_hook).toEqual([
+      { name: "termination-wait", lifecycle_transition: "autoscaling:EC2_INSTANCE_TERMINATING", heartbeat_timeout: 600, default_result: "CONTINUE" },
+    ]);
   });
 
   it("runs on Spot when config says so", () => {
     const spot = byPath(synth({ settings: settings({ manager: { purchaseOption: "spot" } }) }), "aws_autoscaling_group", "/manager/asg");
-    expect(spot.mixed_instances_policy.instances_distribution).toEqual({ on_demand_base_capacity: 0, on_demand_percentage_above_base_capacity: 0, spot_allocation_strategy: "price-capacity-optimized" });
+    expect(spot.mixed_instances_policy.instances_distribution).toEqual({
+      on_demand_base_capacity: 0,
+      on_demand_percentage_above_base_capacity: 0,
+      spot_allocation_strategy: "price-capacity-optimized",
+    });
   });
 
   it("requires IMDSv2 with a hop limit of 1, standard CPU credits on a burstable type, an encrypted volume and no public IP", () => {
-    expect(managerLt.metadata_options).toEqual({ http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1, instance_metadata_tags: "disabled" });
+    expect(managerLt.metadata_options).toEqual({
+      http_endpoint: "enabled",
+      http_tokens: "required",
+      http_put_response_hop_limit: 1,
+      instance_metadata_tags: "disabled",
+    });
     expect(managerLt.credit_specification).toEqual({ cpu_credits: "standard" });
-    expect(byPath(synth({ settings: settings({ manager: { instanceType: "m6a.large" } }) }), "aws_launch_template", "/manager/launch-template").credit_specification).toBeUndefined();
+    expect(
+      byPath(synth({ settings: settings({ manager: { instanceType: "m6a.large" } }) }), "aws_launch_template", "/manager/launch-template").credit_specification,
+    ).toBeUndefined();
     expect(managerLt.block_device_mappings[0].ebs).toEqual({ volume_size: 20, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" });
     expect(managerLt.network_interfaces[0]).toMatchObject({ associate_public_ip_address: "false" });
     expect(managerLt.instance_initiated_shutdown_behavior).toBe("terminate");
@@ -209,7 +238,13 @@ describe("AwsRunnerAutoscaler: network", () => {
         .filter((r) => r.security_group_id === ref(stack, "aws_security_group", `/${sg}/sg`, "id"))
         .map((r) => `${r.ip_protocol}/${r.from_port} ${r.cidr_ipv4 ?? r.referenced_security_group_id}`)
         .sort();
-    expect(egress("manager")).toEqual([`tcp/22 ${ref(stack, "aws_security_group", "/workers/sg", "id")}`, "tcp/443 0.0.0.0/0", "tcp/53 0.0.0.0/0", "tcp/80 0.0.0.0/0", "udp/53 0.0.0.0/0"]);
+    expect(egress("manager")).toEqual([
+      `tcp/22 ${ref(stack, "aws_security_group", "/workers/sg", "id")}`,
+      "tcp/443 0.0.0.0/0",
+      "tcp/53 0.0.0.0/0",
+      "tcp/80 0.0.0.0/0",
+      "udp/53 0.0.0.0/0",
+    ]);
     expect(egress("workers")).toEqual(["tcp/443 0.0.0.0/0", "tcp/53 0.0.0.0/0", "tcp/80 0.0.0.0/0", "udp/53 0.0.0.0/0"]);
   });
 });
@@ -245,7 +280,9 @@ describe("AwsRunnerAutoscaler: IAM (the manager's role; workers have none)", () 
     const connect = statements("drive-runner-workers")[2];
     expect(connect).toMatchObject({ Sid: "ConnectToOwnWorkers", Action: ["ec2-instance-connect:SendSSHPublicKey"] });
     expect(connect.Resource).toMatch(/^arn:aws:ec2:eu-west-3:\$\{data\.aws_caller_identity\.[^.]+\.account_id\}:instance\/\*$/);
-    expect(connect.Condition).toEqual({ StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "staging-gitlab-runner-workers", "ec2:osuser": "ec2-user" } });
+    expect(connect.Condition).toEqual({
+      StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "staging-gitlab-runner-workers", "ec2:osuser": "ec2-user" },
+    });
   });
 
   it("grants every action the AWS plugin calls for Linux workers, on the resource kind its README names (test/fixtures)", () => {
@@ -289,12 +326,17 @@ describe("switching runners.scaling keeps the cache bucket and the log groups", 
     ) as SynthesizedStack;
     for (const type of ["aws_s3_bucket", "aws_cloudwatch_log_group", "aws_s3_bucket_lifecycle_configuration"]) {
       expect(Object.keys(stack.resource[type]!), type).toEqual(Object.keys(cpu.resource[type]!));
-      expect(Object.values(stack.resource[type]!).map((r: any) => r.bucket ?? r.name ?? "")).toEqual(Object.values(cpu.resource[type]!).map((r: any) => r.bucket ?? r.name ?? ""));
+      expect(Object.values(stack.resource[type]!).map((r: any) => r.bucket ?? r.name ?? "")).toEqual(
+        Object.values(cpu.resource[type]!).map((r: any) => r.bucket ?? r.name ?? ""),
+      );
     }
     // Everything the two modes name differently: created and destroyed in one apply without a clash.
     const names = (s: SynthesizedStack, type: string) => all(s, type).map((r) => r.name ?? r.name_prefix);
     for (const type of ["aws_autoscaling_group", "aws_security_group", "aws_iam_role", "aws_iam_instance_profile"]) {
-      expect(names(stack, type).filter((n) => names(cpu, type).includes(n)), type).toEqual([]);
+      expect(
+        names(stack, type).filter((n) => names(cpu, type).includes(n)),
+        type,
+      ).toEqual([]);
     }
   });
 });
@@ -302,7 +344,10 @@ describe("switching runners.scaling keeps the cache bucket and the log groups", 
 const strict = isStrict();
 describe("AwsRunnerAutoscaler: generated artifacts pass their validators", () => {
   it.skipIf(!strict && !findTool("cloud-init"))("both user data documents pass cloud-init schema", async () => {
-    for (const [what, data] of [["manager", managerData], ["worker", workerData]] as const) {
+    for (const [what, data] of [
+      ["manager", managerData],
+      ["worker", workerData],
+    ] as const) {
       const result = await checkCloudConfig(data.text, `${what} user_data`);
       expect(result.findings, what).toEqual([]);
       expect(result.status, what).toBe("ok");
@@ -311,7 +356,9 @@ describe("AwsRunnerAutoscaler: generated artifacts pass their validators", () =>
 
   it.skipIf(!strict && !findTool("systemd-analyze"))("their systemd units and drop-ins pass systemd-analyze verify", async () => {
     for (const data of [managerData, workerData]) {
-      const units = data.doc.write_files.filter((f: any) => /\.(service|timer|conf)$/.test(f.path) && f.path.includes("/systemd/")).map((f: any) => ({ path: f.path, content: f.content }));
+      const units = data.doc.write_files
+        .filter((f: any) => /\.(service|timer|conf)$/.test(f.path) && f.path.includes("/systemd/"))
+        .map((f: any) => ({ path: f.path, content: f.content }));
       const results = await checkSystemdUnits(units);
       expect(results.size).toBe(units.length);
       for (const [path, result] of results) {

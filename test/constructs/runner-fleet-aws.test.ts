@@ -1,4 +1,4 @@
-// AwsRunnerFleet synthesized on its own, with seed 004's staging values; every property of
+// AwsRunnerFleet synthesized on its own, with the reference AWS installation's staging values; every property of
 // the runner module asserted on the JSON, the user data decoded the way `npm run verify` does.
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Testing } from "cdktf";
@@ -94,10 +94,17 @@ describe("AwsRunnerFleet: launch template", () => {
         ebs: { volume_size: 100, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" },
       },
     ]);
-    expect(synth({ settings: { rootVolumeGb: 250 } }).resource.aws_launch_template).toSatisfy((r: any) => (Object.values(r)[0] as any).block_device_mappings[0].ebs.volume_size === 250);
+    expect(synth({ settings: { rootVolumeGb: 250 } }).resource.aws_launch_template).toSatisfy(
+      (r: any) => (Object.values(r)[0] as any).block_device_mappings[0].ebs.volume_size === 250,
+    );
     expect(lt.key_name).toBeUndefined();
     expect(lt.network_interfaces).toEqual([
-      { device_index: 0, associate_public_ip_address: "false", delete_on_termination: "true", security_groups: [expect.stringMatching(/^\$\{aws_security_group\./)] },
+      {
+        device_index: 0,
+        associate_public_ip_address: "false",
+        delete_on_termination: "true",
+        security_groups: [expect.stringMatching(/^\$\{aws_security_group\./)],
+      },
     ]);
     expect(lt.vpc_security_group_ids).toBeUndefined();
   });
@@ -131,7 +138,7 @@ describe("AwsRunnerFleet: Auto Scaling group", () => {
     expect(asg.instance_refresh).toBeUndefined();
   });
 
-  it("runs in the private subnets with seed 004's sizes 1/3/1, and keeps autoscaling's desired capacity", () => {
+  it("runs in the private subnets with the reference AWS installation's sizes 1/3/1, and keeps autoscaling's desired capacity", () => {
     expect(asg).toMatchObject({ name: "staging-gitlab-runner", min_size: 1, max_size: 3, desired_capacity: 1 });
     expect(asg.vpc_zone_identifier).toEqual(BASE.subnetIds);
     expect(asg.lifecycle).toEqual({ ignore_changes: ["desired_capacity"] });
@@ -185,9 +192,7 @@ describe("AwsRunnerFleet: IAM", () => {
   const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
 
   it("is assumed by EC2, with Session Manager's own actions only (no SSH): no managed policy, no SSM parameter", () => {
-    expect(JSON.parse(role.assume_role_policy).Statement).toEqual([
-      { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
-    ]);
+    expect(JSON.parse(role.assume_role_policy).Statement).toEqual([{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }]);
     // AmazonSSMManagedInstanceCore grants ssm:GetParameter(s) on every parameter of the
     // account, and every job with the Docker socket reaches this role.
     expect(stack.resource.aws_iam_role_policy_attachment).toBeUndefined();
@@ -196,7 +201,13 @@ describe("AwsRunnerFleet: IAM", () => {
       {
         Sid: "SessionManager",
         Effect: "Allow",
-        Action: ["ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
+        Action: [
+          "ssm:UpdateInstanceInformation",
+          "ssmmessages:CreateControlChannel",
+          "ssmmessages:CreateDataChannel",
+          "ssmmessages:OpenControlChannel",
+          "ssmmessages:OpenDataChannel",
+        ],
         Resource: "*",
       },
     ]);
@@ -204,7 +215,15 @@ describe("AwsRunnerFleet: IAM", () => {
   });
 
   it("has exactly the seven statements of the fleet, all Allow, no wildcard action", () => {
-    expect(statements.map((s) => s.Sid)).toEqual(["CacheBucketList", "CacheObjects", "OwnLogGroups", "RunnerToken", "OwnGroupLifecycle", "AgentMetrics", "ReportBootstrapFailure"]);
+    expect(statements.map((s) => s.Sid)).toEqual([
+      "CacheBucketList",
+      "CacheObjects",
+      "OwnLogGroups",
+      "RunnerToken",
+      "OwnGroupLifecycle",
+      "AgentMetrics",
+      "ReportBootstrapFailure",
+    ]);
     for (const s of statements) {
       expect(s.Effect).toBe("Allow");
       for (const action of s.Action) expect(action).not.toContain("*");
@@ -359,15 +378,22 @@ describe("AwsRunnerFleet: user data", () => {
   });
 
   it("installs the pinned runner and fetches exactly its token secret", () => {
-    expect(file("/etc/gitlab-runner-fleet/bootstrap.env")).toBe(`RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ID=${TOKEN_ARN}\nMETRIC_HOST=staging-gitlab-runner\n`);
+    expect(file("/etc/gitlab-runner-fleet/bootstrap.env")).toBe(
+      `RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ID=${TOKEN_ARN}\nMETRIC_HOST=staging-gitlab-runner\n`,
+    );
   });
 
-  it("writes seed 004's config.toml with a token placeholder, never a token", () => {
+  it("writes the reference AWS installation's config.toml with a token placeholder, never a token", () => {
     const template = file("/etc/gitlab-runner/config.toml.template");
     const toml = parseToml(template) as any;
     expect(toml).toMatchObject({ concurrent: 2, listen_address: "127.0.0.1:9252" });
     const [runner] = toml.runners;
-    expect(runner).toMatchObject({ url: "https://gitlab.example.com", token: "@@RUNNER_TOKEN@@", executor: "docker", name: "staging-gitlab-runner-{hostname}" });
+    expect(runner).toMatchObject({
+      url: "https://gitlab.example.com",
+      token: "@@RUNNER_TOKEN@@",
+      executor: "docker",
+      name: "staging-gitlab-runner-{hostname}",
+    });
     expect(runner.docker).toMatchObject({
       image: "node:20-alpine",
       privileged: true,
@@ -379,7 +405,7 @@ describe("AwsRunnerFleet: user data", () => {
     expect(runner.cache).toMatchObject({ Type: "s3", Shared: true, s3: { BucketLocation: "eu-west-3", AuthenticationType: "iam" } });
     expect(runner.cache.s3.BucketName).toMatch(new RegExp(`^${bucketRef.source}$`));
     expect(userData).not.toMatch(/glrt-/);
-    const noSocket = decodeUserData((Object.values(synth({ settings: { mountDockerSocket: false } }).resource.aws_launch_template!)[0] as any).user_data, true);
+    const noSocket = decodeUserData((Object.values(synth({ settings: { dockerAccess: "none" } }).resource.aws_launch_template!)[0] as any).user_data, true);
     expect("text" in noSocket && noSocket.text).toContain('volumes = [ "/cache" ]');
   });
 
@@ -422,7 +448,6 @@ describe("AwsRunnerFleet: user data", () => {
     expect(gzippedUserDataBytes(longDecoded.text)).toBeLessThan(8 * 1024);
   });
 
-
   it("is what `npm run verify` extracts from the stack", () => {
     const artifacts = extractArtifacts("test", stack);
     expect(artifacts.filter((a) => a.kind === "unchecked" && a.path === "user_data")).toEqual([]);
@@ -454,9 +479,7 @@ describe("AwsRunnerFleet: generated artifacts pass their validators", () => {
   });
 
   it.skipIf(!strict && !findTool("systemd-analyze"))("systemd units pass systemd-analyze verify", async () => {
-    const units = cloudConfig.write_files
-      .filter((f: any) => /\.(service|timer)$/.test(f.path))
-      .map((f: any) => ({ path: f.path, content: f.content }));
+    const units = cloudConfig.write_files.filter((f: any) => /\.(service|timer)$/.test(f.path)).map((f: any) => ({ path: f.path, content: f.content }));
     expect(units).toHaveLength(5);
     const results = await checkSystemdUnits(units);
     for (const [path, result] of results) {

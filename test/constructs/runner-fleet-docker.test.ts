@@ -1,7 +1,9 @@
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
-import { DEPLOY_RUNNER_CONTAINER_NAME, RUNNER_TOKEN_FILE } from "../../constructs/runner-fleet/docker";
+import { TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { DEPLOY_RUNNER_CONTAINER_NAME, DockerRunners, RUNNER_TOKEN_FILE } from "../../constructs/runner-fleet/docker";
+import { dockerRunnersSection } from "../../config/schema/docker";
 import { hostScript } from "../../userdata/host-scripts";
 import type { Environment } from "../../config/load";
 import { exampleStack, exampleYaml, resources, synthEnvironment, synthEnvironmentStacks, validEnvironment } from "../helpers";
@@ -41,6 +43,37 @@ describe("runners on docker", () => {
     expect(runnerConfig(withSocket).runners[0].docker.volumes).toEqual(["/cache", "/var/run/docker.sock:/var/run/docker.sock"]);
   });
 
+  it("every build and deploy job setting in the YAML reaches the runners' config.toml unchanged", () => {
+    const c = exampleYaml("homelab");
+    c.runners.concurrent = 7;
+    Object.assign(c.runners.build, { jobImage: "node:22-alpine", privileged: true, jobMemory: "3g", dns: ["8.8.8.8"] });
+    c.runners.deploy.jobImage = "docker:27.3.1-cli";
+    const s = contentOf(validEnvironment(c, "homelab"));
+    const buildConfig = runnerConfig(byName(s, "gitlab-runner-build"));
+    expect(buildConfig.concurrent).toBe(7);
+    expect(buildConfig.runners[0].docker).toMatchObject({ image: "node:22-alpine", privileged: true, memory: "3g", dns: ["8.8.8.8"] });
+    expect(runnerConfig(byName(s, "gitlab-runner-deploy")).runners[0].docker.image).toBe("docker:27.3.1-cli");
+  });
+
+  it("refuses a deploy runner without its token (an invariant the props' types cannot express)", () => {
+    const settings = dockerRunnersSection.parse({ version: "18.5.0", build: {}, deploy: {} });
+    const where = {
+      namePrefix: "t",
+      gitlabUrl: "https://gitlab.example.com",
+      hostsViaDockerHost: [],
+      defaultDeployJobImage: "docker:28.5.1-cli",
+      deployBuildsDir: "/srv/d",
+    };
+    const add = (roles: readonly string[]) => {
+      const stack = new TerraformStack(Testing.app(), "t");
+      const token = (role: string) => new TerraformVariable(stack, role, { type: "string", sensitive: true }).stringValue;
+      const tokens = { build: token("build"), ...(roles.includes("deploy") ? { deploy: token("deploy") } : {}) };
+      return new DockerRunners(stack, "runners", { ...where, settings, network: { name: "gitlab" }, tokens });
+    };
+    expect(() => add(["build"])).toThrow(/deploy runner has no token/);
+    expect(add(["build", "deploy"]).deployRunner).toBeDefined();
+  });
+
   it("builds no image on the Docker host: every image is a stock, pinned one (docker_image.build needs the classic image store)", () => {
     for (const image of [...resources(stack, "docker_image"), ...resources(content, "docker_image")]) {
       expect(image.build, image.name).toBeUndefined();
@@ -77,9 +110,16 @@ describe("runners on docker", () => {
   it("each runner gets its own gitlab_user_runner's token as a root-only uploaded file, filled in at start", () => {
     const runners = content.resource.gitlab_user_runner ?? {};
     const role = (r: string) => Object.keys(runners).find((k) => k.startsWith(`runners_${r}_`));
-    for (const [c, r] of [[build, "build"], [deploy, "deploy"]] as const) {
+    for (const [c, r] of [
+      [build, "build"],
+      [deploy, "deploy"],
+    ] as const) {
       expect(c.env).toEqual([`RUNNER_TOKEN_FILE=${RUNNER_TOKEN_FILE}`]);
-      expect(c.upload.find((u: any) => u.file === RUNNER_TOKEN_FILE)).toEqual({ file: RUNNER_TOKEN_FILE, content: `\${gitlab_user_runner.${role(r)}.token}`, permissions: "0600" });
+      expect(c.upload.find((u: any) => u.file === RUNNER_TOKEN_FILE)).toEqual({
+        file: RUNNER_TOKEN_FILE,
+        content: `\${gitlab_user_runner.${role(r)}.token}`,
+        permissions: "0600",
+      });
       // No host file any more: nothing to create by hand, nothing mounted.
       expect(c.mounts).toBeUndefined();
     }
@@ -115,7 +155,7 @@ describe("runners on docker", () => {
     expect(cleanup.entrypoint).toEqual(["crond", "-f", "-d", "8"]);
     expect(upload(cleanup, "/etc/crontabs/root")).toContain("\n0 */6 * * * /usr/local/bin/docker-cleanup\n");
     expect(cleanup.env).toEqual(["CLEANUP_OLDER_THAN=4h", "CLEANUP_CACHE_OLDER_THAN=168h", "TZ=UTC"]);
-    // The shared host's cleanup, not seed 004's broad prune of dedicated runner hosts.
+    // The shared host's cleanup, not the reference AWS installation's broad prune of dedicated runner hosts.
     expect(upload(cleanup, "/usr/local/bin/docker-cleanup")).toBe(hostScript("runner-docker-cleanup.sh"));
   });
 });

@@ -51,7 +51,10 @@ describe("aws estimate of the staging example", () => {
 
   it("prices the Spot runners at the stated discount, the base always on and the scale-up by the usage assumption", () => {
     const spotRate = rates.ec2.onDemandHourly["t3a.large"]! * (1 - rates.ec2.spotDiscount);
-    expect(lineOf(report, "runner-fleet/asg", /^always on: 1 × t3a\.large, Spot \(65 % under on-demand, assumed\)/)).toMatchObject({ quantity: 730, rate: Number(spotRate.toFixed(6)) });
+    expect(lineOf(report, "runner-fleet/asg", /^always on: 1 × t3a\.large, Spot \(65 % under on-demand, assumed\)/)).toMatchObject({
+      quantity: 730,
+      rate: Number(spotRate.toFixed(6)),
+    });
     expect(lineOf(report, "runner-fleet/asg", /^scale-up \(1 always on, 2 more 30 % of the time\)/).quantity).toBeCloseTo(0.6 * 730, 3);
   });
 
@@ -70,7 +73,10 @@ describe("aws estimate of the staging example", () => {
 
   it("adds up to its total, and nothing is left unpriced", () => {
     expect(report.unpriced).toEqual([]);
-    expect(report.total).toBeCloseTo(report.lines.reduce((s, l) => s + (l.monthly ?? 0), 0), 2);
+    expect(report.total).toBeCloseTo(
+      report.lines.reduce((s, l) => s + (l.monthly ?? 0), 0),
+      2,
+    );
     expect(report.total).toBeGreaterThan(150);
     expect(report.total).toBeLessThan(300);
   });
@@ -97,7 +103,10 @@ describe("what the estimate reads", () => {
     Object.values(odd.resource.aws_instance!)[0]!.instance_type = "x2iedn.32xlarge";
     odd.resource.aws_rds_cluster = { db: { "//": { metadata: { path: "staging/db" } }, engine: "aurora-postgresql" } };
     const report = aws(odd);
-    expect(report.unpriced).toEqual(["gitlab-server/instance: x2iedn.32xlarge, on-demand, always on (no rate in the table)", "aws_rds_cluster (not priced by this estimator)"]);
+    expect(report.unpriced).toEqual([
+      "gitlab-server/instance: x2iedn.32xlarge, on-demand, always on (no rate in the table)",
+      "aws_rds_cluster (not priced by this estimator)",
+    ]);
     expect(formatText(report)).toContain("not priced: aws_rds_cluster (not priced by this estimator)");
   });
 });
@@ -116,7 +125,10 @@ describe("resources the examples do not have", () => {
     const asg = Object.values(onDemand.resource.aws_autoscaling_group!)[0]!;
     asg.mixed_instances_policy.instances_distribution.on_demand_base_capacity = 1;
     const report = aws(onDemand);
-    expect(lineOf(report, "runner-fleet/asg", /^always on: 1 × t3a\.large, on-demand$/)).toMatchObject({ quantity: 730, rate: rates.ec2.onDemandHourly["t3a.large"] });
+    expect(lineOf(report, "runner-fleet/asg", /^always on: 1 × t3a\.large, on-demand$/)).toMatchObject({
+      quantity: 730,
+      rate: rates.ec2.onDemandHourly["t3a.large"],
+    });
     expect(lineOf(report, "runner-fleet/asg", /^scale-up .*Spot/).quantity).toBeCloseTo(0.6 * 730, 3);
   });
 });

@@ -33,7 +33,15 @@ describe("cost of the runners in both scaling modes", () => {
     // Each mode's own resources: the cpu fleet's one group; the manager and the workers.
     expect(new Set(cpu.runnerLines.map((l) => l.resource))).toContain("runner-fleet/asg");
     expect(new Set(jobsMode.runnerLines.map((l) => l.resource))).toEqual(
-      new Set(["runner-fleet/manager/asg", "runner-fleet/workers/asg", "runner-fleet/cache/bucket", "observability/runner-bootstrap-failed", "observability/runner-manager-disk", "observability/runner-manager-missing", "observability/runners-at-max"]),
+      new Set([
+        "runner-fleet/manager/asg",
+        "runner-fleet/workers/asg",
+        "runner-fleet/cache/bucket",
+        "observability/runner-bootstrap-failed",
+        "observability/runner-manager-disk",
+        "observability/runner-manager-missing",
+        "observability/runners-at-max",
+      ]),
     );
   });
 

@@ -28,7 +28,11 @@ function section(doc: string, heading: string): string {
 /** The shell command in the first ```sh block of `text` that starts with `aws <service> <command>`. */
 function documentedCommand(text: string, start: string): string {
   for (const block of text.matchAll(/^ *```sh\n([\s\S]*?)^ *```/gm)) {
-    const command = block[1]!.replace(/\\\n\s*/g, "").split("\n").map((l) => l.trim()).find((l) => l.startsWith(start));
+    const command = block[1]!
+      .replace(/\\\n\s*/g, "")
+      .split("\n")
+      .map((l) => l.trim())
+      .find((l) => l.startsWith(start));
     if (command) return command;
   }
   throw new Error(`no documented '${start}' command`);
@@ -134,9 +138,21 @@ describe("the GitLab instance's AMI (README, Upgrades; operations.md 3.2)", () =
       const command = documentedCommand(README, "aws ec2 describe-images");
       expect(documentedCommand(OPERATIONS, "aws ec2 describe-images")).toBe(command);
       recorder.images = [
-        { imageId: "ami-0aaaaaaaaaaaaaaa1", name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250115", creationDate: "2025-01-15T08:00:00.000Z" },
-        { imageId: "ami-0bbbbbbbbbbbbbbb2", name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20251105", creationDate: "2025-11-05T08:00:00.000Z" },
-        { imageId: "ami-0ccccccccccccccc3", name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250610", creationDate: "2025-06-10T08:00:00.000Z" },
+        {
+          imageId: "ami-0aaaaaaaaaaaaaaa1",
+          name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250115",
+          creationDate: "2025-01-15T08:00:00.000Z",
+        },
+        {
+          imageId: "ami-0bbbbbbbbbbbbbbb2",
+          name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20251105",
+          creationDate: "2025-11-05T08:00:00.000Z",
+        },
+        {
+          imageId: "ami-0ccccccccccccccc3",
+          name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250610",
+          creationDate: "2025-06-10T08:00:00.000Z",
+        },
       ];
       const run = await runDocumented(recorder, command);
       expect(run.err).toBe("");
@@ -159,7 +175,15 @@ describe("the automation token (operations.md)", () => {
   const ops = section(OPERATIONS, "Automation token");
 
   it("names the stores, the renewal and the numbers the code uses", () => {
-    for (const text of ["`<env>-gitlab/automation-token`", "`gitlab-automation-token.timer`", "`/etc/gitlab/gitlab-platform/automation-token`", "Secret `gitlab-automation-token` (key `token`)", "90 days", "30 days or fewer", "`scripts/kubernetes-automation-token.sh <namespace>`"]) {
+    for (const text of [
+      "`<env>-gitlab/automation-token`",
+      "`gitlab-automation-token.timer`",
+      "`/etc/gitlab/gitlab-platform/automation-token`",
+      "Secret `gitlab-automation-token` (key `token`)",
+      "90 days",
+      "30 days or fewer",
+      "`scripts/kubernetes-automation-token.sh <namespace>`",
+    ]) {
       expect(ops).toContain(text);
     }
     expect(AUTOMATION_TOKEN_DEFAULTS).toMatchObject({ expiryDays: 90, renewDays: 30 });
@@ -184,7 +208,11 @@ describe("the automation token (operations.md)", () => {
       expect(send!.params).toEqual({
         InstanceIds: ["i-0123456789abcdef0"],
         DocumentName: "AWS-RunShellScript",
-        Parameters: { commands: ["AUTOMATION_TOKEN_STORE=aws-secret:staging-gitlab/automation-token AWS_REGION=eu-west-3 PATH=/usr/bin:/bin:/snap/bin /usr/local/sbin/gitlab-automation-token --rotate"] },
+        Parameters: {
+          commands: [
+            "AUTOMATION_TOKEN_STORE=aws-secret:staging-gitlab/automation-token AWS_REGION=eu-west-3 PATH=/usr/bin:/bin:/snap/bin /usr/local/sbin/gitlab-automation-token --rotate",
+          ],
+        },
       });
     } finally {
       await recorder.stop();
@@ -192,10 +220,18 @@ describe("the automation token (operations.md)", () => {
   });
 });
 
-describe("deviations from seed 004 (README)", () => {
-  it("owns up to each one, with the option that does as the seed does where there is one", () => {
-    const deviations = section(README, "Deviations from seed 004 (aws)");
-    for (const point of [/Ubuntu 24\.04, not 22\.04/, /Names from the environment/, /backups\.existingBucket/, /protected branches/, /admin personal access token/, /AmazonSSMManagedInstanceCore/, /3584m per job, not 6g/]) {
+describe("deviations from the reference AWS installation (README)", () => {
+  it("owns up to each one, with the option that does as the reference does where there is one", () => {
+    const deviations = section(README, "Deviations from the reference installation (aws)");
+    for (const point of [
+      /Ubuntu 24\.04, not 22\.04/,
+      /Names from the environment/,
+      /backups\.existingBucket/,
+      /protected branches/,
+      /admin personal access token/,
+      /AmazonSSMManagedInstanceCore/,
+      /3584m per job, not 6g/,
+    ]) {
       expect(deviations).toMatch(point);
     }
   });

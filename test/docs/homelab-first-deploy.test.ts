@@ -48,9 +48,18 @@ describe("README: the homelab's first deploy", () => {
   });
 
   it("deploys with local state first, then moves the state into GitLab", () => {
-    const order = ["export CHECKPOINT_DISABLE=1 DOCKER_HOST=", "backend: gitlab$/  backend: local/", "npm run deploy -- homelab", "backend: local$/  backend: gitlab/", "terraform state push"];
+    const order = [
+      "export CHECKPOINT_DISABLE=1 DOCKER_HOST=",
+      "backend: gitlab$/  backend: local/",
+      "npm run deploy -- homelab",
+      "backend: local$/  backend: gitlab/",
+      "terraform state push",
+    ];
     const at = order.map((s) => block.indexOf(s));
-    expect(at.every((i) => i >= 0), JSON.stringify(at)).toBe(true);
+    expect(
+      at.every((i) => i >= 0),
+      JSON.stringify(at),
+    ).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(block).not.toMatch(/docker\.host|TF_VAR_runner_token/);
   });
@@ -77,7 +86,14 @@ describe("README: the homelab's first deploy", () => {
 
   it("step 1 writes every secret file the example needs, root-only, with the typed values", () => {
     const host = fakeHost();
-    const names = ["gitlab_smtp_password", "gitlab_oidc_client_secret", "traefik_cloudflare_dns_token", "grafana_admin_password", "grafana_oauth_client_secret", "alertmanager_smtp_password"];
+    const names = [
+      "gitlab_smtp_password",
+      "gitlab_oidc_client_secret",
+      "traefik_cloudflare_dns_token",
+      "grafana_admin_password",
+      "grafana_oauth_client_secret",
+      "alertmanager_smtp_password",
+    ];
     const r = runSteps(step(1), host, `${names.map((n) => `value of ${n} with 'quotes' and $dollars`).join("\n")}\n`);
     expect(r.status, r.stderr).toBe(0);
     const secrets = join(host.dataRoot, "secrets");

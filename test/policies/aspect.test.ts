@@ -49,7 +49,9 @@ describe("PolicyAspect", () => {
   it("fails synth on a suppression that matches no violation, naming it", () => {
     const stale = { rule: "AWS-EC2-IMDSV2", path: "qa/removed", reason: "the vendor agent host was decommissioned" };
     const error = synthWith([stale]) as SynthValidationError;
-    expect(error.problems).toContainEqual(expect.stringMatching(/policy\.suppressions: \{ rule: AWS-EC2-IMDSV2, path: qa\/removed \} matches no violation .*: remove it$/));
+    expect(error.problems).toContainEqual(
+      expect.stringMatching(/policy\.suppressions: \{ rule: AWS-EC2-IMDSV2, path: qa\/removed \} matches no violation .*: remove it$/),
+    );
   });
 
   it("passes every example environment", () => {

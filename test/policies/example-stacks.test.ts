@@ -42,7 +42,11 @@ describe.each(["staging", "production"])("%s: managed policies", (name) => {
       `${name}/backups/dlm-policy: AWS managed policy "arn:aws:iam::aws:policy/AdministratorAccess" is not on the allow-list (policies/rules/aws-iam.ts): write an inline policy with the actions needed`,
     ]);
     const ssm = deepClone(stack);
-    ssm.resource.aws_iam_role_policy_attachment!["ssm-core"] = { role: `\${aws_iam_role.${serverRole}.name}`, policy_arn: SSM, "//": { metadata: { path: `${name}/gitlab-server/ssm-core` } } };
+    ssm.resource.aws_iam_role_policy_attachment!["ssm-core"] = {
+      role: `\${aws_iam_role.${serverRole}.name}`,
+      policy_arn: SSM,
+      "//": { metadata: { path: `${name}/gitlab-server/ssm-core` } },
+    };
     expect(managedPolicyViolations(ssm)).toEqual([
       `${name}/gitlab-server/ssm-core: AWS managed policy "${SSM}" is not on the allow-list (policies/rules/aws-iam.ts): write an inline policy with the actions needed`,
     ]);

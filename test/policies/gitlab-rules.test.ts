@@ -9,7 +9,13 @@ const check = (id: string, ...args: Parameters<typeof view>) => {
   return rule.check(view(...args)).map((v) => `${v.resource.path}: ${v.message}`);
 };
 
-const runner = (extra: Record<string, unknown> = {}) => ({ runner_type: "instance_type", tag_list: ["docker"], access_level: "not_protected", untagged: false, ...extra });
+const runner = (extra: Record<string, unknown> = {}) => ({
+  runner_type: "instance_type",
+  tag_list: ["docker"],
+  access_level: "not_protected",
+  untagged: false,
+  ...extra,
+});
 const TOKEN = "${gitlab_user_runner.runners_build_A1.token}";
 
 describe("GitLab policy rules", () => {
@@ -34,7 +40,15 @@ describe("GitLab policy rules", () => {
       check("GITLAB-TOKEN-SENSITIVE", {
         gitlab_user_runner: { r: runner() },
         aws_secretsmanager_secret_version: { v: { secret_id: "${data.aws_secretsmanager_secret.s.arn}", secret_string: TOKEN } },
-        docker_container: { c: { name: "gitlab-runner-build", upload: [{ file: "/x", content: "literal" }, { file: "/etc/gitlab-runner/runner-token", content: TOKEN, permissions: "0600" }] } },
+        docker_container: {
+          c: {
+            name: "gitlab-runner-build",
+            upload: [
+              { file: "/x", content: "literal" },
+              { file: "/etc/gitlab-runner/runner-token", content: TOKEN, permissions: "0600" },
+            ],
+          },
+        },
         kubernetes_secret_v1: { s: { metadata: { name: "gitlab-runner-token" }, data: { "runner-token": TOKEN } } },
         // The runner's id is not secret: it may roll a pod.
         helm_release: { h: { values: ["podAnnotations:\n  gitlab-platform/runner-id: ${gitlab_user_runner.runners_build_A1.id}\n"] } },

@@ -25,12 +25,23 @@ const release = (extra: Record<string, unknown> = {}, values: unknown = {}) => (
 
 const retainClass = { kubernetes_storage_class_v1: { sc: { metadata: { name: "retain" }, reclaim_policy: "Retain" } } };
 const volume = { enabled: true, storageClass: "retain" };
-const statefulValues = { gitlab: { gitaly: { persistence: volume } }, postgresql: { primary: { persistence: volume } }, redis: { master: { persistence: volume } }, global: { minio: { enabled: false } } };
+const statefulValues = {
+  gitlab: { gitaly: { persistence: volume } },
+  postgresql: { primary: { persistence: volume } },
+  redis: { master: { persistence: volume } },
+  global: { minio: { enabled: false } },
+};
 
 describe("kubernetes policy rules", () => {
   it("K8S-CHART-PINNED: an exact version from an https repository", () => {
-    expect(check("K8S-CHART-PINNED", { helm_release: { a: release(), b: release({ version: "v1.21.1", repository: "oci://registry.example.com/charts" }) } })).toEqual([]);
-    expect(check("K8S-CHART-PINNED", { helm_release: { a: release({ version: "~9.9" }), b: release({ version: undefined, repository: "http://charts.example.com" }) } })).toEqual([
+    expect(
+      check("K8S-CHART-PINNED", { helm_release: { a: release(), b: release({ version: "v1.21.1", repository: "oci://registry.example.com/charts" }) } }),
+    ).toEqual([]);
+    expect(
+      check("K8S-CHART-PINNED", {
+        helm_release: { a: release({ version: "~9.9" }), b: release({ version: undefined, repository: "http://charts.example.com" }) },
+      }),
+    ).toEqual([
       'test/a: chart version "~9.9" must be an exact version (no range, no empty = latest)',
       'test/b: chart version "" must be an exact version (no range, no empty = latest)',
       'test/b: repository "http://charts.example.com" must be an https:// or oci:// chart repository',
@@ -41,7 +52,12 @@ describe("kubernetes policy rules", () => {
     expect(check("K8S-RELEASE-NAMESPACE", { helm_release: { a: release(), b: release({ name: "gitlab-runner", namespace: "gitlab-runner" }) } })).toEqual([]);
     expect(
       check("K8S-RELEASE-NAMESPACE", {
-        helm_release: { a: release(), b: release({ name: "gitlab-runner" }), c: release({ name: "x", namespace: undefined }), d: release({ name: "y", namespace: "kube-system", create_namespace: true }) },
+        helm_release: {
+          a: release(),
+          b: release({ name: "gitlab-runner" }),
+          c: release({ name: "x", namespace: undefined }),
+          d: release({ name: "y", namespace: "kube-system", create_namespace: true }),
+        },
       }),
     ).toEqual([
       'test/b: namespace "gitlab" is already release gitlab\'s: give each release its own',
@@ -53,18 +69,30 @@ describe("kubernetes policy rules", () => {
 
   it("K8S-NO-PRIVILEGED: no privileged platform pod; privileged job pods only when config asks", () => {
     const runner = (privileged: boolean) =>
-      release({ name: "gitlab-runner", chart: "gitlab-runner", namespace: "gitlab-runner" }, { runners: { config: `[[runners]]\n[runners.kubernetes]\nprivileged = ${privileged}\n` }, securityContext: { privileged: false } });
+      release(
+        { name: "gitlab-runner", chart: "gitlab-runner", namespace: "gitlab-runner" },
+        { runners: { config: `[[runners]]\n[runners.kubernetes]\nprivileged = ${privileged}\n` }, securityContext: { privileged: false } },
+      );
     expect(check("K8S-NO-PRIVILEGED", { helm_release: { r: runner(false) } })).toEqual([]);
     expect(check("K8S-NO-PRIVILEGED", { helm_release: { r: runner(true) } }, true)).toEqual([]);
     expect(check("K8S-NO-PRIVILEGED", { helm_release: { r: runner(true) } })).toEqual([
       "test/r: config.toml runs job pods privileged while runners.privileged is false: set it in config to accept the risk",
     ]);
     expect(
-      check("K8S-NO-PRIVILEGED", {
-        helm_release: { g: release({}, { gitlab: { toolbox: { containerSecurityContext: { privileged: true } } } }) },
-        kubernetes_cron_job_v1: { j: { spec: { job_template: { spec: { template: { spec: { container: [{ security_context: { privileged: true } }] } } } } } } },
-      }, true),
-    ).toEqual(["test/g: gitlab.toolbox.containerSecurityContext.privileged is true: the platform's own pods are never privileged", "test/j: a container is privileged: remove privileged = true"]);
+      check(
+        "K8S-NO-PRIVILEGED",
+        {
+          helm_release: { g: release({}, { gitlab: { toolbox: { containerSecurityContext: { privileged: true } } } }) },
+          kubernetes_cron_job_v1: {
+            j: { spec: { job_template: { spec: { template: { spec: { container: [{ security_context: { privileged: true } }] } } } } } },
+          },
+        },
+        true,
+      ),
+    ).toEqual([
+      "test/g: gitlab.toolbox.containerSecurityContext.privileged is true: the platform's own pods are never privileged",
+      "test/j: a container is privileged: remove privileged = true",
+    ]);
   });
 
   it("K8S-SECRETS-AS-REFERENCES: values name Secrets; Secrets come from variables", () => {
@@ -77,7 +105,7 @@ describe("kubernetes policy rules", () => {
       helm_release: {
         g: release({}, { global: { psql: { password: "hunter2" }, smtp: { password: { secret: "s", key: "k" } } } }),
         h: release({ name: "h", set_sensitive: [{ name: "x", value: "${var.y}" }], set: [{ name: "global.psql.password", value: "${var.db}" }] }),
-        i: release({ name: "i", values: ["${templatefile(\"v.yaml\", {})}"] }),
+        i: release({ name: "i", values: ['${templatefile("v.yaml", {})}'] }),
       },
       kubernetes_secret_v1: { s: { data: { password: "hunter2" } } },
       kubernetes_manifest: { m: { manifest: { apiVersion: "v1", kind: "Secret", metadata: { name: "x" }, stringData: { a: "b" } } } },
@@ -95,12 +123,27 @@ describe("kubernetes policy rules", () => {
   it("K8S-PV-RETAIN: every stateful component persistent on a Retain StorageClass of this stack", () => {
     expect(check("K8S-PV-RETAIN", { ...retainClass, helm_release: { g: release({}, statefulValues) } })).toEqual([]);
     // External PostgreSQL and Redis need no volume here.
-    expect(check("K8S-PV-RETAIN", { ...retainClass, helm_release: { g: release({}, { gitlab: { gitaly: { persistence: volume } }, postgresql: { install: false }, redis: { install: false }, global: { minio: { enabled: false } } }) } })).toEqual([]);
+    expect(
+      check("K8S-PV-RETAIN", {
+        ...retainClass,
+        helm_release: {
+          g: release(
+            {},
+            { gitlab: { gitaly: { persistence: volume } }, postgresql: { install: false }, redis: { install: false }, global: { minio: { enabled: false } } },
+          ),
+        },
+      }),
+    ).toEqual([]);
     const values = deepClone(statefulValues) as any;
     values.gitlab.gitaly.persistence = { enabled: false };
     values.redis.master.persistence.storageClass = "local-path";
     delete values.postgresql.primary.persistence.storageClass;
-    expect(check("K8S-PV-RETAIN", { kubernetes_storage_class_v1: { sc: { metadata: { name: "retain" }, reclaim_policy: "Delete" } }, helm_release: { g: release({}, values) } })).toEqual([
+    expect(
+      check("K8S-PV-RETAIN", {
+        kubernetes_storage_class_v1: { sc: { metadata: { name: "retain" }, reclaim_policy: "Delete" } },
+        helm_release: { g: release({}, values) },
+      }),
+    ).toEqual([
       'test/sc: set reclaim_policy = "Retain"',
       "test/g: gitlab.gitaly.persistence.enabled is false: its data would die with the pod",
       'test/g: postgresql.primary.persistence.storageClass "(cluster default)" is not a Retain StorageClass of this stack',
@@ -115,8 +158,12 @@ describe("kubernetes policy rules", () => {
 
   it("K8S-NAMESPACE-PROTECTED: a stateful namespace cannot be destroyed", () => {
     const ns = (lifecycle?: unknown) => ({ metadata: { name: "gitlab", labels: { "gitlab-platform/stateful": "true" } }, ...(lifecycle ? { lifecycle } : {}) });
-    expect(check("K8S-NAMESPACE-PROTECTED", { kubernetes_namespace_v1: { a: ns({ prevent_destroy: true }), b: { metadata: { name: "gitlab-runner" } } } })).toEqual([]);
-    expect(check("K8S-NAMESPACE-PROTECTED", { kubernetes_namespace_v1: { a: ns() } })).toEqual(["test/a: set lifecycle.prevent_destroy = true (remove it deliberately to retire the environment)"]);
+    expect(
+      check("K8S-NAMESPACE-PROTECTED", { kubernetes_namespace_v1: { a: ns({ prevent_destroy: true }), b: { metadata: { name: "gitlab-runner" } } } }),
+    ).toEqual([]);
+    expect(check("K8S-NAMESPACE-PROTECTED", { kubernetes_namespace_v1: { a: ns() } })).toEqual([
+      "test/a: set lifecycle.prevent_destroy = true (remove it deliberately to retire the environment)",
+    ]);
   });
 });
 
@@ -125,7 +172,8 @@ describe.each(["k3s-homelab", "cluster"])("%s: the policies on its real resource
   // As `cdktf synth` writes it: the aspect already refused any violation.
   const stacks = synthStacksToDisk([env]);
   const stack = stacks[name]!;
-  const violations = (s: SynthesizedStack, privilegedJobs = false) => findViolations(stackView(s, { gitSshPort: 22, privilegedJobs }), []).map((v) => `${v.rule.id} ${v.resource.path}`);
+  const violations = (s: SynthesizedStack, privilegedJobs = false) =>
+    findViolations(stackView(s, { gitSshPort: 22, privilegedJobs }), []).map((v) => `${v.rule.id} ${v.resource.path}`);
   const gitlabRelease = (s: SynthesizedStack) => Object.values(s.resource.helm_release!).find((r: any) => r.chart === "gitlab") as any;
 
   it("passes every rule", () => {
@@ -143,7 +191,9 @@ describe.each(["k3s-homelab", "cluster"])("%s: the policies on its real resource
     const changed = deepClone(stack);
     gitlabRelease(changed).version = "";
     gitlabRelease(changed).namespace = "default";
-    expect(violations(changed).sort()).toEqual([`K8S-CHART-PINNED ${name}/gitlab-server/chart/release`, `K8S-RELEASE-NAMESPACE ${name}/gitlab-server/chart/release`].sort());
+    expect(violations(changed).sort()).toEqual(
+      [`K8S-CHART-PINNED ${name}/gitlab-server/chart/release`, `K8S-RELEASE-NAMESPACE ${name}/gitlab-server/chart/release`].sort(),
+    );
   });
 
   it("the runner's chart (second stack) passes every rule, and fails when it floats or its token Secret reads a variable", () => {
@@ -153,6 +203,8 @@ describe.each(["k3s-homelab", "cluster"])("%s: the policies on its real resource
     const runner = Object.values(changed.resource.helm_release!).find((r: any) => r.chart === "gitlab-runner") as any;
     runner.version = "";
     runner.set = [{ name: "runnerToken", value: "${var.runner_token}" }];
-    expect(violations(changed).sort()).toEqual([`K8S-CHART-PINNED ${name}-gitlab/runner-release/chart/release`, `K8S-SECRETS-AS-REFERENCES ${name}-gitlab/runner-release/chart/release`].sort());
+    expect(violations(changed).sort()).toEqual(
+      [`K8S-CHART-PINNED ${name}-gitlab/runner-release/chart/release`, `K8S-SECRETS-AS-REFERENCES ${name}-gitlab/runner-release/chart/release`].sort(),
+    );
   });
 });

@@ -76,7 +76,11 @@ describe("policy rules", () => {
         aws_instance: { i: { root_block_device: {} } },
         aws_launch_template: { lt: { block_device_mappings: [{ device_name: "/dev/xvda", ebs: {} }] } },
       }),
-    ).toEqual(["test/v: unencrypted EBS: set encrypted = true", "test/i: unencrypted EBS: set root_block_device.encrypted = true", "test/lt: unencrypted EBS: encrypt /dev/xvda"]);
+    ).toEqual([
+      "test/v: unencrypted EBS: set encrypted = true",
+      "test/i: unencrypted EBS: set root_block_device.encrypted = true",
+      "test/lt: unencrypted EBS: encrypt /dev/xvda",
+    ]);
   });
 
   it.each([
@@ -106,7 +110,8 @@ describe("policy rules", () => {
       return r;
     };
     expect(check("AWS-S3-LIFECYCLE", bucketResources("registry"))).toEqual([]);
-    const message = "test/b: versioned: add lifecycle rules expiring noncurrent versions (noncurrent_version_expiration) and removing expired delete markers (expiration.expired_object_delete_marker)";
+    const message =
+      "test/b: versioned: add lifecycle rules expiring noncurrent versions (noncurrent_version_expiration) and removing expired delete markers (expiration.expired_object_delete_marker)";
     expect(check("AWS-S3-LIFECYCLE", without("n"))).toEqual([message]);
     expect(check("AWS-S3-LIFECYCLE", without("m"))).toEqual([message]);
     // Not versioned (the cache): no old versions to expire.
@@ -142,7 +147,9 @@ describe("policy rules", () => {
       "test/runner: runners take no inbound connections: remove this ingress rule",
       "test/db: only the GitLab server may be open to the internet, on tcp 80, 443, 22: restrict the source or the port",
     ]);
-    expect(check("AWS-SG-INGRESS", { ...bad, aws_security_group: groups, aws_vpc_security_group_ingress_rule: { ssh: rule("server", 2222) } }, 2222)).toEqual([]);
+    expect(check("AWS-SG-INGRESS", { ...bad, aws_security_group: groups, aws_vpc_security_group_ingress_rule: { ssh: rule("server", 2222) } }, 2222)).toEqual(
+      [],
+    );
   });
 
   it("AWS-SG-INGRESS: a jobs-mode manager takes nothing; its workers take SSH from the manager's group and nothing else", () => {
@@ -169,7 +176,16 @@ describe("policy rules", () => {
         docker: from("workers", { group: "manager" }, 2375),
         manager: from("manager", { group: "workers" }),
       },
-      aws_security_group_rule: { legacy: { type: "ingress", security_group_id: ref("aws_security_group", "workers"), protocol: "tcp", from_port: 22, to_port: 22, cidr_blocks: ["10.0.0.0/8"] } },
+      aws_security_group_rule: {
+        legacy: {
+          type: "ingress",
+          security_group_id: ref("aws_security_group", "workers"),
+          protocol: "tcp",
+          from_port: 22,
+          to_port: 22,
+          cidr_blocks: ["10.0.0.0/8"],
+        },
+      },
     };
     const only = "runner workers take SSH (tcp 22) from the runner manager's security group only: no address range, no other port or source";
     expect(check("AWS-SG-INGRESS", bad)).toEqual([
@@ -183,7 +199,13 @@ describe("policy rules", () => {
 
   it("AWS-SG-INGRESS: behind Cloudflare's proxy, 80 and 443 are open to its ranges only, never to the world", () => {
     const groups = { server: { tags: { "gitlab-platform:role": "gitlab-server" } } };
-    const rule = (port: number, cidr: Record<string, string>) => ({ security_group_id: ref("aws_security_group", "server"), ip_protocol: "tcp", from_port: port, to_port: port, ...cidr });
+    const rule = (port: number, cidr: Record<string, string>) => ({
+      security_group_id: ref("aws_security_group", "server"),
+      ip_protocol: "tcp",
+      from_port: port,
+      to_port: port,
+      ...cidr,
+    });
     const proxied = { webBehindCloudflare: true };
     const cloudflare = {
       aws_security_group: groups,
@@ -195,8 +217,16 @@ describe("policy rules", () => {
       },
     };
     expect(check("AWS-SG-INGRESS", cloudflare, 22, proxied)).toEqual([]);
-    const world = { aws_security_group: groups, aws_vpc_security_group_ingress_rule: { https: rule(443, { cidr_ipv4: "0.0.0.0/0" }), http: rule(80, { cidr_ipv6: "::/0" }), git: rule(22, { cidr_ipv4: "0.0.0.0/0" }) } };
-    const message = "the web host names are proxied by Cloudflare (dns.proxied): open 80 and 443 to Cloudflare's ranges only (constructs/dns-tls/cloudflare-ip-ranges.ts), or anyone can reach the origin around its WAF and rate limits";
+    const world = {
+      aws_security_group: groups,
+      aws_vpc_security_group_ingress_rule: {
+        https: rule(443, { cidr_ipv4: "0.0.0.0/0" }),
+        http: rule(80, { cidr_ipv6: "::/0" }),
+        git: rule(22, { cidr_ipv4: "0.0.0.0/0" }),
+      },
+    };
+    const message =
+      "the web host names are proxied by Cloudflare (dns.proxied): open 80 and 443 to Cloudflare's ranges only (constructs/dns-tls/cloudflare-ip-ranges.ts), or anyone can reach the origin around its WAF and rate limits";
     expect(check("AWS-SG-INGRESS", world, 22, proxied)).toEqual([`test/https: ${message}`, `test/http: ${message}`]);
     // DNS-only, the world is how clients reach the server.
     expect(check("AWS-SG-INGRESS", world, 22, { webBehindCloudflare: false })).toEqual([]);
@@ -235,16 +265,26 @@ describe("policy rules", () => {
         },
       }),
     ).toEqual([`test/db: ${open}`, `test/v6: ${open}`, `test/all: ${open}`, "test/runner: runners take no inbound connections: remove this ingress rule"]);
-    const inline = { ...groups.server, ingress: [{ protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["0.0.0.0/0"] }, { protocol: "tcp", from_port: 3389, to_port: 3389, cidr_blocks: ["0.0.0.0/0"] }] };
+    const inline = {
+      ...groups.server,
+      ingress: [
+        { protocol: "tcp", from_port: 443, to_port: 443, cidr_blocks: ["0.0.0.0/0"] },
+        { protocol: "tcp", from_port: 3389, to_port: 3389, cidr_blocks: ["0.0.0.0/0"] },
+      ],
+    };
     expect(check("AWS-SG-INGRESS", { aws_security_group: { inline } })).toEqual([
       "test/inline: declare ingress as aws_vpc_security_group_ingress_rule resources, not inline blocks",
       `test/inline: inline ingress tcp 3389-3389: ${open}`,
     ]);
     const runnerInline = { ...groups.runner, ingress: [{ protocol: "tcp", from_port: 22, to_port: 22, cidr_blocks: ["10.0.0.0/8"] }] };
-    expect(check("AWS-SG-INGRESS", { aws_security_group: { runnerInline } })).toContain("test/runnerInline: inline ingress tcp 22-22: runners take no inbound connections: remove this ingress rule");
+    expect(check("AWS-SG-INGRESS", { aws_security_group: { runnerInline } })).toContain(
+      "test/runnerInline: inline ingress tcp 22-22: runners take no inbound connections: remove this ingress rule",
+    );
   });
 
-  const iam = (statement: Record<string, unknown>) => ({ aws_iam_role_policy: { p: { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Sid: "S", ...statement }] }) } } });
+  const iam = (statement: Record<string, unknown>) => ({
+    aws_iam_role_policy: { p: { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Sid: "S", ...statement }] }) } },
+  });
 
   it("AWS-IAM-WILDCARD-ACTION: named actions pass, service:* and * fail", () => {
     expect(check("AWS-IAM-WILDCARD-ACTION", iam({ Action: ["s3:GetObject"], Resource: "arn:aws:s3:::b/*" }))).toEqual([]);
@@ -287,7 +327,13 @@ describe("policy rules", () => {
       "arn:aws:autoscaling:eu-west-3:${data.aws_caller_identity.a.account_id}:autoScalingGroup:*:autoScalingGroupName/staging-gitlab-runner",
     ];
     expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: ["s3:GetObject"], Resource: scoped }))).toEqual([]);
-    for (const wildcard of ["arn:aws:s3:::*", "arn:aws:s3:::*/*", "arn:aws:secretsmanager:eu-west-3:111111111111:secret:*", "arn:aws:iam::111111111111:role/*", "arn:aws:logs:eu-west-3:111111111111:log-group:*:*"]) {
+    for (const wildcard of [
+      "arn:aws:s3:::*",
+      "arn:aws:s3:::*/*",
+      "arn:aws:secretsmanager:eu-west-3:111111111111:secret:*",
+      "arn:aws:iam::111111111111:role/*",
+      "arn:aws:logs:eu-west-3:111111111111:log-group:*:*",
+    ]) {
       expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: ["s3:GetObject"], Resource: [scoped[0], wildcard] })), wildcard).toEqual([
         `test/p: resource "${wildcard}" for s3:GetObject in statement S: scope it to this environment's ARNs`,
       ]);
@@ -301,11 +347,18 @@ describe("policy rules", () => {
     const namespace = { StringEquals: { "cloudwatch:namespace": "CWAgent" } };
     expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: ["ec2:DescribeTags", "ec2:DescribeVolumes"], Resource: "*" }))).toEqual([]);
     expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: ["cloudwatch:PutMetricData"], Resource: ["*"], Condition: namespace }))).toEqual([]);
-    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } } }))).toEqual([
+    expect(
+      check(
+        "AWS-IAM-WILDCARD-RESOURCE",
+        iam({ Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } } }),
+      ),
+    ).toEqual([
       "test/p: statement S: add a condition on cloudwatch:namespace (cloudwatch:PutMetricData: no resource-level permissions; scope it with a cloudwatch:namespace condition)",
     ]);
     // IAM action names are case-insensitive: another spelling is the same exception, with the same condition.
-    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "CloudWatch:putMetricData", Resource: "*" }))[0]).toMatch(/add a condition on cloudwatch:namespace/);
+    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "CloudWatch:putMetricData", Resource: "*" }))[0]).toMatch(
+      /add a condition on cloudwatch:namespace/,
+    );
     expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "CloudWatch:putMetricData", Resource: "*", Condition: namespace }))).toEqual([]);
   });
 
@@ -315,11 +368,18 @@ describe("policy rules", () => {
     const instances = "arn:aws:ec2:eu-west-3:111111111111:instance/*";
     const tag = { StringEquals: { "ec2:ResourceTag/aws:autoscaling:groupName": "staging-gitlab-runner-workers", "ec2:osuser": "ec2-user" } };
     expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "ec2-instance-connect:SendSSHPublicKey", Resource: instances, Condition: tag }))).toEqual([]);
-    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: "ec2-instance-connect:SendSSHPublicKey", Resource: instances, Condition: { StringEquals: { "ec2:osuser": "ec2-user" } } }))).toEqual([
+    expect(
+      check(
+        "AWS-IAM-WILDCARD-RESOURCE",
+        iam({ Action: "ec2-instance-connect:SendSSHPublicKey", Resource: instances, Condition: { StringEquals: { "ec2:osuser": "ec2-user" } } }),
+      ),
+    ).toEqual([
       "test/p: statement S: add a condition on ec2:ResourceTag/aws:autoscaling:groupName (ec2-instance-connect:SendSSHPublicKey: the worker group launches its instances at any time, so no ARN can name them in advance; scope it to the group's instances with a condition on their aws:autoscaling:groupName tag)",
     ]);
     // Scaling and terminating name the group itself: never on *.
-    expect(check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"], Resource: "*" }))).toEqual([
+    expect(
+      check("AWS-IAM-WILDCARD-RESOURCE", iam({ Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"], Resource: "*" })),
+    ).toEqual([
       'test/p: resource "*" for autoscaling:SetDesiredCapacity, autoscaling:TerminateInstanceInAutoScalingGroup in statement S: scope it to this environment\'s ARNs',
     ]);
   });
@@ -344,7 +404,14 @@ describe("policy rules", () => {
     const bad = {
       ...template({ iam_instance_profile: { arn: "arn:aws:iam::111111111111:instance-profile/x" } }),
       aws_autoscaling_group: {
-        workers: group({ min_size: 1, protect_from_scale_in: false, suspended_processes: [], capacity_rebalance: true, lifecycle: { ignore_changes: ["tag"] }, initial_lifecycle_hook: [{ name: "h" }] }),
+        workers: group({
+          min_size: 1,
+          protect_from_scale_in: false,
+          suspended_processes: [],
+          capacity_rebalance: true,
+          lifecycle: { ignore_changes: ["tag"] },
+          initial_lifecycle_hook: [{ name: "h" }],
+        }),
       },
       aws_autoscaling_policy: { cpu: { autoscaling_group_name: ref("aws_autoscaling_group", "workers", "name") } },
       aws_autoscaling_lifecycle_hook: { hook: { autoscaling_group_name: ref("aws_autoscaling_group", "workers", "name") } },
@@ -368,14 +435,24 @@ describe("policy rules", () => {
   it("AWS-IAM-WILDCARD-*: inline_policy blocks on aws_iam_role, user and group policies are checked like role policies", () => {
     const doc = (statement: Record<string, unknown>) => JSON.stringify({ Statement: [{ Effect: "Allow", Sid: "S", ...statement }] });
     const stack = {
-      aws_iam_role: { r: { inline_policy: [{ name: "ok", policy: doc({ Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }) }, { name: "bad", policy: doc({ Action: "s3:*", Resource: "*" }) }] } },
+      aws_iam_role: {
+        r: {
+          inline_policy: [
+            { name: "ok", policy: doc({ Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }) },
+            { name: "bad", policy: doc({ Action: "s3:*", Resource: "*" }) },
+          ],
+        },
+      },
       aws_iam_user_policy: { u: { policy: doc({ Action: "iam:*", Resource: "arn:aws:iam::111111111111:user/x" }) } },
       aws_iam_group_policy: { g: { policy: doc({ Action: "kms:Decrypt", Resource: "*" }) } },
     };
-    expect(check("AWS-IAM-WILDCARD-ACTION", stack)).toEqual(['test/u: action "iam:*" in statement S: list the actions needed instead', 'test/r: action "s3:*" in statement S: list the actions needed instead']);
+    expect(check("AWS-IAM-WILDCARD-ACTION", stack)).toEqual([
+      'test/u: action "iam:*" in statement S: list the actions needed instead',
+      'test/r: action "s3:*" in statement S: list the actions needed instead',
+    ]);
     expect(check("AWS-IAM-WILDCARD-RESOURCE", stack)).toEqual([
-      "test/g: resource \"*\" for kms:Decrypt in statement S: scope it to this environment's ARNs",
-      "test/r: resource \"*\" for s3:* in statement S: scope it to this environment's ARNs",
+      'test/g: resource "*" for kms:Decrypt in statement S: scope it to this environment\'s ARNs',
+      'test/r: resource "*" for s3:* in statement S: scope it to this environment\'s ARNs',
     ]);
     expect(check("AWS-IAM-WILDCARD-ACTION", { aws_iam_role: { r: { inline_policy: [{}] } } })).toEqual([]);
   });
@@ -402,7 +479,9 @@ describe("policy rules", () => {
           aws_iam_user_policy_attachment: { u: { user: "ci", policy_arn: ref("aws_iam_policy", "own", "arn") } },
         }),
       ).toEqual([]);
-      expect(check("AWS-IAM-MANAGED-POLICY", { aws_iam_role: { r: { assume_role_policy: trust("dlm.amazonaws.com"), managed_policy_arns: [DLM] } } })).toEqual([]);
+      expect(check("AWS-IAM-MANAGED-POLICY", { aws_iam_role: { r: { assume_role_policy: trust("dlm.amazonaws.com"), managed_policy_arns: [DLM] } } })).toEqual(
+        [],
+      );
     });
 
     it("fails AmazonSSMManagedInstanceCore, even on an EC2 role: it reads every SSM parameter in the account", () => {
@@ -467,13 +546,23 @@ describe("policy rules", () => {
         aws_s3_bucket: { b: { ...keep, tags: { "gitlab-platform:purpose": "backups" } }, c: { tags: { "gitlab-platform:purpose": "cache" } } },
       }),
     ).toEqual([]);
-    expect(check("STATEFUL-PREVENT-DESTROY", { aws_ebs_volume: { v: {} }, aws_eip: { e: {} }, aws_s3_bucket: { b: { tags: { "gitlab-platform:purpose": "registry" } } } })).toHaveLength(3);
+    expect(
+      check("STATEFUL-PREVENT-DESTROY", {
+        aws_ebs_volume: { v: {} },
+        aws_eip: { e: {} },
+        aws_s3_bucket: { b: { tags: { "gitlab-platform:purpose": "registry" } } },
+      }),
+    ).toHaveLength(3);
   });
 
   it("STATEFUL-PREVENT-DESTROY: GitLab groups and projects (deleting one deletes repositories)", () => {
     const keep = { lifecycle: { prevent_destroy: true } };
-    expect(check("STATEFUL-PREVENT-DESTROY", { gitlab_group: { g: { ...keep, path: "example" } }, gitlab_project: { p: { ...keep, path: "app" } } })).toEqual([]);
-    expect(check("STATEFUL-PREVENT-DESTROY", { gitlab_group: { g: { path: "example" } }, gitlab_project: { p: { path: "app", archive_on_destroy: true } } })).toEqual([
+    expect(check("STATEFUL-PREVENT-DESTROY", { gitlab_group: { g: { ...keep, path: "example" } }, gitlab_project: { p: { ...keep, path: "app" } } })).toEqual(
+      [],
+    );
+    expect(
+      check("STATEFUL-PREVENT-DESTROY", { gitlab_group: { g: { path: "example" } }, gitlab_project: { p: { path: "app", archive_on_destroy: true } } }),
+    ).toEqual([
       "test/g: set lifecycle.prevent_destroy = true (remove it deliberately to retire the resource)",
       "test/p: set lifecycle.prevent_destroy = true (remove it deliberately to retire the resource)",
     ]);
@@ -481,7 +570,14 @@ describe("policy rules", () => {
 
   it("DOCKER-DATA-PERSISTED: bind mounts and labelled named volumes only", () => {
     const good = {
-      docker_container: { c: { volumes: [{ host_path: "/srv/gitlab/x", container_path: "/x" }, { volume_name: "nfs", container_path: "/nfs" }] } },
+      docker_container: {
+        c: {
+          volumes: [
+            { host_path: "/srv/gitlab/x", container_path: "/x" },
+            { volume_name: "nfs", container_path: "/nfs" },
+          ],
+        },
+      },
       docker_volume: { nfs: { labels: [{ label: "gitlab-platform.keep", value: "true" }] } },
     };
     expect(check("DOCKER-DATA-PERSISTED", good)).toEqual([]);
@@ -495,8 +591,18 @@ describe("policy rules", () => {
     const keep = { lifecycle: { prevent_destroy: true } };
     const nfs = { driver: "local", driver_opts: { type: "nfs", o: "addr=nas,nfsvers=4.1,rw", device: ":/mnt/tank/backups" } };
     const bind = { driver_opts: { type: "none", o: "bind", device: "/srv/data" } };
-    expect(check("STATEFUL-PREVENT-DESTROY", { docker_volume: { local: { name: "pg", ...keep }, nfs: { name: "n", ...nfs }, bind: { name: "b", ...bind } } })).toEqual([]);
-    expect(check("STATEFUL-PREVENT-DESTROY", { docker_volume: { local: { name: "pg" }, plain: { name: "p", driver: "local" }, plugin: { name: "x", driver: "rexray/ebs", driver_opts: { type: "nfs" } } } })).toEqual([
+    expect(
+      check("STATEFUL-PREVENT-DESTROY", { docker_volume: { local: { name: "pg", ...keep }, nfs: { name: "n", ...nfs }, bind: { name: "b", ...bind } } }),
+    ).toEqual([]);
+    expect(
+      check("STATEFUL-PREVENT-DESTROY", {
+        docker_volume: {
+          local: { name: "pg" },
+          plain: { name: "p", driver: "local" },
+          plugin: { name: "x", driver: "rexray/ebs", driver_opts: { type: "nfs" } },
+        },
+      }),
+    ).toEqual([
       "test/local: set lifecycle.prevent_destroy = true (remove it deliberately to retire the resource)",
       "test/plain: set lifecycle.prevent_destroy = true (remove it deliberately to retire the resource)",
       "test/plugin: set lifecycle.prevent_destroy = true (remove it deliberately to retire the resource)",
@@ -520,10 +626,9 @@ describe("policy rules", () => {
   it("DOCKER-PUBLISHED-PORTS: no container on the host's network, which publishes every port", () => {
     expect(check("DOCKER-PUBLISHED-PORTS", { docker_container: { c: { name: "prometheus", network_mode: "bridge" }, d: { name: "grafana" } } })).toEqual([]);
     const host = 'network_mode "host" publishes every port the container listens on: join the platform network and publish ports explicitly';
-    expect(check("DOCKER-PUBLISHED-PORTS", { docker_container: { c: { name: "prometheus", network_mode: "host" }, t: { name: "traefik", network_mode: "host" } } })).toEqual([
-      `test/c: ${host}`,
-      `test/t: ${host}`,
-    ]);
+    expect(
+      check("DOCKER-PUBLISHED-PORTS", { docker_container: { c: { name: "prometheus", network_mode: "host" }, t: { name: "traefik", network_mode: "host" } } }),
+    ).toEqual([`test/c: ${host}`, `test/t: ${host}`]);
   });
 
   it("DOCKER-IMAGE-PINNED: a version tag or a digest", () => {
@@ -533,7 +638,11 @@ describe("policy rules", () => {
   });
 
   it("DOCKER-CAPABILITIES: no capability beyond Docker's default set (NET_ADMIN, SYS_ADMIN… change the host)", () => {
-    expect(check("DOCKER-CAPABILITIES", { docker_container: { c: { name: "grafana", capabilities: [{ drop: ["ALL"], add: ["DAC_OVERRIDE"] }] }, d: { name: "x" } } })).toEqual([]);
+    expect(
+      check("DOCKER-CAPABILITIES", {
+        docker_container: { c: { name: "grafana", capabilities: [{ drop: ["ALL"], add: ["DAC_OVERRIDE"] }] }, d: { name: "x" } },
+      }),
+    ).toEqual([]);
     expect(check("DOCKER-CAPABILITIES", { docker_container: { c: { name: "x", capabilities: [{ add: ["NET_ADMIN", "CHOWN", "CAP_SYS_ADMIN"] }] } } })).toEqual([
       "test/c: capability NET_ADMIN is not in Docker's default set: remove it, or suppress with the reason the container needs it",
       "test/c: capability SYS_ADMIN is not in Docker's default set: remove it, or suppress with the reason the container needs it",
@@ -549,7 +658,13 @@ describe("policy rules", () => {
   it("DOCKER-PUBLISHED-PORTS: Traefik's 80/443 and GitLab's git SSH port only", () => {
     const containers = (extra: Record<string, unknown> = {}) => ({
       docker_container: {
-        t: { name: "traefik", ports: [{ internal: 80, external: 80 }, { internal: 443, external: 443 }] },
+        t: {
+          name: "traefik",
+          ports: [
+            { internal: 80, external: 80 },
+            { internal: 443, external: 443 },
+          ],
+        },
         g: { name: "gitlab", ports: [{ internal: 22, external: 2222 }] },
         ...extra,
       },
@@ -564,7 +679,10 @@ describe("policy rules", () => {
   it("a suppression switches a rule off for exactly one resource, never a subtree or a stack", () => {
     const stack = view({ aws_instance: { i: {} }, aws_launch_template: { lt: {} } });
     const suppression = { rule: "AWS-EC2-IMDSV2", path: "test/i", reason: "legacy agent needs IMDSv1 until it is replaced" };
-    const imds = (s: (typeof suppression)[]) => evaluatePolicies(stack, s).violations.filter((v) => v.rule.id === "AWS-EC2-IMDSV2").map((v) => v.resource.path);
+    const imds = (s: (typeof suppression)[]) =>
+      evaluatePolicies(stack, s)
+        .violations.filter((v) => v.rule.id === "AWS-EC2-IMDSV2")
+        .map((v) => v.resource.path);
     expect(imds([suppression])).toEqual(["test/lt"]);
     expect(imds([{ ...suppression, path: "test" }])).toEqual(["test/i", "test/lt"]);
     expect(imds([{ ...suppression, rule: "AWS-EBS-ENCRYPTED" }])).toEqual(["test/i", "test/lt"]);

@@ -61,13 +61,26 @@ describe("policy.suppressions from an environment's YAML", () => {
     const ebs = "AWS-EBS-ENCRYPTED at staging/legacy: unencrypted EBS: set root_block_device.encrypted = true";
     const imdsOther = 'AWS-EC2-IMDSV2 at staging/other: set metadata_options.http_tokens = "required" (IMDSv2 only)';
     expect(synthProblems("staging", [], legacyInstances).sort()).toEqual([`[staging] ${imds}`, `[staging] ${ebs}`, `[staging] ${imdsOther}`].sort());
-    expect(synthProblems("staging", [{ rule: "AWS-EC2-IMDSV2", path: "staging/legacy", reason }], legacyInstances).sort()).toEqual([`[staging] ${ebs}`, `[staging] ${imdsOther}`].sort());
-    expect(synthProblems("staging", [{ rule: "AWS-EC2-IMDSV2", path: "staging/legacy", reason }, { rule: "AWS-EC2-IMDSV2", path: "staging/other", reason }, { rule: "AWS-EBS-ENCRYPTED", path: "staging/legacy", reason }], legacyInstances)).toEqual([]);
+    expect(synthProblems("staging", [{ rule: "AWS-EC2-IMDSV2", path: "staging/legacy", reason }], legacyInstances).sort()).toEqual(
+      [`[staging] ${ebs}`, `[staging] ${imdsOther}`].sort(),
+    );
+    expect(
+      synthProblems(
+        "staging",
+        [
+          { rule: "AWS-EC2-IMDSV2", path: "staging/legacy", reason },
+          { rule: "AWS-EC2-IMDSV2", path: "staging/other", reason },
+          { rule: "AWS-EBS-ENCRYPTED", path: "staging/legacy", reason },
+        ],
+        legacyInstances,
+      ),
+    ).toEqual([]);
   });
 
   it("docker: silences exactly the suppressed rule on the suppressed resource", () => {
     const privileged = "[homelab] DOCKER-NO-PRIVILEGED at homelab/debug: remove privileged = true";
-    const host = '[homelab] DOCKER-PUBLISHED-PORTS at homelab/debug: network_mode "host" publishes every port the container listens on: join the platform network and publish ports explicitly';
+    const host =
+      '[homelab] DOCKER-PUBLISHED-PORTS at homelab/debug: network_mode "host" publishes every port the container listens on: join the platform network and publish ports explicitly';
     expect(synthProblems("homelab", [], debugContainer).sort()).toEqual([privileged, host].sort());
     expect(synthProblems("homelab", [{ rule: "DOCKER-NO-PRIVILEGED", path: "homelab/debug", reason }], debugContainer)).toEqual([host]);
   });
@@ -90,7 +103,11 @@ describe("policy.suppressions from an environment's YAML", () => {
   });
 
   it("fails synth on a suppression that matches no violation: a resource that passes, or one that does not exist", () => {
-    const passing = { rule: "AWS-SG-INGRESS", path: "staging/gitlab-server/ingress-git-ssh-ipv6", reason: "IPv6 git SSH for the Berlin office until their VPN lands" };
+    const passing = {
+      rule: "AWS-SG-INGRESS",
+      path: "staging/gitlab-server/ingress-git-ssh-ipv6",
+      reason: "IPv6 git SSH for the Berlin office until their VPN lands",
+    };
     const gone = { rule: "AWS-EC2-IMDSV2", path: "staging/removed-host", reason };
     expect(synthProblems("staging", [passing, gone])).toEqual([
       "[staging] policy.suppressions: { rule: AWS-SG-INGRESS, path: staging/gitlab-server/ingress-git-ssh-ipv6 } matches no violation (the resource is gone or renamed, or now passes): remove it",

@@ -34,7 +34,22 @@ describeWithDockerEngine("the automation token's renewal and rotation against a 
     writeFileSync(join(bin, "gitlab-automation-token"), FAKE_SCRIPT);
     chmodSync(join(bin, "gitlab-automation-token"), 0o755);
     const env = (gitlab.env as string[]).flatMap((e) => ["-e", e]);
-    engine().dockerOk(["run", "-d", "--name", gitlab.name, "--network", "none", ...env, "-v", `${bin}:/usr/local/bin:ro`, "-v", `${out}:/out`, BUSYBOX_IMAGE, "sleep", "3600"]);
+    engine().dockerOk([
+      "run",
+      "-d",
+      "--name",
+      gitlab.name,
+      "--network",
+      "none",
+      ...env,
+      "-v",
+      `${bin}:/usr/local/bin:ro`,
+      "-v",
+      `${out}:/out`,
+      BUSYBOX_IMAGE,
+      "sleep",
+      "3600",
+    ]);
   }, 120_000);
 
   /** Runs a command line as busybox sh would, with the Docker CLI first on PATH and this engine. */
@@ -49,7 +64,13 @@ describeWithDockerEngine("the automation token's renewal and rotation against a 
   it("the scheduler's daily line runs the script in the GitLab container, which finds its store in its own environment", () => {
     expect(renewal).toMatch(/^30 4 \* \* \* \/usr\/local\/bin\/docker exec gitlab \/usr\/local\/bin\/gitlab-automation-token$/);
     // The scheduler image's docker is /usr/local/bin/docker; here, the host's client on PATH.
-    const r = sh(renewal.split(" ").slice(5).join(" ").replace(/^\/usr\/local\/bin\/docker /, "docker "));
+    const r = sh(
+      renewal
+        .split(" ")
+        .slice(5)
+        .join(" ")
+        .replace(/^\/usr\/local\/bin\/docker /, "docker "),
+    );
     expect(r.status, r.output).toBe(0);
     expect(r.calls).toBe("store=file:/etc/gitlab/gitlab-platform/automation-token args=\n");
   });

@@ -21,7 +21,11 @@ const uploaded = (path: string) => unescapeTemplate(scheduler.upload.find((u: an
 const env = Object.fromEntries((scheduler.env as string[]).map((e) => e.split("=", 2) as [string, string]));
 const crontab = uploaded("/etc/crontabs/root");
 /** The command of the crontab line whose command starts with `prefix`. */
-const cronCommand = (prefix: string) => crontab.split("\n").find((l) => l.split(/\s+/)[5]?.startsWith(prefix))?.split(/\s+/)[5] as string;
+const cronCommand = (prefix: string) =>
+  crontab
+    .split("\n")
+    .find((l) => l.split(/\s+/)[5]?.startsWith(prefix))
+    ?.split(/\s+/)[5] as string;
 
 // Stands in for GitLab's `gitlab-backup create CRON=1`: records the call, writes an archive.
 const FAKE_GITLAB_BACKUP = `#!/bin/sh
@@ -53,9 +57,19 @@ function startStandIn(engine: DockerEngine, l: Layout): void {
   writeFileSync(join(bin, "gitlab-backup"), FAKE_GITLAB_BACKUP);
   chmodSync(join(bin, "gitlab-backup"), 0o755);
   engine.dockerOk([
-    "run", "-d", "--name", env.GITLAB_CONTAINER as string, "--network", "none",
-    "-v", `${bin}:/usr/local/bin:ro`, "-v", `${l.source}:/var/opt/gitlab/backups`,
-    BUSYBOX_IMAGE, "sleep", "3600",
+    "run",
+    "-d",
+    "--name",
+    env.GITLAB_CONTAINER as string,
+    "--network",
+    "none",
+    "-v",
+    `${bin}:/usr/local/bin:ro`,
+    "-v",
+    `${l.source}:/var/opt/gitlab/backups`,
+    BUSYBOX_IMAGE,
+    "sleep",
+    "3600",
   ]);
 }
 
@@ -67,7 +81,10 @@ function runScript(engine: DockerEngine, l: Layout, containerPath: string, trace
   const paths = { BACKUP_SOURCE_DIR: l.source, GITLAB_CONFIG_DIR: l.config, NFS_DIR: l.nfs, TEXTFILE_DIR: l.textfile };
   const command = [join(bin, "sh"), script];
   const r = trace
-    ? spawnSync(STRACE, ["-f", "-e", "trace=open,openat", "-o", trace, ...command], { encoding: "utf8", env: { ...env, ...paths, PATH: bin, DOCKER_HOST: engine.host } })
+    ? spawnSync(STRACE, ["-f", "-e", "trace=open,openat", "-o", trace, ...command], {
+        encoding: "utf8",
+        env: { ...env, ...paths, PATH: bin, DOCKER_HOST: engine.host },
+      })
     : spawnSync(command[0] as string, command.slice(1), { encoding: "utf8", env: { ...env, ...paths, PATH: bin, DOCKER_HOST: engine.host } });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
@@ -99,13 +116,21 @@ describeWithDockerEngine("the backup scheduler's scripts against a real engine",
   });
 
   it.skipIf(!hasStrace() && process.env.CI !== "true")("reads the copy back from the share with O_DIRECT, past this host's page cache", () => {
-    const opens = readFileSync(trace(), "utf8").split("\n").filter((line) => line.includes(".partial"));
+    const opens = readFileSync(trace(), "utf8")
+      .split("\n")
+      .filter((line) => line.includes(".partial"));
     const archiveReads = opens.filter((line) => /_gitlab_backup\.tar\.partial"/.test(line) && /O_RDONLY/.test(line));
     expect(archiveReads.length, opens.join("\n")).toBeGreaterThan(0);
-    expect(archiveReads.every((line) => line.includes("O_DIRECT")), archiveReads.join("\n")).toBe(true);
+    expect(
+      archiveReads.every((line) => line.includes("O_DIRECT")),
+      archiveReads.join("\n"),
+    ).toBe(true);
     const configReads = opens.filter((line) => /gitlab-config-.*\.tar\.gz\.partial"/.test(line) && /O_RDONLY/.test(line));
     expect(configReads.length).toBeGreaterThan(0);
-    expect(configReads.every((line) => line.includes("O_DIRECT")), configReads.join("\n")).toBe(true);
+    expect(
+      configReads.every((line) => line.includes("O_DIRECT")),
+      configReads.join("\n"),
+    ).toBe(true);
   });
 
   it("fails, naming the step, when the GitLab container is not running", () => {
@@ -126,8 +151,22 @@ describeWithDockerEngine("the backup scheduler's scripts against a real engine",
     engine().dockerOk(["volume", "create", "share"]);
     const inContainer = (mount: string[]) =>
       engine().docker([
-        "run", "--rm", "--network", "none", ...mount, "-v", `${script}:/check.sh:ro`, "-v", `${textfile}:/textfile`,
-        "-e", "NFS_DIR=/nfs", "-e", "TEXTFILE_DIR=/textfile", BUSYBOX_IMAGE, "sh", "/check.sh",
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        ...mount,
+        "-v",
+        `${script}:/check.sh:ro`,
+        "-v",
+        `${textfile}:/textfile`,
+        "-e",
+        "NFS_DIR=/nfs",
+        "-e",
+        "TEXTFILE_DIR=/textfile",
+        BUSYBOX_IMAGE,
+        "sh",
+        "/check.sh",
       ]);
     const up = inContainer(["-v", "share:/nfs"]);
     expect(up.status, up.stdout + up.stderr).toBe(0);

@@ -158,7 +158,8 @@ describe.skipIf(!runAwsCliTests || !hasRuby)("gitlab-automation-token.sh with th
   });
 
   it("Secrets Manager unreachable: fails before touching GitLab", async () => {
-    recorder.fault = (q) => (q.action === "DescribeSecret" ? { code: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." } : undefined);
+    recorder.fault = (q) =>
+      q.action === "DescribeSecret" ? { code: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." } : undefined;
     const r = await run("2026-01-01");
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/FAILED at step: read the stored token$/m);

@@ -121,7 +121,18 @@ function makeLayout(): Layout {
 /** Runs the script; an env value of \`undefined\` unsets that variable. */
 async function run(env: Record<string, string | undefined> = {}): Promise<Run> {
   const base: Record<string, string | undefined> = { ...process.env };
-  for (const k of ["BACKUP_BUCKET", "AWS_REGION", "ENVIRONMENT", "ARCHIVE_PREFIX", "CONFIG_PREFIX", "AWS_CLI", "SSH_ETC", "METRIC_NAMESPACE", "FAKE_FAIL", "TZ"]) {
+  for (const k of [
+    "BACKUP_BUCKET",
+    "AWS_REGION",
+    "ENVIRONMENT",
+    "ARCHIVE_PREFIX",
+    "CONFIG_PREFIX",
+    "AWS_CLI",
+    "SSH_ETC",
+    "METRIC_NAMESPACE",
+    "FAKE_FAIL",
+    "TZ",
+  ]) {
     delete base[k];
   }
   const merged: Record<string, string | undefined> = {
@@ -306,7 +317,6 @@ describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a successful run", () => 
     expect(puts[0]!.region).toBe(REGION);
     expect(puts[0]!.params).toEqual({ ...PUT_METRIC, "MetricData.member.1.Dimensions.member.1.Value": "production" });
   });
-
 });
 
 describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: success is reported only when every step succeeded", () => {

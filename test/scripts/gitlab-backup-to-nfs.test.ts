@@ -224,7 +224,9 @@ describe("gitlab-backup-to-nfs.sh: a successful run", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("no SSH host keys");
     const [tarball] = filesUnder(join(layout.nfs, "config"));
-    const entries = execFileSync("tar", ["-tzf", join(layout.nfs, "config", tarball!)], { encoding: "utf8" }).trim().split("\n");
+    const entries = execFileSync("tar", ["-tzf", join(layout.nfs, "config", tarball!)], { encoding: "utf8" })
+      .trim()
+      .split("\n");
     expect(entries).toEqual(["gitlab.rb", "gitlab-secrets.json"]);
   });
 

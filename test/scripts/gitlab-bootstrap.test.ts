@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
 import { OMNIBUS_ACCOUNTS, renderDataOwnersList } from "../../userdata/omnibus-accounts";
 import { shippedScript } from "../helpers";
-import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { AWS_CLI, awsCliEnv, runAwsCliTests, runScript } from "../support/aws-cli";
 import { AwsRecorder, type AwsRequest } from "../support/aws-recorder";
 
 const SCRIPT = shippedScript("gitlab-bootstrap.sh");
@@ -156,7 +156,11 @@ async function run(options: Options = {}): Promise<Run> {
   writeFileSync(umasks, "");
 
   // The host as cloud-init leaves it: the user data's files, an fstab, Ubuntu's apt dirs.
-  put("/etc/gitlab-platform/bootstrap.env", `GITLAB_VERSION=${VERSION}\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${VOLUME}\nMETRIC_HOST=staging-gitlab-server\nENABLE_UNITS="gitlab-backup.timer x.service"\n${options.automationToken ? `AUTOMATION_TOKEN_STORE=aws-secret:${AUTOMATION_SECRET}\n` : ""}`, 0o600);
+  put(
+    "/etc/gitlab-platform/bootstrap.env",
+    `GITLAB_VERSION=${VERSION}\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${VOLUME}\nMETRIC_HOST=staging-gitlab-server\nENABLE_UNITS="gitlab-backup.timer x.service"\n${options.automationToken ? `AUTOMATION_TOKEN_STORE=aws-secret:${AUTOMATION_SECRET}\n` : ""}`,
+    0o600,
+  );
   put("/etc/gitlab-platform/secrets.list", options.secrets === false ? "" : `smtp_password ${SMTP_ARN}\ntls_private_key ${TLS_ARN}\n`, 0o600);
   put("/etc/gitlab-platform/cloudwatch-agent.json", "{}\n", 0o644);
   put("/etc/gitlab/gitlab.rb", "external_url 'https://gitlab.example.com'\n", 0o600);
@@ -217,25 +221,27 @@ esac`,
   fake("gitlab-ctl", `echo "gitlab-ctl $(umask)" >> "${umasks}"`);
   fake("snap", "exit 1");
   fake("dpkg", 'echo "dpkg does not wait for the lock: install through apt" >&2; exit 2');
+  // Recorded, never real: a failed server bootstrap must not power off (the runners' does).
+  fake("shutdown");
 
   const before = recorder.requests.length;
-  const child = spawn("bash", [SCRIPT], {
-    env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: root, ...awsCliEnv(recorder), ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  const status = await new Promise<number | null>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve(code));
+  const { status, output } = await runScript(SCRIPT, [], {
+    PATH: `${bin}:${process.env.PATH}`,
+    ACTIONS: actions,
+    BOOTSTRAP_ROOT: root,
+    ...awsCliEnv(recorder),
+    ...options.env,
   });
   const read = (p: string) => (existsSync(p) ? readFileSync(p, "utf8") : "");
   return {
     status,
     output,
     log: read(at("/var/log/gitlab-bootstrap.log")),
-    actions: read(actions).trim().split("\n").map((a) => a.trimEnd()).filter(Boolean),
+    actions: read(actions)
+      .trim()
+      .split("\n")
+      .map((a) => a.trimEnd())
+      .filter(Boolean),
     umasks: read(umasks).trim().split("\n").filter(Boolean),
     requests: recorder.requests.slice(before),
     failed: existsSync(at("/var/lib/gitlab-platform/bootstrap.failed")) ? read(at("/var/lib/gitlab-platform/bootstrap.failed")).trim() : undefined,
@@ -244,7 +250,8 @@ esac`,
 }
 
 /** A GetSecretValue request for `arn`, as Secrets Manager receives it. */
-const secretRequest = (arn: string) => expect.objectContaining({ service: "secretsmanager", region: "eu-west-3", action: "GetSecretValue", params: { SecretId: arn } });
+const secretRequest = (arn: string) =>
+  expect.objectContaining({ service: "secretsmanager", region: "eu-west-3", action: "GetSecretValue", params: { SecretId: arn } });
 
 const mode = (hostPath: string) => statSync(at(hostPath)).mode & 0o777;
 
@@ -510,6 +517,8 @@ describe("GitLab bootstrap failure", () => {
     expect(r.log).toContain("FAILED at step 'add GitLab package repository' (exit 100)");
     expect(r.actions.at(-1)).toBe(`apt-get ${LOCK} update -q`);
     expect(r.actions.some((a) => /^(apt-get \S+ \S+ install|apt-mark|gitlab-ctl|gitlab-keep-identity save|gitlab-apply-settings)/.test(a))).toBe(false);
+    // It stays up for the operator to look at: unlike a runner's, the shared ERR trap powers nothing off here.
+    expect(r.actions.filter((a) => a.startsWith("shutdown"))).toEqual([]);
     expect(r.done).toBe(false);
   });
 
@@ -542,8 +551,7 @@ describe("GitLab bootstrap failure", () => {
   it("fails, and records it, when bootstrap.env lacks a setting", async () => {
     put("/etc/gitlab-platform/bootstrap.env", "GITLAB_VERSION=18.5.1-ce.0\n", 0o600);
     mkdirSync(at("/var/log"), { recursive: true });
-    const child = spawn("bash", [SCRIPT], { env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: join(root, "a.log"), BOOTSTRAP_ROOT: root }, stdio: "ignore" });
-    const status = await new Promise((resolve) => child.on("close", resolve));
+    const { status } = await runScript(SCRIPT, [], { PATH: `${bin}:${process.env.PATH}`, ACTIONS: join(root, "a.log"), BOOTSTRAP_ROOT: root });
     expect(status).not.toBe(0);
     expect(readFileSync(at("/var/lib/gitlab-platform/bootstrap.failed"), "utf8").trim()).toBe("read /etc/gitlab-platform/bootstrap.env");
     expect(readFileSync(at("/var/log/gitlab-bootstrap.log"), "utf8")).toContain("DATA_VOLUME_ID is missing in");
@@ -567,7 +575,11 @@ describe("GitLab bootstrap failure", () => {
       "amazon-cloudwatch-agent-ctl -a",
     ]);
     expect(good.actions).toContainEqual(expect.stringMatching(/^gpg --homedir \S+ --batch --verify \S+agent\.deb\.sig \S+agent\.deb$/));
-    expect(good.actions).toContainEqual(expect.stringMatching(/ https:\/\/amazoncloudwatch-agent-eu-west-3\.s3\.eu-west-3\.amazonaws\.com\/ubuntu\/amd64\/latest\/amazon-cloudwatch-agent\.deb\.sig$/));
+    expect(good.actions).toContainEqual(
+      expect.stringMatching(
+        / https:\/\/amazoncloudwatch-agent-eu-west-3\.s3\.eu-west-3\.amazonaws\.com\/ubuntu\/amd64\/latest\/amazon-cloudwatch-agent\.deb\.sig$/,
+      ),
+    );
 
     for (const [agent, reason] of [
       [{ key: "other", signature: "good" }, "signing key is not the one AWS publishes"],

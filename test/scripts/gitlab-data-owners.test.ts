@@ -90,7 +90,9 @@ describe.skipIf(!isRoot)("gitlab-data-owners check", () => {
     chownSync(join(data, "redis"), 61000, GIT);
     const r = run("check");
     expect(r.status).toBe(1);
-    expect(r.output.split("\n").filter((l) => / is pinned to /.test(l))).toEqual([`gitlab-data-owners: ${data}/redis: uid is 61000, but gitlab-redis:git's uid is pinned to ${REDIS}`]);
+    expect(r.output.split("\n").filter((l) => / is pinned to /.test(l))).toEqual([
+      `gitlab-data-owners: ${data}/redis: uid is 61000, but gitlab-redis:git's uid is pinned to ${REDIS}`,
+    ]);
   });
 });
 

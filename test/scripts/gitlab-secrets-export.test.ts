@@ -71,7 +71,12 @@ function mountSecret(name: string, files: Record<string, string>): string {
 }
 
 const SECRETS_YML = "production:\n  secret_key_base: 0123abcd\n  db_key_base: 4567ef01\n";
-const HOST_KEYS = { ssh_host_ed25519_key: "-----BEGIN OPENSSH KEY-----\nfake\n", "ssh_host_ed25519_key.pub": "ssh-ed25519 AAAA fake\n", ssh_host_rsa_key: "rsa\n", "ssh_host_rsa_key.pub": "ssh-rsa AAAA\n" };
+const HOST_KEYS = {
+  ssh_host_ed25519_key: "-----BEGIN OPENSSH KEY-----\nfake\n",
+  "ssh_host_ed25519_key.pub": "ssh-ed25519 AAAA fake\n",
+  ssh_host_rsa_key: "rsa\n",
+  "ssh_host_rsa_key.pub": "ssh-rsa AAAA\n",
+};
 
 async function exportSecrets(env: Record<string, string>) {
   const scratch = join(dir, "scratch");
@@ -115,7 +120,12 @@ describe.runIf(haveAws || process.env.CI === "true")("gitlab-secrets-export.sh w
     expect(puts[0]!.path).toMatch(/^\/k3s-homelab-restore-secrets\/gitlab-secrets-k3s-homelab-\d{8}T\d{6}Z\.tar\.gz$/);
     expect(puts[0]!.headers["x-amz-server-side-encryption"]).toBeUndefined();
     const archive = unpack(puts[0]!.body);
-    expect(archive.files).toEqual(["gitlab-secrets.yml", ...Object.keys(HOST_KEYS).map((k) => `ssh/${k}`).sort()]);
+    expect(archive.files).toEqual([
+      "gitlab-secrets.yml",
+      ...Object.keys(HOST_KEYS)
+        .map((k) => `ssh/${k}`)
+        .sort(),
+    ]);
     expect(archive.read("gitlab-secrets.yml")).toBe(SECRETS_YML);
     expect(archive.read("ssh/ssh_host_ed25519_key")).toBe(HOST_KEYS.ssh_host_ed25519_key);
     expect(r.stdout).toMatch(/uploaded s3:\/\/k3s-homelab-restore-secrets\/gitlab-secrets-k3s-homelab-.*\(Rails secret and 4 SSH host key files\)/);

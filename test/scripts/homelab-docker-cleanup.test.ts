@@ -40,7 +40,11 @@ function runCleanup(engine: DockerEngine, script: string, env: Record<string, st
 }
 
 const names = (engine: DockerEngine, kind: "container" | "volume", format: string) =>
-  engine.dockerOk([kind, "ls", ...(kind === "container" ? ["-a"] : []), "--format", format]).split("\n").filter(Boolean).sort();
+  engine
+    .dockerOk([kind, "ls", ...(kind === "container" ? ["-a"] : []), "--format", format])
+    .split("\n")
+    .filter(Boolean)
+    .sort();
 
 function createHost(engine: DockerEngine) {
   const d = engine.dockerOk;
@@ -49,11 +53,38 @@ function createHost(engine: DockerEngine) {
   d(["volume", "create", ...RUNNER, "--label", "com.gitlab.gitlab-runner.type=cache", "runner-abc-project-1-concurrent-0-cache-unused"]);
   // A job still running, with its cache volume in use.
   d(["volume", "create", ...RUNNER, "--label", "com.gitlab.gitlab-runner.type=cache", "runner-abc-project-2-concurrent-0-cache-busy"]);
-  d(["run", "-d", "--name", "runner-job-running", ...RUNNER, "--network", "none", "-v", "runner-abc-project-2-concurrent-0-cache-busy:/cache", BUSYBOX_IMAGE, "sleep", "600"]);
+  d([
+    "run",
+    "-d",
+    "--name",
+    "runner-job-running",
+    ...RUNNER,
+    "--network",
+    "none",
+    "-v",
+    "runner-abc-project-2-concurrent-0-cache-busy:/cache",
+    BUSYBOX_IMAGE,
+    "sleep",
+    "600",
+  ]);
   // A compose service stopped for maintenance, its volume, and another project's idle volume.
   d(["volume", "create", "--label", "com.docker.compose.project=home", "--label", "com.docker.compose.volume=db-data", "home_db-data"]);
   d(["volume", "create", "--label", "com.docker.compose.project=home", "--label", "com.docker.compose.volume=media", "home_media"]);
-  d(["run", "--name", "home-db-1", "--label", "com.docker.compose.project=home", "--label", "com.docker.compose.service=db", "--network", "none", "-v", "home_db-data:/data", BUSYBOX_IMAGE, "true"]);
+  d([
+    "run",
+    "--name",
+    "home-db-1",
+    "--label",
+    "com.docker.compose.project=home",
+    "--label",
+    "com.docker.compose.service=db",
+    "--network",
+    "none",
+    "-v",
+    "home_db-data:/data",
+    BUSYBOX_IMAGE,
+    "true",
+  ]);
   // A platform container that is stopped (e.g. during a restore).
   d(["run", "--name", "gitlab-backup-scheduler", "--label", "gitlab-platform.keep=true", "--network", "none", BUSYBOX_IMAGE, "true"]);
   // Images: one a job pulled (tagged, unused now), and one left dangling by a newer pull of its tag.
@@ -102,7 +133,7 @@ describeWithDockerEngine("homelab Docker cleanup on a real engine", (engine) => 
   });
 });
 
-describeWithDockerEngine("the broad prune of dedicated runner hosts (seed 004), on a shared host", (engine) => {
+describeWithDockerEngine("the broad prune of dedicated runner hosts (the reference AWS installation), on a shared host", (engine) => {
   it("would delete a stopped compose service and its data: it is for the AWS fleet only", async () => {
     createHost(engine());
     await new Promise((resolve) => setTimeout(resolve, 2000));

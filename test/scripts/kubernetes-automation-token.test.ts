@@ -53,7 +53,10 @@ const k8s = () => join(root, "k8s");
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), "k8s-automation-token-"));
   for (const d of ["bin", "k8s", "tmp"]) mkdirSync(join(root, d));
-  for (const [name, text] of [["kubectl", FAKE_KUBECTL], ["gitlab-rails", FAKE_GITLAB_RAILS]] as const) {
+  for (const [name, text] of [
+    ["kubectl", FAKE_KUBECTL],
+    ["gitlab-rails", FAKE_GITLAB_RAILS],
+  ] as const) {
     writeFileSync(join(root, "bin", name), text);
     chmodSync(join(root, "bin", name), 0o755);
   }
@@ -65,13 +68,28 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 function run(today: string, args: string[] = ["gitlab"], env: Record<string, string> = {}) {
   return spawnSync("bash", [SCRIPT, ...args], {
     encoding: "utf8",
-    env: { PATH: `${join(root, "bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`, TMPDIR: join(root, "tmp"), K8S: k8s(), STUB_RB: join(root, "gitlab-models-stub.rb"), STUB_STATE: join(root, "state.json"), STUB_TODAY: today, ...env },
+    env: {
+      PATH: `${join(root, "bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+      TMPDIR: join(root, "tmp"),
+      K8S: k8s(),
+      STUB_RB: join(root, "gitlab-models-stub.rb"),
+      STUB_STATE: join(root, "state.json"),
+      STUB_TODAY: today,
+      ...env,
+    },
   });
 }
 
 const secretToken = () => (existsSync(join(k8s(), "secret.token")) ? readFileSync(join(k8s(), "secret.token"), "utf8") : undefined);
 const state = () => JSON.parse(readFileSync(join(root, "state.json"), "utf8")) as StubState & { tokens: { digest: string }[] };
-const storedId = () => state().tokens.find((t) => t.digest === createHash("sha256").update(secretToken() ?? "").digest("hex"))?.id;
+const storedId = () =>
+  state().tokens.find(
+    (t) =>
+      t.digest ===
+      createHash("sha256")
+        .update(secretToken() ?? "")
+        .digest("hex"),
+  )?.id;
 
 function expectNoLeak(r: ReturnType<typeof run>): void {
   const token = secretToken()!;

@@ -4,7 +4,6 @@
 // launch template turns into a termination: no IAM permission a job could use on another
 // runner); a successful one must install only a verified runner and write its token into
 // config.toml and nowhere else.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
@@ -12,7 +11,7 @@ import { dirname, join } from "node:path";
 import { shippedScript } from "../helpers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
-import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { AWS_CLI, awsCliEnv, runAwsCliTests, runScript } from "../support/aws-cli";
 import { AwsRecorder, type AwsRequest } from "../support/aws-recorder";
 
 // Run as shipped in the user data (comments stripped).
@@ -36,7 +35,8 @@ afterEach(async () => {
 function hostTree(): { tree: string; at: (hostPath: string) => string } {
   const tree = join(root, "host");
   const at = (hostPath: string) => join(tree, hostPath);
-  for (const dir of ["/etc/gitlab-runner-fleet", "/etc/gitlab-runner", "/var/log", "/usr/local/bin", "/usr/local/sbin"]) mkdirSync(at(dir), { recursive: true });
+  for (const dir of ["/etc/gitlab-runner-fleet", "/etc/gitlab-runner", "/var/log", "/usr/local/bin", "/usr/local/sbin"])
+    mkdirSync(at(dir), { recursive: true });
   // The token sync as the user data installs it, which the bootstrap runs.
   copyFileSync(TOKEN_SYNC, at("/usr/local/sbin/runner-token-sync"));
   chmodSync(at("/usr/local/sbin/runner-token-sync"), 0o755);
@@ -64,18 +64,14 @@ interface Run {
   readonly state: string;
 }
 
-async function runScript(tree: string, bin: string, actions: string, env: Record<string, string> = {}): Promise<Omit<Run, "log" | "state">> {
+async function runBootstrap(tree: string, bin: string, actions: string, env: Record<string, string> = {}): Promise<Omit<Run, "log" | "state">> {
   const before = recorder.requests.length;
-  const child = spawn("bash", [SCRIPT], {
-    env: { PATH: `${bin}:${process.env.PATH}`, ACTIONS: actions, BOOTSTRAP_ROOT: tree, ...awsCliEnv(recorder), ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  const status = await new Promise<number | null>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve(code));
+  const { status, output } = await runScript(SCRIPT, [], {
+    PATH: `${bin}:${process.env.PATH}`,
+    ACTIONS: actions,
+    BOOTSTRAP_ROOT: tree,
+    ...awsCliEnv(recorder),
+    ...env,
   });
   return { status, output, actions: readFileSync(actions, "utf8").trim().split("\n").filter(Boolean), requests: recorder.requests.slice(before) };
 }
@@ -91,10 +87,11 @@ async function runFailing(options: { region?: boolean; metric?: "refused" } = {}
   fake(bin, "shutdown", "exit 0");
   fake(bin, "curl", "exit 7");
   realAws(bin);
-  if (options.metric === "refused") recorder.fault = (q) => (q.action === "PutMetricData" ? { code: "AccessDenied", message: "not authorized", status: 403 } : undefined);
+  if (options.metric === "refused")
+    recorder.fault = (q) => (q.action === "PutMetricData" ? { code: "AccessDenied", message: "not authorized", status: 403 } : undefined);
   const { tree, at } = hostTree();
   writeFileSync(at("/etc/gitlab-runner-fleet/bootstrap.env"), options.region === false ? BOOTSTRAP_ENV.replace("AWS_REGION=eu-west-3\n", "") : BOOTSTRAP_ENV);
-  const r = await runScript(tree, bin, actions);
+  const r = await runBootstrap(tree, bin, actions);
   const log = at("/var/log/runner-bootstrap.log");
   return { ...r, log: existsSync(log) ? readFileSync(log, "utf8") : "", state: at("/var/lib/runner-fleet") };
 }
@@ -117,7 +114,10 @@ describe.skipIf(!runAwsCliTests)("runner bootstrap failure", () => {
     expect(readFileSync(join(r.state, "bootstrap.failed"), "utf8").trim()).toBe("install packages");
     expect(r.output).toContain("FAILED at step 'install packages'");
     // The failed step, then the power-off, and nothing of the bootstrap after it.
-    expect(r.actions).toEqual(["dnf install -y docker amazon-cloudwatch-agent rsyslog logrotate", "shutdown -P +1 runner bootstrap failed at step 'install packages'"]);
+    expect(r.actions).toEqual([
+      "dnf install -y docker amazon-cloudwatch-agent rsyslog logrotate",
+      "shutdown -P +1 runner bootstrap failed at step 'install packages'",
+    ]);
     // One API call: the metric the bootstrap-failed alarm watches. No SetInstanceHealth:
     // the role cannot mark any runner unhealthy, this one included.
     expect(r.requests.map((q) => [q.service, q.region, q.params])).toEqual([["monitoring", "eu-west-3", FAILURE_METRIC]]);
@@ -156,8 +156,11 @@ async function runToCompletion(options: { checksum?: "good" | "bad"; download?: 
   const { tree, at } = hostTree();
   const actions = join(root, "actions.log");
   writeFileSync(actions, "");
-  writeFileSync(at("/etc/gitlab-runner/config.toml.template"), 'concurrent = 2\n[[runners]]\nname = "staging-gitlab-runner-{hostname}"\ntoken = "@@RUNNER_TOKEN@@"\n');
-  const release = "#!/bin/sh\nprintf 'gitlab-runner %s\\n' \"$*\" >> \"$ACTIONS\"\n";
+  writeFileSync(
+    at("/etc/gitlab-runner/config.toml.template"),
+    'concurrent = 2\n[[runners]]\nname = "staging-gitlab-runner-{hostname}"\ntoken = "@@RUNNER_TOKEN@@"\n',
+  );
+  const release = '#!/bin/sh\nprintf \'gitlab-runner %s\\n\' "$*" >> "$ACTIONS"\n';
   writeFileSync(join(root, "release-binary"), release);
   const sha = options.checksum === "bad" ? "0".repeat(64) : createHash("sha256").update(release).digest("hex");
   fake(bin, "dnf", "exit 0");
@@ -182,7 +185,7 @@ esac`,
   // Real install into the scratch tree; anything else (/var/log/…) is only recorded.
   fake(bin, "install", `for a in "$@"; do case "$a" in ${root}/*) exec /usr/bin/install "$@" ;; esac; done`);
   writeFileSync(at("/etc/gitlab-runner-fleet/bootstrap.env"), BOOTSTRAP_ENV);
-  const r = await runScript(tree, bin, actions, options.env);
+  const r = await runBootstrap(tree, bin, actions, options.env);
   const log = at("/var/log/runner-bootstrap.log");
   return {
     ...r,
@@ -192,7 +195,6 @@ esac`,
     installedRunner: at("/usr/local/bin/gitlab-runner"),
   };
 }
-
 
 const SECRET_READ = { service: "secretsmanager", region: "eu-west-3", action: "GetSecretValue", params: { SecretId: TOKEN_ARN } };
 
@@ -225,14 +227,20 @@ describe.skipIf(!runAwsCliTests)("runner bootstrap, start to finish", () => {
       "systemctl enable --now docker-cleanup.timer spot-interruption-watcher.service runner-token-sync.timer",
     ];
     const at = order.map((a) => r.actions.indexOf(a));
-    expect(at.every((i) => i >= 0), r.actions.join("\n")).toBe(true);
+    expect(
+      at.every((i) => i >= 0),
+      r.actions.join("\n"),
+    ).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(r.actions.some((a) => a.startsWith("shutdown"))).toBe(false);
   });
 
   it("waits for the token while the secret has no version yet (the -gitlab stack not applied) or the role's policy propagates, then goes on", async () => {
     recorder.failFirst("GetSecretValue", 1, { code: "AccessDeniedException", message: "not authorized to perform: secretsmanager:GetSecretValue" });
-    recorder.failFirst("GetSecretValue", 2, { code: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT" });
+    recorder.failFirst("GetSecretValue", 2, {
+      code: "ResourceNotFoundException",
+      message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+    });
     const r = await runToCompletion({ sleep: "fake" });
     expect(r.output).not.toContain("FAILED");
     expect(r.status).toBe(0);
@@ -248,7 +256,10 @@ describe.skipIf(!runAwsCliTests)("runner bootstrap, start to finish", () => {
 
   it("gives up after its bound without a token (30 minutes on the host): the step fails, the instance powers off and Auto Scaling tries again", async () => {
     expect(readFileSync(TOKEN_SYNC, "utf8")).toContain('readonly WAIT_SECONDS="${TOKEN_WAIT_SECONDS:-1800}"');
-    recorder.fault = (q) => (q.action === "GetSecretValue" ? { code: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT" } : undefined);
+    recorder.fault = (q) =>
+      q.action === "GetSecretValue"
+        ? { code: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT" }
+        : undefined;
     // A shorter bound than the host's, so that the real AWS CLI runs 6 times, not 61.
     const r = await runToCompletion({ sleep: "fake", env: { TOKEN_WAIT_SECONDS: "150" } });
     expect(r.status).not.toBe(0);

@@ -3,7 +3,6 @@
 // it is asked and installs a "plugin" where FLEETING_PLUGIN_PATH says, the fake IMDS for the
 // instance id, and the real AWS CLI against the local recorder (its token, its group's
 // instances). The config.toml it starts from is the one the stack renders.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
 import { FLEETING_PLUGIN_PATH, runnerManagerConfigToml } from "../../userdata/runner-manager-user-data";
 import { shippedScript, validEnvironment, exampleYaml } from "../helpers";
-import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { AWS_CLI, awsCliEnv, runAwsCliTests, runScript } from "../support/aws-cli";
 import { AwsRecorder, type AwsRequest, type GroupInstance } from "../support/aws-recorder";
 import { FAKE_INSTANCE_ID, FakeMetadata } from "../support/fake-imds";
 
@@ -103,7 +102,8 @@ async function bootstrap(options: Options = {}): Promise<Run> {
   const bin = join(root, "bin");
   const tree = join(root, "host");
   const at = (p: string) => join(tree, p);
-  for (const dir of ["/etc/gitlab-runner-fleet", "/etc/gitlab-runner", "/var/log", "/usr/local/bin", "/usr/local/sbin"]) mkdirSync(at(dir), { recursive: true });
+  for (const dir of ["/etc/gitlab-runner-fleet", "/etc/gitlab-runner", "/var/log", "/usr/local/bin", "/usr/local/sbin"])
+    mkdirSync(at(dir), { recursive: true });
   // The token sync as the user data installs it, which the bootstrap runs.
   copyFileSync(TOKEN_SYNC, at("/usr/local/sbin/runner-token-sync"));
   chmodSync(at("/usr/local/sbin/runner-token-sync"), 0o755);
@@ -140,26 +140,16 @@ esac`,
   recorder.groupInstances = (name, call) => (name === MANAGER ? group(call) : undefined);
 
   const before = recorder.requests.length;
-  const child = spawn("bash", [SCRIPT], {
-    env: {
-      PATH: `${bin}:${process.env.PATH}`,
-      ACTIONS: actions,
-      ROOT_DIR: root,
-      BOOTSTRAP_ROOT: tree,
-      IMDS_URL: imds.url,
-      BOOTSTRAP_RETRY_DELAY_MS: "20",
-      PREDECESSOR_POLL_SECONDS: "0.2",
-      ...awsCliEnv(recorder),
-      ...options.env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  const status = await new Promise<number | null>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", resolve);
+  const { status, output } = await runScript(SCRIPT, [], {
+    PATH: `${bin}:${process.env.PATH}`,
+    ACTIONS: actions,
+    ROOT_DIR: root,
+    BOOTSTRAP_ROOT: tree,
+    IMDS_URL: imds.url,
+    BOOTSTRAP_RETRY_DELAY_MS: "20",
+    PREDECESSOR_POLL_SECONDS: "0.2",
+    ...awsCliEnv(recorder),
+    ...options.env,
   });
   const timed = readFileSync(actions, "utf8")
     .split("\n")
@@ -219,7 +209,10 @@ describe.skipIf(!runAwsCliTests)("runner manager bootstrap (scaling: jobs)", () 
       "systemctl enable --now spot-interruption-watcher.service runner-token-sync.timer",
     ];
     const positions = order.map((a) => r.actions.indexOf(a));
-    expect(positions.every((i) => i >= 0), r.actions.join("\n")).toBe(true);
+    expect(
+      positions.every((i) => i >= 0),
+      r.actions.join("\n"),
+    ).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     // The manager runs no job: no Docker, no cleanup timer.
     expect(r.actions.some((a) => /docker/.test(a))).toBe(false);

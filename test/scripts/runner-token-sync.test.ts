@@ -34,7 +34,10 @@ function host(): { tree: string; bin: string; actions: string; at: (p: string) =
   const at = (p: string) => join(tree, p);
   for (const dir of ["/etc/gitlab-runner-fleet", "/etc/gitlab-runner"]) mkdirSync(at(dir), { recursive: true });
   writeFileSync(at("/etc/gitlab-runner-fleet/bootstrap.env"), `AWS_REGION=eu-west-3\nTOKEN_SECRET_ID=${SECRET}\n`);
-  writeFileSync(at("/etc/gitlab-runner/config.toml.template"), 'concurrent = 2\n[[runners]]\nname = "staging-gitlab-runner-{hostname}"\ntoken = "@@RUNNER_TOKEN@@"\n');
+  writeFileSync(
+    at("/etc/gitlab-runner/config.toml.template"),
+    'concurrent = 2\n[[runners]]\nname = "staging-gitlab-runner-{hostname}"\ntoken = "@@RUNNER_TOKEN@@"\n',
+  );
   const bin = join(root, "bin");
   mkdirSync(bin, { recursive: true });
   symlinkSync(AWS_CLI, join(bin, "aws"));

@@ -3,11 +3,11 @@
 // systemctl and usermod record what they are asked), and the readiness check the manager
 // runs over SSH before a worker's first job (instance_ready_command), against the setup's
 // state as the setup leaves it. Workers have no IAM role: nothing here may call AWS.
-import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runScript } from "../support/aws-cli";
 import { shippedScript } from "../helpers";
 
 const SETUP = shippedScript("runner-worker-setup.sh");
@@ -28,14 +28,11 @@ function fake(bin: string, name: string, body: string): void {
 function run(script: string, env: Record<string, string>): Promise<{ status: number | null; output: string; actions: string[] }> {
   const actions = join(root, "actions.log");
   if (!existsSync(actions)) writeFileSync(actions, "");
-  const child = spawn("bash", [script], { env: { PATH: `${join(root, "bin")}:/usr/bin:/bin`, ACTIONS: actions, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (output += d));
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, output, actions: readFileSync(actions, "utf8").split("\n").filter(Boolean) }));
-  });
+  return runScript(script, [], { PATH: `${join(root, "bin")}:/usr/bin:/bin`, ACTIONS: actions, ...env }).then(({ status, output }) => ({
+    status,
+    output,
+    actions: readFileSync(actions, "utf8").split("\n").filter(Boolean),
+  }));
 }
 
 interface Setup {
@@ -49,7 +46,11 @@ interface Setup {
 
 async function setup(options: Setup = {}) {
   const bin = join(root, "bin");
-  fake(bin, "dnf", `n=$(cat "${root}/dnf-calls" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "${root}/dnf-calls"; [ "$n" -gt ${options.dnfFailures ?? 0} ]`);
+  fake(
+    bin,
+    "dnf",
+    `n=$(cat "${root}/dnf-calls" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "${root}/dnf-calls"; [ "$n" -gt ${options.dnfFailures ?? 0} ]`,
+  );
   fake(bin, "rpm", options.noInstanceConnect ? "exit 1" : "exit 0");
   fake(bin, "systemctl", "exit 0");
   fake(bin, "usermod", options.usermodFails ? "exit 6" : "exit 0");
@@ -64,7 +65,12 @@ async function setup(options: Setup = {}) {
 /** The readiness check against a setup's state, with a `docker` that answers or not. */
 function ready(tree: string, docker: "up" | "down" = "up", env: Record<string, string> = {}) {
   fake(join(root, "bin"), "docker", docker === "up" ? "exit 0" : "echo 'permission denied while trying to connect to the Docker daemon socket' >&2; exit 1");
-  return run(READY, { STATE_DIR: join(tree, "var/lib/runner-worker"), SETUP_LOG: join(tree, "var/log/runner-worker-setup.log"), READY_POLL_SECONDS: "0.1", ...env });
+  return run(READY, {
+    STATE_DIR: join(tree, "var/lib/runner-worker"),
+    SETUP_LOG: join(tree, "var/log/runner-worker-setup.log"),
+    READY_POLL_SECONDS: "0.1",
+    ...env,
+  });
 }
 
 describe("runner worker setup (scaling: jobs)", () => {

@@ -4,13 +4,12 @@
 // they are asked to do, and the real AWS CLI sending its API requests to a local recorder
 // (the CLI checks every option and parameter; the tests assert on the request that arrives).
 // Intervals and caps are shortened through the scripts' env.
-import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { shippedScript } from "../helpers";
-import { AWS_CLI, awsCliEnv, runAwsCliTests } from "../support/aws-cli";
+import { AWS_CLI, awsCliEnv, type RunningScript, runAwsCliTests, startScript } from "../support/aws-cli";
 import { AwsRecorder } from "../support/aws-recorder";
 import { FakeMetadata, FAKE_INSTANCE_ID as INSTANCE_ID } from "../support/fake-imds";
 
@@ -89,42 +88,9 @@ class Sandbox {
   }
 }
 
-interface Running {
-  readonly child: ChildProcess;
-  output(): string;
-  alive(): boolean;
-  stop(): Promise<void>;
-  exited: Promise<number | null>;
-}
-
-function start(script: string, env: Record<string, string>, args: string[] = []): Running {
-  const child = spawn("bash", [script, ...args], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (out += d));
-  let done = false;
-  const exited = new Promise<number | null>((resolve) => {
-    child.on("exit", (code) => {
-      done = true;
-      resolve(code);
-    });
-  });
-  const running: Running = {
-    child,
-    output: () => out,
-    alive: () => !done,
-    exited,
-    stop: async () => {
-      if (!done) {
-        try {
-          process.kill(-child.pid!, "SIGTERM"); // the whole group: bash and its sleep/curl children
-        } catch {
-          // already gone
-        }
-        await exited;
-      }
-    },
-  };
+/** The script running in a process group of its own, stopped after the test. */
+function start(script: string, env: Record<string, string>, args: string[] = []): RunningScript {
+  const running = startScript(script, args, env);
   cleanups.push(() => running.stop());
   return running;
 }
@@ -161,7 +127,11 @@ async function setup(failing: string[] = []) {
   const imds = await new FakeMetadata().start();
   const recorder = await new AwsRecorder().start();
   const box = new Sandbox(recorder, failing);
-  cleanups.push(() => box.remove(), () => imds.stop(), () => recorder.stop());
+  cleanups.push(
+    () => box.remove(),
+    () => imds.stop(),
+    () => recorder.stop(),
+  );
   return { imds, box };
 }
 
@@ -278,7 +248,12 @@ describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination
     expect(box.actions()).toEqual([]);
     expect(watcher.output()).toMatch(/no IMDSv2 token|HTTP 500/);
     // Logged once, not on every poll.
-    expect(watcher.output().split("\n").filter((l) => /no IMDSv2 token/.test(l))).toHaveLength(1);
+    expect(
+      watcher
+        .output()
+        .split("\n")
+        .filter((l) => /no IMDSv2 token/.test(l)),
+    ).toHaveLength(1);
 
     imds.failWith = null;
     imds.spotAction = '{"action": "terminate", "time": "2026-05-01T10:00:00Z"}';

@@ -3,7 +3,16 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CHART_KEY_RULES, chartKeys, checkValuesKeys, parseKeyList, rulesForChart, uncheckedKeys, valuesPaths, type ChartKeyRules } from "../../scripts/verify/chart-keys";
+import {
+  CHART_KEY_RULES,
+  chartKeys,
+  checkValuesKeys,
+  parseKeyList,
+  rulesForChart,
+  uncheckedKeys,
+  valuesPaths,
+  type ChartKeyRules,
+} from "../../scripts/verify/chart-keys";
 import { REPO_ROOT } from "../helpers";
 
 const gitlab = rulesForChart("gitlab", "9.9.1")!.rules;
@@ -36,7 +45,11 @@ describe("key lists", () => {
 describe("valuesPaths", () => {
   it("lists maps, lists of maps and quoted keys in the lists' notation", () => {
     expect(
-      valuesPaths({ global: { hosts: { domain: "x" }, ingress: { annotations: { "cert-manager.io/cluster-issuer": "le" } } }, list: [{ a: 1 }, { b: 2 }], tags: ["x"] }),
+      valuesPaths({
+        global: { hosts: { domain: "x" }, ingress: { annotations: { "cert-manager.io/cluster-issuer": "le" } } },
+        list: [{ a: 1 }, { b: 2 }],
+        tags: ["x"],
+      }),
     ).toEqual([
       "global",
       "global.hosts",

@@ -32,7 +32,9 @@ const findings = (r: { findings: readonly string[] }) => r.findings.join("\n");
 
 describe("ruby -c", () => {
   it.skipIf(without("ruby"))("passes valid gitlab.rb and reports a syntax error with the target path", async () => {
-    expect(await checkRuby("external_url 'https://gitlab.example.com'\ngitlab_rails['x'] = { 'a' => 1 }\n", "/etc/gitlab/gitlab.rb")).toMatchObject({ status: "ok" });
+    expect(await checkRuby("external_url 'https://gitlab.example.com'\ngitlab_rails['x'] = { 'a' => 1 }\n", "/etc/gitlab/gitlab.rb")).toMatchObject({
+      status: "ok",
+    });
     const bad = await checkRuby("gitlab_rails['smtp_port'] = [587,\n", "/etc/gitlab/gitlab.rb");
     expect(bad.status).toBe("FAIL");
     expect(findings(bad)).toMatch(/\/etc\/gitlab\/gitlab\.rb:\d+: .*syntax error/);
@@ -41,7 +43,10 @@ describe("ruby -c", () => {
 
 describe("shellcheck on sourced KEY=value files", () => {
   it.skipIf(without("shellcheck"))("passes assignments and Terraform references, catches a broken quote", async () => {
-    const good = await checkShellEnv('GITLAB_VERSION=18.5.1-ce.0\nDATA_VOLUME_ID=${aws_ebs_volume.data_1A2B.id}\nUNITS="a.timer b.timer"\n', "/etc/x/bootstrap.env");
+    const good = await checkShellEnv(
+      'GITLAB_VERSION=18.5.1-ce.0\nDATA_VOLUME_ID=${aws_ebs_volume.data_1A2B.id}\nUNITS="a.timer b.timer"\n',
+      "/etc/x/bootstrap.env",
+    );
     expect(good).toMatchObject({ status: "ok", notes: ["1 Terraform reference(s) checked as a plain word"] });
     const bad = await checkShellEnv('ENABLE_UNITS="a.timer b.timer\nAWS_REGION=eu-west-3\n', "/etc/x/bootstrap.env");
     expect(bad.status).toBe("FAIL");
@@ -93,10 +98,7 @@ describe("systemd-analyze", () => {
   });
 
   it.skipIf(without("systemd-analyze"))("reports a relative ExecStart on the service only", async () => {
-    const results = await checkSystemdUnits([
-      unit("gitlab-backup.service", service("sbin/gitlab-backup")),
-      unit("gitlab-backup.timer", timer("daily")),
-    ]);
+    const results = await checkSystemdUnits([unit("gitlab-backup.service", service("sbin/gitlab-backup")), unit("gitlab-backup.timer", timer("daily"))]);
     const svc = results.get("/etc/systemd/system/gitlab-backup.service");
     expect(svc?.status).toBe("FAIL");
     expect(findings(svc ?? { findings: [] })).toMatch(/gitlab-backup\.service:\d+: .*absolute path/);
@@ -126,7 +128,12 @@ describe("systemd-analyze", () => {
   it.skipIf(without("systemd-analyze"))("stubs hard dependencies on units that packages install, with a note", async () => {
     // gitlab-runsvdir.service comes with the gitlab-ce package at boot: no Debian package on
     // this machine installs it, whatever else is installed (docker.io does bring docker.service).
-    const [r] = await checkSystemdUnits([unit("backup.service", `[Unit]\nDescription=r\nRequires=gitlab-runsvdir.service\nAfter=gitlab-runsvdir.service\n\n[Service]\nExecStart=/usr/bin/gitlab-ctl status\n`)]).then((m) => [...m.values()]);
+    const [r] = await checkSystemdUnits([
+      unit(
+        "backup.service",
+        `[Unit]\nDescription=r\nRequires=gitlab-runsvdir.service\nAfter=gitlab-runsvdir.service\n\n[Service]\nExecStart=/usr/bin/gitlab-ctl status\n`,
+      ),
+    ]).then((m) => [...m.values()]);
     expect(r).toMatchObject({ status: "ok", notes: ["stubbed dependency gitlab-runsvdir.service (not a stock unit on this machine)"] });
   });
 });
@@ -134,7 +141,10 @@ describe("systemd-analyze", () => {
 describe("systemd-analyze on drop-ins", () => {
   const DROP_IN = "/etc/systemd/system/gitlab-runner.service.d/log-file.conf";
   const logging = "[Service]\nStandardOutput=append:/var/log/gitlab-runner/runner.log\nStandardError=append:/var/log/gitlab-runner/runner.log\n";
-  const cleanup = { path: "/etc/systemd/system/docker-cleanup.service", content: "[Unit]\nDescription=c\n\n[Service]\nType=oneshot\nExecStart=/usr/local/sbin/docker-cleanup\n" };
+  const cleanup = {
+    path: "/etc/systemd/system/docker-cleanup.service",
+    content: "[Unit]\nDescription=c\n\n[Service]\nType=oneshot\nExecStart=/usr/local/sbin/docker-cleanup\n",
+  };
 
   it.skipIf(without("systemd-analyze"))("passes a good drop-in for a unit a package installs, loaded into a stub of it", async () => {
     const results = await checkSystemdUnits([{ path: DROP_IN, content: logging }]);
@@ -179,7 +189,9 @@ describe("logrotate --debug", () => {
   it.skipIf(without("logrotate"))("passes a good file, also when the log it names is not on this machine", async () => {
     expect(await checkLogrotate(good, LABEL)).toEqual({ tool: "logrotate --debug", status: "ok", findings: [] });
     // Without missingok logrotate reports the absent log and exits 1; the host will have it.
-    expect(await checkLogrotate(good.replace("  missingok\n", "").replace("gitlab-runner/runner.log", "absent-dir/absent.log"), LABEL)).toMatchObject({ status: "ok" });
+    expect(await checkLogrotate(good.replace("  missingok\n", "").replace("gitlab-runner/runner.log", "absent-dir/absent.log"), LABEL)).toMatchObject({
+      status: "ok",
+    });
   });
 
   it.skipIf(without("logrotate"))("reports an unknown directive, which logrotate itself only warns about (exit 0)", async () => {
@@ -306,7 +318,11 @@ describe("promtool and amtool", () => {
     `rule_files:\n  - /etc/prometheus/rules/gitlab.rules.yml\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n      - series: 'up{job="gitlab"}'\n        values: '0x15'\n    alert_rule_test:\n      - eval_time: 10m\n        alertname: GitLabDown\n        exp_alerts:\n          - exp_labels:\n              severity: ${severity}\n              job: gitlab\n`;
 
   it.skipIf(without("promtool"))("checks prometheus.yml syntax", async () => {
-    expect(await checkPrometheusConfig("global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: gitlab\n    static_configs:\n      - targets: ['localhost:9090']\n")).toMatchObject({ status: "ok" });
+    expect(
+      await checkPrometheusConfig(
+        "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: gitlab\n    static_configs:\n      - targets: ['localhost:9090']\n",
+      ),
+    ).toMatchObject({ status: "ok" });
     expect(await checkPrometheusConfig("global:\n  scrape_interval: banana\n")).toMatchObject({ status: "FAIL" });
   });
 
@@ -340,7 +356,6 @@ describe("missing validators", () => {
     expect(missing("systemd-analyze", true).status).toBe("FAIL"); // units always need it
   });
 });
-
 
 describe("crontab and plain YAML checks", () => {
   it("classifies crontabs, runner config templates and other YAML", () => {

@@ -7,7 +7,7 @@ import { decodeUserData, extractArtifacts } from "../../scripts/verify/extract";
 import { parseMultipart } from "../../scripts/verify/mime";
 import { stackTemplateProblems, templateProblems, unescapeTemplate } from "../../scripts/verify/terraform";
 
-const SCRIPT = "#!/usr/bin/env bash\nset -euo pipefail\necho \"$${HOME}\"\n";
+const SCRIPT = '#!/usr/bin/env bash\nset -euo pipefail\necho "$${HOME}"\n';
 const CLOUD_CONFIG = `#cloud-config\n${stringify(
   {
     write_files: [
@@ -191,7 +191,7 @@ describe("parseMultipart", () => {
   });
 
   it("flattens nested multiparts", () => {
-    const inner = 'Content-Type: multipart/alternative; boundary=in\n\n--in\nContent-Type: text/cloud-config\n\n#cloud-config\n--in--\n';
+    const inner = "Content-Type: multipart/alternative; boundary=in\n\n--in\nContent-Type: text/cloud-config\n\n#cloud-config\n--in--\n";
     const outer = `Content-Type: multipart/mixed; boundary=out\n\n--out\n${inner}--out\nContent-Type: text/x-shellscript\n\n#!/bin/sh\n--out--\n`;
     expect(parseMultipart(outer)).toEqual([
       { contentType: "text/cloud-config", body: "#cloud-config" },

@@ -16,7 +16,11 @@ describe("extraction from a kubernetes stack", () => {
       resource: {
         helm_release: {
           g: { chart: "gitlab", version: "9.9.1", values: ["global:\n  edition: ce\n"] },
-          r: { chart: "gitlab-runner", version: "0.86.0", values: [stringify({ runners: { config: '[[runners]]\n[runners.kubernetes]\nimage = "alpine:3.20"\n' } })] },
+          r: {
+            chart: "gitlab-runner",
+            version: "0.86.0",
+            values: [stringify({ runners: { config: '[[runners]]\n[runners.kubernetes]\nimage = "alpine:3.20"\n' } })],
+          },
         },
         kubernetes_manifest: { m: { manifest: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" }, data: { a: "$${HOME}" } } } },
         kubernetes_config_map_v1: { c: { data: { "run.sh": '#!/bin/sh\necho "$${HOME}"\n', "notes.txt": "x" } } },
@@ -50,12 +54,18 @@ describe("checkHelmValues", () => {
   it("passes known keys and fails an unknown one with its path", async () => {
     expect(await checkHelmValues("global:\n  hosts:\n    domain: example.com\n", gitlab)).toMatchObject({ status: "ok" });
     const bad = await checkHelmValues("global:\n  hosts:\n    domian: example.com\n", gitlab, "gitlab-values.yaml");
-    expect(bad).toMatchObject({ status: "FAIL", findings: ["gitlab-values.yaml: global.hosts.domian: not a key of the gitlab chart 9.9.1 (scripts/verify/reference/gitlab-chart-9.9.1.keys.txt)"] });
+    expect(bad).toMatchObject({
+      status: "FAIL",
+      findings: ["gitlab-values.yaml: global.hosts.domian: not a key of the gitlab chart 9.9.1 (scripts/verify/reference/gitlab-chart-9.9.1.keys.txt)"],
+    });
   });
 
   it("fails YAML with a duplicate key, and a chart it has no key list for", async () => {
     expect((await checkHelmValues("a: 1\na: 2\n", gitlab)).status).toBe("FAIL");
-    expect(await checkHelmValues("a: 1\n", { name: "nginx", version: "1.0.0" }, "v.yaml")).toMatchObject({ status: "FAIL", findings: [expect.stringMatching(/no key list for the nginx chart/)] });
+    expect(await checkHelmValues("a: 1\n", { name: "nginx", version: "1.0.0" }, "v.yaml")).toMatchObject({
+      status: "FAIL",
+      findings: [expect.stringMatching(/no key list for the nginx chart/)],
+    });
   });
 
   it("parses the values of a chart whose key list the project does not hold, and says its keys went unchecked", async () => {
@@ -76,7 +86,10 @@ describe("checkHelmValues", () => {
   });
 
   it("checks another version of a known chart against the listed one, with a note", async () => {
-    expect(await checkHelmValues("global:\n  edition: ce\n", { name: "gitlab", version: "9.8.4" })).toMatchObject({ status: "ok", notes: ["no key list for gitlab 9.8.4: checked against 9.9.1's"] });
+    expect(await checkHelmValues("global:\n  edition: ce\n", { name: "gitlab", version: "9.8.4" })).toMatchObject({
+      status: "ok",
+      notes: ["no key list for gitlab 9.8.4: checked against 9.9.1's"],
+    });
   });
 });
 
@@ -101,8 +114,16 @@ describe("checkKubernetesManifest", () => {
 
   it.skipIf(without("promtool"))("sends a PrometheusRule's groups through promtool check rules", async () => {
     const rule = (expr: string) =>
-      JSON.stringify({ apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: { name: "r", namespace: "gitlab" }, spec: { groups: [{ name: "g", rules: [{ alert: "A", expr, for: "5m" }] }] } });
-    expect(await checkKubernetesManifest(rule("up == 0"), "PrometheusRule.json")).toMatchObject({ status: "ok", tool: "manifest shape + promtool check rules" });
+      JSON.stringify({
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: { name: "r", namespace: "gitlab" },
+        spec: { groups: [{ name: "g", rules: [{ alert: "A", expr, for: "5m" }] }] },
+      });
+    expect(await checkKubernetesManifest(rule("up == 0"), "PrometheusRule.json")).toMatchObject({
+      status: "ok",
+      tool: "manifest shape + promtool check rules",
+    });
     const bad = await checkKubernetesManifest(rule("sum by (instance (up)"), "PrometheusRule.json");
     expect(bad.status).toBe("FAIL");
     expect(bad.findings.join("\n")).toMatch(/parse error/);
@@ -112,8 +133,12 @@ describe("checkKubernetesManifest", () => {
 describe("the examples' kubernetes artifacts pass their checks", () => {
   it.skipIf(without("promtool") || without("shellcheck"))("k3s-homelab and cluster", async () => {
     // Both stacks of each: the runner's chart is the second's.
-    const artifacts = ["k3s-homelab", "cluster"].flatMap((name) => Object.entries(synthEnvironmentStacks(exampleEnvironment(name))).flatMap(([stack, json]) => extractArtifacts(stack, json)));
-    const rows = await checkArtifacts(artifacts.filter((a) => a.kind === "helm-values" || a.kind === "kubernetes-manifest" || a.kind === "toml" || a.kind === "shell"));
+    const artifacts = ["k3s-homelab", "cluster"].flatMap((name) =>
+      Object.entries(synthEnvironmentStacks(exampleEnvironment(name))).flatMap(([stack, json]) => extractArtifacts(stack, json)),
+    );
+    const rows = await checkArtifacts(
+      artifacts.filter((a) => a.kind === "helm-values" || a.kind === "kubernetes-manifest" || a.kind === "toml" || a.kind === "shell"),
+    );
     expect(rows.filter((r) => r.status !== "ok").map((r) => `${r.origin}: ${r.findings.join("; ")}`)).toEqual([]);
     expect(rows.length).toBeGreaterThanOrEqual(15);
   });

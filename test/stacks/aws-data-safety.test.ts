@@ -53,7 +53,9 @@ describe("aws data safety", () => {
     const [, after] = only(upgraded, "aws_instance");
     expect(after.ami).toBe(before.ami);
     for (const stack of [base, upgraded]) {
-      const lookups = Object.entries(stack.data?.aws_ami ?? {}).filter(([k]) => k.startsWith("gitlab-server")).map(([, v]) => v as any);
+      const lookups = Object.entries(stack.data?.aws_ami ?? {})
+        .filter(([k]) => k.startsWith("gitlab-server"))
+        .map(([, v]) => v as any);
       expect(lookups.map((l) => [l.most_recent, l.filter])).toEqual([[undefined, [{ name: "name", values: [exampleYaml("staging").aws.ami] }]]]);
     }
   });

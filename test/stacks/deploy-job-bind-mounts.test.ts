@@ -1,4 +1,4 @@
-// Seed 000's deploy jobs run `docker compose up` with the host's Docker: a compose file's
+// The reference homelab's deploy jobs run `docker compose up` with the host's Docker: a compose file's
 // `./conf:/etc/app` is resolved by the job to $PWD/conf, and the daemon mounts that path from
 // the HOST. So the job's checkout must exist at the same path on the host, or the daemon
 // creates an empty directory there and the service starts without its configuration.
@@ -28,11 +28,18 @@ function deployRunner(dataRoot: string) {
 function runJob(engine: DockerEngine, volumes: readonly string[], buildsDir: string, script: string): string {
   const workdir = `${buildsDir}/t0k3n/0/homelab/services`;
   engine.dockerOk([
-    "run", "--rm", "--network", "none",
+    "run",
+    "--rm",
+    "--network",
+    "none",
     // The socket is the engine's own here; the runner mounts the host's.
     ...volumes.filter((v) => !v.startsWith("/var/run/docker.sock")).flatMap((v) => ["-v", v]),
-    "-v", `${engine.socket}:/var/run/docker.sock`,
-    BUSYBOX_IMAGE, "sh", "-c", `mkdir -p ${workdir} && cd ${workdir} && ${script}`,
+    "-v",
+    `${engine.socket}:/var/run/docker.sock`,
+    BUSYBOX_IMAGE,
+    "sh",
+    "-c",
+    `mkdir -p ${workdir} && cd ${workdir} && ${script}`,
   ]);
   return workdir;
 }

@@ -66,7 +66,11 @@ describe("docker: constructs are joined by objects", () => {
     const stack = JSON.parse(json) as SynthesizedStack;
     expect(byName(stack, "gitlab-ce")).toBeDefined();
     expect(byName(stack, "gitlab")).toBeUndefined();
-    expect(routed.map((r) => `${r.name} → ${r.containerName}:${r.port}`)).toEqual(["gitlab → gitlab-ce:80", "registry → gitlab-ce:80", "grafana → grafana:3000"]);
+    expect(routed.map((r) => `${r.name} → ${r.containerName}:${r.port}`)).toEqual([
+      "gitlab → gitlab-ce:80",
+      "registry → gitlab-ce:80",
+      "grafana → grafana:3000",
+    ]);
     const backups = byName(stack, "gitlab-backup-scheduler");
     expect(backups.env).toContain("GITLAB_CONTAINER=gitlab-ce");
     const scrape = parse(upload(byName(stack, "prometheus"), "/etc/prometheus/prometheus.yml")).scrape_configs;

@@ -3,7 +3,16 @@
 // no reference to anything the stack does not declare itself (it applies on its own state).
 import { describe, expect, it } from "vitest";
 import { AUTOMATION_TOKEN_CONTAINER_FILE, GITLAB_CONTAINER_NAME } from "../../stacks/gitlab-content/platform";
-import { exampleEnvironments, exampleStack, exampleYaml, resources, synthEnvironmentStacks, synthStacksToDisk, validEnvironment, type SynthesizedStack } from "../helpers";
+import {
+  exampleEnvironments,
+  exampleStack,
+  exampleYaml,
+  resources,
+  synthEnvironmentStacks,
+  synthStacksToDisk,
+  validEnvironment,
+  type SynthesizedStack,
+} from "../helpers";
 
 /** Every `${type.name…}` a stack's JSON refers to that is a resource or data source. */
 function references(stack: SynthesizedStack): string[] {
@@ -33,7 +42,9 @@ describe("<env>-gitlab: the stack of what lives inside GitLab", () => {
 
   it("docker: no token attribute (the provider reads GITLAB_TOKEN), a Docker provider that needs no daemon to plan", () => {
     const stack = exampleStack("homelab-gitlab");
-    expect(stack.provider.gitlab).toEqual([{ base_url: `https://${exampleYaml("homelab").gitlab.hostname ?? "gitlab"}.${exampleYaml("homelab").domain}/api/v4` }]);
+    expect(stack.provider.gitlab).toEqual([
+      { base_url: `https://${exampleYaml("homelab").gitlab.hostname ?? "gitlab"}.${exampleYaml("homelab").domain}/api/v4` },
+    ]);
     expect(stack.provider.docker).toEqual([{ disable_docker_daemon_check: true }]);
     expect(Object.keys(stack.data ?? {})).not.toContain("aws_secretsmanager_secret_version");
     expect(Object.keys(stack.data ?? {})).not.toContain("kubernetes_secret_v1");
@@ -45,17 +56,22 @@ describe("<env>-gitlab: the stack of what lives inside GitLab", () => {
     expect(AUTOMATION_TOKEN_CONTAINER_FILE.startsWith("/etc/gitlab/")).toBe(true);
   });
 
-  it.each(["k3s-homelab", "cluster"])("kubernetes (%s): the token is the `token` key of the gitlab-automation-token Secret in GitLab's namespace, on the first stack's cluster", (name) => {
-    const stack = exampleStack(`${name}-gitlab`);
-    const first = exampleStack(name);
-    const namespace = exampleYaml(name).kubernetes.namespace ?? "gitlab";
-    expect(stack.data?.kubernetes_secret_v1).toEqual({
-      "automation-token": expect.objectContaining({ metadata: { name: "gitlab-automation-token", namespace } }),
-    });
-    expect(stack.provider.gitlab).toEqual([{ base_url: expect.stringMatching(/^https:\/\/[a-z0-9.-]+\/api\/v4$/), token: '${data.kubernetes_secret_v1.automation-token.data["token"]}' }]);
-    expect(stack.provider.kubernetes).toEqual(first.provider.kubernetes);
-    expect(stack.provider.helm).toEqual(first.provider.helm);
-  });
+  it.each(["k3s-homelab", "cluster"])(
+    "kubernetes (%s): the token is the `token` key of the gitlab-automation-token Secret in GitLab's namespace, on the first stack's cluster",
+    (name) => {
+      const stack = exampleStack(`${name}-gitlab`);
+      const first = exampleStack(name);
+      const namespace = exampleYaml(name).kubernetes.namespace ?? "gitlab";
+      expect(stack.data?.kubernetes_secret_v1).toEqual({
+        "automation-token": expect.objectContaining({ metadata: { name: "gitlab-automation-token", namespace } }),
+      });
+      expect(stack.provider.gitlab).toEqual([
+        { base_url: expect.stringMatching(/^https:\/\/[a-z0-9.-]+\/api\/v4$/), token: '${data.kubernetes_secret_v1.automation-token.data["token"]}' },
+      ]);
+      expect(stack.provider.kubernetes).toEqual(first.provider.kubernetes);
+      expect(stack.provider.helm).toEqual(first.provider.helm);
+    },
+  );
 
   it.each(exampleEnvironments().map((e) => e.name))("%s-gitlab refers only to what it declares itself: no reference to the first stack", (name) => {
     const stack = exampleStack(`${name}-gitlab`);
@@ -83,7 +99,10 @@ describe("<env>-gitlab: the stack of what lives inside GitLab", () => {
 
   it("local state and a key named in config get their own file and object", () => {
     const local = validEnvironment({ ...exampleYaml("homelab"), state: { backend: "local" } }, "homelab");
-    const keyed = validEnvironment({ ...exampleYaml("staging"), state: { backend: "s3", bucket: "b-state", region: "eu-west-3", key: "platform/staging.tfstate" } }, "staging");
+    const keyed = validEnvironment(
+      { ...exampleYaml("staging"), state: { backend: "s3", bucket: "b-state", region: "eu-west-3", key: "platform/staging.tfstate" } },
+      "staging",
+    );
     const stacks = synthStacksToDisk([local, keyed]);
     expect(stacks.homelab!.terraform.backend).toEqual({ local: { path: "../../../terraform.homelab.tfstate" } });
     expect(stacks["homelab-gitlab"]!.terraform.backend).toEqual({ local: { path: "../../../terraform.homelab-gitlab.tfstate" } });
@@ -120,7 +139,10 @@ describe("gitlab: settings, groups, projects and branch protections in <env>-git
   });
 
   it("production: 2FA required with a 48-hour grace period", () => {
-    expect(resources(exampleStack("production-gitlab"), "gitlab_application_settings")[0]).toMatchObject({ require_two_factor_authentication: true, two_factor_grace_period: 48 });
+    expect(resources(exampleStack("production-gitlab"), "gitlab_application_settings")[0]).toMatchObject({
+      require_two_factor_authentication: true,
+      two_factor_grace_period: 48,
+    });
   });
 
   it("staging: its group and project, protected against destroy; each project gets the default protections on main and develop", () => {
@@ -153,7 +175,11 @@ describe("gitlab: settings, groups, projects and branch protections in <env>-git
     const sub = Object.values(groups).find((g: any) => g.path === "services");
     expect(sub).toMatchObject({ name: "services", parent_id: `\${gitlab_group.${parent}.id}` });
     const projects = stack.resource.gitlab_project!;
-    expect(Object.values(projects).map((p: any) => p.path).sort()).toEqual(["app", "payments"]);
+    expect(
+      Object.values(projects)
+        .map((p: any) => p.path)
+        .sort(),
+    ).toEqual(["app", "payments"]);
     const protections = resources(stack, "gitlab_branch_protection");
     expect(protections).toHaveLength(6);
     for (const id of Object.keys(projects)) {

@@ -53,7 +53,9 @@ describe("homelab observability", () => {
       auth_password_file: "/run/secrets/alertmanager_smtp_password",
       require_tls: true,
     });
-    expect(am.mounts).toEqual([{ type: "bind", source: "/srv/gitlab/secrets/alertmanager_smtp_password", target: "/run/secrets/alertmanager_smtp_password", read_only: true }]);
+    expect(am.mounts).toEqual([
+      { type: "bind", source: "/srv/gitlab/secrets/alertmanager_smtp_password", target: "/run/secrets/alertmanager_smtp_password", read_only: true },
+    ]);
   });
 
   it("keeps the webhook URL out of alertmanager.yml when a webhook receives alerts", () => {

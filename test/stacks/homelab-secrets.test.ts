@@ -84,7 +84,14 @@ describeWithDockerEngine("host secret files on a real engine", (engine) => {
     writeFileSync(join(dataRoot, "secrets", "gitlab_smtp_password"), "s3cret-smtp\n", { mode: 0o600 });
     writeFileSync(join(dataRoot, "secrets", "gitlab_oidc_client_secret"), "s3cret-oidc", { mode: 0o600 });
     const out = engine().dockerOk([
-      "run", "--rm", "--network", "none", ...mountArgs(dataRoot), BUSYBOX_IMAGE, "sh", "-c",
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      ...mountArgs(dataRoot),
+      BUSYBOX_IMAGE,
+      "sh",
+      "-c",
       "cat /run/secrets/gitlab_smtp_password; if echo x > /run/secrets/gitlab_smtp_password; then echo writable; else echo read-only; fi",
     ]);
     expect(out.split("\n")).toEqual(["s3cret-smtp", "read-only"]);

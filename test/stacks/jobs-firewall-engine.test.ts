@@ -48,10 +48,7 @@ function serve(ns: string, port: number, root: string, name: string): ChildProce
 
 /** What a build job gets from ip:port: the server's name, or "" when it cannot connect. */
 function fromJob(engine: DockerEngine, ip: string, port: number): string {
-  const r = engine.docker([
-    "run", "--rm", BUSYBOX_IMAGE, "sh", "-c",
-    `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} ${port} | tail -n 1`,
-  ]);
+  const r = engine.docker(["run", "--rm", BUSYBOX_IMAGE, "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} ${port} | tail -n 1`]);
   return r.stdout.trim();
 }
 
@@ -94,7 +91,25 @@ describeWithDockerEngine(
       mkdirSync(join(e.scratch, "traefik"));
       writeFileSync(join(e.scratch, "traefik", "index.html"), "traefik\n");
       e.dockerOk(["network", "create", "--subnet", "172.30.0.0/24", "gitlab"]);
-      e.dockerOk(["run", "-d", "--name", "traefik", "--network", "gitlab", "-p", "443:80", "-v", `${join(e.scratch, "traefik")}:/www:ro`, BUSYBOX_IMAGE, "httpd", "-f", "-p", "80", "-h", "/www"]);
+      e.dockerOk([
+        "run",
+        "-d",
+        "--name",
+        "traefik",
+        "--network",
+        "gitlab",
+        "-p",
+        "443:80",
+        "-v",
+        `${join(e.scratch, "traefik")}:/www:ro`,
+        BUSYBOX_IMAGE,
+        "httpd",
+        "-f",
+        "-p",
+        "80",
+        "-h",
+        "/www",
+      ]);
     }, 60_000);
 
     afterAll(() => {

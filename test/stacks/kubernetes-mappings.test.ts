@@ -46,7 +46,11 @@ describe("dns-tls", () => {
       { id: "argocd", name: "argocd-k3s.example.com" },
     ]);
     expect([k.webAddress, k.sshAddress, k.sshHost]).toEqual(["192.0.2.20", "192.0.2.20", "ssh-gitlab-k3s.example.com"]);
-    expect(k).toMatchObject({ issuerName: "k3s-homelab-letsencrypt", certManager: { install: true, chartVersion: "v1.21.1", namespace: "cert-manager" }, acme: { email: "ops@example.com", staging: false } });
+    expect(k).toMatchObject({
+      issuerName: "k3s-homelab-letsencrypt",
+      certManager: { install: true, chartVersion: "v1.21.1", namespace: "cert-manager" },
+      acme: { email: "ops@example.com", staging: false },
+    });
     const c = dnsTlsProps(cluster, "t");
     expect(c.sshAddress).toBe("gitlab-shell-0123456789abcdef.elb.eu-west-3.amazonaws.com");
     expect(c.webHosts.map((h) => h.id)).toEqual(["gitlab", "registry"]);
@@ -80,12 +84,39 @@ describe("gitlab-server", () => {
   });
 
   it("data services, mail and SSO from config; existing Secrets stay names", () => {
-    const parts = { namespace: handle("gitlab"), issuer: { name: "le", ready: [] }, storage: handle("sc"), registry: undefined, backups: handle("b"), metrics: undefined } as any;
+    const parts = {
+      namespace: handle("gitlab"),
+      issuer: { name: "le", ready: [] },
+      storage: handle("sc"),
+      registry: undefined,
+      backups: handle("b"),
+      metrics: undefined,
+    } as any;
     const props = gitlabServerProps(cluster, vars, parts);
-    expect(props.database).toEqual({ host: "cluster-db.abcdefghijkl.eu-west-3.rds.amazonaws.com", port: 5432, name: "gitlabhq_production", username: "gitlab", sslMode: "require", password: { existing: { secret: "gitlab-postgresql", key: "password" } } });
-    expect(props.redis).toEqual({ host: "cluster-redis.abcdef.ng.0001.euw3.cache.amazonaws.com", port: 6379, tls: true, password: { existing: { secret: "gitlab-redis", key: "password" } } });
+    expect(props.database).toEqual({
+      host: "cluster-db.abcdefghijkl.eu-west-3.rds.amazonaws.com",
+      port: 5432,
+      name: "gitlabhq_production",
+      username: "gitlab",
+      sslMode: "require",
+      password: { existing: { secret: "gitlab-postgresql", key: "password" } },
+    });
+    expect(props.redis).toEqual({
+      host: "cluster-redis.abcdef.ng.0001.euw3.cache.amazonaws.com",
+      port: 6379,
+      tls: true,
+      password: { existing: { secret: "gitlab-redis", key: "password" } },
+    });
     expect(props.mail.smtp).toMatchObject({ domain: "example.com", password: { existing: { secret: "gitlab-smtp", key: "password" } } });
-    expect(props.sso).toEqual({ label: "Okta", issuer: "https://auth.example.com/oauth2/default", clientId: "0oa1b2c3d4e5f6g7h8i9", clientSecret: "${var.gitlab_oidc_client_secret}", autoSignIn: true, autoLinkUsers: false, blockAutoCreatedUsers: false });
+    expect(props.sso).toEqual({
+      label: "Okta",
+      issuer: "https://auth.example.com/oauth2/default",
+      clientId: "0oa1b2c3d4e5f6g7h8i9",
+      clientSecret: "${var.gitlab_oidc_client_secret}",
+      autoSignIn: true,
+      autoLinkUsers: false,
+      blockAutoCreatedUsers: false,
+    });
     expect(props.objectStorage).toMatchObject({ bucketPrefix: "cluster-gitlab", iamRoleArn: "arn:aws:iam::222222222222:role/cluster-gitlab" });
     expect([props.chartVersion, props.gitlabVersion]).toEqual(["9.9.1", "18.9.1"]);
     const bare = gitlabServerProps(k3s, vars, parts);
@@ -107,19 +138,38 @@ describe("backups", () => {
       credentials: { accessKeyId: "${var.object_storage_access_key_id}" },
     });
     expect(backupsProps(cluster, vars, handle("gitlab")).credentials).toEqual({ iamRoleArn: "arn:aws:iam::222222222222:role/cluster-gitlab" });
-    expect(secretsExportProps(cluster, { server: handle("s"), backups: handle("b") })).toMatchObject({ secretsBucket: "cluster-restore-secrets", schedule: "0 2 * * *", environment: "cluster" });
+    expect(secretsExportProps(cluster, { server: handle("s"), backups: handle("b") })).toMatchObject({
+      secretsBucket: "cluster-restore-secrets",
+      schedule: "0 2 * * *",
+      environment: "cluster",
+    });
   });
 });
 
 describe("runners, observability, Argo CD", () => {
   it("runner: config's sizes, else the default job resources", () => {
     expect(runnerFleetProps(k3s).jobResources).toEqual(DEFAULT_JOB_RESOURCES);
-    expect(runnerFleetProps(cluster)).toMatchObject({ chartVersion: "0.86.0", concurrent: 10, privileged: false, jobResources: { cpu: "500m", memory: "1Gi", memoryLimit: "4Gi" } });
+    expect(runnerFleetProps(cluster)).toMatchObject({
+      chartVersion: "0.86.0",
+      concurrent: 10,
+      privileged: false,
+      jobResources: { cpu: "500m", memory: "1Gi", memoryLimit: "4Gi" },
+    });
   });
 
   it("observability only with the Prometheus operator; the backup CronJobs watched", () => {
-    expect(observabilityProps(k3s, handle("gitlab"))).toMatchObject({ runnerNamespace: "gitlab-runner", backupMaxAgeHours: 26, backupCronJobs: ["gitlab-toolbox-backup", "gitlab-secrets-export"], registry: true });
-    expect(observabilityProps(variant("k3s-homelab", (c) => (c.observability.prometheusOperator = false)), handle("gitlab"))).toBeUndefined();
+    expect(observabilityProps(k3s, handle("gitlab"))).toMatchObject({
+      runnerNamespace: "gitlab-runner",
+      backupMaxAgeHours: 26,
+      backupCronJobs: ["gitlab-toolbox-backup", "gitlab-secrets-export"],
+      registry: true,
+    });
+    expect(
+      observabilityProps(
+        variant("k3s-homelab", (c) => (c.observability.prometheusOperator = false)),
+        handle("gitlab"),
+      ),
+    ).toBeUndefined();
   });
 
   it("Argo CD when enabled: GitLab as the OIDC issuer by default, the bundled controller's class when bundled", () => {

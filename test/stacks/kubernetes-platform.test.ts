@@ -37,7 +37,10 @@ describe.each([
       const rules = rulesForChart(release.chart, release.version);
       if (!rules && CHARTS_WITHOUT_KEY_LIST[release.chart]) continue;
       expect(rules, release.chart).toBeDefined();
-      expect(checkValuesKeys(values(release), rules!.rules).map((f) => f.message), release.chart).toEqual([]);
+      expect(
+        checkValuesKeys(values(release), rules!.rules).map((f) => f.message),
+        release.chart,
+      ).toEqual([]);
     }
   });
 
@@ -88,7 +91,10 @@ describe.each([
   it("the runner chart (second stack) reads its token from a Secret made from the gitlab_user_runner's token, and rolls when the runner is replaced", () => {
     const runner = releases(content)["gitlab-runner"];
     const [userRunner] = Object.keys(content.resource.gitlab_user_runner ?? {});
-    expect(secrets(content)["gitlab-runner-token"].data).toEqual({ "runner-token": `\${gitlab_user_runner.${userRunner}.token}`, "runner-registration-token": "" });
+    expect(secrets(content)["gitlab-runner-token"].data).toEqual({
+      "runner-token": `\${gitlab_user_runner.${userRunner}.token}`,
+      "runner-registration-token": "",
+    });
     expect(runner.depends_on).toEqual([expect.stringMatching(/^kubernetes_secret_v1\.runner-release_token/)]);
     expect(runner.set).toEqual([{ name: "podAnnotations.gitlab-platform/runner-id", value: `\${gitlab_user_runner.${userRunner}.id}` }]);
     // The first stack keeps the namespace only: no runner token, no variable for one.
@@ -98,7 +104,7 @@ describe.each([
   });
 });
 
-describe("k3s-homelab (seed 003)", () => {
+describe("k3s-homelab (the reference k3s host)", () => {
   const gitlab = values(releases(k3s).gitlab);
 
   it("runs the low-memory profile with the bundled PostgreSQL and Redis", () => {
@@ -116,7 +122,11 @@ describe("k3s-homelab (seed 003)", () => {
     const manifests = resources(k3s, "kubernetes_manifest");
     const apps = manifests.filter((m) => m.manifest.kind === "Application");
     expect(apps).toHaveLength(1);
-    expect(apps[0].manifest.spec.source).toEqual({ repoURL: "https://gitlab-k3s.example.com/platform/gitops.git", path: "apps/k3s-homelab", targetRevision: "main" });
+    expect(apps[0].manifest.spec.source).toEqual({
+      repoURL: "https://gitlab-k3s.example.com/platform/gitops.git",
+      path: "apps/k3s-homelab",
+      targetRevision: "main",
+    });
     expect(apps[0].depends_on).toEqual([expect.stringMatching(/^helm_release\.argocd_chart/)]);
     expect(secrets(k3s)["argocd-oidc"].metadata.labels["app.kubernetes.io/part-of"]).toBe("argocd");
   });
@@ -138,13 +148,21 @@ describe("cluster (production shape)", () => {
 
   it("uses external PostgreSQL and Redis through existing Secrets, S3 through IRSA, several replicas", () => {
     expect(gitlab.postgresql).toEqual({ install: false });
-    expect(gitlab.global.psql).toMatchObject({ host: "cluster-db.abcdefghijkl.eu-west-3.rds.amazonaws.com", password: { secret: "gitlab-postgresql", key: "password" } });
+    expect(gitlab.global.psql).toMatchObject({
+      host: "cluster-db.abcdefghijkl.eu-west-3.rds.amazonaws.com",
+      password: { secret: "gitlab-postgresql", key: "password" },
+    });
     expect(gitlab.global.redis).toMatchObject({ scheme: "rediss", auth: { enabled: true, secret: "gitlab-redis", key: "password" } });
     expect(gitlab.global.serviceAccount.annotations["eks.amazonaws.com/role-arn"]).toBe("arn:aws:iam::222222222222:role/cluster-gitlab");
     expect(gitlab.gitlab.webservice).toMatchObject({ minReplicas: 3, maxReplicas: 6, workerProcesses: 4 });
     expect(gitlab.gitlab.sidekiq).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
     // Existing Secrets are named, not written: no Secret for them here.
-    expect(Object.keys(secrets(cluster)).sort()).toEqual(["cluster-letsencrypt-cloudflare-token", "gitlab-object-storage", "gitlab-oidc-provider", "gitlab-registry-storage"]);
+    expect(Object.keys(secrets(cluster)).sort()).toEqual([
+      "cluster-letsencrypt-cloudflare-token",
+      "gitlab-object-storage",
+      "gitlab-oidc-provider",
+      "gitlab-registry-storage",
+    ]);
     expect(secrets(cluster)["gitlab-object-storage"].data.connection).toContain('"use_iam_profile" = true');
   });
 
@@ -169,11 +187,25 @@ describe("runner registration", () => {
     const app = Testing.app();
     const stack = new TerraformStack(app, "day2");
     const userRunner = new TerraformResource(stack, "user-runner", { terraformResourceType: "gitlab_user_runner" });
-    const props = { gitlabUrl: "https://gitlab.example.com", chartVersion: "0.86.0", concurrent: 1, jobImage: "alpine:3.20", privileged: false, jobResources: { cpu: "100m", memory: "256Mi" } };
-    new KubernetesRunners(stack, "day2-runners", { ...props, namespace: { name: "day2-runner" }, token: userRunner.getStringAttribute("token"), tokenVersion: userRunner.getStringAttribute("id") });
+    const props = {
+      gitlabUrl: "https://gitlab.example.com",
+      chartVersion: "0.86.0",
+      concurrent: 1,
+      jobImage: "alpine:3.20",
+      privileged: false,
+      jobResources: { cpu: "100m", memory: "256Mi" },
+    };
+    new KubernetesRunners(stack, "day2-runners", {
+      ...props,
+      namespace: { name: "day2-runner" },
+      token: userRunner.getStringAttribute("token"),
+      tokenVersion: userRunner.getStringAttribute("id"),
+    });
     const synthesized = JSON.parse(Testing.synth(stack));
     const token = Object.values(synthesized.resource.kubernetes_secret_v1).find((s: any) => s.metadata.namespace === "day2-runner") as any;
     expect(token.data["runner-token"]).toBe("${gitlab_user_runner.user-runner.token}");
-    expect(() => new KubernetesRunners(stack, "literal", { ...props, namespace: { name: "x" }, token: "glrt-AbCdEfGhIjKlMnOpQrSt", tokenVersion: "1" })).toThrow(/must be a Terraform reference/);
+    expect(
+      () => new KubernetesRunners(stack, "literal", { ...props, namespace: { name: "x" }, token: "glrt-AbCdEfGhIjKlMnOpQrSt", tokenVersion: "1" }),
+    ).toThrow(/must be a Terraform reference/);
   });
 });

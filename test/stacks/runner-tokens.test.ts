@@ -6,7 +6,17 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { RUNNER_TOKEN_FILE } from "../../constructs/runner-fleet/docker";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
-import { exampleEnvironments, exampleStack, exampleYaml, resources, stackNamesOf, synthEnvironmentStacks, userDataText, validEnvironment, type SynthesizedStack } from "../helpers";
+import {
+  exampleEnvironments,
+  exampleStack,
+  exampleYaml,
+  resources,
+  stackNamesOf,
+  synthEnvironmentStacks,
+  userDataText,
+  validEnvironment,
+  type SynthesizedStack,
+} from "../helpers";
 
 /** The one gitlab_user_runner of a role in a second stack: its address and config. */
 function userRunner(content: SynthesizedStack, role: string): { address: string; config: any } {
@@ -36,7 +46,9 @@ describe("aws: gitlab_user_runner → secret version → the secret the first st
     const [secretAddress] = Object.entries(first.resource.aws_secretsmanager_secret ?? {}).find(([, s]: [string, any]) => s.name === secretName)!;
     expect(first.resource.aws_secretsmanager_secret_version).toBeUndefined();
     const readers = resources(first, "aws_iam_role_policy").filter((p) =>
-      JSON.parse(p.policy).Statement.some((s: any) => s.Action.includes("secretsmanager:GetSecretValue") && s.Resource.includes(`\${aws_secretsmanager_secret.${secretAddress}.arn}`)),
+      JSON.parse(p.policy).Statement.some(
+        (s: any) => s.Action.includes("secretsmanager:GetSecretValue") && s.Resource.includes(`\${aws_secretsmanager_secret.${secretAddress}.arn}`),
+      ),
     );
     expect(readers.map((p) => p.name)).toEqual([reader]);
     // The instance that registers: it names the secret, waits for its first version, and syncs new ones.
@@ -71,7 +83,11 @@ describe("docker: gitlab_user_runner → an uploaded root-only file → the entr
     expect(runner.config).toMatchObject({ runner_type: "instance_type", tag_list: tags, access_level: accessLevel, untagged: false, locked: false });
     expect(runner.config.description).toMatch(new RegExp(`^homelab: ${role} runner`));
     const container = resources(content, "docker_container").find((c) => c.name === containerName);
-    expect(container.upload.find((u: any) => u.file === RUNNER_TOKEN_FILE)).toEqual({ file: RUNNER_TOKEN_FILE, content: tokenOf(runner.address), permissions: "0600" });
+    expect(container.upload.find((u: any) => u.file === RUNNER_TOKEN_FILE)).toEqual({
+      file: RUNNER_TOKEN_FILE,
+      content: tokenOf(runner.address),
+      permissions: "0600",
+    });
     expect(container.env).toEqual([`RUNNER_TOKEN_FILE=${RUNNER_TOKEN_FILE}`]);
     const template = unescapeTemplate(container.upload.find((u: any) => u.file === "/etc/gitlab-runner/config.toml.template").content);
     expect((parseToml(template) as any).runners[0].token).toBe("@@RUNNER_TOKEN@@");

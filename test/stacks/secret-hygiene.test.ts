@@ -69,7 +69,12 @@ function dockerWithEverySecret(): Config {
 function dockerWithMailLogin(): Config {
   const c = deepClone(exampleYaml("homelab"));
   c.observability.alertReceiver = {
-    email: { to: "ops@example.com", from: "alertmanager@example.com", smarthost: "smtp.example.com:587", auth: { username: "alertmanager@example.com", password: hostFile("hygiene_alert_smtp_password") } },
+    email: {
+      to: "ops@example.com",
+      from: "alertmanager@example.com",
+      smarthost: "smtp.example.com:587",
+      auth: { username: "alertmanager@example.com", password: hostFile("hygiene_alert_smtp_password") },
+    },
   };
   return c;
 }
@@ -132,7 +137,8 @@ function secretRefs(value: unknown, path: string[] = []): SecretRef[] {
   if (typeof o.terraformVariable === "string") return [{ path: path.join("."), terraformVariable: o.terraformVariable }];
   if (typeof o.secretsManagerArn === "string") return [{ path: path.join("."), secretsManagerArn: o.secretsManagerArn }];
   if (typeof o.hostFile === "string") return [{ path: path.join("."), hostFile: o.hostFile }];
-  if (o.kubernetesSecret && typeof o.kubernetesSecret === "object") return [{ path: path.join("."), kubernetesSecret: o.kubernetesSecret as SecretRef["kubernetesSecret"] }];
+  if (o.kubernetesSecret && typeof o.kubernetesSecret === "object")
+    return [{ path: path.join("."), kubernetesSecret: o.kubernetesSecret as SecretRef["kubernetesSecret"] }];
   return Object.entries(o).flatMap(([k, v]) => secretRefs(v, [...path, k]));
 }
 
@@ -200,7 +206,9 @@ beforeAll(async () => {
   stacks = Object.fromEntries(
     Object.keys(configs).map((name) => [name, JSON.parse(readFileSync(join(scratch.outdir, "stacks", name, "cdk.tf.json"), "utf8"))]),
   );
-  contentStacks = Object.fromEntries(CONTENT_STACKS.map((name) => [name, JSON.parse(readFileSync(join(scratch.outdir, "stacks", name, "cdk.tf.json"), "utf8"))]));
+  contentStacks = Object.fromEntries(
+    CONTENT_STACKS.map((name) => [name, JSON.parse(readFileSync(join(scratch.outdir, "stacks", name, "cdk.tf.json"), "utf8"))]),
+  );
 }, 120_000);
 
 afterAll(() => {
@@ -209,17 +217,21 @@ afterAll(() => {
 
 describe("secret hygiene of cdktf.out", () => {
   it("the extra environments reference every kind of secret the schema supports", () => {
-    const covered = (config: Config) => secretRefs(config).map((r) => r.path).sort();
+    const covered = (config: Config) =>
+      secretRefs(config)
+        .map((r) => r.path)
+        .sort();
     expect(schemaSecretPaths(awsEnvironmentSchema)).toEqual(covered(EXTRA["hygiene-aws"]!));
     const dockerCovered = [...new Set([...covered(EXTRA["hygiene-docker"]!), ...covered(EXTRA["hygiene-docker-mail"]!)])].sort();
     expect(schemaSecretPaths(dockerEnvironmentSchema)).toEqual(dockerCovered);
     expect(schemaSecretPaths(kubernetesEnvironmentSchema)).toEqual(covered(EXTRA["hygiene-kubernetes"]!));
     // The production example names existing Secrets instead, for every field that may.
-    expect(secretRefs(configs.cluster).filter((r) => r.kubernetesSecret).map((r) => r.path).sort()).toEqual([
-      "gitlab.externalDatabase.password",
-      "gitlab.externalRedis.password",
-      "gitlab.smtp.password",
-    ]);
+    expect(
+      secretRefs(configs.cluster)
+        .filter((r) => r.kubernetesSecret)
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual(["gitlab.externalDatabase.password", "gitlab.externalRedis.password", "gitlab.smtp.password"]);
   });
 
   it("synthesizes every example and every extra environment", () => {
@@ -237,96 +249,88 @@ describe("secret hygiene of cdktf.out", () => {
     expect(findings, formatFindings(findings)).toEqual([]);
   });
 
-  it.each(STACKS)(
-    "%s: the variables are exactly the config's Terraform-variable secrets, all sensitive",
-    (name) => {
-      const variables = (stacks[name].variable ?? {}) as Record<string, any>;
-      const refs = secretRefs(configs[name]).flatMap((r) => (r.terraformVariable ? [r.terraformVariable] : []));
-      expect(Object.keys(variables).sort()).toEqual([...new Set(refs)].sort());
-      for (const [v, block] of Object.entries(variables)) {
-        expect(block.sensitive, `variable ${v} must be sensitive`).toBe(true);
-        expect(block.default, `variable ${v} must not carry a default value`).toBeUndefined();
-      }
-    },
-  );
+  it.each(STACKS)("%s: the variables are exactly the config's Terraform-variable secrets, all sensitive", (name) => {
+    const variables = (stacks[name].variable ?? {}) as Record<string, any>;
+    const refs = secretRefs(configs[name]).flatMap((r) => (r.terraformVariable ? [r.terraformVariable] : []));
+    expect(Object.keys(variables).sort()).toEqual([...new Set(refs)].sort());
+    for (const [v, block] of Object.entries(variables)) {
+      expect(block.sensitive, `variable ${v} must be sensitive`).toBe(true);
+      expect(block.default, `variable ${v} must not carry a default value`).toBeUndefined();
+    }
+  });
 
-  it.each(STACKS)(
-    "%s: no output exposes a secret unless it is sensitive",
-    (name) => {
-      const exposes = /\bvar\.|\.(?:env|upload|user_data|user_data_base64|secret_string|password|token)\b/;
-      for (const [output, block] of Object.entries((stacks[name].output ?? {}) as Record<string, any>)) {
-        if (exposes.test(JSON.stringify(block.value))) expect(block.sensitive, `output ${output}: ${JSON.stringify(block.value)}`).toBe(true);
-      }
-    },
-  );
+  it.each(STACKS)("%s: no output exposes a secret unless it is sensitive", (name) => {
+    const exposes = /\bvar\.|\.(?:env|upload|user_data|user_data_base64|secret_string|password|token)\b/;
+    for (const [output, block] of Object.entries((stacks[name].output ?? {}) as Record<string, any>)) {
+      if (exposes.test(JSON.stringify(block.value))) expect(block.sensitive, `output ${output}: ${JSON.stringify(block.value)}`).toBe(true);
+    }
+  });
 
-  it.each(STACKS)(
-    "%s: a Terraform-variable secret appears only as a live ${var.<name>} reference, and is used",
-    (name) => {
-      const { variable: _variables, ...rest } = stacks[name];
-      const strings = stringsOf(rest);
-      for (const ref of secretRefs(configs[name])) {
-        if (!ref.terraformVariable) continue;
-        const misuse = strings.filter((s) => nonReferenceUses(s.text, ref.terraformVariable!).length > 0);
-        expect(misuse.map((s) => `${s.path}: ${s.text.slice(0, 200)}`), `${ref.path} (${ref.terraformVariable})`).toEqual([]);
-        const uses = strings.filter((s) => s.text.includes(`var.${ref.terraformVariable}`));
-        expect(uses.length, `${ref.path}: var.${ref.terraformVariable} is never used`).toBeGreaterThan(0);
-      }
-    },
-  );
+  it.each(STACKS)("%s: a Terraform-variable secret appears only as a live ${var.<name>} reference, and is used", (name) => {
+    const { variable: _variables, ...rest } = stacks[name];
+    const strings = stringsOf(rest);
+    for (const ref of secretRefs(configs[name])) {
+      if (!ref.terraformVariable) continue;
+      const misuse = strings.filter((s) => nonReferenceUses(s.text, ref.terraformVariable!).length > 0);
+      expect(
+        misuse.map((s) => `${s.path}: ${s.text.slice(0, 200)}`),
+        `${ref.path} (${ref.terraformVariable})`,
+      ).toEqual([]);
+      const uses = strings.filter((s) => s.text.includes(`var.${ref.terraformVariable}`));
+      expect(uses.length, `${ref.path}: var.${ref.terraformVariable} is never used`).toBeGreaterThan(0);
+    }
+  });
 
-  it.each(STACKS)(
-    "%s: a host secret file appears only as read-only bind mounts of <dataRoot>/secrets/<file>, and is used",
-    (name) => {
-      const containers = Object.values((stacks[name].resource?.docker_container ?? {}) as Record<string, any>);
-      const text = JSON.stringify(stacks[name].resource);
-      const listed = (stacks[name].output?.host_secret_files?.value ?? []) as string[];
-      for (const ref of secretRefs(configs[name])) {
-        if (!ref.hostFile) continue;
-        expect(listed, `${ref.path}: not in the host_secret_files output`).toContain(`/srv/gitlab/secrets/${ref.hostFile}`);
-        const source = `/srv/gitlab/secrets/${ref.hostFile}`;
-        const mounts = containers.flatMap((c) => (c.mounts ?? []).filter((m: any) => m.source === source));
-        expect(mounts.length, `${ref.path}: ${source} is never mounted`).toBeGreaterThan(0);
-        for (const m of mounts) expect(m, ref.path).toEqual({ type: "bind", source, target: `/run/secrets/${ref.hostFile}`, read_only: true });
-        // Mentioned only as that mount and where the program is told to read it.
-        expect(text.split(source).length - 1, `${ref.path}: ${source} outside its mounts`).toBe(mounts.length);
-      }
-    },
-  );
+  it.each(STACKS)("%s: a host secret file appears only as read-only bind mounts of <dataRoot>/secrets/<file>, and is used", (name) => {
+    const containers = Object.values((stacks[name].resource?.docker_container ?? {}) as Record<string, any>);
+    const text = JSON.stringify(stacks[name].resource);
+    const listed = (stacks[name].output?.host_secret_files?.value ?? []) as string[];
+    for (const ref of secretRefs(configs[name])) {
+      if (!ref.hostFile) continue;
+      expect(listed, `${ref.path}: not in the host_secret_files output`).toContain(`/srv/gitlab/secrets/${ref.hostFile}`);
+      const source = `/srv/gitlab/secrets/${ref.hostFile}`;
+      const mounts = containers.flatMap((c) => (c.mounts ?? []).filter((m: any) => m.source === source));
+      expect(mounts.length, `${ref.path}: ${source} is never mounted`).toBeGreaterThan(0);
+      for (const m of mounts) expect(m, ref.path).toEqual({ type: "bind", source, target: `/run/secrets/${ref.hostFile}`, read_only: true });
+      // Mentioned only as that mount and where the program is told to read it.
+      expect(text.split(source).length - 1, `${ref.path}: ${source} outside its mounts`).toBe(mounts.length);
+    }
+  });
 
-  it.each(STACKS)(
-    "%s: an existing Kubernetes Secret is only named where a chart reads it, and never written",
-    (name) => {
-      const written = Object.values((stacks[name].resource?.kubernetes_secret_v1 ?? {}) as Record<string, any>).map((s) => s.metadata.name);
-      const values = Object.values((stacks[name].resource?.helm_release ?? {}) as Record<string, any>).map((r) => r.values.join("\n")).join("\n");
-      for (const ref of secretRefs(configs[name])) {
-        if (!ref.kubernetesSecret) continue;
-        expect(written, `${ref.path}: ${ref.kubernetesSecret.name} must not be created here`).not.toContain(ref.kubernetesSecret.name);
-        expect(values, `${ref.path} is not named in the chart's values`).toMatch(new RegExp(`secret: ${ref.kubernetesSecret.name}\\n\\s*key: ${ref.kubernetesSecret.key}\\n`));
-      }
-    },
-  );
+  it.each(STACKS)("%s: an existing Kubernetes Secret is only named where a chart reads it, and never written", (name) => {
+    const written = Object.values((stacks[name].resource?.kubernetes_secret_v1 ?? {}) as Record<string, any>).map((s) => s.metadata.name);
+    const values = Object.values((stacks[name].resource?.helm_release ?? {}) as Record<string, any>)
+      .map((r) => r.values.join("\n"))
+      .join("\n");
+    for (const ref of secretRefs(configs[name])) {
+      if (!ref.kubernetesSecret) continue;
+      expect(written, `${ref.path}: ${ref.kubernetesSecret.name} must not be created here`).not.toContain(ref.kubernetesSecret.name);
+      expect(values, `${ref.path} is not named in the chart's values`).toMatch(
+        new RegExp(`secret: ${ref.kubernetesSecret.name}\\n\\s*key: ${ref.kubernetesSecret.key}\\n`),
+      );
+    }
+  });
 
-  it.each(STACKS)(
-    "%s: a Secrets Manager secret appears only as its exact ARN, and no secret value is read into Terraform",
-    (name) => {
-      const text = JSON.stringify(stacks[name]);
-      const declared = new Set(secretRefs(configs[name]).flatMap((r) => (r.secretsManagerArn ? [r.secretsManagerArn] : [])));
-      const mentioned = [...text.matchAll(SECRET_MANAGER_ARN)].map((m) => m[0]);
-      for (const a of mentioned) expect(declared.has(a), `ARN in the stack that the config does not reference exactly: ${a}`).toBe(true);
-      if (configs[name]!.platform === "aws") {
-        // GitLab's own secrets reach the instance by ARN (fetched at boot), never through Terraform.
-        for (const path of ["gitlab.smtp.password", "gitlab.sso.clientSecret", "gitlab.externalDatabase.password", "tls.certificate", "tls.privateKey"]) {
-          const ref = secretRefs(configs[name]).find((r) => r.path === path);
-          if (ref) expect(mentioned, `${path} is not fetched by ARN`).toContain(ref.secretsManagerArn);
-        }
+  it.each(STACKS)("%s: a Secrets Manager secret appears only as its exact ARN, and no secret value is read into Terraform", (name) => {
+    const text = JSON.stringify(stacks[name]);
+    const declared = new Set(secretRefs(configs[name]).flatMap((r) => (r.secretsManagerArn ? [r.secretsManagerArn] : [])));
+    const mentioned = [...text.matchAll(SECRET_MANAGER_ARN)].map((m) => m[0]);
+    for (const a of mentioned) expect(declared.has(a), `ARN in the stack that the config does not reference exactly: ${a}`).toBe(true);
+    if (configs[name]!.platform === "aws") {
+      // GitLab's own secrets reach the instance by ARN (fetched at boot), never through Terraform.
+      for (const path of ["gitlab.smtp.password", "gitlab.sso.clientSecret", "gitlab.externalDatabase.password", "tls.certificate", "tls.privateKey"]) {
+        const ref = secretRefs(configs[name]).find((r) => r.path === path);
+        if (ref) expect(mentioned, `${path} is not fetched by ARN`).toContain(ref.secretsManagerArn);
       }
-      for (const kind of ["resource", "data"] as const) {
-        const types = Object.keys(stacks[name][kind] ?? {});
-        expect(types.filter((t) => /secretsmanager_secret_version|ssm_parameter/.test(t)), `${kind} reading a secret value into state`).toEqual([]);
-      }
-    },
-  );
+    }
+    for (const kind of ["resource", "data"] as const) {
+      const types = Object.keys(stacks[name][kind] ?? {});
+      expect(
+        types.filter((t) => /secretsmanager_secret_version|ssm_parameter/.test(t)),
+        `${kind} reading a secret value into state`,
+      ).toEqual([]);
+    }
+  });
 });
 
 describe("secret hygiene of the second stacks (<env>-gitlab)", () => {
@@ -346,8 +350,13 @@ describe("secret hygiene of the second stacks (<env>-gitlab)", () => {
     const runners = Object.keys(stack.resource?.gitlab_user_runner ?? {}).map((r) => `\${gitlab_user_runner.${r}.token}`);
     const uses = stringsOf(stack.resource ?? {}).filter((s) => s.text.includes(".token}"));
     for (const use of uses) {
-      expect(runners.some((r) => use.text === r), `${use.path}: a token reference must be the whole value`).toBe(true);
-      expect(use.path, use.path).toMatch(/^\$\.(?:aws_secretsmanager_secret_version\.[^.]+\.secret_string|docker_container\.[^.]+\.upload\[\d+\]\.content|kubernetes_secret_v1\.[^.]+\.data\.runner-token)$/);
+      expect(
+        runners.some((r) => use.text === r),
+        `${use.path}: a token reference must be the whole value`,
+      ).toBe(true);
+      expect(use.path, use.path).toMatch(
+        /^\$\.(?:aws_secretsmanager_secret_version\.[^.]+\.secret_string|docker_container\.[^.]+\.upload\[\d+\]\.content|kubernetes_secret_v1\.[^.]+\.data\.runner-token)$/,
+      );
     }
     // Every runner's token goes somewhere: one place each.
     expect(uses.map((u) => u.text).sort()).toEqual([...runners].sort());
@@ -379,7 +388,10 @@ describe("the secret scanner can fail", () => {
     writeFileSync(join(planted, "stacks", "staging", "cdk.tf.json"), JSON.stringify(stack, null, 2));
     const findings = scanTree(planted);
     expect(findings.map((f) => `${f.where.split(" ")[0]} ${f.kind}`).sort()).toEqual(
-      expect.arrayContaining([`${join("stacks", "homelab", "notes.txt")} GitLab token`, `${join("stacks", "staging", "cdk.tf.json")} literal secret assignment`]),
+      expect.arrayContaining([
+        `${join("stacks", "homelab", "notes.txt")} GitLab token`,
+        `${join("stacks", "staging", "cdk.tf.json")} literal secret assignment`,
+      ]),
     );
     // A finding does not repeat the secret whole in test logs.
     expect(formatFindings(findings)).not.toContain("glpat-0123456789abcdefghij");
@@ -411,7 +423,10 @@ describe("the secret scanner can fail", () => {
       expect(scanTree(dir)).toEqual([]);
       const stack = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8"));
       const release = Object.values(stack.resource.helm_release).find((r: any) => r.chart === "gitlab") as { values: string[] };
-      release.values[0] = release.values[0]!.replace("    password:\n      secret: gitlab-smtp-password\n      key: password\n", "    password: hunter2-but-longer\n");
+      release.values[0] = release.values[0]!.replace(
+        "    password:\n      secret: gitlab-smtp-password\n      key: password\n",
+        "    password: hunter2-but-longer\n",
+      );
       expect(release.values[0]).toContain("hunter2-but-longer");
       writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(stack, null, 2));
       expect(scanTree(dir).map((f) => f.kind)).toContain("literal secret in YAML");

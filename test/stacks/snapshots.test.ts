@@ -60,7 +60,9 @@ describe("synthesized example environments", () => {
     const decoded = decodeUserData(instance.user_data_base64, true);
     if (!("text" in decoded)) throw new Error("staging's user data is not readable offline");
     expect(decoded.text.startsWith("#cloud-config")).toBe(true);
-    expect(reviewable(instance.user_data_base64, "user_data_base64")).toEqual({ "user data (decoded)": { sha256: sha256(decoded.text), lines: decoded.text.split("\n").length } });
+    expect(reviewable(instance.user_data_base64, "user_data_base64")).toEqual({
+      "user data (decoded)": { sha256: sha256(decoded.text), lines: decoded.text.split("\n").length },
+    });
 
     const homelab = exampleStack("homelab");
     const uploads = Object.values(homelab.resource.docker_container!).flatMap((c) => (c.upload ?? []) as { content: string }[]);

@@ -96,6 +96,9 @@ describe("the addresses of resources that hold data", () => {
         .filter(([, r]) => r.lifecycle?.prevent_destroy === true)
         .map(([id]) => `${type}.${id}`),
     );
-    expect(protectedOnes.filter((a) => !(a in pinned)), "protected against destroy, so it holds data: add it to PINNED").toEqual([]);
+    expect(
+      protectedOnes.filter((a) => !(a in pinned)),
+      "protected against destroy, so it holds data: add it to PINNED",
+    ).toEqual([]);
   });
 });

@@ -65,11 +65,21 @@ function createStandIn(engine: DockerEngine, name: string, c: { stop_signal?: st
   const out = join(engine.scratch, name);
   mkdirSync(out, { mode: 0o777 });
   return engine.dockerOk([
-    "run", "-d", "--network", "none", "--name", name,
-    "--stop-signal", `SIG${signal}`,
+    "run",
+    "-d",
+    "--network",
+    "none",
+    "--name",
+    name,
+    "--stop-signal",
+    `SIG${signal}`,
     ...(c.stop_timeout ? ["--stop-timeout", String(c.stop_timeout)] : []),
-    "-v", `${out}:/out`,
-    BUSYBOX_IMAGE, "sh", "-c", script,
+    "-v",
+    `${out}:/out`,
+    BUSYBOX_IMAGE,
+    "sh",
+    "-c",
+    script,
   ]);
 }
 
@@ -95,14 +105,12 @@ function outcome(engine: DockerEngine, name: string) {
 
 describeWithDockerEngine("stop grace against a real Docker engine", (engine) => {
   it("a container stopped as the provider's delete stops it gets its stop signal and time to finish", async () => {
-    // Each stand-in needs 2 s (less than any grace) to flush; all stopped at once.
+    // Each stand-in needs 1 s (less than any grace) to flush; all stopped at once.
     const names = containers.map((c) => `grace-${c.name}`);
-    for (const [i, c] of containers.entries()) createStandIn(engine(), names[i] as string, c, 2);
+    for (const [i, c] of containers.entries()) createStandIn(engine(), names[i] as string, c, 1);
     for (const name of names) await waitFor(engine(), name, "started");
-    // The CLI stops the containers of one call in parallel: one call per timeout.
-    const byTimeout = new Map<number, string[]>();
-    for (const [i, c] of containers.entries()) byTimeout.set(providerDeleteTimeout(c), [...(byTimeout.get(providerDeleteTimeout(c)) ?? []), names[i] as string]);
-    for (const [timeout, group] of byTimeout) engine().dockerOk(["stop", "-t", String(timeout), ...group]);
+    // Terraform deletes the containers in parallel, each with its own timeout.
+    await Promise.all(containers.map((c, i) => engine().dockerOkAsync(["stop", "-t", String(providerDeleteTimeout(c)), names[i] as string])));
     for (const [i, c] of containers.entries()) {
       expect(outcome(engine(), names[i] as string), c.name).toEqual({ exitCode: 0, signal: stopSignal(c), clean: true });
     }
@@ -110,7 +118,7 @@ describeWithDockerEngine("stop grace against a real Docker engine", (engine) => 
 
   it("without destroy_grace_seconds the same container is killed before it can finish (the provider passes 0)", async () => {
     const name = "grace-unset";
-    createStandIn(engine(), name, { stop_timeout: 120 }, 2);
+    createStandIn(engine(), name, { stop_timeout: 120 }, 1);
     await waitFor(engine(), name, "started");
     engine().dockerOk(["stop", "-t", String(providerDeleteTimeout({})), name]);
     const o = outcome(engine(), name);

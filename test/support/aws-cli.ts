@@ -2,7 +2,7 @@
 // script tests, warm (test/support/warm-aws-cli.ts). Always by full path: another `aws` (a
 // pyenv shim, a v1 CLI) may come first on PATH. Outside CI a machine without it skips those tests with a message; with CI=true a
 // missing CLI is a failure, like any missing validator.
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,6 +53,24 @@ export interface ScriptRun {
   readonly status: number | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** stdout and stderr interleaved as they arrived: what a console (or cloud-init's log) shows. */
+  readonly output: string;
+}
+
+/** Collects a child's stdout and stderr as text, each apart and both interleaved. */
+function collectOutput(child: ChildProcess): () => Omit<ScriptRun, "status"> {
+  let stdout = "";
+  let stderr = "";
+  let output = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+    output += d;
+  });
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+    output += d;
+  });
+  return () => ({ stdout, stderr, output });
 }
 
 /**
@@ -62,11 +80,46 @@ export interface ScriptRun {
 export function runScript(script: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [script, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const collected = collectOutput(child);
     child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
+    child.on("close", (status) => resolve({ status, ...collected() }));
   });
+}
+
+/** A host script left running by startScript(). */
+export interface RunningScript {
+  /** stdout and stderr so far, interleaved. */
+  output(): string;
+  alive(): boolean;
+  /** Its exit status, once it exits. */
+  readonly exited: Promise<number | null>;
+  /** SIGTERM to its whole process group (bash and its sleep/curl children), then its exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts a host script with bash in a process group of its own, for a daemon or a script a test signals. */
+export function startScript(script: string, args: readonly string[], env: Readonly<Record<string, string>>): RunningScript {
+  const child = spawn("bash", [script, ...args], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const collected = collectOutput(child);
+  let done = false;
+  const exited = new Promise<number | null>((resolve) => {
+    child.on("exit", (code) => {
+      done = true;
+      resolve(code);
+    });
+  });
+  return {
+    output: () => collected().output,
+    alive: () => !done,
+    exited,
+    stop: async () => {
+      if (done) return;
+      try {
+        process.kill(-child.pid!, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      await exited;
+    },
+  };
 }

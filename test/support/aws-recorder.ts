@@ -207,7 +207,10 @@ export class AwsRecorder {
       this.describes.set(name, call);
       const instances = this.groupInstances(name, call);
       if (!instances) return [];
-      const items = instances.map((i) => `<member><InstanceId>${xmlText(i.instanceId)}</InstanceId><LifecycleState>${xmlText(i.lifecycleState)}</LifecycleState><HealthStatus>Healthy</HealthStatus></member>`);
+      const items = instances.map(
+        (i) =>
+          `<member><InstanceId>${xmlText(i.instanceId)}</InstanceId><LifecycleState>${xmlText(i.lifecycleState)}</LifecycleState><HealthStatus>Healthy</HealthStatus></member>`,
+      );
       return [`<member><AutoScalingGroupName>${xmlText(name)}</AutoScalingGroupName><Instances>${items.join("")}</Instances></member>`];
     });
     return `<AutoScalingGroups>${members.join("")}</AutoScalingGroups>`;
@@ -216,7 +219,8 @@ export class AwsRecorder {
   private ec2Result(r: AwsRequest): string {
     if (r.action !== "DescribeImages") return "";
     const items = this.images.map(
-      (i) => `<item><imageId>${xmlText(i.imageId)}</imageId><name>${xmlText(i.name)}</name><creationDate>${xmlText(i.creationDate)}</creationDate><architecture>x86_64</architecture><imageState>available</imageState></item>`,
+      (i) =>
+        `<item><imageId>${xmlText(i.imageId)}</imageId><name>${xmlText(i.name)}</name><creationDate>${xmlText(i.creationDate)}</creationDate><architecture>x86_64</architecture><imageState>available</imageState></item>`,
     );
     return `<imagesSet>${items.join("")}</imagesSet>`;
   }
@@ -234,14 +238,18 @@ export class AwsRecorder {
   private sendError(res: ServerResponse, r: AwsRequest, e: AwsError): void {
     const status = e.status ?? 400;
     if (typeof r.headers["x-amz-target"] === "string") {
-      res.writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-errortype": e.code }).end(JSON.stringify({ __type: e.code, message: e.message }));
+      res
+        .writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-errortype": e.code })
+        .end(JSON.stringify({ __type: e.code, message: e.message }));
       return;
     }
     const xml =
       r.service === "s3" || r.service === "ec2"
         ? `<Response><Errors><Error><Code>${e.code}</Code><Message>${xmlText(e.message)}</Message></Error></Errors><RequestID>${randomUUID()}</RequestID></Response>`
         : `<ErrorResponse><Error><Type>Sender</Type><Code>${e.code}</Code><Message>${xmlText(e.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
-    res.writeHead(status, { "content-type": "text/xml" }).end(r.service === "s3" ? `<Error><Code>${e.code}</Code><Message>${xmlText(e.message)}</Message></Error>` : xml);
+    res
+      .writeHead(status, { "content-type": "text/xml" })
+      .end(r.service === "s3" ? `<Error><Code>${e.code}</Code><Message>${xmlText(e.message)}</Message></Error>` : xml);
   }
 }
 

@@ -14,7 +14,13 @@ export interface Run {
 export function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: SpawnSyncOptions = {}): Run {
   const merged: NodeJS.ProcessEnv = { ...process.env, ...env };
   if (!("GITLAB_ENVIRONMENTS" in env)) delete merged.GITLAB_ENVIRONMENTS;
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, "cli", "run.cjs"), ...args], { cwd: REPO_ROOT, env: merged, encoding: "utf8", timeout: 120_000, ...options });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, "cli", "run.cjs"), ...args], {
+    cwd: REPO_ROOT,
+    env: merged,
+    encoding: "utf8",
+    timeout: 120_000,
+    ...options,
+  });
   return { status: r.status, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
 }
 

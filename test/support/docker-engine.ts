@@ -87,6 +87,8 @@ export interface DockerEngine {
   docker(args: readonly string[], input?: string): CommandResult;
   /** Like docker(), but throws with the output when the command fails; returns stdout trimmed. */
   dockerOk(args: readonly string[], input?: string): string;
+  /** Like dockerOk(), without blocking this process: for commands that must run at the same time. */
+  dockerOkAsync(args: readonly string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -137,17 +139,25 @@ export async function startDockerEngine(options: EngineOptions = {}): Promise<Do
 
   let netns: string | undefined;
   const daemonArgs = [
-    "--data-root", join(root, "data"),
-    "--exec-root", join(root, "exec"),
-    "-H", host,
-    "--pidfile", join(root, "pid"),
+    "--data-root",
+    join(root, "data"),
+    "--exec-root",
+    join(root, "exec"),
+    "-H",
+    host,
+    "--pidfile",
+    join(root, "pid"),
     // vfs: no overlay mounts left behind if a test dies; the images here are tiny.
-    "--storage-driver", "vfs",
+    "--storage-driver",
+    "vfs",
   ];
   let command = which("dockerd") as string;
   let args: string[];
   if (options.netns) {
-    netns = `gp-${root.slice(-6).toLowerCase().replace(/[^a-z0-9]/g, "x")}`;
+    netns = `gp-${root
+      .slice(-6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, "x")}`;
     const add = spawnSync("ip", ["netns", "add", netns], { encoding: "utf8", env });
     if (add.status !== 0) throw new Error(`ip netns add ${netns} failed: ${add.stderr}`);
     spawnSync("ip", ["-n", netns, "link", "set", "lo", "up"], { env });
@@ -172,6 +182,20 @@ export async function startDockerEngine(options: EngineOptions = {}): Promise<Do
     if (r.status !== 0) throw new Error(`docker ${a.join(" ")} exited ${r.status}:\n${r.stdout}${r.stderr}`);
     return r.stdout.trim();
   };
+
+  const dockerOkAsync = (a: readonly string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(client, ["-H", host, ...a], { env, stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      let stdout = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        stdout += d;
+        output += d;
+      });
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (output += d));
+      child.on("error", reject);
+      child.on("close", (status) => (status === 0 ? resolve(stdout.trim()) : reject(new Error(`docker ${a.join(" ")} exited ${status}:\n${output}`))));
+    });
 
   const stop = async (): Promise<void> => {
     if (daemon.exitCode === null && daemon.signalCode === null) {
@@ -206,7 +230,7 @@ export async function startDockerEngine(options: EngineOptions = {}): Promise<Do
     await stop();
     throw error;
   }
-  return { host, socket, scratch, ...(netns ? { netns } : {}), docker, dockerOk, stop };
+  return { host, socket, scratch, ...(netns ? { netns } : {}), docker, dockerOk, dockerOkAsync, stop };
 }
 
 /**

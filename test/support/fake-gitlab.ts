@@ -41,7 +41,14 @@ export async function startFakeGitLab(statuses: readonly number[]): Promise<Fake
   });
   return {
     url: `http://127.0.0.1:${port}/api/v4/version`,
-    requests: () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : []),
+    requests: () =>
+      existsSync(log)
+        ? readFileSync(log, "utf8")
+            .trim()
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : [],
     stop: () => {
       child.kill();
     },

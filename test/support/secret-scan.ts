@@ -18,7 +18,7 @@ export interface SecretFinding {
 }
 
 const GITLAB_PREFIXES = "glrt|glpat|gldt|glptt|glft|glimt|glagent|glcbt|glsoat|gloas|glffct|glwt";
-const SECRET_KEY = String.raw`[A-Za-z0-9_.-]*(?:password|passwd|passphrase|secret|token|api_?key|private_?key|access_?key)`;
+const SECRET_KEY = "[A-Za-z0-9_.-]*(?:password|passwd|passphrase|secret|token|api_?key|private_?key|access_?key)";
 
 /** A value that is a reference or a placeholder, not a secret: ${var.x}, $VAR, $1, $(cmd), @@VAR@@, <name>, empty, a boolean. */
 const REFERENCE_LIKE = /^(?:\$\{.*\}|\$\$?[{(]?[A-Za-z0-9_@*#?!].*|@@[A-Z0-9_]+@@|<[^>]*>|\s*|true|false)$/;
@@ -72,7 +72,8 @@ const RULES: readonly Rule[] = [
     kind: "literal secret in YAML",
     re: new RegExp(String.raw`^[ \t]*-?[ \t]*(${SECRET_KEY}):[ \t]+(?![|>"'&*!#])([^\s][^\n]*)$`, "gim"),
     // A Secret's name where the chart wants one (runners.secret), or a { secret, key } pair, names a Secret.
-    keep: (m, secretNames) => !REFERENCE_LIKE.test(m[2] ?? "") && !isSecretKeyPair(m.input, m.index) && !(/secret$/i.test(m[1] ?? "") && secretNames.has((m[2] ?? "").trim())),
+    keep: (m, secretNames) =>
+      !REFERENCE_LIKE.test(m[2] ?? "") && !isSecretKeyPair(m.input, m.index) && !(/secret$/i.test(m[1] ?? "") && secretNames.has((m[2] ?? "").trim())),
   },
   {
     // SMTP_PASSWORD=x in an environment list, a shell script or an env file
@@ -127,8 +128,7 @@ function jsonStrings(value: unknown, path: string, out: { path: string; text: st
   if (typeof value === "string") out.push({ path, text: value });
   else if (Array.isArray(value)) {
     for (const [i, v] of value.entries()) jsonStrings(v, `${path}[${i}]`, out);
-  }
-  else if (value !== null && typeof value === "object") {
+  } else if (value !== null && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
       out.push({ path: `${path}{key}`, text: k });
       jsonStrings(v, `${path}.${k}`, out);

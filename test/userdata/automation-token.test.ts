@@ -14,7 +14,6 @@ import { liveTokens, writeGitLabModelsStub, type StubState } from "../support/gi
 
 const hasRuby = Boolean(findTool("ruby")) || isStrict();
 
-
 interface Run {
   status: number | null;
   stdout: string;
@@ -46,7 +45,13 @@ const live = liveTokens;
 function run(today: string, stored: string | undefined, extra: Record<string, string> = {}): Run {
   const r = spawnSync("ruby", ["-r", stub, "-e", readFileSync(script, "utf8")], {
     encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", STUB_STATE: join(dir, "state.json"), STUB_TODAY: today, ...(stored !== undefined ? { AUTOMATION_TOKEN_STORED: stored } : {}), ...extra },
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      STUB_STATE: join(dir, "state.json"),
+      STUB_TODAY: today,
+      ...(stored !== undefined ? { AUTOMATION_TOKEN_STORED: stored } : {}),
+      ...extra,
+    },
   });
   const line = r.stdout.split("\n").find((l) => l.startsWith(AUTOMATION_TOKEN_LINE_PREFIX));
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, ...(line ? { written: line.slice(AUTOMATION_TOKEN_LINE_PREFIX.length) } : {}) };
@@ -67,9 +72,21 @@ describe.skipIf(!hasRuby)("automation-token.rb", () => {
     expect(r.stderr).toMatch(/created token 1 expiring on 2026-04-01 \(the store holds no token\)/);
     const s = state();
     expect(s.users).toEqual([
-      expect.objectContaining({ username: "gitlab-platform-automation", admin: true, state: "active", confirmed: true, email: "gitlab-platform-automation@noreply.gitlab.example.com", password_automatically_set: true, namespace_organization: 1, organization_id: 1, password: 64 }),
+      expect.objectContaining({
+        username: "gitlab-platform-automation",
+        admin: true,
+        state: "active",
+        confirmed: true,
+        email: "gitlab-platform-automation@noreply.gitlab.example.com",
+        password_automatically_set: true,
+        namespace_organization: 1,
+        organization_id: 1,
+        password: 64,
+      }),
     ]);
-    expect(s.tokens).toEqual([expect.objectContaining({ id: 1, user_id: 1, name: "gitlab-platform-automation", scopes: ["api"], expires_at: "2026-04-01", organization_id: 1 })]);
+    expect(s.tokens).toEqual([
+      expect.objectContaining({ id: 1, user_id: 1, name: "gitlab-platform-automation", scopes: ["api"], expires_at: "2026-04-01", organization_id: 1 }),
+    ]);
   });
 
   it("with the stored token good for more than 30 days: creates nothing, writes nothing", () => {

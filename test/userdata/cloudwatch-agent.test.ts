@@ -65,7 +65,9 @@ describe("renderCloudWatchAgentConfig", () => {
   it("runs the agent as the given user", () => {
     const doc = JSON.parse(renderCloudWatchAgentConfig({ runAsUser: "root", logFiles: [{ filePath: "/var/log/messages", logGroupName: "/x/system" }] }));
     expect(doc.agent).toEqual({ run_as_user: "root" });
-    expect(() => renderCloudWatchAgentConfig({ runAsUser: "root; rm", logFiles: [{ filePath: "/var/log/messages", logGroupName: "/x" }] })).toThrow(/agent user/);
+    expect(() => renderCloudWatchAgentConfig({ runAsUser: "root; rm", logFiles: [{ filePath: "/var/log/messages", logGroupName: "/x" }] })).toThrow(
+      /agent user/,
+    );
   });
 
   it("leaves out what is not asked for", () => {

@@ -25,13 +25,34 @@ const full: OmnibusSettings = {
   ...base,
   memoryProfile: "small",
   smtp: { host: "smtp.example.com", port: 587, username: "gitlab", password: { env: "GITLAB_SMTP_PASSWORD" }, security: "starttls", domain: "example.com" },
-  oidc: { label: "Authentik", issuer: "https://auth.example.com/application/o/gitlab/", clientId: "gitlab", clientSecret: { file: "/etc/gitlab/secrets.d/oidc_client_secret" }, autoSignIn: true, blockAutoCreatedUsers: false, autoLinkUsers: false },
-  externalDatabase: { host: "db.example.com", port: 5432, name: "gitlab", username: "gitlab", password: { file: "/etc/gitlab/secrets.d/db_password" }, sslMode: "require" },
+  oidc: {
+    label: "Authentik",
+    issuer: "https://auth.example.com/application/o/gitlab/",
+    clientId: "gitlab",
+    clientSecret: { file: "/etc/gitlab/secrets.d/oidc_client_secret" },
+    autoSignIn: true,
+    blockAutoCreatedUsers: false,
+    autoLinkUsers: false,
+  },
+  externalDatabase: {
+    host: "db.example.com",
+    port: 5432,
+    name: "gitlab",
+    username: "gitlab",
+    password: { file: "/etc/gitlab/secrets.d/db_password" },
+    sslMode: "require",
+  },
   objectStorage: {
     region: "eu-west-3",
     buckets: {
-      artifacts: "b-artifacts", external_diffs: "b-diffs", lfs: "b-lfs", uploads: "b-uploads", packages: "b-packages",
-      dependency_proxy: "b-dp", terraform_state: "b-tf", ci_secure_files: "b-sf",
+      artifacts: "b-artifacts",
+      external_diffs: "b-diffs",
+      lfs: "b-lfs",
+      uploads: "b-uploads",
+      packages: "b-packages",
+      dependency_proxy: "b-dp",
+      terraform_state: "b-tf",
+      ci_secure_files: "b-sf",
     },
   },
   registryS3: { region: "eu-west-3", bucket: "staging-registry" },
@@ -86,14 +107,17 @@ describe("gitlab.rb renderer", () => {
   });
 
   it("with a certificate: nginx serves it and redirects HTTP", () => {
-    const rb = renderGitlabRb({ ...base, tls: { mode: "certificate", certificatePath: "/etc/gitlab/secrets.d/tls_certificate", keyPath: "/etc/gitlab/secrets.d/tls_private_key" } });
+    const rb = renderGitlabRb({
+      ...base,
+      tls: { mode: "certificate", certificatePath: "/etc/gitlab/secrets.d/tls_certificate", keyPath: "/etc/gitlab/secrets.d/tls_private_key" },
+    });
     expect(rb).toContain("nginx['ssl_certificate'] = '/etc/gitlab/secrets.d/tls_certificate'");
     expect(rb).toContain("registry_nginx['ssl_certificate_key'] = '/etc/gitlab/secrets.d/tls_private_key'");
     expect(rb).toContain("nginx['redirect_http_to_https'] = true");
     expect(rb).not.toContain("listen_https");
   });
 
-  it("small memory profile follows seed 003 (Puma 2, Sidekiq 5, PostgreSQL 64MB)", () => {
+  it("small memory profile follows the reference k3s host (Puma 2, Sidekiq 5, PostgreSQL 64MB)", () => {
     const rb = renderGitlabRb({ ...base, memoryProfile: "small" });
     expect(rb).toContain("puma['worker_processes'] = 2");
     expect(rb).toContain("sidekiq['concurrency'] = 5");
@@ -156,9 +180,11 @@ describe("gitlab.rb renderer", () => {
       expect(rb).toContain(`${a.key}['uid'] = ${a.id}\n`);
       expect(rb).toContain(`${a.key}['gid'] = ${a.id}\n`);
     }
-    expect(assignedKeys(rb).filter((k) => /\['(uid|gid)'\]$/.test(k)).sort()).toEqual(
-      OMNIBUS_ACCOUNTS.flatMap((a) => [`${a.key}['gid']`, `${a.key}['uid']`]).sort(),
-    );
+    expect(
+      assignedKeys(rb)
+        .filter((k) => /\['(uid|gid)'\]$/.test(k))
+        .sort(),
+    ).toEqual(OMNIBUS_ACCOUNTS.flatMap((a) => [`${a.key}['gid']`, `${a.key}['uid']`]).sort());
     expect(renderGitlabRb(base)).not.toMatch(/\['(uid|gid)'\]/);
   });
 
@@ -167,16 +193,17 @@ describe("gitlab.rb renderer", () => {
   });
 
   it("uses only keys omnibus-gitlab knows", () => {
-    const keys = [...assignedKeys(renderGitlabRb(full)), ...assignedKeys(renderGitlabRb({ ...base, tls: { mode: "certificate", certificatePath: "/a", keyPath: "/b" } }))];
+    const keys = [
+      ...assignedKeys(renderGitlabRb(full)),
+      ...assignedKeys(renderGitlabRb({ ...base, tls: { mode: "certificate", certificatePath: "/a", keyPath: "/b" } })),
+    ];
     const unknown = keys.filter((k) => !knownKeys.has(k) && !(NGINX_LIKE.test(k) && knownKeys.has(k.replace(/^[a-z_]+\[/, "nginx["))));
     expect(keys.length).toBeGreaterThan(50);
     expect(unknown).toEqual([]);
   });
 
   it("uses only keys omnibus-gitlab knows in every example environment's gitlab.rb, as deployed", () => {
-    const files = exampleEnvironments().flatMap((env) =>
-      extractArtifacts(env.name, exampleStack(env.name)).filter((a) => a.path === "/etc/gitlab/gitlab.rb"),
-    );
+    const files = exampleEnvironments().flatMap((env) => extractArtifacts(env.name, exampleStack(env.name)).filter((a) => a.path === "/etc/gitlab/gitlab.rb"));
     expect(files.map((f) => f.origin.split(":")[0]).sort()).toEqual(["homelab", "production", "staging"]);
     for (const f of files) {
       const unknown = assignedKeys(f.content).filter((k) => !knownKeys.has(k) && !(NGINX_LIKE.test(k) && knownKeys.has(k.replace(/^[a-z_]+\[/, "nginx["))));
@@ -187,7 +214,10 @@ describe("gitlab.rb renderer", () => {
   const hasRuby = spawnSync("ruby", ["--version"]).status === 0;
   it.skipIf(!hasRuby && process.env.CI !== "true")("is valid Ruby (ruby -c)", () => {
     const dir = mkdtempSync(join(tmpdir(), "gitlab-rb-"));
-    for (const [name, settings] of [["base", base], ["full", full]] as const) {
+    for (const [name, settings] of [
+      ["base", base],
+      ["full", full],
+    ] as const) {
       const file = join(dir, `${name}.rb`);
       writeFileSync(file, renderGitlabRb(settings));
       expect(execFileSync("ruby", ["-c", file], { encoding: "utf8" })).toContain("Syntax OK");

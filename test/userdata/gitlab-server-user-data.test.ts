@@ -99,7 +99,7 @@ describe("bootstrap script", () => {
 
   it("stops at the first failure and reports it", () => {
     expect(script).toContain("set -Eeuo pipefail");
-    expect(script).toContain("trap on_error ERR");
+    expect(script).toContain("trap on_bootstrap_error ERR");
     expect(script).toContain('echo "$step" > "$STATE_DIR/bootstrap.failed"');
   });
 
@@ -129,7 +129,10 @@ describe("bootstrap script", () => {
     expect(mount).toBeGreaterThan(0);
     expect([mount, restore, install, reconfigure, save, settings]).toEqual([mount, restore, install, reconfigure, save, settings].sort((a, b) => a! - b!));
     expect(script).toContain("systemctl try-restart ssh.service");
-    expect(files(renderGitlabServerUserData(props))["/usr/local/sbin/gitlab-keep-identity"]).toMatchObject({ permissions: "0755", content: compactScript("gitlab-keep-identity.sh") });
+    expect(files(renderGitlabServerUserData(props))["/usr/local/sbin/gitlab-keep-identity"]).toMatchObject({
+      permissions: "0755",
+      content: compactScript("gitlab-keep-identity.sh"),
+    });
   });
 
   it("pins the package and lets only itself reconfigure", () => {

@@ -1,8 +1,13 @@
 // Host scripts as embedded in EC2 user data: comments stripped for the 16 KB limit, code intact.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkShell } from "../../scripts/verify/checkers";
+import { checkShell, checkShellFile } from "../../scripts/verify/checkers";
 import { findTool, isStrict } from "../../scripts/verify/tools";
-import { compactScript, compactScriptText, hostScript } from "../../userdata/host-scripts";
+import { compactScript, compactScriptText, hostScript, inlineLibraries, libraryInclude } from "../../userdata/host-scripts";
+import { REPO_ROOT } from "../examples";
 
 /** The scripts EC2 user data embeds compacted (server, backups, runner fleet). */
 const SCRIPTS = [
@@ -10,6 +15,9 @@ const SCRIPTS = [
   "gitlab-apply-settings.sh",
   "gitlab-backup-s3.sh",
   "runner-bootstrap.sh",
+  "runner-manager-bootstrap.sh",
+  "runner-token-sync.sh",
+  "runner-worker-setup.sh",
   "spot-interruption-watcher.sh",
   "runner-termination-handler.sh",
   "docker-cleanup.sh",
@@ -32,7 +40,9 @@ describe("compactScript", () => {
   it.each(SCRIPTS)("keeps shellcheck directives and no other comment in %s, and is smaller", (name) => {
     const body = compactScript(name).split("\n").slice(2);
     expect(body.filter((l) => /^\s*#/.test(l)).every((l) => /^\s*#\s*shellcheck\s/.test(l))).toBe(true);
-    const directives = hostScript(name).split("\n").filter((l) => /^\s*#\s*shellcheck\s/.test(l));
+    const directives = hostScript(name)
+      .split("\n")
+      .filter((l) => /^\s*#\s*shellcheck\s/.test(l));
     expect(body.filter((l) => /^\s*#/.test(l))).toEqual(directives);
     expect(compactScript(name).length).toBeLessThan(hostScript(name).length);
   });
@@ -41,5 +51,63 @@ describe("compactScript", () => {
     if (!findTool("shellcheck") && !isStrict()) return;
     const result = await checkShell(compactScript(name), name);
     expect(result.findings).toEqual([]);
+  });
+});
+
+/** The scripts that include the shared libraries (userdata/scripts/lib/), by library. */
+const LIBRARIES = {
+  "preamble.sh": ["gitlab-bootstrap.sh", "runner-bootstrap.sh", "runner-manager-bootstrap.sh", "runner-token-sync.sh", "runner-worker-setup.sh"],
+  "gitlab-runner.sh": ["runner-bootstrap.sh", "runner-manager-bootstrap.sh"],
+} as const;
+const WITH_PREAMBLE = LIBRARIES["preamble.sh"];
+const INCLUDES = Object.entries(LIBRARIES).flatMap(([library, scripts]) => scripts.map((script) => [script, library] as const));
+
+describe("the shared libraries", () => {
+  it.each(INCLUDES)("%s ships with %s inlined once, and sources nothing", (name, library) => {
+    const source = readFileSync(join(REPO_ROOT, "userdata/scripts", name), "utf8");
+    expect(source.split(libraryInclude(library))).toHaveLength(2);
+    const shipped = hostScript(name);
+    expect(shipped).not.toContain(libraryInclude(library));
+    expect(shipped).not.toMatch(/^\s*(\.|source)\s.*lib\//m);
+    expect(shipped.split(readFileSync(join(REPO_ROOT, "userdata/scripts/lib", library), "utf8"))).toHaveLength(2);
+  });
+
+  it("defines retry in every script that includes the preamble, as shipped (compacted)", () => {
+    for (const name of WITH_PREAMBLE) expect(compactScript(name), name).toMatch(/^retry\(\) \{$/m);
+  });
+
+  it("leaves a script without an include unchanged, and refuses any other way of naming a library", () => {
+    expect(inlineLibraries("#!/bin/sh\necho hi\n", "a.sh")).toBe("#!/bin/sh\necho hi\n");
+    expect(() => inlineLibraries('#!/bin/bash\n. "$(dirname "$0")/lib/preamble.sh"\n', "b.sh")).toThrow(/b\.sh names lib\/preamble\.sh other than/);
+    expect(() => inlineLibraries(`#!/bin/bash\n${libraryInclude("preamble.sh")}${libraryInclude("preamble.sh")}`, "c.sh")).toThrow(
+      /c\.sh includes lib\/preamble\.sh more than once/,
+    );
+  });
+
+  // `npm run verify` checks the committed sources this way: without -x a script's SCRIPT_NAME
+  // and step, used only by the preamble, would be "unused" (SC2034).
+  it.each([...WITH_PREAMBLE.map((name) => join("userdata/scripts", name)), ...Object.keys(LIBRARIES).map((library) => join("userdata/scripts/lib", library))])(
+    "leaves the source %s passing shellcheck, which follows the includes",
+    async (path) => {
+      if (!findTool("shellcheck") && !isStrict()) return;
+      const result = await checkShellFile(join(REPO_ROOT, path), readFileSync(join(REPO_ROOT, path), "utf8"));
+      expect(result.findings).toEqual([]);
+    },
+  );
+
+  it("are sourced from lib/ beside the script when the repository's file runs (runner-token-sync refusing a missing setting)", () => {
+    const root = mkdtempSync(join(tmpdir(), "preamble-"));
+    try {
+      mkdirSync(join(root, "etc/gitlab-runner-fleet"), { recursive: true });
+      writeFileSync(join(root, "etc/gitlab-runner-fleet/bootstrap.env"), "AWS_REGION=eu-west-3\n");
+      const r = spawnSync("bash", [join(REPO_ROOT, "userdata/scripts/runner-token-sync.sh")], {
+        env: { PATH: process.env.PATH ?? "", BOOTSTRAP_ROOT: root },
+        encoding: "utf8",
+      });
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/^\S+Z runner-token-sync: TOKEN_SECRET_ID is missing in \S+\/etc\/gitlab-runner-fleet\/bootstrap\.env$/m);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

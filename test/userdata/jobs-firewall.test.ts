@@ -17,7 +17,12 @@ describe("jobs firewall rules", () => {
     for (const text of [v4, v6]) {
       expect(text.split("\n").filter((l) => l.startsWith("*"))).toEqual(["*filter"]);
       expect(text.split("\n").filter((l) => l.startsWith(":"))).toEqual([`:${JOBS_FORWARD_CHAIN} - [0:0]`, `:${JOBS_INPUT_CHAIN} - [0:0]`]);
-      expect(text.split("\n").filter((l) => l.startsWith("-")).every((l) => l.startsWith(`-A ${JOBS_FORWARD_CHAIN} `) || l.startsWith(`-A ${JOBS_INPUT_CHAIN} `))).toBe(true);
+      expect(
+        text
+          .split("\n")
+          .filter((l) => l.startsWith("-"))
+          .every((l) => l.startsWith(`-A ${JOBS_FORWARD_CHAIN} `) || l.startsWith(`-A ${JOBS_INPUT_CHAIN} `)),
+      ).toBe(true);
       expect(text.trimEnd().endsWith("COMMIT")).toBe(true);
     }
   });
@@ -61,7 +66,11 @@ describe("jobs firewall rules", () => {
 
   it.skipIf(!canTest())("pass iptables-restore --test and ip6tables-restore --test", async () => {
     expect(await checkIptablesRules(v4, "/etc/gitlab-platform/jobs-egress.iptables")).toEqual({ tool: "iptables-restore --test", status: "ok", findings: [] });
-    expect(await checkIptablesRules(v6, "/etc/gitlab-platform/jobs-egress.ip6tables")).toEqual({ tool: "ip6tables-restore --test", status: "ok", findings: [] });
+    expect(await checkIptablesRules(v6, "/etc/gitlab-platform/jobs-egress.ip6tables")).toEqual({
+      tool: "ip6tables-restore --test",
+      status: "ok",
+      findings: [],
+    });
   });
 
   it.skipIf(!canTest())("the check catches what iptables-restore refuses: an unknown option, an IPv4 address in the IPv6 file", async () => {

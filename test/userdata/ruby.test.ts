@@ -17,18 +17,14 @@ describe("Ruby literal serializer", () => {
   });
 
   it("writes hashes with sorted keys, skipping undefined, and nested arrays", () => {
-    expect(toRuby({ b: 1, a: ["x", { d: true, c: undefined }] })).toBe(
-      "{\n  'a' => [\n    'x',\n    {\n      'd' => true\n    }\n  ],\n  'b' => 1\n}",
-    );
+    expect(toRuby({ b: 1, a: ["x", { d: true, c: undefined }] })).toBe("{\n  'a' => [\n    'x',\n    {\n      'd' => true\n    }\n  ],\n  'b' => 1\n}");
     expect(toRuby({})).toBe("{}");
     expect(toRuby([])).toBe("[]");
   });
 
   it("writes expressions only through the safe constructors", () => {
     expect(toRuby(RubyExpression.env("GITLAB_SMTP_PASSWORD"))).toBe("ENV.fetch('GITLAB_SMTP_PASSWORD')");
-    expect(toRuby(RubyExpression.fileContents("/etc/gitlab/secrets.d/db_password"))).toBe(
-      "File.read('/etc/gitlab/secrets.d/db_password').strip",
-    );
+    expect(toRuby(RubyExpression.fileContents("/etc/gitlab/secrets.d/db_password"))).toBe("File.read('/etc/gitlab/secrets.d/db_password').strip");
     expect(() => RubyExpression.env("x'); system('id")).toThrow(/invalid environment variable name/);
     expect(() => RubyExpression.fileContents("relative/path")).toThrow(/invalid secret file path/);
   });

@@ -3,8 +3,8 @@ import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { renderRunnerConfig, type RunnerConfig } from "../../userdata/runner-config";
 
-/** Seed 004's runner, as the aws fleet renders it. */
-const seed004: RunnerConfig = {
+/** The reference AWS installation's runner, as the aws fleet renders it. */
+const referenceAwsRunner: RunnerConfig = {
   concurrent: 2,
   runners: [
     {
@@ -35,8 +35,8 @@ function allKeys(value: unknown): string[] {
 }
 
 describe("runner config.toml renderer", () => {
-  it("renders seed 004's docker executor settings", () => {
-    const toml = parse(renderRunnerConfig(seed004)) as any;
+  it("renders the reference AWS installation's docker executor settings", () => {
+    const toml = parse(renderRunnerConfig(referenceAwsRunner)) as any;
     expect(toml).toMatchObject({ concurrent: 2, check_interval: 0, shutdown_timeout: 0, session_server: { session_timeout: 1800 } });
     const runner = toml.runners[0];
     expect(runner).toMatchObject({ executor: "docker", url: "https://gitlab.example.com" });
@@ -56,9 +56,9 @@ describe("runner config.toml renderer", () => {
   });
 
   it("writes a placeholder for the token, filled in on the host at boot", () => {
-    const toml = parse(renderRunnerConfig(seed004)) as any;
+    const toml = parse(renderRunnerConfig(referenceAwsRunner)) as any;
     expect(toml.runners[0].token).toBe("@@RUNNER_TOKEN@@");
-    expect(() => renderRunnerConfig({ ...seed004, runners: [{ ...seed004.runners[0]!, token: { envVar: "glrt-abc" } }] })).toThrow(
+    expect(() => renderRunnerConfig({ ...referenceAwsRunner, runners: [{ ...referenceAwsRunner.runners[0]!, token: { envVar: "glrt-abc" } }] })).toThrow(
       /invalid token variable name/,
     );
   });
@@ -72,26 +72,39 @@ describe("runner config.toml renderer", () => {
       }),
     ) as any;
     expect(toml.listen_address).toBe(":9252");
-    expect(toml.runners[0]).toEqual({ name: "deploy", url: "https://gitlab.example.com", token: "@@RUNNER_TOKEN_DEPLOY@@", executor: "shell", shell: "bash", limit: 1 });
+    expect(toml.runners[0]).toEqual({
+      name: "deploy",
+      url: "https://gitlab.example.com",
+      token: "@@RUNNER_TOKEN_DEPLOY@@",
+      executor: "shell",
+      shell: "bash",
+      limit: 1,
+    });
   });
 
   it("refuses inconsistent executors", () => {
-    const shellWithDocker = { ...seed004.runners[0]!, executor: "shell" as const };
+    const shellWithDocker = { ...referenceAwsRunner.runners[0]!, executor: "shell" as const };
     expect(() => renderRunnerConfig({ concurrent: 1, runners: [shellWithDocker] })).toThrow(/shell runner; docker settings do not apply/);
-    const dockerWithout = { ...seed004.runners[0]!, docker: undefined };
+    const dockerWithout = { ...referenceAwsRunner.runners[0]!, docker: undefined };
     expect(() => renderRunnerConfig({ concurrent: 1, runners: [dockerWithout] })).toThrow(/no docker settings/);
     expect(() => renderRunnerConfig({ concurrent: 1, runners: [] })).toThrow(/at least one runner/);
   });
 
   it("adds /etc/hosts entries to job containers only when given", () => {
-    const withHosts = { ...seed004, runners: [{ ...seed004.runners[0]!, docker: { ...seed004.runners[0]!.docker!, extraHosts: ["gitlab.example.com:host-gateway"] } }] };
+    const withHosts = {
+      ...referenceAwsRunner,
+      runners: [{ ...referenceAwsRunner.runners[0]!, docker: { ...referenceAwsRunner.runners[0]!.docker!, extraHosts: ["gitlab.example.com:host-gateway"] } }],
+    };
     expect((parse(renderRunnerConfig(withHosts)) as any).runners[0].docker.extra_hosts).toEqual(["gitlab.example.com:host-gateway"]);
-    expect((parse(renderRunnerConfig(seed004)) as any).runners[0].docker).not.toHaveProperty("extra_hosts");
+    expect((parse(renderRunnerConfig(referenceAwsRunner)) as any).runners[0].docker).not.toHaveProperty("extra_hosts");
   });
 
   it("uses only keys gitlab-runner knows", () => {
-    const withHosts = { ...seed004, runners: [{ ...seed004.runners[0]!, docker: { ...seed004.runners[0]!.docker!, extraHosts: ["a:b"] } }] };
-    const keys = [...allKeys(parse(renderRunnerConfig(seed004))), ...allKeys(parse(renderRunnerConfig(withHosts)))];
+    const withHosts = {
+      ...referenceAwsRunner,
+      runners: [{ ...referenceAwsRunner.runners[0]!, docker: { ...referenceAwsRunner.runners[0]!.docker!, extraHosts: ["a:b"] } }],
+    };
+    const keys = [...allKeys(parse(renderRunnerConfig(referenceAwsRunner))), ...allKeys(parse(renderRunnerConfig(withHosts)))];
     expect(keys.filter((k) => !knownKeys.has(k))).toEqual([]);
   });
 });
@@ -101,7 +114,7 @@ const autoscaling: RunnerConfig = {
   concurrent: 6,
   runners: [
     {
-      ...seed004.runners[0]!,
+      ...referenceAwsRunner.runners[0]!,
       executor: "docker-autoscaler",
       autoscaler: {
         plugin: "aws:1.1",

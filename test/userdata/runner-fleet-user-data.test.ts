@@ -31,7 +31,6 @@ const PROPS: RunnerFleetUserDataProps = {
   logGroups: { runner: "/staging/gitlab-runner/runner", system: "/staging/gitlab-runner/system" },
 };
 
-
 function render(props: Partial<RunnerFleetUserDataProps> = {}) {
   const text = renderRunnerFleetUserData({ ...PROPS, ...props });
   const doc = parse(text);
@@ -54,17 +53,20 @@ describe("renderRunnerFleetUserData", () => {
     const mode = (path: string) => doc.write_files.find((f: any) => f.path === path).permissions;
     expect(mode("/etc/gitlab-runner/config.toml.template")).toBe("0600");
     expect(mode("/etc/gitlab-runner-fleet/bootstrap.env")).toBe("0600");
-    for (const s of ["runner-bootstrap", "spot-interruption-watcher", "runner-termination-handler", "docker-cleanup"]) expect(mode(`/usr/local/sbin/${s}`)).toBe("0755");
+    for (const s of ["runner-bootstrap", "spot-interruption-watcher", "runner-termination-handler", "docker-cleanup"])
+      expect(mode(`/usr/local/sbin/${s}`)).toBe("0755");
   });
 
-  it("renders config.toml from the shared renderer with seed 004's settings and local metrics", () => {
+  it("renders config.toml from the shared renderer with the reference AWS installation's settings and local metrics", () => {
     const toml = parseToml(file("/etc/gitlab-runner/config.toml.template")) as any;
     expect(toml.concurrent).toBe(2);
     expect(toml.listen_address).toBe("127.0.0.1:9252");
     expect(toml.runners).toHaveLength(1);
     expect(toml.runners[0].token).toBe("@@RUNNER_TOKEN@@");
     expect(toml.runners[0].cache.s3).toEqual({ BucketName: PROPS.cacheBucket, BucketLocation: "eu-west-3", AuthenticationType: "iam" });
-    const noSocket = parseToml(render({ settings: cpuSettings({ mountDockerSocket: false, privileged: false }) }).file("/etc/gitlab-runner/config.toml.template")) as any;
+    const noSocket = parseToml(
+      render({ settings: cpuSettings({ dockerAccess: "none", privileged: false }) }).file("/etc/gitlab-runner/config.toml.template"),
+    ) as any;
     expect(noSocket.runners[0].docker.volumes).toEqual(["/cache"]);
     expect(noSocket.runners[0].docker.privileged).toBe(false);
   });
@@ -114,23 +116,27 @@ describe("runner-bootstrap.sh", () => {
 
   it("stops at the first failing step (set -Eeuo pipefail and an ERR trap)", () => {
     expect(script).toMatch(/^set -Eeuo pipefail$/m);
-    expect(script).toMatch(/^trap on_error ERR$/m);
+    expect(script).toMatch(/^trap 'on_bootstrap_error "runner bootstrap"' ERR$/m);
   });
 
   it("installs Docker, the agent and a checksum-verified pinned runner, in that order", () => {
+    // The steps follow the trap; the functions they call (inlined from lib/) come before it.
+    const steps = script.slice(script.indexOf(`\ntrap 'on_bootstrap_error "runner bootstrap"' ERR\n`));
     const order = [
       "dnf install -y docker",
       '"$CWAGENT_CTL" -a fetch-config',
       "systemctl enable --now docker",
-      'retry "downloading gitlab-runner $RUNNER_VERSION" download_runner',
-      "sha256sum",
+      'install_gitlab_runner "$RUNNER_VERSION"',
       '"$ROOT/usr/local/sbin/runner-token-sync" --wait',
-      "systemctl enable --now gitlab-runner",
+      "start_gitlab_runner",
       "docker-cleanup.timer",
     ];
-    const at = order.map((s) => script.indexOf(s));
+    const at = order.map((s) => steps.indexOf(s));
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
-    expect(script).toContain('url="https://gitlab-runner-downloads.s3.amazonaws.com/v$RUNNER_VERSION"');
+    const install = script.slice(script.indexOf("install_gitlab_runner() {"), script.indexOf("start_gitlab_runner() {"));
+    expect(install).toContain('local url="https://gitlab-runner-downloads.s3.amazonaws.com/v$1"');
+    expect(install.indexOf('retry "downloading gitlab-runner $1" download_runner')).toBeLessThan(install.indexOf("sha256sum"));
+    expect(install.indexOf("sha256sum")).toBeLessThan(install.indexOf('install -m 0755 "$tmp/gitlab-runner" "$RUNNER_BIN"'));
   });
 });

@@ -26,7 +26,13 @@ function cronTimes(schedule: string, count: number): string[] {
   for (let t = BASE; times.length < count; t += 60_000) {
     const d = new Date(t);
     const [minute, hour, day, month, weekday] = fields as [string, string, string, string, string];
-    if (matches(minute, d.getUTCMinutes(), 0) && matches(hour, d.getUTCHours(), 0) && matches(day, d.getUTCDate(), 1) && matches(month, d.getUTCMonth() + 1, 1) && matches(weekday, d.getUTCDay(), 0)) {
+    if (
+      matches(minute, d.getUTCMinutes(), 0) &&
+      matches(hour, d.getUTCHours(), 0) &&
+      matches(day, d.getUTCDate(), 1) &&
+      matches(month, d.getUTCMonth() + 1, 1) &&
+      matches(weekday, d.getUTCDay(), 0)
+    ) {
       times.push(d.toISOString().slice(0, 16).replace("T", " "));
     }
   }
@@ -35,24 +41,21 @@ function cronTimes(schedule: string, count: number): string[] {
 
 /** The next times systemd's own parser fires the OnCalendar expression, after BASE. */
 function systemdTimes(expression: string, count: number): string[] {
-  const out = execFileSync(SYSTEMD_ANALYZE!, ["calendar", `--iterations=${count}`, "--base-time=2025-12-31 23:59:59 UTC", expression], { encoding: "utf8", env: { ...process.env, TZ: "UTC" } });
+  const out = execFileSync(SYSTEMD_ANALYZE!, ["calendar", `--iterations=${count}`, "--base-time=2025-12-31 23:59:59 UTC", expression], {
+    encoding: "utf8",
+    env: { ...process.env, TZ: "UTC" },
+  });
   return [...out.matchAll(/(?:Next elapse|Iter\. #\d+): \w{3} (\d{4}-\d\d-\d\d \d\d:\d\d):00 UTC/g)].map((m) => m[1]!);
 }
 
 describe.skipIf(!SYSTEMD_ANALYZE)("cron schedules as systemd OnCalendar", () => {
-  it.each([
-    "0 2 * * *",
-    "30 */6 * * 1-5",
-    "5 2 1-15/2 * *",
-    "0 2 * 1,6 1,3",
-    "15 3 * * 0",
-    "*/15 * * * *",
-    "0 0 1 * *",
-    "45 23 * * 6",
-  ])("'%s' fires at the same minutes as cron", (schedule) => {
-    const expression = cronToOnCalendar(schedule);
-    expect(systemdTimes(expression, ITERATIONS)).toEqual(cronTimes(schedule, ITERATIONS));
-  });
+  it.each(["0 2 * * *", "30 */6 * * 1-5", "5 2 1-15/2 * *", "0 2 * 1,6 1,3", "15 3 * * 0", "*/15 * * * *", "0 0 1 * *", "45 23 * * 6"])(
+    "'%s' fires at the same minutes as cron",
+    (schedule) => {
+      const expression = cronToOnCalendar(schedule);
+      expect(systemdTimes(expression, ITERATIONS)).toEqual(cronTimes(schedule, ITERATIONS));
+    },
+  );
 
   it("keeps the form the examples always had for a daily run", () => {
     expect(cronToOnCalendar("0 2 * * *")).toBe("*-*-* 02:00:00");

@@ -67,7 +67,9 @@ describe("Traefik routes", () => {
     const r = { name: "a", host: "a.example.com", containerName: "a", port: 80 };
     expect(() => renderTraefikRoutes([r, r], "example.com")).toThrow(/duplicate Traefik route names/);
     expect(() => renderTraefikRoutes([{ ...r, host: "a.example.com`) || Host(`evil" }], "example.com")).toThrow(/invalid host name/);
-    expect(() => renderTraefikRoutes([{ ...r, host: "a.b.example.com" }], "example.com")).toThrow(/not covered by the certificate for example.com and \*\.example\.com/);
+    expect(() => renderTraefikRoutes([{ ...r, host: "a.b.example.com" }], "example.com")).toThrow(
+      /not covered by the certificate for example.com and \*\.example\.com/,
+    );
     expect(() => renderTraefikRoutes([{ ...r, host: "a.example.org" }], "example.com")).toThrow(/not covered/);
   });
 });

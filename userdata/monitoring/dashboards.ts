@@ -45,7 +45,8 @@ export function parseDashboard(name: string, text: string): DashboardJson {
     throw new Error(`dashboard ${name} is not valid JSON: ${(error as Error).message}`);
   }
   const d = doc as Partial<DashboardJson>;
-  if (typeof d.uid !== "string" || !/^[a-z0-9-]{1,40}$/.test(d.uid)) throw new Error(`dashboard ${name} needs a fixed uid (lower-case, at most 40 characters) so links survive re-provisioning`);
+  if (typeof d.uid !== "string" || !/^[a-z0-9-]{1,40}$/.test(d.uid))
+    throw new Error(`dashboard ${name} needs a fixed uid (lower-case, at most 40 characters) so links survive re-provisioning`);
   if (typeof d.title !== "string" || !d.title) throw new Error(`dashboard ${name} needs a title`);
   if (!Array.isArray(d.panels) || d.panels.length === 0) throw new Error(`dashboard ${name} has no panels`);
   if ("id" in d && d.id !== null) throw new Error(`dashboard ${name} must have "id": null (Grafana assigns ids; a fixed one clashes across instances)`);

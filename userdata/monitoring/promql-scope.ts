@@ -7,7 +7,22 @@
 /** PromQL words that are not metric names. */
 const KEYWORDS = new Set(["and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left", "group_right", "inf", "nan"]);
 /** Aggregation operators: a clause (`sum by (x) (…)`) may sit between them and their argument. */
-const AGGREGATIONS = new Set(["sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values", "bottomk", "topk", "quantile", "limitk", "limit_ratio"]);
+const AGGREGATIONS = new Set([
+  "sum",
+  "min",
+  "max",
+  "avg",
+  "group",
+  "stddev",
+  "stdvar",
+  "count",
+  "count_values",
+  "bottomk",
+  "topk",
+  "quantile",
+  "limitk",
+  "limit_ratio",
+]);
 /** Keywords followed by a parenthesised list of label names, not an expression. */
 const LABEL_LISTS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right"]);
 

@@ -21,62 +21,20 @@ readonly DATA_DIR=/var/opt/gitlab
 # On a fresh Ubuntu image unattended-upgrades and apt-daily hold the dpkg lock for minutes
 # after boot: every apt call waits for it (up to this many seconds) instead of failing at once.
 readonly DPKG_LOCK_TIMEOUT=900
-# Network steps are retried with bounded exponential backoff: in an instance's first minutes
-# mirrors, Secrets Manager and IAM (a new role's policy reaching every endpoint) come and go.
-# 6 attempts, 5 s before the second, doubling, at most 60 s apart: about 2 minutes in all.
-readonly RETRY_ATTEMPTS=6
-readonly RETRY_FIRST_DELAY_MS="${BOOTSTRAP_RETRY_DELAY_MS:-5000}"
+readonly SCRIPT_NAME="gitlab-bootstrap"
+
+# log, aws_api, retry, require_settings and on_bootstrap_error (inlined in the user data).
+# shellcheck source-path=SCRIPTDIR source=lib/preamble.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 
 mkdir -p "$STATE_DIR"
 exec > >(tee -a "$LOG") 2>&1
 
-step="start"
-log() { echo "$(date -u +%FT%TZ) gitlab-bootstrap: $*"; }
-on_error() {
-  local code=$?
-  trap - ERR
-  log "FAILED at step '$step' (exit $code); see $LOG"
-  echo "$step" > "$STATE_DIR/bootstrap.failed"
-  report_failure || log "could not report the failure to CloudWatch"
-  exit "$code"
-}
-trap on_error ERR
-
-# The metric the server-bootstrap-failed alarm watches (once the AWS CLI is there).
-report_failure() {
-  [ -n "${AWS_REGION:-}" ] && [ -n "${METRIC_HOST:-}" ] && command -v aws > /dev/null &&
-    aws_api cloudwatch put-metric-data --region "$AWS_REGION" --namespace GitLab/Bootstrap --metric-name BootstrapFailed \
-      --value 1 --unit Count --dimensions "Host=$METRIC_HOST"
-}
-
-# Runs "$@" until it succeeds, at most RETRY_ATTEMPTS times; returns its last status. (The
-# command runs as a condition, so neither `set -e` nor the ERR trap stop it half-way: give it
-# one command, or a function whose every step is chained with &&.)
-retry() {
-  local what="$1" attempt=1 delay="$RETRY_FIRST_DELAY_MS" status seconds
-  shift
-  until "$@"; do
-    status=$?
-    if [ "$attempt" -ge "$RETRY_ATTEMPTS" ]; then
-      log "$what failed $attempt times (last exit $status); giving up"
-      return "$status"
-    fi
-    seconds="$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
-    log "$what failed (exit $status, attempt $attempt of $RETRY_ATTEMPTS); retrying in ${seconds}s"
-    sleep "$seconds"
-    attempt=$((attempt + 1))
-    delay=$((delay * 2 > 60000 ? 60000 : delay * 2))
-  done
-}
+trap on_bootstrap_error ERR
 
 # apt-get and apt-mark wait for the dpkg lock; DEBIAN_FRONTEND keeps them from prompting.
 apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o "DPkg::Lock::Timeout=$DPKG_LOCK_TIMEOUT" "$@"; }
 apt_mark() { apt-mark -o "DPkg::Lock::Timeout=$DPKG_LOCK_TIMEOUT" "$@"; }
-
-# Tests send the API calls to a local recorder; AWS CLI 2.13+ also reads AWS_ENDPOINT_URL itself.
-aws_api() {
-  if [ -n "${AWS_ENDPOINT_URL:-}" ]; then aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; else aws "$@"; fi
-}
 
 # The network steps, each one command or a chain of &&, for retry.
 install_rsyslog() { apt_get update -q && apt_get install -y -q rsyslog; }
@@ -96,10 +54,7 @@ fetch_gitlab_key() { # <keyring>
 step="read /etc/gitlab-platform/bootstrap.env"
 # shellcheck source=/dev/null
 . "$CONFIG"
-# One by one, not with ${VAR:?}: that exits past the ERR trap and its failure marker.
-for setting in GITLAB_VERSION DATA_VOLUME_ID AWS_REGION METRIC_HOST; do
-  [ -n "${!setting:-}" ] || { log "$setting is missing in $CONFIG"; false; }
-done
+require_settings "$CONFIG" GITLAB_VERSION DATA_VOLUME_ID AWS_REGION METRIC_HOST
 rm -f "$STATE_DIR/bootstrap.failed"
 
 step="restrict SSH to the git user"

@@ -23,64 +23,22 @@ readonly IMDS_URL="${IMDS_URL:-http://169.254.169.254}"
 # manager" below).
 readonly PREDECESSOR_WAIT_SECONDS="${PREDECESSOR_WAIT_SECONDS:-720}"
 readonly PREDECESSOR_POLL_SECONDS="${PREDECESSOR_POLL_SECONDS:-10}"
+readonly SCRIPT_NAME="runner-manager-bootstrap"
+
+# log, aws_api, retry, require_settings and on_bootstrap_error; install_gitlab_runner and
+# start_gitlab_runner (both inlined in the user data).
+# shellcheck source-path=SCRIPTDIR source=lib/preamble.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/gitlab-runner.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/gitlab-runner.sh"
 
 mkdir -p "$STATE_DIR"
 exec > >(tee -a "$LOG") 2>&1
 
-# Network steps are retried with bounded backoff: 6 attempts, 5 s before the second,
-# doubling, at most 60 s apart.
-readonly RETRY_ATTEMPTS=6
-readonly RETRY_FIRST_DELAY_MS="${BOOTSTRAP_RETRY_DELAY_MS:-5000}"
-
-step="start"
-log() { echo "$(date -u +%FT%TZ) runner-manager-bootstrap: $*"; }
-
-# Tests send the API calls to a local recorder; AWS CLI 2.13+ also reads AWS_ENDPOINT_URL itself.
-aws_api() {
-  if [ -n "${AWS_ENDPOINT_URL:-}" ]; then aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; else aws "$@"; fi
-}
-
-# Runs "$@" until it succeeds, at most RETRY_ATTEMPTS times; returns its last status.
-retry() {
-  local what="$1" attempt=1 delay="$RETRY_FIRST_DELAY_MS" status seconds
-  shift
-  until "$@"; do
-    status=$?
-    if [ "$attempt" -ge "$RETRY_ATTEMPTS" ]; then
-      log "$what failed $attempt times (last exit $status); giving up"
-      return "$status"
-    fi
-    seconds="$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
-    log "$what failed (exit $status, attempt $attempt of $RETRY_ATTEMPTS); retrying in ${seconds}s"
-    sleep "$seconds"
-    attempt=$((attempt + 1))
-    delay=$((delay * 2 > 60000 ? 60000 : delay * 2))
-  done
-}
-
-report_failure() {
-  [ -n "${AWS_REGION:-}" ] && [ -n "${METRIC_HOST:-}" ] &&
-    aws_api cloudwatch put-metric-data --region "$AWS_REGION" --namespace GitLab/Bootstrap --metric-name BootstrapFailed \
-      --value 1 --unit Count --dimensions "Host=$METRIC_HOST"
-}
-
-on_error() {
-  local code=$?
-  trap - ERR
-  log "FAILED at step '$step' (exit $code); see $LOG"
-  echo "$step" > "$STATE_DIR/bootstrap.failed"
-  report_failure || log "could not report the failure to CloudWatch"
-  log "powering off in 1 minute: the instance terminates and Auto Scaling launches a replacement"
-  shutdown -P +1 "runner manager bootstrap failed at step '$step'" || log "could not schedule the power-off"
-  exit "$code"
-}
-trap on_error ERR
+# A manager that cannot run leaves its group: it powers itself off (see on_bootstrap_error).
+trap 'on_bootstrap_error "runner manager bootstrap"' ERR
 
 # The network steps, each one command or a chain of &&, for retry.
-download_runner() { # <dir> <release url>
-  curl -fsSL -o "$1/gitlab-runner" "$2/binaries/gitlab-runner-linux-amd64" &&
-    curl -fsSL -o "$1/release.sha256" "$2/release.sha256"
-}
 # From registry.gitlab.com (an OCI artifact), into FLEETING_PLUGIN_PATH: the version that
 # config.toml's `plugin = "aws:<major.minor>"` allows, newest patch first.
 install_plugin() {
@@ -103,10 +61,7 @@ other_managers() { # <own instance id> <file>
 step="read $CONFIG"
 # shellcheck source=/dev/null
 . "$CONFIG"
-# Checked one by one, not with ${VAR:?}: that exits past the ERR trap.
-for setting in RUNNER_VERSION AWS_REGION TOKEN_SECRET_ID METRIC_HOST MANAGER_GROUP FLEETING_PLUGIN_PATH; do
-  [ -n "${!setting:-}" ] || { log "$setting is missing in $CONFIG"; false; }
-done
+require_settings "$CONFIG" RUNNER_VERSION AWS_REGION TOKEN_SECRET_ID METRIC_HOST MANAGER_GROUP FLEETING_PLUGIN_PATH
 export FLEETING_PLUGIN_PATH
 rm -f "$STATE_DIR/bootstrap.failed"
 
@@ -119,19 +74,7 @@ systemctl enable --now rsyslog
 "$CWAGENT_CTL" -a fetch-config -m ec2 -s -c file:/etc/gitlab-runner-fleet/cloudwatch-agent.json
 
 step="install gitlab-runner $RUNNER_VERSION"
-# The official binary of exactly this release, checked against the release's sha256 list.
-url="https://gitlab-runner-downloads.s3.amazonaws.com/v$RUNNER_VERSION"
-tmp=$(mktemp -d)
-retry "downloading gitlab-runner $RUNNER_VERSION" download_runner "$tmp" "$url"
-expected=$(awk '$2 ~ /^[*]?(\.\/)?binaries\/gitlab-runner-linux-amd64$/ { print $1 }' "$tmp/release.sha256")
-actual=$(sha256sum "$tmp/gitlab-runner" | cut -d' ' -f1)
-if [ -z "$expected" ] || [ "$expected" != "$actual" ]; then
-  log "checksum mismatch: expected '$expected', got '$actual'"
-  false
-fi
-install -m 0755 "$tmp/gitlab-runner" "$RUNNER_BIN"
-rm -rf "$tmp"
-id gitlab-runner > /dev/null 2>&1 || useradd --system --create-home --home-dir /home/gitlab-runner --shell /sbin/nologin gitlab-runner
+install_gitlab_runner "$RUNNER_VERSION"
 
 step="write config.toml"
 # runner-token-sync waits (bounded) for the token the `<env>-gitlab` stack writes, then puts
@@ -168,11 +111,7 @@ while :; do
 done
 
 step="start gitlab-runner"
-install -d -m 0755 "$ROOT/var/log/gitlab-runner"
-[ -e "$ROOT/etc/systemd/system/gitlab-runner.service" ] ||
-  "$RUNNER_BIN" install --user=gitlab-runner --working-directory=/home/gitlab-runner
-systemctl daemon-reload
-systemctl enable --now gitlab-runner
+start_gitlab_runner
 
 step="start the Spot interruption watcher"
 systemctl enable --now spot-interruption-watcher.service runner-token-sync.timer

@@ -24,13 +24,11 @@ readonly VERSION_FILE="$STATE_DIR/token-version"
 # 30 minutes: long enough for the `<env>-gitlab` stack's apply that follows this stack's.
 readonly WAIT_SECONDS="${TOKEN_WAIT_SECONDS:-1800}"
 readonly POLL_SECONDS="${TOKEN_POLL_SECONDS:-30}"
+readonly SCRIPT_NAME="runner-token-sync"
 
-log() { echo "$(date -u +%FT%TZ) runner-token-sync: $*"; }
-
-# Tests send the API calls to a local recorder.
-aws_api() {
-  if [ -n "${AWS_ENDPOINT_URL:-}" ]; then aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; else aws "$@"; fi
-}
+# log, aws_api and require_settings (inlined in the user data).
+# shellcheck source-path=SCRIPTDIR source=lib/preamble.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 
 # The current version's id and value, tab-separated, into a file (never through argv).
 fetch() { # <file>
@@ -40,9 +38,7 @@ fetch() { # <file>
 
 # shellcheck source=/dev/null
 . "$CONFIG"
-for setting in AWS_REGION TOKEN_SECRET_ID; do
-  [ -n "${!setting:-}" ] || { log "$setting is missing in $CONFIG"; exit 1; }
-done
+require_settings "$CONFIG" AWS_REGION TOKEN_SECRET_ID
 
 umask 077
 mkdir -p "$STATE_DIR"

@@ -18,33 +18,17 @@ readonly LOG="$ROOT/var/log/runner-worker-setup.log"
 # whom EC2 Instance Connect gives the manager's one-minute key).
 readonly LOGIN_USER="ec2-user"
 
+readonly SCRIPT_NAME="runner-worker-setup"
+
+# log and retry (inlined in the user data).
+# shellcheck source-path=SCRIPTDIR source=lib/preamble.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
+
 mkdir -p "$STATE_DIR"
 exec > >(tee -a "$LOG") 2>&1
 
-readonly RETRY_ATTEMPTS=6
-readonly RETRY_FIRST_DELAY_MS="${BOOTSTRAP_RETRY_DELAY_MS:-5000}"
-
-step="start"
-log() { echo "$(date -u +%FT%TZ) runner-worker-setup: $*"; }
-
-# Runs "$@" until it succeeds, at most RETRY_ATTEMPTS times, 5 s apart at first, doubling.
-retry() {
-  local what="$1" attempt=1 delay="$RETRY_FIRST_DELAY_MS" status seconds
-  shift
-  until "$@"; do
-    status=$?
-    if [ "$attempt" -ge "$RETRY_ATTEMPTS" ]; then
-      log "$what failed $attempt times (last exit $status); giving up"
-      return "$status"
-    fi
-    seconds="$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
-    log "$what failed (exit $status, attempt $attempt of $RETRY_ATTEMPTS); retrying in ${seconds}s"
-    sleep "$seconds"
-    attempt=$((attempt + 1))
-    delay=$((delay * 2 > 60000 ? 60000 : delay * 2))
-  done
-}
-
+# Not on_bootstrap_error: a worker has no IAM role to report with, and the manager's readiness
+# check, not a power-off, takes a failed worker out.
 on_error() {
   local code=$?
   trap - ERR

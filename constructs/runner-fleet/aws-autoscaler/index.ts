@@ -63,7 +63,16 @@ export class AwsRunnerAutoscaler extends Construct {
 
     const ami = latestAmazonLinux2023(this, "al2023");
     const network = { vpcId: props.vpcId, subnetIds: props.subnetIds };
-    this.workers = new RunnerWorkerGroup(this, "workers", { ...network, name: names.workers, region: props.region, instanceTypes: s.instanceTypes, maxInstances: s.maxInstances, rootVolumeGb: s.rootVolumeGb, ami, tags: props.tags });
+    this.workers = new RunnerWorkerGroup(this, "workers", {
+      ...network,
+      name: names.workers,
+      region: props.region,
+      instanceTypes: s.instanceTypes,
+      maxInstances: s.maxInstances,
+      rootVolumeGb: s.rootVolumeGb,
+      ami,
+      tags: props.tags,
+    });
     this.manager = new RunnerManager(this, "manager", {
       ...network,
       name: names.manager,
@@ -86,7 +95,13 @@ export class AwsRunnerAutoscaler extends Construct {
     });
     this.workers.admitSshFrom(this.manager.securityGroup);
     // The manager's first boot uses all of these.
-    this.manager.bootsAfter(this.workers.grantDriving(this.manager.role), this.grantCache(this.manager.role), this.logGroups.runner, this.logGroups.system, this.workers.autoScalingGroup);
+    this.manager.bootsAfter(
+      this.workers.grantDriving(this.manager.role),
+      this.grantCache(this.manager.role),
+      this.logGroups.runner,
+      this.logGroups.system,
+      this.workers.autoScalingGroup,
+    );
   }
 
   /** The cache for `grantee`: list the bucket, read, write and delete its objects. */

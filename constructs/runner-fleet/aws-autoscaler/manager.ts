@@ -102,7 +102,9 @@ export class RunnerManager extends Construct {
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
       // Standard credits: a manager mostly waits, and standard mode never bills CPU above the baseline.
       ...(BURSTABLE.test(this.props.instanceType) ? { creditSpecification: { cpuCredits: "standard" } } : {}),
-      blockDeviceMappings: [{ deviceName: ami.rootDeviceName, ebs: { volumeSize: this.props.rootVolumeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+      blockDeviceMappings: [
+        { deviceName: ami.rootDeviceName, ebs: { volumeSize: this.props.rootVolumeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+      ],
       networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
       userData: gzippedUserData(this.props.userData, "runner manager"),
       // A manager whose bootstrap failed powers itself off: that is its termination.
@@ -140,7 +142,12 @@ export class RunnerManager extends Construct {
         },
       },
       initialLifecycleHook: [
-        { name: TERMINATION_HOOK_NAME, lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", heartbeatTimeout: TERMINATION_HOOK_TIMEOUT_SECONDS, defaultResult: "CONTINUE" },
+        {
+          name: TERMINATION_HOOK_NAME,
+          lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+          heartbeatTimeout: TERMINATION_HOOK_TIMEOUT_SECONDS,
+          defaultResult: "CONTINUE",
+        },
       ],
       tag: Object.entries(this.tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
     });

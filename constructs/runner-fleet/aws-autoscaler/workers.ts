@@ -132,7 +132,9 @@ export class RunnerWorkerGroup extends Construct {
       // No instance profile: jobs on a worker reach no AWS credentials at all. IMDSv2 with a
       // hop limit of 1 all the same.
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
-      blockDeviceMappings: [{ deviceName: ami.rootDeviceName, ebs: { volumeSize: this.props.rootVolumeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } }],
+      blockDeviceMappings: [
+        { deviceName: ami.rootDeviceName, ebs: { volumeSize: this.props.rootVolumeGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+      ],
       networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: "false", securityGroups: [this.securityGroup.id], deleteOnTermination: "true" }],
       userData: gzippedUserData(renderRunnerWorkerUserData(), "runner worker"),
       instanceInitiatedShutdownBehavior: "terminate",

@@ -14,7 +14,7 @@ import { mergeValues, renderValues, type HelmValues } from "../../../userdata/he
 const rules = rulesForChart("gitlab", "9.9.1")!.rules;
 const ref = (secret: string, key = "password") => ({ secret, key });
 
-/** seed 003's single node: bundled PostgreSQL and Redis, traefik, small profile. */
+/** The reference k3s host's single node: bundled PostgreSQL and Redis, traefik, small profile. */
 const small: GitLabChartSettings = {
   endpoints: {
     hosts: { domain: "example.com", gitlab: "gitlab.example.com", ssh: "ssh.example.com", registry: "registry.example.com" },
@@ -24,9 +24,16 @@ const small: GitLabChartSettings = {
   },
   timeZone: "UTC",
   sizing: { memoryProfile: "small" },
-  data: { gitaly: { storageClass: "retain", sizeGi: 50 }, database: { bundled: { storageClass: "retain", sizeGi: 20 } }, redis: { bundled: { storageClass: "retain", sizeGi: 5 } } },
+  data: {
+    gitaly: { storageClass: "retain", sizeGi: 50 },
+    database: { bundled: { storageClass: "retain", sizeGi: 20 } },
+    redis: { bundled: { storageClass: "retain", sizeGi: 5 } },
+  },
   objectStorage: { connection: ref("gitlab-object-storage", "connection"), bucketPrefix: "p" },
-  mail: { emailFrom: "gitlab@example.com", smtp: { host: "smtp.example.com", port: 587, username: "u", password: ref("smtp"), security: "starttls", domain: "example.com" } },
+  mail: {
+    emailFrom: "gitlab@example.com",
+    smtp: { host: "smtp.example.com", port: 587, username: "u", password: ref("smtp"), security: "starttls", domain: "example.com" },
+  },
   sso: { provider: ref("oidc", "provider"), autoSignIn: true, autoLinkUsers: false, blockAutoCreatedUsers: false },
 };
 
@@ -34,7 +41,11 @@ const small: GitLabChartSettings = {
 const production: GitLabChartSettings = {
   ...small,
   endpoints: { ...small.endpoints, ingress: { controller: "bundled", loadBalancerIP: "192.0.2.1" }, sshPort: 22, sshLoadBalancerIP: "192.0.2.2" },
-  sizing: { memoryProfile: "standard", webservice: { minReplicas: 3, maxReplicas: 6, workers: 4, resources: { cpu: "4", memory: "5G", memoryLimit: "7G" } }, sidekiq: { minReplicas: 2, concurrency: 20 } },
+  sizing: {
+    memoryProfile: "standard",
+    webservice: { minReplicas: 3, maxReplicas: 6, workers: 4, resources: { cpu: "4", memory: "5G", memoryLimit: "7G" } },
+    sidekiq: { minReplicas: 2, concurrency: 20 },
+  },
   data: {
     gitaly: { storageClass: "retain", sizeGi: 200 },
     database: { external: { host: "db", port: 5432, name: "gitlabhq_production", username: "gitlab", password: ref("pg"), sslMode: "verify-full" } },
@@ -45,7 +56,15 @@ const production: GitLabChartSettings = {
 
 const parts: HelmValues[] = [
   registryValues({ enabled: true, storage: ref("registry-storage", "config"), bucket: "p-registry" }),
-  backupValues({ schedule: "0 2 * * *", bucket: "p-backups", tmpBucket: "p-backups-tmp", scratchGi: 20, region: "us-east-1", endpoint: "https://s3.nas.example.com", keys: { accessKeyId: ref("b", "id"), secretAccessKey: ref("b", "key") } }),
+  backupValues({
+    schedule: "0 2 * * *",
+    bucket: "p-backups",
+    tmpBucket: "p-backups-tmp",
+    scratchGi: 20,
+    region: "us-east-1",
+    endpoint: "https://s3.nas.example.com",
+    keys: { accessKeyId: ref("b", "id"), secretAccessKey: ref("b", "key") },
+  }),
   metricsValues({ selectorLabels: { release: "kube-prometheus-stack" }, registry: true }),
 ];
 
@@ -103,7 +122,12 @@ describe("GitLab chart values", () => {
 
   it("takes TLS from our ClusterIssuer on the cluster's ingress class, or the bundled controller", () => {
     const values = rendered(small);
-    expect(values.global.ingress).toMatchObject({ class: "traefik", provider: "traefik", configureCertmanager: false, annotations: { "cert-manager.io/cluster-issuer": "le" } });
+    expect(values.global.ingress).toMatchObject({
+      class: "traefik",
+      provider: "traefik",
+      configureCertmanager: false,
+      annotations: { "cert-manager.io/cluster-issuer": "le" },
+    });
     expect(values.installCertmanager).toBe(false);
     expect(values["nginx-ingress"].enabled).toBe(false);
     const bundled = rendered(production);
@@ -114,7 +138,12 @@ describe("GitLab chart values", () => {
 
   it("low-memory profile: one replica each, Puma 2 workers, Sidekiq 5 threads, small requests, KAS and Pages off, PostgreSQL 64 MB shared buffers", () => {
     const values = rendered(small);
-    expect(values.gitlab.webservice).toMatchObject({ minReplicas: 1, maxReplicas: 1, workerProcesses: 2, resources: { requests: { cpu: "100m", memory: "900M" }, limits: { memory: "2G" } } });
+    expect(values.gitlab.webservice).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 1,
+      workerProcesses: 2,
+      resources: { requests: { cpu: "100m", memory: "900M" }, limits: { memory: "2G" } },
+    });
     expect(values.gitlab.sidekiq).toMatchObject({ minReplicas: 1, maxReplicas: 1, concurrency: 5, resources: { requests: { cpu: "50m", memory: "625M" } } });
     expect(values.gitlab["gitlab-shell"]).toMatchObject({ minReplicas: 1, maxReplicas: 1 });
     expect(values.registry.hpa).toEqual({ minReplicas: 1, maxReplicas: 1 });
@@ -127,7 +156,12 @@ describe("GitLab chart values", () => {
 
   it("standard profile: the chart's defaults except what config sets", () => {
     const values = rendered(production);
-    expect(values.gitlab.webservice).toMatchObject({ minReplicas: 3, maxReplicas: 6, workerProcesses: 4, resources: { requests: { cpu: "4", memory: "5G" }, limits: { memory: "7G" } } });
+    expect(values.gitlab.webservice).toMatchObject({
+      minReplicas: 3,
+      maxReplicas: 6,
+      workerProcesses: 4,
+      resources: { requests: { cpu: "4", memory: "5G" }, limits: { memory: "7G" } },
+    });
     expect(values.gitlab.sidekiq).toMatchObject({ minReplicas: 2, concurrency: 20 });
     expect(values.gitlab.sidekiq.maxReplicas).toBeUndefined();
     expect(values.global.kas).toBeUndefined();
@@ -137,13 +171,22 @@ describe("GitLab chart values", () => {
   it("PodDisruptionBudgets: one pod of each unavailable at a time, on any profile", () => {
     for (const settings of [small, production]) {
       const values = rendered(settings);
-      expect([values.gitlab.webservice.maxUnavailable, values.gitlab.sidekiq.maxUnavailable, values.gitlab["gitlab-shell"].maxUnavailable, values.registry.maxUnavailable]).toEqual([1, 1, 1, 1]);
+      expect([
+        values.gitlab.webservice.maxUnavailable,
+        values.gitlab.sidekiq.maxUnavailable,
+        values.gitlab["gitlab-shell"].maxUnavailable,
+        values.registry.maxUnavailable,
+      ]).toEqual([1, 1, 1, 1]);
     }
   });
 
   it("config wins over the small profile field by field", () => {
     const values = rendered({ ...small, sizing: { memoryProfile: "small", webservice: { workers: 3, resources: { memoryLimit: "3G" } } } });
-    expect(values.gitlab.webservice).toMatchObject({ minReplicas: 1, workerProcesses: 3, resources: { requests: { cpu: "100m", memory: "900M" }, limits: { memory: "3G" } } });
+    expect(values.gitlab.webservice).toMatchObject({
+      minReplicas: 1,
+      workerProcesses: 3,
+      resources: { requests: { cpu: "100m", memory: "900M" }, limits: { memory: "3G" } },
+    });
   });
 
   it("bundled PostgreSQL, Redis and Gitaly on the Retain StorageClass; MinIO off; every object type in the store", () => {
@@ -158,18 +201,38 @@ describe("GitLab chart values", () => {
 
   it("backups by the toolbox CronJob with the AWS CLI, keys from a Secret, in UTC", () => {
     const values = rendered(small);
-    expect(values.gitlab.toolbox.backups.cron).toMatchObject({ enabled: true, schedule: "0 2 * * *", timeZone: "Etc/UTC", extraArgs: "--s3tool awscli --aws-s3-endpoint-url https://s3.nas.example.com" });
+    expect(values.gitlab.toolbox.backups.cron).toMatchObject({
+      enabled: true,
+      schedule: "0 2 * * *",
+      timeZone: "Etc/UTC",
+      extraArgs: "--s3tool awscli --aws-s3-endpoint-url https://s3.nas.example.com",
+    });
     expect(values.gitlab.toolbox.extraEnvFrom.AWS_SECRET_ACCESS_KEY).toEqual({ secretKeyRef: { name: "b", key: "key" } });
     expect(values.global.appConfig.backups).toEqual({ bucket: "p-backups", tmpBucket: "p-backups-tmp" });
   });
 
   it("IRSA: the role on GitLab's service accounts, no keys", () => {
-    expect(rendered(production).global.serviceAccount).toEqual({ enabled: true, create: true, annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::222222222222:role/gitlab" } });
+    expect(rendered(production).global.serviceAccount).toEqual({
+      enabled: true,
+      create: true,
+      annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::222222222222:role/gitlab" },
+    });
   });
 
   it("SSO as on the other platforms: let in, auto sign-in, no sign-up, existing accounts never linked by e-mail unless asked", () => {
     expect(gitlabServerValues(small)).toMatchObject({
-      global: { appConfig: { omniauth: { enabled: true, allowSingleSignOn: ["openid_connect"], autoLinkUser: [], blockAutoCreatedUsers: false, autoSignInWithProvider: "openid_connect" }, initialDefaults: { signupEnabled: false } } },
+      global: {
+        appConfig: {
+          omniauth: {
+            enabled: true,
+            allowSingleSignOn: ["openid_connect"],
+            autoLinkUser: [],
+            blockAutoCreatedUsers: false,
+            autoSignInWithProvider: "openid_connect",
+          },
+          initialDefaults: { signupEnabled: false },
+        },
+      },
     });
     const asked = { ...small, sso: { ...small.sso!, autoLinkUsers: true, blockAutoCreatedUsers: true } };
     expect(gitlabServerValues(asked)).toMatchObject({ global: { appConfig: { omniauth: { autoLinkUser: ["openid_connect"], blockAutoCreatedUsers: true } } } });

@@ -76,7 +76,11 @@ describe("alert rules", () => {
     expect(r.GitLabBackupFailed).toMatchObject({ expr: 'gitlab_backup_last_status{job="gitlab-node"} == 0', for: "5m", labels: { severity: "critical" } });
     expect(r.GitLabBackupMissing!.expr).toBe('absent(gitlab_backup_last_success_timestamp_seconds{job="gitlab-node"})');
     // A missing NFS share alerts within minutes, not when the next backup is a day overdue.
-    expect(r.GitLabBackupShareUnavailable).toMatchObject({ expr: 'gitlab_backup_share_up{job="gitlab-node"} == 0', for: "10m", labels: { severity: "critical" } });
+    expect(r.GitLabBackupShareUnavailable).toMatchObject({
+      expr: 'gitlab_backup_share_up{job="gitlab-node"} == 0',
+      for: "10m",
+      labels: { severity: "critical" },
+    });
     expect(r.GitLabBackupShareCheckStale).toMatchObject({
       expr: 'time() - max(gitlab_backup_share_check_timestamp_seconds{job="gitlab-node"}) > 900 or absent(gitlab_backup_share_check_timestamp_seconds{job="gitlab-node"})',
       for: "5m",
@@ -114,8 +118,14 @@ describe("alert rules", () => {
     const doc = parse(renderAlertRuleTests(rules, "gitlab.rules.yml"));
     for (const rule of rules) {
       const checks = (doc.tests as any[]).flatMap((t) => t.alert_rule_test).filter((c) => c.alertname === rule.alert);
-      expect(checks.some((c) => c.exp_alerts.length > 0), `${rule.alert} fires`).toBe(true);
-      expect(checks.some((c) => c.exp_alerts.length === 0), `${rule.alert} stays quiet`).toBe(true);
+      expect(
+        checks.some((c) => c.exp_alerts.length > 0),
+        `${rule.alert} fires`,
+      ).toBe(true);
+      expect(
+        checks.some((c) => c.exp_alerts.length === 0),
+        `${rule.alert} stays quiet`,
+      ).toBe(true);
     }
   });
 
@@ -201,7 +211,10 @@ describe.runIf(promtool !== undefined || process.env.CI === "true")("promtool", 
   });
 
   it("fails when a rule's operator is wrong: exactly the threshold is not a backlog", async () => {
-    const wrong = rulesFor(THRESHOLDS).replace('sum(sidekiq_queue_size{job="gitlab-exporter"}) > 1000', 'sum(sidekiq_queue_size{job="gitlab-exporter"}) >= 1000');
+    const wrong = rulesFor(THRESHOLDS).replace(
+      'sum(sidekiq_queue_size{job="gitlab-exporter"}) > 1000',
+      'sum(sidekiq_queue_size{job="gitlab-exporter"}) >= 1000',
+    );
     expect(wrong).not.toBe(rulesFor(THRESHOLDS));
     const r = await promtoolTest("operator", wrong, testsFor(THRESHOLDS));
     expect(r.code).not.toBe(0);

@@ -100,7 +100,10 @@ describe.runIf(amtool !== undefined || process.env.CI === "true")("amtool check-
     expect(r.output).toContain("SUCCESS");
     expect(r.code).toBe(0);
     // amtool rejects keys it does not know, so SUCCESS above is meaningful: a misspelt one fails.
-    const typo = await checkConfig("alertmanager-email-typo.yml", renderAlertmanagerConfig({ receiver: EMAIL_AUTH }).replace("auth_password_file:", "auth_passwd_file:"));
+    const typo = await checkConfig(
+      "alertmanager-email-typo.yml",
+      renderAlertmanagerConfig({ receiver: EMAIL_AUTH }).replace("auth_password_file:", "auth_passwd_file:"),
+    );
     expect(typo.code).not.toBe(0);
     expect(typo.output).toContain("field auth_passwd_file not found");
   });

@@ -6,26 +6,42 @@ import { parse, stringify } from "yaml";
 import { findTool, run } from "../../../scripts/verify/tools";
 import { REPO_ROOT } from "../../helpers";
 import { DASHBOARDS, dashboard, parseDashboard, type DashboardFile } from "../../../userdata/monitoring/dashboards";
-import {
-  PROMETHEUS_DATASOURCE_UID,
-  renderGrafanaDashboardProvider,
-  renderGrafanaDatasources,
-} from "../../../userdata/monitoring/grafana-provisioning";
+import { PROMETHEUS_DATASOURCE_UID, renderGrafanaDashboardProvider, renderGrafanaDatasources } from "../../../userdata/monitoring/grafana-provisioning";
 
 describe("Grafana provisioning", () => {
   it("provisions Prometheus as the default data source, read-only, and Alertmanager beside it", () => {
-    const doc = parse(renderGrafanaDatasources({ prometheusUrl: "http://prometheus:9090", alertmanagerUrl: "http://alertmanager:9093", scrapeInterval: "30s" }));
+    const doc = parse(
+      renderGrafanaDatasources({ prometheusUrl: "http://prometheus:9090", alertmanagerUrl: "http://alertmanager:9093", scrapeInterval: "30s" }),
+    );
     expect(doc.apiVersion).toBe(1);
     expect(doc.datasources).toEqual([
-      expect.objectContaining({ uid: "prometheus", type: "prometheus", url: "http://prometheus:9090", isDefault: true, editable: false, jsonData: expect.objectContaining({ timeInterval: "30s" }) }),
-      expect.objectContaining({ uid: "alertmanager", type: "alertmanager", url: "http://alertmanager:9093", jsonData: expect.objectContaining({ implementation: "prometheus" }) }),
+      expect.objectContaining({
+        uid: "prometheus",
+        type: "prometheus",
+        url: "http://prometheus:9090",
+        isDefault: true,
+        editable: false,
+        jsonData: expect.objectContaining({ timeInterval: "30s" }),
+      }),
+      expect.objectContaining({
+        uid: "alertmanager",
+        type: "alertmanager",
+        url: "http://alertmanager:9093",
+        jsonData: expect.objectContaining({ implementation: "prometheus" }),
+      }),
     ]);
   });
 
   it("loads the dashboards from one directory into a GitLab folder; the files stay the source of truth", () => {
     const doc = parse(renderGrafanaDashboardProvider({ folder: "GitLab", path: "/etc/grafana/dashboards/gitlab" }));
     expect(doc.providers).toEqual([
-      expect.objectContaining({ type: "file", folder: "GitLab", allowUiUpdates: false, disableDeletion: true, options: { path: "/etc/grafana/dashboards/gitlab", foldersFromFilesStructure: false } }),
+      expect.objectContaining({
+        type: "file",
+        folder: "GitLab",
+        allowUiUpdates: false,
+        disableDeletion: true,
+        options: { path: "/etc/grafana/dashboards/gitlab", foldersFromFilesStructure: false },
+      }),
     ]);
     expect(() => renderGrafanaDashboardProvider({ folder: "GitLab", path: "dashboards" })).toThrow("must be an absolute path");
   });
@@ -36,7 +52,9 @@ const exprsOf = (name: DashboardFile) => panelsOf(name).flatMap((p) => (p.target
 
 describe("dashboards", () => {
   it("are the five committed JSON files: overview, web/Puma, Sidekiq, CI/runners, database/cache", () => {
-    const files = readdirSync(join(REPO_ROOT, "userdata/monitoring/dashboards")).filter((f) => f.endsWith(".json")).sort();
+    const files = readdirSync(join(REPO_ROOT, "userdata/monitoring/dashboards"))
+      .filter((f) => f.endsWith(".json"))
+      .sort();
     expect(files).toEqual([...DASHBOARDS].sort());
     expect(DASHBOARDS.map((d) => dashboard(d).uid)).toEqual(["gitlab-overview", "gitlab-web", "gitlab-sidekiq", "gitlab-ci", "gitlab-database"]);
   });
@@ -73,17 +91,73 @@ describe("dashboards", () => {
       const text = exprsOf(name).join("\n");
       for (const m of metrics) expect(text, `${name} uses ${m}`).toMatch(new RegExp(`\\b${m}\\b`));
     };
-    uses("overview.json", ["up", "ALERTS", "http_requests_total", "gitlab_transaction_duration_seconds_bucket", "sidekiq_queue_size", "gitlab_runner_jobs", "node_filesystem_avail_bytes", "gitlab_backup_last_success_timestamp_seconds"]);
-    uses("web-puma.json", ["puma_workers", "puma_running_workers", "puma_max_threads", "puma_active_connections", "puma_queued_connections", "http_requests_total", "gitlab_transaction_duration_seconds_bucket", "gitlab_workhorse_http_requests_total"]);
-    uses("sidekiq.json", ["sidekiq_queue_size", "sidekiq_queue_latency_seconds", "sidekiq_jobs_failed_total", "sidekiq_jobs_completion_seconds_bucket", "sidekiq_jobs_completion_seconds_count", "sidekiq_jobs_queue_duration_seconds_bucket", "sidekiq_running_jobs", "sidekiq_concurrency"]);
-    uses("ci-runners.json", ["gitlab_runner_jobs", "gitlab_runner_jobs_total", "gitlab_runner_failed_jobs_total", "gitlab_runner_errors_total", "gitlab_runner_job_duration_seconds_bucket", "gitlab_ci_pipeline_creation_duration_seconds_bucket", "pipelines_created_total"]);
-    uses("database-cache.json", ["pg_stat_database_xact_commit", "pg_stat_activity_count", "pg_stat_database_blks_hit", "redis_connected_clients", "redis_commands_processed_total", "redis_keyspace_hits_total", "redis_memory_used_bytes"]);
+    uses("overview.json", [
+      "up",
+      "ALERTS",
+      "http_requests_total",
+      "gitlab_transaction_duration_seconds_bucket",
+      "sidekiq_queue_size",
+      "gitlab_runner_jobs",
+      "node_filesystem_avail_bytes",
+      "gitlab_backup_last_success_timestamp_seconds",
+    ]);
+    uses("web-puma.json", [
+      "puma_workers",
+      "puma_running_workers",
+      "puma_max_threads",
+      "puma_active_connections",
+      "puma_queued_connections",
+      "http_requests_total",
+      "gitlab_transaction_duration_seconds_bucket",
+      "gitlab_workhorse_http_requests_total",
+    ]);
+    uses("sidekiq.json", [
+      "sidekiq_queue_size",
+      "sidekiq_queue_latency_seconds",
+      "sidekiq_jobs_failed_total",
+      "sidekiq_jobs_completion_seconds_bucket",
+      "sidekiq_jobs_completion_seconds_count",
+      "sidekiq_jobs_queue_duration_seconds_bucket",
+      "sidekiq_running_jobs",
+      "sidekiq_concurrency",
+    ]);
+    uses("ci-runners.json", [
+      "gitlab_runner_jobs",
+      "gitlab_runner_jobs_total",
+      "gitlab_runner_failed_jobs_total",
+      "gitlab_runner_errors_total",
+      "gitlab_runner_job_duration_seconds_bucket",
+      "gitlab_ci_pipeline_creation_duration_seconds_bucket",
+      "pipelines_created_total",
+    ]);
+    uses("database-cache.json", [
+      "pg_stat_database_xact_commit",
+      "pg_stat_activity_count",
+      "pg_stat_database_blks_hit",
+      "redis_connected_clients",
+      "redis_commands_processed_total",
+      "redis_keyspace_hits_total",
+      "redis_memory_used_bytes",
+    ]);
   });
 
   it("query only the jobs Prometheus scrapes", () => {
-    const known = new Set(["gitlab-rails", "gitlab-workhorse", "gitlab-sidekiq", "gitlab-exporter", "gitlab-node", "gitlab-redis", "gitlab-postgres", "gitlab-registry", "gitlab-runner"]);
+    const known = new Set([
+      "gitlab-rails",
+      "gitlab-workhorse",
+      "gitlab-sidekiq",
+      "gitlab-exporter",
+      "gitlab-node",
+      "gitlab-redis",
+      "gitlab-postgres",
+      "gitlab-registry",
+      "gitlab-runner",
+    ]);
     for (const name of DASHBOARDS) {
-      for (const [, job] of exprsOf(name).join("\n").matchAll(/job="([^"]+)"/g)) expect(known, `${name}: job="${job}"`).toContain(job);
+      for (const [, job] of exprsOf(name)
+        .join("\n")
+        .matchAll(/job="([^"]+)"/g))
+        expect(known, `${name}: job="${job}"`).toContain(job);
     }
   });
 

@@ -20,8 +20,14 @@ describe("scopeExpression", () => {
   it.each([
     ["up == 0", `up{${m}} == 0`],
     ['sum(sidekiq_queue_size{job="gitlab-exporter"}) > 1000', `sum(sidekiq_queue_size{${m},job="gitlab-exporter"}) > 1000`],
-    ['sum(rate(x_total{job="a",r!~"b|c"}[15m])) / sum(rate(y{job="a"}[15m])) > 0.05', `sum(rate(x_total{${m},job="a",r!~"b|c"}[15m])) / sum(rate(y{${m},job="a"}[15m])) > 0.05`],
-    ['sum by (instance) (puma_active_connections{job="r"}) / sum by (instance) (puma_max_threads{job="r"}) > 0.9', `sum by (instance) (puma_active_connections{${m},job="r"}) / sum by (instance) (puma_max_threads{${m},job="r"}) > 0.9`],
+    [
+      'sum(rate(x_total{job="a",r!~"b|c"}[15m])) / sum(rate(y{job="a"}[15m])) > 0.05',
+      `sum(rate(x_total{${m},job="a",r!~"b|c"}[15m])) / sum(rate(y{${m},job="a"}[15m])) > 0.05`,
+    ],
+    [
+      'sum by (instance) (puma_active_connections{job="r"}) / sum by (instance) (puma_max_threads{job="r"}) > 0.9',
+      `sum by (instance) (puma_active_connections{${m},job="r"}) / sum by (instance) (puma_max_threads{${m},job="r"}) > 0.9`,
+    ],
     ["time() - max(a{}) > 3600", `time() - max(a{${m}}) > 3600`],
     ['(a > 1) unless on (namespace, cronjob) b{x="}{"}', `(a{${m}} > 1) unless on (namespace, cronjob) b{${m},x="}{"}`],
   ])("%s", (expr, expected) => {
@@ -89,7 +95,11 @@ describe.runIf(promtool !== undefined || process.env.CI === "true")("promtool", 
 
   it("a target down in another namespace does not fire; it would without the scope", async () => {
     const scoped = rules.find((r) => r.alert === "GitLabTargetDown")!;
-    const elsewhere = { scenario: "Grafana's target down in the monitoring namespace", series: [{ series: 'up{job="grafana",instance="grafana:3000",namespace="monitoring"}', values: "0x30" }], checks: [{ at: "20m", firing: [] }] };
+    const elsewhere = {
+      scenario: "Grafana's target down in the monitoring namespace",
+      series: [{ series: 'up{job="grafana",instance="grafana:3000",namespace="monitoring"}', values: "0x30" }],
+      checks: [{ at: "20m", firing: [] }],
+    };
     const withElsewhere = { ...scoped, tests: [...scoped.tests, elsewhere] };
     const tests = renderAlertRuleTests([withElsewhere], "gitlab.rules.yml");
     const pass = await promtoolTest("scoped", renderAlertRules([withElsewhere]), tests);

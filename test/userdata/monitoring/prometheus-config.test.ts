@@ -26,7 +26,10 @@ interface ScrapeConfig {
 
 const jobs = (text: string): Record<string, { path: string; targets: string[] }> =>
   Object.fromEntries(
-    (parse(text).scrape_configs as ScrapeConfig[]).map((j) => [j.job_name, { path: j.metrics_path ?? "/metrics", targets: j.static_configs.flatMap((s) => s.targets) }]),
+    (parse(text).scrape_configs as ScrapeConfig[]).map((j) => [
+      j.job_name,
+      { path: j.metrics_path ?? "/metrics", targets: j.static_configs.flatMap((s) => s.targets) },
+    ]),
   );
 
 describe("prometheus.yml", () => {
@@ -86,9 +89,16 @@ describe("prometheus.yml", () => {
   });
 
   it("refuses duplicate jobs and malformed targets", () => {
-    expect(() => renderPrometheusConfig({ ruleFiles: [], alertmanagers: [], jobs: [{ name: "a", targets: ["x:1"] }, { name: "a", targets: ["y:1"] }] })).toThrow(
-      "scrape job 'a' is defined twice",
-    );
+    expect(() =>
+      renderPrometheusConfig({
+        ruleFiles: [],
+        alertmanagers: [],
+        jobs: [
+          { name: "a", targets: ["x:1"] },
+          { name: "a", targets: ["y:1"] },
+        ],
+      }),
+    ).toThrow("scrape job 'a' is defined twice");
     expect(() => renderPrometheusConfig({ ruleFiles: [], alertmanagers: [], jobs: [{ name: "a", targets: ["http://x:1"] }] })).toThrow("must be host:port");
     expect(() => renderPrometheusConfig({ ruleFiles: [], alertmanagers: [], jobs: [{ name: "a", targets: [] }] })).toThrow("has no targets");
   });

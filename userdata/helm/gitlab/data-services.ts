@@ -10,7 +10,13 @@ function externalDatabase(d: ExternalDatabase): HelmValues {
   return {
     postgresql: { install: false },
     global: {
-      psql: { host: d.host, port: d.port, database: d.name, username: d.username, password: { useSecret: true, secret: d.password.secret, key: d.password.key } },
+      psql: {
+        host: d.host,
+        port: d.port,
+        database: d.name,
+        username: d.username,
+        password: { useSecret: true, secret: d.password.secret, key: d.password.key },
+      },
       // libpq reads the SSL mode from the environment; the chart's own psql.ssl is for client certificates.
       extraEnv: { PGSSLMODE: d.sslMode },
     },

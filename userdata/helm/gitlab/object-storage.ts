@@ -22,7 +22,10 @@ export const bucketName = (prefix: string, suffix: string) => `${prefix}-${suffi
 
 export function objectStorageValues(o: ChartObjectStorage): HelmValues {
   const types = Object.fromEntries(
-    Object.entries(OBJECT_BUCKETS).map(([type, suffix]) => [type, { bucket: bucketName(o.bucketPrefix, suffix), ...(OFF_BY_DEFAULT.has(type) ? { enabled: true } : {}) }]),
+    Object.entries(OBJECT_BUCKETS).map(([type, suffix]) => [
+      type,
+      { bucket: bucketName(o.bucketPrefix, suffix), ...(OFF_BY_DEFAULT.has(type) ? { enabled: true } : {}) },
+    ]),
   );
   return {
     global: {

@@ -16,7 +16,9 @@ export interface S3Connection<Ref> {
 /** Rails' fog connection (global.appConfig.object_store.connection). */
 export function railsConnection<Ref>(c: S3Connection<Ref>): Record<string, Ref | string | boolean | number> {
   const keys: Record<string, Ref | boolean> =
-    "iamRole" in c.credentials ? { use_iam_profile: true } : { aws_access_key_id: c.credentials.accessKeyId, aws_secret_access_key: c.credentials.secretAccessKey };
+    "iamRole" in c.credentials
+      ? { use_iam_profile: true }
+      : { aws_access_key_id: c.credentials.accessKeyId, aws_secret_access_key: c.credentials.secretAccessKey };
   const compatible: Record<string, string | boolean | number> = c.endpoint ? { endpoint: c.endpoint, path_style: c.pathStyle, aws_signature_version: 4 } : {};
   return { provider: "AWS", region: c.region, ...keys, ...compatible };
 }

@@ -58,7 +58,12 @@ export function sizingValues(s: ChartSizing): HelmValues {
   return mergeValues(profile.values, DISRUPTION, {
     gitlab: {
       webservice: { minReplicas: web.minReplicas, maxReplicas: web.maxReplicas, workerProcesses: web.workers, resources: resources(web.resources) },
-      sidekiq: { minReplicas: sidekiq.minReplicas, maxReplicas: sidekiq.maxReplicas, concurrency: sidekiq.concurrency, resources: resources(sidekiq.resources) },
+      sidekiq: {
+        minReplicas: sidekiq.minReplicas,
+        maxReplicas: sidekiq.maxReplicas,
+        concurrency: sidekiq.concurrency,
+        resources: resources(sidekiq.resources),
+      },
     },
   });
 }

@@ -20,12 +20,16 @@ export const backupTooOld: AlertRuleDefinition = {
         // The test clock starts at Unix time 0, so a backup made before it has a negative timestamp.
         {
           scenario: `a backup ${t.backupMaxAgeHours + 1}h old`,
-          series: [{ series: 'gitlab_backup_last_success_timestamp_seconds{job="gitlab-node",instance="gitlab:9100"}', values: gauge(-(backupMaxSeconds + 3600)) }],
+          series: [
+            { series: 'gitlab_backup_last_success_timestamp_seconds{job="gitlab-node",instance="gitlab:9100"}', values: gauge(-(backupMaxSeconds + 3600)) },
+          ],
           checks: [{ at: "20m", firing: [{ labels: {}, value: humanizeDuration(backupMaxSeconds + 3600 + 20 * 60) }] }],
         },
         {
           scenario: `a backup ${t.backupMaxAgeHours}h minus 30m old ages past the threshold`,
-          series: [{ series: 'gitlab_backup_last_success_timestamp_seconds{job="gitlab-node",instance="gitlab:9100"}', values: gauge(-(backupMaxSeconds - 1800)) }],
+          series: [
+            { series: 'gitlab_backup_last_success_timestamp_seconds{job="gitlab-node",instance="gitlab:9100"}', values: gauge(-(backupMaxSeconds - 1800)) },
+          ],
           checks: [
             { at: "20m", firing: [] },
             { at: "35m", firing: [] },

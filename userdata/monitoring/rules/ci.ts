@@ -28,7 +28,8 @@ export const ciJobFailureRate: AlertRuleDefinition = {
           series: [
             { series: 'gitlab_runner_jobs_total{job="gitlab-runner",instance="gitlab-runner-build:9252",runner="abc123"}', values: counter(10) },
             {
-              series: 'gitlab_runner_failed_jobs_total{job="gitlab-runner",instance="gitlab-runner-build:9252",runner="abc123",failure_reason="runner_system_failure"}',
+              series:
+                'gitlab_runner_failed_jobs_total{job="gitlab-runner",instance="gitlab-runner-build:9252",runner="abc123",failure_reason="runner_system_failure"}',
               values: counter(10 * ci.above),
             },
           ],
@@ -42,11 +43,13 @@ export const ciJobFailureRate: AlertRuleDefinition = {
           series: [
             { series: 'gitlab_runner_jobs_total{job="gitlab-runner",instance="gitlab-runner-build:9252",runner="abc123"}', values: counter(10) },
             {
-              series: 'gitlab_runner_failed_jobs_total{job="gitlab-runner",instance="gitlab-runner-build:9252",runner="abc123",failure_reason="script_failure"}',
+              series:
+                'gitlab_runner_failed_jobs_total{job="gitlab-runner",instance="gitlab-runner-build:9252",runner="abc123",failure_reason="script_failure"}',
               values: counter(5),
             },
             {
-              series: 'gitlab_runner_failed_jobs_total{job="gitlab-runner",instance="gitlab-runner-build:9252",runner="abc123",failure_reason="runner_system_failure"}',
+              series:
+                'gitlab_runner_failed_jobs_total{job="gitlab-runner",instance="gitlab-runner-build:9252",runner="abc123",failure_reason="runner_system_failure"}',
               values: counter(10 * ci.below),
             },
           ],

@@ -32,7 +32,11 @@ export const cronJobBackupTooOld: KubernetesAlertRuleDefinition = {
         `A restore now would lose everything since then: \`kubectl -n ${s.namespace} get jobs\` and the failed job's logs say why.`,
       tests: [
         // The test clock starts at Unix time 0, so a success before it has a negative timestamp.
-        { scenario: `the last success ${t.backupMaxAgeHours + 1}h ago`, series: [lastSuccess(-(max + 3600))], checks: [{ at: "20m", firing: [{ labels: { cronjob }, value: humanizeDuration(max + 3600 + 1200) }] }] },
+        {
+          scenario: `the last success ${t.backupMaxAgeHours + 1}h ago`,
+          series: [lastSuccess(-(max + 3600))],
+          checks: [{ at: "20m", firing: [{ labels: { cronjob }, value: humanizeDuration(max + 3600 + 1200) }] }],
+        },
         { scenario: "a success 20 minutes ago", series: [lastSuccess(0)], checks: [{ at: "20m", firing: [] }] },
       ],
     };

@@ -51,10 +51,23 @@ function volumeRule(s: KubernetesAlertScope, r: VolumeRule): Omit<AlertRule, "al
 export const volumeSpaceLow: KubernetesAlertRuleDefinition = {
   alert: "GitLabDiskSpaceLow",
   build: (t, s) =>
-    volumeRule(s, { threshold: t.diskFreeWarningRatio, for: "30m", severity: "warning", firingAt: warningTestRatio(t), quietAt: round((1 + t.diskFreeWarningRatio) / 2) }),
+    volumeRule(s, {
+      threshold: t.diskFreeWarningRatio,
+      for: "30m",
+      severity: "warning",
+      firingAt: warningTestRatio(t),
+      quietAt: round((1 + t.diskFreeWarningRatio) / 2),
+    }),
 };
 
 export const volumeNearlyFull: KubernetesAlertRuleDefinition = {
   alert: "GitLabDiskNearlyFull",
-  build: (t, s) => volumeRule(s, { threshold: t.diskFreeCriticalRatio, for: "5m", severity: "critical", firingAt: round(t.diskFreeCriticalRatio / 2), quietAt: warningTestRatio(t) }),
+  build: (t, s) =>
+    volumeRule(s, {
+      threshold: t.diskFreeCriticalRatio,
+      for: "5m",
+      severity: "critical",
+      firingAt: round(t.diskFreeCriticalRatio / 2),
+      quietAt: warningTestRatio(t),
+    }),
 };

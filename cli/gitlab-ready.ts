@@ -1,20 +1,23 @@
 // The pipeline's gate before an environment's second stack (<env>-gitlab): GitLab must answer
 // on its API, and on docker the automation token is read from the GitLab container. Prints
 // the token GITLAB_TOKEN should hold (docker only; nothing otherwise) on stdout, for
-// `token="$(…)"`, and everything else on stderr.
-//   npx tsx scripts/ci/gitlab-ready.ts <env>-gitlab --probe   one look; exit 3 when GitLab cannot be reached
-//   npx tsx scripts/ci/gitlab-ready.ts <env>-gitlab --wait    the bounded wait of `npm run deploy`; exit 2 at its end
-import { gitlabReachable } from "../../cli/gitlab-access";
-import { configDir } from "../../cli/paths";
-import { reportFailure, UsageError } from "../../cli/report";
-import { waitForGitLab } from "../../cli/gitlab-wait";
-import { loadEnvironments } from "../../config/load";
+// `token="$(…)"`, and everything else on stderr. A command of the CLI's bundle, so that the
+// pipeline's jobs start it as fast as the other commands.
+//   node cli/run.cjs gitlab-ready <env>-gitlab --probe   one look; exit 3 when GitLab cannot be reached
+//   node cli/run.cjs gitlab-ready <env>-gitlab --wait    the bounded wait of `npm run deploy`; exit 2 at its end
+import { loadEnvironments } from "../config/load";
+import { gitlabReachable } from "./gitlab-access";
+import { waitForGitLab } from "./gitlab-wait";
+import { configDir } from "./paths";
+import { UsageError } from "./report";
 
 /** Exit code of --probe when GitLab cannot be reached: the plan job skips the stack, saying why. */
 export const EXIT_UNREACHABLE = 3;
 
+/** Probes (--probe) or waits for (--wait) the GitLab of `<env>-gitlab`; writes the token Terraform needs, if any, to `out`. */
 export async function gitlabReady(stack: string, mode: string, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  if (!stack.endsWith("-gitlab") || (mode !== "--probe" && mode !== "--wait")) throw new UsageError("usage: gitlab-ready.ts <env>-gitlab --probe|--wait");
+  if (!stack.endsWith("-gitlab") || (mode !== "--probe" && mode !== "--wait"))
+    throw new UsageError("usage: node cli/run.cjs gitlab-ready <env>-gitlab --probe|--wait");
   const [env] = loadEnvironments(configDir(), [stack.slice(0, -"-gitlab".length)]);
   if (mode === "--probe") {
     const access = await gitlabReachable(env!);
@@ -28,14 +31,4 @@ export async function gitlabReady(stack: string, mode: string, out: NodeJS.Writa
   const vars = await waitForGitLab(env!, stack, process.stderr);
   if (vars.GITLAB_TOKEN) out.write(vars.GITLAB_TOKEN);
   return 0;
-}
-
-if (require.main === module) {
-  gitlabReady(process.argv[2] ?? "", process.argv[3] ?? "")
-    .then((code) => {
-      process.exitCode = code;
-    })
-    .catch((error) => {
-      process.exitCode = reportFailure(error);
-    });
 }
