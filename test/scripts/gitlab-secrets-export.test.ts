@@ -10,13 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { run } from "../../scripts/verify/tools";
+import { AWS_CLI, REAL_AWS_CLI } from "../support/aws-cli";
 import { filesUnder } from "../support/files";
 import { REPO_ROOT } from "../helpers";
 
-const AWS = "/usr/bin/aws";
+const AWS = AWS_CLI;
 const SCRIPT = join(REPO_ROOT, "userdata/scripts/gitlab-secrets-export.sh");
-/** Debian's AWS CLI; another `aws` may come first on PATH. Missing: a skip off CI, a failure in CI. */
-const haveAws = existsSync(AWS);
+/** Debian's AWS CLI (run warm); another `aws` may come first on PATH. Missing: a skip off CI, a failure in CI. */
+const haveAws = existsSync(REAL_AWS_CLI);
 
 interface Put {
   readonly method: string;
@@ -113,7 +114,7 @@ function unpack(body: Buffer): { files: string[]; read: (f: string) => string } 
 // In CI the AWS CLI is installed by scripts/install-validators.sh: without it this must fail, not skip.
 describe.runIf(haveAws || process.env.CI === "true")("gitlab-secrets-export.sh with the AWS CLI", () => {
   it("uploads the Rails secret and GitLab Shell's host keys, archived, to the secrets bucket of an S3-compatible store", async () => {
-    expect(haveAws, `${AWS} is missing: run scripts/install-validators.sh`).toBe(true);
+    expect(haveAws, `${REAL_AWS_CLI} is missing: run scripts/install-validators.sh`).toBe(true);
     const r = await exportSecrets({ S3_ENDPOINT: endpoint, AWS_REQUEST_CHECKSUM_CALCULATION: "WHEN_REQUIRED" });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(puts.map((p) => p.method)).toEqual(["PUT"]);
