@@ -90,6 +90,8 @@ const DPKG_LOCK = "/var/lib/dpkg/lock-frontend";
 const LISTS_LOCK = "/var/lib/apt/lists/lock";
 /** Retry delays in the tests: 50 ms, then doubled (production: 5 s, doubled, at most 60 s). */
 const FAST_RETRIES = { BOOTSTRAP_RETRY_DELAY_MS: "50" };
+/** For runs that exhaust the retries and assert on what happens after, not on the delays: 1 ms, doubled. */
+const INSTANT_RETRIES = { BOOTSTRAP_RETRY_DELAY_MS: "1" };
 
 /**
  * Holds one of apt's locks the way unattended-upgrades or apt-daily do at first boot (flock on
@@ -415,7 +417,7 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks
 
   it("stops when a secret stays unreadable: nothing installed, the failure recorded", async () => {
     recorder.failFirst("GetSecretValue", 99, { code: "AccessDeniedException", message: "not authorized" });
-    const r = await run({ env: FAST_RETRIES });
+    const r = await run({ env: INSTANT_RETRIES });
     expect(r.status).not.toBe(0);
     expect(r.failed).toBe("fetch secrets");
     expect(r.requests.map((q) => q.action)).toEqual([...Array(6).fill("GetSecretValue"), "PutMetricData"]);
@@ -511,7 +513,7 @@ describe("GitLab bootstrap failure", () => {
   });
 
   it.skipIf(!runAwsCliTests)("stops at the package repository when apt-get update keeps failing: no install, no reconfigure", async () => {
-    const r = await run({ aptUpdateFailures: 99, env: FAST_RETRIES, secrets: false });
+    const r = await run({ aptUpdateFailures: 99, env: INSTANT_RETRIES, secrets: false });
     expect(r.status).toBe(100);
     expect(r.failed).toBe("add GitLab package repository");
     expect(r.log).toContain("FAILED at step 'add GitLab package repository' (exit 100)");
@@ -523,7 +525,7 @@ describe("GitLab bootstrap failure", () => {
   });
 
   it.skipIf(!runAwsCliTests)("reports a failure to CloudWatch for the server-bootstrap-failed alarm, and keeps the step's exit status", async () => {
-    const r = await run({ aptUpdateFailures: 99, env: FAST_RETRIES });
+    const r = await run({ aptUpdateFailures: 99, env: INSTANT_RETRIES });
     expect(r.status).toBe(100);
     expect(r.requests.filter((q) => q.action !== "GetSecretValue").map((q) => [q.service, q.region, q.params])).toEqual([
       [
@@ -543,7 +545,7 @@ describe("GitLab bootstrap failure", () => {
     ]);
     recorder.fault = (q) => (q.action === "PutMetricData" ? { code: "AccessDenied", message: "not authorized", status: 403 } : undefined);
     rmSync(at("/var/lib/gitlab-platform"), { recursive: true, force: true });
-    const refused = await run({ aptUpdateFailures: 99, env: FAST_RETRIES });
+    const refused = await run({ aptUpdateFailures: 99, env: INSTANT_RETRIES });
     expect(refused.status).toBe(100);
     expect(refused.log).toContain("could not report the failure to CloudWatch");
   });
