@@ -184,7 +184,7 @@ describe.skipIf(!runAwsCliTests)("the warm AWS CLI", () => {
     const stdin = openSync(join(dir, "stdin"), constants.O_RDWR);
     try {
       const child = spawn(AWS_CLI, at(recorder, "s3", "cp", "-", "s3://bucket/warm/killed"), { env, stdio: [stdin, "pipe", "ignore"] });
-      child.stdout.resume();
+      child.stdout!.resume();
       writeSync(stdin, "partial");
       await new Promise((resolve) => setTimeout(resolve, 500));
       const closed = new Promise<boolean>((resolve) => {
