@@ -56,7 +56,8 @@ async function both(args: readonly string[], input?: Buffer | string, extraEnv: 
 const at = (r: AwsRecorder, ...args: string[]) => ["--endpoint-url", r.url, ...args];
 
 describe.skipIf(!runAwsCliTests)("the warm AWS CLI", () => {
-  it("is what the host script tests run", () => {
+  // Off CI a server that could not start leaves the cold CLI in place, with the setup's warning.
+  it.skipIf(AWS_CLI === REAL_AWS_CLI && process.env.CI !== "true")("is what the host script tests run", () => {
     expect(AWS_CLI).not.toBe(REAL_AWS_CLI);
   });
 
