@@ -33,6 +33,7 @@ export const IRRELEVANT_PATHS = [
   "scripts/**/*",
   ".ci/**/*",
   ".gitignore",
+  ".git-blame-ignore-revs",
   ".nvmrc",
   "vitest.config.ts",
   "biome.json",
