@@ -12,10 +12,11 @@ export default defineConfig({
     // and the config schema again each (that import was half of the run). Tests must leave no
     // global state behind: they restore what they change (process.env, spies).
     isolate: false,
-    // Many tests wait on real processes (the AWS CLI, shellcheck, a Docker engine, promtool):
-    // one worker more than there are cores keeps the cores busy. (vitest's default is one
-    // fewer, which is a single worker on a 2-core machine.)
-    maxWorkers: availableParallelism() + 1,
+    // Many tests wait on real processes (the AWS CLI, shellcheck, a Docker engine, promtool,
+    // scripts polling on short clocks), and vitest starts the longest files first, which are the
+    // ones that wait most: three workers per core keep the cores busy (on 2 cores: 98 s with 3
+    // workers, 84 s with 6, the CPU saturated from 18 s on). At most 8: each holds cdktf in memory.
+    maxWorkers: Math.min(8, availableParallelism() * 3),
     // Synthesizing stacks takes a moment on a 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 30_000,
