@@ -4,7 +4,7 @@ import { absolutePath, cronSchedule, dockerDuration, emailAddress, hostOrIp, htt
 import { jobDockerAccess } from "./job-docker-access";
 import { registrationFields } from "./runner-registration";
 import { hostFileRef } from "./secrets";
-import { alertThresholdsSection, retentionDays } from "./shared";
+import { alertThresholdsSection, prometheusBackupMaxAgeHours, retentionDays } from "./shared";
 
 const dockerImagesSection = z
   .strictObject({
@@ -126,12 +126,7 @@ export const dockerBackupsSection = z
       })
       .describe("Where archives and the config/secrets copy go."),
     retentionDays: retentionDays.default(14).describe("@default 14"),
-    maxAgeHours: z
-      .int()
-      .min(2)
-      .max(24 * 14)
-      .default(26)
-      .describe("Alert when the newest backup is older. @default 26"),
+    maxAgeHours: prometheusBackupMaxAgeHours,
   })
   .describe("Scheduled `gitlab-backup create` to an NFS share, plus gitlab.rb and gitlab-secrets.json.");
 

@@ -6,7 +6,7 @@ import { gitlabVersionOfChart, chartOfGitlabVersion } from "./gitlab-chart";
 import { cronSchedule, dnsLabel, emailAddress, hostOrIp, httpsUrl, pinnedImage } from "./primitives";
 import { registrationFields } from "./runner-registration";
 import { terraformVariableRef } from "./secrets";
-import { alertThresholdsSection } from "./shared";
+import { alertThresholdsSection, prometheusBackupMaxAgeHours } from "./shared";
 
 /** A Kubernetes object name (DNS-1123 subdomain), e.g. a Secret's. */
 export const kubernetesName = z
@@ -285,12 +285,7 @@ export const kubernetesBackupsSection = z
       .string()
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a bucket name")
       .describe("Bucket for the exported Rails secret and SSH host keys (gitlab-secrets.json's equivalent), apart from the backups (GitLab's advice)."),
-    maxAgeHours: z
-      .int()
-      .min(2)
-      .max(24 * 14)
-      .default(26)
-      .describe("Alert when the newest backup is older. @default 26"),
+    maxAgeHours: prometheusBackupMaxAgeHours,
     scratchGb: z.int().min(1).max(16384).default(20).describe("Scratch volume of the backup job (an ephemeral volume). @default 20"),
   })
   .describe("The chart's toolbox backup CronJob to <objectStorage.bucketPrefix>-backups, plus a separate export of the secrets a restore needs.");

@@ -34,6 +34,14 @@ export function dnsSection<S extends z.ZodType>(secretRef: S, platform: { readon
 
 export const retentionDays = z.int().min(1).max(3650);
 
+/** backups.maxAgeHours where Prometheus alerts on the backup age (docker, kubernetes): up to two weeks. */
+export const prometheusBackupMaxAgeHours = z
+  .int()
+  .min(2)
+  .max(24 * 14)
+  .default(26)
+  .describe("Alert when the newest backup is older. @default 26");
+
 /** A share between 0 and 1 (exclusive); `example` shows it as a percentage in the error. */
 const ratio = (example: number, description: string) => {
   const hint = `(a ratio: ${example} is ${Number((example * 100).toPrecision(6))}%)`;

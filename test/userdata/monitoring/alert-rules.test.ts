@@ -168,7 +168,11 @@ async function promtoolTest(name: string, rulesText: string, testsText: string) 
 const testsFor = (t: AlertThresholds) => renderAlertRuleTests(gitlabAlertRules(t), "gitlab.rules.yml");
 const rulesFor = (t: AlertThresholds) => renderAlertRules(gitlabAlertRules(t));
 /** Only the unit tests of `alert` (against every rule): a broken rule shows there, in a fraction of the run. */
-const testsOf = (alert: string, t: AlertThresholds) => renderAlertRuleTests(gitlabAlertRules(t).filter((r) => r.alert === alert), "gitlab.rules.yml");
+const testsOf = (alert: string, t: AlertThresholds) =>
+  renderAlertRuleTests(
+    gitlabAlertRules(t).filter((r) => r.alert === alert),
+    "gitlab.rules.yml",
+  );
 
 // Missing promtool skips on a laptop and fails in CI (CI=true), like npm run verify.
 describe.runIf(promtool !== undefined || process.env.CI === "true")("promtool", () => {
