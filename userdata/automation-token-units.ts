@@ -1,6 +1,5 @@
 // The systemd service and daily timer that renew the automation token on the EC2 host.
-import { SERVICE_PATH_WITH_AWS_CLI } from "./gitlab-backup-units";
-import { renderService, renderTimer } from "./systemd";
+import { renderService, renderTimer, SERVICE_PATH_WITH_AWS_CLI } from "./systemd";
 
 export interface AutomationTokenUnitsProps {
   /** AUTOMATION_TOKEN_STORE, e.g. 'aws-secret:staging-gitlab/automation-token'. */

@@ -1,5 +1,5 @@
 // The systemd service and timer that run the GitLab backup on the EC2 host.
-import { renderService, renderTimer } from "./systemd";
+import { renderService, renderTimer, SERVICE_PATH_WITH_AWS_CLI } from "./systemd";
 
 export interface BackupUnitsProps {
   /** systemd OnCalendar expression; evaluated in UTC. */
@@ -16,12 +16,6 @@ export interface BackupUnitsProps {
 }
 
 export const BACKUP_TIMER = "gitlab-backup.timer";
-
-/**
- * PATH of the GitLab server's services that call the AWS CLI: the image's own or, where it has
- * none, the snap the bootstrap installed (systemd's default PATH lacks /snap/bin).
- */
-export const SERVICE_PATH_WITH_AWS_CLI = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin";
 
 export function renderBackupUnits(p: BackupUnitsProps): { service: string; timer: string } {
   const onCalendar = /\b(UTC|[A-Z][a-z]+\/[A-Za-z_]+)$/.test(p.onCalendar) ? p.onCalendar : `${p.onCalendar} UTC`;

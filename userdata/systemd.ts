@@ -1,6 +1,12 @@
 // Renders systemd service and timer units from a typed model. Periodic jobs are always
 // timers, never cron: Amazon Linux 2023 has no cron (cron jobs there silently never ran).
 
+/**
+ * PATH of the GitLab server's services that call the AWS CLI: the image's own or, where it has
+ * none, the snap the bootstrap installed (systemd's default PATH lacks /snap/bin).
+ */
+export const SERVICE_PATH_WITH_AWS_CLI = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin";
+
 export interface ServiceUnit {
   readonly description: string;
   /** Absolute command lines, run in order (Type=oneshot when more than one or `oneshot`). */
