@@ -44,9 +44,9 @@ export interface RunResult {
 }
 
 /** Runs a command to completion, capturing output; never throws for a non-zero exit. */
-export function run(command: string, args: readonly string[], options: { cwd?: string } = {}): Promise<RunResult> {
+export function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

@@ -18,6 +18,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
+import { run } from "../../scripts/verify/tools";
 
 const SBIN_PATH = `${process.env.PATH ?? ""}:/usr/local/sbin:/usr/sbin:/sbin`;
 /** Where the host's static busybox lives (Debian's busybox-static). */
@@ -183,19 +184,11 @@ export async function startDockerEngine(options: EngineOptions = {}): Promise<Do
     return r.stdout.trim();
   };
 
-  const dockerOkAsync = (a: readonly string[]): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(client, ["-H", host, ...a], { env, stdio: ["ignore", "pipe", "pipe"] });
-      let output = "";
-      let stdout = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => {
-        stdout += d;
-        output += d;
-      });
-      child.stderr.setEncoding("utf8").on("data", (d: string) => (output += d));
-      child.on("error", reject);
-      child.on("close", (status) => (status === 0 ? resolve(stdout.trim()) : reject(new Error(`docker ${a.join(" ")} exited ${status}:\n${output}`))));
-    });
+  const dockerOkAsync = async (a: readonly string[]): Promise<string> => {
+    const r = await run(client, ["-H", host, ...a], { env });
+    if (r.code !== 0) throw new Error(`docker ${a.join(" ")} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+    return r.stdout.trim();
+  };
 
   const stop = async (): Promise<void> => {
     if (daemon.exitCode === null && daemon.signalCode === null) {
