@@ -96,15 +96,15 @@ function expectNoLeak(r: Run, token: string | undefined): void {
 describe.skipIf(!runAwsCliTests || !hasRuby)("gitlab-automation-token.sh with the Secrets Manager store", () => {
   it("an empty secret (created by the stack without a value): makes a token and puts it as the secret's value", async () => {
     const r = await run("2026-01-01");
-    expect(r.stderr).toContain("the store (aws-secret:staging-gitlab/automation-token) holds no token yet");
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("the store (aws-secret:staging-gitlab/automation-token) holds no token yet");
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     expect(recorder.requests.map((q) => `${q.service} ${q.action}`)).toEqual(["secretsmanager DescribeSecret", "secretsmanager PutSecretValue"]);
     const put = recorder.calls("PutSecretValue")[0]!;
     expect(put.region).toBe(REGION);
     expect(put.params.SecretId).toBe(SECRET);
     expect(put.params.SecretString).toMatch(/^glpat-[0-9a-f]{20}$/);
     expect(storedTokenId()).toBe(1);
-    expect(r.stderr).toContain("stored a new token in aws-secret:staging-gitlab/automation-token");
+    expect(r.stdout).toContain("stored a new token in aws-secret:staging-gitlab/automation-token");
     expectNoLeak(r, stored());
   });
 
@@ -112,9 +112,9 @@ describe.skipIf(!runAwsCliTests || !hasRuby)("gitlab-automation-token.sh with th
     await run("2026-01-01");
     const before = recorder.requests.length;
     const r = await run("2026-02-01");
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     expect(recorder.requests.slice(before).map((q) => q.action)).toEqual(["DescribeSecret", "GetSecretValue"]);
-    expect(r.stderr).toContain("the stored token is still good; nothing stored");
+    expect(r.stdout).toContain("the stored token is still good; nothing stored");
     expect(liveIds("2026-02-01")).toEqual([1]);
     expectNoLeak(r, stored());
   });
@@ -123,12 +123,12 @@ describe.skipIf(!runAwsCliTests || !hasRuby)("gitlab-automation-token.sh with th
     await run("2026-01-01");
     const first = stored();
     const renewal = await run("2026-03-03");
-    expect(renewal.status, renewal.stderr).toBe(0);
+    expect(renewal.status, `${renewal.stdout}${renewal.stderr}`).toBe(0);
     expect(stored()).not.toBe(first);
     expect(storedTokenId()).toBe(2);
     expect(liveIds("2026-03-03")).toEqual([1, 2]);
     const next = await run("2026-03-04");
-    expect(next.status, next.stderr).toBe(0);
+    expect(next.status, `${next.stdout}${next.stderr}`).toBe(0);
     expect(liveIds("2026-03-04")).toEqual([2]);
     expect(recorder.calls("PutSecretValue")).toHaveLength(2);
   });
@@ -138,12 +138,12 @@ describe.skipIf(!runAwsCliTests || !hasRuby)("gitlab-automation-token.sh with th
     recorder.failFirst("PutSecretValue", 1, { code: "AccessDeniedException", message: "not authorized to perform secretsmanager:PutSecretValue", status: 400 });
     const failed = await run("2026-03-03");
     expect(failed.status).not.toBe(0);
-    expect(failed.stderr).toMatch(/^gitlab-automation-token: FAILED at step: store the new token$/m);
+    expect(failed.stderr).toMatch(/^\S+ gitlab-automation-token: FAILED at step: store the new token$/m);
     expect(storedTokenId()).toBe(1); // the old token is still stored, and still live
     expect(liveIds("2026-03-03")).toEqual([1, 2]);
     expect(readdirSync(join(root, "tmp"))).toEqual([]);
     const healed = await run("2026-03-04");
-    expect(healed.status, healed.stderr).toBe(0);
+    expect(healed.status, `${healed.stdout}${healed.stderr}`).toBe(0);
     expect(storedTokenId()).toBe(3);
     expect(liveIds("2026-03-04")).toEqual([1, 3]);
   });
@@ -151,7 +151,7 @@ describe.skipIf(!runAwsCliTests || !hasRuby)("gitlab-automation-token.sh with th
   it("--rotate: a new token even when the stored one is good, every other one revoked at once", async () => {
     await run("2026-01-01");
     const r = await run("2026-01-02", {}, ["--rotate"]);
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     expect(storedTokenId()).toBe(2);
     expect(liveIds("2026-01-02")).toEqual([2]);
     expectNoLeak(r, stored());
@@ -187,7 +187,7 @@ describe.skipIf(!hasRuby)("gitlab-automation-token.sh with the file store (the G
 
   it("writes the token to a 0600 file in a 0700 directory it creates, then leaves a good one alone", async () => {
     const r = await run("2026-01-01", fileStore());
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     const token = readFileSync(file(), "utf8");
     expect(token).toMatch(/^glpat-[0-9a-f]{20}$/);
     expect(statSync(file()).mode & 0o777).toBe(0o600);
@@ -196,7 +196,7 @@ describe.skipIf(!hasRuby)("gitlab-automation-token.sh with the file store (the G
     expectNoLeak(r, token);
 
     const again = await run("2026-02-01", fileStore());
-    expect(again.status, again.stderr).toBe(0);
+    expect(again.status, `${again.stdout}${again.stderr}`).toBe(0);
     expect(readFileSync(file(), "utf8")).toBe(token);
     expect(liveIds("2026-02-01")).toEqual([1]);
   });
@@ -205,7 +205,7 @@ describe.skipIf(!hasRuby)("gitlab-automation-token.sh with the file store (the G
     await run("2026-01-01", fileStore());
     rmSync(file());
     const r = await run("2026-01-02", fileStore());
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     expect(state().tokens.find((t) => !t.revoked)?.id).toBe(2);
     expect(digest(readFileSync(file(), "utf8"))).toBe((JSON.parse(readFileSync(join(root, "state.json"), "utf8")).tokens as { digest: string }[])[1]!.digest);
   });
@@ -214,7 +214,7 @@ describe.skipIf(!hasRuby)("gitlab-automation-token.sh with the file store (the G
     await run("2026-01-01", fileStore());
     const before = readFileSync(file(), "utf8");
     const r = await run("2026-01-02", fileStore(), ["--rotate"]);
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
     expect(readFileSync(file(), "utf8")).not.toBe(before);
     expect(liveIds("2026-01-02")).toEqual([2]);
   });

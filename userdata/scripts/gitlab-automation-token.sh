@@ -18,16 +18,14 @@ set -Eeuo pipefail
 
 readonly RUBY_SCRIPT="${AUTOMATION_TOKEN_SCRIPT:-/etc/gitlab/automation-token.rb}"
 readonly LINE_PREFIX="automation-token "
+readonly SCRIPT_NAME="gitlab-automation-token"
 
-log() { echo "gitlab-automation-token: $*" >&2; }
-fail() { log "$*"; exit 1; }
-trap 'log "FAILED at step: $step"' ERR
-step="start"
+# shellcheck source-path=SCRIPTDIR source=lib/preamble.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 
-# Tests send the API calls to a local recorder; AWS CLI 2.13+ also reads AWS_ENDPOINT_URL itself.
-aws_api() {
-  if [ -n "${AWS_ENDPOINT_URL:-}" ]; then aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; else aws "$@"; fi
-}
+fail() { log "$*" >&2; exit 1; }
+# To stderr: the step that fails may be a command whose stdout goes elsewhere (/dev/null, a variable).
+trap 'log "FAILED at step: $step" >&2' ERR
 
 rotate=0
 case "${1:-}" in
