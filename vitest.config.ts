@@ -8,6 +8,7 @@ export default defineConfig({
     // One warm AWS CLI server per run for the host script tests (test/support/warm-aws-cli.ts),
     // first: it warms up while the examples synthesize.
     globalSetup: ["test/setup/warm-aws-cli.ts", "test/setup/example-stacks.ts"],
+    setupFiles: ["test/setup/cdktf-stack-traces.ts"],
     // Test files share their workers' module cache instead of importing cdktf, the providers
     // and the config schema again each (that import was half of the run). Tests must leave no
     // global state behind: they restore what they change (process.env, spies).

@@ -15,6 +15,7 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => void> {
+  await import("./cdktf-stack-traces");
   const { exampleEnvironments, synthEnvironmentStacks } = await import("../helpers");
   const dir = mkdtempSync(join(tmpdir(), "example-stacks-"));
   for (const env of exampleEnvironments()) {
