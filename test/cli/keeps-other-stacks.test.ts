@@ -3,24 +3,37 @@
 // SynthStack.synth, "orphanedDirectories"), with whatever Terraform kept there; the app's
 // manifest therefore names the stacks it left as they were. Checked through both documented
 // ways to synthesize one environment, with the real cdktf CLI.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { notSynthesizedMarker } from "../../stacks/manifest";
 import { exampleEnvironments, stackNamesOf } from "../helpers";
-import { scratchWithExamples } from "../support/run-app";
+import { type Scratch, scratchWithExamples } from "../support/run-app";
 import { cdktf, cli } from "../support/cli";
 
-/** An earlier synth of all three, and what Terraform leaves in homelab's directory. */
-function earlierRun() {
-  const s = scratchWithExamples("keeps-stacks-");
-  const env = { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir };
-  expect(cli(["synth"], env).status).toBe(0);
-  const homelab = join(s.outdir, "stacks", "homelab");
+/**
+ * An earlier `npm run synth` of every example, and what Terraform leaves in homelab's
+ * directory: made once, each test works in its own copy (nothing here looks at mtimes).
+ */
+let earlier: Scratch;
+beforeAll(() => {
+  earlier = scratchWithExamples("keeps-stacks-");
+  expect(cli(["synth"], { GITLAB_CONFIG_DIR: earlier.configDir, CDKTF_OUTDIR: earlier.outdir }).status).toBe(0);
+  const homelab = join(earlier.outdir, "stacks", "homelab");
   mkdirSync(join(homelab, ".terraform", "providers"), { recursive: true });
   writeFileSync(join(homelab, ".terraform", "terraform.tfstate"), "{}");
   writeFileSync(join(homelab, "errored.tfstate"), '{"version":4,"serial":42}');
   writeFileSync(join(homelab, ".terraform.lock.hcl"), "# lock\n");
+});
+
+/** A copy of the earlier run (config and output) in a fresh directory. */
+function earlierRun() {
+  const dir = mkdtempSync(join(tmpdir(), "keeps-stacks-"));
+  cpSync(earlier.dir, dir, { recursive: true });
+  const s = { dir, configDir: join(dir, "config"), outdir: join(dir, "cdktf.out") };
+  const env = { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir };
+  const homelab = join(s.outdir, "stacks", "homelab");
   return { ...s, env, homelab, stackBefore: readFileSync(join(homelab, "cdk.tf.json"), "utf8") };
 }
 
