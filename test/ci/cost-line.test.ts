@@ -4,13 +4,17 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../helpers";
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync("git", ["-c", "user.email=ci@example.com", "-c", "user.name=ci", ...args], { cwd, encoding: "utf8" }).trim();
 
-/** The repository's files as they are now, committed as a target branch, in a scratch repository. */
+/**
+ * The repository's files as they are now, committed as a target branch, in a scratch
+ * repository. One per file: each test branches off the target for its change, and the
+ * sources, the same on every branch, keep the copy's bundle fresh (built once).
+ */
 function repositoryCopy(): { dir: string; base: string } {
   const dir = mkdtempSync(join(tmpdir(), "cost-line-"));
   const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" })
@@ -32,21 +36,41 @@ function repositoryCopy(): { dir: string; base: string } {
   return { dir, base: git(dir, "rev-parse", "HEAD") };
 }
 
-function costLine(dir: string, env: string, ci: NodeJS.ProcessEnv) {
-  const run = (args: string[]) =>
-    spawnSync(args[0]!, args.slice(1), { cwd: dir, env: { ...process.env, GITLAB_PLATFORM_CACHE_DIR: join(dir, ".bundle-cache"), ...ci }, encoding: "utf8" });
-  const synth = run([process.execPath, "cli/run.cjs", "synth", env]);
-  expect(synth.status, synth.stderr).toBe(0);
-  return run(["bash", "scripts/ci/cost-line.sh", env]);
+/** A branch off the target branch, checked out (forced: a test that failed may have left changes): a merge request's. */
+function mergeRequestBranch(name: string): string {
+  git(repo.dir, "checkout", "-qf", "-b", name, repo.base);
+  return repo.dir;
 }
+
+function run(dir: string, args: string[], ci: NodeJS.ProcessEnv) {
+  return spawnSync(args[0]!, args.slice(1), {
+    cwd: dir,
+    env: { ...process.env, GITLAB_PLATFORM_CACHE_DIR: join(dir, ".bundle-cache"), ...ci },
+    encoding: "utf8",
+  });
+}
+
+/** The synth job: this branch's stacks of `envs`. */
+function synth(dir: string, ...envs: string[]) {
+  const r = run(dir, [process.execPath, "cli/run.cjs", "synth", ...envs], {});
+  expect(r.status, r.stderr).toBe(0);
+}
+
+const costLine = (dir: string, env: string, ci: NodeJS.ProcessEnv) => run(dir, ["bash", "scripts/ci/cost-line.sh", env], ci);
+
+let repo: { dir: string; base: string };
+beforeAll(() => {
+  repo = repositoryCopy();
+});
 
 describe("the plan job's cost line", () => {
   it("shows the monthly delta against the target branch", () => {
-    const { dir, base } = repositoryCopy();
+    const dir = mergeRequestBranch("bigger-server");
     const file = join(dir, "config", "staging.yaml");
     writeFileSync(file, readFileSync(file, "utf8").replace("instanceType: t3a.xlarge", "instanceType: t3a.2xlarge"));
     git(dir, "commit", "-qam", "bigger GitLab server");
-    const r = costLine(dir, "staging", { CI_MERGE_REQUEST_DIFF_BASE_SHA: base });
+    synth(dir, "staging");
+    const r = costLine(dir, "staging", { CI_MERGE_REQUEST_DIFF_BASE_SHA: repo.base });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     // t3a.2xlarge 0.3392/h against t3a.xlarge 0.1696/h, 730 h: +123.81.
@@ -56,7 +80,7 @@ describe("the plan job's cost line", () => {
   }, 120_000);
 
   it("shows the new total, and says so, when there is nothing to compare with", () => {
-    const { dir, base } = repositoryCopy();
+    const dir = mergeRequestBranch("new-environment");
     cpSync(join(dir, "config", "staging.yaml"), join(dir, "config", "qa.yaml"));
     const qa = join(dir, "config", "qa.yaml");
     writeFileSync(
@@ -69,11 +93,12 @@ describe("the plan job's cost line", () => {
     );
     git(dir, "add", "-A");
     git(dir, "commit", "-qm", "new environment");
-    const newEnvironment = costLine(dir, "qa", { CI_MERGE_REQUEST_DIFF_BASE_SHA: base });
+    synth(dir, "qa", "staging", "homelab");
+    const newEnvironment = costLine(dir, "qa", { CI_MERGE_REQUEST_DIFF_BASE_SHA: repo.base });
     expect(newEnvironment.stdout).toMatch(/^cost: qa: \d+\.\d\d USD\/month \(new total; no synth of the target branch to compare with\)\n$/);
     const defaultBranch = costLine(dir, "staging", {});
     expect(defaultBranch.stdout).toMatch(/^cost: staging: \d+\.\d\d USD\/month \(new total; no synth of the target branch to compare with\)\n$/);
-    const docker = costLine(dir, "homelab", { CI_MERGE_REQUEST_DIFF_BASE_SHA: base });
+    const docker = costLine(dir, "homelab", { CI_MERGE_REQUEST_DIFF_BASE_SHA: repo.base });
     expect(docker.stdout).toMatch(/^cost: homelab: docker host \(192\.0\.2\.10\), \d+ containers; no cloud charges\n$/);
   }, 120_000);
 });
