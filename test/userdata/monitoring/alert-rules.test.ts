@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { findTool, run } from "../../../scripts/verify/tools";
+import { run } from "../../../scripts/verify/tools";
 import {
   alertThresholds,
   DEFAULT_ALERT_THRESHOLDS,
@@ -14,6 +14,7 @@ import {
   type AlertThresholds,
 } from "../../../userdata/monitoring/alert-rules";
 import { GITLAB_ALERT_RULES, gitlabAlertRules } from "../../../userdata/monitoring/rules";
+import { promtool, promtoolTest } from "../../support/promtool";
 
 const THRESHOLDS = alertThresholds({ backupMaxAgeHours: 26 });
 const rules = gitlabAlertRules(THRESHOLDS);
@@ -152,18 +153,8 @@ describe("alert rules", () => {
   });
 });
 
-const promtool = findTool("promtool");
 const scratch = mkdtempSync(join(tmpdir(), "alert-rules-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** Writes rules and tests side by side and runs `promtool test rules` on them. */
-async function promtoolTest(name: string, rulesText: string, testsText: string) {
-  const dir = mkdtempSync(join(scratch, `${name}-`));
-  writeFileSync(join(dir, "gitlab.rules.yml"), rulesText);
-  writeFileSync(join(dir, "gitlab.rules.test.yml"), testsText);
-  const r = await run(promtool as string, ["test", "rules", "gitlab.rules.test.yml"], { cwd: dir });
-  return { code: r.code, output: r.stdout + r.stderr };
-}
 
 const testsFor = (t: AlertThresholds) => renderAlertRuleTests(gitlabAlertRules(t), "gitlab.rules.yml");
 const rulesFor = (t: AlertThresholds) => renderAlertRules(gitlabAlertRules(t));
@@ -187,7 +178,7 @@ describe.runIf(promtool !== undefined || process.env.CI === "true")("promtool", 
 
   it("passes every alert's unit tests (promtool test rules)", async () => {
     expect(promtool, "promtool is missing: run scripts/install-validators.sh").toBeDefined();
-    const r = await promtoolTest("defaults", rulesFor(THRESHOLDS), testsFor(THRESHOLDS));
+    const r = await promtoolTest(scratch, "defaults", rulesFor(THRESHOLDS), testsFor(THRESHOLDS));
     expect(r.output).toContain("SUCCESS");
     expect(r.code).toBe(0);
   });
@@ -202,14 +193,19 @@ describe.runIf(promtool !== undefined || process.env.CI === "true")("promtool", 
       diskFreeWarningRatio: 0.3,
       diskFreeCriticalRatio: 0.01,
     });
-    const r = await promtoolTest("other", rulesFor(other), testsFor(other));
+    const r = await promtoolTest(scratch, "other", rulesFor(other), testsFor(other));
     expect(r.output).toContain("SUCCESS");
     expect(r.code).toBe(0);
   });
 
   it("fails when a rule's threshold is wrong: the tests pin it", async () => {
     // Rules rendered with a failure-rate threshold of 10 % against tests written for 5 %: 7.5 % no longer fires.
-    const r = await promtoolTest("threshold", rulesFor({ ...THRESHOLDS, sidekiqFailureRatio: 0.1 }), testsOf("GitLabSidekiqJobFailureRate", THRESHOLDS));
+    const r = await promtoolTest(
+      scratch,
+      "threshold",
+      rulesFor({ ...THRESHOLDS, sidekiqFailureRatio: 0.1 }),
+      testsOf("GitLabSidekiqJobFailureRate", THRESHOLDS),
+    );
     expect(r.code).not.toBe(0);
     expect(r.output).toContain("FAILED");
     expect(r.output).toContain("alertname: GitLabSidekiqJobFailureRate");
@@ -222,14 +218,14 @@ describe.runIf(promtool !== undefined || process.env.CI === "true")("promtool", 
       'sum(sidekiq_queue_size{job="gitlab-exporter"}) >= 1000',
     );
     expect(wrong).not.toBe(rulesFor(THRESHOLDS));
-    const r = await promtoolTest("operator", wrong, testsOf("GitLabSidekiqQueueBacklog", THRESHOLDS));
+    const r = await promtoolTest(scratch, "operator", wrong, testsOf("GitLabSidekiqQueueBacklog", THRESHOLDS));
     expect(r.code).not.toBe(0);
     expect(r.output).toContain("alertname: GitLabSidekiqQueueBacklog");
   });
 
   it("fails when the disk alert stops ignoring tmpfs", async () => {
     const wrong = rulesFor(THRESHOLDS).replaceAll('fstype!~"tmpfs|ramfs|squashfs|nsfs",', "");
-    const r = await promtoolTest("tmpfs", wrong, testsOf("GitLabDiskSpaceLow", THRESHOLDS));
+    const r = await promtoolTest(scratch, "tmpfs", wrong, testsOf("GitLabDiskSpaceLow", THRESHOLDS));
     expect(r.code).not.toBe(0);
     expect(r.output).toContain("alertname: GitLabDiskSpaceLow");
   });

@@ -1,15 +1,15 @@
 // The kubernetes platform's alert rules: the docker platform's GitLab rules scoped to GitLab's
 // namespaces, plus backup and volume rules from kube-state-metrics and the kubelet, every one
 // with promtool unit tests that fire and stay quiet.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { findTool, run } from "../../../scripts/verify/tools";
 import { alertThresholds, renderAlertRules, renderAlertRuleTests } from "../../../userdata/monitoring/alert-rules";
 import { gitlabAlertRules, KUBERNETES_ALERT_RULES, kubernetesAlertRules, SHARED_RULES } from "../../../userdata/monitoring/rules";
 import { scopeExpression, scopeSeries } from "../../../userdata/monitoring/promql-scope";
+import { promtool, promtoolTest } from "../../support/promtool";
 
 const THRESHOLDS = alertThresholds({ backupMaxAgeHours: 26 });
 const SCOPE = { namespace: "gitlab", runnerNamespace: "gitlab-runner", backupCronJobs: ["gitlab-toolbox-backup", "gitlab-secrets-export"] };
@@ -65,23 +65,14 @@ describe("kubernetes alert rules", () => {
   });
 });
 
-const promtool = findTool("promtool");
 const scratch = mkdtempSync(join(tmpdir(), "k8s-alert-rules-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-async function promtoolTest(name: string, rulesText: string, testsText: string) {
-  const dir = mkdtempSync(join(scratch, `${name}-`));
-  writeFileSync(join(dir, "gitlab.rules.yml"), rulesText);
-  writeFileSync(join(dir, "gitlab.rules.test.yml"), testsText);
-  const r = await run(promtool as string, ["test", "rules", "gitlab.rules.test.yml"], { cwd: dir });
-  return { code: r.code, output: r.stdout + r.stderr };
-}
 
 // Missing promtool skips on a laptop and fails in CI (CI=true), like npm run verify.
 describe.runIf(promtool !== undefined || process.env.CI === "true")("promtool", () => {
   it("accepts the rules and passes every alert's unit tests", async () => {
     expect(promtool, "promtool is missing: run scripts/install-validators.sh").toBeDefined();
-    const r = await promtoolTest("defaults", renderAlertRules(rules), renderAlertRuleTests(rules, "gitlab.rules.yml"));
+    const r = await promtoolTest(scratch, "defaults", renderAlertRules(rules), renderAlertRuleTests(rules, "gitlab.rules.yml"));
     expect(r.output).toContain("SUCCESS");
     expect(r.code, r.output).toBe(0);
   });
@@ -89,7 +80,7 @@ describe.runIf(promtool !== undefined || process.env.CI === "true")("promtool", 
   it("passes them for other thresholds and namespaces too", async () => {
     const t = alertThresholds({ backupMaxAgeHours: 72, diskFreeWarningRatio: 0.3, diskFreeCriticalRatio: 0.02, pumaSaturationRatio: 0.5 });
     const other = kubernetesAlertRules(t, { namespace: "git", runnerNamespace: "ci", backupCronJobs: ["gitlab-toolbox-backup"] });
-    const r = await promtoolTest("other", renderAlertRules(other), renderAlertRuleTests(other, "gitlab.rules.yml"));
+    const r = await promtoolTest(scratch, "other", renderAlertRules(other), renderAlertRuleTests(other, "gitlab.rules.yml"));
     expect(r.code, r.output).toBe(0);
   });
 
@@ -102,10 +93,10 @@ describe.runIf(promtool !== undefined || process.env.CI === "true")("promtool", 
     };
     const withElsewhere = { ...scoped, tests: [...scoped.tests, elsewhere] };
     const tests = renderAlertRuleTests([withElsewhere], "gitlab.rules.yml");
-    const pass = await promtoolTest("scoped", renderAlertRules([withElsewhere]), tests);
+    const pass = await promtoolTest(scratch, "scoped", renderAlertRules([withElsewhere]), tests);
     expect(pass.code, pass.output).toBe(0);
     const unscoped = { ...withElsewhere, expr: gitlabAlertRules(THRESHOLDS).find((r) => r.alert === "GitLabTargetDown")!.expr };
-    const fail = await promtoolTest("unscoped", renderAlertRules([unscoped]), tests);
+    const fail = await promtoolTest(scratch, "unscoped", renderAlertRules([unscoped]), tests);
     expect(fail.code).not.toBe(0);
     expect(fail.output).toContain("grafana:3000");
   });
