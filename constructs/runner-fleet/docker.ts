@@ -23,6 +23,7 @@ import {
 } from "../../userdata/docker-runner-config";
 import { hostScript } from "../../userdata/host-scripts";
 import { KEEP_LABEL, PlatformContainer, SCHEDULER_HEALTHCHECK, type ContainerNetwork } from "../docker-conventions";
+import { BUILD_RUNNER_CONTAINER_NAME, DEPLOY_RUNNER_CONTAINER_NAME } from "./docker-container-names";
 
 const DOCKER_SOCKET = "/var/run/docker.sock";
 const ENTRYPOINT = "/usr/local/bin/runner-entrypoint";
@@ -30,16 +31,9 @@ const ENTRYPOINT = "/usr/local/bin/runner-entrypoint";
 const RUNNER_COMMAND = ["run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner"];
 /** Seconds a runner gets to finish its running jobs when stopped or replaced. */
 const RUNNER_STOP_GRACE_SECONDS = 300;
-/**
- * The deploy runner's container name. The pipeline's apply jobs are its jobs, so an apply that
- * replaces it stops the runner that runs it: scripts/ci/apply-guard.ts refuses such plans in CI.
- */
-export const DEPLOY_RUNNER_CONTAINER_NAME = "gitlab-runner-deploy";
-/** The build runner's container name. */
-export const BUILD_RUNNER_CONTAINER_NAME = "gitlab-runner-build";
 /** Where the runner's token is uploaded in its container (root-only); the entry point reads it. */
 export const RUNNER_TOKEN_FILE = "/etc/gitlab-runner/runner-token";
-export { DEPLOY_JOBS_NETWORK, RUNNER_METRICS_PORT };
+export { BUILD_RUNNER_CONTAINER_NAME, DEPLOY_JOBS_NETWORK, DEPLOY_RUNNER_CONTAINER_NAME, RUNNER_METRICS_PORT };
 
 /**
  * The runner containers' props: `settings` is `runners` as config parsed it, whole, and

@@ -8,7 +8,7 @@
 // refused, whichever stack the job applies.
 //   node --require tsx/cjs scripts/ci/apply-guard.ts <environment> <terraform show -json of the plan>
 import { readFileSync } from "node:fs";
-import { DEPLOY_RUNNER_CONTAINER_NAME } from "../../constructs/runner-fleet/docker";
+import { DEPLOY_RUNNER_CONTAINER_NAME } from "../../constructs/runner-fleet/docker-container-names";
 
 /** The parts of `terraform show -json <plan>` this guard reads. */
 export interface PlanJson {

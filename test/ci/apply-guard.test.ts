@@ -119,6 +119,12 @@ describe("apply guard: the deploy runner never applies its own replacement", () 
     expect(DEPLOY_RUNNER_CONTAINER_NAME).toBe("gitlab-runner-deploy");
   });
 
+  it("loads only Node and the container's name, not cdktf and the providers: it runs in every apply job", () => {
+    const imports = (file: string) => [...readFileSync(join(REPO_ROOT, file), "utf8").matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1]);
+    expect(imports("scripts/ci/apply-guard.ts")).toEqual(["node:fs", "../../constructs/runner-fleet/docker-container-names"]);
+    expect(imports("constructs/runner-fleet/docker-container-names.ts")).toEqual([]);
+  });
+
   it("apply.sh (in CI) stops before terraform apply on such a plan, applies others, and leaves no plan.json behind", () => {
     const applySh = (planFixture: string) => {
       const dir = mkdtempSync(join(tmpdir(), "apply-"));
