@@ -52,8 +52,11 @@ echo "test-automation-token"
 let gitlab: FakeGitLab | undefined;
 afterEach(() => gitlab?.stop());
 
+/** Where the fake GitLab runs: in its own process for the commands run as child processes (cli(), onTerminal()), else here. */
+type GitLabWhere = Parameters<typeof startFakeGitLab>[1];
+
 /** A scratch copy of the examples, fake terraform and docker on PATH, and the fake GitLab answering `statuses`. */
-async function setup(statuses: readonly number[] = [200], environment = "staging") {
+async function setup(statuses: readonly number[] = [200], environment = "staging", where: GitLabWhere = "this process") {
   const s = scratchWithExamples("terraform-");
   const bin = join(s.dir, "bin");
   mkdirSync(bin);
@@ -61,7 +64,7 @@ async function setup(statuses: readonly number[] = [200], environment = "staging
   writeFileSync(join(bin, "docker"), FAKE_DOCKER);
   chmodSync(join(bin, "terraform"), 0o755);
   chmodSync(join(bin, "docker"), 0o755);
-  gitlab = await startFakeGitLab(statuses);
+  gitlab = await startFakeGitLab(statuses, where);
   const log = join(s.dir, "terraform.log");
   const dockerLog = join(s.dir, "docker.log");
   const env: NodeJS.ProcessEnv = {
@@ -100,7 +103,7 @@ function onTerminal(args: string[], env: NodeJS.ProcessEnv, input: string) {
 
 describe("npm run plan -- <env>", () => {
   it("synthesizes the environment, then terraform init and plan -out in its stack directory, and prints the summary", async () => {
-    const t = await setup();
+    const t = await setup([200], "staging", "own process");
     // A real process (the bundle): Terraform's own output reaches the user's stdout, before the summary.
     const r = cli(["plan", "staging"], t.env);
     expect(r.stderr).toBe("");
@@ -186,7 +189,7 @@ describe("npm run deploy -- <env>", () => {
   });
 
   it("on a terminal, without a saved plan: synthesizes, then lets terraform apply plan and ask", async () => {
-    const t = await setup();
+    const t = await setup([200], "staging", "own process");
     const yes = onTerminal(["deploy", "staging"], t.env, "yes\nyes\n");
     expect(yes.status, yes.stdout).toBe(0);
     expect(yes.stdout).toContain(
@@ -224,7 +227,7 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
     const t = await setup([200]);
     expect((await run(["plan", "staging"], t.env)).status).toBe(0);
     t.gitlab.stop();
-    gitlab = await startFakeGitLab([502, 503, 200]);
+    gitlab = await startFakeGitLab([502, 503, 200], "own process");
     const before = t.calls().length;
     // A real process (the bundle): Terraform's own output reaches the user's stdout, in order with the wait's.
     const r = cli(["deploy", "staging"], { ...t.env, GITLAB_READINESS_URL: gitlab.url });
@@ -244,7 +247,7 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
     const t = await setup([200]);
     expect((await run(["plan", "staging"], t.env)).status).toBe(0);
     t.gitlab.stop();
-    gitlab = await startFakeGitLab([502]);
+    gitlab = await startFakeGitLab([502], "this process");
     const before = t.calls().length;
     const r = await run(["deploy", "staging"], { ...t.env, GITLAB_READINESS_URL: gitlab.url, GITLAB_READY_TIMEOUT_SECONDS: "1" });
     expect(r.status).toBe(2);
@@ -265,7 +268,7 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
     const t = await setup([502]);
     expect((await run(["plan", "staging"], t.env)).status).toBe(0);
     t.gitlab.stop();
-    gitlab = await startFakeGitLab([200]);
+    gitlab = await startFakeGitLab([200], "this process");
     const env = { ...t.env, GITLAB_READINESS_URL: gitlab.url };
     const before = t.calls().length;
     const r = await run(["deploy", "staging"], env);
@@ -280,7 +283,7 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
   });
 
   it("docker: the CLI reads the automation token from the GitLab container for the second stack only, waiting until the bootstrap wrote it", async () => {
-    const t = await setup([200], "homelab");
+    const t = await setup([200], "homelab", "own process");
     const r = onTerminal(["deploy", "homelab"], { ...t.env, FAKE_DOCKER_TOKEN_AFTER: "3" }, "yes\nyes\n");
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).toContain("not yet: docker exec gitlab cat /etc/gitlab/gitlab-platform/automation-token: cat: can't open");
@@ -301,7 +304,7 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
     expect(t.dockerCalls()).toEqual([]);
     expect(t.tokens().filter((l) => l.startsWith(t.content))).toEqual(Array(3).fill(`${t.content}|GITLAB_TOKEN=operator-token`));
     t.gitlab.stop();
-    gitlab = await startFakeGitLab([401]);
+    gitlab = await startFakeGitLab([401], "this process");
     const r = await run(["deploy", "homelab"], {
       ...t.env,
       GITLAB_TOKEN: "operator-token",
