@@ -1,10 +1,11 @@
 // `npm run synth|check` and the app as cdktf runs it: output fit for a terminal and for CI
 // logs. Each problem once, no spinner frames or colour codes, one line per stack written.
+// The commands run in this process (cliInProcess) but one, a real process through the bundle.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { exampleEnvironments, stackNamesOf } from "../helpers";
-import { cli } from "../support/cli";
+import { cli, cliInProcess } from "../support/cli";
 import { scratchWithExamples } from "../support/run-app";
 
 const EXAMPLES = exampleEnvironments().map((e) => e.name);
@@ -18,9 +19,9 @@ function brokenScratch() {
 }
 
 describe("npm run synth", () => {
-  it("prints one line per stack with its resource count, and nothing else", () => {
+  it("prints one line per stack with its resource count, and nothing else", async () => {
     const s = scratchWithExamples("commands-");
-    const r = cli(["synth"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
+    const r = await cliInProcess(["synth"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const lines = r.stdout.trimEnd().split("\n");
@@ -32,10 +33,10 @@ describe("npm run synth", () => {
     expect(r.stdout).not.toMatch(SPINNER);
   });
 
-  it("prints each config problem once, with no spinner frames, whether run as npm run synth or as cdktf's app", () => {
+  it("prints each config problem once, with no spinner frames, whether run as npm run synth or as cdktf's app", async () => {
     const s = brokenScratch();
     for (const args of [["synth"], ["app"], ["check"]]) {
-      const r = cli(args, s.env);
+      const r = await cliInProcess(args, s.env);
       expect(r.status, args.join(" ")).toBe(1);
       const output = r.stdout + r.stderr;
       expect(output.match(/gitlab\.sshPort: must be at most 65535, got 99999/g), args.join(" ")).toHaveLength(1);
@@ -44,18 +45,19 @@ describe("npm run synth", () => {
     }
   });
 
-  it("names an unknown environment and lists the known ones", () => {
+  it("names an unknown environment and lists the known ones", async () => {
     const s = scratchWithExamples("commands-");
-    const r = cli(["synth", "qa"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
+    const r = await cliInProcess(["synth", "qa"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`qa.yaml: (file): no such environment; known: ${EXAMPLES.join(", ")}\n`);
     for (const command of ["plan", "deploy", "cost"]) {
-      const other = cli([command, "qa"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
+      const other = await cliInProcess([command, "qa"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
       expect(other.stderr, command).toContain(`no such environment; known: ${EXAMPLES.join(", ")}`);
     }
   });
 
   it("says in one line that GITLAB_CONFIG_DIR points nowhere", () => {
+    // A real process (the bundle): its exit code, and nothing from Node on stderr.
     const r = cli(["synth"], { GITLAB_CONFIG_DIR: "/nowhere/at/all" });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe("");
@@ -64,8 +66,8 @@ describe("npm run synth", () => {
     );
   });
 
-  it("answers an unknown command with the usage", () => {
-    const r = cli(["synthesize"]);
+  it("answers an unknown command with the usage", async () => {
+    const r = await cliInProcess(["synthesize"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("unknown command 'synthesize'");
     expect(r.stderr).toContain("npm run plan -- <env>");
@@ -73,9 +75,9 @@ describe("npm run synth", () => {
 });
 
 describe("npm run check", () => {
-  it("validates every environment and runs the policies without writing anything", () => {
+  it("validates every environment and runs the policies without writing anything", async () => {
     const s = scratchWithExamples("commands-");
-    const r = cli(["check"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
+    const r = await cliInProcess(["check"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(
       new RegExp(
@@ -86,14 +88,14 @@ describe("npm run check", () => {
     expect(() => readFileSync(join(s.outdir, "manifest.json"))).toThrow();
   });
 
-  it("fails on a policy violation, naming it", () => {
+  it("fails on a policy violation, naming it", async () => {
     const s = scratchWithExamples("commands-");
     const file = join(s.configDir, "staging.yaml");
     writeFileSync(
       file,
       `${readFileSync(file, "utf8")}\npolicy:\n  suppressions:\n    - rule: AWS-SG-INGRESS\n      path: staging/gitlab-server/ingress-git-ssh-ipv6\n      reason: IPv6 git SSH for the Berlin office until their VPN lands\n`,
     );
-    const r = cli(["check"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
+    const r = await cliInProcess(["check"], { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(
       "[staging] policy.suppressions: { rule: AWS-SG-INGRESS, path: staging/gitlab-server/ingress-git-ssh-ipv6 } matches no violation",

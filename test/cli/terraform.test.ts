@@ -3,17 +3,26 @@
 // with which arguments, writes the plan file as `plan -out` does, and asks as `apply` does.
 // GitLab's API (which the second stack, <env>-gitlab, waits for) is a local stand-in
 // (test/support/fake-gitlab.ts); `docker exec` on the docker platform is a stand-in too.
+// Most runs call the commands in this process (cliInProcess); real processes (cli/run.cjs,
+// the bundle) run one plan and one deploy end to end, where Terraform's own output must reach
+// the user's stdout in order with the command's, and the runs on a pseudo-terminal.
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../helpers";
-import { cli } from "../support/cli";
+import { cli, cliInProcess } from "../support/cli";
 import { type FakeGitLab, startFakeGitLab } from "../support/fake-gitlab";
 import { scratchWithExamples } from "../support/run-app";
 
 const FAKE_TERRAFORM = `#!/bin/sh
 # Records "<directory>|<arguments>" and behaves as much like terraform as the commands need.
+# Started from the test's own process (run() below), it would share the worker's stdin and
+# stdout: then it reads nothing (as from cli()'s empty pipe), and prints to FAKE_TERRAFORM_OUTPUT.
+if [ -n "\${FAKE_TERRAFORM_OUTPUT:-}" ]; then
+  exec < /dev/null
+  [ "$1" = show ] || exec >> "$FAKE_TERRAFORM_OUTPUT" 2>&1
+fi
 echo "$(pwd)|$*" >> "$FAKE_TERRAFORM_LOG"
 echo "$(pwd)|GITLAB_TOKEN=\${GITLAB_TOKEN:-}" >> "$FAKE_TERRAFORM_LOG.env"
 echo "$(pwd)|\${TF_HTTP_ADDRESS:-}|\${TF_HTTP_LOCK_ADDRESS:-}|\${TF_HTTP_UNLOCK_ADDRESS:-}" >> "$FAKE_TERRAFORM_LOG.state"
@@ -43,8 +52,11 @@ echo "test-automation-token"
 let gitlab: FakeGitLab | undefined;
 afterEach(() => gitlab?.stop());
 
+/** Where the fake GitLab runs: in its own process for the commands run as child processes (cli(), onTerminal()), else here. */
+type GitLabWhere = Parameters<typeof startFakeGitLab>[1];
+
 /** A scratch copy of the examples, fake terraform and docker on PATH, and the fake GitLab answering `statuses`. */
-async function setup(statuses: readonly number[] = [200], environment = "staging") {
+async function setup(statuses: readonly number[] = [200], environment = "staging", where: GitLabWhere = "this process") {
   const s = scratchWithExamples("terraform-");
   const bin = join(s.dir, "bin");
   mkdirSync(bin);
@@ -52,7 +64,7 @@ async function setup(statuses: readonly number[] = [200], environment = "staging
   writeFileSync(join(bin, "docker"), FAKE_DOCKER);
   chmodSync(join(bin, "terraform"), 0o755);
   chmodSync(join(bin, "docker"), 0o755);
-  gitlab = await startFakeGitLab(statuses);
+  gitlab = await startFakeGitLab(statuses, where);
   const log = join(s.dir, "terraform.log");
   const dockerLog = join(s.dir, "docker.log");
   const env: NodeJS.ProcessEnv = {
@@ -74,6 +86,15 @@ async function setup(statuses: readonly number[] = [200], environment = "staging
   return { ...s, env, calls, stack, content, tokens, dockerCalls: () => lines(dockerLog), gitlab: gitlab! };
 }
 
+/**
+ * The command in this process (cliInProcess). Terraform, which it starts with stdio "inherit",
+ * would print to this worker's own stdout, past the capture, and wait on its stdin: the fake
+ * reads nothing and prints to a file.
+ */
+function run(args: string[], env: NodeJS.ProcessEnv) {
+  return cliInProcess(args, { ...env, FAKE_TERRAFORM_OUTPUT: `${env.FAKE_TERRAFORM_LOG}.out` });
+}
+
 /** Runs the command on a pseudo-terminal (util-linux `script`), typing `input`. */
 function onTerminal(args: string[], env: NodeJS.ProcessEnv, input: string) {
   const command = [process.execPath, join(REPO_ROOT, "cli", "run.cjs"), ...args].map((a) => `'${a}'`).join(" ");
@@ -82,7 +103,8 @@ function onTerminal(args: string[], env: NodeJS.ProcessEnv, input: string) {
 
 describe("npm run plan -- <env>", () => {
   it("synthesizes the environment, then terraform init and plan -out in its stack directory, and prints the summary", async () => {
-    const t = await setup();
+    const t = await setup([200], "staging", "own process");
+    // A real process (the bundle): Terraform's own output reaches the user's stdout, before the summary.
     const r = cli(["plan", "staging"], t.env);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
@@ -107,21 +129,21 @@ describe("npm run plan -- <env>", () => {
 
   it("stops at the first Terraform step that fails, with its exit code", async () => {
     const t = await setup();
-    const r = cli(["plan", "staging"], { ...t.env, FAKE_TERRAFORM_FAIL: "init" });
+    const r = await run(["plan", "staging"], { ...t.env, FAKE_TERRAFORM_FAIL: "init" });
     expect(r.status).toBe(1);
     expect(t.calls()).toEqual([`${t.stack}|init -input=false`]);
   });
 
   it("takes exactly one environment", async () => {
     const t = await setup();
-    expect(cli(["plan"], t.env).stderr).toContain("usage: npm run plan -- <environment>");
-    expect(cli(["plan", "staging", "production"], t.env).status).toBe(2);
+    expect((await run(["plan"], t.env)).stderr).toContain("usage: npm run plan -- <environment>");
+    expect((await run(["plan", "staging", "production"], t.env)).status).toBe(2);
     expect(t.calls()).toEqual([]);
   });
 
   it("says what is missing when Terraform is not installed", async () => {
     const t = await setup();
-    const r = cli(["plan", "staging"], { ...t.env, PATH: "/usr/bin:/bin", TERRAFORM: "terraform-not-installed" });
+    const r = await run(["plan", "staging"], { ...t.env, PATH: "/usr/bin:/bin", TERRAFORM: "terraform-not-installed" });
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(
       "terraform: not found on PATH. plan and deploy run Terraform (>= 1.10); its first init downloads the providers, so it needs network access to the provider registry.\n",
@@ -132,10 +154,10 @@ describe("npm run plan -- <env>", () => {
 describe("npm run deploy -- <env>", () => {
   it("applies the saved plan as it was reviewed, without synthesizing again, and removes it", async () => {
     const t = await setup();
-    expect(cli(["plan", "staging"], t.env).status).toBe(0);
+    expect((await run(["plan", "staging"], t.env)).status).toBe(0);
     const synthesized = readFileSync(join(t.stack, "cdk.tf.json"), "utf8");
     const before = t.calls().length;
-    const r = cli(["deploy", "staging"], t.env);
+    const r = await run(["deploy", "staging"], t.env);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const applied = (dir: string) => [`${dir}|init -input=false`, `${dir}|apply -input=false -lock-timeout=5m plan.tfplan`];
@@ -147,7 +169,7 @@ describe("npm run deploy -- <env>", () => {
 
   it("without a saved plan and without a terminal to ask on, applies nothing", async () => {
     const t = await setup();
-    const r = cli(["deploy", "staging"], t.env);
+    const r = await run(["deploy", "staging"], t.env);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(
       "deploy: staging has no saved plan (npm run plan -- staging makes one), and there is no terminal to confirm a new plan on: nothing was applied. Run npm run plan -- staging, review it, then deploy.\n",
@@ -157,17 +179,17 @@ describe("npm run deploy -- <env>", () => {
 
   it("treats a plan older than the last synth as no plan", async () => {
     const t = await setup();
-    expect(cli(["plan", "staging"], t.env).status).toBe(0);
-    expect(cli(["synth", "staging"], t.env).status).toBe(0);
+    expect((await run(["plan", "staging"], t.env)).status).toBe(0);
+    expect((await run(["synth", "staging"], t.env)).status).toBe(0);
     const before = t.calls().length;
-    const r = cli(["deploy", "staging"], t.env);
+    const r = await run(["deploy", "staging"], t.env);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("deploy: the saved plan of staging is older than its last synth");
     expect(t.calls().slice(before)).toEqual([]);
   });
 
   it("on a terminal, without a saved plan: synthesizes, then lets terraform apply plan and ask", async () => {
-    const t = await setup();
+    const t = await setup([200], "staging", "own process");
     const yes = onTerminal(["deploy", "staging"], t.env, "yes\nyes\n");
     expect(yes.status, yes.stdout).toBe(0);
     expect(yes.stdout).toContain(
@@ -190,7 +212,7 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
   it("plan on a first deploy (GitLab not answering): plans the first stack only and says how the second gets planned", async () => {
     const t = await setup([502]);
     mkdirSync(t.content, { recursive: true });
-    const r = cli(["plan", "staging"], t.env);
+    const r = await run(["plan", "staging"], t.env);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(t.calls().every((c) => c.startsWith(`${t.stack}|`))).toBe(true);
@@ -203,10 +225,11 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
 
   it("deploy: applies the first stack's saved plan, waits until GitLab answers, then applies the second's", async () => {
     const t = await setup([200]);
-    expect(cli(["plan", "staging"], t.env).status).toBe(0);
+    expect((await run(["plan", "staging"], t.env)).status).toBe(0);
     t.gitlab.stop();
-    gitlab = await startFakeGitLab([502, 503, 200]);
+    gitlab = await startFakeGitLab([502, 503, 200], "own process");
     const before = t.calls().length;
+    // A real process (the bundle): Terraform's own output reaches the user's stdout, in order with the wait's.
     const r = cli(["deploy", "staging"], { ...t.env, GITLAB_READINESS_URL: gitlab.url });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
@@ -222,11 +245,11 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
 
   it("deploy: gives up after GITLAB_READY_TIMEOUT_SECONDS with what to do; the first stack is applied, the second not", async () => {
     const t = await setup([200]);
-    expect(cli(["plan", "staging"], t.env).status).toBe(0);
+    expect((await run(["plan", "staging"], t.env)).status).toBe(0);
     t.gitlab.stop();
-    gitlab = await startFakeGitLab([502]);
+    gitlab = await startFakeGitLab([502], "this process");
     const before = t.calls().length;
-    const r = cli(["deploy", "staging"], { ...t.env, GITLAB_READINESS_URL: gitlab.url, GITLAB_READY_TIMEOUT_SECONDS: "1" });
+    const r = await run(["deploy", "staging"], { ...t.env, GITLAB_READINESS_URL: gitlab.url, GITLAB_READY_TIMEOUT_SECONDS: "1" });
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(
       `deploy: GitLab did not answer at ${gitlab.url} within 1 s (last: HTTP 502). staging is applied; staging-gitlab was not. Check that GitLab started (docs/operations.md, "First deploy"), then run npm run deploy -- staging again (GITLAB_READY_TIMEOUT_SECONDS waits longer).\n`,
@@ -243,24 +266,24 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
 
   it("deploy without the second stack's plan (GitLab was down at plan time) and no terminal: applies the first, refuses the second; a plan made now includes it", async () => {
     const t = await setup([502]);
-    expect(cli(["plan", "staging"], t.env).status).toBe(0);
+    expect((await run(["plan", "staging"], t.env)).status).toBe(0);
     t.gitlab.stop();
-    gitlab = await startFakeGitLab([200]);
+    gitlab = await startFakeGitLab([200], "this process");
     const env = { ...t.env, GITLAB_READINESS_URL: gitlab.url };
     const before = t.calls().length;
-    const r = cli(["deploy", "staging"], env);
+    const r = await run(["deploy", "staging"], env);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(
       "deploy: staging-gitlab has no saved plan (GitLab could not be reached when staging was planned), and there is no terminal to confirm one on: it was not applied. Run npm run plan -- staging now that GitLab answers, review it, then deploy.\n",
     );
     expect(t.calls().slice(before)).toEqual([`${t.stack}|init -input=false`, `${t.stack}|apply -input=false -lock-timeout=5m plan.tfplan`]);
     // Planned again now that GitLab answers, on a terminal: the second stack's apply asks.
-    expect(cli(["plan", "staging"], env).status).toBe(0);
+    expect((await run(["plan", "staging"], env)).status).toBe(0);
     expect(existsSync(join(t.content, "plan.tfplan"))).toBe(true);
   });
 
   it("docker: the CLI reads the automation token from the GitLab container for the second stack only, waiting until the bootstrap wrote it", async () => {
-    const t = await setup([200], "homelab");
+    const t = await setup([200], "homelab", "own process");
     const r = onTerminal(["deploy", "homelab"], { ...t.env, FAKE_DOCKER_TOKEN_AFTER: "3" }, "yes\nyes\n");
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).toContain("not yet: docker exec gitlab cat /etc/gitlab/gitlab-platform/automation-token: cat: can't open");
@@ -277,12 +300,17 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
 
   it("docker: a GITLAB_TOKEN already set is used as it is; one GitLab refuses stops the deploy at once", async () => {
     const t = await setup([200], "homelab");
-    expect(cli(["plan", "homelab"], { ...t.env, GITLAB_TOKEN: "operator-token" }).status).toBe(0);
+    expect((await run(["plan", "homelab"], { ...t.env, GITLAB_TOKEN: "operator-token" })).status).toBe(0);
     expect(t.dockerCalls()).toEqual([]);
     expect(t.tokens().filter((l) => l.startsWith(t.content))).toEqual(Array(3).fill(`${t.content}|GITLAB_TOKEN=operator-token`));
     t.gitlab.stop();
-    gitlab = await startFakeGitLab([401]);
-    const r = cli(["deploy", "homelab"], { ...t.env, GITLAB_TOKEN: "operator-token", GITLAB_READINESS_URL: gitlab.url, GITLAB_READY_TIMEOUT_SECONDS: "600" });
+    gitlab = await startFakeGitLab([401], "this process");
+    const r = await run(["deploy", "homelab"], {
+      ...t.env,
+      GITLAB_TOKEN: "operator-token",
+      GITLAB_READINESS_URL: gitlab.url,
+      GITLAB_READY_TIMEOUT_SECONDS: "600",
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(
       "HTTP 401: the automation token was refused. homelab-gitlab was not applied: GITLAB_TOKEN (or the token file in the GitLab container) is not a valid admin token",
@@ -302,7 +330,7 @@ describe("GitLab-managed state: each stack its own", () => {
       TF_HTTP_UNLOCK_ADDRESS: `${base}/homelab/lock`,
       GITLAB_TOKEN: "operator-token",
     };
-    const r = cli(["plan", "homelab"], { ...t.env, ...state });
+    const r = await run(["plan", "homelab"], { ...t.env, ...state });
     expect(r.status, r.stderr).toBe(0);
     const seen = readFileSync(`${join(t.dir, "terraform.log")}.state`, "utf8")
       .trimEnd()
@@ -315,7 +343,7 @@ describe("GitLab-managed state: each stack its own", () => {
 
   it("refuses, before running anything, an address it cannot derive the second stack's from", async () => {
     const t = await setup([200], "homelab");
-    const r = cli(["plan", "homelab"], { ...t.env, TF_HTTP_ADDRESS: `${base}/my-homelab-state`, GITLAB_TOKEN: "operator-token" });
+    const r = await run(["plan", "homelab"], { ...t.env, TF_HTTP_ADDRESS: `${base}/my-homelab-state`, GITLAB_TOKEN: "operator-token" });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(
       `TF_HTTP_ADDRESS=${base}/my-homelab-state does not end in /terraform/state/homelab: homelab-gitlab keeps its own state beside homelab's`,

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runApp as appEntryPoint } from "../../cli/app";
 import { CONFIG_DIR, REPO_ROOT } from "../helpers";
+import { swapProcess } from "./in-process";
 
 export interface AppRun {
   /** Exit code, or null when the process was killed by a signal. */
@@ -77,8 +78,8 @@ export function runApp(configDir: string, outdir: string, timeoutMs = 60_000, fr
 
 /**
  * cli/app.ts's runApp in this process, with GITLAB_CONFIG_DIR and CDKTF_OUTDIR set (and
- * `extra`, e.g. GITLAB_ENVIRONMENTS), its
- * stdout and stderr captured. An error it lets escape (a bug: the process would die with a
+ * `extra`, e.g. GITLAB_ENVIRONMENTS) in its process.env, its stdout and stderr captured
+ * (./in-process.ts). An error it lets escape (a bug: the process would die with a
  * stack trace) comes back as Node would print it, exit 1, so the same assertions catch it.
  */
 export function runAppInProcess(configDir: string, outdir: string, extra: NodeJS.ProcessEnv = {}): AppRun {
@@ -86,27 +87,17 @@ export function runAppInProcess(configDir: string, outdir: string, extra: NodeJS
   delete env.GITLAB_ENVIRONMENTS;
   delete env.CDKTF_CONTEXT_JSON;
   Object.assign(env, extra);
-  const captured = { stdout: "", stderr: "" };
-  const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
-  const capture = (stream: "stdout" | "stderr") =>
-    ((chunk: string | Uint8Array) => {
-      captured[stream] += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-      return true;
-    }) as typeof process.stdout.write;
-  process.stdout.write = capture("stdout");
-  process.stderr.write = capture("stderr");
+  const swap = swapProcess(env);
   const started = performance.now();
   let status: number;
   try {
     status = appEntryPoint(env);
   } catch (error) {
-    captured.stderr += `${error instanceof Error ? (error.stack ?? String(error)) : String(error)}\n`;
-    status = 1;
+    status = swap.crashed(error);
   } finally {
-    process.stdout.write = writes.stdout;
-    process.stderr.write = writes.stderr;
+    swap.restore();
   }
-  return { status, signal: null, ...captured, ms: performance.now() - started };
+  return { status, signal: null, ...swap.captured, ms: performance.now() - started };
 }
 
 /** Maps `items` through `fn` with at most `size` calls in flight; results keep the input order. */
