@@ -17,6 +17,7 @@
 # accepts connections (before the warm-up: early calls wait in the backlog); exits when its
 # stdin (a pipe from the test runner) closes or on SIGTERM. With CI=true a failed warm-up
 # answers every call with an error instead of "cold", so the run fails loudly.
+import atexit
 import gc
 import marshal
 import os
@@ -41,6 +42,30 @@ warm_home = None
 warm_failure = None
 # Read at startup: in a handler, os.environ is the client's.
 CI = os.environ.get('CI') == 'true'
+# The CLI process's exit status once its main() has returned one.
+exit_status = None
+
+
+def exit_without_teardown():
+    """The interpreter's exit minus its teardown of every module (~45 ms: most of a call's CPU).
+
+    Registered first, so it runs after every other atexit function; threads are joined by then.
+    What remains of the interpreter's exit that anyone can see is flushing stdout and stderr:
+    if that fails, the interpreter does it again and reports it (exit status 120).
+    """
+    if exit_status is None:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or stream.closed:
+            continue
+        try:
+            stream.flush()
+        except Exception:
+            return
+    os._exit(exit_status)
+
+
+atexit.register(exit_without_teardown)
 
 
 def warm_up():
@@ -170,9 +195,13 @@ def run_cli(fds, argv, env, locale_name):
         os.environ['LC_CTYPE'] = 'en_US.UTF-8'
     sys.argv = list(argv)
     import awscli.clidriver
-    # Unwinds to the interpreter's exit: atexit, thread joins, flushing stdout (a failed flush
-    # is exit status 120), as in a cold process.
-    sys.exit(awscli.clidriver.main())
+    global exit_status
+    status = awscli.clidriver.main()
+    if status is None or (type(status) is int and -(2**31) <= status < 2**31):
+        exit_status = (status or 0) & 0xFF  # as the interpreter turns sys.exit's int into a status
+    # Unwinds to the interpreter's exit: thread joins, atexit, flushing stdout (a failed flush
+    # is exit status 120), as in a cold process (then exit_without_teardown ends it).
+    sys.exit(status)
 
 
 def handler_process(conn, listener):
