@@ -3,11 +3,16 @@
 # A cold `aws` call spends ~0.4 CPU-seconds importing awscli/botocore, reading the service
 # models and asking lsb_release for the distribution (for the User-Agent). This server, run by
 # the same interpreter as /usr/bin/aws, does that once, then forks per call: the client
-# (warm-aws-cli-client.py, installed as `aws`) passes its stdin/stdout/stderr, argv, environment,
+# (warm-aws-cli-client.c, compiled as `aws`) passes its stdin/stdout/stderr, argv, environment,
 # cwd and umask over a Unix socket; the CLI process forked for it takes them on, creates the
 # CLI's session and driver (so everything read from the environment is read per call) and runs
 # the CLI's real main(); this process sends the exit status (or the signal) back. The client
 # exits with it. When the client goes away, the call is killed.
+#
+# Protocol (the client's header says it too): a request is a 4-byte big-endian length, then
+# "umask\0cwd\0argc\0argv...\0environ...\0" with the client's fds 0-2 attached (SCM_RIGHTS);
+# the reply is 'X' or 'S' and a 4-byte big-endian exit status or signal, 'C' (run cold), or 'E'
+# and a message up to the end of the connection.
 #
 # A call the warm process cannot make exactly as a cold one would (an interpreter setting such
 # as PYTHONPATH, another home directory, a non-UTF-8 locale) is answered "cold": the client
@@ -19,7 +24,6 @@
 # answers every call with an error instead of "cold", so the run fails loudly.
 import atexit
 import gc
-import marshal
 import os
 import select
 import signal
@@ -126,12 +130,28 @@ def recv_request(conn):
             if not chunk:
                 raise RuntimeError('truncated request')
             data += chunk
-        argv, env, cwd, umask = marshal.loads(data)
-        return fds, argv, {os.fsdecode(k): os.fsdecode(v) for k, v in env.items()}, cwd, umask
+        return (fds, *parse_request(data))
     except BaseException:
         for fd in fds:
             os.close(fd)
         raise
+
+
+def parse_request(data):
+    """(argv, env, cwd, umask) from "umask\0cwd\0argc\0argv...\0environ...\0"."""
+    fields = data.split(b'\0')
+    if len(fields) < 4 or fields.pop() != b'':
+        raise RuntimeError('malformed request')
+    umask, cwd, argc = int(fields[0]), fields[1], int(fields[2])
+    argv = [os.fsdecode(arg) for arg in fields[3 : 3 + argc]]
+    env = {}
+    for entry in fields[3 + argc :]:
+        # As the interpreter reads environ: up to the first '=', entries without one skipped,
+        # the first of a repeated name wins.
+        key, equals, value = entry.partition(b'=')
+        if equals:
+            env.setdefault(os.fsdecode(key), os.fsdecode(value))
+    return argv, env, cwd, umask
 
 
 def take_environment(env, cwd, umask):
@@ -141,7 +161,11 @@ def take_environment(env, cwd, umask):
     os.chdir(cwd)
     os.umask(umask)
     import locale
-    name = locale.setlocale(locale.LC_CTYPE, '')
+    try:
+        name = locale.setlocale(locale.LC_CTYPE, '')
+    except locale.Error:
+        # The interpreter ignores a locale that does not exist: it stays in C.
+        name = locale.setlocale(locale.LC_CTYPE, 'C')
     if name in ('C', 'POSIX') and not env.get('LC_ALL'):
         # PEP 538, as the interpreter does at startup: coerce the C locale to C.UTF-8.
         os.environ['LC_CTYPE'] = 'C.UTF-8'
