@@ -109,8 +109,32 @@ def warm_up():
 
     warm_search_paths = existing(loader.search_paths)
     botocore.session.create_loader = create_loader
+    import botocore.hooks
+    botocore.hooks.accepts_kwargs = quick_accepts_kwargs(botocore.hooks.accepts_kwargs)
     if len(os.listdir('/proc/self/task')) != 1:
         raise RuntimeError('the warm-up started a thread: forking it is unsafe')
+
+
+def quick_accepts_kwargs(accepts_kwargs):
+    """botocore's accepts_kwargs, the name of func's **kwargs parameter, read off its code.
+
+    botocore asks it of each of the ~340 handlers a driver registers; the original builds an
+    inspect.Signature each time (~3 ms of a call's ~35). For a Python function or method
+    without a __signature__ the name is where inspect itself finds it; anything else asks inspect.
+    """
+    import inspect
+    import types
+
+    def quick(func):
+        function = func.__func__ if type(func) is types.MethodType else func
+        if type(function) is not types.FunctionType or hasattr(function, '__signature__'):
+            return accepts_kwargs(func)
+        code = function.__code__
+        if not code.co_flags & inspect.CO_VARKEYWORDS:
+            return None
+        return code.co_varnames[code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & inspect.CO_VARARGS)]
+
+    return quick
 
 
 def existing(paths):
