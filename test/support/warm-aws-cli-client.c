@@ -105,11 +105,11 @@ static void send_request(int conn, const struct buffer *b) {
   cmsg->cmsg_len = CMSG_LEN(sizeof fds);
   memcpy(CMSG_DATA(cmsg), fds, sizeof fds);
   ssize_t sent;
-  while ((sent = sendmsg(conn, &msg, 0)) < 0 && errno == EINTR) {
+  while ((sent = sendmsg(conn, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
   }
   if (sent < 0) fail("the server at %s is not answering: %s", WARM_AWS_SOCKET, strerror(errno));
   for (size_t done = sent; done < b->length; done += sent) {
-    sent = send(conn, b->data + done, b->length - done, 0);
+    sent = send(conn, b->data + done, b->length - done, MSG_NOSIGNAL);
     if (sent < 0 && errno == EINTR) sent = 0;
     else if (sent < 0) fail("the server at %s is not answering: %s", WARM_AWS_SOCKET, strerror(errno));
   }
