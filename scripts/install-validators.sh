@@ -24,6 +24,8 @@ readonly VALIDATORS=(
   # What a script really opens (the backup's O_DIRECT read-back).
   strace:strace
   /usr/bin/aws:awscli
+  # The warm AWS CLI's client (test/support/warm-aws-cli-client.c), compiled per test run.
+  cc:gcc
 )
 
 # systemd-analyze & co. may live in sbin dirs that a non-root PATH lacks.
@@ -42,6 +44,8 @@ done
 # Debian's AWS CLI by its own path: the kubernetes secrets-export test runs it against a local
 # recorder, and another `aws` earlier on PATH must not stand in for it.
 if [ -x /usr/bin/aws ]; then echo "install-validators: aws already installed (/usr/bin/aws)"; else missing+=(awscli); fi
+# The C library's headers, which gcc only recommends (and this installs without recommends).
+if [ -e /usr/include/stdio.h ]; then echo "install-validators: C headers already installed (/usr/include)"; else missing+=(libc6-dev); fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-validators: all validators present, nothing to install"
@@ -67,4 +71,5 @@ for pair in "${VALIDATORS[@]}"; do
   command -v "$binary" > /dev/null 2>&1 || { echo "install-validators: $binary still missing after install" >&2; exit 1; }
 done
 [ -x /usr/bin/aws ] || { echo "install-validators: /usr/bin/aws still missing after install" >&2; exit 1; }
+[ -e /usr/include/stdio.h ] || { echo "install-validators: the C headers (/usr/include/stdio.h) still missing after install" >&2; exit 1; }
 echo "install-validators: done"

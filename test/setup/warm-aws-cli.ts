@@ -10,15 +10,19 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** The `aws` host script tests run: the warm AWS CLI's client, or /usr/bin/aws itself. */
     awsCli: string;
+    /** The warm AWS CLI's Python client (the one where nothing compiles C), if the server runs. */
+    awsCliPython: string | undefined;
   }
 }
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   project.provide("awsCli", REAL_AWS_CLI);
+  project.provide("awsCliPython", undefined);
   if (!existsSync(REAL_AWS_CLI)) return undefined;
   try {
     const warm = await startWarmAwsCli();
     project.provide("awsCli", warm.cli);
+    project.provide("awsCliPython", warm.pythonCli);
     return () => warm.stop();
   } catch (e) {
     if (process.env.CI === "true") throw e;

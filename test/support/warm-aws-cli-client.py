@@ -1,9 +1,8 @@
 #!/usr/bin/python3 -IS
-# The `aws` the host script tests run: hands its call to the warm AWS CLI server
-# (warm-aws-cli.py) and exits as the CLI did. warm-aws-cli.ts installs a copy with SOCKET set.
-# Imports only built-in modules (-IS, no socket.py or os.py): it starts in ~10 ms.
+# The `aws` the host script tests run where nothing compiles warm-aws-cli-client.c: the same
+# client, speaking the same protocol (see there). warm-aws-cli.ts installs a copy with SOCKET set.
+# Imports only built-in modules (-IS, no socket.py or os.py): it starts in ~6 ms.
 import _socket
-import marshal
 import posix
 import sys
 
@@ -21,16 +20,25 @@ def run_cold():
     posix.execv(REAL_AWS, [REAL_AWS] + sys.argv[1:])
 
 
+def request(cwd):
+    """The request after its length: umask, cwd, argv and environment, each NUL-terminated."""
+    umask = posix.umask(0)
+    posix.umask(umask)
+    encoding, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
+    fields = [str(umask).encode(), cwd, str(len(sys.argv)).encode()]
+    fields += [arg.encode(encoding, errors) for arg in sys.argv]
+    fields += [key + b'=' + value for key, value in posix.environ.items()]
+    return b''.join(field + b'\0' for field in fields)
+
+
 def main():
     try:
-        cwd = posix.getcwd()
+        cwd = posix.getcwdb()
         for fd in (0, 1, 2):
             posix.fstat(fd)
     except OSError:
         run_cold()
-    umask = posix.umask(0)
-    posix.umask(umask)
-    payload = marshal.dumps((sys.argv, posix.environ, cwd, umask))
+    payload = request(cwd)
     fds = b''.join(fd.to_bytes(4, sys.byteorder) for fd in (0, 1, 2))
     conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:

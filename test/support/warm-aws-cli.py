@@ -3,11 +3,16 @@
 # A cold `aws` call spends ~0.4 CPU-seconds importing awscli/botocore, reading the service
 # models and asking lsb_release for the distribution (for the User-Agent). This server, run by
 # the same interpreter as /usr/bin/aws, does that once, then forks per call: the client
-# (warm-aws-cli-client.py, installed as `aws`) passes its stdin/stdout/stderr, argv, environment,
-# cwd and umask over a Unix socket; a handler process forks the CLI process, which takes them
-# on, creates the CLI's session and driver (so everything read from the environment is read
-# per call) and runs the CLI's real main(); the handler sends the exit status (or the signal)
-# back. The client exits with it. When the client goes away, the call is killed.
+# (warm-aws-cli-client.c, compiled as `aws`) passes its stdin/stdout/stderr, argv, environment,
+# cwd and umask over a Unix socket; the CLI process forked for it takes them on, creates the
+# CLI's session and driver (so everything read from the environment is read per call) and runs
+# the CLI's real main(); this process sends the exit status (or the signal) back. The client
+# exits with it. When the client goes away, the call is killed.
+#
+# Protocol (the client's header says it too): a request is a 4-byte big-endian length, then
+# "umask\0cwd\0argc\0argv...\0environ...\0" with the client's fds 0-2 attached (SCM_RIGHTS);
+# the reply is 'X' or 'S' and a 4-byte big-endian exit status or signal, 'C' (run cold), or 'E'
+# and a message up to the end of the connection.
 #
 # A call the warm process cannot make exactly as a cold one would (an interpreter setting such
 # as PYTHONPATH, another home directory, a non-UTF-8 locale) is answered "cold": the client
@@ -17,8 +22,8 @@
 # accepts connections (before the warm-up: early calls wait in the backlog); exits when its
 # stdin (a pipe from the test runner) closes or on SIGTERM. With CI=true a failed warm-up
 # answers every call with an error instead of "cold", so the run fails loudly.
+import atexit
 import gc
-import marshal
 import os
 import select
 import signal
@@ -39,8 +44,32 @@ COERCED_LOCALES = ('C', 'POSIX', 'C.UTF-8', 'C.utf8', 'UTF-8')
 warm_loader = None
 warm_home = None
 warm_failure = None
-# Read at startup: in a handler, os.environ is the client's.
+# Read at startup: in a CLI process, os.environ is the client's.
 CI = os.environ.get('CI') == 'true'
+# The CLI process's exit status once its main() has returned one.
+exit_status = None
+
+
+def exit_without_teardown():
+    """The interpreter's exit minus its teardown of every module (~45 ms: most of a call's CPU).
+
+    Registered first, so it runs after every other atexit function; threads are joined by then.
+    What remains of the interpreter's exit that anyone can see is flushing stdout and stderr:
+    if that fails, the interpreter does it again and reports it (exit status 120).
+    """
+    if exit_status is None:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or stream.closed:
+            continue
+        try:
+            stream.flush()
+        except Exception:
+            return
+    os._exit(exit_status)
+
+
+atexit.register(exit_without_teardown)
 
 
 def warm_up():
@@ -80,8 +109,32 @@ def warm_up():
 
     warm_search_paths = existing(loader.search_paths)
     botocore.session.create_loader = create_loader
+    import botocore.hooks
+    botocore.hooks.accepts_kwargs = quick_accepts_kwargs(botocore.hooks.accepts_kwargs)
     if len(os.listdir('/proc/self/task')) != 1:
         raise RuntimeError('the warm-up started a thread: forking it is unsafe')
+
+
+def quick_accepts_kwargs(accepts_kwargs):
+    """botocore's accepts_kwargs, the name of func's **kwargs parameter, read off its code.
+
+    botocore asks it of each of the ~340 handlers a driver registers; the original builds an
+    inspect.Signature each time (~3 ms of a call's ~35). For a Python function or method
+    without a __signature__ the name is where inspect itself finds it; anything else asks inspect.
+    """
+    import inspect
+    import types
+
+    def quick(func):
+        function = func.__func__ if type(func) is types.MethodType else func
+        if type(function) is not types.FunctionType or hasattr(function, '__signature__'):
+            return accepts_kwargs(func)
+        code = function.__code__
+        if not code.co_flags & inspect.CO_VARKEYWORDS:
+            return None
+        return code.co_varnames[code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & inspect.CO_VARARGS)]
+
+    return quick
 
 
 def existing(paths):
@@ -91,17 +144,38 @@ def existing(paths):
 def recv_request(conn):
     """The client's fds (stdin, stdout, stderr) and (argv, env, cwd, umask)."""
     data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, 3)
-    if len(data) < 4 or len(fds) != 3:
+    try:
+        if len(data) < 4 or len(fds) != 3:
+            raise RuntimeError('malformed request')
+        (length,) = struct.unpack('!I', data[:4])
+        data = data[4:]
+        while len(data) < length:
+            chunk = conn.recv(length - len(data))
+            if not chunk:
+                raise RuntimeError('truncated request')
+            data += chunk
+        return (fds, *parse_request(data))
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+
+
+def parse_request(data):
+    """(argv, env, cwd, umask) from "umask\0cwd\0argc\0argv...\0environ...\0"."""
+    fields = data.split(b'\0')
+    if len(fields) < 4 or fields.pop() != b'':
         raise RuntimeError('malformed request')
-    (length,) = struct.unpack('!I', data[:4])
-    data = data[4:]
-    while len(data) < length:
-        chunk = conn.recv(length - len(data))
-        if not chunk:
-            raise RuntimeError('truncated request')
-        data += chunk
-    argv, env, cwd, umask = marshal.loads(data)
-    return fds, argv, {os.fsdecode(k): os.fsdecode(v) for k, v in env.items()}, cwd, umask
+    umask, cwd, argc = int(fields[0]), fields[1], int(fields[2])
+    argv = [os.fsdecode(arg) for arg in fields[3 : 3 + argc]]
+    env = {}
+    for entry in fields[3 + argc :]:
+        # As the interpreter reads environ: up to the first '=', entries without one skipped,
+        # the first of a repeated name wins.
+        key, equals, value = entry.partition(b'=')
+        if equals:
+            env.setdefault(os.fsdecode(key), os.fsdecode(value))
+    return argv, env, cwd, umask
 
 
 def take_environment(env, cwd, umask):
@@ -111,7 +185,11 @@ def take_environment(env, cwd, umask):
     os.chdir(cwd)
     os.umask(umask)
     import locale
-    name = locale.setlocale(locale.LC_CTYPE, '')
+    try:
+        name = locale.setlocale(locale.LC_CTYPE, '')
+    except locale.Error:
+        # The interpreter ignores a locale that does not exist: it stays in C.
+        name = locale.setlocale(locale.LC_CTYPE, 'C')
     if name in ('C', 'POSIX') and not env.get('LC_ALL'):
         # PEP 538, as the interpreter does at startup: coerce the C locale to C.UTF-8.
         os.environ['LC_CTYPE'] = 'C.UTF-8'
@@ -121,8 +199,6 @@ def take_environment(env, cwd, umask):
 
 def cold_reason(env, locale_name):
     """Why this call cannot be made warm exactly as /usr/bin/aws would make it, or None."""
-    if warm_failure is not None:
-        return 'the warm-up failed: %s' % warm_failure
     for key in env:
         if key.startswith('PYTHON') and key not in HANDLED_PYTHON_ENV:
             return '%s is set' % key
@@ -170,61 +246,108 @@ def run_cli(fds, argv, env, locale_name):
         os.environ['LC_CTYPE'] = 'en_US.UTF-8'
     sys.argv = list(argv)
     import awscli.clidriver
-    # Unwinds to the interpreter's exit: atexit, thread joins, flushing stdout (a failed flush
-    # is exit status 120), as in a cold process.
-    sys.exit(awscli.clidriver.main())
+    global exit_status
+    status = awscli.clidriver.main()
+    if status is None or (type(status) is int and -(2**31) <= status < 2**31):
+        exit_status = (status or 0) & 0xFF  # as the interpreter turns sys.exit's int into a status
+    # Unwinds to the interpreter's exit: thread joins, atexit, flushing stdout (a failed flush
+    # is exit status 120), as in a cold process (then exit_without_teardown ends it).
+    sys.exit(status)
 
 
-def handler_process(conn, listener):
-    """The handler process: one call, from request to exit status. Returns only in the CLI process."""
+class Call:
+    """A call in progress: its CLI process and the client's connection."""
+
+    def __init__(self, pid, conn):
+        self.pid = pid
+        self.pidfd = os.pidfd_open(pid)
+        self.conn = conn
+        self.conn_fd = conn.fileno()
+
+
+def answer(conn, reply):
     try:
-        listener.close()
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        try:
-            fds, argv, env, cwd, umask = recv_request(conn)
-            locale_name = take_environment(env, cwd, umask)
-        except OSError as e:  # a cwd that is gone, a client that went away: the client runs it
-            print('warm AWS CLI: running cold: %s' % e, file=sys.stderr)
-            conn.sendall(b'C')
-            os._exit(0)
-        reason = cold_reason(env, locale_name)
-        if reason is not None:
-            conn.sendall(b'E' + ('warm AWS CLI: %s\n' % reason).encode() if warm_failure is not None and CI else b'C')
-            os._exit(0)
-        pid = os.fork()
-        if pid == 0:
-            conn.close()
-            return fds, argv, env, locale_name
+        conn.sendall(reply)
+    except OSError:
+        pass  # the client is gone
+
+
+def start_call(conn, listener, calls):
+    """Forks the CLI process for the call on conn. Returns run_cli's arguments in that process."""
+    try:
+        conn.settimeout(10)  # a client that connects and sends nothing must not hold up the rest
+        fds, argv, env, cwd, umask = recv_request(conn)
+    except (OSError, RuntimeError, ValueError) as e:
+        print('warm AWS CLI: an unreadable request: %s' % e, file=sys.stderr)
+        conn.close()
+        return None
+    if warm_failure is not None:
         for fd in fds:
             os.close(fd)
-        pidfd = os.pidfd_open(pid)
-        while True:
-            ready, _, _ = select.select([conn, pidfd], [], [])
-            if pidfd in ready:
-                _, status = os.waitpid(pid, 0)
-                if os.WIFSIGNALED(status):
-                    conn.sendall(b'S' + struct.pack('!i', os.WTERMSIG(status)))
-                else:
-                    conn.sendall(b'X' + struct.pack('!i', os.WEXITSTATUS(status)))
-                os._exit(0)
-            if conn in ready and not conn.recv(1):
-                # The client is gone (killed with its script): so is its call.
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                os._exit(0)
+        answer(conn, b'E' + ('warm AWS CLI: the warm-up failed: %s\n' % warm_failure).encode() if CI else b'C')
+        conn.close()
+        return None
+    verdict_r, verdict_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(verdict_r)
+        # Only the server holds the connections: a client sees its end when the server closes it.
+        listener.close()
+        conn.close()
+        for call in set(calls.values()):
+            call.conn.close()
+            os.close(call.pidfd)
+        return cli_process(fds, argv, env, cwd, umask, verdict_w)
+    os.close(verdict_w)
+    for fd in fds:
+        os.close(fd)
+    # Once the CLI process has taken on the client's environment: warm, or cold.
+    verdict = os.read(verdict_r, 1)
+    os.close(verdict_r)
+    if verdict == b'W':
+        call = Call(pid, conn)
+        calls[call.pidfd] = calls[call.conn_fd] = call
+        return None
+    os.waitpid(pid, 0)
+    if verdict == b'C':
+        answer(conn, b'C')
+    conn.close()  # nothing: the CLI process failed before the call (its traceback is on stderr)
+    return None
+
+
+def cli_process(fds, argv, env, cwd, umask, verdict):
+    """In the CLI process: tells the server whether the call runs warm; returns run_cli's arguments."""
+    try:
+        try:
+            locale_name = take_environment(env, cwd, umask)
+            reason = cold_reason(env, locale_name)
+        except (OSError, ValueError) as e:  # a cwd that is gone, a name putenv refuses
+            print('warm AWS CLI: running cold: %s' % e, file=sys.stderr)
+            reason = str(e)
+        os.write(verdict, b'W' if reason is None else b'C')
+        os.close(verdict)
+        if reason is not None:
+            os._exit(0)
+        return fds, argv, env, locale_name
     except BaseException:
         import traceback
         traceback.print_exc()
         os._exit(1)
 
 
-def reap(_signum, _frame):
-    try:
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:
-            pass
-    except ChildProcessError:
-        pass
+def end_call(call, calls, client_gone):
+    """The CLI process has exited (its status goes to the client), or its client is gone (it is killed)."""
+    if client_gone:
+        os.kill(call.pid, signal.SIGKILL)
+    _, status = os.waitpid(call.pid, 0)
+    if not client_gone:
+        if os.WIFSIGNALED(status):
+            answer(call.conn, b'S' + struct.pack('!i', os.WTERMSIG(status)))
+        else:
+            answer(call.conn, b'X' + struct.pack('!i', os.WEXITSTATUS(status)))
+    del calls[call.pidfd], calls[call.conn_fd]
+    os.close(call.pidfd)
+    call.conn.close()
 
 
 def serve(path):
@@ -243,20 +366,25 @@ def serve(path):
         print('warm AWS CLI: the warm-up failed (%s); calls run %s' % (warm_failure, 'nowhere (CI=true)' if CI else 'the cold /usr/bin/aws'), file=sys.stderr, flush=True)
     gc.collect()
     gc.freeze()  # the warm objects stay out of the collector: fewer pages copied per fork
-    # Handlers are reaped as they end (their CPU time then counts in this process's children's).
-    signal.signal(signal.SIGCHLD, reap)
     sys.stdout.flush()
     sys.stderr.flush()
+    # Calls in progress by their pidfd and their connection's descriptor. CLI processes are
+    # waited for here (their CPU time then counts in this process's children's).
+    calls = {}
     while True:
-        ready, _, _ = select.select([listener, sys.stdin], [], [])
+        ready, _, _ = select.select([listener, sys.stdin, *calls], [], [])
+        for fd in ready:
+            call = calls.get(fd)
+            if call is not None:
+                # A client sends nothing after its request: readable means gone (killed with its script).
+                end_call(call, calls, client_gone=fd == call.conn_fd and call.pidfd not in ready)
         if sys.stdin in ready and not os.read(sys.stdin.fileno(), 1024):
             return  # the test runner is gone
         if listener in ready:
-            conn, _ = listener.accept()
-            if os.fork() == 0:
+            cli = start_call(listener.accept()[0], listener, calls)
+            if cli is not None:
                 # Outside any try: the CLI process unwinds to the interpreter's own exit.
-                run_cli(*handler_process(conn, listener))
-            conn.close()
+                run_cli(*cli)
 
 
 if __name__ == '__main__':

@@ -6,7 +6,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AWS_CLI, awsCliEnv, REAL_AWS_CLI, runAwsCliTests } from "./aws-cli";
 import { AwsRecorder } from "./aws-recorder";
 
@@ -215,4 +215,32 @@ describe.skipIf(!runAwsCliTests)("the warm AWS CLI", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // The client where nothing compiles C (warm-aws-cli.ts): the same protocol as the C client
+  // the cases above prove equal to /usr/bin/aws, so each case here is compared with that one.
+  const pythonCli = inject("awsCliPython");
+  it.skipIf(pythonCli === undefined && process.env.CI !== "true")(
+    "has a Python client that answers as the C one does: output, exit status, stdin",
+    async () => {
+      recorder.secrets.set("warm/python", "glrt-é✓\tvalue");
+      const bytes = Buffer.from([0, 1, 0xff, 0x80, 10, ...Buffer.from("python")]);
+      const cases: [readonly string[], Buffer | undefined, number][] = [
+        [at(recorder, "secretsmanager", "get-secret-value", "--secret-id", "warm/python"), undefined, 0],
+        [at(recorder, "secretsmanager", "get-secret-value", "--secret-id", "warm/missing"), undefined, 254],
+        [["sts"], undefined, 252],
+        [at(recorder, "s3", "cp", "-", "s3://bucket/warm/python.bin"), bytes, 0],
+      ];
+      for (const [args, input, status] of cases) {
+        const python = await run(pythonCli!, args, env, input);
+        expect(python).toEqual(await run(AWS_CLI, args, env, input));
+        expect(python.status).toBe(status);
+      }
+      expect(
+        recorder
+          .calls("PutObject")
+          .filter((c) => c.params.Key === "warm/python.bin")
+          .map((c) => c.body),
+      ).toEqual([bytes, bytes]);
+    },
+  );
 });
