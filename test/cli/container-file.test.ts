@@ -1,6 +1,6 @@
 // The automation token read out of the GitLab container without a docker CLI, through the
 // Engine API on the socket (the pipeline's deploy jobs), against a real Docker engine.
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { engineSocket, readContainerFile } from "../../cli/container-file";
 import { tokenFromContainer } from "../../cli/gitlab-access";
 import { AUTOMATION_TOKEN_CONTAINER_FILE } from "../../stacks/gitlab-content/platform";
@@ -19,16 +19,20 @@ describeWithDockerEngine("reading the automation token through the Engine API", 
   const start = (name: string, script: string) =>
     engine().dockerOk(["run", "-d", "--name", name, "--network", "none", BUSYBOX_IMAGE, "sh", "-c", `${script}; exec sleep 600`]);
 
-  it("reads the file's content from the running container", async () => {
+  // Only read from: one container with the token file, one without, for every test.
+  beforeAll(() => {
     start(
       "gitlab-a",
       `mkdir -p /etc/gitlab/gitlab-platform && printf 'test-token-0123\\n' > ${AUTOMATION_TOKEN_CONTAINER_FILE} && chmod 600 ${AUTOMATION_TOKEN_CONTAINER_FILE}`,
     );
+    start("gitlab-b", "true");
+  }, 60_000);
+
+  it("reads the file's content from the running container", async () => {
     expect(await readContainerFile(engine().socket, "gitlab-a", AUTOMATION_TOKEN_CONTAINER_FILE)).toBe("test-token-0123\n");
   }, 60_000);
 
   it("says what is missing: the file (not written yet) or the container", async () => {
-    start("gitlab-b", "true");
     await expect(readContainerFile(engine().socket, "gitlab-b", AUTOMATION_TOKEN_CONTAINER_FILE)).rejects.toThrow(
       /no such file or directory|Could not find the file/i,
     );
@@ -36,12 +40,11 @@ describeWithDockerEngine("reading the automation token through the Engine API", 
   }, 60_000);
 
   it("tokenFromContainer falls back to it when there is no docker CLI", async () => {
-    start("gitlab-c", `mkdir -p /etc/gitlab/gitlab-platform && echo engine-token > ${AUTOMATION_TOKEN_CONTAINER_FILE}`);
     const saved = { DOCKER: process.env.DOCKER, DOCKER_HOST: process.env.DOCKER_HOST };
     process.env.DOCKER = "docker-not-installed";
     process.env.DOCKER_HOST = engine().host;
     try {
-      expect(await tokenFromContainer("gitlab-c")).toEqual({ token: "engine-token" });
+      expect(await tokenFromContainer("gitlab-a")).toEqual({ token: "test-token-0123" });
       expect((await tokenFromContainer("gitlab-b")).problem).toMatch(
         /^\/etc\/gitlab\/gitlab-platform\/automation-token in the container gitlab-b, through \S+: /,
       );

@@ -267,32 +267,56 @@ describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a nightly run", () => {
   });
 });
 
-describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a successful run", () => {
-  it("uploads one tarball to s3://$BACKUP_BUCKET/config/, encrypted (SSE-S3), in AWS_REGION", async () => {
-    const r = await run({ BACKUP_BUCKET: "other-bucket", AWS_REGION: "us-west-2" });
-    expect(r.status).toBe(0);
+// One run with every setting away from the defaults, shared by the assertions on each: the
+// settings are independent of one another, and each run is two AWS CLI processes.
+describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a run with its settings changed", () => {
+  const SETTINGS = {
+    BACKUP_BUCKET: "shared-backups",
+    AWS_REGION: "us-west-2",
+    ARCHIVE_PREFIX: "teams/gitlab",
+    CONFIG_PREFIX: "teams/gitlab/config",
+    ENVIRONMENT: "production",
+    // UTC+14: a local-time stamp would be 14 hours off.
+    TZ: "Pacific/Kiritimati",
+  };
+  let changed: Run;
+  let changedLayout: Layout;
+  let changedRecorder: AwsRecorder;
+  beforeAll(async () => {
+    // run() works on the current layout and recorder; these are this block's own.
+    layout = changedLayout = makeLayout();
+    recorder = changedRecorder = await new AwsRecorder().start();
+    changed = await run(SETTINGS);
+  });
+  afterAll(async () => {
+    await changedRecorder.stop();
+    rmSync(changedLayout.root, { recursive: true, force: true });
+  });
+
+  it("uploads one tarball to s3://$BACKUP_BUCKET/$CONFIG_PREFIX/, encrypted (SSE-S3), in AWS_REGION", () => {
+    const r = changed;
+    expect(r.status, output(r)).toBe(0);
     const puts = r.requests.filter((q) => q.action === "PutObject");
     expect(puts).toHaveLength(1);
     const put = puts[0]!;
-    expect(put.params.Bucket).toBe("other-bucket");
-    expect(put.params.Key).toMatch(/^config\/gitlab-config-\d{8}T\d{6}Z\.tar\.gz$/);
+    expect(put.params.Bucket).toBe("shared-backups");
+    expect(put.params.Key).toMatch(/^teams\/gitlab\/config\/gitlab-config-\d{8}T\d{6}Z\.tar\.gz$/);
     expect(put.headers["x-amz-server-side-encryption"]).toBe("AES256");
     expect(put.region).toBe("us-west-2");
     expect(r.requests.every((q) => q.region === "us-west-2")).toBe(true);
   });
 
-  it("in a shared bucket, keeps both under the environment's prefix (gitlab-backup's DIRECTORY=, CONFIG_PREFIX)", async () => {
-    const r = await run({ BACKUP_BUCKET: "shared-backups", ARCHIVE_PREFIX: "teams/gitlab", CONFIG_PREFIX: "teams/gitlab/config" });
+  it("in a shared bucket, keeps both under the environment's prefix (gitlab-backup's DIRECTORY=, CONFIG_PREFIX)", () => {
+    const r = changed;
     expect(r.status).toBe(0);
     expect(r.actions).toEqual(["gitlab-backup create CRON=1 DIRECTORY=teams/gitlab"]);
     expect(objects(r, "shared-backups")).toEqual([expect.stringMatching(/^teams\/gitlab\/config\/gitlab-config-\d{8}T\d{6}Z\.tar\.gz$/)]);
   });
 
-  it("names the tarball after the current time in UTC, whatever the host's time zone", async () => {
-    // UTC+14: a local-time stamp would be 14 hours off.
-    const r = await run({ TZ: "Pacific/Kiritimati" });
+  it("names the tarball after the current time in UTC, whatever the host's time zone", () => {
+    const r = changed;
     expect(r.status).toBe(0);
-    const m = CONFIG_KEY.exec(objects(r)[0] ?? "");
+    const m = CONFIG_KEY.exec((objects(r, "shared-backups")[0] ?? "").replace(/^teams\/gitlab\//, ""));
     expect(m).not.toBeNull();
     const [, y, mo, d, h, mi, s] = m!.map(Number);
     const stamp = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!) / 1000;
@@ -300,22 +324,24 @@ describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a successful run", () => 
     expect(stamp).toBeLessThanOrEqual(r.finishedAt + 1);
   });
 
+  it("reports the metric the backup-too-old alarm watches, with this environment as dimension", () => {
+    const r = changed;
+    expect(r.status).toBe(0);
+    const puts = r.requests.filter((q) => q.action === "PutMetricData");
+    expect(puts).toHaveLength(1);
+    expect(puts[0]!.service).toBe("monitoring");
+    expect(puts[0]!.region).toBe("us-west-2");
+    expect(puts[0]!.params).toEqual({ ...PUT_METRIC, "MetricData.member.1.Dimensions.member.1.Value": "production" });
+  });
+});
+
+describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a successful run", () => {
   it("still archives gitlab.rb and gitlab-secrets.json on an instance without SSH host keys", async () => {
     for (const f of ["ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"]) rmSync(join(layout.ssh, f));
     const r = await run();
     expect(r.status).toBe(0);
     const tarball = objectFile(r, objects(r)[0]!);
     expect(execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n").sort()).toEqual(["gitlab-secrets.json", "gitlab.rb"]);
-  });
-
-  it("reports the metric the backup-too-old alarm watches, with this environment as dimension", async () => {
-    const r = await run({ ENVIRONMENT: "production" });
-    expect(r.status).toBe(0);
-    const puts = r.requests.filter((q) => q.action === "PutMetricData");
-    expect(puts).toHaveLength(1);
-    expect(puts[0]!.service).toBe("monitoring");
-    expect(puts[0]!.region).toBe(REGION);
-    expect(puts[0]!.params).toEqual({ ...PUT_METRIC, "MetricData.member.1.Dimensions.member.1.Value": "production" });
   });
 });
 

@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
 import { hostScript } from "../../userdata/host-scripts";
 import { exampleStack, resources } from "../examples";
@@ -94,53 +94,62 @@ function createHost(engine: DockerEngine) {
   return { jobImage, dangling };
 }
 
-describeWithDockerEngine("homelab Docker cleanup on a real engine", (engine) => {
-  let result: ReturnType<typeof runCleanup>;
-  let images: ReturnType<typeof createHost>;
+/** Docker compares creation times with an `until` cutoff to the second: lets the current second pass. */
+const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1100 - (Date.now() % 1000)));
 
+// One engine, one shared host: the homelab's cleanup runs on it first, then the broad prune on
+// what that kept.
+describeWithDockerEngine("Docker cleanup of a shared host, on a real engine", (engine) => {
+  let images: ReturnType<typeof createHost>;
   beforeAll(async () => {
     images = createHost(engine());
-    // Every age limit at zero: anything old enough by age alone would go. Docker compares
-    // creation times with the cutoff to the second: let a second pass first.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const env = Object.fromEntries((cleanup.env as string[]).map((e) => e.split("=", 2) as [string, string]));
-    result = runCleanup(engine(), uploaded(scriptPath), { ...env, CLEANUP_OLDER_THAN: "0s", CLEANUP_CACHE_OLDER_THAN: "0s" });
+    // Every age limit at zero below: anything old enough by age alone would go.
+    await nextSecond();
   }, 120_000);
 
-  it("runs cleanly", () => {
-    expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+  describe("the homelab's Docker cleanup", () => {
+    let result: ReturnType<typeof runCleanup>;
+    beforeAll(() => {
+      const env = Object.fromEntries((cleanup.env as string[]).map((e) => e.split("=", 2) as [string, string]));
+      result = runCleanup(engine(), uploaded(scriptPath), { ...env, CLEANUP_OLDER_THAN: "0s", CLEANUP_CACHE_OLDER_THAN: "0s" });
+    }, 120_000);
+
+    it("runs cleanly", () => {
+      expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
+    });
+
+    it("removes the runners' finished job containers and unused cache volumes", () => {
+      expect(names(engine(), "container", "{{.Names}}")).not.toContain("runner-job-done");
+      expect(names(engine(), "volume", "{{.Name}}")).not.toContain("runner-abc-project-1-concurrent-0-cache-unused");
+    });
+
+    it("keeps a running job and the cache volume it uses", () => {
+      expect(names(engine(), "container", "{{.Names}}")).toContain("runner-job-running");
+      expect(names(engine(), "volume", "{{.Name}}")).toContain("runner-abc-project-2-concurrent-0-cache-busy");
+    });
+
+    it("keeps a stopped compose service, its volume and other projects' idle volumes", () => {
+      expect(names(engine(), "container", "{{.Names}}")).toEqual(expect.arrayContaining(["home-db-1", "gitlab-backup-scheduler"]));
+      expect(names(engine(), "volume", "{{.Name}}")).toEqual(expect.arrayContaining(["home_db-data", "home_media"]));
+    });
+
+    it("keeps tagged images (the job and helper images runners reuse) and removes dangling ones", () => {
+      const ids = engine().dockerOk(["image", "ls", "-q", "--no-trunc"]).split("\n");
+      expect(ids).toContain(images.jobImage);
+      expect(ids).not.toContain(images.dangling);
+    });
   });
 
-  it("removes the runners' finished job containers and unused cache volumes", () => {
-    expect(names(engine(), "container", "{{.Names}}")).not.toContain("runner-job-done");
-    expect(names(engine(), "volume", "{{.Name}}")).not.toContain("runner-abc-project-1-concurrent-0-cache-unused");
+  describe("the broad prune of dedicated runner hosts (the reference AWS installation), on a shared host", () => {
+    it("would delete a stopped compose service and its data: it is for the AWS fleet only", () => {
+      // There still, whether the homelab's cleanup ran before or not.
+      expect(names(engine(), "container", "{{.Names}}")).toContain("home-db-1");
+      expect(names(engine(), "volume", "{{.Name}}")).toContain("home_db-data");
+      const r = runCleanup(engine(), hostScript("docker-cleanup.sh"), { CLEANUP_OLDER_THAN: "0s" });
+      expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+      expect(names(engine(), "container", "{{.Names}}")).not.toContain("home-db-1");
+      expect(names(engine(), "volume", "{{.Name}}")).not.toContain("home_db-data");
+      expect(cleanup.upload.map((u: any) => unescapeTemplate(u.content))).not.toContain(hostScript("docker-cleanup.sh"));
+    }, 120_000);
   });
-
-  it("keeps a running job and the cache volume it uses", () => {
-    expect(names(engine(), "container", "{{.Names}}")).toContain("runner-job-running");
-    expect(names(engine(), "volume", "{{.Name}}")).toContain("runner-abc-project-2-concurrent-0-cache-busy");
-  });
-
-  it("keeps a stopped compose service, its volume and other projects' idle volumes", () => {
-    expect(names(engine(), "container", "{{.Names}}")).toEqual(expect.arrayContaining(["home-db-1", "gitlab-backup-scheduler"]));
-    expect(names(engine(), "volume", "{{.Name}}")).toEqual(expect.arrayContaining(["home_db-data", "home_media"]));
-  });
-
-  it("keeps tagged images (the job and helper images runners reuse) and removes dangling ones", () => {
-    const ids = engine().dockerOk(["image", "ls", "-q", "--no-trunc"]).split("\n");
-    expect(ids).toContain(images.jobImage);
-    expect(ids).not.toContain(images.dangling);
-  });
-});
-
-describeWithDockerEngine("the broad prune of dedicated runner hosts (the reference AWS installation), on a shared host", (engine) => {
-  it("would delete a stopped compose service and its data: it is for the AWS fleet only", async () => {
-    createHost(engine());
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const r = runCleanup(engine(), hostScript("docker-cleanup.sh"), { CLEANUP_OLDER_THAN: "0s" });
-    expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
-    expect(names(engine(), "container", "{{.Names}}")).not.toContain("home-db-1");
-    expect(names(engine(), "volume", "{{.Name}}")).not.toContain("home_db-data");
-    expect(cleanup.upload.map((u: any) => unescapeTemplate(u.content))).not.toContain(hostScript("docker-cleanup.sh"));
-  }, 120_000);
 });

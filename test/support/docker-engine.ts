@@ -3,10 +3,12 @@
 // Each test file starts its own dockerd in a short temporary directory and stops it after:
 //
 //   dockerd --iptables=false --ip6tables=false --bridge=none --data-root T/data --exec-root T/exec
-//           -H unix://T/d.sock --pidfile T/pid
+//           -H unix://T/d.sock --pidfile T/pid --storage-driver overlay2
 //
 // No image can be pulled here: the engine imports `local/busybox:1`, made from the host's
 // static busybox (busybox-static) with its applets linked, so containers have a shell.
+// Storage is overlay2 where the kernel and /tmp's filesystem allow it: vfs copies the image
+// for every container created (twice, with its init layer), half the CPU of a container start.
 // Containers run with `--network none`, except on an engine started with `{ netns: true }`:
 // that one runs in a fresh network namespace of its own with Docker's iptables rules and
 // default bridge enabled, so firewall rules can be exercised without touching the host's.
@@ -85,9 +87,9 @@ export interface DockerEngine {
   /** The engine's network namespace, when started with { netns: true }. */
   readonly netns?: string;
   /** Runs the docker client against this engine. */
-  docker(args: readonly string[], input?: string): CommandResult;
+  docker(args: readonly string[], input?: string | Buffer): CommandResult;
   /** Like docker(), but throws with the output when the command fails; returns stdout trimmed. */
-  dockerOk(args: readonly string[], input?: string): string;
+  dockerOk(args: readonly string[], input?: string | Buffer): string;
   /** Like dockerOk(), without blocking this process: for commands that must run at the same time. */
   dockerOkAsync(args: readonly string[]): Promise<string>;
   stop(): Promise<void>;
@@ -96,6 +98,13 @@ export interface DockerEngine {
 export interface EngineOptions {
   /** Run in a fresh network namespace with Docker's iptables rules and default bridge (docker0). @default false */
   readonly netns?: boolean;
+}
+
+/** overlay2 on the backing filesystems Docker supports it on, when the kernel has overlay; else vfs. */
+function storageDriver(): "overlay2" | "vfs" {
+  const kernel = existsSync("/proc/filesystems") && /\toverlay$/m.test(readFileSync("/proc/filesystems", "utf8"));
+  const backing = spawnSync("stat", ["-f", "-c", "%T", "/tmp"], { encoding: "utf8" }).stdout.trim();
+  return kernel && ["ext2/ext3", "xfs", "tmpfs"].includes(backing) ? "overlay2" : "vfs";
 }
 
 function makeBusyboxRoot(dir: string): void {
@@ -113,6 +122,23 @@ function makeBusyboxRoot(dir: string): void {
   writeFileSync(join(dir, "etc/group"), "root:x:0:\nnogroup:x:65534:\n");
 }
 
+let imageTar: Buffer | undefined;
+
+/** The busybox image's root as a tar, made once per process (test files share a worker's). */
+function busyboxImageTar(): Buffer {
+  if (imageTar) return imageTar;
+  const dir = mkdtempSync("/tmp/de-image-");
+  try {
+    makeBusyboxRoot(dir);
+    const tar = spawnSync("tar", ["-C", dir, "-c", "."], { maxBuffer: 64 * 1024 * 1024 });
+    if (tar.status !== 0) throw new Error(`tar of the busybox root failed: ${tar.stderr}`);
+    imageTar = tar.stdout;
+    return imageTar;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -122,6 +148,65 @@ function exited(child: ChildProcess): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once("exit", () => resolve());
   });
+}
+
+/** A fresh network namespace named after the engine's directory, its loopback up. */
+function addNetns(root: string, env: NodeJS.ProcessEnv): string {
+  const netns = `gp-${root
+    .slice(-6)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "x")}`;
+  const add = spawnSync("ip", ["netns", "add", netns], { encoding: "utf8", env });
+  if (add.status !== 0) throw new Error(`ip netns add ${netns} failed: ${add.stderr}`);
+  spawnSync("ip", ["-n", netns, "link", "set", "lo", "up"], { env });
+  return netns;
+}
+
+/** dockerd's command line for an engine in `root`: inside `netns` with its bridge and iptables rules, or without either. */
+function daemonCommand(root: string, host: string, netns: string | undefined): { command: string; args: string[] } {
+  const dockerd = which("dockerd") as string;
+  const daemonArgs = ["--data-root", join(root, "data"), "--exec-root", join(root, "exec"), "-H", host, "--pidfile", join(root, "pid")];
+  daemonArgs.push("--storage-driver", storageDriver());
+  // nsenter, not `ip netns exec`: the latter remounts /sys, hiding the cgroup mounts dockerd needs.
+  if (netns) return { command: which("nsenter") as string, args: [`--net=/run/netns/${netns}`, dockerd, ...daemonArgs] };
+  return { command: dockerd, args: [...daemonArgs, "--iptables=false", "--ip6tables=false", "--bridge=none"] };
+}
+
+/** Waits until dockerd answers, failing with its last output if it exits or takes over 60 s. */
+async function answering(daemon: ChildProcess, docker: (a: readonly string[]) => CommandResult, host: string, tail: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (docker(["version", "--format", "{{.Server.Version}}"]).status !== 0) {
+    if (daemon.exitCode !== null) throw new Error(`dockerd exited ${daemon.exitCode}:\n${tail()}`);
+    if (Date.now() > deadline) throw new Error(`dockerd did not answer on ${host} within 60 s:\n${tail()}`);
+    await sleep(200);
+  }
+}
+
+interface DaemonFiles {
+  readonly root: string;
+  readonly netns: string | undefined;
+  readonly output: Buffer[];
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Stops dockerd (SIGKILL after 20 s), keeps its log, unmounts and removes what it left. */
+async function stopDaemon(daemon: ChildProcess, docker: (a: readonly string[]) => CommandResult, { root, netns, output, env }: DaemonFiles): Promise<void> {
+  if (daemon.exitCode === null && daemon.signalCode === null) {
+    // dockerd stops running containers with their stop timeout (10 s for a `sleep` as PID 1,
+    // which ignores SIGTERM): kill them first, nothing is left to test by then.
+    const running = docker(["ps", "-q"]).stdout.split("\n").filter(Boolean);
+    if (running.length) docker(["kill", ...running]);
+    daemon.kill("SIGTERM");
+    await Promise.race([exited(daemon), sleep(20_000)]);
+    if (daemon.exitCode === null && daemon.signalCode === null) {
+      daemon.kill("SIGKILL");
+      await exited(daemon);
+    }
+  }
+  writeFileSync(join(root, "dockerd.log"), Buffer.concat(output));
+  spawnSync("sh", ["-c", `grep " ${root}/" /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l`], { env });
+  rmSync(root, { recursive: true, force: true });
+  if (netns) spawnSync("ip", ["netns", "delete", netns], { env });
 }
 
 export async function startDockerEngine(options: EngineOptions = {}): Promise<DockerEngine> {
@@ -138,47 +223,18 @@ export async function startDockerEngine(options: EngineOptions = {}): Promise<Do
   delete env.DOCKER_HOST;
   delete env.DOCKER_CONTEXT;
 
-  let netns: string | undefined;
-  const daemonArgs = [
-    "--data-root",
-    join(root, "data"),
-    "--exec-root",
-    join(root, "exec"),
-    "-H",
-    host,
-    "--pidfile",
-    join(root, "pid"),
-    // vfs: no overlay mounts left behind if a test dies; the images here are tiny.
-    "--storage-driver",
-    "vfs",
-  ];
-  let command = which("dockerd") as string;
-  let args: string[];
-  if (options.netns) {
-    netns = `gp-${root
-      .slice(-6)
-      .toLowerCase()
-      .replace(/[^a-z0-9]/g, "x")}`;
-    const add = spawnSync("ip", ["netns", "add", netns], { encoding: "utf8", env });
-    if (add.status !== 0) throw new Error(`ip netns add ${netns} failed: ${add.stderr}`);
-    spawnSync("ip", ["-n", netns, "link", "set", "lo", "up"], { env });
-    // nsenter, not `ip netns exec`: the latter remounts /sys, hiding the cgroup mounts dockerd needs.
-    args = [`--net=/run/netns/${netns}`, command, ...daemonArgs];
-    command = which("nsenter") as string;
-  } else {
-    args = [...daemonArgs, "--iptables=false", "--ip6tables=false", "--bridge=none"];
-  }
-  const log = join(root, "dockerd.log");
+  const netns = options.netns ? addNetns(root, env) : undefined;
+  const { command, args } = daemonCommand(root, host, netns);
   const daemon = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: false });
   const output: Buffer[] = [];
   daemon.stdout?.on("data", (c: Buffer) => output.push(c));
   daemon.stderr?.on("data", (c: Buffer) => output.push(c));
 
-  const docker = (a: readonly string[], input?: string): CommandResult => {
+  const docker = (a: readonly string[], input?: string | Buffer): CommandResult => {
     const r = spawnSync(client, ["-H", host, ...a], { encoding: "utf8", env, input, timeout: 120_000 });
     return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
   };
-  const dockerOk = (a: readonly string[], input?: string): string => {
+  const dockerOk = (a: readonly string[], input?: string | Buffer): string => {
     const r = docker(a, input);
     if (r.status !== 0) throw new Error(`docker ${a.join(" ")} exited ${r.status}:\n${r.stdout}${r.stderr}`);
     return r.stdout.trim();
@@ -190,35 +246,10 @@ export async function startDockerEngine(options: EngineOptions = {}): Promise<Do
     return r.stdout.trim();
   };
 
-  const stop = async (): Promise<void> => {
-    if (daemon.exitCode === null && daemon.signalCode === null) {
-      daemon.kill("SIGTERM");
-      await Promise.race([exited(daemon), sleep(20_000)]);
-      if (daemon.exitCode === null && daemon.signalCode === null) {
-        daemon.kill("SIGKILL");
-        await exited(daemon);
-      }
-    }
-    writeFileSync(log, Buffer.concat(output));
-    spawnSync("sh", ["-c", `grep " ${root}/" /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l`], { env });
-    rmSync(root, { recursive: true, force: true });
-    if (netns) spawnSync("ip", ["netns", "delete", netns], { env });
-  };
-
+  const stop = () => stopDaemon(daemon, docker, { root, netns, output, env });
   try {
-    const deadline = Date.now() + 60_000;
-    while (docker(["version", "--format", "{{.Server.Version}}"]).status !== 0) {
-      if (daemon.exitCode !== null) throw new Error(`dockerd exited ${daemon.exitCode}:\n${Buffer.concat(output).toString().slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`dockerd did not answer on ${host} within 60 s:\n${Buffer.concat(output).toString().slice(-3000)}`);
-      await sleep(200);
-    }
-    const image = join(root, "image");
-    makeBusyboxRoot(image);
-    const tar = spawnSync("tar", ["-C", image, "-c", "."], { maxBuffer: 64 * 1024 * 1024 });
-    if (tar.status !== 0) throw new Error(`tar of the busybox root failed: ${tar.stderr}`);
-    const imported = spawnSync(client, ["-H", host, "import", "-", BUSYBOX_IMAGE], { input: tar.stdout, env, encoding: "utf8" });
-    if (imported.status !== 0) throw new Error(`docker import failed: ${imported.stderr}`);
-    rmSync(image, { recursive: true, force: true });
+    await answering(daemon, docker, host, () => Buffer.concat(output).toString().slice(-3000));
+    dockerOk(["import", "-", BUSYBOX_IMAGE], busyboxImageTar());
   } catch (error) {
     await stop();
     throw error;
