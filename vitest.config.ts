@@ -15,9 +15,10 @@ export default defineConfig({
     isolate: false,
     // Many tests wait on real processes (the AWS CLI, shellcheck, a Docker engine, promtool,
     // scripts polling on short clocks), and vitest starts the longest files first, which are the
-    // ones that wait most: three workers per core keep the cores busy (on 2 cores: 98 s with 3
-    // workers, 84 s with 6, the CPU saturated from 18 s on). At most 8: each holds cdktf in memory.
-    maxWorkers: Math.min(8, availableParallelism() * 3),
+    // ones that wait most: two workers per core keep the cores busy. More only add CPU (each
+    // worker loads cdktf and the providers, and they compete for the same two cores): on 2
+    // cores 58.4 s with 4 workers, 58.9 s with 3 (cores idle), 61.8 s with 6.
+    maxWorkers: Math.min(8, availableParallelism() * 2),
     // Synthesizing stacks takes a moment on a 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 30_000,
