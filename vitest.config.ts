@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
+import SlowestFirstSequencer from "./test/setup/sequencer";
 
 export default defineConfig({
   test: {
@@ -9,6 +10,8 @@ export default defineConfig({
     // first: it warms up while the examples synthesize.
     globalSetup: ["test/setup/warm-aws-cli.ts", "test/setup/example-stacks.ts"],
     setupFiles: ["test/setup/cdktf-stack-traces.ts"],
+    // The slowest files first, also on a run with no durations of its own (test/durations.json).
+    sequence: { sequencer: SlowestFirstSequencer },
     // Test files share their workers' module cache instead of importing cdktf, the providers
     // and the config schema again each (that import was half of the run). Tests must leave no
     // global state behind: they restore what they change (process.env, spies).
