@@ -7,7 +7,7 @@ import { estimate, type CostReport } from "../../cost/estimate";
 import { formatSummaryLine, formatText } from "../../cost/format";
 import { loadRates, RatesError } from "../../cost/rates";
 import { deepClone, exampleEnvironment, exampleYaml, resources, synthStacksToDisk, synthToDisk, validEnvironment, type SynthesizedStack } from "../helpers";
-import { cli } from "../support/cli";
+import { cliInProcess } from "../support/cli";
 import { scratchWithExamples } from "../support/run-app";
 
 const stacks = synthStacksToDisk([exampleEnvironment("staging"), exampleEnvironment("homelab")]);
@@ -166,18 +166,19 @@ describe("docker environments", () => {
 });
 
 describe("npm run cost", () => {
-  it("--json gives the report for pipelines; the text names every line and the total", () => {
+  // In-process (cliInProcess): the command's own output; scripts/ci/cost-line.sh runs it as a process (test/ci/cost-line.test.ts).
+  it("--json gives the report for pipelines; the text names every line and the total", async () => {
     const s = scratchWithExamples("cost-cli-");
     const env = { GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir };
-    const json = cli(["cost", "staging", "--json"], env);
+    const json = await cliInProcess(["cost", "staging", "--json"], env);
     expect(json.stderr).toBe("");
     expect(json.status).toBe(0);
     const report = JSON.parse(json.stdout) as Aws;
     expect(report).toMatchObject({ environment: "staging", platform: "aws", total: aws(staging).total });
-    const text = cli(["cost", "staging", "--no-synth"], env);
+    const text = await cliInProcess(["cost", "staging", "--no-synth"], env);
     expect(text.stdout).toMatch(/\ntotal +\d+\.\d\d\n/);
-    const homelab = cli(["cost", "homelab"], env);
+    const homelab = await cliInProcess(["cost", "homelab"], env);
     expect(homelab.stdout).toMatch(/^homelab \(docker\): runs on your Docker host/);
-    expect(cli(["cost", "staging", "--rates", "/nowhere.yaml"], env).stderr).toMatch(/^\/nowhere\.yaml: ENOENT/);
+    expect((await cliInProcess(["cost", "staging", "--rates", "/nowhere.yaml"], env)).stderr).toMatch(/^\/nowhere\.yaml: ENOENT/);
   });
 });
