@@ -205,25 +205,30 @@ const PUT_METRIC = {
   "MetricData.member.1.Dimensions.member.1.Value": ENV_NAME,
 };
 
-// One nightly run as the timer starts it (default settings), shared by the assertions on it:
-// each run is two AWS CLI processes.
-describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a nightly run", () => {
-  let nightly: Run;
-  let nightlyLayout: Layout;
-  let nightlyRecorder: AwsRecorder;
+/**
+ * One run shared by a describe block's assertions (each run is two AWS CLI processes), on a
+ * layout and recorder of the block's own: run() works on the current ones.
+ */
+function sharedRun(env: Record<string, string | undefined> = {}): () => { run: Run; layout: Layout } {
+  let shared: { run: Run; layout: Layout; recorder: AwsRecorder } | undefined;
   beforeAll(async () => {
-    // run() works on the current layout and recorder; these are this block's own.
-    layout = nightlyLayout = makeLayout();
-    recorder = nightlyRecorder = await new AwsRecorder().start();
-    nightly = await run();
+    layout = makeLayout();
+    recorder = await new AwsRecorder().start();
+    shared = { layout, recorder, run: await run(env) };
   });
   afterAll(async () => {
-    await nightlyRecorder.stop();
-    rmSync(nightlyLayout.root, { recursive: true, force: true });
+    await shared?.recorder.stop();
+    if (shared) rmSync(shared.layout.root, { recursive: true, force: true });
   });
+  return () => shared!;
+}
+
+// One nightly run as the timer starts it (default settings), shared by the assertions on it.
+describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a nightly run", () => {
+  const nightly = sharedRun();
 
   it("runs gitlab-backup create, then uploads the config tarball, then reports success, in that order", () => {
-    const r = nightly;
+    const r = nightly().run;
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     // Nothing skipped; CRON=1 keeps the output to errors only; DIRECTORY= is the bucket folder.
@@ -236,39 +241,39 @@ describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a nightly run", () => {
   });
 
   it("the tarball holds exactly gitlab.rb, gitlab-secrets.json and the SSH host keys, unchanged, and is private (0600)", () => {
-    const r = nightly;
+    const r = nightly().run;
     expect(r.status).toBe(0);
     const tarball = objectFile(r, objects(r)[0]!);
     const entries = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n");
     expect(entries.sort()).toEqual(["gitlab-secrets.json", "gitlab.rb", "ssh_host_ed25519_key", "ssh_host_ed25519_key.pub"]);
     for (const name of entries) {
       const inside = execFileSync("tar", ["-xzOf", tarball, name], { encoding: "utf8" });
-      expect(inside).toBe(readFileSync(join(name.startsWith("ssh_host_") ? nightlyLayout.ssh : nightlyLayout.etc, name), "utf8"));
+      expect(inside).toBe(readFileSync(join(name.startsWith("ssh_host_") ? nightly().layout.ssh : nightly().layout.etc, name), "utf8"));
     }
     expect(r.uploads.map((u) => u.mode)).toEqual(["600"]);
   });
 
   it("uses the AWS CLI named by AWS_CLI, never the one on PATH", () => {
-    const r = nightly;
+    const r = nightly().run;
     expect(r.status).toBe(0);
     expect(r.actions.filter((a) => a.startsWith("PATH-aws"))).toEqual([]);
     expect(r.requests).toHaveLength(2);
   });
 
   it("builds the tarball in a work directory under TMPDIR and removes it afterwards", () => {
-    const r = nightly;
+    const r = nightly().run;
     expect(r.status).toBe(0);
     expect(r.uploads).toHaveLength(1);
     const local = r.uploads[0]!.path;
-    expect(relative(nightlyLayout.tmp, local).startsWith("..")).toBe(false);
+    expect(relative(nightly().layout.tmp, local).startsWith("..")).toBe(false);
     expect(basename(local)).toBe(basename(objects(r)[0]!));
     expect(existsSync(local)).toBe(false);
-    expect(readdirSync(nightlyLayout.tmp)).toEqual([]);
+    expect(readdirSync(nightly().layout.tmp)).toEqual([]);
   });
 });
 
 // One run with every setting away from the defaults, shared by the assertions on each: the
-// settings are independent of one another, and each run is two AWS CLI processes.
+// settings are independent of one another.
 describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a run with its settings changed", () => {
   const SETTINGS = {
     BACKUP_BUCKET: "shared-backups",
@@ -279,22 +284,10 @@ describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a run with its settings c
     // UTC+14: a local-time stamp would be 14 hours off.
     TZ: "Pacific/Kiritimati",
   };
-  let changed: Run;
-  let changedLayout: Layout;
-  let changedRecorder: AwsRecorder;
-  beforeAll(async () => {
-    // run() works on the current layout and recorder; these are this block's own.
-    layout = changedLayout = makeLayout();
-    recorder = changedRecorder = await new AwsRecorder().start();
-    changed = await run(SETTINGS);
-  });
-  afterAll(async () => {
-    await changedRecorder.stop();
-    rmSync(changedLayout.root, { recursive: true, force: true });
-  });
+  const changed = sharedRun(SETTINGS);
 
   it("uploads one tarball to s3://$BACKUP_BUCKET/$CONFIG_PREFIX/, encrypted (SSE-S3), in AWS_REGION", () => {
-    const r = changed;
+    const r = changed().run;
     expect(r.status, output(r)).toBe(0);
     const puts = r.requests.filter((q) => q.action === "PutObject");
     expect(puts).toHaveLength(1);
@@ -307,14 +300,14 @@ describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a run with its settings c
   });
 
   it("in a shared bucket, keeps both under the environment's prefix (gitlab-backup's DIRECTORY=, CONFIG_PREFIX)", () => {
-    const r = changed;
+    const r = changed().run;
     expect(r.status).toBe(0);
     expect(r.actions).toEqual(["gitlab-backup create CRON=1 DIRECTORY=teams/gitlab"]);
     expect(objects(r, "shared-backups")).toEqual([expect.stringMatching(/^teams\/gitlab\/config\/gitlab-config-\d{8}T\d{6}Z\.tar\.gz$/)]);
   });
 
   it("names the tarball after the current time in UTC, whatever the host's time zone", () => {
-    const r = changed;
+    const r = changed().run;
     expect(r.status).toBe(0);
     const m = CONFIG_KEY.exec((objects(r, "shared-backups")[0] ?? "").replace(/^teams\/gitlab\//, ""));
     expect(m).not.toBeNull();
@@ -325,7 +318,7 @@ describe.skipIf(!runAwsCliTests)("gitlab-backup-s3.sh: a run with its settings c
   });
 
   it("reports the metric the backup-too-old alarm watches, with this environment as dimension", () => {
-    const r = changed;
+    const r = changed().run;
     expect(r.status).toBe(0);
     const puts = r.requests.filter((q) => q.action === "PutMetricData");
     expect(puts).toHaveLength(1);
