@@ -10,16 +10,18 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { notSynthesizedMarker } from "../../stacks/manifest";
 import { exampleEnvironments, stackNamesOf } from "../helpers";
 import { type Scratch, scratchWithExamples } from "../support/run-app";
-import { cdktf, cli } from "../support/cli";
+import { cdktf, cliInProcess } from "../support/cli";
 
 /**
  * An earlier `npm run synth` of every example, and what Terraform leaves in homelab's
  * directory: made once, each test works in its own copy (nothing here looks at mtimes).
+ * The npm commands run in this process (cliInProcess): the cdktf CLI's runs below are what
+ * this file proves with real processes.
  */
 let earlier: Scratch;
-beforeAll(() => {
+beforeAll(async () => {
   earlier = scratchWithExamples("keeps-stacks-");
-  expect(cli(["synth"], { GITLAB_CONFIG_DIR: earlier.configDir, CDKTF_OUTDIR: earlier.outdir }).status).toBe(0);
+  expect((await cliInProcess(["synth"], { GITLAB_CONFIG_DIR: earlier.configDir, CDKTF_OUTDIR: earlier.outdir })).status).toBe(0);
   const homelab = join(earlier.outdir, "stacks", "homelab");
   mkdirSync(join(homelab, ".terraform", "providers"), { recursive: true });
   writeFileSync(join(homelab, ".terraform", "terraform.tfstate"), "{}");
@@ -45,9 +47,9 @@ function expectUntouched(r: ReturnType<typeof earlierRun>) {
 }
 
 describe("synthesizing one environment leaves the others' stack directories as they were", () => {
-  it("npm run synth -- staging", () => {
+  it("npm run synth -- staging", async () => {
     const r = earlierRun();
-    const run = cli(["synth", "staging"], r.env);
+    const run = await cliInProcess(["synth", "staging"], r.env);
     expect(run.stderr).toBe("");
     const others = stackNamesOf(exampleEnvironments().map((e) => e.name)).filter((n) => !n.startsWith("staging"));
     expect(run.stdout).toMatch(

@@ -1,6 +1,7 @@
 // No secret ever reaches cdktf.out. Every example plus three environments that reference every
-// kind of secret the schema supports are synthesized by the real app (as cdktf runs it);
-// then every file it wrote is scanned for anything secret-shaped, and the stacks are checked
+// kind of secret the schema supports are synthesized by the app's entry point, in this process
+// (cli/app.ts's runApp, what the bundle cdktf runs calls; test/cli/bundle.test.ts keeps the
+// bundle writing what the sources write); then every file it wrote is scanned for anything secret-shaped, and the stacks are checked
 // structurally: variables are sensitive, outputs do not expose them, and a secret reference
 // shows up only as `${var.<name>}` (Terraform), as its Secrets Manager ARN, or as a read-only
 // bind mount of its file on the Docker host.
@@ -12,7 +13,7 @@ import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsEnvironmentSchema, dockerEnvironmentSchema, kubernetesEnvironmentSchema } from "../../config/schema/index";
 import { deepClone, exampleYaml } from "../helpers";
-import { runApp, scratchWithExamples, type AppRun, type Scratch } from "../support/run-app";
+import { runAppInProcess, scratchWithExamples, type AppRun, type Scratch } from "../support/run-app";
 import { filesUnder } from "../support/files";
 import { formatFindings, scanText, scanTree } from "../support/secret-scan";
 
@@ -201,7 +202,7 @@ beforeAll(async () => {
     cluster: exampleYaml("cluster"),
     ...EXTRA,
   };
-  run = await runApp(scratch.configDir, scratch.outdir);
+  run = runAppInProcess(scratch.configDir, scratch.outdir);
   if (run.status !== 0) throw new Error(`synth failed (exit ${run.status}):\n${run.stderr}${run.stdout}`);
   stacks = Object.fromEntries(
     Object.keys(configs).map((name) => [name, JSON.parse(readFileSync(join(scratch.outdir, "stacks", name, "cdk.tf.json"), "utf8"))]),
