@@ -1,7 +1,7 @@
 // Runs the app as cdktf does (cdktf.json's `node cli/run.cjs app`, the bundled app, cwd the
 // project root), or from its TypeScript sources (`node --require tsx/cjs main.ts`;
-// test/cli/bundle.test.ts keeps the two equal), as a child process, asynchronously, so
-// several runs can share a small pool. runAppInProcess calls the same entry point (cli/app.ts's
+// test/cli/bundle.test.ts keeps the two equal), as a child process, asynchronously (runs can
+// overlap). runAppInProcess calls the same entry point (cli/app.ts's
 // runApp, which main.ts and the bundle's `app` command call) in the test's own process: the
 // many-cases tests use it, and keep a handful of child-process runs for what only a process
 // shows (the exit code, what Node itself prints).
@@ -98,20 +98,6 @@ export function runAppInProcess(configDir: string, outdir: string, extra: NodeJS
     swap.restore();
   }
   return { status, signal: null, ...swap.captured, ms: performance.now() - started };
-}
-
-/** Maps `items` through `fn` with at most `size` calls in flight; results keep the input order. */
-export async function inPool<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
-  return results;
 }
 
 /** A Node stack frame, an uncaught error's name prefix, or Node's internals: never shown to users. */
