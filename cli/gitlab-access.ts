@@ -3,7 +3,7 @@
 // Terraform's GitLab provider reads from GITLAB_TOKEN. Nothing here prints or stores the token.
 import { spawnSync } from "node:child_process";
 import type { Environment } from "../config/load";
-import { AUTOMATION_TOKEN_CONTAINER_FILE, GITLAB_CONTAINER_NAME } from "../stacks/gitlab-content/platform";
+import { AUTOMATION_TOKEN_CONTAINER_PATH, GITLAB_CONTAINER_NAME } from "../constructs/gitlab-server/docker-names";
 import { hostNames } from "../stacks/host-names";
 import { engineSocket, readContainerFile } from "./container-file";
 
@@ -44,7 +44,7 @@ export async function probeGitLab(url: string, token?: string, timeoutMs = 10_00
  * Engine API on the unix socket (the pipeline's deploy jobs).
  */
 export async function tokenFromContainer(container = GITLAB_CONTAINER_NAME): Promise<{ token?: string; problem?: string }> {
-  const r = spawnSync(process.env.DOCKER ?? "docker", ["exec", container, "cat", AUTOMATION_TOKEN_CONTAINER_FILE], {
+  const r = spawnSync(process.env.DOCKER ?? "docker", ["exec", container, "cat", AUTOMATION_TOKEN_CONTAINER_PATH], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -54,7 +54,7 @@ export async function tokenFromContainer(container = GITLAB_CONTAINER_NAME): Pro
   const said = String(r.stderr ?? "")
     .trim()
     .split("\n")[0];
-  return { problem: `docker exec ${container} cat ${AUTOMATION_TOKEN_CONTAINER_FILE}: ${said || `exit ${r.status}`}` };
+  return { problem: `docker exec ${container} cat ${AUTOMATION_TOKEN_CONTAINER_PATH}: ${said || `exit ${r.status}`}` };
 }
 
 async function tokenThroughEngine(container: string): Promise<{ token?: string; problem?: string }> {
@@ -62,10 +62,10 @@ async function tokenThroughEngine(container: string): Promise<{ token?: string; 
   if (!socket)
     return { problem: `docker: not found on PATH, and DOCKER_HOST (${process.env.DOCKER_HOST}) is no unix socket to read the automation token through` };
   try {
-    const token = (await readContainerFile(socket, container, AUTOMATION_TOKEN_CONTAINER_FILE)).trim();
-    return token ? { token } : { problem: `${AUTOMATION_TOKEN_CONTAINER_FILE} in the container ${container} is empty` };
+    const token = (await readContainerFile(socket, container, AUTOMATION_TOKEN_CONTAINER_PATH)).trim();
+    return token ? { token } : { problem: `${AUTOMATION_TOKEN_CONTAINER_PATH} in the container ${container} is empty` };
   } catch (error) {
-    return { problem: `${AUTOMATION_TOKEN_CONTAINER_FILE} in the container ${container}, through ${socket}: ${(error as Error).message}` };
+    return { problem: `${AUTOMATION_TOKEN_CONTAINER_PATH} in the container ${container}, through ${socket}: ${(error as Error).message}` };
   }
 }
 

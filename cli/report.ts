@@ -1,7 +1,7 @@
 // What the commands print when they cannot go on: every problem once, one line each, no
 // stack trace, then what happened to the output.
 import { ConfigDirectoryError, ConfigError } from "../config/errors";
-import { SynthValidationError } from "../stacks/app";
+import { SynthValidationError } from "../stacks/validation-error";
 import { UnlistableStackError } from "../stacks/manifest";
 
 /** A user-facing failure with its own message (a bad argument, a missing tool). */

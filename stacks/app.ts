@@ -9,6 +9,7 @@ import { DockerEnvironmentStack, type DockerEnvironment } from "./docker-stack";
 import { GitLabContentStack, gitlabStackName } from "./gitlab-content-stack";
 import { KubernetesEnvironmentStack, type KubernetesEnvironment } from "./kubernetes-stack";
 import { keepEarlierStacks, type KeptStack } from "./manifest";
+import { asValidationError } from "./validation-error";
 
 /**
  * The stacks an environment is deployed as, in the order they are applied: the platform
@@ -33,27 +34,6 @@ function addPlatformStack(app: App, env: Environment): TerraformStack {
     case "kubernetes":
       return new KubernetesEnvironmentStack(app, env as KubernetesEnvironment);
   }
-}
-
-/** Synth refused the stacks: policy violations or other construct validations, one per line. */
-export class SynthValidationError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join("\n"));
-    this.name = "SynthValidationError";
-  }
-}
-
-const CDKTF_VALIDATION = "Validation failed with the following errors:";
-
-/** cdktf reports validations as one error whose lines are `  [construct path] message`. */
-export function asValidationError(error: unknown): unknown {
-  if (!(error instanceof Error) || !error.message.startsWith(CDKTF_VALIDATION)) return error;
-  const problems = error.message
-    .slice(CDKTF_VALIDATION.length)
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith("["));
-  return new SynthValidationError(problems);
 }
 
 /** One stack written by a synth: its name, its directory and how many resources it declares. */

@@ -10,6 +10,7 @@ import { renderGitlabRb, type OmnibusSettings } from "../../userdata/gitlab-rb";
 import { hostScript } from "../../userdata/host-scripts";
 import type { TraefikRoute } from "../../userdata/traefik/traefik-config";
 import { PlatformContainer, type ContainerFile, type HostSecretFile } from "../docker-conventions";
+import { AUTOMATION_TOKEN_CONTAINER_PATH, GITLAB_CONTAINER_NAME } from "./docker-names";
 
 /** Host sub-directories under the data root and where they are mounted in the container. */
 export const GITLAB_MOUNTS = [
@@ -20,11 +21,6 @@ export const GITLAB_MOUNTS = [
 
 const APPLY_SETTINGS_PATH = "/usr/local/bin/gitlab-apply-settings";
 const AUTOMATION_TOKEN_SCRIPT_PATH = "/usr/local/bin/gitlab-automation-token";
-/**
- * Where the automation token lives in the container (under /etc/gitlab, so on the host under
- * the config directory): the second stack's deploy reads it with `docker exec <gitlab> cat`.
- */
-export const AUTOMATION_TOKEN_CONTAINER_PATH = "/etc/gitlab/gitlab-platform/automation-token";
 /** Seconds GitLab gets between SIGTERM and SIGKILL. */
 export const GITLAB_STOP_GRACE_SECONDS = 120;
 
@@ -82,7 +78,7 @@ export class DockerGitLabServer extends Construct implements GitLabContainerRef 
 
   constructor(scope: Construct, id: string, props: DockerGitLabServerProps) {
     super(scope, id);
-    this.containerName = props.containerName ?? "gitlab";
+    this.containerName = props.containerName ?? GITLAB_CONTAINER_NAME;
     const hostDir = (dir: (typeof GITLAB_MOUNTS)[number]["hostDir"]) => `${props.dataRoot}/${dir}`;
     this.hostDirs = { config: hostDir("gitlab/config"), data: hostDir("gitlab/data") };
     const mounts: BindMount[] = [...GITLAB_MOUNTS.map((m) => ({ hostPath: hostDir(m.hostDir), containerPath: m.containerPath })), ...(props.extraMounts ?? [])];

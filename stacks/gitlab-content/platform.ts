@@ -4,7 +4,7 @@ import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import type { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import type { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { AUTOMATION_TOKEN_CONTAINER_PATH } from "../../constructs/gitlab-server/docker";
+import { AUTOMATION_TOKEN_CONTAINER_PATH } from "../../constructs/gitlab-server/docker-names";
 import { AUTOMATION_TOKEN_K8S } from "../../constructs/gitlab-server/kubernetes";
 
 /** The platform parts of a GitLabContentStack, one shape per platform. */
@@ -42,5 +42,5 @@ export const AUTOMATION_TOKEN_KUBERNETES_SECRET = AUTOMATION_TOKEN_K8S.secret;
 /** Where the docker bootstrap writes the automation token inside the GitLab container (0600): the same constant the container uses. */
 export const AUTOMATION_TOKEN_CONTAINER_FILE = AUTOMATION_TOKEN_CONTAINER_PATH;
 
-/** The GitLab container's name on docker: DockerGitLabServer's default (a test keeps them equal). */
-export const GITLAB_CONTAINER_NAME = "gitlab";
+/** The GitLab container's name on docker: DockerGitLabServer's default. */
+export { GITLAB_CONTAINER_NAME } from "../../constructs/gitlab-server/docker-names";

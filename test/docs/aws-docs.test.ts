@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AUTOMATION_TOKEN_CONTAINER_PATH } from "../../constructs/gitlab-server/docker";
+import { AUTOMATION_TOKEN_CONTAINER_PATH } from "../../constructs/gitlab-server/docker-names";
 import { AUTOMATION_TOKEN_K8S } from "../../constructs/gitlab-server/kubernetes";
 import { AUTOMATION_TOKEN_DEFAULTS } from "../../userdata/automation-token";
 import { REPO_ROOT } from "../helpers";

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PolicyAspect } from "../../policies/aspect";
-import { asValidationError, synthEnvironments, SynthValidationError } from "../../stacks/app";
+import { synthEnvironments } from "../../stacks/app";
+import { asValidationError, SynthValidationError } from "../../stacks/validation-error";
 import { exampleEnvironments } from "../helpers";
 
 function synthWith(suppressions: ConstructorParameters<typeof PolicyAspect>[1]) {

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { addEnvironmentStack, asValidationError, SynthValidationError } from "../../stacks/app";
+import { addEnvironmentStack } from "../../stacks/app";
+import { asValidationError, SynthValidationError } from "../../stacks/validation-error";
 import { exampleYaml, validEnvironment } from "../helpers";
 
 interface Suppression {
