@@ -58,6 +58,19 @@ function synth(dir: string, ...envs: string[]) {
 
 const costLine = (dir: string, env: string, ci: NodeJS.ProcessEnv) => run(dir, ["bash", "scripts/ci/cost-line.sh", env], ci);
 
+/** cost-line.sh with a git on PATH that logs its subcommands: whether it checked out the target branch. */
+function costLineCheckingOut(dir: string, env: string, ci: NodeJS.ProcessEnv) {
+  const bin = mkdtempSync(join(tmpdir(), "cost-line-git-"));
+  const log = join(bin, "calls");
+  writeFileSync(
+    join(bin, "git"),
+    `#!/bin/sh\necho "$1 $2" >> "${log}"\nexec ${execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim()} "$@"\n`,
+    { mode: 0o755 },
+  );
+  const r = costLine(dir, env, { ...ci, PATH: `${bin}:${process.env.PATH}` });
+  return { ...r, checkedOutTarget: readFileSync(log, "utf8").includes("worktree add") };
+}
+
 let repo: { dir: string; base: string };
 beforeAll(() => {
   repo = repositoryCopy();
@@ -70,13 +83,33 @@ describe("the plan job's cost line", () => {
     writeFileSync(file, readFileSync(file, "utf8").replace("instanceType: t3a.xlarge", "instanceType: t3a.2xlarge"));
     git(dir, "commit", "-qam", "bigger GitLab server");
     synth(dir, "staging");
-    const r = costLine(dir, "staging", { CI_MERGE_REQUEST_DIFF_BASE_SHA: repo.base });
+    const r = costLineCheckingOut(dir, "staging", { CI_MERGE_REQUEST_DIFF_BASE_SHA: repo.base });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
+    // Only an environment file changed: this checkout synthesized the target's files.
+    expect(r.checkedOutTarget).toBe(false);
     // t3a.2xlarge 0.3392/h against t3a.xlarge 0.1696/h, 730 h: +123.81.
     expect(r.stdout).toMatch(/^cost: staging: \+123\.81 USD\/month vs the target branch \((\d+\.\d\d) → (\d+\.\d\d)\)\n$/);
     const [, before, after] = /\((\d+\.\d\d) → (\d+\.\d\d)\)/.exec(r.stdout)!;
     expect(Number(after) - Number(before)).toBeCloseTo(123.81, 2);
+  }, 120_000);
+
+  it("synthesizes the target branch with its own code when the change is to the code", () => {
+    const dir = mergeRequestBranch("bigger-root-volume-default");
+    // This branch's synth is made before the change to the code, as the target's code makes
+    // it (30 GB root volume): the delta shows which code synthesized the target branch. Its
+    // own (a checkout of it) gives +0.00; this checkout's, with 60 GB, would give −2.78.
+    synth(dir, "staging");
+    const schema = join(dir, "config", "schema", "aws.ts");
+    writeFileSync(
+      schema,
+      readFileSync(schema, "utf8").replace("rootVolumeGb: z.int().min(20).max(1024).default(30)", "rootVolumeGb: z.int().min(20).max(1024).default(60)"),
+    );
+    git(dir, "commit", "-qam", "bigger root volume by default");
+    const r = costLineCheckingOut(dir, "staging", { CI_MERGE_REQUEST_DIFF_BASE_SHA: repo.base });
+    expect(r.stderr).toBe("");
+    expect(r.checkedOutTarget).toBe(true);
+    expect(r.stdout).toMatch(/^cost: staging: \+0\.00 USD\/month vs the target branch \((\d+\.\d\d) → \1\)\n$/);
   }, 120_000);
 
   it("shows the new total, and says so, when there is nothing to compare with", () => {
