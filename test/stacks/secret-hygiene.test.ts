@@ -1,10 +1,10 @@
 // No secret ever reaches cdktf.out. Every example plus three environments that reference every
 // kind of secret the schema supports are synthesized by the app's entry point, in this process
 // (cli/app.ts's runApp, what the bundle cdktf runs calls; test/cli/bundle.test.ts keeps the
-// bundle writing what the sources write); then every file it wrote is scanned for anything secret-shaped, and the stacks are checked
-// structurally: variables are sensitive, outputs do not expose them, and a secret reference
-// shows up only as `${var.<name>}` (Terraform), as its Secrets Manager ARN, or as a read-only
-// bind mount of its file on the Docker host.
+// bundle writing what the sources write); then every file it wrote is scanned for anything
+// secret-shaped, and the stacks are checked structurally: variables are sensitive, outputs do
+// not expose them, and a secret reference shows up only as `${var.<name>}` (Terraform), as its
+// Secrets Manager ARN, or as a read-only bind mount of its file on the Docker host.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -191,7 +191,7 @@ let configs: Record<string, Config>;
 let stacks: Record<string, any>;
 let contentStacks: Record<string, any>;
 
-beforeAll(async () => {
+beforeAll(() => {
   scratch = scratchWithExamples("secret-hygiene-");
   for (const [name, config] of Object.entries(EXTRA)) writeFileSync(join(scratch.configDir, `${name}.yaml`), stringify(config));
   configs = {
