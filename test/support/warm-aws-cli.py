@@ -111,8 +111,57 @@ def warm_up():
     botocore.session.create_loader = create_loader
     import botocore.hooks
     botocore.hooks.accepts_kwargs = quick_accepts_kwargs(botocore.hooks.accepts_kwargs)
+    warm_caches(loader)
     if len(os.listdir('/proc/self/task')) != 1:
         raise RuntimeError('the warm-up started a thread: forking it is unsafe')
+
+
+# Patterns a call compiles through re's cache (argparse's nargs patterns, botocore's host,
+# region and label checks, fnmatch's '*', the rule set's templates), as (pattern, flags).
+CALL_PATTERNS = (
+    (r'(-*A-*)', 0), (r'(-*A-*A-*)', 0), (r'(-*A?-*)', 0), (r'(A)', 0), (r'([A]*)', 0), (r'(?s:.*)\Z', 0),
+    (r'\W+', 0), (r'\n\n\n+', 0), (r'\s+', 256), (r'^-\d+$|^-\d*\.\d+$', 0), (r'{(.*?)}', 0), (r'{.*}', 0),
+    (r'^((?!-)[A-Z\d-]{1,63}(?<!-)\.)*((?!-)[A-Z\d-]{1,63}(?<!-))$', 2),
+    (r'^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{,63}(?<!-)$', 0), (r'^(us|eu|ap|sa|ca|me|af)\-\w+\-\d+$', 0),
+)
+
+
+def warm_caches(loader):
+    """Fills caches of pure functions with what calls ask of them: the same answers, computed once."""
+    import re
+    import botocore
+    # re's cache maps (type, pattern, flags) to the compiled pattern, whatever the environment.
+    for pattern, flags in CALL_PATTERNS:
+        re.compile(pattern, flags)
+    # xform_name caches its answer per (name, sep); the CLI asks it of every operation of the
+    # service it builds a command table for, and of the operation's parameters.
+    for service in SERVICES:
+        model = loader.load_service_model(service, 'service-2')
+        for name, operation in model['operations'].items():
+            botocore.xform_name(name, '-')
+            botocore.xform_name(name)
+            for member in model['shapes'][operation['input']['shape']].get('members', ()) if 'input' in operation else ():
+                botocore.xform_name(member, '-')
+    os._Environ.copy = memoized_environ_copy()
+
+
+def memoized_environ_copy():
+    """os.environ.copy() (dict(os.environ)), decoded once per state of the environment.
+
+    awscli's OutputStreamFactory copies os.environ for each operation of a command table (585
+    for ec2, ~40 us each). The copy is a new dict with the same items in the same order,
+    decoded as dict(os.environ) decodes them, from the raw items when they were last these.
+    """
+    last = {}
+
+    def copy(self):
+        items = list(self._data.items())
+        seen = last.get(id(self))
+        if seen is None or seen[0] is not self or seen[1] != items:
+            seen = last[id(self)] = (self, items, {self.decodekey(k): self.decodevalue(v) for k, v in items})
+        return dict(seen[2])
+
+    return copy
 
 
 def quick_accepts_kwargs(accepts_kwargs):
