@@ -113,6 +113,7 @@ def warm_up():
     import botocore.hooks
     botocore.hooks.accepts_kwargs = quick_accepts_kwargs(botocore.hooks.accepts_kwargs)
     warm_caches(loader)
+    prepare_emitter()
     if len(os.listdir('/proc/self/task')) != 1:
         raise RuntimeError('the warm-up started a thread: forking it is unsafe')
 
@@ -125,6 +126,68 @@ CALL_PATTERNS = (
     (r'^((?!-)[A-Z\d-]{1,63}(?<!-)\.)*((?!-)[A-Z\d-]{1,63}(?<!-))$', 2),
     (r'^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{,63}(?<!-)$', 0), (r'^(us|eu|ap|sa|ca|me|af)\-\w+\-\d+$', 0),
 )
+
+
+def prepare_emitter():
+    """The event emitter of the first session of a CLI process, its ~340 handlers registered.
+
+    A session registers botocore's built-in handlers on a new emitter, and the driver then the
+    CLI's (awscli.handlers.awscli_initialize), always the same ones: registering them is pure
+    code, reading no environment (checked here). The first Session() created with the defaults
+    in each CLI process takes this emitter instead and skips both registrations; any other gets
+    a new one, as in a cold process. Handlers that hold the emitter hold this one: theirs.
+    """
+    import functools
+    import types
+    import awscli.handlers
+    import botocore.hooks
+    import botocore.session
+
+    Session = botocore.session.Session
+    emitter = botocore.hooks.HierarchicalEmitter()
+    registrar = types.SimpleNamespace(_events=emitter)
+    registrar.register = functools.partial(Session.register, registrar)
+    with environment_unread():
+        Session._register_builtin_handlers(registrar, emitter)
+        awscli.handlers.awscli_initialize(emitter)
+    prepared = [emitter]
+    session_init = Session.__init__
+    awscli_initialize = awscli.handlers.awscli_initialize
+
+    def __init__(self, session_vars=None, event_hooks=None, include_builtin_handlers=True, profile=None):
+        if event_hooks is None and include_builtin_handlers and prepared:
+            event_hooks, include_builtin_handlers = prepared.pop(), False
+            initialized.append(event_hooks)
+        session_init(self, session_vars, event_hooks, include_builtin_handlers, profile)
+
+    initialized = []
+
+    def initialize(event_handlers):
+        if initialized and event_handlers is initialized[0]:
+            initialized.pop()
+            return
+        awscli_initialize(event_handlers)
+
+    Session.__init__ = functools.wraps(session_init)(__init__)
+    awscli.handlers.awscli_initialize = functools.wraps(awscli_initialize)(initialize)
+
+
+class environment_unread:
+    """Fails the block if it reads os.environ (through os.environ or os.getenv)."""
+
+    def __enter__(self):
+        self.environ = os.environ
+
+        class Unreadable:
+            def unread(self, *args):
+                raise RuntimeError('registering the handlers read the environment')
+
+            __getattr__ = __getitem__ = __contains__ = __iter__ = __len__ = unread
+
+        os.environ = Unreadable()
+
+    def __exit__(self, *exc):
+        os.environ = self.environ
 
 
 def warm_openssl():
