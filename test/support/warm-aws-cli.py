@@ -7,7 +7,9 @@
 # cwd and umask over a Unix socket; the CLI process forked for it takes them on, creates the
 # CLI's session and driver (so everything read from the environment is read per call) and runs
 # the CLI's real main(); this process sends the exit status (or the signal) back. The client
-# exits with it. When the client goes away, the call is killed.
+# exits with it. When the client goes away, the call is killed. What the warm-up does beyond
+# importing is what no call's environment or arguments change: answers of pure functions
+# (regular expressions, name conversions), OpenSSL's algorithms, the built-in event handlers.
 #
 # Protocol (the client's header says it too): a request is a 4-byte big-endian length, then
 # "umask\0cwd\0argc\0argv...\0environ...\0" with the client's fds 0-2 attached (SCM_RIGHTS);
