@@ -152,7 +152,8 @@ def prepare_emitter():
     with environment_unread():
         Session._register_builtin_handlers(registrar, emitter)
         awscli.handlers.awscli_initialize(emitter)
-    prepared = [emitter]
+    # The emitter until a session takes it, then until the CLI would initialize it.
+    prepared, initialized = [emitter], []
     session_init = Session.__init__
     awscli_initialize = awscli.handlers.awscli_initialize
 
@@ -161,8 +162,6 @@ def prepare_emitter():
             event_hooks, include_builtin_handlers = prepared.pop(), False
             initialized.append(event_hooks)
         session_init(self, session_vars, event_hooks, include_builtin_handlers, profile)
-
-    initialized = []
 
     def initialize(event_handlers):
         if initialized and event_handlers is initialized[0]:
