@@ -12,31 +12,36 @@ if (!SYSTEMD_ANALYZE && isStrict()) throw new Error(`systemd-analyze is missing 
 const BASE = Date.UTC(2026, 0, 1, 0, 0); // a Thursday
 const ITERATIONS = 12;
 
-/** The next matching minutes after BASE, by brute force over cron's fields (UTC). */
+/** Whether `n` matches one cron field (lists, ranges, steps; `start` is the field's first value). */
+function fieldMatches(field: string, n: number, start: number): boolean {
+  return field.split(",").some((item) => {
+    const [range, step = "1"] = item.split("/") as [string, string?];
+    const [from, to] = range === "*" ? [start, Infinity] : range.split("-").map(Number);
+    const last = range.includes("-") || range === "*" || item.includes("/") ? (to ?? Infinity) : from!;
+    return n >= from! && n <= last && (n - from!) % Number(step) === 0;
+  });
+}
+
+/** The values of 0..size-1 (plus `start`) that a cron field matches. */
+const fieldValues = (field: string, start: number, size: number) =>
+  Array.from({ length: size }, (_, i) => i + start).filter((n) => fieldMatches(field, n, start));
+
+/**
+ * The next matching minutes after BASE (UTC), by brute force over cron's fields: every day in
+ * turn, then the hours and minutes the fields name on the days they match.
+ */
 function cronTimes(schedule: string, count: number): string[] {
-  const fields = schedule.split(/\s+/);
-  const matches = (field: string, n: number, start: number) =>
-    field.split(",").some((item) => {
-      const [range, step = "1"] = item.split("/") as [string, string?];
-      const [from, to] = range === "*" ? [start, Infinity] : range.split("-").map(Number);
-      const last = range.includes("-") || range === "*" || item.includes("/") ? (to ?? Infinity) : from!;
-      return n >= from! && n <= last && (n - from!) % Number(step) === 0;
-    });
+  const [minute, hour, day, month, weekday] = schedule.split(/\s+/) as [string, string, string, string, string];
+  const minutes = fieldValues(minute, 0, 60);
+  const hours = fieldValues(hour, 0, 24);
   const times: string[] = [];
-  for (let t = BASE; times.length < count; t += 60_000) {
-    const d = new Date(t);
-    const [minute, hour, day, month, weekday] = fields as [string, string, string, string, string];
-    if (
-      matches(minute, d.getUTCMinutes(), 0) &&
-      matches(hour, d.getUTCHours(), 0) &&
-      matches(day, d.getUTCDate(), 1) &&
-      matches(month, d.getUTCMonth() + 1, 1) &&
-      matches(weekday, d.getUTCDay(), 0)
-    ) {
-      times.push(d.toISOString().slice(0, 16).replace("T", " "));
-    }
+  for (let midnight = BASE; times.length < count; midnight += 86_400_000) {
+    const d = new Date(midnight);
+    const dayMatches = fieldMatches(day, d.getUTCDate(), 1) && fieldMatches(month, d.getUTCMonth() + 1, 1) && fieldMatches(weekday, d.getUTCDay(), 0);
+    if (!dayMatches) continue;
+    for (const h of hours) for (const m of minutes) times.push(new Date(midnight + (h * 60 + m) * 60_000).toISOString().slice(0, 16).replace("T", " "));
   }
-  return times;
+  return times.slice(0, count);
 }
 
 /** The next times systemd's own parser fires the OnCalendar expression, after BASE. */
