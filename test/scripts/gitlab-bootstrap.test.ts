@@ -151,13 +151,8 @@ interface Run {
   readonly done: boolean;
 }
 
-async function run(options: Options = {}): Promise<Run> {
-  const actions = join(root, "actions.log");
-  const umasks = join(root, "umask.log");
-  writeFileSync(actions, "");
-  writeFileSync(umasks, "");
-
-  // The host as cloud-init leaves it: the user data's files, an fstab, Ubuntu's apt dirs.
+/** The host as cloud-init leaves it: the user data's files, an fstab, Ubuntu's apt dirs. */
+function writeHostFiles(options: Options): void {
   put(
     "/etc/gitlab-platform/bootstrap.env",
     `GITLAB_VERSION=${VERSION}\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${VOLUME}\nMETRIC_HOST=staging-gitlab-server\nENABLE_UNITS="gitlab-backup.timer x.service"\n${options.automationToken ? `AUTOMATION_TOKEN_STORE=aws-secret:${AUTOMATION_SECRET}\n` : ""}`,
@@ -170,8 +165,10 @@ async function run(options: Options = {}): Promise<Run> {
   put("/etc/os-release", 'NAME="Ubuntu"\nVERSION_CODENAME=noble\n');
   for (const dir of ["/etc/apt/sources.list.d", "/var/log"]) mkdirSync(at(dir), { recursive: true });
   if (options.volume !== "never") put(options.volume === "xvdf" ? "/dev/xvdf" : DEVICE, "");
+}
 
-  // Programs the bootstrap runs by absolute path, installed in the scratch tree.
+/** Programs the bootstrap runs by absolute path, installed in the scratch tree. */
+function installHostPrograms(options: Options): void {
   fakeAt(at("/usr/local/sbin/gitlab-keep-identity"), "gitlab-keep-identity", "exit 0");
   fakeAt(at("/usr/local/sbin/gitlab-apply-settings"), "gitlab-apply-settings", "exit 0");
   // Tested on its own (gitlab-automation-token.test.ts): here, what it is given.
@@ -185,8 +182,10 @@ async function run(options: Options = {}): Promise<Run> {
   put("/etc/gitlab-platform/data-owners.list", renderDataOwnersList(), 0o644);
   const agent = options.agent ?? "installed";
   if (agent === "installed") fakeAt(at(CWAGENT_CTL), "amazon-cloudwatch-agent-ctl", "exit 0");
+}
 
-  // Commands found on PATH: the real AWS CLI, and fakes for what changes the host.
+/** Commands found on PATH: the real AWS CLI, and fakes for what changes the host (gitlab-ctl and apt-get log their umask to `umasks`). */
+function installPathCommands(options: Options, umasks: string): void {
   if (!existsSync(join(bin, "aws"))) symlinkSync(AWS_CLI, join(bin, "aws"));
   // The volume wait's 60 x 5 s is instant here; the retries' short test delays really pass.
   fake("sleep", 'case "$1" in 0.*) exec /bin/sleep "$1" ;; esac');
@@ -205,6 +204,7 @@ case "$*" in
   *) exit 22 ;;
 esac`,
   );
+  const agent = options.agent ?? "installed";
   const agentKey = agent !== "installed" && agent.key === "other" ? "0123456789ABCDEF0123456789ABCDEF01234567" : AGENT_KEY;
   const agentSignature = agent !== "installed" && agent.signature === "bad" ? 'echo "gpg: BAD signature" >&2; exit 1' : "exit 0";
   // Dearmors GitLab's key as gpg does (the output file created with the process's umask);
@@ -225,6 +225,17 @@ esac`,
   fake("dpkg", 'echo "dpkg does not wait for the lock: install through apt" >&2; exit 2');
   // Recorded, never real: a failed server bootstrap must not power off (the runners' does).
   fake("shutdown");
+}
+
+async function run(options: Options = {}): Promise<Run> {
+  const actions = join(root, "actions.log");
+  const umasks = join(root, "umask.log");
+  writeFileSync(actions, "");
+  writeFileSync(umasks, "");
+
+  writeHostFiles(options);
+  installHostPrograms(options);
+  installPathCommands(options, umasks);
 
   const before = recorder.requests.length;
   const { status, output } = await runScript(SCRIPT, [], {
