@@ -98,22 +98,22 @@ esac
 `;
 }
 
-async function bootstrap(options: Options = {}): Promise<Run> {
-  const bin = join(root, "bin");
-  const tree = join(root, "host");
-  const at = (p: string) => join(tree, p);
+/** The host as the user data leaves it: its directories, the token sync, the config template and bootstrap.env. */
+function writeHostTree(at: (p: string) => string): void {
   for (const dir of ["/etc/gitlab-runner-fleet", "/etc/gitlab-runner", "/var/log", "/usr/local/bin", "/usr/local/sbin"])
     mkdirSync(at(dir), { recursive: true });
   // The token sync as the user data installs it, which the bootstrap runs.
   copyFileSync(TOKEN_SYNC, at("/usr/local/sbin/runner-token-sync"));
   chmodSync(at("/usr/local/sbin/runner-token-sync"), 0o755);
-  const actions = join(root, "actions.log");
-  writeFileSync(actions, "");
   writeFileSync(at("/etc/gitlab-runner/config.toml.template"), renderedTemplate());
   writeFileSync(
     at("/etc/gitlab-runner-fleet/bootstrap.env"),
     `RUNNER_VERSION=18.5.0\nAWS_REGION=eu-west-3\nTOKEN_SECRET_ID=${TOKEN_ARN}\nMETRIC_HOST=${MANAGER}\nMANAGER_GROUP=${MANAGER}\nFLEETING_PLUGIN_PATH=${FLEETING_PLUGIN_PATH}\n`,
   );
+}
+
+/** Commands on PATH: the real AWS CLI and curl for the fake IMDS, fakes for the rest; the release binary `curl` downloads. */
+function installCommands(bin: string, at: (p: string) => string, options: Options): void {
   const release = releaseBinary(options.pluginFailures ?? 0);
   writeFileSync(join(root, "release-binary"), release);
   const sha = createHash("sha256").update(release).digest("hex");
@@ -135,6 +135,16 @@ case "$*" in
 esac`,
   );
   fake(bin, "install", `for a in "$@"; do case "$a" in ${root}/*) exec /usr/bin/install "$@" ;; esac; done`);
+}
+
+async function bootstrap(options: Options = {}): Promise<Run> {
+  const bin = join(root, "bin");
+  const tree = join(root, "host");
+  const at = (p: string) => join(tree, p);
+  writeHostTree(at);
+  const actions = join(root, "actions.log");
+  writeFileSync(actions, "");
+  installCommands(bin, at, options);
   recorder.secrets.set(TOKEN_ARN, TOKEN);
   const group = options.group ?? (() => [{ instanceId: FAKE_INSTANCE_ID, lifecycleState: "InService" }]);
   recorder.groupInstances = (name, call) => (name === MANAGER ? group(call) : undefined);
