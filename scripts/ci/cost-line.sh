@@ -19,10 +19,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The target branch's synth, made by its own code: the change may be to the code.
+# The target branch's synth of $env from the environment files in $1 into $2, by the app of the
+# checkout in the current directory (its cdktf.json's app command, as the cdktf CLI runs it).
 synth_target() {
   local config_dir=$1 out=$2
-  # The target branch's own app command, as the cdktf CLI would run it there.
   local app
   app=$(node -e 'process.stdout.write(require(process.argv[1]).app)' "$PWD/cdktf.json") &&
     env GITLAB_CONFIG_DIR="$config_dir" GITLAB_ENVIRONMENTS="$env" CDKTF_OUTDIR="$out" sh -c "$app" > /dev/null 2> "$work/base-synth.log"
