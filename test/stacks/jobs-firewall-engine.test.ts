@@ -78,6 +78,46 @@ function runKeeper(engine: DockerEngine, args: string[]) {
   });
 }
 
+/**
+ * The homelab's networks around engine `e`: a LAN with a NAS, the internet, a service on the
+ * host, "Traefik" publishing the host's 443, and a job container on docker0. The servers it
+ * starts in the namespaces go into `servers` as they start (the caller kills them).
+ */
+function buildNetworks(e: DockerEngine, lan: string, wan: string, servers: ChildProcess[]): void {
+  const hostNs = e.netns as string;
+  linkNamespace(hostNs, lan, "192.168.77", "lan0");
+  linkNamespace(hostNs, wan, "203.0.113", "wan0");
+  servers.push(serve(lan, 2049, join(e.scratch, "nas"), "nas"));
+  servers.push(serve(wan, 80, join(e.scratch, "internet"), "internet"));
+  servers.push(serve(hostNs, 2200, join(e.scratch, "host-service"), "host-service"));
+  // "Traefik": on the platform's own network, published on the host's 443.
+  mkdirSync(join(e.scratch, "traefik"));
+  writeFileSync(join(e.scratch, "traefik", "index.html"), "traefik\n");
+  e.dockerOk(["network", "create", "--subnet", "172.30.0.0/24", "gitlab"]);
+  e.dockerOk([
+    "run",
+    "-d",
+    "--name",
+    "traefik",
+    "--network",
+    "gitlab",
+    "-p",
+    "443:80",
+    "-v",
+    `${join(e.scratch, "traefik")}:/www:ro`,
+    BUSYBOX_IMAGE,
+    "httpd",
+    "-f",
+    "-p",
+    "80",
+    "-h",
+    "/www",
+  ]);
+  e.dockerOk(["run", "-d", "--name", JOB, BUSYBOX_IMAGE, "sleep", "3600"]);
+  // On docker0, as the build runner starts its jobs.
+  expect(e.dockerOk(["inspect", "--format", "{{range $n, $_ := .NetworkSettings.Networks}}{{$n}} {{end}}", JOB])).toBe("bridge");
+}
+
 describeWithDockerEngine(
   "build jobs' egress on a real engine",
   (engine) => {
@@ -86,39 +126,7 @@ describeWithDockerEngine(
     const wan = () => `${engine().netns}-wan`;
 
     beforeAll(() => {
-      const e = engine();
-      const hostNs = e.netns as string;
-      linkNamespace(hostNs, lan(), "192.168.77", "lan0");
-      linkNamespace(hostNs, wan(), "203.0.113", "wan0");
-      servers.push(serve(lan(), 2049, join(e.scratch, "nas"), "nas"));
-      servers.push(serve(wan(), 80, join(e.scratch, "internet"), "internet"));
-      servers.push(serve(hostNs, 2200, join(e.scratch, "host-service"), "host-service"));
-      // "Traefik": on the platform's own network, published on the host's 443.
-      mkdirSync(join(e.scratch, "traefik"));
-      writeFileSync(join(e.scratch, "traefik", "index.html"), "traefik\n");
-      e.dockerOk(["network", "create", "--subnet", "172.30.0.0/24", "gitlab"]);
-      e.dockerOk([
-        "run",
-        "-d",
-        "--name",
-        "traefik",
-        "--network",
-        "gitlab",
-        "-p",
-        "443:80",
-        "-v",
-        `${join(e.scratch, "traefik")}:/www:ro`,
-        BUSYBOX_IMAGE,
-        "httpd",
-        "-f",
-        "-p",
-        "80",
-        "-h",
-        "/www",
-      ]);
-      e.dockerOk(["run", "-d", "--name", JOB, BUSYBOX_IMAGE, "sleep", "3600"]);
-      // On docker0, as the build runner starts its jobs.
-      expect(e.dockerOk(["inspect", "--format", "{{range $n, $_ := .NetworkSettings.Networks}}{{$n}} {{end}}", JOB])).toBe("bridge");
+      buildNetworks(engine(), lan(), wan(), servers);
     }, 60_000);
 
     afterAll(() => {
