@@ -93,6 +93,40 @@ const metric = (l: Layout, file: string, name: string) => Number(new RegExp(`^${
 const STRACE = spawnSync("sh", ["-c", "command -v strace"], { encoding: "utf8" }).stdout.trim();
 const hasStrace = () => STRACE !== "";
 
+/**
+ * The share check as cron runs it (`run`), in a container with `mount` at /nfs or nothing
+ * there, writing its metrics to a directory of its own (`read` one).
+ */
+function shareCheck(engine: DockerEngine, l: Layout) {
+  const script = join(l.root, "share-check.sh");
+  writeFileSync(script, uploaded(cronCommand("/usr/local/bin/gitlab-backup-share-check")));
+  const textfile = join(l.root, "share-textfile");
+  mkdirSync(textfile);
+  return {
+    textfile,
+    run: (mount: string[]) =>
+      engine.docker([
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        ...mount,
+        "-v",
+        `${script}:/check.sh:ro`,
+        "-v",
+        `${textfile}:/textfile`,
+        "-e",
+        "NFS_DIR=/nfs",
+        "-e",
+        "TEXTFILE_DIR=/textfile",
+        BUSYBOX_IMAGE,
+        "sh",
+        "/check.sh",
+      ]),
+    read: (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(readFileSync(join(textfile, "gitlab_backup_share.prom"), "utf8"))?.[1]),
+  };
+}
+
 describeWithDockerEngine("the backup scheduler's scripts against a real engine", (engine) => {
   let l: Layout;
   let run: ReturnType<typeof runScript>;
@@ -119,18 +153,14 @@ describeWithDockerEngine("the backup scheduler's scripts against a real engine",
     const opens = readFileSync(trace(), "utf8")
       .split("\n")
       .filter((line) => line.includes(".partial"));
-    const archiveReads = opens.filter((line) => /_gitlab_backup\.tar\.partial"/.test(line) && /O_RDONLY/.test(line));
-    expect(archiveReads.length, opens.join("\n")).toBeGreaterThan(0);
-    expect(
-      archiveReads.every((line) => line.includes("O_DIRECT")),
-      archiveReads.join("\n"),
-    ).toBe(true);
-    const configReads = opens.filter((line) => /gitlab-config-.*\.tar\.gz\.partial"/.test(line) && /O_RDONLY/.test(line));
-    expect(configReads.length).toBeGreaterThan(0);
-    expect(
-      configReads.every((line) => line.includes("O_DIRECT")),
-      configReads.join("\n"),
-    ).toBe(true);
+    for (const copy of [/_gitlab_backup\.tar\.partial"/, /gitlab-config-.*\.tar\.gz\.partial"/]) {
+      const reads = opens.filter((line) => copy.test(line) && /O_RDONLY/.test(line));
+      expect(reads.length, opens.join("\n")).toBeGreaterThan(0);
+      expect(
+        reads.every((line) => line.includes("O_DIRECT")),
+        reads.join("\n"),
+      ).toBe(true);
+    }
   });
 
   it("fails, naming the step, when the GitLab container is not running", () => {
@@ -142,41 +172,17 @@ describeWithDockerEngine("the backup scheduler's scripts against a real engine",
   }, 60_000);
 
   it("checks the share every few minutes and says whether it is there: a mounted volume is, a plain directory is not", () => {
-    const check = cronCommand("/usr/local/bin/gitlab-backup-share-check");
     expect(crontab).toMatch(/^\*\/5 \* \* \* \* \/usr\/local\/bin\/gitlab-backup-share-check$/m);
-    const script = join(l.root, "share-check.sh");
-    writeFileSync(script, uploaded(check));
-    const textfile = join(l.root, "share-textfile");
-    mkdirSync(textfile);
+    const check = shareCheck(engine(), l);
     engine().dockerOk(["volume", "create", "share"]);
-    const inContainer = (mount: string[]) =>
-      engine().docker([
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        ...mount,
-        "-v",
-        `${script}:/check.sh:ro`,
-        "-v",
-        `${textfile}:/textfile`,
-        "-e",
-        "NFS_DIR=/nfs",
-        "-e",
-        "TEXTFILE_DIR=/textfile",
-        BUSYBOX_IMAGE,
-        "sh",
-        "/check.sh",
-      ]);
-    const up = inContainer(["-v", "share:/nfs"]);
+    const up = check.run(["-v", "share:/nfs"]);
     expect(up.status, up.stdout + up.stderr).toBe(0);
-    const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(readFileSync(join(textfile, "gitlab_backup_share.prom"), "utf8"))?.[1]);
-    expect(read("gitlab_backup_share_up")).toBe(1);
-    expect(read("gitlab_backup_share_check_timestamp_seconds")).toBeGreaterThan(Date.now() / 1000 - 120);
-    const down = inContainer([]);
+    expect(check.read("gitlab_backup_share_up")).toBe(1);
+    expect(check.read("gitlab_backup_share_check_timestamp_seconds")).toBeGreaterThan(Date.now() / 1000 - 120);
+    const down = check.run([]);
     expect(down.status).not.toBe(0);
     expect(down.stdout + down.stderr).toMatch(/\/nfs is not a mounted share/);
-    expect(read("gitlab_backup_share_up")).toBe(0);
-    expect(existsSync(join(textfile, "gitlab_backup.prom"))).toBe(false);
+    expect(check.read("gitlab_backup_share_up")).toBe(0);
+    expect(existsSync(join(check.textfile, "gitlab_backup.prom"))).toBe(false);
   }, 60_000);
 });
