@@ -51,7 +51,8 @@ if [ -n "$base_sha" ] && git cat-file -e "$base_sha:config/$env.yaml" 2> /dev/nu
     target_config && synth_target "$work/config" "$work/out"
   elif git worktree add --detach --quiet "$work/base" "$base_sha" > /dev/null 2>&1; then
     ln -s "$PWD/node_modules" "$work/base/node_modules"
-    (cd "$work/base" && GITLAB_PLATFORM_CACHE_DIR="$work/cache" synth_target "$work/base/config" "$work/out")
+    # Its bundle shares this checkout's cache, where it is kept by its sources' contents.
+    (cd "$work/base" && synth_target "$work/base/config" "$work/out")
   else
     false
   fi && [ -f "$work/out/stacks/$env/cdk.tf.json" ] && compare=(--compare "$work/out/stacks/$env/cdk.tf.json")

@@ -12,8 +12,9 @@ const git = (cwd: string, ...args: string[]) =>
 
 /**
  * The repository's files as they are now, committed as a target branch, in a scratch
- * repository. One per file: each test branches off the target for its change, and the
- * sources, the same on every branch, keep the copy's bundle fresh (built once).
+ * repository. One per file: each test branches off the target for its change. node_modules
+ * is linked, so the copy (and the target's checkout cost-line.sh makes) runs the bundle this
+ * checkout's sources built, from the cache they share, until a test changes a source.
  */
 function repositoryCopy(): { dir: string; base: string } {
   const dir = mkdtempSync(join(tmpdir(), "cost-line-"));
@@ -29,7 +30,7 @@ function repositoryCopy(): { dir: string; base: string } {
     }
   }
   symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
-  writeFileSync(join(dir, ".gitignore"), "node_modules\ncdktf.out/\n.bundle-cache/\n");
+  writeFileSync(join(dir, ".gitignore"), "node_modules\ncdktf.out/\n");
   git(dir, "init", "-q", "-b", "main");
   git(dir, "add", "-A");
   git(dir, "commit", "-qm", "target branch");
@@ -45,7 +46,7 @@ function mergeRequestBranch(name: string): string {
 function run(dir: string, args: string[], ci: NodeJS.ProcessEnv) {
   return spawnSync(args[0]!, args.slice(1), {
     cwd: dir,
-    env: { ...process.env, GITLAB_PLATFORM_CACHE_DIR: join(dir, ".bundle-cache"), ...ci },
+    env: { ...process.env, ...ci },
     encoding: "utf8",
   });
 }
@@ -118,7 +119,7 @@ describe("the plan job's cost line", () => {
   }, 120_000);
 
   it("synthesizes the target branch with its own code when the change is to the code", () => {
-    // Last in the file: the change to the code makes the copy's bundle stale for any test after it.
+    // Last in the file: the change to the code gives the copy a bundle of its own.
     const dir = mergeRequestBranch("bigger-root-volume-default");
     const schema = join(dir, "config", "schema", "aws.ts");
     const from = "rootVolumeGb: z.int().min(20).max(1024).default(30)";

@@ -1,8 +1,9 @@
 // The app runs from a bundle (cli/run.cjs): it must write exactly what the TypeScript
-// sources write, find the files read at synth time beside its sources, and be rebuilt when
-// (and only when) a source changed.
+// sources write, find the files read at synth time beside its sources (in the checkout it runs
+// in), and be built again when (and only when) a source changed.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -22,6 +23,16 @@ function tree(dir: string): Map<string, Buffer> {
   };
   walk(dir);
   return files;
+}
+
+/** The bundle cache cli/run.cjs uses here (cli/bundle-cache.cjs). */
+const BUNDLE_CACHE = process.env.GITLAB_PLATFORM_CACHE_DIR || join(REPO_ROOT, "node_modules", ".cache", "gitlab-platform");
+
+/** The key of the bundle a checkout last ran, from its entry in the cache; runs this checkout's first when it has none. */
+function bundleOf(root: string): string {
+  const index = join(BUNDLE_CACHE, `root.${createHash("sha256").update(root).digest("hex").slice(0, 16)}.json`);
+  if (!existsSync(index)) spawnSync(process.execPath, ["cli/run.cjs"], { cwd: root, env: { ...process.env, GITLAB_PLATFORM_CACHE_DIR: BUNDLE_CACHE } });
+  return (JSON.parse(readFileSync(index, "utf8")) as { key: string }).key;
 }
 
 describe("the bundled app", () => {
@@ -52,33 +63,43 @@ describe("the bundled app", () => {
     expect(staging).toContain("user_data");
   }, 120_000);
 
-  it("is rebuilt when a source changed, and only then", () => {
-    // A copy of the repository sharing node_modules, with its own bundle cache.
-    const copy = mkdtempSync(join(tmpdir(), "bundle-rebuild-"));
+  it("is shared by checkouts with the same sources, which read the files beside them from their own tree; a changed source gets its own", () => {
+    // A copy of the repository, node_modules linked, sharing this checkout's bundle cache.
+    const copy = mkdtempSync(join(tmpdir(), "bundle-copy-"));
     for (const entry of readdirSync(REPO_ROOT)) {
-      if ([".git", "node_modules", "cdktf.out", "verify.out"].includes(entry)) continue;
+      if ([".git", "node_modules", "cdktf.out", "verify.out", ".bundle-cache"].includes(entry)) continue;
       cpSync(join(REPO_ROOT, entry), join(copy, entry), { recursive: true });
     }
     symlinkSync(join(REPO_ROOT, "node_modules"), join(copy, "node_modules"));
-    const cache = join(copy, ".bundle-cache");
-    const env = { ...process.env, GITLAB_PLATFORM_CACHE_DIR: cache, CDKTF_OUTDIR: join(copy, "cdktf.out") };
-    const synth = () => {
-      const r = spawnSync(process.execPath, ["cli/run.cjs", "synth", "staging"], { cwd: copy, env, encoding: "utf8" });
+    const env = { ...process.env, GITLAB_PLATFORM_CACHE_DIR: BUNDLE_CACHE, CDKTF_OUTDIR: join(copy, "cdktf.out") };
+    const synth = (...envs: string[]) => {
+      const r = spawnSync(process.execPath, ["cli/run.cjs", "synth", ...envs], { cwd: copy, env, encoding: "utf8" });
       expect(r.status, r.stderr).toBe(0);
-      return readFileSync(join(copy, "cdktf.out", "stacks", "staging", "cdk.tf.json"), "utf8");
+      return (name: string) => readFileSync(join(copy, "cdktf.out", "stacks", name, "cdk.tf.json"), "utf8");
     };
-    const bundle = join(cache, "cli.cjs");
-    const first = synth();
-    const built = statSync(bundle).mtimeMs;
-    expect(synth()).toBe(first);
-    expect(statSync(bundle).mtimeMs).toBe(built);
-    // A changed source: rebuilt, and the change is in the output.
+    const ours = bundleOf(REPO_ROOT);
+    const built = statSync(join(BUNDLE_CACHE, `cli.${ours}.cjs`)).mtimeMs;
+
+    // The same sources: this checkout's bundle, not built again, reading the copy's host scripts.
+    const script = join(copy, "userdata", "scripts", "gitlab-backup-to-nfs.sh");
+    writeFileSync(script, readFileSync(script, "utf8").replace("\n", "\n# read from the copy\n"));
+    expect(synth("homelab")("homelab")).toContain("# read from the copy");
+    expect(bundleOf(copy)).toBe(ours);
+    expect(statSync(join(BUNDLE_CACHE, `cli.${ours}.cjs`)).mtimeMs).toBe(built);
+
+    // A changed source: a bundle of its own, with the change; the same one again the next time.
     const hostNames = join(copy, "stacks", "host-names.ts");
     writeFileSync(hostNames, readFileSync(hostNames, "utf8").replace("web: fqdn(env.gitlab.hostname)", "web: fqdn(`${env.gitlab.hostname}-changed`)"));
-    const changed = synth();
-    expect(statSync(bundle).mtimeMs).not.toBe(built);
-    expect(changed).toContain("gitlab-staging-changed.example.com");
-    expect(readdirSync(cache).filter((f) => f.endsWith(".v8cache"))).toHaveLength(1);
+    expect(synth("staging")("staging")).toContain("gitlab-staging-changed.example.com");
+    const changed = bundleOf(copy);
+    expect(changed).not.toBe(ours);
+    const changedBuilt = statSync(join(BUNDLE_CACHE, `cli.${changed}.cjs`)).mtimeMs;
+    synth("staging");
+    expect(bundleOf(copy)).toBe(changed);
+    expect(statSync(join(BUNDLE_CACHE, `cli.${changed}.cjs`)).mtimeMs).toBe(changedBuilt);
+    expect(existsSync(join(BUNDLE_CACHE, `cli.${changed}.v8cache`))).toBe(true);
+    // This checkout still runs its own.
+    expect(bundleOf(REPO_ROOT)).toBe(ours);
   }, 120_000);
 
   it("says in one line that esbuild cannot run, when it cannot", () => {
