@@ -15,7 +15,7 @@
 // The four bundles and sixteen checkouts most recently used are kept.
 "use strict";
 const { createHash } = require("node:crypto");
-const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } = require("node:fs");
+const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } = require("node:fs");
 const { dirname, join, relative, sep } = require("node:path");
 
 /** Bump when the way the bundle is built changes: bundles of an older format are built again. */
@@ -101,7 +101,13 @@ class BundleCache {
   /** The bundle for this checkout's sources: this checkout's last, one built from the same contents, or a new one. */
   async find() {
     const key = this.fromIndex() ?? this.fromContents() ?? (await this.build());
-    return { key, source: readFileSync(this.file(key), "utf8") };
+    try {
+      return { key, source: readFileSync(this.file(key), "utf8") };
+    } catch {
+      // Let go by another run between finding and reading it (it keeps the most recent few).
+      const built = await this.build();
+      return { key: built, source: readFileSync(this.file(built), "utf8") };
+    }
   }
 
   /** This checkout's last bundle, if every input still has the size and mtime recorded. */
@@ -205,7 +211,8 @@ class BundleCache {
     const key = sha256(code).slice(0, 16);
     const inputs = Object.keys(result.metafile.inputs)
       .map((file) => join(this.root, file))
-      .concat(this.runner, __filename)
+      // Beside the sources: how they are loaded, how esbuild reads them, which packages they get.
+      .concat(this.runner, __filename, ...["tsconfig.json", "package-lock.json"].map((f) => join(this.root, f)).filter((f) => existsSync(f)))
       .map((file) => /** @type {[string, string]} */ ([relative(this.root, file), sha256(readFileSync(file))]));
     /** @type {Manifest} */
     const manifest = { format: FORMAT, abi: this.abi, key, inputs };
