@@ -217,7 +217,8 @@ class BundleCache {
     /** @type {Manifest} */
     const manifest = { format: FORMAT, abi: this.abi, key, inputs };
     mkdirSync(this.dir, { recursive: true });
-    writeAtomically(this.file(key), code);
+    // The same key is the same code: one that another run built meanwhile stays as it is.
+    if (!existsSync(this.file(key))) writeAtomically(this.file(key), code);
     writeAtomically(this.file(key, "json"), JSON.stringify(manifest));
     this.remember(manifest);
     this.evict();
