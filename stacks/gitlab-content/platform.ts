@@ -4,7 +4,6 @@ import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import type { HelmProvider } from "@cdktf/provider-helm/lib/provider";
 import type { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { AUTOMATION_TOKEN_CONTAINER_PATH } from "../../constructs/gitlab-server/docker-names";
 import { AUTOMATION_TOKEN_K8S } from "../../constructs/gitlab-server/kubernetes";
 
 /** The platform parts of a GitLabContentStack, one shape per platform. */
@@ -38,9 +37,3 @@ export { automationTokenSecretName } from "../../constructs/gitlab-server/automa
 
 /** The Secret (kubernetes, in the GitLab namespace) holding the automation token under `token`: the one the first stack's command writes. */
 export const AUTOMATION_TOKEN_KUBERNETES_SECRET = AUTOMATION_TOKEN_K8S.secret;
-
-/** Where the docker bootstrap writes the automation token inside the GitLab container (0600): the same constant the container uses. */
-export const AUTOMATION_TOKEN_CONTAINER_FILE = AUTOMATION_TOKEN_CONTAINER_PATH;
-
-/** The GitLab container's name on docker: DockerGitLabServer's default. */
-export { GITLAB_CONTAINER_NAME } from "../../constructs/gitlab-server/docker-names";

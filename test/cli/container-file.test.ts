@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { engineSocket, readContainerFile } from "../../cli/container-file";
 import { tokenFromContainer } from "../../cli/gitlab-access";
-import { AUTOMATION_TOKEN_CONTAINER_FILE } from "../../stacks/gitlab-content/platform";
+import { AUTOMATION_TOKEN_CONTAINER_PATH } from "../../constructs/gitlab-server/docker-names";
 import { BUSYBOX_IMAGE, describeWithDockerEngine } from "../support/docker-engine";
 
 describe("engineSocket", () => {
@@ -23,20 +23,20 @@ describeWithDockerEngine("reading the automation token through the Engine API", 
   beforeAll(() => {
     start(
       "gitlab-a",
-      `mkdir -p /etc/gitlab/gitlab-platform && printf 'test-token-0123\\n' > ${AUTOMATION_TOKEN_CONTAINER_FILE} && chmod 600 ${AUTOMATION_TOKEN_CONTAINER_FILE}`,
+      `mkdir -p /etc/gitlab/gitlab-platform && printf 'test-token-0123\\n' > ${AUTOMATION_TOKEN_CONTAINER_PATH} && chmod 600 ${AUTOMATION_TOKEN_CONTAINER_PATH}`,
     );
     start("gitlab-b", "true");
   }, 60_000);
 
   it("reads the file's content from the running container", async () => {
-    expect(await readContainerFile(engine().socket, "gitlab-a", AUTOMATION_TOKEN_CONTAINER_FILE)).toBe("test-token-0123\n");
+    expect(await readContainerFile(engine().socket, "gitlab-a", AUTOMATION_TOKEN_CONTAINER_PATH)).toBe("test-token-0123\n");
   }, 60_000);
 
   it("says what is missing: the file (not written yet) or the container", async () => {
-    await expect(readContainerFile(engine().socket, "gitlab-b", AUTOMATION_TOKEN_CONTAINER_FILE)).rejects.toThrow(
+    await expect(readContainerFile(engine().socket, "gitlab-b", AUTOMATION_TOKEN_CONTAINER_PATH)).rejects.toThrow(
       /no such file or directory|Could not find the file/i,
     );
-    await expect(readContainerFile(engine().socket, "nobody", AUTOMATION_TOKEN_CONTAINER_FILE)).rejects.toThrow(/No such container: nobody/);
+    await expect(readContainerFile(engine().socket, "nobody", AUTOMATION_TOKEN_CONTAINER_PATH)).rejects.toThrow(/No such container: nobody/);
   }, 60_000);
 
   it("tokenFromContainer falls back to it when there is no docker CLI", async () => {

@@ -19,8 +19,8 @@ describe("the automation token's hand-over between the two stacks", () => {
   });
 
   it("docker: the file the GitLab container stores it in is the one the CLI reads", async () => {
-    const { AUTOMATION_TOKEN_CONTAINER_FILE } = await import("../../stacks/gitlab-content/platform");
+    const { AUTOMATION_TOKEN_CONTAINER_PATH } = await import("../../constructs/gitlab-server/docker-names");
     const gitlab = resources(exampleStack("homelab"), "docker_container").find((c) => c.name === "gitlab");
-    expect(gitlab.env).toContain(`AUTOMATION_TOKEN_STORE=file:${AUTOMATION_TOKEN_CONTAINER_FILE}`);
+    expect(gitlab.env).toContain(`AUTOMATION_TOKEN_STORE=file:${AUTOMATION_TOKEN_CONTAINER_PATH}`);
   });
 });

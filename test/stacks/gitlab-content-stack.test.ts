@@ -2,7 +2,7 @@
 // the environment's API, the automation token read by name where the platform keeps it, and
 // no reference to anything the stack does not declare itself (it applies on its own state).
 import { describe, expect, it } from "vitest";
-import { AUTOMATION_TOKEN_CONTAINER_FILE, GITLAB_CONTAINER_NAME } from "../../stacks/gitlab-content/platform";
+import { AUTOMATION_TOKEN_CONTAINER_PATH, GITLAB_CONTAINER_NAME } from "../../constructs/gitlab-server/docker-names";
 import {
   exampleEnvironments,
   exampleStack,
@@ -53,7 +53,7 @@ describe("<env>-gitlab: the stack of what lives inside GitLab", () => {
   it("docker: the CLI's container name for the token file is the GitLab container's", () => {
     const names = resources(exampleStack("homelab"), "docker_container").map((c) => c.name);
     expect(names).toContain(GITLAB_CONTAINER_NAME);
-    expect(AUTOMATION_TOKEN_CONTAINER_FILE.startsWith("/etc/gitlab/")).toBe(true);
+    expect(AUTOMATION_TOKEN_CONTAINER_PATH.startsWith("/etc/gitlab/")).toBe(true);
   });
 
   it.each(["k3s-homelab", "cluster"])(
