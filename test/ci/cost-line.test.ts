@@ -59,19 +59,6 @@ function synth(dir: string, ...envs: string[]) {
 
 const costLine = (dir: string, env: string, ci: NodeJS.ProcessEnv) => run(dir, ["bash", "scripts/ci/cost-line.sh", env], ci);
 
-/** cost-line.sh with a git on PATH that logs its subcommands: whether it checked out the target branch. */
-function costLineCheckingOut(dir: string, env: string, ci: NodeJS.ProcessEnv) {
-  const bin = mkdtempSync(join(tmpdir(), "cost-line-git-"));
-  const log = join(bin, "calls");
-  writeFileSync(
-    join(bin, "git"),
-    `#!/bin/sh\necho "$1 $2" >> "${log}"\nexec ${execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim()} "$@"\n`,
-    { mode: 0o755 },
-  );
-  const r = costLine(dir, env, { ...ci, PATH: `${bin}:${process.env.PATH}` });
-  return { ...r, checkedOutTarget: readFileSync(log, "utf8").includes("worktree add") };
-}
-
 let repo: { dir: string; base: string };
 beforeAll(() => {
   repo = repositoryCopy();
@@ -84,11 +71,9 @@ describe("the plan job's cost line", () => {
     writeFileSync(file, readFileSync(file, "utf8").replace("instanceType: t3a.xlarge", "instanceType: t3a.2xlarge"));
     git(dir, "commit", "-qam", "bigger GitLab server");
     synth(dir, "staging");
-    const r = costLineCheckingOut(dir, "staging", { CI_MERGE_REQUEST_DIFF_BASE_SHA: repo.base });
+    const r = costLine(dir, "staging", { CI_MERGE_REQUEST_DIFF_BASE_SHA: repo.base });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    // Only an environment file changed: this checkout synthesized the target's files.
-    expect(r.checkedOutTarget).toBe(false);
     // t3a.2xlarge 0.3392/h against t3a.xlarge 0.1696/h, 730 h: +123.81.
     expect(r.stdout).toMatch(/^cost: staging: \+123\.81 USD\/month vs the target branch \((\d+\.\d\d) → (\d+\.\d\d)\)\n$/);
     const [, before, after] = /\((\d+\.\d\d) → (\d+\.\d\d)\)/.exec(r.stdout)!;
@@ -126,9 +111,8 @@ describe("the plan job's cost line", () => {
     writeFileSync(schema, readFileSync(schema, "utf8").replace(from, from.replace("default(30)", "default(60)")));
     git(dir, "commit", "-qam", "bigger root volume by default");
     synth(dir, "staging");
-    const r = costLineCheckingOut(dir, "staging", { CI_MERGE_REQUEST_DIFF_BASE_SHA: repo.base });
+    const r = costLine(dir, "staging", { CI_MERGE_REQUEST_DIFF_BASE_SHA: repo.base });
     expect(r.stderr).toBe("");
-    expect(r.checkedOutTarget).toBe(true);
     // About 30 GB more of gp3 at 0.0928 USD/GB-month: the target's own code (30 GB) made its
     // synth, not this checkout's (60 GB: no delta).
     const [, delta] = /^cost: staging: \+(\d+\.\d\d) USD\/month vs the target branch \(\d+\.\d\d → \d+\.\d\d\)\n$/.exec(r.stdout) ?? [];
