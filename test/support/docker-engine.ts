@@ -18,6 +18,7 @@
 // through scripts/install-validators.sh).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { run } from "../../scripts/verify/tools";
@@ -127,7 +128,7 @@ let imageTar: Buffer | undefined;
 /** The busybox image's root as a tar, made once per process (test files share a worker's). */
 function busyboxImageTar(): Buffer {
   if (imageTar) return imageTar;
-  const dir = mkdtempSync("/tmp/de-image-");
+  const dir = mkdtempSync(join(tmpdir(), "de-image-"));
   try {
     makeBusyboxRoot(dir);
     const tar = spawnSync("tar", ["-C", dir, "-c", "."], { maxBuffer: 64 * 1024 * 1024 });

@@ -61,8 +61,7 @@ export async function startWarmAwsCli(): Promise<WarmAwsCli> {
     const [cli] = await Promise.all([clientFor(socket, join(dir, "aws"), pythonCli), listening(server)]);
     return { cli, pythonCli, stop };
   } catch (e) {
-    server.kill("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
     throw e;
   }
 }
