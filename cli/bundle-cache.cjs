@@ -74,6 +74,12 @@ function sourceLocation(root) {
   };
 }
 
+/** The cache directory a checkout uses: GITLAB_PLATFORM_CACHE_DIR, else in its node_modules. */
+const cacheDir = (/** @type {string} */ root) => process.env.GITLAB_PLATFORM_CACHE_DIR || join(root, "node_modules", ".cache", "gitlab-platform");
+
+/** Where the cache in `dir` remembers the checkout `root`'s last bundle. */
+const indexFile = (/** @type {string} */ dir, /** @type {string} */ root) => join(dir, `root.${sha256(root).slice(0, 16)}.json`);
+
 /** esbuild could not build the bundle (a broken or foreign-platform install): its first line. */
 class EsbuildFailed extends Error {}
 
@@ -90,7 +96,7 @@ class BundleCache {
     this.dir = dir;
     this.runner = runner;
     this.abi = process.versions.modules;
-    this.index = join(dir, `root.${sha256(root).slice(0, 16)}.json`);
+    this.index = indexFile(dir, root);
   }
 
   /** @param {string} key */
@@ -241,4 +247,4 @@ class BundleCache {
   }
 }
 
-module.exports = { BundleCache, EsbuildFailed, ROOT_PARAMETER };
+module.exports = { BundleCache, EsbuildFailed, ROOT_PARAMETER, cacheDir, indexFile };

@@ -11,11 +11,11 @@ const { readFileSync, renameSync, writeFileSync } = require("node:fs");
 const { createRequire } = require("node:module");
 const { join, resolve } = require("node:path");
 const vm = require("node:vm");
-const { BundleCache, EsbuildFailed, ROOT_PARAMETER } = require("./bundle-cache.cjs");
+const { BundleCache, EsbuildFailed, ROOT_PARAMETER, cacheDir } = require("./bundle-cache.cjs");
 
 const ROOT = resolve(__dirname, "..");
 const ENTRY = join(ROOT, "cli", "main.ts");
-const CACHE = process.env.GITLAB_PLATFORM_CACHE_DIR || join(ROOT, "node_modules", ".cache", "gitlab-platform");
+const CACHE = cacheDir(ROOT);
 
 /**
  * Runs the bundle as Node runs a CommonJS file, but through vm.Script with V8's code cache:

@@ -2,8 +2,8 @@
 // sources write, find the files read at synth time beside its sources (in the checkout it runs
 // in), and be built again when (and only when) a source changed.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -25,12 +25,16 @@ function tree(dir: string): Map<string, Buffer> {
   return files;
 }
 
-/** The bundle cache cli/run.cjs uses here (cli/bundle-cache.cjs). */
-const BUNDLE_CACHE = process.env.GITLAB_PLATFORM_CACHE_DIR || join(REPO_ROOT, "node_modules", ".cache", "gitlab-platform");
+const { cacheDir, indexFile } = createRequire(import.meta.url)("../../cli/bundle-cache.cjs") as {
+  cacheDir: (root: string) => string;
+  indexFile: (dir: string, root: string) => string;
+};
+/** The bundle cache cli/run.cjs uses here. */
+const BUNDLE_CACHE = cacheDir(REPO_ROOT);
 
 /** The key of the bundle a checkout last ran, from its entry in the cache; runs this checkout's first when it has none. */
 function bundleOf(root: string): string {
-  const index = join(BUNDLE_CACHE, `root.${createHash("sha256").update(root).digest("hex").slice(0, 16)}.json`);
+  const index = indexFile(BUNDLE_CACHE, root);
   if (!existsSync(index)) spawnSync(process.execPath, ["cli/run.cjs"], { cwd: root, env: { ...process.env, GITLAB_PLATFORM_CACHE_DIR: BUNDLE_CACHE } });
   return (JSON.parse(readFileSync(index, "utf8")) as { key: string }).key;
 }
