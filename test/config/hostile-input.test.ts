@@ -1,14 +1,13 @@
 // Hostile and malformed environment files, run through the app's entry point.
 //
-// Each case writes one bad file next to the valid examples (in a directory the in-process runs
-// share while each leaves it as it found it) and runs the
+// Each case writes one bad file next to the valid examples in a fresh directory and runs the
 // app (cli/app.ts's runApp, what main.ts and cdktf.json's `node cli/run.cjs app` call) in this
 // process. Whatever the file holds, the app must return 1 with one
 // `<file>: <field.path or (file)>: <message>` line per problem, no stack trace, and write
 // nothing at all (one bad file blocks every environment). A handful of cases (END_TO_END) also
 // run as cdktf runs the app, all in one child process of the bundle, with the same assertions
 // plus the exit code and signal a process has; the costly inputs' time bounds are in-process.
-import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
@@ -465,14 +464,6 @@ interface CaseRun extends AppRun {
 const EXAMPLE_BYTES = new Map(EXAMPLES.map((f) => [f, readFileSync(join(CONFIG_DIR, f))]));
 /** Every scratch directory made, removed after all. */
 const scratches: Scratch[] = [];
-/**
- * The in-process runs share one scratch directory while each leaves it as it found it (the
- * examples unchanged, nothing beside them) and its bad file is removed after it: the app
- * reads the same names and bytes as in a fresh copy. A run that leaves anything gets the
- * directory to itself (its assertions report it) and the next run a fresh one.
- */
-let shared: Scratch | undefined;
-
 function freshScratch(): Scratch {
   const scratch = scratchWithExamples("hostile-input-");
   scratches.push(scratch);
@@ -481,7 +472,7 @@ function freshScratch(): Scratch {
 
 const shownAs = (file: string) => [relative(REPO_ROOT, file), file];
 
-/** Writes the case's bad file (as `name`) beside the examples, in the shared scratch directory or a fresh one. */
+/** Writes the case's bad file (as `name`) beside the examples in `scratch`. */
 function prepare(c: HostileCase, scratch: Scratch, name = c.file ?? "qa.yaml"): { scratch: Scratch; file: string; text: string } {
   const file = join(scratch.configDir, name);
   const content = c.content();
@@ -509,13 +500,8 @@ function finish(prepared: ReturnType<typeof prepare>, run: AppRun, badFiles = [p
 }
 
 function runInProcess(c: HostileCase): CaseRun {
-  shared ??= freshScratch();
-  const prepared = prepare(c, shared);
-  const r = finish(prepared, runAppInProcess(prepared.scratch.configDir, prepared.scratch.outdir));
-  const asFound = r.left.length === 1 && r.left[0] === "config" && r.examplesChanged.length === 0;
-  if (asFound && r.configLeft.join("\n") === [...EXAMPLES, c.file ?? "qa.yaml"].sort().join("\n")) unlinkSync(prepared.file);
-  else shared = undefined;
-  return r;
+  const prepared = prepare(c, freshScratch());
+  return finish(prepared, runAppInProcess(prepared.scratch.configDir, prepared.scratch.outdir));
 }
 
 async function runAsChildProcess(c: HostileCase): Promise<CaseRun> {
@@ -528,6 +514,7 @@ async function runAsChildProcess(c: HostileCase): Promise<CaseRun> {
  * child process: the app reads and reports every file whatever the others hold (each file's
  * report is checked against its in-process run alone), so one process shows for all of them
  * what only a process shows (its exit code and signal, what Node prints, the bundle's code).
+ * The time bound is the process's, for all of them together.
  */
 async function refuseInOneChildProcess(list: readonly HostileCase[]): Promise<CaseRun[]> {
   const scratch = freshScratch();
