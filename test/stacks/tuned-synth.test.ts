@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { addEnvironmentStack, synthEnvironments } from "../../stacks/app";
 import { tuneForSynth } from "../../stacks/synth-tuning";
 import { exampleEnvironments } from "../helpers";
+import { withCdktfStackTraces } from "../setup/cdktf-stack-traces";
 
 function files(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -27,9 +28,12 @@ describe("the tuned synth", () => {
   it("writes what cdktf's own synth writes", () => {
     const envs = exampleEnvironments();
     const plain = mkdtempSync(join(tmpdir(), "plain-synth-"));
-    const app = new App({ outdir: plain });
-    for (const env of envs) addEnvironmentStack(app, env);
-    app.synth();
+    // cdktf as it comes: a stack trace recorded for every token (the test setup switches them off, as the app does).
+    withCdktfStackTraces(() => {
+      const app = new App({ outdir: plain });
+      for (const env of envs) addEnvironmentStack(app, env);
+      app.synth();
+    });
     const tuned = join(mkdtempSync(join(tmpdir(), "tuned-synth-")), "cdktf.out");
     tuneForSynth({});
     synthEnvironments(envs, tuned);
