@@ -12,8 +12,13 @@ import { decodeUserData } from "../scripts/verify/extract";
 export const REPO_ROOT = join(__dirname, "..");
 export const CONFIG_DIR = join(REPO_ROOT, "config");
 
+/** The examples as loaded the first time in this process: the files do not change during a run. */
+let loadedExamples: Environment[] | undefined;
+
+/** The example environments, each call its own copy (tests derive variants by changing them). */
 export function exampleEnvironments(): Environment[] {
-  return loadEnvironments(CONFIG_DIR);
+  loadedExamples ??= loadEnvironments(CONFIG_DIR);
+  return structuredClone(loadedExamples);
 }
 
 /** The stacks of the named environments, in the order synth lists them: each environment's own, then its `<env>-gitlab`. */
