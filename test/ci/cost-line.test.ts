@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../helpers";
+import { cliInProcess } from "../support/cli";
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync("git", ["-c", "user.email=ci@example.com", "-c", "user.name=ci", ...args], { cwd, encoding: "utf8" }).trim();
@@ -51,9 +52,22 @@ function run(dir: string, args: string[], ci: NodeJS.ProcessEnv) {
   });
 }
 
-/** The synth job: this branch's stacks of `envs`. */
+/** The synth job: this branch's stacks of `envs`, by the copy's own bundle. */
 function synth(dir: string, ...envs: string[]) {
   const r = run(dir, [process.execPath, "cli/run.cjs", "synth", ...envs], {});
+  expect(r.status, r.stderr).toBe(0);
+}
+
+/**
+ * The synth job of a branch that changes only config/*.yaml: the copy's code is then this
+ * checkout's sources (host scripts and dashboards included), so their entry point runs in this
+ * process (bundle.test keeps the bundle writing what they write) with the copy's config, into
+ * the copy's cdktf.out. Setup only: cost-line.sh's own processes are what these tests run.
+ */
+async function synthConfigChange(dir: string, ...envs: string[]) {
+  const changed = git(dir, "diff", "--name-only", repo.base, "HEAD").split("\n");
+  expect(changed.filter((f) => !/^config\/[^/]+\.yaml$/.test(f))).toEqual([]);
+  const r = await cliInProcess(["synth", ...envs], { GITLAB_CONFIG_DIR: join(dir, "config"), CDKTF_OUTDIR: join(dir, "cdktf.out") });
   expect(r.status, r.stderr).toBe(0);
 }
 
@@ -65,12 +79,12 @@ beforeAll(() => {
 });
 
 describe("the plan job's cost line", () => {
-  it("shows the monthly delta against the target branch", () => {
+  it("shows the monthly delta against the target branch", async () => {
     const dir = mergeRequestBranch("bigger-server");
     const file = join(dir, "config", "staging.yaml");
     writeFileSync(file, readFileSync(file, "utf8").replace("instanceType: t3a.xlarge", "instanceType: t3a.2xlarge"));
     git(dir, "commit", "-qam", "bigger GitLab server");
-    synth(dir, "staging");
+    await synthConfigChange(dir, "staging");
     const r = costLine(dir, "staging", { CI_MERGE_REQUEST_DIFF_BASE_SHA: repo.base });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
@@ -80,7 +94,7 @@ describe("the plan job's cost line", () => {
     expect(Number(after) - Number(before)).toBeCloseTo(123.81, 2);
   }, 120_000);
 
-  it("shows the new total, and says so, when there is nothing to compare with", () => {
+  it("shows the new total, and says so, when there is nothing to compare with", async () => {
     const dir = mergeRequestBranch("new-environment");
     cpSync(join(dir, "config", "staging.yaml"), join(dir, "config", "qa.yaml"));
     const qa = join(dir, "config", "qa.yaml");
@@ -94,7 +108,7 @@ describe("the plan job's cost line", () => {
     );
     git(dir, "add", "-A");
     git(dir, "commit", "-qm", "new environment");
-    synth(dir, "qa", "staging", "homelab");
+    await synthConfigChange(dir, "qa", "staging", "homelab");
     const newEnvironment = costLine(dir, "qa", { CI_MERGE_REQUEST_DIFF_BASE_SHA: repo.base });
     expect(newEnvironment.stdout).toMatch(/^cost: qa: \d+\.\d\d USD\/month \(new total; no synth of the target branch to compare with\)\n$/);
     const defaultBranch = costLine(dir, "staging", {});
