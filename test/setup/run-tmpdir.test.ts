@@ -1,9 +1,9 @@
 // The run's temporary directory (run-tmpdir.ts): what the run writes there is gone after it.
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { expect, it } from "vitest";
-import setup from "./run-tmpdir";
+import setup, { TSX_CACHE } from "./run-tmpdir";
 
 it("points TMPDIR at a directory of the run's own and removes it, with what is in it, when the run ends", async () => {
   const outer = process.env.TMPDIR;
@@ -20,4 +20,15 @@ it("points TMPDIR at a directory of the run's own and removes it, with what is i
   const deadline = Date.now() + 5_000;
   while (existsSync(dir) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   expect(existsSync(dir)).toBe(false);
+});
+
+it("leaves tsx's cache where tsx keeps it, so a run's first tsx process finds the sources compiled", () => {
+  const outer = tmpdir();
+  const teardown = setup();
+  try {
+    expect(realpathSync(join(tmpdir(), TSX_CACHE))).toBe(realpathSync(join(outer, TSX_CACHE)));
+  } finally {
+    teardown();
+  }
+  expect(existsSync(join(outer, TSX_CACHE)), "the cache outlives the run").toBe(true);
 });
