@@ -1,8 +1,9 @@
 // scripts/ci/plan.sh and apply.sh on an environment's second stack (<env>-gitlab): GitLab
 // must answer first (`node cli/run.cjs gitlab-ready`, the CLI's probe and bounded wait), and on
 // docker the automation token reaches Terraform as GITLAB_TOKEN. Run for real with bash, the
-// real tsx, a stand-in terraform and docker on PATH and a stand-in GitLab API.
-import { spawnSync } from "node:child_process";
+// real tsx, a stand-in terraform and docker on PATH and a stand-in GitLab API. The scripts run
+// asynchronously, so that the stand-in GitLab answers from the test's own process.
+import { spawn } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +29,25 @@ echo "homelab-automation-token"
 let gitlab: FakeGitLab | undefined;
 afterEach(() => gitlab?.stop());
 
+interface ScriptRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `bash <script> <args>`, without blocking this process's event loop (the fake GitLab serves from it). */
+function bash(script: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<ScriptRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [script, ...args], { ...options, stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** A checkout-like directory: the real scripts and node_modules, the examples, a synthesized-looking cdktf.out. */
 async function workspace(stack: string, statuses: readonly number[]) {
   const dir = mkdtempSync(join(tmpdir(), "gitlab-stack-ci-"));
@@ -43,7 +63,7 @@ async function workspace(stack: string, statuses: readonly number[]) {
   writeFileSync(join(bin, "docker"), FAKE_DOCKER);
   chmodSync(join(bin, "terraform"), 0o755);
   chmodSync(join(bin, "docker"), 0o755);
-  gitlab = await startFakeGitLab(statuses);
+  gitlab = await startFakeGitLab(statuses, "this process");
   const log = join(dir, "terraform.log");
   const configDir = join(dir, "examples");
   cpSync(CONFIG_DIR, configDir, { recursive: true });
@@ -55,9 +75,11 @@ async function workspace(stack: string, statuses: readonly number[]) {
     GITLAB_READINESS_URL: gitlab.url,
     GITLAB_READY_INTERVAL_SECONDS: "0.2",
     CI: "true",
+    // The bundle cache the test run was given, if any (else the checkout's node_modules/.cache).
+    ...(process.env.GITLAB_PLATFORM_CACHE_DIR ? { GITLAB_PLATFORM_CACHE_DIR: process.env.GITLAB_PLATFORM_CACHE_DIR } : {}),
   };
   const run = (script: string, extra: Record<string, string> = {}) =>
-    spawnSync("bash", [join(REPO_ROOT, "scripts/ci", script), stack], { cwd: dir, encoding: "utf8", env: { ...env, ...extra }, timeout: 120_000 });
+    bash(join(REPO_ROOT, "scripts/ci", script), [stack], { cwd: dir, env: { ...env, ...extra } });
   const calls = () => (existsSync(log) ? readFileSync(log, "utf8").trimEnd().split("\n") : []);
   return { dir, stackDir, run, calls, gitlab: gitlab! };
 }
@@ -65,7 +87,7 @@ async function workspace(stack: string, statuses: readonly number[]) {
 describe("scripts/ci on <env>-gitlab", () => {
   it("plan.sh: GitLab answers: plans the stack, writes its report", async () => {
     const w = await workspace("staging-gitlab", [200]);
-    const r = w.run("plan.sh");
+    const r = await w.run("plan.sh");
     expect(r.status, r.stderr).toBe(0);
     expect(w.calls().map((c) => c.split("|").slice(0, 2).join("|"))).toEqual([
       "staging-gitlab|init -input=false -no-color",
@@ -77,7 +99,7 @@ describe("scripts/ci on <env>-gitlab", () => {
 
   it("plan.sh: GitLab cannot be reached (a first deploy): plans nothing, says so, and the job passes", async () => {
     const w = await workspace("staging-gitlab", [502]);
-    const r = w.run("plan.sh");
+    const r = await w.run("plan.sh");
     expect(r.status, r.stderr).toBe(0);
     expect(w.calls()).toEqual([]);
     expect(r.stderr).toContain(`staging-gitlab: GitLab cannot be reached: ${w.gitlab.url}: HTTP 502`);
@@ -86,7 +108,7 @@ describe("scripts/ci on <env>-gitlab", () => {
 
   it("apply.sh without a plan from this pipeline: waits for GitLab, plans, then applies that plan", async () => {
     const w = await workspace("staging-gitlab", [503, 200]);
-    const r = w.run("apply.sh");
+    const r = await w.run("apply.sh");
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain("not yet: HTTP 503");
     const commands = w.calls().map((c) => c.split("|")[1]);
@@ -96,7 +118,7 @@ describe("scripts/ci on <env>-gitlab", () => {
 
   it("apply.sh on docker: the token read from the GitLab container reaches every Terraform run as GITLAB_TOKEN, never the output", async () => {
     const w = await workspace("homelab-gitlab", [200]);
-    const r = w.run("apply.sh", { PLAN_BEFORE_APPLY: "true" });
+    const r = await w.run("apply.sh", { PLAN_BEFORE_APPLY: "true" });
     expect(r.status, r.stderr).toBe(0);
     expect(w.calls().length).toBeGreaterThan(3);
     for (const call of w.calls()) expect(call).toMatch(/\|GITLAB_TOKEN=homelab-automation-token$/);
@@ -106,7 +128,7 @@ describe("scripts/ci on <env>-gitlab", () => {
 
   it("apply.sh: GitLab never answers: stops after the bounded wait, nothing applied", async () => {
     const w = await workspace("staging-gitlab", [502]);
-    const r = w.run("apply.sh", { GITLAB_READY_TIMEOUT_SECONDS: "1" });
+    const r = await w.run("apply.sh", { GITLAB_READY_TIMEOUT_SECONDS: "1" });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("deploy: GitLab did not answer at");
     expect(w.calls()).toEqual([]);
