@@ -3,12 +3,12 @@
 // docker the automation token reaches Terraform as GITLAB_TOKEN. Run for real with bash, the
 // real tsx, a stand-in terraform and docker on PATH and a stand-in GitLab API. The scripts run
 // asynchronously, so that the stand-in GitLab answers from the test's own process.
-import { spawn } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CONFIG_DIR, REPO_ROOT } from "../helpers";
+import { spawnCaptured } from "../support/cli";
 import { type FakeGitLab, startFakeGitLab } from "../support/fake-gitlab";
 
 const FAKE_TERRAFORM = `#!/bin/sh
@@ -28,25 +28,6 @@ echo "homelab-automation-token"
 
 let gitlab: FakeGitLab | undefined;
 afterEach(() => gitlab?.stop());
-
-interface ScriptRun {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** `bash <script> <args>`, without blocking this process's event loop (the fake GitLab serves from it). */
-function bash(script: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<ScriptRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [script, ...args], { ...options, stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 /** A checkout-like directory: the real scripts and node_modules, the examples, a synthesized-looking cdktf.out. */
 async function workspace(stack: string, statuses: readonly number[]) {
@@ -79,7 +60,7 @@ async function workspace(stack: string, statuses: readonly number[]) {
     ...(process.env.GITLAB_PLATFORM_CACHE_DIR ? { GITLAB_PLATFORM_CACHE_DIR: process.env.GITLAB_PLATFORM_CACHE_DIR } : {}),
   };
   const run = (script: string, extra: Record<string, string> = {}) =>
-    bash(join(REPO_ROOT, "scripts/ci", script), [stack], { cwd: dir, env: { ...env, ...extra } });
+    spawnCaptured("bash", [join(REPO_ROOT, "scripts/ci", script), stack], { cwd: dir, env: { ...env, ...extra } });
   const calls = () => (existsSync(log) ? readFileSync(log, "utf8").trimEnd().split("\n") : []);
   return { dir, stackDir, run, calls, gitlab: gitlab! };
 }

@@ -5,20 +5,20 @@
 // (test/support/fake-gitlab.ts); `docker exec` on the docker platform is a stand-in too.
 // Most runs call the commands in this process (cliInProcess); real processes (cli/run.cjs,
 // the bundle) run one plan and one deploy end to end, where Terraform's own output must reach
-// the user's stdout in order with the command's, and the runs on a pseudo-terminal.
-import { spawnSync } from "node:child_process";
+// the user's stdout in order with the command's, and the runs on a pseudo-terminal. Those run
+// asynchronously (cliAsync, spawnCaptured), so the fake GitLab always answers from this process.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../helpers";
-import { cli, cliInProcess } from "../support/cli";
+import { cliAsync, cliInProcess, spawnCaptured } from "../support/cli";
 import { type FakeGitLab, startFakeGitLab } from "../support/fake-gitlab";
 import { scratchWithExamples } from "../support/run-app";
 
 const FAKE_TERRAFORM = `#!/bin/sh
 # Records "<directory>|<arguments>" and behaves as much like terraform as the commands need.
 # Started from the test's own process (run() below), it would share the worker's stdin and
-# stdout: then it reads nothing (as from cli()'s empty pipe), and prints to FAKE_TERRAFORM_OUTPUT.
+# stdout: then it reads nothing (as from cliAsync()'s empty pipe), and prints to FAKE_TERRAFORM_OUTPUT.
 if [ -n "\${FAKE_TERRAFORM_OUTPUT:-}" ]; then
   exec < /dev/null
   [ "$1" = show ] || exec >> "$FAKE_TERRAFORM_OUTPUT" 2>&1
@@ -52,11 +52,8 @@ echo "test-automation-token"
 let gitlab: FakeGitLab | undefined;
 afterEach(() => gitlab?.stop());
 
-/** Where the fake GitLab runs: in its own process for the commands run as child processes (cli(), onTerminal()), else here. */
-type GitLabWhere = Parameters<typeof startFakeGitLab>[1];
-
 /** A scratch copy of the examples, fake terraform and docker on PATH, and the fake GitLab answering `statuses`. */
-async function setup(statuses: readonly number[] = [200], environment = "staging", where: GitLabWhere = "this process") {
+async function setup(statuses: readonly number[] = [200], environment = "staging") {
   const s = scratchWithExamples("terraform-");
   const bin = join(s.dir, "bin");
   mkdirSync(bin);
@@ -64,7 +61,7 @@ async function setup(statuses: readonly number[] = [200], environment = "staging
   writeFileSync(join(bin, "docker"), FAKE_DOCKER);
   chmodSync(join(bin, "terraform"), 0o755);
   chmodSync(join(bin, "docker"), 0o755);
-  gitlab = await startFakeGitLab(statuses, where);
+  gitlab = await startFakeGitLab(statuses, "this process");
   const log = join(s.dir, "terraform.log");
   const dockerLog = join(s.dir, "docker.log");
   const env: NodeJS.ProcessEnv = {
@@ -98,14 +95,14 @@ function run(args: string[], env: NodeJS.ProcessEnv) {
 /** Runs the command on a pseudo-terminal (util-linux `script`), typing `input`. */
 function onTerminal(args: string[], env: NodeJS.ProcessEnv, input: string) {
   const command = [process.execPath, join(REPO_ROOT, "cli", "run.cjs"), ...args].map((a) => `'${a}'`).join(" ");
-  return spawnSync("script", ["-qec", command, "/dev/null"], { cwd: REPO_ROOT, env: { ...process.env, ...env }, input, encoding: "utf8", timeout: 120_000 });
+  return spawnCaptured("script", ["-qec", command, "/dev/null"], { env: { ...process.env, ...env }, input });
 }
 
 describe("npm run plan -- <env>", () => {
   it("synthesizes the environment, then terraform init and plan -out in its stack directory, and prints the summary", async () => {
-    const t = await setup([200], "staging", "own process");
+    const t = await setup([200], "staging");
     // A real process (the bundle): Terraform's own output reaches the user's stdout, before the summary.
-    const r = cli(["plan", "staging"], t.env);
+    const r = await cliAsync(["plan", "staging"], t.env);
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const planned = (dir: string) => [
@@ -189,8 +186,8 @@ describe("npm run deploy -- <env>", () => {
   });
 
   it("on a terminal, without a saved plan: synthesizes, then lets terraform apply plan and ask", async () => {
-    const t = await setup([200], "staging", "own process");
-    const yes = onTerminal(["deploy", "staging"], t.env, "yes\nyes\n");
+    const t = await setup([200], "staging");
+    const yes = await onTerminal(["deploy", "staging"], t.env, "yes\nyes\n");
     expect(yes.status, yes.stdout).toBe(0);
     expect(yes.stdout).toContain(
       "deploy: staging has no saved plan (npm run plan -- staging makes one): planning now; Terraform shows the plan and asks before it changes anything.",
@@ -202,7 +199,7 @@ describe("npm run deploy -- <env>", () => {
       `${t.content}|init -input=false`,
       `${t.content}|apply -lock-timeout=5m`,
     ]);
-    const no = onTerminal(["deploy", "staging"], t.env, "no\n");
+    const no = await onTerminal(["deploy", "staging"], t.env, "no\n");
     expect(no.status).toBe(1);
     expect(no.stdout).toContain("Apply cancelled.");
   });
@@ -227,10 +224,10 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
     const t = await setup([200]);
     expect((await run(["plan", "staging"], t.env)).status).toBe(0);
     t.gitlab.stop();
-    gitlab = await startFakeGitLab([502, 503, 200], "own process");
+    gitlab = await startFakeGitLab([502, 503, 200], "this process");
     const before = t.calls().length;
     // A real process (the bundle): Terraform's own output reaches the user's stdout, in order with the wait's.
-    const r = cli(["deploy", "staging"], { ...t.env, GITLAB_READINESS_URL: gitlab.url });
+    const r = await cliAsync(["deploy", "staging"], { ...t.env, GITLAB_READINESS_URL: gitlab.url });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const applied = (dir: string) => [`${dir}|init -input=false`, `${dir}|apply -input=false -lock-timeout=5m plan.tfplan`];
@@ -283,8 +280,8 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
   });
 
   it("docker: the CLI reads the automation token from the GitLab container for the second stack only, waiting until the bootstrap wrote it", async () => {
-    const t = await setup([200], "homelab", "own process");
-    const r = onTerminal(["deploy", "homelab"], { ...t.env, FAKE_DOCKER_TOKEN_AFTER: "3" }, "yes\nyes\n");
+    const t = await setup([200], "homelab");
+    const r = await onTerminal(["deploy", "homelab"], { ...t.env, FAKE_DOCKER_TOKEN_AFTER: "3" }, "yes\nyes\n");
     expect(r.status, r.stdout).toBe(0);
     expect(r.stdout).toContain("not yet: docker exec gitlab cat /etc/gitlab/gitlab-platform/automation-token: cat: can't open");
     expect(t.dockerCalls()).toEqual(Array(3).fill("exec gitlab cat /etc/gitlab/gitlab-platform/automation-token"));

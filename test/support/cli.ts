@@ -1,7 +1,7 @@
 // Runs the npm commands (cli/run.cjs, as `npm run <command>` does) and the cdktf CLI as
 // child processes, in a scratch copy of the examples; or the commands in the test's own
 // process, through the function the bundle runs (cliInProcess).
-import { spawnSync, type SpawnSyncOptions } from "node:child_process";
+import { spawn, spawnSync, type SpawnSyncOptions } from "node:child_process";
 import { join } from "node:path";
 import { REPO_ROOT } from "../helpers";
 import { swapProcess } from "./in-process";
@@ -29,6 +29,28 @@ export function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, option
     ...options,
   });
   return { status: r.status, stdout: String(r.stdout ?? ""), stderr: String(r.stderr ?? "") };
+}
+
+/**
+ * `file args` as a child process, without blocking this process's event loop: a server the
+ * test runs here (test/support/fake-gitlab.ts) answers meanwhile. `input` is written to its stdin.
+ */
+export function spawnCaptured(file: string, args: readonly string[], options: { env: NodeJS.ProcessEnv; input?: string; cwd?: string }): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd: options.cwd ?? REPO_ROOT, env: options.env, stdio: "pipe", timeout: 120_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** cli(), as a child process that does not block this process's event loop (spawnCaptured). */
+export function cliAsync(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return spawnCaptured(process.execPath, [join(REPO_ROOT, "cli", "run.cjs"), ...args], { env: commandEnvironment(env) });
 }
 
 /**
