@@ -44,7 +44,7 @@ async function workspace(stack: string, statuses: readonly number[]) {
   writeFileSync(join(bin, "docker"), FAKE_DOCKER);
   chmodSync(join(bin, "terraform"), 0o755);
   chmodSync(join(bin, "docker"), 0o755);
-  gitlab = await startFakeGitLab(statuses, "this process");
+  gitlab = await startFakeGitLab(statuses);
   const log = join(dir, "terraform.log");
   const configDir = join(dir, "examples");
   cpSync(CONFIG_DIR, configDir, { recursive: true });

@@ -61,7 +61,7 @@ async function setup(statuses: readonly number[] = [200], environment = "staging
   writeFileSync(join(bin, "docker"), FAKE_DOCKER);
   chmodSync(join(bin, "terraform"), 0o755);
   chmodSync(join(bin, "docker"), 0o755);
-  gitlab = await startFakeGitLab(statuses, "this process");
+  gitlab = await startFakeGitLab(statuses);
   const log = join(s.dir, "terraform.log");
   const dockerLog = join(s.dir, "docker.log");
   const env: NodeJS.ProcessEnv = {
@@ -224,7 +224,7 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
     const t = await setup([200]);
     expect((await run(["plan", "staging"], t.env)).status).toBe(0);
     t.gitlab.stop();
-    gitlab = await startFakeGitLab([502, 503, 200], "this process");
+    gitlab = await startFakeGitLab([502, 503, 200]);
     const before = t.calls().length;
     // A real process (the bundle): Terraform's own output reaches the user's stdout, in order with the wait's.
     const r = await cliAsync(["deploy", "staging"], { ...t.env, GITLAB_READINESS_URL: gitlab.url });
@@ -244,7 +244,7 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
     const t = await setup([200]);
     expect((await run(["plan", "staging"], t.env)).status).toBe(0);
     t.gitlab.stop();
-    gitlab = await startFakeGitLab([502], "this process");
+    gitlab = await startFakeGitLab([502]);
     const before = t.calls().length;
     const r = await run(["deploy", "staging"], { ...t.env, GITLAB_READINESS_URL: gitlab.url, GITLAB_READY_TIMEOUT_SECONDS: "1" });
     expect(r.status).toBe(2);
@@ -265,7 +265,7 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
     const t = await setup([502]);
     expect((await run(["plan", "staging"], t.env)).status).toBe(0);
     t.gitlab.stop();
-    gitlab = await startFakeGitLab([200], "this process");
+    gitlab = await startFakeGitLab([200]);
     const env = { ...t.env, GITLAB_READINESS_URL: gitlab.url };
     const before = t.calls().length;
     const r = await run(["deploy", "staging"], env);
@@ -301,7 +301,7 @@ describe("the second stack (<env>-gitlab): GitLab must answer first", () => {
     expect(t.dockerCalls()).toEqual([]);
     expect(t.tokens().filter((l) => l.startsWith(t.content))).toEqual(Array(3).fill(`${t.content}|GITLAB_TOKEN=operator-token`));
     t.gitlab.stop();
-    gitlab = await startFakeGitLab([401], "this process");
+    gitlab = await startFakeGitLab([401]);
     const r = await run(["deploy", "homelab"], {
       ...t.env,
       GITLAB_TOKEN: "operator-token",

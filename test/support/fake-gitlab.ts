@@ -1,16 +1,12 @@
-// A stand-in for GitLab's API (./fake-gitlab-server.cjs): answers each request to
-// /api/v4/version with the next status of a list (the last repeats), and records whether each
-// request carried a PRIVATE-TOKEN and which. In its own process for commands run as child
-// processes, which the test waits for synchronously (that would block a server in the test's
-// own); in the test's process for commands run there (cliInProcess), which reach it with fetch.
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import type { Server } from "node:http";
-import { createRequire } from "node:module";
+// A stand-in for GitLab's API: answers each request to /api/v4/version with the next status of
+// a list (the last repeats), and records whether each request carried a PRIVATE-TOKEN and which.
+// It serves from the test's own process: commands run there (cliInProcess) reach it with fetch;
+// child processes are waited for asynchronously (test/support/cli.ts's cliAsync, spawnCaptured),
+// which leaves its event loop free to answer them.
+import { appendFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-
-const SERVER = join(__dirname, "fake-gitlab-server.cjs");
 
 export interface FakeGitLab {
   /** The readiness URL to hand the CLI (GITLAB_READINESS_URL). */
@@ -21,9 +17,9 @@ export interface FakeGitLab {
 }
 
 /** Starts the fake API; `statuses` are answered in order, the last one repeatedly. */
-export async function startFakeGitLab(statuses: readonly number[], where: "own process" | "this process" = "own process"): Promise<FakeGitLab> {
+export async function startFakeGitLab(statuses: readonly number[]): Promise<FakeGitLab> {
   const log = join(mkdtempSync(join(tmpdir(), "fake-gitlab-")), "requests.jsonl");
-  const { port, stop } = where === "own process" ? await inOwnProcess(statuses, log) : await inThisProcess(statuses, log);
+  const { port, stop } = await listen(statuses, log);
   return {
     url: `http://127.0.0.1:${port}/api/v4/version`,
     requests: () =>
@@ -38,20 +34,19 @@ export async function startFakeGitLab(statuses: readonly number[], where: "own p
   };
 }
 
-async function inOwnProcess(statuses: readonly number[], log: string): Promise<{ port: string; stop: () => void }> {
-  const child: ChildProcess = spawn(process.execPath, [SERVER], {
-    env: { ...process.env, FAKE_GITLAB_STATUSES: JSON.stringify(statuses), FAKE_GITLAB_LOG: log },
-    stdio: ["ignore", "pipe", "inherit"],
+/** Listens on a free port of 127.0.0.1; appends what each request carried, and the status answered, to `log`. */
+function serve(statuses: readonly number[], log: string): Promise<Server> {
+  let n = 0;
+  const server = createServer((req, res) => {
+    const status = statuses[Math.min(n++, statuses.length - 1)]!;
+    appendFileSync(log, `${JSON.stringify({ path: req.url, token: req.headers["private-token"] ?? null, status })}\n`);
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(status === 200 ? '{"version":"18.5.1","revision":"x"}' : `{"message":"${status}"}`);
   });
-  const port = await new Promise<string>((resolve, reject) => {
-    child.stdout!.once("data", (chunk) => resolve(String(chunk).trim()));
-    child.once("exit", (code) => reject(new Error(`fake GitLab exited with ${code}`)));
-  });
-  return { port, stop: () => child.kill() };
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
-async function inThisProcess(statuses: readonly number[], log: string): Promise<{ port: string; stop: () => void }> {
-  const { serve } = createRequire(__filename)(SERVER) as { serve: (statuses: readonly number[], log: string) => Promise<Server> };
+async function listen(statuses: readonly number[], log: string): Promise<{ port: string; stop: () => void }> {
   const server = await serve(statuses, log);
   return {
     port: String((server.address() as { port: number }).port),
