@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { SHARED_PATHS } from "../../scripts/ci/changed-environments";
 import { EXIT_REMOVED_ENVIRONMENTS } from "../../scripts/ci/changed-environments-cli";
-import { CONFIG_DIR, REPO_ROOT } from "../helpers";
+import { CONFIG_DIR, REPO_ROOT } from "../examples";
 
 const GITLAB_CI_LOCAL = join(REPO_ROOT, "node_modules/.bin/gitlab-ci-local");
 const text = readFileSync(join(REPO_ROOT, ".gitlab-ci.yml"), "utf8");

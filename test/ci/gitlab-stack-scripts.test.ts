@@ -7,7 +7,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, sy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { CONFIG_DIR, REPO_ROOT } from "../helpers";
+import { CONFIG_DIR, REPO_ROOT } from "../examples";
 import { spawnCaptured } from "../support/cli";
 import { type FakeGitLab, startFakeGitLab } from "../support/fake-gitlab";
 

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../helpers";
+import { REPO_ROOT } from "../examples";
 
 const GITLAB_CI_LOCAL = join(REPO_ROOT, "node_modules/.bin/gitlab-ci-local");
 const text = readFileSync(join(REPO_ROOT, ".gitlab-ci.yml"), "utf8");
