@@ -12,6 +12,8 @@ stack="cdktf.out/stacks/$env"
 if [[ "$env" == *-gitlab ]]; then
   token="$(node cli/run.cjs gitlab-ready "$env" --wait)"
   if [ -n "$token" ]; then export GITLAB_TOKEN="$token"; fi
+  # plan.sh, if it runs below, need not ask again (a second start of the CLI, a docker exec).
+  export GITLAB_ANSWERED="$env"
   [ -f "$stack/plan.tfplan" ] || PLAN_BEFORE_APPLY=true
 fi
 

@@ -13,8 +13,9 @@ if [ -n "${CI:-}" ]; then node --require tsx/cjs scripts/ci/require-remote-state
 
 # The second stack plans against GitLab itself: it must answer (not yet on a first deploy,
 # when the apply job plans it after the first stack), and on docker the provider's token
-# comes from the GitLab container (GITLAB_TOKEN, never printed).
-if [[ "$env" == *-gitlab ]]; then
+# comes from the GitLab container (GITLAB_TOKEN, never printed). Run by apply.sh, which has
+# just waited for GitLab and exported the token, it does not ask again (GITLAB_ANSWERED).
+if [[ "$env" == *-gitlab && "${GITLAB_ANSWERED:-}" != "$env" ]]; then
   status=0
   token="$(node cli/run.cjs gitlab-ready "$env" --probe)" || status=$?
   if [ "$status" = 3 ]; then

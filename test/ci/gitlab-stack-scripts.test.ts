@@ -95,6 +95,8 @@ describe("scripts/ci on <env>-gitlab", () => {
     const commands = w.calls().map((c) => c.split("|")[1]);
     expect(commands.at(-1)).toBe("-chdir=cdktf.out/stacks/staging-gitlab apply -input=false -no-color -lock-timeout=5m plan.tfplan");
     expect(commands).toContain("plan -input=false -no-color -out=plan.tfplan -lock-timeout=5m");
+    // The wait's requests only: plan.sh, run by apply.sh after it, does not ask GitLab again.
+    expect(w.gitlab.requests().map((q) => q.status)).toEqual([503, 200]);
   }, 120_000);
 
   it("apply.sh on docker: the token read from the GitLab container reaches every Terraform run as GITLAB_TOKEN, never the output", async () => {
@@ -103,7 +105,8 @@ describe("scripts/ci on <env>-gitlab", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(w.calls().length).toBeGreaterThan(3);
     for (const call of w.calls()) expect(call).toMatch(/\|GITLAB_TOKEN=homelab-automation-token$/);
-    expect(w.gitlab.requests()[0]!.token).toBe("homelab-automation-token");
+    // One readiness request, with the token: plan.sh, run by apply.sh after the wait, does not ask again.
+    expect(w.gitlab.requests()).toEqual([{ path: "/api/v4/version", token: "homelab-automation-token", status: 200 }]);
     expect(r.stdout + r.stderr).not.toContain("homelab-automation-token");
   }, 120_000);
 
