@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 import { shippedScript } from "../helpers";
 import { AWS_CLI, awsCliEnv, type RunningScript, runAwsCliTests, startScript } from "../support/aws-cli";
 import { AwsRecorder } from "../support/aws-recorder";
@@ -88,13 +88,6 @@ class Sandbox {
   }
 }
 
-/** The script running in a process group of its own, stopped after the test. */
-function start(script: string, env: Record<string, string>, args: string[] = []): RunningScript {
-  const running = startScript(script, args, env);
-  cleanups.push(() => running.stop());
-  return running;
-}
-
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -118,30 +111,40 @@ function fastClock(parent: string, factor: number): { dir: string; requested(): 
   return { dir, requested: () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : []) };
 }
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+type Cleanup = () => Promise<void> | void;
 
-async function setup(failing: string[] = []) {
+/**
+ * The test's own fake IMDS, recorder and sandbox (the tests run concurrently: nothing is
+ * shared), removed when it finishes, after the scripts it started (`start`) are stopped.
+ */
+async function setup(t: TestContext, failing: string[] = []) {
+  const cleanups: Cleanup[] = [];
+  t.onTestFinished(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+  const defer = (c: Cleanup) => cleanups.push(c);
   const imds = await new FakeMetadata().start();
+  defer(() => imds.stop());
   const recorder = await new AwsRecorder().start();
+  defer(() => recorder.stop());
   const box = new Sandbox(recorder, failing);
-  cleanups.push(
-    () => box.remove(),
-    () => imds.stop(),
-    () => recorder.stop(),
-  );
-  return { imds, box };
+  defer(() => box.remove());
+  /** The script running in a process group of its own, stopped after the test. */
+  const start = (script: string, env: Record<string, string>, args: string[] = []): RunningScript => {
+    const running = startScript(script, args, env);
+    defer(() => running.stop());
+    return running;
+  };
+  return { imds, box, start, defer };
 }
 
 /** CompleteLifecycleAction as the Auto Scaling API receives it (parameters sorted). */
 const COMPLETE = `API autoscaling CompleteLifecycleAction AutoScalingGroupName=${ASG} InstanceId=${INSTANCE_ID} LifecycleActionResult=CONTINUE LifecycleHookName=termination-wait`;
 const SEQUENCE = ["systemctl kill --kill-who=main --signal=SIGQUIT gitlab-runner", "gitlab-runner stop", "gitlab-runner unregister --all-runners", COMPLETE];
 
-describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination-handler", () => {
-  it("on scale-in: stops taking jobs, waits for them, stops, unregisters, completes the hook with CONTINUE — once", async () => {
-    const { imds, box } = await setup();
+describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination-handler", { concurrent: true }, () => {
+  it("on scale-in: stops taking jobs, waits for them, stops, unregisters, completes the hook with CONTINUE — once", async (t) => {
+    const { imds, box, start } = await setup(t);
     imds.jobs = 2;
     // Done before the handler's second scrape (it polls the metrics every JOB_POLL_SECONDS=1).
     imds.jobsFinishAfterMs = 500;
@@ -174,8 +177,8 @@ describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination
     expect(existsSync(join(box.stateDir, "termination-handled"))).toBe(true);
   });
 
-  it("on a Spot interruption notice: the same sequence, with the shorter Spot wait", async () => {
-    const { imds, box } = await setup();
+  it("on a Spot interruption notice: the same sequence, with the shorter Spot wait", async (t) => {
+    const { imds, box, start } = await setup(t);
     imds.jobs = 1; // never finishes
     const watcher = start(WATCHER, box.env(imds.url, { POLL_INTERVAL: "0.2", SPOT_JOB_WAIT_SECONDS: "1", JOB_WAIT_SECONDS: "30" }));
     await waitFor(() => imds.gets("spot/instance-action").length >= 1, 5000, "the watcher to poll");
@@ -189,10 +192,10 @@ describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination
     expect(watcher.output()).toContain('termination detected (spot-interruption: {"action": "terminate"');
   });
 
-  it("polls every 5 s by default (on a clock ten times faster)", async () => {
+  it("polls every 5 s by default (on a clock ten times faster)", async (t) => {
     const source = readFileSync(WATCHER, "utf8");
     expect(source).toContain('POLL_INTERVAL="${POLL_INTERVAL:-5}"');
-    const { imds, box } = await setup();
+    const { imds, box, start } = await setup(t);
     const clock = fastClock(box.dir, 0.1);
     const env = { ...box.env(imds.url), PATH: `${clock.dir}:${box.env(imds.url).PATH}` };
     delete (env as Record<string, string | undefined>).POLL_INTERVAL;
@@ -208,8 +211,8 @@ describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination
     }
   });
 
-  it("polls at the interval it is given, on the real clock (half a second)", async () => {
-    const { imds, box } = await setup();
+  it("polls at the interval it is given, on the real clock (half a second)", async (t) => {
+    const { imds, box, start } = await setup(t);
     start(WATCHER, box.env(imds.url, { POLL_INTERVAL: "0.5" }));
     await waitFor(() => imds.gets("spot/instance-action").length >= 4, 4000, "four polls");
     const at = imds.gets("spot/instance-action").map((r) => r.at);
@@ -219,8 +222,8 @@ describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination
     }
   });
 
-  it("uses IMDSv2 only: a TTL on every token request, a token on every read, tokens renewed", async () => {
-    const { imds, box } = await setup();
+  it("uses IMDSv2 only: a TTL on every token request, a token on every read, tokens renewed", async (t) => {
+    const { imds, box, start } = await setup(t);
     const watcher = start(WATCHER, box.env(imds.url, { POLL_INTERVAL: "0.2", TOKEN_TTL: "2" }));
     await waitFor(() => imds.requests.filter((r) => r.method === "PUT").length >= 3, 6000, "token renewals");
 
@@ -240,8 +243,8 @@ describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination
     expect(box.actions()).toEqual([]);
   });
 
-  it("keeps polling through HTTP 500s without taking them for a termination, and recovers", async () => {
-    const { imds, box } = await setup();
+  it("keeps polling through HTTP 500s without taking them for a termination, and recovers", async (t) => {
+    const { imds, box, start } = await setup(t);
     imds.failWith = 500;
     const watcher = start(WATCHER, box.env(imds.url, { POLL_INTERVAL: "0.2" }));
     await waitFor(() => imds.requests.length >= 8, 5000, "requests during the outage");
@@ -262,8 +265,8 @@ describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination
     expect(watcher.output()).toContain("metadata service answers again");
   });
 
-  it("keeps polling when the metadata service refuses connections", async () => {
-    const { imds, box } = await setup();
+  it("keeps polling when the metadata service refuses connections", async (t) => {
+    const { imds, box, start } = await setup(t);
     const port = Number(new URL(imds.url).port);
     await imds.stop(); // nothing listens there now
     const watcher = start(WATCHER, box.env(`http://127.0.0.1:${port}`, { POLL_INTERVAL: "0.2" }));
@@ -281,7 +284,7 @@ describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination
   });
 });
 
-describe.skipIf(!runAwsCliTests)("runner-termination-handler", () => {
+describe.skipIf(!runAwsCliTests)("runner-termination-handler", { concurrent: true }, () => {
   it("waits at most 5 minutes by default for running jobs", () => {
     const source = readFileSync(HANDLER, "utf8");
     expect(source).toContain('JOB_WAIT_SECONDS="${JOB_WAIT_SECONDS:-300}"');
@@ -289,8 +292,8 @@ describe.skipIf(!runAwsCliTests)("runner-termination-handler", () => {
     expect(source).toContain('METRICS_URL="${METRICS_URL:-http://127.0.0.1:9252/metrics}"');
   });
 
-  it("gives up on jobs that never finish after the cap and goes on", async () => {
-    const { imds, box } = await setup();
+  it("gives up on jobs that never finish after the cap and goes on", async (t) => {
+    const { imds, box, start } = await setup(t);
     imds.jobs = 2;
     const handler = start(HANDLER, box.env(imds.url, { JOB_WAIT_SECONDS: "1" }), ["scale-in"]);
     expect(await handler.exited).toBe(0);
@@ -303,15 +306,15 @@ describe.skipIf(!runAwsCliTests)("runner-termination-handler", () => {
     expect(handler.output()).toContain("giving up waiting after 1s: 2 job(s) still running");
   });
 
-  it("does not wait when the runner has no job, or has exited (nothing listens on its metrics port)", async () => {
-    const { imds, box } = await setup();
+  it("does not wait when the runner has no job, or has exited (nothing listens on its metrics port)", async (t) => {
+    const { imds, box, start, defer } = await setup(t);
     const idle = start(HANDLER, box.env(imds.url, { JOB_WAIT_SECONDS: "10" }));
     expect(await idle.exited).toBe(0);
     expect(idle.output()).toContain("no job running");
 
     const box2 = new Sandbox(await new AwsRecorder().start());
-    cleanups.push(() => box2.recorder.stop());
-    cleanups.push(() => box2.remove());
+    defer(() => box2.recorder.stop());
+    defer(() => box2.remove());
     const gone = start(HANDLER, { ...box2.env(imds.url, { JOB_WAIT_SECONDS: "10" }), METRICS_URL: "http://127.0.0.1:9/metrics" });
     expect(await gone.exited).toBe(0);
     const actions = box2.actions();
@@ -319,16 +322,16 @@ describe.skipIf(!runAwsCliTests)("runner-termination-handler", () => {
     expect(actions[1]!.at - actions[0]!.at).toBeLessThan(1000);
   });
 
-  it("still completes the hook when unregistering fails, and reports the failure", async () => {
-    const { imds, box } = await setup(["gitlab-runner unregister"]);
+  it("still completes the hook when unregistering fails, and reports the failure", async (t) => {
+    const { imds, box, start } = await setup(t, ["gitlab-runner unregister"]);
     const handler = start(HANDLER, box.env(imds.url), ["scale-in"]);
     expect(await handler.exited).toBe(1);
     expect(box.actions().map((a) => a.argv)).toEqual(SEQUENCE);
     expect(handler.output()).toContain("FAILED (1): unregister this runner manager");
   });
 
-  it("refuses to run without the group it must complete the hook of", async () => {
-    const { imds, box } = await setup();
+  it("refuses to run without the group it must complete the hook of", async (t) => {
+    const { imds, box, start } = await setup(t);
     const env = box.env(imds.url);
     delete (env as Record<string, string | undefined>).ASG_NAME;
     const handler = start(HANDLER, env);
