@@ -8,7 +8,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse as parseToml } from "smol-toml";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
 import { FLEETING_PLUGIN_PATH, runnerManagerConfigToml } from "../../userdata/runner-manager-user-data";
 import { shippedScript, validEnvironment, exampleYaml } from "../helpers";
@@ -42,19 +42,25 @@ function renderedTemplate(): string {
   });
 }
 
-let root: string;
-let recorder: AwsRecorder;
-let imds: FakeMetadata;
-beforeEach(async () => {
-  root = mkdtempSync(join(tmpdir(), "manager-bootstrap-"));
-  recorder = await new AwsRecorder().start();
-  imds = await new FakeMetadata().start();
-});
-afterEach(async () => {
-  await recorder.stop();
-  await imds.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+interface Host {
+  readonly root: string;
+  readonly recorder: AwsRecorder;
+  readonly imds: FakeMetadata;
+}
+
+/** A test's own scratch root, AWS recorder and IMDS (the tests run concurrently), removed when it finishes. */
+async function host(t: TestContext): Promise<Host> {
+  const root = mkdtempSync(join(tmpdir(), "manager-bootstrap-"));
+  const cleanups: (() => Promise<void> | void)[] = [() => rmSync(root, { recursive: true, force: true })];
+  t.onTestFinished(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+  const recorder = await new AwsRecorder().start();
+  cleanups.push(() => recorder.stop());
+  const imds = await new FakeMetadata().start();
+  cleanups.push(() => imds.stop());
+  return { root, recorder, imds };
+}
 
 /** A fake command that appends "<ms> <name> <args>" to $ACTIONS, then runs `body`. */
 function fake(bin: string, name: string, body: string): void {
@@ -82,6 +88,8 @@ interface Run {
   readonly requests: AwsRequest[];
   readonly state: string;
   readonly at: (hostPath: string) => string;
+  /** The fake IMDS it asked its instance id. */
+  readonly imds: FakeMetadata;
 }
 
 /** The release binary: records its argv; `fleeting … install` puts a plugin where FLEETING_PLUGIN_PATH says (or fails). */
@@ -113,7 +121,7 @@ function writeHostTree(at: (p: string) => string): void {
 }
 
 /** Commands on PATH: the real AWS CLI and curl for the fake IMDS, fakes for the rest; the release binary `curl` downloads. */
-function installCommands(bin: string, at: (p: string) => string, options: Options): void {
+function installCommands({ root, imds }: Host, bin: string, at: (p: string) => string, options: Options): void {
   const release = releaseBinary(options.pluginFailures ?? 0);
   writeFileSync(join(root, "release-binary"), release);
   const sha = createHash("sha256").update(release).digest("hex");
@@ -137,14 +145,15 @@ esac`,
   fake(bin, "install", `for a in "$@"; do case "$a" in ${root}/*) exec /usr/bin/install "$@" ;; esac; done`);
 }
 
-async function bootstrap(options: Options = {}): Promise<Run> {
+async function bootstrap(t: TestContext, options: Options = {}): Promise<Run> {
+  const { root, recorder, imds } = await host(t);
   const bin = join(root, "bin");
   const tree = join(root, "host");
   const at = (p: string) => join(tree, p);
   writeHostTree(at);
   const actions = join(root, "actions.log");
   writeFileSync(actions, "");
-  installCommands(bin, at, options);
+  installCommands({ root, recorder, imds }, bin, at, options);
   recorder.secrets.set(TOKEN_ARN, TOKEN);
   const group = options.group ?? (() => [{ instanceId: FAKE_INSTANCE_ID, lifecycleState: "InService" }]);
   recorder.groupInstances = (name, call) => (name === MANAGER ? group(call) : undefined);
@@ -175,6 +184,7 @@ async function bootstrap(options: Options = {}): Promise<Run> {
     requests: recorder.requests.slice(before),
     state: at("/var/lib/runner-fleet"),
     at,
+    imds,
   };
 }
 
@@ -186,9 +196,9 @@ const GROUP_READ = {
   params: { Action: "DescribeAutoScalingGroups", Version: "2011-01-01", "AutoScalingGroupNames.member.1": MANAGER },
 };
 
-describe.skipIf(!runAwsCliTests)("runner manager bootstrap (scaling: jobs)", () => {
-  it("installs the verified runner and writes config.toml (the token there only, 0600), installs the pinned plugin, then starts gitlab-runner and the drain watcher", async () => {
-    const r = await bootstrap();
+describe.skipIf(!runAwsCliTests)("runner manager bootstrap (scaling: jobs)", { concurrent: true }, () => {
+  it("installs the verified runner and writes config.toml (the token there only, 0600), installs the pinned plugin, then starts gitlab-runner and the drain watcher", async (t) => {
+    const r = await bootstrap(t);
     expect(r.output).not.toContain("FAILED");
     expect(r.status).toBe(0);
     expect(existsSync(join(r.state, "bootstrap.done"))).toBe(true);
@@ -207,8 +217,8 @@ describe.skipIf(!runAwsCliTests)("runner manager bootstrap (scaling: jobs)", () 
     // Its token, then its group's instances (none but itself): nothing else, through the real AWS CLI.
     expect(r.requests).toEqual([expect.objectContaining(SECRET_READ), expect.objectContaining(GROUP_READ)]);
     // The instance id came from IMDSv2: a token first, then the id with it.
-    expect(imds.requests.map((q) => `${q.method} ${q.path}`)).toEqual(["PUT /latest/api/token", "GET /latest/meta-data/instance-id"]);
-    expect(imds.gets("instance-id")[0]!.token).toBeDefined();
+    expect(r.imds.requests.map((q) => `${q.method} ${q.path}`)).toEqual(["PUT /latest/api/token", "GET /latest/meta-data/instance-id"]);
+    expect(r.imds.gets("instance-id")[0]!.token).toBeDefined();
 
     const order = [
       "dnf install -y amazon-cloudwatch-agent rsyslog logrotate",
@@ -228,10 +238,10 @@ describe.skipIf(!runAwsCliTests)("runner manager bootstrap (scaling: jobs)", () 
     expect(r.actions.some((a) => /docker/.test(a))).toBe(false);
   });
 
-  it("waits until the previous manager has left its group before it starts gitlab-runner", async () => {
+  it("waits until the previous manager has left its group before it starts gitlab-runner", async (t) => {
     const previous = { instanceId: "i-0fedcba9876543210", lifecycleState: "Terminating:Wait" };
     const self = { instanceId: FAKE_INSTANCE_ID, lifecycleState: "InService" };
-    const r = await bootstrap({ group: (call) => (call <= 2 ? [previous, self] : [self]) });
+    const r = await bootstrap(t, { group: (call) => (call <= 2 ? [previous, self] : [self]) });
     expect(r.status).toBe(0);
     const describes = r.requests.filter((q) => q.action === "DescribeAutoScalingGroups");
     expect(describes).toHaveLength(3);
@@ -240,23 +250,26 @@ describe.skipIf(!runAwsCliTests)("runner manager bootstrap (scaling: jobs)", () 
     expect(started.at).toBeGreaterThanOrEqual(describes.at(-1)!.at);
   });
 
-  it("takes the group over when the previous manager is still there after the wait (a stuck drain must not stop CI)", async () => {
+  it("takes the group over when the previous manager is still there after the wait (a stuck drain must not stop CI)", async (t) => {
     const stuck = { instanceId: "i-0fedcba9876543210", lifecycleState: "Terminating:Wait" };
-    const r = await bootstrap({ group: () => [stuck, { instanceId: FAKE_INSTANCE_ID, lifecycleState: "InService" }], env: { PREDECESSOR_WAIT_SECONDS: "1" } });
+    const r = await bootstrap(t, {
+      group: () => [stuck, { instanceId: FAKE_INSTANCE_ID, lifecycleState: "InService" }],
+      env: { PREDECESSOR_WAIT_SECONDS: "1" },
+    });
     expect(r.status).toBe(0);
     expect(r.log).toMatch(/another manager is still in staging-gitlab-runner-manager after 1s \(i-0fedcba9876543210 Terminating:Wait \); taking over/);
     expect(r.actions).toContain("systemctl enable --now gitlab-runner");
   });
 
-  it("retries the plugin install while the registry is unreachable, then goes on", async () => {
-    const r = await bootstrap({ pluginFailures: 2 });
+  it("retries the plugin install while the registry is unreachable, then goes on", async (t) => {
+    const r = await bootstrap(t, { pluginFailures: 2 });
     expect(r.status).toBe(0);
     expect(r.actions.filter((a) => a.startsWith("gitlab-runner fleeting"))).toHaveLength(3);
     expect(r.log).toContain("installing the fleeting plugin failed (exit 1, attempt 2 of 6)");
   });
 
-  it("stops at the plugin step when the registry stays unreachable: records it, reports it, powers off, never starts the runner", async () => {
-    const r = await bootstrap({ pluginFailures: 99 });
+  it("stops at the plugin step when the registry stays unreachable: records it, reports it, powers off, never starts the runner", async (t) => {
+    const r = await bootstrap(t, { pluginFailures: 99 });
     expect(r.status).not.toBe(0);
     expect(readFileSync(join(r.state, "bootstrap.failed"), "utf8").trim()).toBe("install the fleeting plugin");
     expect(r.requests.filter((q) => q.action === "PutMetricData").map((q) => q.params)).toEqual([
