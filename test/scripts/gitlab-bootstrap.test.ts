@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { it as base, describe, expect } from "vitest";
 import { BOOTSTRAP_FAILED_METRIC } from "../../userdata/bootstrap-metric";
 import { OMNIBUS_ACCOUNTS, renderDataOwnersList } from "../../userdata/omnibus-accounts";
 import { shippedScript } from "../helpers";
@@ -26,33 +26,70 @@ const SMTP_ARN = "arn:aws:secretsmanager:eu-west-3:111111111111:secret:smtp-AbCd
 const TLS_ARN = "arn:aws:secretsmanager:eu-west-3:111111111111:secret:tls-AbCdEf";
 const AUTOMATION_SECRET = "staging-gitlab/automation-token";
 
-let root: string;
-let bin: string;
-let recorder: AwsRecorder;
-/** Processes a test starts beside the bootstrap (a dpkg lock holder); stopped after each test. */
-const companions: ChildProcess[] = [];
-beforeEach(async () => {
-  root = mkdtempSync(join(tmpdir(), "gitlab-bootstrap-"));
-  bin = mkdtempSync(join(tmpdir(), "gitlab-bootstrap-bin-"));
-  recorder = await new AwsRecorder().start();
-  recorder.secrets.set(SMTP_ARN, "smtp-secret");
-  recorder.secrets.set(TLS_ARN, "tls-secret");
-});
-afterEach(async () => {
-  for (const c of companions.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
-  await recorder.stop();
-  rmSync(root, { recursive: true, force: true });
-  rmSync(bin, { recursive: true, force: true });
-});
+/**
+ * One test's host: its scratch tree, its fake commands, its AWS recorder and the processes it
+ * starts beside the bootstrap. Each test has its own (the \`host\` fixture), so they run concurrently:
+ * most of a run is waiting on processes (the AWS CLI, the retries' delays, apt's locks).
+ */
+class Host {
+  readonly root = mkdtempSync(join(tmpdir(), "gitlab-bootstrap-"));
+  readonly bin = mkdtempSync(join(tmpdir(), "gitlab-bootstrap-bin-"));
+  readonly recorder = new AwsRecorder();
+  /** Processes started beside the bootstrap (a dpkg lock holder); killed when the test ends. */
+  readonly companions: ChildProcess[] = [];
 
-/** A file in the scratch tree, by its host path. */
-const at = (hostPath: string) => join(root, hostPath);
+  async start(): Promise<this> {
+    await this.recorder.start();
+    this.recorder.secrets.set(SMTP_ARN, "smtp-secret");
+    this.recorder.secrets.set(TLS_ARN, "tls-secret");
+    return this;
+  }
 
-function put(hostPath: string, content: string, mode = 0o644): void {
-  mkdirSync(dirname(at(hostPath)), { recursive: true });
-  writeFileSync(at(hostPath), content);
-  chmodSync(at(hostPath), mode);
+  async close(): Promise<void> {
+    for (const c of this.companions.splice(0)) if (c.exitCode === null) c.kill("SIGKILL");
+    await this.recorder.stop();
+    rmSync(this.root, { recursive: true, force: true });
+    rmSync(this.bin, { recursive: true, force: true });
+  }
+
+  /** A file in the scratch tree, by its host path. (Arrow functions: the helpers below destructure them.) */
+  readonly at = (hostPath: string): string => join(this.root, hostPath);
+
+  readonly put = (hostPath: string, content: string, mode = 0o644): void => {
+    mkdirSync(dirname(this.at(hostPath)), { recursive: true });
+    writeFileSync(this.at(hostPath), content);
+    chmodSync(this.at(hostPath), mode);
+  };
+
+  mode(hostPath: string): number {
+    return statSync(this.at(hostPath)).mode & 0o777;
+  }
+
+  /** A fake command on the bootstrap's PATH (see fakeAt). */
+  fake(name: string, body = "exit 0"): void {
+    fakeAt(join(this.bin, name), name, body);
+  }
+
+  holdLock(hostPath: string, ms: number): Promise<void> {
+    return holdLock(this, hostPath, ms);
+  }
+
+  run(options: Options = {}): Promise<Run> {
+    return runBootstrap(this, options);
+  }
 }
+
+const it = base.extend<{ host: Host }>({
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads the fixtures a fixture needs from this pattern
+  host: async ({}, use) => {
+    const host = await new Host().start();
+    try {
+      await use(host);
+    } finally {
+      await host.close();
+    }
+  },
+});
 
 /** An executable that records its name and arguments in $ACTIONS, then runs `body`. */
 function fakeAt(path: string, name: string, body: string): void {
@@ -60,7 +97,6 @@ function fakeAt(path: string, name: string, body: string): void {
   writeFileSync(path, `#!/bin/sh\nprintf '${name} %s\\n' "$*" >> "$ACTIONS"\n${body}\n`);
   chmodSync(path, 0o755);
 }
-const fake = (name: string, body = "exit 0") => fakeAt(join(bin, name), name, body);
 
 interface Options {
   /** blkid -p's exit status: 2 = no signature (blank), 0 = has a filesystem. @default 2 */
@@ -97,11 +133,11 @@ const INSTANT_RETRIES = { BOOTSTRAP_RETRY_DELAY_MS: "1" };
  * Holds one of apt's locks the way unattended-upgrades or apt-daily do at first boot (flock on
  * the lock file), for `ms`; resolves once the lock is really held.
  */
-function holdLock(hostPath: string, ms: number): Promise<void> {
-  mkdirSync(dirname(at(hostPath)), { recursive: true });
-  writeFileSync(at(hostPath), "");
-  const holder = spawn("flock", ["--exclusive", at(hostPath), "sh", "-c", `echo held; sleep ${ms / 1000}`], { stdio: ["ignore", "pipe", "inherit"] });
-  companions.push(holder);
+function holdLock(host: Host, hostPath: string, ms: number): Promise<void> {
+  mkdirSync(dirname(host.at(hostPath)), { recursive: true });
+  writeFileSync(host.at(hostPath), "");
+  const holder = spawn("flock", ["--exclusive", host.at(hostPath), "sh", "-c", `echo held; sleep ${ms / 1000}`], { stdio: ["ignore", "pipe", "inherit"] });
+  host.companions.push(holder);
   return new Promise((resolve, reject) => {
     holder.stdout!.once("data", () => resolve());
     holder.once("error", reject);
@@ -152,7 +188,7 @@ interface Run {
 }
 
 /** The host as cloud-init leaves it: the user data's files, an fstab, Ubuntu's apt dirs. */
-function writeHostFiles(options: Options): void {
+function writeHostFiles({ at, put }: Pick<Host, "at" | "put">, options: Options): void {
   put(
     "/etc/gitlab-platform/bootstrap.env",
     `GITLAB_VERSION=${VERSION}\nAWS_REGION=eu-west-3\nDATA_VOLUME_ID=${VOLUME}\nMETRIC_HOST=staging-gitlab-server\nENABLE_UNITS="gitlab-backup.timer x.service"\n${options.automationToken ? `AUTOMATION_TOKEN_STORE=aws-secret:${AUTOMATION_SECRET}\n` : ""}`,
@@ -168,7 +204,7 @@ function writeHostFiles(options: Options): void {
 }
 
 /** Programs the bootstrap runs by absolute path, installed in the scratch tree. */
-function installHostPrograms(options: Options): void {
+function installHostPrograms({ at, put }: Pick<Host, "at" | "put">, options: Options): void {
   fakeAt(at("/usr/local/sbin/gitlab-keep-identity"), "gitlab-keep-identity", "exit 0");
   fakeAt(at("/usr/local/sbin/gitlab-apply-settings"), "gitlab-apply-settings", "exit 0");
   // Tested on its own (gitlab-automation-token.test.ts): here, what it is given.
@@ -185,7 +221,9 @@ function installHostPrograms(options: Options): void {
 }
 
 /** Commands found on PATH: the real AWS CLI, and fakes for what changes the host (gitlab-ctl and apt-get log their umask to `umasks`). */
-function installPathCommands(options: Options, umasks: string): void {
+function installPathCommands(host: Host, options: Options, umasks: string): void {
+  const { bin, root } = host;
+  const fake = (name: string, body?: string) => host.fake(name, body);
   if (!existsSync(join(bin, "aws"))) symlinkSync(AWS_CLI, join(bin, "aws"));
   // The volume wait's 60 x 5 s is instant here; the retries' short test delays really pass.
   fake("sleep", 'case "$1" in 0.*) exec /bin/sleep "$1" ;; esac');
@@ -227,15 +265,17 @@ esac`,
   fake("shutdown");
 }
 
-async function run(options: Options = {}): Promise<Run> {
+async function runBootstrap(host: Host, options: Options): Promise<Run> {
+  const { root, bin, recorder } = host;
+  const at = (p: string) => host.at(p);
   const actions = join(root, "actions.log");
   const umasks = join(root, "umask.log");
   writeFileSync(actions, "");
   writeFileSync(umasks, "");
 
-  writeHostFiles(options);
-  installHostPrograms(options);
-  installPathCommands(options, umasks);
+  writeHostFiles(host, options);
+  installHostPrograms(host, options);
+  installPathCommands(host, options, umasks);
 
   const before = recorder.requests.length;
   const { status, output } = await runScript(SCRIPT, [], {
@@ -266,13 +306,11 @@ async function run(options: Options = {}): Promise<Run> {
 const secretRequest = (arn: string) =>
   expect.objectContaining({ service: "secretsmanager", region: "eu-west-3", action: "GetSecretValue", params: { SecretId: arn } });
 
-const mode = (hostPath: string) => statSync(at(hostPath)).mode & 0o777;
-
 const LOCK = `-o DPkg::Lock::Timeout=900`;
 
-describe.skipIf(!runAwsCliTests)("GitLab bootstrap, start to finish", () => {
-  it("locks sshd to git, mounts the volume, installs and configures GitLab, then enables the host units, in that order", async () => {
-    const r = await run();
+describe.skipIf(!runAwsCliTests).concurrent("GitLab bootstrap, start to finish", () => {
+  it("locks sshd to git, mounts the volume, installs and configures GitLab, then enables the host units, in that order", async ({ host }) => {
+    const r = await host.run();
     expect(r.output).not.toContain("FAILED");
     expect(r.status).toBe(0);
     expect(r.done).toBe(true);
@@ -304,47 +342,47 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap, start to finish", () => {
     ]);
     // The secrets, through the real AWS CLI, between the agent's start and the identity restore.
     expect(r.requests).toEqual([secretRequest(SMTP_ARN), secretRequest(TLS_ARN)]);
-    const gpg = r.actions.indexOf(`gpg --dearmor --yes -o ${at("/etc/apt/keyrings/gitlab-ce.gpg")}`);
+    const gpg = r.actions.indexOf(`gpg --dearmor --yes -o ${host.at("/etc/apt/keyrings/gitlab-ce.gpg")}`);
     expect(gpg).toBeGreaterThan(r.actions.indexOf("systemctl try-restart ssh.service"));
     expect(gpg).toBeLessThan(r.actions.indexOf(`apt-get ${LOCK} update -q`));
-    expect(readFileSync(at("/etc/fstab"), "utf8")).toBe(
+    expect(readFileSync(host.at("/etc/fstab"), "utf8")).toBe(
       `LABEL=cloudimg-rootfs / ext4 discard,errors=remount-ro 0 1\nUUID=${UUID} /var/opt/gitlab ext4 defaults,nofail,x-systemd.device-timeout=120 0 2\n`,
     );
-    expect(readFileSync(at("/etc/apt/sources.list.d/gitlab-ce.list"), "utf8")).toBe(
+    expect(readFileSync(host.at("/etc/apt/sources.list.d/gitlab-ce.list"), "utf8")).toBe(
       "deb [signed-by=/etc/apt/keyrings/gitlab-ce.gpg] https://packages.gitlab.com/gitlab/gitlab-ce/ubuntu/ noble main\n",
     );
   });
 
-  it("creates only the secret files root-only: apt's keyring and source, apt and reconfigure get the usual umask", async () => {
-    const r = await run();
+  it("creates only the secret files root-only: apt's keyring and source, apt and reconfigure get the usual umask", async ({ host }) => {
+    const r = await host.run();
     expect(r.status).toBe(0);
-    expect(mode("/etc/gitlab/secrets.d")).toBe(0o700);
-    expect(readFileSync(at("/etc/gitlab/secrets.d/smtp_password"), "utf8")).toBe("smtp-secret\n");
-    expect(readFileSync(at("/etc/gitlab/secrets.d/tls_private_key"), "utf8")).toBe("tls-secret\n");
-    expect(mode("/etc/gitlab/secrets.d/smtp_password")).toBe(0o600);
-    expect(mode("/etc/gitlab/secrets.d/tls_private_key")).toBe(0o600);
+    expect(host.mode("/etc/gitlab/secrets.d")).toBe(0o700);
+    expect(readFileSync(host.at("/etc/gitlab/secrets.d/smtp_password"), "utf8")).toBe("smtp-secret\n");
+    expect(readFileSync(host.at("/etc/gitlab/secrets.d/tls_private_key"), "utf8")).toBe("tls-secret\n");
+    expect(host.mode("/etc/gitlab/secrets.d/smtp_password")).toBe(0o600);
+    expect(host.mode("/etc/gitlab/secrets.d/tls_private_key")).toBe(0o600);
     // apt verifies signatures as the unprivileged _apt user: a root-only keyring is "not signed".
-    expect(mode("/etc/apt/keyrings")).toBe(0o755);
-    expect(mode("/etc/apt/keyrings/gitlab-ce.gpg")).toBe(0o644);
-    expect(mode("/etc/apt/sources.list.d/gitlab-ce.list")).toBe(0o644);
+    expect(host.mode("/etc/apt/keyrings")).toBe(0o755);
+    expect(host.mode("/etc/apt/keyrings/gitlab-ce.gpg")).toBe(0o644);
+    expect(host.mode("/etc/apt/sources.list.d/gitlab-ce.list")).toBe(0o644);
     expect(r.umasks).toEqual(["apt-get 0022", "apt-get 0022", "gitlab-ctl 0022"]);
     // The secrets reach their files and nothing else.
     expect(r.log).not.toMatch(/smtp-secret|tls-secret/);
   });
 
-  it("finds a volume attached as /dev/xvdf and keeps an existing filesystem and fstab entry", async () => {
-    put("/etc/fstab", `UUID=${UUID} /var/opt/gitlab ext4 defaults,nofail,x-systemd.device-timeout=120 0 2\n`);
-    const r = await run({ volume: "xvdf", probe: 0, secrets: false });
+  it("finds a volume attached as /dev/xvdf and keeps an existing filesystem and fstab entry", async ({ host }) => {
+    host.put("/etc/fstab", `UUID=${UUID} /var/opt/gitlab ext4 defaults,nofail,x-systemd.device-timeout=120 0 2\n`);
+    const r = await host.run({ volume: "xvdf", probe: 0, secrets: false });
     expect(r.status).toBe(0);
     expect(r.actions).toContain("blkid -p /dev/xvdf");
     expect(r.actions.some((a) => a.startsWith("mkfs"))).toBe(false);
-    expect(readFileSync(at("/etc/fstab"), "utf8").match(/UUID=/g)).toHaveLength(1);
+    expect(readFileSync(host.at("/etc/fstab"), "utf8").match(/UUID=/g)).toHaveLength(1);
   });
 });
 
-describe.skipIf(!runAwsCliTests)("GitLab bootstrap: the automation token", () => {
-  it("ensures it last, after the host units, with its secret and region, and is done", async () => {
-    const r = await run({ automationToken: "ok", secrets: false });
+describe.skipIf(!runAwsCliTests).concurrent("GitLab bootstrap: the automation token", () => {
+  it("ensures it last, after the host units, with its secret and region, and is done", async ({ host }) => {
+    const r = await host.run({ automationToken: "ok", secrets: false });
     expect(r.status, r.output).toBe(0);
     expect(r.actions.slice(-3)).toEqual([
       "systemctl enable --now gitlab-backup.timer x.service",
@@ -354,8 +392,8 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap: the automation token", () =>
     expect(r.done).toBe(true);
   });
 
-  it("a failure is the bootstrap's (alarm, marker), but backups and the renewal timer are already enabled", async () => {
-    const r = await run({ automationToken: "fail", secrets: false });
+  it("a failure is the bootstrap's (alarm, marker), but backups and the renewal timer are already enabled", async ({ host }) => {
+    const r = await host.run({ automationToken: "fail", secrets: false });
     expect(r.status).toBe(3);
     expect(r.failed).toBe("ensure the automation token");
     expect(r.actions).toContain("systemctl enable --now gitlab-backup.timer x.service");
@@ -363,18 +401,18 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap: the automation token", () =>
     expect(r.done).toBe(false);
   });
 
-  it("is skipped where bootstrap.env names no store", async () => {
-    const r = await run({ secrets: false });
+  it("is skipped where bootstrap.env names no store", async ({ host }) => {
+    const r = await host.run({ secrets: false });
     expect(r.status).toBe(0);
     expect(r.actions.some((a) => a.startsWith("gitlab-automation-token"))).toBe(false);
   });
 });
 
-describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks and a network that comes and goes", () => {
-  it("waits for the dpkg lock unattended-upgrades holds at first boot, and installs GitLab once it is released", async () => {
-    await holdLock(DPKG_LOCK, 1500);
+describe.skipIf(!runAwsCliTests).concurrent("GitLab bootstrap on a fresh image: apt's locks and a network that comes and goes", () => {
+  it("waits for the dpkg lock unattended-upgrades holds at first boot, and installs GitLab once it is released", async ({ host }) => {
+    await host.holdLock(DPKG_LOCK, 1500);
     const started = Date.now();
-    const r = await run({ secrets: false });
+    const r = await host.run({ secrets: false });
     expect(r.output).not.toContain("FAILED");
     expect(r.status).toBe(0);
     expect(r.done).toBe(true);
@@ -384,8 +422,8 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks
     expect(r.log).not.toContain("Could not get lock");
   });
 
-  it("passes the lock timeout to every apt call, and installs the CloudWatch agent's .deb through apt, never dpkg -i", async () => {
-    const r = await run({ agent: { key: "aws", signature: "good" }, secrets: false });
+  it("passes the lock timeout to every apt call, and installs the CloudWatch agent's .deb through apt, never dpkg -i", async ({ host }) => {
+    const r = await host.run({ agent: { key: "aws", signature: "good" }, secrets: false });
     expect(r.status).toBe(0);
     const apt = r.actions.filter((a) => /^(apt-get|apt-mark|dpkg) /.test(a));
     expect(apt.length).toBeGreaterThanOrEqual(4);
@@ -393,9 +431,9 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks
     expect(apt).toContainEqual(expect.stringMatching(/^apt-get -o DPkg::Lock::Timeout=900 install -y -q \/\S+\/agent\.deb$/));
   });
 
-  it("retries apt-get update while the package lists' lock is held or the repository is unreachable, with growing delays", async () => {
-    await holdLock(LISTS_LOCK, 300);
-    const r = await run({ aptUpdateFailures: 2, env: FAST_RETRIES, secrets: false });
+  it("retries apt-get update while the package lists' lock is held or the repository is unreachable, with growing delays", async ({ host }) => {
+    await host.holdLock(LISTS_LOCK, 300);
+    const r = await host.run({ aptUpdateFailures: 2, env: FAST_RETRIES, secrets: false });
     expect(r.output).not.toContain("FAILED");
     expect(r.status).toBe(0);
     const updates = r.actions.filter((a) => a === `apt-get ${LOCK} update -q`);
@@ -404,8 +442,8 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks
     expect(r.log).toMatch(/apt-get update failed \(exit 100, attempt 2 of 6\); retrying in 0\.100s/);
   });
 
-  it("gives up after 6 attempts about 2 minutes apart in all (5 s, doubling, at most 60 s), keeping apt's exit status", async () => {
-    const r = await run({ aptUpdateFailures: 99, secrets: false });
+  it("gives up after 6 attempts about 2 minutes apart in all (5 s, doubling, at most 60 s), keeping apt's exit status", async ({ host }) => {
+    const r = await host.run({ aptUpdateFailures: 99, secrets: false });
     expect(r.status).toBe(100);
     expect(r.failed).toBe("add GitLab package repository");
     expect(r.actions.filter((a) => a === `apt-get ${LOCK} update -q`)).toHaveLength(6);
@@ -415,20 +453,23 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks
     expect(r.actions.some((a) => /install -y -q gitlab-ce/.test(a))).toBe(false);
   });
 
-  it("retries a secret its new role may not read yet (IAM still propagating), then goes on", async () => {
-    recorder.failFirst("GetSecretValue", 2, { code: "AccessDeniedException", message: "User is not authorized to perform: secretsmanager:GetSecretValue" });
-    const r = await run({ env: FAST_RETRIES });
+  it("retries a secret its new role may not read yet (IAM still propagating), then goes on", async ({ host }) => {
+    host.recorder.failFirst("GetSecretValue", 2, {
+      code: "AccessDeniedException",
+      message: "User is not authorized to perform: secretsmanager:GetSecretValue",
+    });
+    const r = await host.run({ env: FAST_RETRIES });
     expect(r.output).not.toContain("FAILED");
     expect(r.status).toBe(0);
     expect(r.requests).toEqual([secretRequest(SMTP_ARN), secretRequest(SMTP_ARN), secretRequest(SMTP_ARN), secretRequest(TLS_ARN)]);
     expect(r.log).toContain("fetching secret 'smtp_password' failed (exit 254, attempt 2 of 6)");
-    expect(readFileSync(at("/etc/gitlab/secrets.d/smtp_password"), "utf8")).toBe("smtp-secret\n");
-    expect(existsSync(at("/etc/gitlab/secrets.d/smtp_password.tmp"))).toBe(false);
+    expect(readFileSync(host.at("/etc/gitlab/secrets.d/smtp_password"), "utf8")).toBe("smtp-secret\n");
+    expect(existsSync(host.at("/etc/gitlab/secrets.d/smtp_password.tmp"))).toBe(false);
   });
 
-  it("stops when a secret stays unreadable: nothing installed, the failure recorded", async () => {
-    recorder.failFirst("GetSecretValue", 99, { code: "AccessDeniedException", message: "not authorized" });
-    const r = await run({ env: INSTANT_RETRIES });
+  it("stops when a secret stays unreadable: nothing installed, the failure recorded", async ({ host }) => {
+    host.recorder.failFirst("GetSecretValue", 99, { code: "AccessDeniedException", message: "not authorized" });
+    const r = await host.run({ env: INSTANT_RETRIES });
     expect(r.status).not.toBe(0);
     expect(r.failed).toBe("fetch secrets");
     expect(r.requests.map((q) => q.action)).toEqual([...Array(6).fill("GetSecretValue"), "PutMetricData"]);
@@ -437,24 +478,24 @@ describe.skipIf(!runAwsCliTests)("GitLab bootstrap on a fresh image: apt's locks
   });
 });
 
-describe("GitLab bootstrap, data volume safety", () => {
-  it.skipIf(!runAwsCliTests)("formats a volume only when blkid finds no signature at all (exit 2)", async () => {
-    const r = await run({ probe: 2, secrets: false });
+describe.concurrent("GitLab bootstrap, data volume safety", () => {
+  it.skipIf(!runAwsCliTests)("formats a volume only when blkid finds no signature at all (exit 2)", async ({ host }) => {
+    const r = await host.run({ probe: 2, secrets: false });
     expect(r.status).toBe(0);
     expect(r.actions.filter((a) => a.startsWith("mkfs"))).toEqual([`mkfs.ext4 -q -L gitlab-data ${DEVICE}`]);
     expect(r.log).toContain("data volume is blank: creating ext4 filesystem");
   });
 
-  it.skipIf(!runAwsCliTests)("never formats a volume that has a filesystem (exit 0)", async () => {
-    const r = await run({ probe: 0, secrets: false });
+  it.skipIf(!runAwsCliTests)("never formats a volume that has a filesystem (exit 0)", async ({ host }) => {
+    const r = await host.run({ probe: 0, secrets: false });
     expect(r.status).toBe(0);
     expect(r.actions.some((a) => a.startsWith("mkfs"))).toBe(false);
     expect(r.actions).toContain("mount /var/opt/gitlab");
     expect(r.log).toContain("data volume already has a filesystem: keeping it");
   });
 
-  it.each([1, 4, 8])("refuses to touch the volume when blkid exits %i, and installs nothing", async (probe) => {
-    const r = await run({ probe });
+  it.for([1, 4, 8])("refuses to touch the volume when blkid exits %i, and installs nothing", async (probe, { host }) => {
+    const r = await host.run({ probe });
     expect(r.status).not.toBe(0);
     expect(r.failed).toBe("format data volume (only if blank)");
     expect(r.log).toContain(`blkid failed on ${DEVICE} (exit ${probe}); refusing to touch it`);
@@ -465,24 +506,24 @@ describe("GitLab bootstrap, data volume safety", () => {
 
 const isRoot = process.getuid?.() === 0;
 
-describe.skipIf(!runAwsCliTests || !isRoot)("GitLab bootstrap on a reused data volume: who owns the files (chown needs root)", () => {
+describe.skipIf(!runAwsCliTests || !isRoot).concurrent("GitLab bootstrap on a reused data volume: who owns the files (chown needs root)", () => {
   const pinned = (name: string) => OMNIBUS_ACCOUNTS.find((a) => a.name === name)!.id;
   /** GitLab's data as an earlier instance left it, owned by git and gitlab-psql with these ids. */
-  function reusedVolume(git: number, psql: number): void {
+  function reusedVolume(host: Host, git: number, psql: number): void {
     for (const [path, uid, gid] of [
       ["/var/opt/gitlab/git-data/repositories", git, git],
       ["/var/opt/gitlab/gitlab-rails", git, 0],
       ["/var/opt/gitlab/postgresql/data", psql, psql],
       ["/var/opt/gitlab/postgresql", psql, psql],
     ] as const) {
-      mkdirSync(at(path), { recursive: true });
-      chownSync(at(path), uid, gid);
+      mkdirSync(host.at(path), { recursive: true });
+      chownSync(host.at(path), uid, gid);
     }
   }
 
-  it("refuses to start GitLab when the volume's files belong to other ids: a clear log line, the failure recorded", async () => {
-    reusedVolume(998, 996);
-    const r = await run({ probe: 0, secrets: false });
+  it("refuses to start GitLab when the volume's files belong to other ids: a clear log line, the failure recorded", async ({ host }) => {
+    reusedVolume(host, 998, 996);
+    const r = await host.run({ probe: 0, secrets: false });
     expect(r.status).not.toBe(0);
     expect(r.failed).toBe("check who owns GitLab's data on the volume");
     expect(r.log).toContain(`/var/opt/gitlab/git-data/repositories: uid is 998, but git:git's uid is pinned to ${pinned("git")}`);
@@ -495,23 +536,23 @@ describe.skipIf(!runAwsCliTests || !isRoot)("GitLab bootstrap on a reused data v
     expect(r.done).toBe(false);
   });
 
-  it("starts GitLab on a volume written by the pinned accounts, and on a blank one", async () => {
-    reusedVolume(pinned("git"), pinned("gitlab-psql"));
-    const reused = await run({ probe: 0, secrets: false });
+  it("starts GitLab on a volume written by the pinned accounts, and on a blank one", async ({ host }) => {
+    reusedVolume(host, pinned("git"), pinned("gitlab-psql"));
+    const reused = await host.run({ probe: 0, secrets: false });
     expect(reused.output).not.toContain("FAILED");
     expect(reused.status).toBe(0);
     expect(reused.log).toContain("the data volume's owners match the pinned accounts");
-    rmSync(at("/var/opt/gitlab"), { recursive: true, force: true });
-    rmSync(at("/var/lib/gitlab-platform"), { recursive: true, force: true });
-    const blank = await run({ probe: 2, secrets: false });
+    rmSync(host.at("/var/opt/gitlab"), { recursive: true, force: true });
+    rmSync(host.at("/var/lib/gitlab-platform"), { recursive: true, force: true });
+    const blank = await host.run({ probe: 2, secrets: false });
     expect(blank.status).toBe(0);
     expect(blank.done).toBe(true);
   });
 });
 
-describe("GitLab bootstrap failure", () => {
-  it("stops when the data volume never appears: no format, no mount, no GitLab on the root disk", async () => {
-    const r = await run({ volume: "never" });
+describe.concurrent("GitLab bootstrap failure", () => {
+  it("stops when the data volume never appears: no format, no mount, no GitLab on the root disk", async ({ host }) => {
+    const r = await host.run({ volume: "never" });
     expect(r.status).not.toBe(0);
     expect(r.failed).toBe("wait for data volume");
     expect(r.log).toContain(`data volume ${VOLUME} never appeared`);
@@ -519,12 +560,12 @@ describe("GitLab bootstrap failure", () => {
     expect(r.output).toContain("FAILED at step 'wait for data volume'");
     expect(r.actions.filter((a) => a.startsWith("sleep"))).toHaveLength(60);
     expect(r.actions.filter((a) => !a.startsWith("sleep"))).toEqual(["systemctl try-reload-or-restart ssh.service"]);
-    expect(existsSync(at("/etc/gitlab/skip-auto-reconfigure"))).toBe(false);
+    expect(existsSync(host.at("/etc/gitlab/skip-auto-reconfigure"))).toBe(false);
     expect(r.done).toBe(false);
   });
 
-  it.skipIf(!runAwsCliTests)("stops at the package repository when apt-get update keeps failing: no install, no reconfigure", async () => {
-    const r = await run({ aptUpdateFailures: 99, env: INSTANT_RETRIES, secrets: false });
+  it.skipIf(!runAwsCliTests)("stops at the package repository when apt-get update keeps failing: no install, no reconfigure", async ({ host }) => {
+    const r = await host.run({ aptUpdateFailures: 99, env: INSTANT_RETRIES, secrets: false });
     expect(r.status).toBe(100);
     expect(r.failed).toBe("add GitLab package repository");
     expect(r.log).toContain("FAILED at step 'add GitLab package repository' (exit 100)");
@@ -535,8 +576,8 @@ describe("GitLab bootstrap failure", () => {
     expect(r.done).toBe(false);
   });
 
-  it.skipIf(!runAwsCliTests)("reports a failure to CloudWatch for the server-bootstrap-failed alarm, and keeps the step's exit status", async () => {
-    const r = await run({ aptUpdateFailures: 99, env: INSTANT_RETRIES });
+  it.skipIf(!runAwsCliTests)("reports a failure to CloudWatch for the server-bootstrap-failed alarm, and keeps the step's exit status", async ({ host }) => {
+    const r = await host.run({ aptUpdateFailures: 99, env: INSTANT_RETRIES });
     expect(r.status).toBe(100);
     expect(r.requests.filter((q) => q.action !== "GetSecretValue").map((q) => [q.service, q.region, q.params])).toEqual([
       [
@@ -554,24 +595,24 @@ describe("GitLab bootstrap failure", () => {
         },
       ],
     ]);
-    recorder.fault = (q) => (q.action === "PutMetricData" ? { code: "AccessDenied", message: "not authorized", status: 403 } : undefined);
-    rmSync(at("/var/lib/gitlab-platform"), { recursive: true, force: true });
-    const refused = await run({ aptUpdateFailures: 99, env: INSTANT_RETRIES });
+    host.recorder.fault = (q) => (q.action === "PutMetricData" ? { code: "AccessDenied", message: "not authorized", status: 403 } : undefined);
+    rmSync(host.at("/var/lib/gitlab-platform"), { recursive: true, force: true });
+    const refused = await host.run({ aptUpdateFailures: 99, env: INSTANT_RETRIES });
     expect(refused.status).toBe(100);
     expect(refused.log).toContain("could not report the failure to CloudWatch");
   });
 
-  it("fails, and records it, when bootstrap.env lacks a setting", async () => {
-    put("/etc/gitlab-platform/bootstrap.env", "GITLAB_VERSION=18.5.1-ce.0\n", 0o600);
-    mkdirSync(at("/var/log"), { recursive: true });
-    const { status } = await runScript(SCRIPT, [], { PATH: `${bin}:${process.env.PATH}`, ACTIONS: join(root, "a.log"), BOOTSTRAP_ROOT: root });
+  it("fails, and records it, when bootstrap.env lacks a setting", async ({ host }) => {
+    host.put("/etc/gitlab-platform/bootstrap.env", "GITLAB_VERSION=18.5.1-ce.0\n", 0o600);
+    mkdirSync(host.at("/var/log"), { recursive: true });
+    const { status } = await runScript(SCRIPT, [], { PATH: `${host.bin}:${process.env.PATH}`, ACTIONS: join(host.root, "a.log"), BOOTSTRAP_ROOT: host.root });
     expect(status).not.toBe(0);
-    expect(readFileSync(at("/var/lib/gitlab-platform/bootstrap.failed"), "utf8").trim()).toBe("read /etc/gitlab-platform/bootstrap.env");
-    expect(readFileSync(at("/var/log/gitlab-bootstrap.log"), "utf8")).toContain("DATA_VOLUME_ID is missing in");
+    expect(readFileSync(host.at("/var/lib/gitlab-platform/bootstrap.failed"), "utf8").trim()).toBe("read /etc/gitlab-platform/bootstrap.env");
+    expect(readFileSync(host.at("/var/log/gitlab-bootstrap.log"), "utf8")).toContain("DATA_VOLUME_ID is missing in");
   });
 
-  it.skipIf(!runAwsCliTests)("installs a downloaded CloudWatch agent only when its signature is by the key AWS publishes", async () => {
-    const good = await run({ agent: { key: "aws", signature: "good" }, secrets: false });
+  it.skipIf(!runAwsCliTests)("installs a downloaded CloudWatch agent only when its signature is by the key AWS publishes", async ({ host }) => {
+    const good = await host.run({ agent: { key: "aws", signature: "good" }, secrets: false });
     expect(good.output).not.toContain("FAILED");
     expect(good.status).toBe(0);
     const agentSteps = good.actions
@@ -599,8 +640,8 @@ describe("GitLab bootstrap failure", () => {
       [{ key: "aws", signature: "bad" }, "BAD signature"],
     ] as const) {
       // A fresh host again: no agent from the run before, no markers.
-      for (const dir of ["/var/lib/gitlab-platform", "/opt/aws"]) rmSync(at(dir), { recursive: true, force: true });
-      const r = await run({ agent, secrets: false });
+      for (const dir of ["/var/lib/gitlab-platform", "/opt/aws"]) rmSync(host.at(dir), { recursive: true, force: true });
+      const r = await host.run({ agent, secrets: false });
       expect(r.status).not.toBe(0);
       expect(r.failed).toBe("start the CloudWatch agent");
       expect(r.output).toContain(reason);
@@ -609,9 +650,9 @@ describe("GitLab bootstrap failure", () => {
     }
   });
 
-  it.skipIf(!runAwsCliTests)("clears an earlier failure marker when it is run again and succeeds", async () => {
-    put("/var/lib/gitlab-platform/bootstrap.failed", "wait for data volume\n");
-    const r = await run({ secrets: false });
+  it.skipIf(!runAwsCliTests)("clears an earlier failure marker when it is run again and succeeds", async ({ host }) => {
+    host.put("/var/lib/gitlab-platform/bootstrap.failed", "wait for data volume\n");
+    const r = await host.run({ secrets: false });
     expect(r.status).toBe(0);
     expect(r.failed).toBeUndefined();
     expect(r.done).toBe(true);
