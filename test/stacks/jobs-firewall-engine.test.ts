@@ -52,9 +52,12 @@ function serve(ns: string, port: number, root: string, name: string): ChildProce
  */
 const JOB = "build-job";
 
-/** What the build job gets from ip:port: the server's name, or "" when it cannot connect. */
-function fromJob(engine: DockerEngine, ip: string, port: number): string {
-  const r = engine.docker(["exec", JOB, "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} ${port} | tail -n 1`]);
+/**
+ * What the build job gets from ip:port: the server's name, or "" when it cannot connect.
+ * Asynchronous: a test's probes are independent connections, made at the same time.
+ */
+async function fromJob(engine: DockerEngine, ip: string, port: number): Promise<string> {
+  const r = await engine.dockerAsync(["exec", JOB, "sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ip} ${port} | tail -n 1`]);
   return r.stdout.trim();
 }
 
@@ -83,7 +86,7 @@ function runKeeper(engine: DockerEngine, args: string[]) {
  * host, "Traefik" publishing the host's 443, and a job container on docker0. The servers it
  * starts in the namespaces go into `servers` as they start (the caller kills them).
  */
-function buildNetworks(e: DockerEngine, lan: string, wan: string, servers: ChildProcess[]): void {
+async function buildNetworks(e: DockerEngine, lan: string, wan: string, servers: ChildProcess[]): Promise<void> {
   const hostNs = e.netns as string;
   linkNamespace(hostNs, lan, "192.168.77", "lan0");
   linkNamespace(hostNs, wan, "203.0.113", "wan0");
@@ -94,26 +97,29 @@ function buildNetworks(e: DockerEngine, lan: string, wan: string, servers: Child
   mkdirSync(join(e.scratch, "traefik"));
   writeFileSync(join(e.scratch, "traefik", "index.html"), "traefik\n");
   e.dockerOk(["network", "create", "--subnet", "172.30.0.0/24", "gitlab"]);
-  e.dockerOk([
-    "run",
-    "-d",
-    "--name",
-    "traefik",
-    "--network",
-    "gitlab",
-    "-p",
-    "443:80",
-    "-v",
-    `${join(e.scratch, "traefik")}:/www:ro`,
-    BUSYBOX_IMAGE,
-    "httpd",
-    "-f",
-    "-p",
-    "80",
-    "-h",
-    "/www",
+  // The two containers start at the same time: each start is mostly waiting on dockerd.
+  await Promise.all([
+    e.dockerOkAsync([
+      "run",
+      "-d",
+      "--name",
+      "traefik",
+      "--network",
+      "gitlab",
+      "-p",
+      "443:80",
+      "-v",
+      `${join(e.scratch, "traefik")}:/www:ro`,
+      BUSYBOX_IMAGE,
+      "httpd",
+      "-f",
+      "-p",
+      "80",
+      "-h",
+      "/www",
+    ]),
+    e.dockerOkAsync(["run", "-d", "--name", JOB, BUSYBOX_IMAGE, "sleep", "3600"]),
   ]);
-  e.dockerOk(["run", "-d", "--name", JOB, BUSYBOX_IMAGE, "sleep", "3600"]);
   // On docker0, as the build runner starts its jobs.
   expect(e.dockerOk(["inspect", "--format", "{{range $n, $_ := .NetworkSettings.Networks}}{{$n}} {{end}}", JOB])).toBe("bridge");
 }
@@ -125,8 +131,8 @@ describeWithDockerEngine(
     const lan = () => `${engine().netns}-lan`;
     const wan = () => `${engine().netns}-wan`;
 
-    beforeAll(() => {
-      buildNetworks(engine(), lan(), wan(), servers);
+    beforeAll(async () => {
+      await buildNetworks(engine(), lan(), wan(), servers);
     }, 60_000);
 
     afterAll(() => {
@@ -134,24 +140,34 @@ describeWithDockerEngine(
       for (const ns of [lan(), wan()]) spawnSync("ip", ["netns", "delete", ns]);
     });
 
-    it("without the firewall, a job reaches the NAS and the host's services (the defect)", () => {
-      expect(fromJob(engine(), "192.168.77.10", 2049)).toBe("nas");
-      expect(fromJob(engine(), "172.17.0.1", 2200)).toBe("host-service");
+    it("without the firewall, a job reaches the NAS and the host's services (the defect)", async () => {
+      const [nas, hostService] = await Promise.all([fromJob(engine(), "192.168.77.10", 2049), fromJob(engine(), "172.17.0.1", 2200)]);
+      expect(nas).toBe("nas");
+      expect(hostService).toBe("host-service");
     }, 60_000);
 
-    it("with the homelab's firewall, a job reaches the internet and GitLab through Traefik's published port, and nothing on the LAN or the host", () => {
+    it("with the homelab's firewall, a job reaches the internet and GitLab through Traefik's published port, and nothing on the LAN or the host", async () => {
       const applied = runKeeper(engine(), ["apply"]);
       expect(applied.status, `${applied.stdout}${applied.stderr}`).toBe(0);
-      expect(fromJob(engine(), "203.0.113.10", 80)).toBe("internet");
-      expect(fromJob(engine(), "172.17.0.1", 443)).toBe("traefik");
-      expect(fromJob(engine(), "192.168.77.10", 2049)).toBe("");
-      expect(fromJob(engine(), "192.168.77.1", 2200)).toBe("");
-      expect(fromJob(engine(), "172.17.0.1", 2200)).toBe("");
-      // The platform's private network, directly.
-      expect(fromJob(engine(), engine().dockerOk(["inspect", "--format", "{{.NetworkSettings.Networks.gitlab.IPAddress}}", "traefik"]), 80)).toBe("");
+      const platformIp = engine().dockerOk(["inspect", "--format", "{{.NetworkSettings.Networks.gitlab.IPAddress}}", "traefik"]);
+      const [internet, traefik, nas, router, hostService, platform] = await Promise.all([
+        fromJob(engine(), "203.0.113.10", 80),
+        fromJob(engine(), "172.17.0.1", 443),
+        fromJob(engine(), "192.168.77.10", 2049),
+        fromJob(engine(), "192.168.77.1", 2200),
+        fromJob(engine(), "172.17.0.1", 2200),
+        // The platform's private network, directly.
+        fromJob(engine(), platformIp, 80),
+      ]);
+      expect(internet).toBe("internet");
+      expect(traefik).toBe("traefik");
+      expect(nas).toBe("");
+      expect(router).toBe("");
+      expect(hostService).toBe("");
+      expect(platform).toBe("");
     }, 120_000);
 
-    it("applies idempotently, says it is in place, and puts the rules back when something flushes them", () => {
+    it("applies idempotently, says it is in place, and puts the rules back when something flushes them", async () => {
       expect(runKeeper(engine(), ["apply"]).status).toBe(0);
       const rules = sh(["nsenter", `--net=/run/netns/${engine().netns}`, "iptables", "-S"]);
       expect(rules.match(/-j GITLAB-JOBS-FORWARD/g)).toHaveLength(1);
@@ -159,9 +175,9 @@ describeWithDockerEngine(
       expect(runKeeper(engine(), ["check"]).status).toBe(0);
       sh(["nsenter", `--net=/run/netns/${engine().netns}`, "iptables", "-F", "DOCKER-USER"]);
       expect(runKeeper(engine(), ["check"]).status).not.toBe(0);
-      expect(fromJob(engine(), "192.168.77.10", 2049)).toBe("nas");
+      expect(await fromJob(engine(), "192.168.77.10", 2049)).toBe("nas");
       expect(runKeeper(engine(), ["apply"]).status).toBe(0);
-      expect(fromJob(engine(), "192.168.77.10", 2049)).toBe("");
+      expect(await fromJob(engine(), "192.168.77.10", 2049)).toBe("");
     }, 120_000);
   },
   { netns: true },

@@ -91,6 +91,8 @@ export interface DockerEngine {
   docker(args: readonly string[], input?: string | Buffer): CommandResult;
   /** Like docker(), but throws with the output when the command fails; returns stdout trimmed. */
   dockerOk(args: readonly string[], input?: string | Buffer): string;
+  /** Like docker(), without blocking this process: for commands that run at the same time as others. */
+  dockerAsync(args: readonly string[]): Promise<CommandResult>;
   /** Like dockerOk(), without blocking this process: for commands that must run at the same time. */
   dockerOkAsync(args: readonly string[]): Promise<string>;
   stop(): Promise<void>;
@@ -241,9 +243,13 @@ export async function startDockerEngine(options: EngineOptions = {}): Promise<Do
     return r.stdout.trim();
   };
 
-  const dockerOkAsync = async (a: readonly string[]): Promise<string> => {
+  const dockerAsync = async (a: readonly string[]): Promise<CommandResult> => {
     const r = await run(client, ["-H", host, ...a], { env });
-    if (r.code !== 0) throw new Error(`docker ${a.join(" ")} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+    return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+  };
+  const dockerOkAsync = async (a: readonly string[]): Promise<string> => {
+    const r = await dockerAsync(a);
+    if (r.status !== 0) throw new Error(`docker ${a.join(" ")} exited ${r.status}:\n${r.stdout}${r.stderr}`);
     return r.stdout.trim();
   };
 
@@ -255,7 +261,7 @@ export async function startDockerEngine(options: EngineOptions = {}): Promise<Do
     await stop();
     throw error;
   }
-  return { host, socket, scratch, ...(netns ? { netns } : {}), docker, dockerOk, dockerOkAsync, stop };
+  return { host, socket, scratch, ...(netns ? { netns } : {}), docker, dockerOk, dockerAsync, dockerOkAsync, stop };
 }
 
 /**
