@@ -12,6 +12,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { join } from "node:path";
 import { beforeAll, expect, it } from "vitest";
 import { unescapeTemplate } from "../../scripts/verify/terraform";
+import { run } from "../../scripts/verify/tools";
 import { exampleStack, resources } from "../examples";
 import { BUSYBOX_IMAGE, busyboxBin, describeWithDockerEngine, type DockerEngine } from "../support/docker-engine";
 
@@ -73,20 +74,21 @@ function startStandIn(engine: DockerEngine, l: Layout): void {
   ]);
 }
 
-/** Runs one of the scheduler's scripts with the container's environment, its paths mapped to the layout. */
-function runScript(engine: DockerEngine, l: Layout, containerPath: string, trace?: string) {
+/**
+ * Runs one of the scheduler's scripts with the container's environment, its paths mapped to the
+ * layout. Asynchronous, so the share check's containers run meanwhile.
+ */
+async function runScript(engine: DockerEngine, l: Layout, containerPath: string, trace?: string) {
   const bin = busyboxBin(join(engine.scratch, "bin"));
   const script = join(l.root, containerPath.replace(/\//g, "_"));
   writeFileSync(script, uploaded(containerPath));
   const paths = { BACKUP_SOURCE_DIR: l.source, GITLAB_CONFIG_DIR: l.config, NFS_DIR: l.nfs, TEXTFILE_DIR: l.textfile };
   const command = [join(bin, "sh"), script];
+  const options = { env: { ...env, ...paths, PATH: bin, DOCKER_HOST: engine.host } };
   const r = trace
-    ? spawnSync(STRACE, ["-f", "-e", "trace=open,openat", "-o", trace, ...command], {
-        encoding: "utf8",
-        env: { ...env, ...paths, PATH: bin, DOCKER_HOST: engine.host },
-      })
-    : spawnSync(command[0] as string, command.slice(1), { encoding: "utf8", env: { ...env, ...paths, PATH: bin, DOCKER_HOST: engine.host } });
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+    ? await run(STRACE, ["-f", "-e", "trace=open,openat", "-o", trace, ...command], options)
+    : await run(command[0] as string, command.slice(1), options);
+  return { status: r.code, output: `${r.stdout}${r.stderr}` };
 }
 
 const metric = (l: Layout, file: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(readFileSync(join(l.textfile, file), "utf8"))?.[1]);
@@ -105,7 +107,7 @@ function shareCheck(engine: DockerEngine, l: Layout) {
   return {
     textfile,
     run: (mount: string[]) =>
-      engine.docker([
+      engine.dockerAsync([
         "run",
         "--rm",
         "--network",
@@ -129,18 +131,18 @@ function shareCheck(engine: DockerEngine, l: Layout) {
 
 describeWithDockerEngine("the backup scheduler's scripts against a real engine", (engine) => {
   let l: Layout;
-  let run: ReturnType<typeof runScript>;
+  let backup: Awaited<ReturnType<typeof runScript>>;
   const trace = () => join(l.root, "strace.log");
 
-  beforeAll(() => {
+  beforeAll(async () => {
     l = layoutIn(engine(), "ok");
     startStandIn(engine(), l);
     if (!hasStrace() && process.env.CI === "true") throw new Error("strace is required with CI=true (scripts/install-validators.sh)");
-    run = runScript(engine(), l, cronCommand("/usr/local/bin/gitlab-backup-to-nfs"), hasStrace() ? trace() : undefined);
+    backup = await runScript(engine(), l, cronCommand("/usr/local/bin/gitlab-backup-to-nfs"), hasStrace() ? trace() : undefined);
   }, 120_000);
 
   it("creates the backup inside the GitLab container with docker exec, then copies it and the config to the share", () => {
-    expect(run.status, run.output).toBe(0);
+    expect(backup.status, backup.output).toBe(0);
     expect(readFileSync(join(l.source, ".calls"), "utf8")).toBe("create CRON=1\n");
     const archives = readdirSync(join(l.nfs, "gitlab"));
     expect(archives).toHaveLength(1);
@@ -163,23 +165,25 @@ describeWithDockerEngine("the backup scheduler's scripts against a real engine",
     }
   });
 
-  it("fails, naming the step, when the GitLab container is not running", () => {
-    engine().dockerOk(["stop", "-t", "1", env.GITLAB_CONTAINER as string]);
-    const r = runScript(engine(), l, cronCommand("/usr/local/bin/gitlab-backup-to-nfs"));
+  // The last two share nothing (their own files, containers and volume) and mostly wait on the
+  // engine (a 1 s stop, container starts): they run at the same time.
+  it.concurrent("fails, naming the step, when the GitLab container is not running", async () => {
+    await engine().dockerOkAsync(["stop", "-t", "1", env.GITLAB_CONTAINER as string]);
+    const r = await runScript(engine(), l, cronCommand("/usr/local/bin/gitlab-backup-to-nfs"));
     expect(r.status).not.toBe(0);
     expect(r.output).toMatch(/FAILED at step 'gitlab-backup create'/);
     expect(metric(l, "gitlab_backup.prom", "gitlab_backup_last_status")).toBe(0);
   }, 60_000);
 
-  it("checks the share every few minutes and says whether it is there: a mounted volume is, a plain directory is not", () => {
+  it.concurrent("checks the share every few minutes and says whether it is there: a mounted volume is, a plain directory is not", async () => {
     expect(crontab).toMatch(/^\*\/5 \* \* \* \* \/usr\/local\/bin\/gitlab-backup-share-check$/m);
     const check = shareCheck(engine(), l);
-    engine().dockerOk(["volume", "create", "share"]);
-    const up = check.run(["-v", "share:/nfs"]);
+    await engine().dockerOkAsync(["volume", "create", "share"]);
+    const up = await check.run(["-v", "share:/nfs"]);
     expect(up.status, up.stdout + up.stderr).toBe(0);
     expect(check.read("gitlab_backup_share_up")).toBe(1);
     expect(check.read("gitlab_backup_share_check_timestamp_seconds")).toBeGreaterThan(Date.now() / 1000 - 120);
-    const down = check.run([]);
+    const down = await check.run([]);
     expect(down.status).not.toBe(0);
     expect(down.stdout + down.stderr).toMatch(/\/nfs is not a mounted share/);
     expect(check.read("gitlab_backup_share_up")).toBe(0);
