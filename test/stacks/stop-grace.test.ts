@@ -55,7 +55,7 @@ describe("stop grace of every homelab container", () => {
  * A stand-in for a container: PID 1 traps its stop signal, records it, takes `flushSeconds`
  * to "write its data", records a clean exit and exits 0. Killed instead, it leaves no record.
  */
-function createStandIn(engine: DockerEngine, name: string, c: { stop_signal?: string; stop_timeout?: number }, flushSeconds: number): string {
+function createStandIn(engine: DockerEngine, name: string, c: { stop_signal?: string; stop_timeout?: number }, flushSeconds: number): Promise<string> {
   const signal = stopSignal(c);
   const script = [
     `trap 'echo "$(date +%s) ${signal}" > /out/signal; sleep ${flushSeconds}; echo clean > /out/exit; exit 0' ${signal}`,
@@ -64,7 +64,7 @@ function createStandIn(engine: DockerEngine, name: string, c: { stop_signal?: st
   ].join("\n");
   const out = join(engine.scratch, name);
   mkdirSync(out, { mode: 0o777 });
-  return engine.dockerOk([
+  return engine.dockerOkAsync([
     "run",
     "-d",
     "--network",
@@ -107,25 +107,27 @@ function outcome(engine: DockerEngine, name: string) {
 const settings = (c: { stop_signal?: string; stop_timeout?: number; destroy_grace_seconds?: number }) =>
   `grace-${stopSignal(c)}-${c.stop_timeout ?? "none"}-${providerDeleteTimeout(c)}`.toLowerCase();
 
+// The two tests use stand-ins of their own names, and mostly wait (container starts, the
+// flush, stops): they run at the same time.
 describeWithDockerEngine("stop grace against a real Docker engine", (engine) => {
-  it("a container stopped as the provider's delete stops it gets its stop signal and time to finish", async () => {
+  it.concurrent("a container stopped as the provider's delete stops it gets its stop signal and time to finish", async () => {
     // One stand-in per distinct signal, stop timeout and delete timeout (each needs 1 s, less
     // than any grace, to flush); all stopped at once, as Terraform deletes containers in parallel.
     const standIns = new Map(containers.map((c) => [settings(c), c]));
     expect(standIns.size).toBeGreaterThan(1);
-    for (const [name, c] of standIns) createStandIn(engine(), name, c, 1);
-    for (const name of standIns.keys()) await waitFor(engine(), name, "started");
+    await Promise.all([...standIns].map(([name, c]) => createStandIn(engine(), name, c, 1)));
+    await Promise.all([...standIns.keys()].map((name) => waitFor(engine(), name, "started")));
     await Promise.all([...standIns].map(([name, c]) => engine().dockerOkAsync(["stop", "-t", String(providerDeleteTimeout(c)), name])));
     for (const c of containers) {
       expect(outcome(engine(), settings(c)), c.name).toEqual({ exitCode: 0, signal: stopSignal(c), clean: true });
     }
   }, 120_000);
 
-  it("without destroy_grace_seconds the same container is killed before it can finish (the provider passes 0)", async () => {
+  it.concurrent("without destroy_grace_seconds the same container is killed before it can finish (the provider passes 0)", async () => {
     const name = "grace-unset";
-    createStandIn(engine(), name, { stop_timeout: 120 }, 1);
+    await createStandIn(engine(), name, { stop_timeout: 120 }, 1);
     await waitFor(engine(), name, "started");
-    engine().dockerOk(["stop", "-t", String(providerDeleteTimeout({})), name]);
+    await engine().dockerOkAsync(["stop", "-t", String(providerDeleteTimeout({})), name]);
     const o = outcome(engine(), name);
     expect(o.clean).toBe(false);
     expect(o.exitCode).toBe(137);
