@@ -22,14 +22,14 @@ const scriptPath = /^\S+ \S+ \S+ \S+ \S+ (\/\S+)$/m.exec(crontab)?.[1] as string
 const RUNNER = ["--label", "com.gitlab.gitlab-runner.managed=true"];
 
 /** A distinct image (its own content), so it is not the one every test container uses. */
-function importImage(engine: DockerEngine, tag: string, marker: string): string {
+async function importImage(engine: DockerEngine, tag: string, marker: string): Promise<string> {
   const dir = join(engine.scratch, `img-${marker}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "marker"), marker);
-  const tar = spawnSync("tar", ["-C", dir, "-c", "."]);
-  const r = spawnSync("docker", ["-H", engine.host, "import", "-", tag], { input: tar.stdout, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout.trim();
+  const tar = spawnSync("tar", ["-C", dir, "-cf", `${dir}.tar`, "."]);
+  if (tar.status !== 0) throw new Error(String(tar.stderr));
+  // From a file rather than stdin: asynchronous, so the other objects are created meanwhile.
+  return engine.dockerOkAsync(["import", `${dir}.tar`, tag]);
 }
 
 function runCleanup(engine: DockerEngine, script: string, env: Record<string, string>) {
@@ -46,51 +46,63 @@ const names = (engine: DockerEngine, kind: "container" | "volume", format: strin
     .filter(Boolean)
     .sort();
 
-function createHost(engine: DockerEngine) {
-  const d = engine.dockerOk;
-  // Runner leftovers: a finished job container and an unused cache volume.
-  d(["run", "--name", "runner-job-done", ...RUNNER, "--label", "com.gitlab.gitlab-runner.type=build", "--network", "none", BUSYBOX_IMAGE, "true"]);
-  d(["volume", "create", ...RUNNER, "--label", "com.gitlab.gitlab-runner.type=cache", "runner-abc-project-1-concurrent-0-cache-unused"]);
-  // A job still running, with its cache volume in use.
-  d(["volume", "create", ...RUNNER, "--label", "com.gitlab.gitlab-runner.type=cache", "runner-abc-project-2-concurrent-0-cache-busy"]);
-  d([
-    "run",
-    "-d",
-    "--name",
-    "runner-job-running",
-    ...RUNNER,
-    "--network",
-    "none",
-    "-v",
-    "runner-abc-project-2-concurrent-0-cache-busy:/cache",
-    BUSYBOX_IMAGE,
-    "sleep",
-    "600",
+/**
+ * The shared host's objects. Independent ones are created at the same time (each mostly waits
+ * on dockerd): the volumes first, as the containers that mount them must find them labelled.
+ */
+async function createHost(engine: DockerEngine) {
+  const d = engine.dockerOkAsync;
+  await Promise.all([
+    // Runner leftovers: an unused cache volume; and the cache volume of a job still running.
+    d(["volume", "create", ...RUNNER, "--label", "com.gitlab.gitlab-runner.type=cache", "runner-abc-project-1-concurrent-0-cache-unused"]),
+    d(["volume", "create", ...RUNNER, "--label", "com.gitlab.gitlab-runner.type=cache", "runner-abc-project-2-concurrent-0-cache-busy"]),
+    // A compose service's volume, and another project's idle volume.
+    d(["volume", "create", "--label", "com.docker.compose.project=home", "--label", "com.docker.compose.volume=db-data", "home_db-data"]),
+    d(["volume", "create", "--label", "com.docker.compose.project=home", "--label", "com.docker.compose.volume=media", "home_media"]),
   ]);
-  // A compose service stopped for maintenance, its volume, and another project's idle volume.
-  d(["volume", "create", "--label", "com.docker.compose.project=home", "--label", "com.docker.compose.volume=db-data", "home_db-data"]);
-  d(["volume", "create", "--label", "com.docker.compose.project=home", "--label", "com.docker.compose.volume=media", "home_media"]);
-  d([
-    "run",
-    "--name",
-    "home-db-1",
-    "--label",
-    "com.docker.compose.project=home",
-    "--label",
-    "com.docker.compose.service=db",
-    "--network",
-    "none",
-    "-v",
-    "home_db-data:/data",
-    BUSYBOX_IMAGE,
-    "true",
+  const [jobImage, dangling] = await Promise.all([
+    // Images: one a job pulled (tagged, unused now), and one left dangling by a newer pull of its tag.
+    importImage(engine, "local/job-image:1", "job"),
+    importImage(engine, "local/app:1", "app-old").then(async (old) => {
+      await importImage(engine, "local/app:1", "app-new");
+      return old;
+    }),
+    // Runner leftovers: a finished job container.
+    d(["run", "--name", "runner-job-done", ...RUNNER, "--label", "com.gitlab.gitlab-runner.type=build", "--network", "none", BUSYBOX_IMAGE, "true"]),
+    // The job still running, its cache volume in use.
+    d([
+      "run",
+      "-d",
+      "--name",
+      "runner-job-running",
+      ...RUNNER,
+      "--network",
+      "none",
+      "-v",
+      "runner-abc-project-2-concurrent-0-cache-busy:/cache",
+      BUSYBOX_IMAGE,
+      "sleep",
+      "600",
+    ]),
+    // The compose service, stopped for maintenance.
+    d([
+      "run",
+      "--name",
+      "home-db-1",
+      "--label",
+      "com.docker.compose.project=home",
+      "--label",
+      "com.docker.compose.service=db",
+      "--network",
+      "none",
+      "-v",
+      "home_db-data:/data",
+      BUSYBOX_IMAGE,
+      "true",
+    ]),
+    // A platform container that is stopped (e.g. during a restore).
+    d(["run", "--name", "gitlab-backup-scheduler", "--label", "gitlab-platform.keep=true", "--network", "none", BUSYBOX_IMAGE, "true"]),
   ]);
-  // A platform container that is stopped (e.g. during a restore).
-  d(["run", "--name", "gitlab-backup-scheduler", "--label", "gitlab-platform.keep=true", "--network", "none", BUSYBOX_IMAGE, "true"]);
-  // Images: one a job pulled (tagged, unused now), and one left dangling by a newer pull of its tag.
-  const jobImage = importImage(engine, "local/job-image:1", "job");
-  const dangling = importImage(engine, "local/app:1", "app-old");
-  importImage(engine, "local/app:1", "app-new");
   return { jobImage, dangling };
 }
 
@@ -100,9 +112,9 @@ const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1100 - (Da
 // One engine, one shared host: the homelab's cleanup runs on it first, then the broad prune on
 // what that kept.
 describeWithDockerEngine("Docker cleanup of a shared host, on a real engine", (engine) => {
-  let images: ReturnType<typeof createHost>;
+  let images: Awaited<ReturnType<typeof createHost>>;
   beforeAll(async () => {
-    images = createHost(engine());
+    images = await createHost(engine());
     // Every age limit at zero below: anything old enough by age alone would go.
     await nextSecond();
   }, 120_000);
