@@ -153,6 +153,40 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
+/** Whether process `pid` has exited: gone, or a zombie not reaped yet. */
+function gone(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") ?? true;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Resolves once dockerd has exited, or has logged that its shutdown is complete and its
+ * containerd (`containerd`, the pid in its pidfile) has exited too: dockerd then only waits on a
+ * dial to that containerd, which takes a second to fail.
+ */
+function shutDown(daemon: ChildProcess, containerd: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    void exited(daemon).then(resolve);
+    if (containerd === undefined) return;
+    const watch = async (chunk: Buffer) => {
+      if (!chunk.toString().includes("Daemon shutdown complete")) return;
+      while (!gone(containerd) && daemon.exitCode === null && daemon.signalCode === null) await sleep(20);
+      resolve();
+    };
+    daemon.stdout?.on("data", watch);
+    daemon.stderr?.on("data", watch);
+  });
+}
+
+function containerdPid(root: string): number | undefined {
+  const file = join(root, "exec", "containerd", "containerd.pid");
+  const pid = existsSync(file) ? Number(readFileSync(file, "utf8").trim()) : Number.NaN;
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 /** A fresh network namespace named after the engine's directory, its loopback up. */
 function addNetns(root: string, env: NodeJS.ProcessEnv): string {
   const netns = `gp-${root
@@ -192,15 +226,16 @@ interface DaemonFiles {
   readonly env: NodeJS.ProcessEnv;
 }
 
-/** Stops dockerd (SIGKILL after 20 s), keeps its log, unmounts and removes what it left. */
+/** Stops dockerd (SIGKILL once it only waits on its stopped containerd, or after 20 s), keeps its log, unmounts and removes what it left. */
 async function stopDaemon(daemon: ChildProcess, docker: (a: readonly string[]) => CommandResult, { root, netns, output, env }: DaemonFiles): Promise<void> {
   if (daemon.exitCode === null && daemon.signalCode === null) {
     // dockerd stops running containers with their stop timeout (10 s for a `sleep` as PID 1,
     // which ignores SIGTERM): kill them first, nothing is left to test by then.
     const running = docker(["ps", "-q"]).stdout.split("\n").filter(Boolean);
     if (running.length) docker(["kill", ...running]);
+    const done = shutDown(daemon, containerdPid(root));
     daemon.kill("SIGTERM");
-    await Promise.race([exited(daemon), sleep(20_000)]);
+    await Promise.race([done, sleep(20_000)]);
     if (daemon.exitCode === null && daemon.signalCode === null) {
       daemon.kill("SIGKILL");
       await exited(daemon);
