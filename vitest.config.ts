@@ -17,12 +17,12 @@ export default defineConfig({
     // and the config schema again each (that import was half of the run). Tests must leave no
     // global state behind: they restore what they change (process.env, spies).
     isolate: false,
-    // Many tests wait on real processes (the AWS CLI, shellcheck, a Docker engine, promtool,
-    // scripts polling on short clocks), and vitest starts the longest files first, which are the
-    // ones that wait most: two workers per core keep the cores busy. More only add CPU (each
-    // worker loads cdktf and the providers, and they compete for the same two cores): on 2
-    // cores 58.4 s with 4 workers, 58.9 s with 3 (cores idle), 61.8 s with 6.
-    maxWorkers: Math.min(8, availableParallelism() * 2),
+    // Three workers for two cores: the files that wait on real processes (scripts polling on
+    // short clocks, Docker engines, the AWS CLI) run their tests concurrently, so a third
+    // worker keeps the cores busy. Each worker more loads cdktf and the providers again and
+    // adds to the contention: on 2 cores, 121 CPU-s and 63.7 s with 3 workers against 128-130
+    // CPU-s and 66.6-67.8 s with 4, in the same hour (perf stat, alternating).
+    maxWorkers: Math.min(6, Math.ceil(availableParallelism() * 1.5)),
     // Synthesizing stacks takes a moment on a 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 30_000,
