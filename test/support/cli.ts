@@ -1,8 +1,9 @@
 // Runs the npm commands (cli/run.cjs, as `npm run <command>` does) and the cdktf CLI as
 // child processes, in a scratch copy of the examples; or the commands in the test's own
 // process, through the function the bundle runs (cliInProcess).
-import { spawn, spawnSync, type SpawnSyncOptions } from "node:child_process";
+import { spawnSync, type SpawnSyncOptions } from "node:child_process";
 import { join } from "node:path";
+import { run } from "../../scripts/verify/tools";
 import { REPO_ROOT } from "../helpers";
 import { swapProcess } from "./in-process";
 
@@ -33,19 +34,12 @@ export function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, option
 
 /**
  * `file args` as a child process, without blocking this process's event loop: a server the
- * test runs here (test/support/fake-gitlab.ts) answers meanwhile. `input` is written to its stdin.
+ * test runs here (test/support/fake-gitlab.ts) answers meanwhile. `input` is written to its
+ * stdin, a pipe (empty when no input is given).
  */
-export function spawnCaptured(file: string, args: readonly string[], options: { env: NodeJS.ProcessEnv; input?: string; cwd?: string }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: options.cwd ?? REPO_ROOT, env: options.env, stdio: "pipe", timeout: 120_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
-  });
+export async function spawnCaptured(file: string, args: readonly string[], options: { env: NodeJS.ProcessEnv; input?: string; cwd?: string }): Promise<Run> {
+  const r = await run(file, args, { cwd: options.cwd ?? REPO_ROOT, env: options.env, input: options.input ?? "", timeout: 120_000 });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** cli(), as a child process that does not block this process's event loop (spawnCaptured). */
