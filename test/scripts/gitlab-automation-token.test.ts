@@ -96,20 +96,16 @@ class Host {
 async function host(t: TestContext): Promise<Host> {
   const root = mkdtempSync(join(tmpdir(), "automation-token-sh-"));
   const awsBin = awsCliBinDir();
-  const cleanups: (() => Promise<void> | void)[] = [
-    () => rmSync(root, { recursive: true, force: true }),
-    () => rmSync(awsBin, { recursive: true, force: true }),
-  ];
-  t.onTestFinished(async () => {
-    for (const c of cleanups.reverse()) await c();
-  });
+  // vitest runs a test's onTestFinished callbacks last registered first, each awaited.
+  t.onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+  t.onTestFinished(() => rmSync(awsBin, { recursive: true, force: true }));
   for (const d of ["bin", "tmp", "etc"]) mkdirSync(join(root, d));
   writeFileSync(join(root, "bin", "gitlab-rails"), FAKE_GITLAB_RAILS);
   chmodSync(join(root, "bin", "gitlab-rails"), 0o755);
   writeFileSync(join(root, "etc", "automation-token.rb"), renderAutomationTokenScript(), { mode: 0o600 });
   writeGitLabModelsStub(root);
   const recorder = await new AwsRecorder().start();
-  cleanups.push(() => recorder.stop());
+  t.onTestFinished(() => recorder.stop());
   return new Host(root, recorder, awsBin);
 }
 

@@ -51,14 +51,12 @@ interface Host {
 /** A test's own scratch root, AWS recorder and IMDS (the tests run concurrently), removed when it finishes. */
 async function host(t: TestContext): Promise<Host> {
   const root = mkdtempSync(join(tmpdir(), "manager-bootstrap-"));
-  const cleanups: (() => Promise<void> | void)[] = [() => rmSync(root, { recursive: true, force: true })];
-  t.onTestFinished(async () => {
-    for (const c of cleanups.reverse()) await c();
-  });
+  // vitest runs a test's onTestFinished callbacks last registered first, each awaited.
+  t.onTestFinished(() => rmSync(root, { recursive: true, force: true }));
   const recorder = await new AwsRecorder().start();
-  cleanups.push(() => recorder.stop());
+  t.onTestFinished(() => recorder.stop());
   const imds = await new FakeMetadata().start();
-  cleanups.push(() => imds.stop());
+  t.onTestFinished(() => imds.stop());
   return { root, recorder, imds };
 }
 

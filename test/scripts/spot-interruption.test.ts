@@ -111,31 +111,25 @@ function fastClock(parent: string, factor: number): { dir: string; requested(): 
   return { dir, requested: () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : []) };
 }
 
-type Cleanup = () => Promise<void> | void;
-
 /**
  * The test's own fake IMDS, recorder and sandbox (the tests run concurrently: nothing is
- * shared), removed when it finishes, after the scripts it started (`start`) are stopped.
+ * shared), removed when it finishes, after the scripts it started (`start`) are stopped:
+ * vitest runs a test's onTestFinished callbacks last registered first, each awaited.
  */
 async function setup(t: TestContext, failing: string[] = []) {
-  const cleanups: Cleanup[] = [];
-  t.onTestFinished(async () => {
-    for (const c of cleanups.reverse()) await c();
-  });
-  const defer = (c: Cleanup) => cleanups.push(c);
   const imds = await new FakeMetadata().start();
-  defer(() => imds.stop());
+  t.onTestFinished(() => imds.stop());
   const recorder = await new AwsRecorder().start();
-  defer(() => recorder.stop());
+  t.onTestFinished(() => recorder.stop());
   const box = new Sandbox(recorder, failing);
-  defer(() => box.remove());
+  t.onTestFinished(() => box.remove());
   /** The script running in a process group of its own, stopped after the test. */
   const start = (script: string, env: Record<string, string>, args: string[] = []): RunningScript => {
     const running = startScript(script, args, env);
-    defer(() => running.stop());
+    t.onTestFinished(() => running.stop());
     return running;
   };
-  return { imds, box, start, defer };
+  return { imds, box, start };
 }
 
 /** CompleteLifecycleAction as the Auto Scaling API receives it (parameters sorted). */
@@ -307,14 +301,14 @@ describe.skipIf(!runAwsCliTests)("runner-termination-handler", { concurrent: tru
   });
 
   it("does not wait when the runner has no job, or has exited (nothing listens on its metrics port)", async (t) => {
-    const { imds, box, start, defer } = await setup(t);
+    const { imds, box, start } = await setup(t);
     const idle = start(HANDLER, box.env(imds.url, { JOB_WAIT_SECONDS: "10" }));
     expect(await idle.exited).toBe(0);
     expect(idle.output()).toContain("no job running");
 
     const box2 = new Sandbox(await new AwsRecorder().start());
-    defer(() => box2.recorder.stop());
-    defer(() => box2.remove());
+    t.onTestFinished(() => box2.recorder.stop());
+    t.onTestFinished(() => box2.remove());
     const gone = start(HANDLER, { ...box2.env(imds.url, { JOB_WAIT_SECONDS: "10" }), METRICS_URL: "http://127.0.0.1:9/metrics" });
     expect(await gone.exited).toBe(0);
     const actions = box2.actions();
