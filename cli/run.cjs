@@ -10,8 +10,13 @@
 const { readFileSync, renameSync, writeFileSync } = require("node:fs");
 const { createRequire } = require("node:module");
 const { join, resolve } = require("node:path");
+const v8 = require("node:v8");
 const vm = require("node:vm");
 const { BundleCache, EsbuildFailed, ROOT_PARAMETER, cacheDir } = require("./bundle-cache.cjs");
+const { SHORT_RUN_V8_FLAGS } = require("./short-run-tiering.cjs");
+
+// Before any of the app's code runs (./short-run-tiering.cjs).
+for (const flag of SHORT_RUN_V8_FLAGS) v8.setFlagsFromString(flag);
 
 const ROOT = resolve(__dirname, "..");
 const ENTRY = join(ROOT, "cli", "main.ts");
