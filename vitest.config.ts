@@ -27,8 +27,9 @@ export default defineConfig({
     // CPU-s and 66.6-67.8 s with 4, in the same hour (perf stat, alternating).
     maxWorkers: Math.min(6, Math.ceil(availableParallelism() * 1.5)),
     // V8 optimizes later, as in the app's runs (cli/short-run-tiering.cjs): a worker, too, runs a
-    // little of much code, each file's own. About 5% less CPU for the run on node 20
-    // (110.8-114.3 CPU-s against 118.1-118.8 with V8's default, alternating runs).
+    // little of much code, each file's own. 2-5% less CPU for the run on node 20, about the
+    // machine's own noise: 110.8-114.3 CPU-s against 118.1-118.8 with V8's default, alternating,
+    // for the workers' flag alone; 116.1-119.0 against 118.5-122.0 with the app's as well.
     execArgv: [...SHORT_RUN_V8_FLAGS],
     // vite's transform of each TypeScript file, kept on disk (node_modules/.experimental-vitest-
     // cache, keyed by content and config; npm ci or `vitest --clearCache` empties it) instead of
