@@ -1,13 +1,13 @@
 // vitest setupFiles (and the example-stacks globalSetup): cdktf records a full stack trace for
 // every token it creates (cdktf/lib/tokens/private/stack-trace.js), read only to print where
 // a token that failed to resolve was made. The app switches that off unless
-// GITLAB_PLATFORM_DEBUG is set (stacks/synth-tuning.ts); the tests do the same, so every test
-// file synthesizes as the app does, whichever file ran before it in its worker (an in-process
-// app run switches it off for the worker). In a vitest worker each trace is deep, and
+// GITLAB_PLATFORM_DEBUG is set (stacks/synth-tuning.ts's tuneForSynth); the tests call the same
+// before any file runs, so every test file synthesizes as the app does, whichever file ran
+// before it in its worker (an in-process app run tunes the worker too). In a vitest worker each trace is deep, and
 // formatting them was a few CPU-seconds of the suite. withCdktfStackTraces gives a test
 // cdktf's own behaviour back (test/stacks/tuned-synth.test.ts compares the two).
 import stackTrace from "cdktf/lib/tokens/private/stack-trace";
-import { debugging } from "../../stacks/synth-tuning";
+import { debugging, tuneForSynth } from "../../stacks/synth-tuning";
 
 type Capture = typeof stackTrace.captureStackTrace;
 type Below = Parameters<Capture>[0];
@@ -32,9 +32,8 @@ function withPlainFormatting(below?: Below): string[] {
   }
 }
 
-const noTraces: Capture = () => [];
-
-stackTrace.captureStackTrace = debugging() ? withPlainFormatting : noTraces;
+if (debugging()) stackTrace.captureStackTrace = withPlainFormatting;
+else tuneForSynth();
 
 /** Runs `fn` with cdktf recording its token traces, as cdktf does when nothing switches them off. */
 export function withCdktfStackTraces<T>(fn: () => T): T {
