@@ -11,8 +11,9 @@ export default defineConfig({
     // Synthesizes each example once per run; test files read it with exampleStack().
     // One warm AWS CLI server per run for the host script tests (test/support/warm-aws-cli.ts),
     // first: it warms up while the examples synthesize.
-    // First, the run's own temporary directory (test/setup/run-tmpdir.ts), removed after it.
-    globalSetup: ["test/setup/run-tmpdir.ts", "test/setup/warm-aws-cli.ts", "test/setup/example-stacks.ts"],
+    // First, the run's own temporary directory (test/setup/run-tmpdir.ts), removed after it, and
+    // processes that start without the machine's NODE_EXTRA_CA_CERTS (test/setup/no-extra-ca-certs.ts).
+    globalSetup: ["test/setup/run-tmpdir.ts", "test/setup/no-extra-ca-certs.ts", "test/setup/warm-aws-cli.ts", "test/setup/example-stacks.ts"],
     setupFiles: ["test/setup/cdktf-stack-traces.ts"],
     // The slowest files first, also on a run with no durations of its own (test/durations.json).
     sequence: { sequencer: SlowestFirstSequencer },
