@@ -43,6 +43,9 @@ export function setScratchRoot(dir: string): void {
   scratchRoot = dir;
 }
 
+/** Where checks make their scratch directories. */
+export const scratchDirectory = (): string => scratchRoot;
+
 /** A fresh directory for one check, removed after `fn` whatever happens. */
 export async function inScratch<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(scratchRoot, "check-"));

@@ -1,6 +1,8 @@
 // Each validator wrapper must catch a planted mistake and pass a good file. Tests needing a
 // Debian validator are skipped where it is not installed — except with CI=true, where a
 // missing validator must fail the run (scripts/install-validators.sh installs them all).
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   checkAlertmanager,
@@ -22,7 +24,7 @@ import { checkCrontab, checkJson, checkYaml } from "../../scripts/verify/checker
 import { classifyFile } from "../../scripts/verify/classify";
 import { checkArtifacts } from "../../scripts/verify/dispatch";
 import { missing } from "../../scripts/verify/result";
-import { execPaths } from "../../scripts/verify/systemd";
+import { execPaths, HOST_UNITS, stockUnitsCopy } from "../../scripts/verify/systemd";
 import { hasTool, isStrict } from "../../scripts/verify/tools";
 
 /** Skip only off CI: in CI the checker reports the missing tool and the test fails. */
@@ -135,6 +137,20 @@ describe("systemd-analyze", () => {
       ),
     ]).then((m) => [...m.values()]);
     expect(r).toMatchObject({ status: "ok", notes: ["stubbed dependency gitlab-runsvdir.service (not a stock unit on this machine)"] });
+  });
+
+  it.skipIf(without("systemd-analyze"))("stages the machine's stock units from a copy of its own, never linking the machine's files", () => {
+    const copy = stockUnitsCopy();
+    const tree = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: "utf8" }).sort();
+    expect(tree(copy)).toEqual(tree(HOST_UNITS));
+    for (const name of tree(HOST_UNITS)) {
+      const [host, ours] = [join(HOST_UNITS, name), join(copy, name)].map((p) => lstatSync(p));
+      if (host!.isDirectory()) continue;
+      expect(ours!.ino, name).not.toBe(host!.ino);
+      if (host!.isSymbolicLink()) expect(readlinkSync(join(copy, name))).toBe(readlinkSync(join(HOST_UNITS, name)));
+      else expect(readFileSync(join(copy, name)).equals(readFileSync(join(HOST_UNITS, name))), name).toBe(true);
+    }
+    expect(stockUnitsCopy(), "made once").toBe(copy);
   });
 });
 
