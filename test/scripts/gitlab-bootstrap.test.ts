@@ -5,7 +5,7 @@
 // everything after it and says where, apt that waits for the dpkg lock, and network steps
 // retried with bounded backoff (BOOTSTRAP_RETRY_DELAY_MS shortens the delays here).
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { it as base, describe, expect } from "vitest";
@@ -105,8 +105,8 @@ interface Options {
   readonly volume?: "nvme" | "xvdf" | "never";
   /** Make `apt-get update` fail this many times (the repository is unreachable). @default 0 */
   readonly aptUpdateFailures?: number;
-  /** The CloudWatch agent: already on the image, or downloaded with a key and signature. @default "installed" */
-  readonly agent?: "installed" | { readonly key: "aws" | "other"; readonly signature: "good" | "bad" };
+  /** The CloudWatch agent: already on the image, or downloaded (or not: "fails") with a key and signature. @default "installed" */
+  readonly agent?: "installed" | "fails" | { readonly key: "aws" | "other"; readonly signature: "good" | "bad" };
   /** Environment for the bootstrap beyond the harness's own (e.g. BOOTSTRAP_RETRY_DELAY_MS). */
   readonly env?: Readonly<Record<string, string>>;
   /**
@@ -181,6 +181,8 @@ interface Run {
   readonly log: string;
   readonly actions: string[];
   readonly umasks: string[];
+  /** What is left in the run's own TMPDIR after it. */
+  readonly leftInTmp: string[];
   /** The AWS API requests the real CLI sent, in order. */
   readonly requests: AwsRequest[];
   readonly failed: string | undefined;
@@ -238,13 +240,13 @@ function installPathCommands(host: Host, options: Options, umasks: string): void
     `out=""; prev=""; for a in "$@"; do [ "$prev" = "-o" ] && out="$a"; prev="$a"; done
 case "$*" in
   *packages.gitlab.com/gitlab/gitlab-ce/gpgkey) echo "-----BEGIN PGP PUBLIC KEY BLOCK-----" ;;
-  *amazoncloudwatch-agent*) echo "agent download" > "$out" ;;
+  *amazoncloudwatch-agent*) ${options.agent === "fails" ? "exit 22" : 'echo "agent download" > "$out"'} ;;
   *) exit 22 ;;
 esac`,
   );
   const agent = options.agent ?? "installed";
-  const agentKey = agent !== "installed" && agent.key === "other" ? "0123456789ABCDEF0123456789ABCDEF01234567" : AGENT_KEY;
-  const agentSignature = agent !== "installed" && agent.signature === "bad" ? 'echo "gpg: BAD signature" >&2; exit 1' : "exit 0";
+  const agentKey = typeof agent === "object" && agent.key === "other" ? "0123456789ABCDEF0123456789ABCDEF01234567" : AGENT_KEY;
+  const agentSignature = typeof agent === "object" && agent.signature === "bad" ? 'echo "gpg: BAD signature" >&2; exit 1' : "exit 0";
   // Dearmors GitLab's key as gpg does (the output file created with the process's umask);
   // for the agent: imports, lists the imported key's fingerprint, checks the signature.
   fake(
@@ -277,8 +279,13 @@ async function runBootstrap(host: Host, options: Options): Promise<Run> {
   installHostPrograms(host, options);
   installPathCommands(host, options, umasks);
 
+  // An empty TMPDIR of its own (the scratch tree's /tmp): what mktemp leaves there is seen.
+  const tmp = at("/tmp");
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
   const before = recorder.requests.length;
   const { status, output } = await runScript(SCRIPT, [], {
+    TMPDIR: tmp,
     PATH: `${bin}:${process.env.PATH}`,
     ACTIONS: actions,
     BOOTSTRAP_ROOT: root,
@@ -296,6 +303,7 @@ async function runBootstrap(host: Host, options: Options): Promise<Run> {
       .map((a) => a.trimEnd())
       .filter(Boolean),
     umasks: read(umasks).trim().split("\n").filter(Boolean),
+    leftInTmp: readdirSync(tmp),
     requests: recorder.requests.slice(before),
     failed: existsSync(at("/var/lib/gitlab-platform/bootstrap.failed")) ? read(at("/var/lib/gitlab-platform/bootstrap.failed")).trim() : undefined,
     done: existsSync(at("/var/lib/gitlab-platform/bootstrap.done")),
@@ -634,19 +642,25 @@ describe.concurrent("GitLab bootstrap failure", () => {
         / https:\/\/amazoncloudwatch-agent-eu-west-3\.s3\.eu-west-3\.amazonaws\.com\/ubuntu\/amd64\/latest\/amazon-cloudwatch-agent\.deb\.sig$/,
       ),
     );
+    // Downloaded under TMPDIR, and that directory went once the package was installed.
+    expect(good.actions).toContainEqual(expect.stringMatching(new RegExp(`^apt-get .* ${host.at("/tmp")}/tmp\\.\\w+/agent\\.deb$`)));
+    expect(good.leftInTmp).toEqual([]);
 
     for (const [agent, reason] of [
       [{ key: "other", signature: "good" }, "signing key is not the one AWS publishes"],
       [{ key: "aws", signature: "bad" }, "BAD signature"],
+      ["fails", "downloading the CloudWatch agent failed 6 times"],
     ] as const) {
       // A fresh host again: no agent from the run before, no markers.
       for (const dir of ["/var/lib/gitlab-platform", "/opt/aws"]) rmSync(host.at(dir), { recursive: true, force: true });
-      const r = await host.run({ agent, secrets: false });
+      const r = await host.run({ agent, secrets: false, env: INSTANT_RETRIES });
       expect(r.status).not.toBe(0);
       expect(r.failed).toBe("start the CloudWatch agent");
       expect(r.output).toContain(reason);
       expect(r.actions.some((a) => a.startsWith("apt-get") && a.endsWith("agent.deb"))).toBe(false);
       expect(r.actions.some((a) => /install -y -q gitlab-ce/.test(a))).toBe(false);
+      // Nor left on the host: the download directory, the refused package in it, is gone.
+      expect(r.leftInTmp).toEqual([]);
     }
   });
 

@@ -5,7 +5,7 @@
 // runner); a successful one must install only a verified runner and write its token into
 // config.toml and nowhere else.
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { shippedScript } from "../helpers";
@@ -185,10 +185,14 @@ esac`,
   // Real install into the scratch tree; anything else (/var/log/…) is only recorded.
   fake(bin, "install", `for a in "$@"; do case "$a" in ${root}/*) exec /usr/bin/install "$@" ;; esac; done`);
   writeFileSync(at("/etc/gitlab-runner-fleet/bootstrap.env"), BOOTSTRAP_ENV);
-  const r = await runBootstrap(tree, bin, actions, options.env);
+  // An empty TMPDIR of its own: what the script's mktemp leaves behind is there to see.
+  const tmp = join(root, "tmp");
+  mkdirSync(tmp);
+  const r = await runBootstrap(tree, bin, actions, { TMPDIR: tmp, ...options.env });
   const log = at("/var/log/runner-bootstrap.log");
   return {
     ...r,
+    leftInTmp: readdirSync(tmp),
     log: existsSync(log) ? readFileSync(log, "utf8") : "",
     state: at("/var/lib/runner-fleet"),
     configPath: at("/etc/gitlab-runner/config.toml"),
@@ -233,6 +237,9 @@ describe.skipIf(!runAwsCliTests)("runner bootstrap, start to finish", () => {
     ).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(r.actions.some((a) => a.startsWith("shutdown"))).toBe(false);
+    // The binary was downloaded under TMPDIR, and that directory went with the install.
+    expect(r.actions.find((a) => a.startsWith("install -m 0755"))).toContain(`${join(root, "tmp")}/`);
+    expect(r.leftInTmp).toEqual([]);
   });
 
   it("waits for the token while the secret has no version yet (the -gitlab stack not applied) or the role's policy propagates, then goes on", async () => {
@@ -280,6 +287,8 @@ describe.skipIf(!runAwsCliTests)("runner bootstrap, start to finish", () => {
     expect(existsSync(r.installedRunner)).toBe(false);
     expect(r.requests.filter((q) => q.action === "GetSecretValue")).toEqual([]);
     expect(existsSync(r.configPath)).toBe(false);
+    // Nor left on the host: the download directory, the refused binary in it, is gone.
+    expect(r.leftInTmp).toEqual([]);
   });
 
   it("never installs a runner binary it could not download", async () => {
@@ -289,6 +298,7 @@ describe.skipIf(!runAwsCliTests)("runner bootstrap, start to finish", () => {
     expect(r.requests.filter((q) => q.action === "GetSecretValue")).toEqual([]);
     expect(r.actions.some((a) => a.startsWith("install -m 0755"))).toBe(false);
     expect(existsSync(r.installedRunner)).toBe(false);
+    expect(r.leftInTmp).toEqual([]);
   });
 
   it("refuses a secret that is not a token, and never writes it anywhere", async () => {

@@ -78,6 +78,8 @@ interface Options {
 interface Run {
   readonly status: number | null;
   readonly output: string;
+  /** What is left in the run's own TMPDIR after it. */
+  readonly leftInTmp: string[];
   readonly log: string;
   /** "<name> <args>", in order. */
   readonly actions: string[];
@@ -156,8 +158,12 @@ async function bootstrap(t: TestContext, options: Options = {}): Promise<Run> {
   const group = options.group ?? (() => [{ instanceId: FAKE_INSTANCE_ID, lifecycleState: "InService" }]);
   recorder.groupInstances = (name, call) => (name === MANAGER ? group(call) : undefined);
 
+  // An empty TMPDIR of its own: what the script's mktemp leaves behind is there to see.
+  const tmp = join(root, "tmp");
+  mkdirSync(tmp);
   const before = recorder.requests.length;
   const { status, output } = await runScript(SCRIPT, [], {
+    TMPDIR: tmp,
     PATH: `${bin}:${process.env.PATH}`,
     ACTIONS: actions,
     ROOT_DIR: root,
@@ -176,6 +182,7 @@ async function bootstrap(t: TestContext, options: Options = {}): Promise<Run> {
   return {
     status,
     output,
+    leftInTmp: readdirSync(tmp),
     log: existsSync(log) ? readFileSync(log, "utf8") : "",
     actions: timed.map((a) => a.argv),
     timed,
@@ -234,6 +241,9 @@ describe.skipIf(!runAwsCliTests)("runner manager bootstrap (scaling: jobs)", { c
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     // The manager runs no job: no Docker, no cleanup timer.
     expect(r.actions.some((a) => /docker/.test(a))).toBe(false);
+    // The release was downloaded under TMPDIR, and that directory went with the install.
+    expect(r.actions).toContainEqual(expect.stringMatching(/^install -m 0755 \/\S+\/manager-bootstrap-\w+\/tmp\/tmp\.\w+\/gitlab-runner /));
+    expect(r.leftInTmp).toEqual([]);
   });
 
   it("waits until the previous manager has left its group before it starts gitlab-runner", async (t) => {
@@ -275,5 +285,6 @@ describe.skipIf(!runAwsCliTests)("runner manager bootstrap (scaling: jobs)", { c
     ]);
     expect(r.actions.at(-1)).toMatch(/^shutdown -P \+1 runner manager bootstrap failed at step 'install the fleeting plugin'$/);
     expect(r.actions.some((a) => a.startsWith("systemctl enable --now gitlab-runner"))).toBe(false);
+    expect(r.leftInTmp).toEqual([]);
   });
 });

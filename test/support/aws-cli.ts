@@ -74,12 +74,20 @@ function collectOutput(child: ChildProcess): () => Omit<ScriptRun, "status"> {
 }
 
 /**
+ * A script's environment: `env`, with the run's TMPDIR (test/setup/run-tmpdir.ts) unless `env`
+ * names its own. Without one, a script's mktemp writes to /tmp, which no run removes.
+ */
+function scriptEnv(env: Readonly<Record<string, string>>): Record<string, string> {
+  return { TMPDIR: tmpdir(), ...env };
+}
+
+/**
  * Runs a host script with bash, asynchronously: the recorder that answers its AWS CLI calls
  * lives in this process, so a synchronous spawn would wait on itself.
  */
 export function runScript(script: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", [script, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", [script, ...args], { env: scriptEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     const collected = collectOutput(child);
     child.on("error", reject);
     child.on("close", (status) => resolve({ status, ...collected() }));
@@ -99,7 +107,7 @@ export interface RunningScript {
 
 /** Starts a host script with bash in a process group of its own, for a daemon or a script a test signals. */
 export function startScript(script: string, args: readonly string[], env: Readonly<Record<string, string>>): RunningScript {
-  const child = spawn("bash", [script, ...args], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("bash", [script, ...args], { env: scriptEnv(env), detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const collected = collectOutput(child);
   let done = false;
   const exited = new Promise<number | null>((resolve) => {

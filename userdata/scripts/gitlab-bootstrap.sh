@@ -23,7 +23,8 @@ readonly DATA_DIR=/var/opt/gitlab
 readonly DPKG_LOCK_TIMEOUT=900
 readonly SCRIPT_NAME="gitlab-bootstrap"
 
-# log, aws_api, retry, require_settings and on_bootstrap_error (inlined in the user data).
+# log, aws_api, retry, require_settings, on_bootstrap_error and remove_on_exit (inlined in
+# the user data).
 # shellcheck source-path=SCRIPTDIR source=lib/preamble.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 
@@ -31,6 +32,8 @@ mkdir -p "$STATE_DIR"
 exec > >(tee -a "$LOG") 2>&1
 
 trap on_bootstrap_error ERR
+# A download that failed its check (or the script) is not left behind: see remove_on_exit.
+trap remove_scratch EXIT
 
 # apt-get and apt-mark wait for the dpkg lock; DEBIAN_FRONTEND keeps them from prompting.
 apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o "DPkg::Lock::Timeout=$DPKG_LOCK_TIMEOUT" "$@"; }
@@ -115,6 +118,7 @@ if [ -f "$ROOT$CWAGENT_CONFIG" ]; then
     # fingerprint AWS publishes (pinned here, so a key swapped in the bucket is refused).
     readonly CWAGENT_KEY_FINGERPRINT=937616F3450B7D806CBD9725D58167303B789C72
     agent=$(mktemp -d)
+    remove_on_exit "$agent"
     url="https://amazoncloudwatch-agent-$AWS_REGION.s3.$AWS_REGION.amazonaws.com/ubuntu/amd64/latest/amazon-cloudwatch-agent.deb"
     retry "downloading the CloudWatch agent" download_agent "$agent" "$url"
     install -d -m 0700 "$agent/gnupg"

@@ -16,8 +16,8 @@ readonly RUNNER_BIN="$ROOT/usr/local/bin/gitlab-runner"
 readonly CWAGENT_CTL="$ROOT/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
 readonly SCRIPT_NAME="runner-bootstrap"
 
-# log, aws_api, retry, require_settings and on_bootstrap_error; install_gitlab_runner and
-# start_gitlab_runner (both inlined in the user data).
+# log, aws_api, retry, require_settings, on_bootstrap_error and remove_on_exit;
+# install_gitlab_runner and start_gitlab_runner (both inlined in the user data).
 # shellcheck source-path=SCRIPTDIR source=lib/preamble.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/gitlab-runner.sh
@@ -28,6 +28,8 @@ exec > >(tee -a "$LOG") 2>&1
 
 # A runner that cannot take jobs leaves the group: it powers itself off (see on_bootstrap_error).
 trap 'on_bootstrap_error "runner bootstrap"' ERR
+# A download that failed its check (or the script) is not left behind: see remove_on_exit.
+trap remove_scratch EXIT
 
 step="read $CONFIG"
 # shellcheck source=/dev/null

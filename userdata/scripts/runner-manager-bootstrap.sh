@@ -25,8 +25,8 @@ readonly PREDECESSOR_WAIT_SECONDS="${PREDECESSOR_WAIT_SECONDS:-720}"
 readonly PREDECESSOR_POLL_SECONDS="${PREDECESSOR_POLL_SECONDS:-10}"
 readonly SCRIPT_NAME="runner-manager-bootstrap"
 
-# log, aws_api, retry, require_settings and on_bootstrap_error; install_gitlab_runner and
-# start_gitlab_runner (both inlined in the user data).
+# log, aws_api, retry, require_settings, on_bootstrap_error and remove_on_exit;
+# install_gitlab_runner and start_gitlab_runner (both inlined in the user data).
 # shellcheck source-path=SCRIPTDIR source=lib/preamble.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/gitlab-runner.sh
@@ -37,6 +37,8 @@ exec > >(tee -a "$LOG") 2>&1
 
 # A manager that cannot run leaves its group: it powers itself off (see on_bootstrap_error).
 trap 'on_bootstrap_error "runner manager bootstrap"' ERR
+# A download that failed its check (or the script) is not left behind: see remove_on_exit.
+trap remove_scratch EXIT
 
 # The network steps, each one command or a chain of &&, for retry.
 # From registry.gitlab.com (an OCI artifact), into FLEETING_PLUGIN_PATH: the version that

@@ -9,7 +9,8 @@
 #
 # The including script sets, before it calls these: SCRIPT_NAME (the tag of its log lines);
 # for on_bootstrap_error also STATE_DIR and LOG; for report_failure AWS_REGION and METRIC_HOST
-# (from its config; without them it reports nothing).
+# (from its config; without them it reports nothing); for remove_on_exit an EXIT trap that
+# runs remove_scratch.
 
 # What the bootstrap is doing now: the ERR trap names it, and leaves it in bootstrap.failed.
 step="start"
@@ -55,6 +56,18 @@ require_settings() { # <config> <name>...
   for setting in "$@"; do
     [ -n "${!setting:-}" ] || { log "$setting is missing in $config"; return 1; }
   done
+}
+
+# Paths removed when the script ends (remove_on_exit adds to them).
+scratch=()
+
+# Has <path>s (a download not verified yet, say) removed however the script ends, failure
+# included: the ERR trap exits from the failed step, past any removal that follows it.
+remove_on_exit() { scratch+=("$@"); }
+
+# The EXIT trap's: a leftover directory must not fail, or mark failed, a finished bootstrap.
+remove_scratch() {
+  [ "${#scratch[@]}" -eq 0 ] || rm -rf -- "${scratch[@]}" || log "could not remove ${scratch[*]}"
 }
 
 # The BootstrapFailed metric the bootstrap-failed alarms watch (once the AWS CLI is there).
