@@ -4,10 +4,11 @@
 // they are asked to do, and the real AWS CLI sending its API requests to a local recorder
 // (the CLI checks every option and parameter; the tests assert on the request that arrives).
 // Intervals and caps are shortened through the scripts' env.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, type TestContext } from "vitest";
+import { findTool } from "../../scripts/verify/tools";
 import { shippedScript } from "../helpers";
 import { AWS_CLI, awsCliEnv, type RunningScript, runAwsCliTests, startScript } from "../support/aws-cli";
 import { AwsRecorder } from "../support/aws-recorder";
@@ -214,6 +215,21 @@ describe.skipIf(!runAwsCliTests)("spot-interruption-watcher + runner-termination
       expect(at[i]! - at[i - 1]!).toBeGreaterThan(480);
       expect(at[i]! - at[i - 1]!).toBeLessThan(1100);
     }
+  });
+
+  it("keeps its token for half the TTL by bash's own clock, and stamps its log in UTC: no date process", async (t) => {
+    const { imds, box, start } = await setup(t);
+    // Only what the watcher runs between notices (and bash, which runs it): no `date` to fork.
+    const bin = join(box.dir, "no-date");
+    mkdirSync(bin);
+    for (const tool of ["bash", "curl", "sleep"]) symlinkSync(findTool(tool)!, join(bin, tool));
+    const watcher = start(WATCHER, { ...box.env(imds.url, { POLL_INTERVAL: "0.2" }), PATH: bin, TZ: "Asia/Tokyo" });
+    await waitFor(() => imds.gets("spot/instance-action").length >= 5, 5000, "five polls");
+    // One token (TTL 600 s by default) for every poll, and nothing else said.
+    expect(imds.requests.filter((r) => r.method === "PUT")).toHaveLength(1);
+    const lines = watcher.output().trim().split("\n");
+    expect(lines).toEqual([expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ spot-interruption-watcher: watching http:\S+ every 0\.2s$/)]);
+    expect(Math.abs(Date.parse(lines[0]!.slice(0, 20)) - Date.now())).toBeLessThan(10_000);
   });
 
   it("uses IMDSv2 only: a TTL on every token request, a token on every read, tokens renewed", async (t) => {

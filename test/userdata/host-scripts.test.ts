@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkShell, checkShellFile } from "../../scripts/verify/checkers";
 import { findTool, isStrict } from "../../scripts/verify/tools";
-import { compactScript, compactScriptText, hostScript, inlineLibraries, libraryInclude } from "../../userdata/host-scripts";
+import { compactScript, compactScriptText, type HostScript, hostScript, inlineLibraries, libraryInclude } from "../../userdata/host-scripts";
 import { REPO_ROOT } from "../examples";
 
 /** The scripts EC2 user data embeds compacted (server, backups, runner fleet). */
@@ -109,5 +109,77 @@ describe("the shared libraries", () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * Runs bash code with nothing on PATH (no `date` to fork) and a local time zone east of UTC,
+ * so a stamp taken in local time, or by a `date` process, cannot pass for the UTC one.
+ */
+function withoutDate(code: string): { stdout: string; stderr: string } {
+  const empty = mkdtempSync(join(tmpdir(), "no-date-"));
+  try {
+    const r = spawnSync(findTool("bash") ?? "/bin/bash", ["-c", code], {
+      env: { PATH: empty, TZ: "Asia/Tokyo" },
+      stdio: ["ignore", "pipe", "pipe"],
+      encoding: "utf8",
+    });
+    return { stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+}
+
+/** The one-line definition of function `name` in a shipped script. */
+function definition(script: HostScript, name: string): string {
+  const line = compactScript(script)
+    .split("\n")
+    .find((l) => l.startsWith(`${name}() {`));
+  if (!line?.endsWith("}")) throw new Error(`${script} has no one-line ${name}()`);
+  return line;
+}
+
+/** The log lines in `stdout`, each checked for its tag and a UTC stamp within seconds of now. */
+function expectLogLines(stdout: string, tag: string, messages: string[]): void {
+  const lines = stdout.split("\n").slice(0, messages.length);
+  lines.forEach((line, i) => {
+    const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)Z (\S+): (.*)$/.exec(line);
+    expect(m, line).not.toBeNull();
+    expect([m![2], m![3]]).toEqual([tag, messages[i]]);
+    expect(Math.abs(Date.parse(`${m![1]}Z`) - Date.now())).toBeLessThan(5000);
+  });
+}
+
+// The runners' watcher logs and reads the clock every few seconds for as long as the instance
+// lives, and every bootstrap logs each step: bash's own clock, not a `date` process each time.
+describe("log lines and clocks, without a date process", () => {
+  // Three words, one with two spaces and a printf directive: joined as "$*", printed as is;
+  // then the script's own time zone, which the stamp's UTC must not have replaced.
+  const logCall = `log one "two  three" '100%s done'; printf '%(%z)T\\n' -1`;
+  const message = "one two  three 100%s done";
+
+  it("the preamble's log writes ISO-8601 UTC stamps, and leaves the script's time zone alone", () => {
+    const preamble = join(REPO_ROOT, "userdata/scripts/lib/preamble.sh");
+    const r = withoutDate(`SCRIPT_NAME=runner-bootstrap; . "${preamble}"; ${logCall}`);
+    expect(r.stderr).toBe("");
+    expectLogLines(r.stdout, "runner-bootstrap", [message]);
+    expect(r.stdout.split("\n")[1]).toBe("+0900");
+  });
+
+  it.each(["spot-interruption-watcher.sh", "runner-termination-handler.sh"] as const)("%s logs ISO-8601 UTC stamps, as shipped", (script) => {
+    const r = withoutDate(`${definition(script, "log")}; ${logCall}`);
+    expect(r.stderr).toBe("");
+    expectLogLines(r.stdout, script.replace(/\.sh$/, ""), [message]);
+    expect(r.stdout.split("\n")[1]).toBe("+0900");
+  });
+
+  it("runner-termination-handler's millisecond clock reads the time in whole milliseconds", () => {
+    const r = withoutDate(`${definition("runner-termination-handler.sh", "now_ms")}; now_ms; a=$ms; now_ms; echo "$a $ms"`);
+    expect(r.stderr).toBe("");
+    const [a, b] = r.stdout.trim().split(" ");
+    expect(a).toMatch(/^\d{13}$/);
+    expect(Math.abs(Number(a) - Date.now())).toBeLessThan(5000);
+    expect(Number(b) - Number(a)).toBeGreaterThanOrEqual(0);
+    expect(Number(b) - Number(a)).toBeLessThan(1000);
   });
 });

@@ -33,8 +33,11 @@ LIFECYCLE_HOOK_NAME="${LIFECYCLE_HOOK_NAME:-termination-wait}"
 reason="${1:-scale-in}"
 failed=0
 
-log() { printf '%s runner-termination-handler: %s\n' "$(date -u +%FT%TZ)" "$*"; }
-now_ms() { date +%s%3N; }
+# The time from bash itself, not a `date` process per line and poll; TZ=UTC0 holds for this
+# printf only.
+log() { TZ=UTC0 printf '%(%FT%TZ)T runner-termination-handler: %s\n' -1 "$*"; }
+# Sets $ms to the time in whole milliseconds (EPOCHREALTIME's separator follows the locale).
+now_ms() { ms=${EPOCHREALTIME//[!0-9]/}; ms=$((ms / 1000)); }
 
 attempt() {
   local what="$1"
@@ -72,7 +75,8 @@ attempt "stop taking new jobs (graceful shutdown)" "$SYSTEMCTL" kill --kill-who=
 
 cap="$JOB_WAIT_SECONDS"
 if [ "$reason" = "spot-interruption" ] && [ "$SPOT_JOB_WAIT_SECONDS" -lt "$cap" ]; then cap="$SPOT_JOB_WAIT_SECONDS"; fi
-start=$(now_ms)
+now_ms
+start=$ms
 deadline=$((start + cap * 1000))
 while :; do
   count=$(running_jobs)
@@ -80,7 +84,8 @@ while :; do
     log "no job running"
     break
   fi
-  now=$(now_ms)
+  now_ms
+  now=$ms
   if [ "$now" -ge "$deadline" ]; then
     log "giving up waiting after ${cap}s: ${count:-an unknown number of} job(s) still running"
     break
