@@ -110,12 +110,10 @@ export function startScript(script: string, args: readonly string[], env: Readon
   const child = spawn("bash", [script, ...args], { env: scriptEnv(env), detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const collected = collectOutput(child);
   let done = false;
-  const exited = new Promise<number | null>((resolve) => {
-    child.on("exit", (code) => {
-      done = true;
-      resolve(code);
-    });
-  });
+  child.on("exit", () => (done = true));
+  // On 'close', not 'exit': 'exit' can come before the last of the script's output is read,
+  // and a test reads output() once this resolves (seen under load: an empty output).
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   return {
     output: () => collected().output,
     alive: () => !done,
