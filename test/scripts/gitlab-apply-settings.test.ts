@@ -21,7 +21,7 @@ const FAKE_GITLAB_RAILS = `#!/bin/sh
 printf 'gitlab-rails %s\\n' "$*" >> "$RAILS_LOG"
 case "$2" in
   *ApplicationSetting*) [ -z "$FAIL_SETTINGS" ] ;;
-  *) [ -z "$FAIL_TOKEN" ] || exit 5; exec ruby -r "$STUB_RB" -e "$2" ;;
+  *) [ -z "$FAIL_TOKEN" ] || exit 5; exec ruby --disable-gems -r "$STUB_RB" -e "$2" ;;
 esac
 `;
 

@@ -26,7 +26,7 @@ const hasRuby = Boolean(findTool("ruby")) || isStrict();
 const FAKE_GITLAB_RAILS = `#!/bin/sh
 printf '%s\\n' "$*" >> "$RAILS_LOG"
 [ "$1" = runner ] || { echo "fake gitlab-rails: only runner" >&2; exit 64; }
-exec ruby -r "$STUB_RB" -e "$2"
+exec ruby --disable-gems -r "$STUB_RB" -e "$2"
 `;
 
 interface Run {

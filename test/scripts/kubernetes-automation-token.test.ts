@@ -45,7 +45,7 @@ esac
 // The toolbox's gitlab-rails: runs the code it is given.
 const FAKE_GITLAB_RAILS = `#!/bin/sh
 [ "$1" = runner ] || exit 64
-exec ruby -r "$STUB_RB" -e "$2"
+exec ruby --disable-gems -r "$STUB_RB" -e "$2"
 `;
 
 let root: string;

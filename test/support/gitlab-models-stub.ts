@@ -1,7 +1,9 @@
 // A small in-memory stand-in of the GitLab models the automation token's Ruby calls (User,
 // PersonalAccessToken, the settings), for running that script under plain Ruby: load it with
-// `ruby -r <file>`. State lives in the JSON file STUB_STATE between runs, tokens as digests
-// as GitLab keeps them; today is STUB_TODAY, so a test can let days pass.
+// `ruby --disable-gems -r <file>` (the script and the stand-in need only Ruby's standard
+// library, and loading RubyGems is most of a plain ruby's start: 58 -> 11 ms of CPU). State
+// lives in the JSON file STUB_STATE between runs, tokens as digests as GitLab keeps them;
+// today is STUB_TODAY, so a test can let days pass.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 

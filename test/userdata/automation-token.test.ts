@@ -43,7 +43,7 @@ const live = liveTokens;
  * way gitlab-rails runner gets it: its text as the code argument.
  */
 function run(today: string, stored: string | undefined, extra: Record<string, string> = {}): Run {
-  const r = spawnSync("ruby", ["-r", stub, "-e", readFileSync(script, "utf8")], {
+  const r = spawnSync("ruby", ["--disable-gems", "-r", stub, "-e", readFileSync(script, "utf8")], {
     encoding: "utf8",
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
