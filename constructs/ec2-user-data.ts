@@ -34,19 +34,16 @@ export function gzippedUserData(text: string, what: string): string {
   return `\${base64gzip(join("", [${parts.join(", ")}]))}`;
 }
 
+/** What hclString escapes: one regular expression over the text, not a loop over its characters. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes.
+const HCL_ESCAPED = /["\\\n\r\t\u0000-\u001f\u007f$%{}]/g;
+const HCL_NAMED_ESCAPES: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
 /**
  * An HCL quoted string holding exactly `text`. Besides the usual escapes, `$ % { }` go as
  * \u escapes: HCL would read `${`/`%{` as templates, and Terraform decodes \u to the plain
  * characters. Other control characters go as \u escapes too.
  */
 export function hclString(text: string): string {
-  const named: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
-  let out = '"';
-  for (const ch of text) {
-    const code = ch.codePointAt(0) ?? 0;
-    if (named[ch]) out += named[ch];
-    else if (code < 0x20 || code === 0x7f || "$%{}".includes(ch)) out += `\\u${code.toString(16).padStart(4, "0")}`;
-    else out += ch;
-  }
-  return `${out}"`;
+  return `"${text.replace(HCL_ESCAPED, (ch) => HCL_NAMED_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
 }

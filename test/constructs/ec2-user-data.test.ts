@@ -25,6 +25,10 @@ describe("hclString", () => {
     expect(hclString('a"b\\c')).toBe('"a\\"b\\\\c"');
     expect(hclString("${x}")).toBe('"\\u0024\\u007bx\\u007d"');
   });
+
+  it("escapes C0 controls and DEL, and leaves other characters as they are (C1 controls, astral ones)", () => {
+    expect(hclString("\u0000\u001f\u007f\u0085\u{1f600}é")).toBe('"\\u0000\\u001f\\u007f\u0085\u{1f600}é"');
+  });
 });
 
 describe("gzippedUserData", () => {
