@@ -8,7 +8,7 @@ import { isMap, isScalar, parse as parseYaml, parseDocument, stringify } from "y
 import { CLOUD_CONFIG_KEYS } from "./cloud-config-keys";
 import { inScratch, missing, ok, relabel, verdict, withTool, writeScratch, type CheckResult } from "./result";
 import { stackTemplateProblems } from "./terraform";
-import { findTool, outputLines, run } from "./tools";
+import { findTool, goToolEnv, outputLines, run } from "./tools";
 
 export { checkCalendar, checkSystemdUnits } from "./systemd";
 
@@ -275,7 +275,7 @@ export function checkPrometheusRuleTests(test: TargetFile, rules: readonly Targe
         // promtool reports the YAML error itself.
       }
       const file = writeScratch(root, test.path, content);
-      const r = await run(bin, ["test", "rules", file], { cwd: posix.dirname(file) });
+      const r = await run(bin, ["test", "rules", file], { cwd: posix.dirname(file), env: goToolEnv() });
       const lines = relabel(relabel(outputLines(r.stdout, r.stderr), file, test.path), `${root}/`, "/");
       return r.code === 0 ? ok(tool) : verdict(tool, lines.length ? lines : [`${tool} exited ${r.code}`]);
     }),
