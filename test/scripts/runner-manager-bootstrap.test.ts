@@ -73,6 +73,8 @@ interface Options {
   /** The manager group's instances, by describe call. */
   readonly group?: (call: number) => readonly GroupInstance[];
   readonly env?: Record<string, string>;
+  /** The release's sha256 list names another binary than the one downloaded. */
+  readonly badChecksum?: boolean;
 }
 
 interface Run {
@@ -124,7 +126,7 @@ function writeHostTree(at: (p: string) => string): void {
 function installCommands({ root, imds }: Host, bin: string, at: (p: string) => string, options: Options): void {
   const release = releaseBinary(options.pluginFailures ?? 0);
   writeFileSync(join(root, "release-binary"), release);
-  const sha = createHash("sha256").update(release).digest("hex");
+  const sha = options.badChecksum ? "0".repeat(64) : createHash("sha256").update(release).digest("hex");
   for (const name of ["dnf", "systemctl", "useradd", "shutdown"]) fake(bin, name, "exit 0");
   fake(dirname(at(CWAGENT_CTL)), "amazon-cloudwatch-agent-ctl", "exit 0");
   symlinkSync(AWS_CLI, join(bin, "aws"));
@@ -285,6 +287,14 @@ describe.skipIf(!runAwsCliTests)("runner manager bootstrap (scaling: jobs)", { c
     ]);
     expect(r.actions.at(-1)).toMatch(/^shutdown -P \+1 runner manager bootstrap failed at step 'install the fleeting plugin'$/);
     expect(r.actions.some((a) => a.startsWith("systemctl enable --now gitlab-runner"))).toBe(false);
+    expect(r.leftInTmp).toEqual([]);
+  });
+
+  it("refuses a runner binary whose checksum does not match, and leaves no download behind", async (t) => {
+    const r = await bootstrap(t, { badChecksum: true });
+    expect(r.status).not.toBe(0);
+    expect(r.log).toContain("checksum mismatch");
+    expect(r.actions.some((a) => a.startsWith("gitlab-runner "))).toBe(false);
     expect(r.leftInTmp).toEqual([]);
   });
 });
