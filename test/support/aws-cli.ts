@@ -119,12 +119,14 @@ export function startScript(script: string, args: readonly string[], env: Readon
     alive: () => !done,
     exited,
     stop: async () => {
-      if (done) return;
-      try {
-        process.kill(-child.pid!, "SIGTERM");
-      } catch {
-        // already gone
+      if (!done) {
+        try {
+          process.kill(-child.pid!, "SIGTERM");
+        } catch {
+          // already gone
+        }
       }
+      // Exited or not, its output is whole only once 'close' has come.
       await exited;
     },
   };
