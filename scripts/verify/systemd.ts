@@ -3,7 +3,7 @@
 // every path our Exec* lines name (the real ones come from packages installed at boot).
 // Drop-ins (gitlab-runner.service.d/log-file.conf) are staged in their unit's .d directory and
 // verified by verifying that unit: ours, a stock one, or a stub when a package brings it at boot.
-import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { cpSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { join, posix, resolve } from "node:path";
 import { inScratch, missing, scratchDirectory, verdict, withTool, writeScratch, type CheckResult } from "./result";
 import { findTool, outputLines, run } from "./tools";
@@ -59,11 +59,26 @@ function stubUnit(root: string, name: string): string {
   return writeScratch(`${root}/lib/systemd/system`, name, `[Unit]\nDescription=stub for verification\n${body}`);
 }
 
+/**
+ * Whether anything is at `path`, a symlink included (dangling or not): stubs go only where
+ * nothing is, so that a write never follows a link out of the root onto this machine's files.
+ */
+const occupied = (path: string): boolean => lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+
+/** A unit file's text; none for a link that leads nowhere (systemd-analyze reports that unit itself). */
+function readIfAny(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
 /** The unit file systemd would load for `name` in the root, if any (an instance falls back to its template). */
-function findUnit(root: string, name: string): string | undefined {
+export function findUnit(root: string, name: string): string | undefined {
   const template = name.replace(/@[^.]*\./, "@.");
   for (const dir of [`${root}/etc/systemd/system`, `${root}/lib/systemd/system`]) {
-    for (const n of [name, template]) if (existsSync(`${dir}/${n}`)) return `${dir}/${n}`;
+    for (const n of [name, template]) if (occupied(`${dir}/${n}`)) return `${dir}/${n}`;
   }
   return undefined;
 }
@@ -141,7 +156,7 @@ function stageRoot(root: string, units: readonly UnitFile[]): Staged {
       stubbed.add(name);
     }
     verify.push(file);
-    contents.push(readFileSync(file, "utf8"));
+    contents.push(readIfAny(file));
   }
   // Units from packages installed at boot (docker.service, gitlab-runsvdir.service) are not on
   // this machine; stub them so a Requires= on them is not a false alarm, but say so.
@@ -151,7 +166,7 @@ function stageRoot(root: string, units: readonly UnitFile[]): Staged {
     notes.push(`stubbed dependency ${dep} (not a stock unit on this machine)`);
   }
   for (const exe of new Set(contents.flatMap((c) => execPaths(c)))) {
-    if (!existsSync(`${root}${exe}`)) writeScratch(root, exe, "#!/bin/sh\n", 0o755);
+    if (!occupied(`${root}${exe}`)) writeScratch(root, exe, "#!/bin/sh\n", 0o755);
   }
   return { verify, extended, stubbed, notes };
 }

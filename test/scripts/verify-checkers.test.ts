@@ -1,7 +1,8 @@
 // Each validator wrapper must catch a planted mistake and pass a good file. Tests needing a
 // Debian validator are skipped where it is not installed — except with CI=true, where a
 // missing validator must fail the run (scripts/install-validators.sh installs them all).
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -24,7 +25,7 @@ import { checkCrontab, checkJson, checkYaml } from "../../scripts/verify/checker
 import { classifyFile } from "../../scripts/verify/classify";
 import { checkArtifacts } from "../../scripts/verify/dispatch";
 import { missing } from "../../scripts/verify/result";
-import { execPaths, HOST_UNITS, stockUnitsCopy } from "../../scripts/verify/systemd";
+import { execPaths, findUnit, HOST_UNITS, stockUnitsCopy } from "../../scripts/verify/systemd";
 import { hasTool, isStrict } from "../../scripts/verify/tools";
 
 /** Skip only off CI: in CI the checker reports the missing tool and the test fails. */
@@ -146,11 +147,24 @@ describe("systemd-analyze", () => {
     for (const name of tree(HOST_UNITS)) {
       const [host, ours] = [join(HOST_UNITS, name), join(copy, name)].map((p) => lstatSync(p));
       if (host!.isDirectory()) continue;
-      expect(ours!.ino, name).not.toBe(host!.ino);
+      expect([ours!.dev, ours!.ino], name).not.toEqual([host!.dev, host!.ino]);
       if (host!.isSymbolicLink()) expect(readlinkSync(join(copy, name))).toBe(readlinkSync(join(HOST_UNITS, name)));
       else expect(readFileSync(join(copy, name)).equals(readFileSync(join(HOST_UNITS, name))), name).toBe(true);
     }
     expect(stockUnitsCopy(), "made once").toBe(copy);
+  });
+
+  it("counts a link that leads nowhere as a unit already there: no stub is written through it", () => {
+    const root = mkdtempSync(join(tmpdir(), "systemd-root-"));
+    try {
+      mkdirSync(join(root, "lib/systemd/system"), { recursive: true });
+      const outside = join(root, "outside.service");
+      symlinkSync(outside, join(root, "lib/systemd/system/gone.service"));
+      expect(findUnit(root, "gone.service")).toBe(join(root, "lib/systemd/system/gone.service"));
+      expect(findUnit(root, "absent.service")).toBeUndefined();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
