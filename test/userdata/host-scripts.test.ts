@@ -1,6 +1,6 @@
 // Host scripts as embedded in EC2 user data: comments stripped for the 16 KB limit, code intact.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -56,13 +56,28 @@ describe("compactScript", () => {
 
 /** The scripts that include the shared libraries (userdata/scripts/lib/), by library. */
 const LIBRARIES = {
-  "preamble.sh": ["gitlab-bootstrap.sh", "runner-bootstrap.sh", "runner-manager-bootstrap.sh", "runner-token-sync.sh", "runner-worker-setup.sh"],
+  "preamble.sh": [
+    "gitlab-automation-token.sh",
+    "gitlab-bootstrap.sh",
+    "runner-bootstrap.sh",
+    "runner-manager-bootstrap.sh",
+    "runner-token-sync.sh",
+    "runner-worker-setup.sh",
+  ],
   "gitlab-runner.sh": ["runner-bootstrap.sh", "runner-manager-bootstrap.sh"],
 } as const;
 const WITH_PREAMBLE = LIBRARIES["preamble.sh"];
 const INCLUDES = Object.entries(LIBRARIES).flatMap(([library, scripts]) => scripts.map((script) => [script, library] as const));
 
 describe("the shared libraries", () => {
+  it("are listed above with every script that includes them", () => {
+    const scripts = readdirSync(join(REPO_ROOT, "userdata/scripts")).filter((f) => f.endsWith(".sh"));
+    for (const library of readdirSync(join(REPO_ROOT, "userdata/scripts/lib"))) {
+      const including = scripts.filter((name) => readFileSync(join(REPO_ROOT, "userdata/scripts", name), "utf8").includes(libraryInclude(library)));
+      expect(including, library).toEqual([...(LIBRARIES[library as keyof typeof LIBRARIES] ?? [])]);
+    }
+  });
+
   it.each(INCLUDES)("%s ships with %s inlined once, and sources nothing", (name, library) => {
     const source = readFileSync(join(REPO_ROOT, "userdata/scripts", name), "utf8");
     expect(source.split(libraryInclude(library))).toHaveLength(2);
