@@ -33,10 +33,14 @@ LIFECYCLE_HOOK_NAME="${LIFECYCLE_HOOK_NAME:-termination-wait}"
 reason="${1:-scale-in}"
 failed=0
 
-# The time from bash itself, not a `date` process per line and poll; TZ=UTC0 holds for this
-# printf only.
-log() { TZ=UTC0 printf '%(%FT%TZ)T runner-termination-handler: %s\n' -1 "$*"; }
-# Sets $ms to the time in whole milliseconds (EPOCHREALTIME's separator follows the locale).
+readonly SCRIPT_NAME="runner-termination-handler"
+
+# log (inlined in the user data).
+# shellcheck source-path=SCRIPTDIR source=lib/preamble.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
+
+# Sets $ms to the time in whole milliseconds, from bash's own clock (EPOCHREALTIME: its
+# separator follows the locale), not a `date` process per poll.
 now_ms() { ms=${EPOCHREALTIME//[!0-9]/}; ms=$((ms / 1000)); }
 
 attempt() {
@@ -91,9 +95,9 @@ while :; do
     break
   fi
   left=$((deadline - now))
-  step=$((JOB_POLL_SECONDS * 1000 < left ? JOB_POLL_SECONDS * 1000 : left))
+  nap=$((JOB_POLL_SECONDS * 1000 < left ? JOB_POLL_SECONDS * 1000 : left))
   log "${count:-an unknown number of} job(s) running; waiting ($(((now - start) / 1000))s of ${cap}s)"
-  sleep "$((step / 1000)).$(printf '%03d' $((step % 1000)))"
+  sleep "$((nap / 1000)).$(printf '%03d' $((nap % 1000)))"
 done
 
 attempt "stop gitlab-runner" "$GITLAB_RUNNER" stop

@@ -21,9 +21,11 @@ body=""
 last_problem=""
 handled=""
 
-# The time from bash itself (printf %()T, EPOCHSECONDS), not a `date` process every few
-# seconds for the instance's whole life; TZ=UTC0 holds for this printf only.
-log() { TZ=UTC0 printf '%(%FT%TZ)T spot-interruption-watcher: %s\n' -1 "$*"; }
+readonly SCRIPT_NAME="spot-interruption-watcher"
+
+# log (inlined in the user data).
+# shellcheck source-path=SCRIPTDIR source=lib/preamble.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/preamble.sh"
 
 # Logs a problem once, not every poll while it lasts.
 problem() {
@@ -31,7 +33,8 @@ problem() {
   last_problem="$1"
 }
 
-# IMDSv2 session token, renewed at half its TTL (and after a 401).
+# IMDSv2 session token, renewed at half its TTL (and after a 401). The clock is bash's own
+# (EPOCHSECONDS), not a `date` process every few seconds for the instance's whole life.
 ensure_token() {
   local now=$EPOCHSECONDS
   if [ -n "$token" ] && [ "$now" -lt "$renew_at" ]; then return 0; fi

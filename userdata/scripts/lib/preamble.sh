@@ -1,6 +1,7 @@
 # The preamble the EC2 host scripts share (the bootstraps of the GitLab server, the runners,
-# the jobs-mode manager and workers, and runner-token-sync): logging, the AWS CLI seam for
-# tests, bounded retries, the settings check and a bootstrap's failure handling.
+# the jobs-mode manager and workers, runner-token-sync, and the runners' spot-interruption
+# watcher and termination handler): logging, the AWS CLI seam for tests, bounded retries, the
+# settings check and a bootstrap's failure handling.
 #
 # Not shipped as a file: userdata/host-scripts.ts puts this text in place of the two lines
 # that source it (see libraryInclude() there), so every host gets self-contained scripts
