@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CONFIG_DIR, REPO_ROOT, stackNamesOf } from "./examples";
+import { CONFIG_DIR, exampleStack, REPO_ROOT, stackNamesOf } from "./examples";
 import { runAppInProcess } from "./support/run-app";
 
 function runMain(env: Record<string, string>) {
@@ -31,6 +31,30 @@ function scratch() {
   const configDir = join(dir, "config");
   cpSync(CONFIG_DIR, configDir, { recursive: true });
   return { dir, configDir, outdir: join(dir, "cdktf.out") };
+}
+
+let synthesized: ReturnType<typeof scratch> | undefined;
+/** A scratch directory after a synth of every example: made once, each test gets its own copy. */
+function afterFullSynth() {
+  if (!synthesized) {
+    synthesized = scratch();
+    const r = runEntryPoint({ GITLAB_CONFIG_DIR: synthesized.configDir, CDKTF_OUTDIR: synthesized.outdir });
+    expect(r.status, r.stderr).toBe(0);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "main-test-"));
+  cpSync(synthesized.dir, dir, { recursive: true });
+  return { dir, configDir: join(dir, "config"), outdir: join(dir, "cdktf.out") };
+}
+
+/** A stack as cdktf's Testing.synth returns it: without cdktf's "//" metadata. */
+function withoutMetadata(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutMetadata);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key]) => key !== "//")
+      .map(([key, v]) => [key, withoutMetadata(v)]),
+  );
 }
 
 describe("main.ts", () => {
@@ -73,9 +97,17 @@ describe("main.ts", () => {
     expect(readdirSync(s.dir).sort()).toEqual(["config"]);
   });
 
+  it("writes each example's stacks as the run's shared example stacks have them (kept between runs by their inputs)", () => {
+    const s = afterFullSynth();
+    const stacks = stackNamesOf(["cluster", "homelab", "k3s-homelab", "production", "staging"]);
+    for (const name of stacks) {
+      const written = JSON.parse(readFileSync(join(s.outdir, "stacks", name, "cdk.tf.json"), "utf8"));
+      expect(withoutMetadata(written), name).toEqual(exampleStack(name));
+    }
+  });
+
   it("on invalid config leaves a previous synth untouched", () => {
-    const s = scratch();
-    expect(runEntryPoint({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(0);
+    const s = afterFullSynth();
     const before = readFileSync(join(s.outdir, "stacks/staging/cdk.tf.json"), "utf8");
     writeFileSync(join(s.configDir, "staging.yaml"), "platform: aws\n");
     expect(runEntryPoint({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(1);
@@ -85,8 +117,7 @@ describe("main.ts", () => {
   });
 
   it("keeps what Terraform keeps beside the generated files (.terraform/, lock file)", () => {
-    const s = scratch();
-    expect(runEntryPoint({ GITLAB_CONFIG_DIR: s.configDir, CDKTF_OUTDIR: s.outdir }).status).toBe(0);
+    const s = afterFullSynth();
     const stackDir = join(s.outdir, "stacks/staging");
     cpSync(join(stackDir, "cdk.tf.json"), join(stackDir, ".terraform.lock.hcl"));
     writeFileSync(join(stackDir, "plan.tfplan"), "plan");

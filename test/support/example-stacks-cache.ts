@@ -1,0 +1,107 @@
+// The example stacks a test run synthesizes (test/setup/example-stacks.ts), kept by what they
+// are made from: a run whose inputs are an earlier run's reads that run's stacks. The inputs
+// are every file of the checkout but the test files themselves (`git ls-files`: tracked, and
+// untracked unless ignored), by content; the packages installed (node_modules/.package-lock.json);
+// Node's version; the checkout's path; and the environment variables synthesis could read.
+// A checkout that is not a git repository synthesizes on every run, as before.
+//
+// In the cache directory (cli/bundle-cache.cjs's, GITLAB_PLATFORM_CACHE_DIR or
+// node_modules/.cache/gitlab-platform), under example-stacks/:
+//   <key>/<stack>.json    one run's stacks, moved into place whole (a run never sees half of them)
+// The KEEP most recently used are kept.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const REPO_ROOT = join(__dirname, "..", "..");
+const { cacheDir } = createRequire(__filename)("../../cli/bundle-cache.cjs") as { cacheDir: (root: string) => string };
+
+/** Bump when what is synthesized, or how, changes in a way the inputs below do not show. */
+const FORMAT = 1;
+/** Entries kept (the least recently used go first): a few branches or checkouts. */
+const KEEP = 4;
+/** Variables the app, cdktf or the providers read during synthesis, by prefix. */
+const READ_FROM_ENVIRONMENT = /^(GITLAB_|CDKTF_|SYNTH_|TF_|TERRAFORM|DOCKER)/;
+
+export class ExampleStacksCache {
+  readonly dir: string;
+  /** Undefined where the inputs cannot be listed (not a git checkout): nothing is kept then. */
+  readonly key: string | undefined;
+
+  constructor(root = REPO_ROOT, dir = join(cacheDir(root), "example-stacks")) {
+    this.dir = dir;
+    this.key = inputsKey(root);
+  }
+
+  /** The stacks an earlier run made from these inputs, if kept. */
+  find(): string | undefined {
+    if (this.key === undefined) return undefined;
+    const entry = join(this.dir, this.key);
+    if (!existsSync(entry)) return undefined;
+    const now = new Date();
+    utimesSync(entry, now, now);
+    return entry;
+  }
+
+  /** A new, empty directory to synthesize into (under this run's temporary directory when nothing is kept). */
+  scratch(): string {
+    if (this.key === undefined) return mkdtempSync(join(tmpdir(), "example-stacks-"));
+    mkdirSync(this.dir, { recursive: true });
+    return mkdtempSync(join(this.dir, `.${this.key}-`));
+  }
+
+  /** Moves a scratch directory holding every stack into place; returns where the stacks now are. */
+  keep(scratch: string): string {
+    if (this.key === undefined) return scratch;
+    const entry = join(this.dir, this.key);
+    try {
+      renameSync(scratch, entry);
+    } catch (error) {
+      // Another run kept the same inputs' stacks meanwhile: the same stacks.
+      if (!existsSync(entry)) throw error;
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    this.evict();
+    return entry;
+  }
+
+  /** Removes all but the KEEP most recently used entries, and scratch directories runs left behind. */
+  private evict() {
+    const entries = readdirSync(this.dir).map((name) => ({ name, path: join(this.dir, name), used: statSync(join(this.dir, name)).mtimeMs }));
+    const hour = 3_600_000;
+    const stale = entries.filter((e) => e.name.startsWith(".") && Date.now() - e.used > hour);
+    const kept = entries.filter((e) => !e.name.startsWith(".")).sort((a, b) => b.used - a.used);
+    for (const e of [...stale, ...kept.slice(KEEP)]) rmSync(e.path, { recursive: true, force: true });
+  }
+}
+
+/** The hash of everything the example stacks are made from, or undefined outside a git checkout. */
+export function inputsKey(root: string): string | undefined {
+  let listed: string;
+  try {
+    listed = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+  } catch {
+    return undefined;
+  }
+  const hash = createHash("sha256");
+  hash.update(`format ${FORMAT}\0root ${root}\0node ${process.version}\0`);
+  const files = [...new Set(listed.split("\0").filter((f) => f !== "" && !f.endsWith(".test.ts")))].sort();
+  for (const file of [...files, "node_modules/.package-lock.json"]) {
+    hash.update(`${file}\0`);
+    // A file git lists that is gone from the working tree is an input too: its absence.
+    hash.update(existsSync(join(root, file)) ? readFileSync(join(root, file)) : "\0missing\0");
+    hash.update("\0");
+  }
+  for (const name of Object.keys(process.env)
+    .filter((n) => READ_FROM_ENVIRONMENT.test(n))
+    .sort())
+    hash.update(`${name}=${process.env[name]}\0`);
+  return hash.digest("hex").slice(0, 32);
+}
