@@ -2,6 +2,8 @@
 // give the same bytes on stdout and stderr and the same exit status from both; what a call
 // reads from its environment is read per call; calls run side by side; a killed client takes
 // its call with it; a call it cannot make exactly (an interpreter setting) runs /usr/bin/aws.
+// /usr/bin/aws's own answers are kept between runs by everything they depend on, the installed
+// packages included (cold-aws-answers.ts): a fresh checkout, or any change, runs it again.
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AWS_CLI, awsCliEnv, REAL_AWS_CLI, runAwsCliTests } from "./aws-cli";
 import { AwsRecorder } from "./aws-recorder";
+import { type Answer, ColdAwsAnswers, type SentRequest } from "./cold-aws-answers";
 
 interface Run {
   readonly status: number | null;
@@ -39,16 +42,34 @@ function run(cli: string, args: readonly string[], env: Record<string, string>, 
 
 let recorder: AwsRecorder;
 let env: Record<string, string>;
+let coldAnswers: ColdAwsAnswers;
 beforeAll(async () => {
   recorder = await new AwsRecorder().start();
   env = { PATH: "/usr/bin:/bin", ...awsCliEnv(recorder), AWS_REGION: "eu-west-3" };
+  coldAnswers = new ColdAwsAnswers(recorder);
 });
 afterAll(() => recorder.stop());
 
-/** Runs the call with the warm CLI and with /usr/bin/aws, and returns both. */
-async function both(args: readonly string[], input?: Buffer | string, extraEnv: Record<string, string> = {}): Promise<{ warm: Run; cold: Run }> {
-  const warm = await run(AWS_CLI, args, { ...env, ...extraEnv }, input);
-  const cold = await run(REAL_AWS_CLI, args, { ...env, ...extraEnv }, input);
+/** A call's output and exit status, and the requests it made. */
+interface Sent {
+  readonly run: Run;
+  readonly requests: readonly SentRequest[];
+}
+
+/**
+ * Runs the call with the warm CLI, then with /usr/bin/aws: its answer kept from an earlier run
+ * when the same call met the same recorder and the same installed packages (cold-aws-answers.ts).
+ */
+async function both(args: readonly string[], input?: Buffer | string, extraEnv: Record<string, string> = {}): Promise<{ warm: Sent; cold: Sent }> {
+  const callEnv = { ...env, ...extraEnv };
+  const sent = async (cli: string): Promise<Answer> => {
+    const since = recorder.requests.length;
+    const r = await run(cli, args, callEnv, input);
+    return { ...r, requests: coldAnswers.requestsSince(since) };
+  };
+  const split = ({ requests, ...r }: Answer): Sent => ({ run: r, requests });
+  const warm = split(await sent(AWS_CLI));
+  const cold = split(await coldAnswers.answer({ args, env: callEnv, input }, () => sent(REAL_AWS_CLI)));
   return { warm, cold };
 }
 
@@ -81,8 +102,9 @@ describe.skipIf(!runAwsCliTests)("the warm AWS CLI", () => {
     recorder.secrets.set("warm/json", "glrt-é✓\tvalue");
     recorder.images = [{ imageId: "ami-0123456789abcdef0", name: "ubuntu-noble-24.04", creationDate: "2026-01-01T00:00:00.000Z" }];
     const { warm, cold } = await both(args[0] === "@" ? at(recorder, ...args.slice(1)) : args);
-    expect(warm).toEqual(cold);
-    expect(cold.status).toBe(
+    expect(warm.run).toEqual(cold.run);
+    expect(warm.requests.map((r) => [r.action, r.region])).toEqual(cold.requests.map((r) => [r.action, r.region]));
+    expect(cold.run.status).toBe(
       {
         "an API error (254)": 254,
         "a misspelt option (252)": 252,
@@ -111,15 +133,17 @@ describe.skipIf(!runAwsCliTests)("the warm AWS CLI", () => {
       ),
       value,
     );
-    expect(secret.warm).toEqual(secret.cold);
-    expect(secret.warm.status).toBe(0);
-    expect(recorder.calls("PutSecretValue").map((c) => c.params.SecretString)).toEqual([value, value]);
+    expect(secret.warm.run).toEqual(secret.cold.run);
+    expect(secret.warm.run.status).toBe(0);
+    const secretStrings = (s: Sent) => s.requests.filter((r) => r.action === "PutSecretValue").map((r) => r.params.SecretString);
+    expect([secretStrings(secret.warm), secretStrings(secret.cold)]).toEqual([[value], [value]]);
 
     const bytes = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x80, 10, 13, 10, ...Buffer.from("end")]);
     const upload = await both(at(recorder, "s3", "cp", "-", "s3://bucket/warm/stdin.bin"), bytes);
-    expect(upload.warm).toEqual(upload.cold);
-    expect(upload.warm.status).toBe(0);
-    expect(recorder.calls("PutObject").map((c) => c.body)).toEqual([bytes, bytes]);
+    expect(upload.warm.run).toEqual(upload.cold.run);
+    expect(upload.warm.run.status).toBe(0);
+    const bodies = (s: Sent) => s.requests.filter((r) => r.action === "PutObject").map((r) => Buffer.from(r.body, "base64"));
+    expect([bodies(upload.warm), bodies(upload.cold)]).toEqual([[bytes], [bytes]]);
   });
 
   it("reads its environment per call: region, credentials, retries (the session is made per call)", async () => {
@@ -209,8 +233,8 @@ describe.skipIf(!runAwsCliTests)("the warm AWS CLI", () => {
     try {
       writeFileSync(join(dir, "sitecustomize.py"), "import sys\nsys.stderr.write('sitecustomize ran\\n')\n");
       const { warm, cold } = await both(["--version"], undefined, { PYTHONPATH: dir });
-      expect(warm).toEqual(cold);
-      expect(warm.stderr).toBe("sitecustomize ran\n");
+      expect(warm.run).toEqual(cold.run);
+      expect(warm.run.stderr).toBe("sitecustomize ran\n");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
