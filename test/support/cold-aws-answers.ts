@@ -2,17 +2,20 @@
 // runs by everything an answer depends on: a cold call costs ~0.7 CPU-seconds of imports, and
 // the same call to the same installed CLI gives the same bytes (the comparison itself relies on
 // that: the warm CLI must give them exactly). The key is the call (arguments, environment,
-// stdin), the recorder's state and source, and every installed Debian package's version
-// (/var/lib/dpkg/status: the CLI, its Python, their libraries); the recorder's address, which
-// changes per run, is kept as a placeholder. An answer holds what the CLI printed, its exit
-// status and the requests it made. Without dpkg's status nothing is kept: every call runs, as
-// does a call whose environment names files the CLI reads (HOME, PYTHONPATH).
+// stdin), the recorder's state and source, and the machine's part (thisMachine): every
+// installed Debian package's version (/var/lib/dpkg/status: the CLI, its Python, their
+// libraries), the time zone, and what else the CLI reads (~/.aws, pip's and the user's Python
+// packages). The recorder's address, which changes per run, is kept as a placeholder. An answer
+// holds what the CLI printed, its exit status and the requests it made (the recorder does not
+// see a kept answer's requests). Without dpkg's status nothing is kept: every call runs, as does
+// a call whose environment names files the CLI reads (HOME, PYTHONPATH).
 //
 // In the cache directory (cli/bundle-cache.cjs's), under cold-aws-answers/:
 //   <key>.json    one call's answer; the KEEP most recently used are kept
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { AwsRecorder } from "./aws-recorder";
 
@@ -50,8 +53,69 @@ export interface Call {
   readonly input?: Buffer | string;
 }
 
+/** Where the CLI's answers can come from beyond the call, all in the key. */
+export interface Machine {
+  /** dpkg's record of the installed packages, by content. */
+  readonly dpkgStatus: string;
+  /** The time zone the CLI prints dates in, by content. */
+  readonly localtime: string;
+  /** Directories the CLI or its Python reads when present, by every file's path, size and mtime. */
+  readonly trees: readonly string[];
+}
+
+/**
+ * This machine: besides Debian's packages, the CLI reads ~/.aws (aliases, models) of the
+ * passwd home, as the calls set no HOME, and Python the user's site-packages and
+ * /usr/local's dist-packages (pip's installs, .pth files).
+ */
+export function thisMachine(): Machine {
+  const homes = [...new Set([userInfo().homedir, homedir()])];
+  return {
+    dpkgStatus: DPKG_STATUS,
+    localtime: "/etc/localtime",
+    trees: [
+      ...homes.flatMap((h) => [join(h, ".aws"), ...pythonDirs(join(h, ".local", "lib"), "site-packages")]),
+      ...pythonDirs("/usr/local/lib", "dist-packages"),
+    ],
+  };
+}
+
+/** `<base>/python3.<n>/<leaf>` for each Python 3 under `base`. */
+function pythonDirs(base: string, leaf: string): string[] {
+  try {
+    return readdirSync(base)
+      .filter((name) => /^python3\.\d+$/.test(name))
+      .map((name) => join(base, name, leaf));
+  } catch {
+    return [];
+  }
+}
+
+/** Every file under `dir` (links not followed) by path, size and mtime; "absent" when there is no `dir`. */
+function treeFingerprint(dir: string): string {
+  const lines: string[] = [];
+  const walk = (d: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(d).sort();
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(d, name);
+      const stats = lstatSync(path, { throwIfNoEntry: false });
+      if (stats === undefined) continue;
+      lines.push(`${path}\0${stats.size}\0${stats.mtimeMs}`);
+      if (stats.isDirectory()) walk(path);
+    }
+  };
+  if (!existsSync(dir)) return `${dir}\0absent`;
+  walk(dir);
+  return `${dir}\0${lines.join("\n")}`;
+}
+
 export class ColdAwsAnswers {
-  /** Undefined where the installed packages cannot be read: nothing is kept then. */
+  /** The machine's part of every key; undefined without dpkg's status: nothing is kept then. */
   private readonly installed: string | undefined;
   /** The recorder's fault and groupInstances as it started, which answers are kept for. */
   private readonly defaults: readonly unknown[];
@@ -59,9 +123,17 @@ export class ColdAwsAnswers {
   constructor(
     private readonly recorder: AwsRecorder,
     readonly dir = join(cacheDir(REPO_ROOT), "cold-aws-answers"),
-    dpkgStatus = DPKG_STATUS,
+    machine: Machine = thisMachine(),
   ) {
-    this.installed = existsSync(dpkgStatus) ? sha256(readFileSync(dpkgStatus)) : undefined;
+    this.installed = existsSync(machine.dpkgStatus)
+      ? sha256(
+          [
+            sha256(readFileSync(machine.dpkgStatus)),
+            existsSync(machine.localtime) ? sha256(readFileSync(machine.localtime)) : "no localtime",
+            ...machine.trees.map(treeFingerprint),
+          ].join("\0"),
+        )
+      : undefined;
     // The recorder answers from its secrets and images alone as long as no test replaced its
     // fault or groupInstances functions, which no key could show.
     this.defaults = [recorder.fault, recorder.groupInstances];
@@ -90,24 +162,29 @@ export class ColdAwsAnswers {
     ).slice(0, 32);
   }
 
-  /** The kept answer to `call`, else `run`'s, then kept. */
-  async answer(call: Call, run: () => Promise<Answer>): Promise<Answer> {
-    const key = this.key(call);
-    const file = key === undefined ? undefined : join(this.dir, `${key}.json`);
-    if (file !== undefined && existsSync(file)) {
+  /** The answer kept for `key` (from key()), with this run's recorder address; undefined when none is. */
+  kept(key: string | undefined): Answer | undefined {
+    if (key === undefined) return undefined;
+    const file = join(this.dir, `${key}.json`);
+    try {
+      const answer = JSON.parse(readFileSync(file, "utf8")) as Answer;
       const now = new Date();
       utimesSync(file, now, now);
-      return this.show(JSON.parse(readFileSync(file, "utf8")) as Answer);
+      return this.show(answer);
+    } catch {
+      return undefined; // none, or evicted by another run just now
     }
-    const answer = await run();
-    if (file !== undefined) {
-      mkdirSync(this.dir, { recursive: true });
-      const temporary = `${file}.${process.pid}.tmp`;
-      writeFileSync(temporary, JSON.stringify(this.hide(answer)));
-      renameSync(temporary, file);
-      this.evict();
-    }
-    return answer;
+  }
+
+  /** Keeps `answer` for `key`: the caller keeps only an answer it has checked. */
+  keep(key: string | undefined, answer: Answer): void {
+    if (key === undefined) return;
+    mkdirSync(this.dir, { recursive: true });
+    const file = join(this.dir, `${key}.json`);
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(this.hide(answer)));
+    renameSync(temporary, file);
+    this.evict();
   }
 
   /** The requests the recorder received since it had received `since`, as an answer holds them. */
@@ -125,8 +202,15 @@ export class ColdAwsAnswers {
     return JSON.parse(JSON.stringify(answer).replaceAll(PLACEHOLDER, this.recorder.url)) as Answer;
   }
 
+  /** Removes all but the KEEP most recently used answers (and what other runs remove meanwhile is gone already). */
   private evict() {
-    const files = readdirSync(this.dir).map((name) => ({ path: join(this.dir, name), used: statSync(join(this.dir, name)).mtimeMs }));
+    const files = readdirSync(this.dir).flatMap((name) => {
+      try {
+        return [{ path: join(this.dir, name), used: statSync(join(this.dir, name)).mtimeMs }];
+      } catch {
+        return [];
+      }
+    });
     for (const f of files.sort((a, b) => b.used - a.used).slice(KEEP)) rmSync(f.path, { force: true });
   }
 }

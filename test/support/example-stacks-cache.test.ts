@@ -2,7 +2,7 @@
 // what they are made from must give a new key, and a kept entry is whole or absent. That the
 // kept stacks are what the sources synthesize now is test/main.test.ts's check.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -78,6 +78,28 @@ describe("the example stacks' key", () => {
     expect(inputsKey(a)).not.toBe(inputsKey(b));
   });
 
+  it("is undefined for a copy inside another repository, which lists none of the copy's files", () => {
+    const parent = checkout();
+    writeFileSync(join(parent, ".gitignore"), "*\n");
+    const copy = join(parent, "copy");
+    mkdirSync(copy);
+    writeFileSync(join(copy, "stack.ts"), "export const size = 1;\n");
+    expect(inputsKey(copy)).toBeUndefined();
+    expect(inputsKey(parent)).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("takes an untracked repository inside the checkout as a directory, and a link by its target", () => {
+    const root = checkout();
+    mkdirSync(join(root, "vendor-tool"));
+    execFileSync("git", ["init", "-q"], { cwd: join(root, "vendor-tool") });
+    symlinkSync(join(root, "config"), join(root, "linked-config"));
+    const first = inputsKey(root);
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    rmSync(join(root, "linked-config"));
+    symlinkSync(join(root, "test"), join(root, "linked-config"));
+    expect(inputsKey(root)).not.toBe(first);
+  });
+
   it("is undefined outside a git checkout: nothing is kept, the stacks go to this run's temporary directory", () => {
     const root = mkdtempSync(join(tmpdir(), "example-stacks-nogit-"));
     const cacheDir = join(root, "cache");
@@ -124,7 +146,7 @@ describe("the kept example stacks", () => {
     expect(readdirSync(kept)).toEqual(["from"]);
   });
 
-  it("keeps the four most recently used, and removes scratch directories older than an hour", () => {
+  it("keeps the four most recently used and any used within the hour, and removes scratch directories older than an hour", () => {
     const root = checkout();
     const dir = cacheDirectory();
     mkdirSync(dir);
@@ -135,8 +157,13 @@ describe("the kept example stacks", () => {
       utimesSync(join(dir, name), used, used);
     }
     mkdirSync(join(dir, ".in-use-2"));
+    // Beyond the four, but a run started with it minutes ago.
+    mkdirSync(join(dir, "f"));
+    const recently = new Date(Date.now() - 600_000);
+    utimesSync(join(dir, "f"), recently, recently);
+    for (const name of ["c", "d", "e"]) utimesSync(join(dir, name), new Date(Date.now() - 300_000), new Date(Date.now() - 300_000));
     const cache = new ExampleStacksCache(root, dir);
     cache.keep(cache.scratch());
-    expect(readdirSync(dir).sort()).toEqual([".in-use-2", cache.key, "c", "d", "e"].sort());
+    expect(readdirSync(dir).sort()).toEqual([".in-use-2", cache.key, "c", "d", "e", "f"].sort());
   });
 });

@@ -3,7 +3,8 @@
 // are every file of the checkout but the test files themselves (`git ls-files`: tracked, and
 // untracked unless ignored), by content; the packages installed (node_modules/.package-lock.json);
 // Node's version; the checkout's path; and the environment variables synthesis could read.
-// A checkout that is not a git repository synthesizes on every run, as before.
+// Not in the key: files git ignores, and packages changed by hand inside node_modules. A
+// checkout that is not the top of a git repository synthesizes on every run, as before.
 //
 // In the cache directory (cli/bundle-cache.cjs's, GITLAB_PLATFORM_CACHE_DIR or
 // node_modules/.cache/gitlab-platform), under example-stacks/:
@@ -12,7 +13,21 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  utimesSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -23,6 +38,8 @@ const { cacheDir } = createRequire(__filename)("../../cli/bundle-cache.cjs") as 
 const FORMAT = 1;
 /** Entries kept (the least recently used go first): a few branches or checkouts. */
 const KEEP = 4;
+/** An entry used within this long is never removed, nor a scratch directory this young. */
+const HOUR = 3_600_000;
 /** Variables the app, cdktf or the providers read during synthesis, by prefix. */
 const READ_FROM_ENVIRONMENT = /^(GITLAB_|CDKTF_|SYNTH_|TF_|TERRAFORM|DOCKER)/;
 
@@ -40,10 +57,14 @@ export class ExampleStacksCache {
   find(): string | undefined {
     if (this.key === undefined) return undefined;
     const entry = join(this.dir, this.key);
-    if (!existsSync(entry)) return undefined;
-    const now = new Date();
-    utimesSync(entry, now, now);
-    return entry;
+    try {
+      const now = new Date();
+      utimesSync(entry, now, now);
+      return entry;
+    } catch {
+      // Not kept, or evicted by another run just now.
+      return undefined;
+    }
   }
 
   /** A new, empty directory to synthesize into (under this run's temporary directory when nothing is kept). */
@@ -68,25 +89,48 @@ export class ExampleStacksCache {
     return entry;
   }
 
-  /** Removes all but the KEEP most recently used entries, and scratch directories runs left behind. */
+  /**
+   * Removes all but the KEEP most recently used entries, except those a run used within the
+   * hour (a run reads its entry until it ends), and scratch directories runs left behind. An
+   * entry goes by a rename first: another run finds it whole or not at all.
+   */
   private evict() {
-    const entries = readdirSync(this.dir).map((name) => ({ name, path: join(this.dir, name), used: statSync(join(this.dir, name)).mtimeMs }));
-    const hour = 3_600_000;
-    const stale = entries.filter((e) => e.name.startsWith(".") && Date.now() - e.used > hour);
-    const kept = entries.filter((e) => !e.name.startsWith(".")).sort((a, b) => b.used - a.used);
-    for (const e of [...stale, ...kept.slice(KEEP)]) rmSync(e.path, { recursive: true, force: true });
+    const now = Date.now();
+    const entries = readdirSync(this.dir).flatMap((name) => {
+      try {
+        return [{ name, used: statSync(join(this.dir, name)).mtimeMs }];
+      } catch {
+        return []; // renamed or removed by another run meanwhile
+      }
+    });
+    const stale = entries.filter((e) => e.name.startsWith(".") && now - e.used > HOUR);
+    const old = entries
+      .filter((e) => !e.name.startsWith("."))
+      .sort((a, b) => b.used - a.used)
+      .slice(KEEP)
+      .filter((e) => now - e.used > HOUR);
+    for (const e of [...stale, ...old]) {
+      const going = join(this.dir, `.evicted-${e.name}-${process.pid}`);
+      try {
+        renameSync(join(this.dir, e.name), going);
+      } catch {
+        continue; // another run took it first
+      }
+      rmSync(going, { recursive: true, force: true });
+    }
   }
 }
 
-/** The hash of everything the example stacks are made from, or undefined outside a git checkout. */
+/**
+ * The hash of everything the example stacks are made from, or undefined where `root` is not
+ * the top of a git checkout (a copy inside another repository would list nothing of its own).
+ */
 export function inputsKey(root: string): string | undefined {
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
   let listed: string;
   try {
-    listed = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
-      cwd: root,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    });
+    if (realpathSync(git("rev-parse", "--show-toplevel").trim()) !== realpathSync(root)) return undefined;
+    listed = git("ls-files", "-z", "--cached", "--others", "--exclude-standard");
   } catch {
     return undefined;
   }
@@ -95,8 +139,7 @@ export function inputsKey(root: string): string | undefined {
   const files = [...new Set(listed.split("\0").filter((f) => f !== "" && !f.endsWith(".test.ts")))].sort();
   for (const file of [...files, "node_modules/.package-lock.json"]) {
     hash.update(`${file}\0`);
-    // A file git lists that is gone from the working tree is an input too: its absence.
-    hash.update(existsSync(join(root, file)) ? readFileSync(join(root, file)) : "\0missing\0");
+    hash.update(contentOf(join(root, file)));
     hash.update("\0");
   }
   for (const name of Object.keys(process.env)
@@ -104,4 +147,21 @@ export function inputsKey(root: string): string | undefined {
     .sort())
     hash.update(`${name}=${process.env[name]}\0`);
   return hash.digest("hex").slice(0, 32);
+}
+
+/**
+ * What a listed path holds: a file's bytes, a symbolic link's target, a marker for a directory
+ * (git lists an untracked repository inside the checkout as one) or for a path that is gone
+ * (a tracked file deleted from the working tree is an input too: its absence).
+ */
+function contentOf(path: string): Buffer | string {
+  let stats: Stats;
+  try {
+    stats = lstatSync(path);
+  } catch {
+    return "\0missing\0";
+  }
+  if (stats.isSymbolicLink()) return `\0link\0${readlinkSync(path)}`;
+  if (stats.isDirectory()) return "\0directory\0";
+  return readFileSync(path);
 }
