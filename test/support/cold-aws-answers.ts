@@ -24,6 +24,7 @@ const { cacheDir } = createRequire(__filename)("../../cli/bundle-cache.cjs") as 
 
 /** Bump when what an answer holds, or how a call is made, changes. */
 const FORMAT = 1;
+/** Answers kept (the least recently used go first): the comparison keeps about a dozen per change. */
 const KEEP = 64;
 const DPKG_STATUS = "/var/lib/dpkg/status";
 const RECORDER_SOURCE = join(__dirname, "aws-recorder.ts");

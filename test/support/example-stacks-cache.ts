@@ -9,7 +9,7 @@
 // In the cache directory (cli/bundle-cache.cjs's, GITLAB_PLATFORM_CACHE_DIR or
 // node_modules/.cache/gitlab-platform), under example-stacks/:
 //   <key>/<stack>.json    one run's stacks, moved into place whole (a run never sees half of them)
-// The KEEP most recently used are kept.
+// The KEEP most recently used, and any used within the hour, are kept.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";

@@ -3,7 +3,8 @@
 // reads from its environment is read per call; calls run side by side; a killed client takes
 // its call with it; a call it cannot make exactly (an interpreter setting) runs /usr/bin/aws.
 // /usr/bin/aws's own answers are kept between runs by everything they depend on, the installed
-// packages included (cold-aws-answers.ts): a fresh checkout, or any change, runs it again.
+// packages included (cold-aws-answers.ts): a fresh checkout, or a change to a call, the
+// recorder or the machine, runs it again.
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
