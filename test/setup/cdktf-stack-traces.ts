@@ -4,8 +4,9 @@
 // GITLAB_PLATFORM_DEBUG is set (stacks/synth-tuning.ts's tuneForSynth); the tests call the same
 // before any file runs, so every test file synthesizes as the app does, whichever file ran
 // before it in its worker (an in-process app run tunes the worker too). In a vitest worker
-// each trace is deep, and formatting them was a few CPU-seconds of the suite. withCdktfStackTraces gives a test
-// cdktf's own behaviour back (test/stacks/tuned-synth.test.ts compares the two).
+// each trace is deep, and formatting them was a few CPU-seconds of the suite.
+// withCdktfStackTraces gives a test cdktf's own behaviour back (test/stacks/tuned-synth.test.ts
+// compares the two).
 import stackTrace from "cdktf/lib/tokens/private/stack-trace";
 import { debugging, tuneForSynth } from "../../stacks/synth-tuning";
 

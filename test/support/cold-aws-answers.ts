@@ -11,20 +11,17 @@
 // a call whose environment names files the CLI reads (HOME, PYTHONPATH).
 //
 // In the cache directory (cli/bundle-cache.cjs's), under cold-aws-answers/:
-//   <key>.json    one call's answer; the KEEP most recently used are kept
+//   <key>.json    one call's answer; the KEEP most recently used, and any used within the hour, are kept
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { AwsRecorder } from "./aws-recorder";
-
-const REPO_ROOT = join(__dirname, "..", "..");
-const { cacheDir } = createRequire(__filename)("../../cli/bundle-cache.cjs") as { cacheDir: (root: string) => string };
+import { evictLeastRecentlyUsed, testCacheDir } from "./kept-entries";
 
 /** Bump when what an answer holds, or how a call is made, changes. */
 const FORMAT = 1;
-/** Answers kept (the least recently used go first): the comparison keeps about a dozen per change. */
+/** Answers kept (the least recently used go first, none used within the hour): the comparison keeps about a dozen per change. */
 const KEEP = 64;
 const DPKG_STATUS = "/var/lib/dpkg/status";
 const RECORDER_SOURCE = join(__dirname, "aws-recorder.ts");
@@ -123,7 +120,7 @@ export class ColdAwsAnswers {
 
   constructor(
     private readonly recorder: AwsRecorder,
-    readonly dir = join(cacheDir(REPO_ROOT), "cold-aws-answers"),
+    readonly dir = testCacheDir("cold-aws-answers"),
     machine: Machine = thisMachine(),
   ) {
     this.installed = existsSync(machine.dpkgStatus)
@@ -181,11 +178,10 @@ export class ColdAwsAnswers {
   keep(key: string | undefined, answer: Answer): void {
     if (key === undefined) return;
     mkdirSync(this.dir, { recursive: true });
-    const file = join(this.dir, `${key}.json`);
-    const temporary = `${file}.${process.pid}.tmp`;
+    const temporary = join(this.dir, `.${key}.${process.pid}.tmp`);
     writeFileSync(temporary, JSON.stringify(this.hide(answer)));
-    renameSync(temporary, file);
-    this.evict();
+    renameSync(temporary, join(this.dir, `${key}.json`));
+    evictLeastRecentlyUsed(this.dir, KEEP);
   }
 
   /** The requests the recorder received since it had received `since`, as an answer holds them. */
@@ -201,18 +197,6 @@ export class ColdAwsAnswers {
   /** The reverse of hide, for this run's recorder. */
   private show(answer: Answer): Answer {
     return JSON.parse(JSON.stringify(answer).replaceAll(PLACEHOLDER, this.recorder.url)) as Answer;
-  }
-
-  /** Removes all but the KEEP most recently used answers (and what other runs remove meanwhile is gone already). */
-  private evict() {
-    const files = readdirSync(this.dir).flatMap((name) => {
-      try {
-        return [{ path: join(this.dir, name), used: statSync(join(this.dir, name)).mtimeMs }];
-      } catch {
-        return [];
-      }
-    });
-    for (const f of files.sort((a, b) => b.used - a.used).slice(KEEP)) rmSync(f.path, { force: true });
   }
 }
 

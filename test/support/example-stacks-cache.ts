@@ -12,34 +12,17 @@
 // The KEEP most recently used, and any used within the hour, are kept.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createRequire } from "node:module";
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  type Stats,
-  statSync,
-  utimesSync,
-} from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, type Stats, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { evictLeastRecentlyUsed, testCacheDir } from "./kept-entries";
 
 const REPO_ROOT = join(__dirname, "..", "..");
-const { cacheDir } = createRequire(__filename)("../../cli/bundle-cache.cjs") as { cacheDir: (root: string) => string };
 
 /** Bump when what is synthesized, or how, changes in a way the inputs below do not show. */
 const FORMAT = 1;
-/** Entries kept (the least recently used go first): a few branches or checkouts. */
+/** Entries kept (the least recently used go first, none used within the hour): a few branches or checkouts. */
 const KEEP = 4;
-/** An entry used within this long is never removed, nor a scratch directory this young. */
-const HOUR = 3_600_000;
 /** Variables the app, cdktf or the providers read during synthesis, by prefix. */
 const READ_FROM_ENVIRONMENT = /^(GITLAB_|CDKTF_|SYNTH_|TF_|TERRAFORM|DOCKER)/;
 
@@ -48,7 +31,7 @@ export class ExampleStacksCache {
   /** Undefined where the inputs cannot be listed (not a git checkout): nothing is kept then. */
   readonly key: string | undefined;
 
-  constructor(root = REPO_ROOT, dir = join(cacheDir(root), "example-stacks")) {
+  constructor(root = REPO_ROOT, dir = testCacheDir("example-stacks", root)) {
     this.dir = dir;
     this.key = inputsKey(root);
   }
@@ -85,39 +68,8 @@ export class ExampleStacksCache {
       if (!existsSync(entry)) throw error;
       rmSync(scratch, { recursive: true, force: true });
     }
-    this.evict();
+    evictLeastRecentlyUsed(this.dir, KEEP);
     return entry;
-  }
-
-  /**
-   * Removes all but the KEEP most recently used entries, except those a run used within the
-   * hour (a run reads its entry until it ends), and scratch directories runs left behind. An
-   * entry goes by a rename first: another run finds it whole or not at all.
-   */
-  private evict() {
-    const now = Date.now();
-    const entries = readdirSync(this.dir).flatMap((name) => {
-      try {
-        return [{ name, used: statSync(join(this.dir, name)).mtimeMs }];
-      } catch {
-        return []; // renamed or removed by another run meanwhile
-      }
-    });
-    const stale = entries.filter((e) => e.name.startsWith(".") && now - e.used > HOUR);
-    const old = entries
-      .filter((e) => !e.name.startsWith("."))
-      .sort((a, b) => b.used - a.used)
-      .slice(KEEP)
-      .filter((e) => now - e.used > HOUR);
-    for (const e of [...stale, ...old]) {
-      const going = join(this.dir, `.evicted-${e.name}-${process.pid}`);
-      try {
-        renameSync(join(this.dir, e.name), going);
-      } catch {
-        continue; // another run took it first
-      }
-      rmSync(going, { recursive: true, force: true });
-    }
   }
 }
 
